@@ -1,0 +1,3 @@
+"""bench-agent: refurbishing bench for donated laptops."""
+
+__version__ = "0.1.0"

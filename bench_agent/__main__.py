@@ -1,0 +1,3 @@
+from bench_agent.cli import main
+
+raise SystemExit(main())

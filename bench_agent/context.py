@@ -1,0 +1,36 @@
+"""Process context for the CLI (streams, language, environment), replaceable in tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bench_agent.i18n import detect_lang
+from bench_agent.model.common import Text
+
+
+@dataclass
+class Environment:
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    lang: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.lang:
+            self.lang = detect_lang(self.environ)
+
+    def t(self, text: Text) -> str:
+        return text.get(self.lang)
+
+    def say(self, fr: str, en: str) -> str:
+        return en if self.lang == "en" else fr
+
+    def out(self, line: str = "") -> None:
+        self.stdout.write(line + "\n")
+
+    def err(self, line: str) -> None:
+        self.stderr.write(line + "\n")

@@ -1,0 +1,1 @@
+"""The erasure engine. Standalone: imports nothing from bench_agent, Textual or HTTP."""

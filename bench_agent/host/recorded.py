@@ -33,8 +33,10 @@ def command_slug(argv: list[str] | tuple[str, ...]) -> str:
 
 
 def _caller() -> str:
-    # Name the probe that asked, two frames above this helper.
-    frame = sys._getframe(2)
+    """Name the function outside this module (the probe) that asked for the read."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
     return f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}"
 
 

@@ -1,0 +1,55 @@
+"""bench-agent inventory: what this machine (or a recorded one) is."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench_agent.context import Environment
+
+
+def register(sub: Any, env: Environment) -> None:
+    p = sub.add_parser(
+        "inventory",
+        help=env.say("inventaire du matériel", "hardware inventory"),
+        description=env.say(
+            "Inventaire complet de la machine : identité, processeur, mémoire, disques, "
+            "batterie, écran, périphériques, micrologiciel, compatibilité Windows 11.",
+            "Full inventory of the machine: identity, CPU, memory, disks, battery, display, "
+            "devices, firmware, Windows 11 readiness.",
+        ),
+    )
+    p.add_argument(
+        "--json", action="store_true",
+        help=env.say("afficher le rapport d'unité (UnitReport) en JSON", "print the UnitReport as JSON"),
+    )
+    p.add_argument(
+        "--host-dir", metavar="DIR",
+        help=env.say("rejouer une machine enregistrée (bench-agent record)",
+                     "replay a recorded machine (bench-agent record)"),
+    )
+    p.add_argument("--asset-tag", metavar="ID", help=env.say("identifiant du reconditionneur (idEsn)",
+                                                             "reconditioner's id (idEsn)"))
+    p.set_defaults(handler=run_inventory)
+
+
+def run_inventory(args: argparse.Namespace, env: Environment) -> int:
+    from bench_agent.host import FixtureMissingError, open_host
+    from bench_agent.inventory import collect_inventory
+    from bench_agent.model import to_json
+    from bench_agent.summary import render_inventory
+    from bench_agent.unit import build_report
+
+    try:
+        host = open_host(args.host_dir)
+        inv = collect_inventory(host)
+    except (FixtureMissingError, FileNotFoundError, ValueError) as exc:
+        env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
+        return 3
+    if getattr(args, "json", False):
+        report = build_report(inv, asset_tag=getattr(args, "asset_tag", None))
+        env.out(to_json(report).decode("utf-8"))
+    else:
+        for line in render_inventory(inv, env.say, env.lang):
+            env.out(line)
+    return 0

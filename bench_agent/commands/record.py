@@ -1,0 +1,64 @@
+"""bench-agent record DIR: capture this machine as a recorded host (a test fixture)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench_agent.context import Environment
+
+
+def register(sub: Any, env: Environment) -> None:
+    p = sub.add_parser(
+        "record",
+        help=env.say("enregistrer cette machine comme machine rejouable",
+                     "capture this machine as a replayable host"),
+        description=env.say(
+            "Lance l'inventaire en enregistrant exactement les fichiers lus et les sorties des "
+            "commandes, dans DIR. `bench-agent inventory --host-dir DIR` rejoue ensuite la "
+            "machine à l'identique : un nouveau modèle de portable devient un cas de test.",
+            "Runs the inventory while recording exactly the files read and the command "
+            "outputs, into DIR. `bench-agent inventory --host-dir DIR` then replays the "
+            "machine: a new laptop model becomes a test fixture.",
+        ),
+    )
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--description", default="", help=env.say("description libre", "free text"))
+    p.add_argument(
+        "--with-health", action="store_true",
+        help=env.say("enregistrer aussi les sorties SMART", "also record the SMART outputs"),
+    )
+    p.set_defaults(handler=run_record)
+
+
+def run_record(args: argparse.Namespace, env: Environment) -> int:
+    from pathlib import Path
+
+    from bench_agent.host.base import Recording
+    from bench_agent.host.live import LiveHost
+    from bench_agent.host.recorded import write_recording
+    from bench_agent.inventory import collect_inventory
+
+    out = Path(args.dir)
+    if out.exists() and any(out.iterdir()):
+        env.err(env.say(f"Erreur : {out} existe et n'est pas vide.",
+                        f"Error: {out} exists and is not empty."))
+        return 2
+    recording = Recording()
+    host = LiveHost(recording)
+    inv = collect_inventory(host)
+    if args.with_health:
+        try:
+            from bench_agent.health import check_all  # type: ignore[attr-defined,unused-ignore]
+
+            check_all(host)
+        except ImportError:
+            env.err(env.say("Module santé indisponible.", "Health module unavailable."))
+    write_recording(recording, out, args.description or (inv.identity.model or ""))
+    env.out(env.say(
+        f"Machine enregistrée dans {out} : {len(recording.files)} fichiers, "
+        f"{len(recording.commands)} commandes.",
+        f"Machine recorded in {out}: {len(recording.files)} files, "
+        f"{len(recording.commands)} commands.",
+    ))
+    return 0

@@ -1,0 +1,80 @@
+"""Unit identity and report assembly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from bench_agent import __version__
+from bench_agent.model.inventory import Inventory
+from bench_agent.model.report import BenchInfo, IdentityBasis, UnitIdentity, UnitReport
+
+
+def _norm(value: str | None) -> str:
+    return re.sub(r"\s+", " ", value or "").strip().lower()
+
+
+def unit_identity(inv: Inventory, asset_tag: str | None = None) -> UnitIdentity:
+    """A stable key for the unit: maker + product + serial, with fallbacks.
+
+    The probes have already turned junk serials into None. When the system
+    serial is unknown, the SMBIOS UUID, then the board serial, then the serial
+    of the first internal disk identify the unit (a disk can be swapped, so it
+    comes last); with none of them the key is ``none:`` and the technician
+    must tag the unit by hand.
+    """
+    ident = inv.identity
+    maker = ident.maker
+    product = ident.product_name or ident.model
+    basis: IdentityBasis
+    if ident.serial:
+        basis, value = "system_serial", ident.serial
+    elif ident.uuid:
+        basis, value = "system_uuid", ident.uuid
+    elif ident.board_serial:
+        basis, value = "board_serial", ident.board_serial
+    else:
+        disk_serials = [d.serial for d in inv.disks if d.serial and not d.boot_medium]
+        if disk_serials:
+            basis, value = "disk_serial", sorted(disk_serials)[0]
+        else:
+            basis, value = "none", ""
+    if basis == "none":
+        key = "none:"
+    elif basis == "system_serial":
+        key = "|".join((_norm(maker), _norm(product), _norm(value)))
+    else:
+        key = f"{basis}:{_norm(value)}"
+    return UnitIdentity(
+        key=key,
+        basis=basis,
+        maker=maker,
+        model=ident.model or ident.product_name,
+        serial=ident.serial,
+        asset_tag=asset_tag,
+    )
+
+
+def utc_now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build_report(
+    inv: Inventory,
+    *,
+    bench_id: str | None = None,
+    site: str | None = None,
+    technician: str | None = None,
+    asset_tag: str | None = None,
+) -> UnitReport:
+    """A new UnitReport (fresh report id) around an inventory."""
+    return UnitReport(
+        report_id=str(uuid.uuid4()),
+        created_at=utc_now_iso(),
+        unit=unit_identity(inv, asset_tag),
+        bench=BenchInfo(
+            bench_id=bench_id, agent_version=__version__, site=site, technician=technician
+        ),
+        inventory=inv,
+    )

@@ -1,0 +1,68 @@
+"""Boundaries held by a test as well as by import-linter: the headless core never
+loads Textual, ``wipe`` never loads bench_agent, and importing the CLI stays light."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent.parent
+
+
+def _modules(package: str, exclude: tuple[str, ...] = ()) -> list[str]:
+    pkg_path = REPO / package.replace(".", "/")
+    names = [package]
+    for info in pkgutil.walk_packages([str(pkg_path)], prefix=f"{package}."):
+        if not info.name.startswith(exclude):
+            names.append(info.name)
+    return names
+
+
+def _loaded_after_import(modules: list[str], watched: list[str]) -> dict[str, list[str]]:
+    code = (
+        "import importlib, sys, json\n"
+        f"watched = {watched!r}\n"
+        "result = {}\n"
+        f"for name in {modules!r}:\n"
+        "    before = set(sys.modules)\n"
+        "    importlib.import_module(name)\n"
+        "    result[name] = [w for w in watched if w in sys.modules]\n"
+        "print(json.dumps(result))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    import json
+
+    loaded: dict[str, list[str]] = json.loads(out.stdout)
+    return loaded
+
+
+def test_headless_core_never_loads_textual() -> None:
+    modules = _modules("bench_agent", exclude=("bench_agent.tui",))
+    assert "bench_agent.host" in modules and "bench_agent.model" in modules
+    loaded = _loaded_after_import(modules, ["textual"])
+    offenders = [name for name, mods in loaded.items() if mods]
+    assert offenders == []
+
+
+def test_wipe_never_loads_bench_agent_or_textual() -> None:
+    modules = _modules("wipe")
+    assert "wipe.signing" in modules
+    loaded = _loaded_after_import(modules, ["bench_agent", "textual", "fastapi", "requests"])
+    offenders = {name: mods for name, mods in loaded.items() if mods}
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("heavy", ["cpuinfo", "textual", "numpy", "pySMART", "fastapi"])
+def test_cli_import_is_light(heavy: str) -> None:
+    """`bench-agent inventory` must start fast: the CLI frame imports no heavy library."""
+    loaded = _loaded_after_import(["bench_agent.cli"], [heavy])
+    code = "from bench_agent.cli import build_parser; from bench_agent.context import Environment; build_parser(Environment())\nimport sys; print(%r in sys.modules)" % heavy
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert loaded["bench_agent.cli"] == []
+    assert out.stdout.strip() == "False"

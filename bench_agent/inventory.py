@@ -13,7 +13,16 @@ from bench_agent.host import Host
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Inventory
 from bench_agent.probes import (
-    battery, cpu, devices, display, dmidecode, firmware, identity, memory, os_release, storage,
+    battery,
+    cpu,
+    devices,
+    display,
+    dmidecode,
+    firmware,
+    identity,
+    memory,
+    os_release,
+    storage,
     win11,
 )
 

@@ -29,6 +29,12 @@ def _yes_no(value: str, say: Say) -> str:
     return {"yes": say("oui", "yes"), "no": say("non", "no")}.get(value, say("inconnu", "unknown"))
 
 
+def _tri(value: bool | None, if_true: str, if_false: str, say: Say) -> str:
+    if value is None:
+        return say("indéterminé", "undetermined")
+    return if_true if value else if_false
+
+
 def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
     """The inventory as lines of text in the technician's language."""
     lines: list[str] = []
@@ -36,7 +42,9 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
     title = " ".join(x for x in (ident.maker, ident.model or ident.product_name) if x)
     if ident.product_name and ident.model and ident.product_name not in ident.model:
         title += f" ({ident.product_name})"
-    lines.append(say("Inventaire — ", "Inventory — ") + (title or say("modèle inconnu", "unknown model")))
+    lines.append(
+        say("Inventaire — ", "Inventory — ") + (title or say("modèle inconnu", "unknown model"))
+    )
     lines.append(say("  Numéro de série : ", "  Serial number: ") + _or_unknown(ident.serial, say))
     chassis = ident.chassis_type or say("inconnu", "unknown")
     bios = " ".join(x for x in (ident.bios_vendor, ident.bios_version) if x)
@@ -53,8 +61,10 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
     parts = [cpu.model_name or say("modèle inconnu", "unknown model")]
     if cpu.cores or cpu.threads:
         parts.append(
-            say(f"{cpu.cores or '?'} cœurs / {cpu.threads or '?'} threads",
-                f"{cpu.cores or '?'} cores / {cpu.threads or '?'} threads")
+            say(
+                f"{cpu.cores or '?'} cœurs / {cpu.threads or '?'} threads",
+                f"{cpu.cores or '?'} cores / {cpu.threads or '?'} threads",
+            )
         )
     if cpu.max_mhz:
         base = f"{cpu.base_mhz / 1000:.1f}–" if cpu.base_mhz else ""
@@ -94,10 +104,9 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
     lines.append(say("Disques :", "Disks:") if inv.disks else say("Disques : aucun", "Disks: none"))
     for disk in inv.disks:
         media = {"hdd": "HDD", "ssd": "SSD"}.get(disk.media, "?")
-        desc = (
-            f"  {disk.name:<9} {_or_unknown(disk.model, say)} · {_size_gb(disk.capacity_bytes, say)}"
-            f" · {media} {disk.transport.upper()}"
-        )
+        size = _size_gb(disk.capacity_bytes, say)
+        desc = f"  {disk.name:<9} {_or_unknown(disk.model, say)} · {size}"
+        desc += f" · {media} {disk.transport.upper()}"
         if disk.serial:
             desc += say(f" · n° {disk.serial}", f" · s/n {disk.serial}")
         if disk.boot_medium:
@@ -105,7 +114,9 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
         lines.append(desc)
 
     for bat in inv.batteries:
-        health = f"{bat.health_pct:.0f} %" if bat.health_pct is not None else say("inconnue", "unknown")
+        health = (
+            f"{bat.health_pct:.0f} %" if bat.health_pct is not None else say("inconnue", "unknown")
+        )
         desc = say(f"Batterie {bat.name} : santé {health}", f"Battery {bat.name}: health {health}")
         if bat.full_wh is not None and bat.design_wh is not None:
             desc += f" ({bat.full_wh:.1f}/{bat.design_wh:.1f} Wh)"
@@ -127,13 +138,17 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
         lines.append(desc)
 
     kinds = {
-        "gpu": ("Carte graphique", "GPU"), "wifi": ("Wi-Fi", "Wi-Fi"),
-        "ethernet": ("Ethernet", "Ethernet"), "bluetooth": ("Bluetooth", "Bluetooth"),
-        "webcam": ("Webcam", "Webcam"), "audio": ("Audio", "Audio"),
+        "gpu": ("Carte graphique", "GPU"),
+        "wifi": ("Wi-Fi", "Wi-Fi"),
+        "ethernet": ("Ethernet", "Ethernet"),
+        "bluetooth": ("Bluetooth", "Bluetooth"),
+        "webcam": ("Webcam", "Webcam"),
+        "audio": ("Audio", "Audio"),
         "optical": ("Lecteur optique", "Optical drive"),
         "card_reader": ("Lecteur de cartes", "Card reader"),
         "fingerprint": ("Lecteur d'empreintes", "Fingerprint reader"),
-        "modem": ("Modem", "Modem"), "other": ("Autre", "Other"),
+        "modem": ("Modem", "Modem"),
+        "other": ("Autre", "Other"),
     }
     for dev in inv.devices:
         fr, en = kinds.get(dev.kind, (dev.kind, dev.kind))
@@ -147,13 +162,11 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
         fw.boot_mode, say("démarrage inconnu", "unknown boot mode")
     )
     sb = {
-        "enabled": say("activé", "enabled"), "disabled": say("désactivé", "disabled"),
+        "enabled": say("activé", "enabled"),
+        "disabled": say("désactivé", "disabled"),
         "unsupported": say("non pris en charge", "unsupported"),
     }.get(fw.secure_boot, say("inconnu", "unknown"))
-    tpm = (
-        f"TPM {fw.tpm_version}" if fw.tpm_version
-        else "TPM " + _yes_no(fw.tpm_present, say)
-    )
+    tpm = f"TPM {fw.tpm_version}" if fw.tpm_version else "TPM " + _yes_no(fw.tpm_present, say)
     lines.append(
         say("Micrologiciel : ", "Firmware: ")
         + f"{boot} · Secure Boot {sb} · {tpm} · "
@@ -162,12 +175,10 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
     )
 
     w11 = inv.win11
-    verdict = {True: say("compatible", "ready"), False: say("non compatible", "not ready")}.get(
-        w11.ready, say("indéterminé", "undetermined")  # type: ignore[arg-type]
-    )
+    verdict = _tri(w11.ready, say("compatible", "ready"), say("non compatible", "not ready"), say)
     lines.append("Windows 11 : " + verdict if lang == "fr" else "Windows 11: " + verdict)
     for check in w11.checks:
-        mark = {True: "✓", False: "✗"}.get(check.ok, "?")  # type: ignore[arg-type]
+        mark = _tri(check.ok, "✓", "✗", lambda fr, en: "?")
         lines.append(f"  {mark} {check.message.get(lang)}")
 
     if inv.notes:

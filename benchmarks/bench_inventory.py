@@ -57,12 +57,13 @@ def main() -> int:
             samples[name].append(time_once(argv))
 
     ours = statistics.median(samples["bench-agent inventory --json"])
-    print(f"| command | median s | min s | ratio to bench-agent (×) |")
+    print("| command | median s | min s | ratio to bench-agent (×) |")
     print("| --- | --- | --- | --- |")
     for name, values in samples.items():
         med = statistics.median(values)
         print(f"| `{name}` | {med:.3f} | {min(values):.3f} | {med / ours:.2f} |")
-    print(f"\nruns per command: {args.runs}; machine: {subprocess.run(['uname', '-srm'], capture_output=True, text=True).stdout.strip()}")
+    uname = subprocess.run(["uname", "-srm"], capture_output=True, text=True, check=False)
+    print(f"\nruns per command: {args.runs}; machine: {uname.stdout.strip()}")
     return 0
 
 

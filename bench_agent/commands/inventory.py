@@ -20,16 +20,25 @@ def register(sub: Any, env: Environment) -> None:
         ),
     )
     p.add_argument(
-        "--json", action="store_true",
-        help=env.say("afficher le rapport d'unité (UnitReport) en JSON", "print the UnitReport as JSON"),
+        "--json",
+        action="store_true",
+        help=env.say(
+            "afficher le rapport d'unité (UnitReport) en JSON", "print the UnitReport as JSON"
+        ),
     )
     p.add_argument(
-        "--host-dir", metavar="DIR",
-        help=env.say("rejouer une machine enregistrée (bench-agent record)",
-                     "replay a recorded machine (bench-agent record)"),
+        "--host-dir",
+        metavar="DIR",
+        help=env.say(
+            "rejouer une machine enregistrée (bench-agent record)",
+            "replay a recorded machine (bench-agent record)",
+        ),
     )
-    p.add_argument("--asset-tag", metavar="ID", help=env.say("identifiant du reconditionneur (idEsn)",
-                                                             "reconditioner's id (idEsn)"))
+    p.add_argument(
+        "--asset-tag",
+        metavar="ID",
+        help=env.say("identifiant du reconditionneur (idEsn)", "reconditioner's id (idEsn)"),
+    )
     p.set_defaults(handler=run_inventory)
 
 

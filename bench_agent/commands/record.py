@@ -11,8 +11,10 @@ from bench_agent.context import Environment
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "record",
-        help=env.say("enregistrer cette machine comme machine rejouable",
-                     "capture this machine as a replayable host"),
+        help=env.say(
+            "enregistrer cette machine comme machine rejouable",
+            "capture this machine as a replayable host",
+        ),
         description=env.say(
             "Lance l'inventaire en enregistrant exactement les fichiers lus et les sorties des "
             "commandes, dans DIR. `bench-agent inventory --host-dir DIR` rejoue ensuite la "
@@ -25,7 +27,8 @@ def register(sub: Any, env: Environment) -> None:
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--description", default="", help=env.say("description libre", "free text"))
     p.add_argument(
-        "--with-health", action="store_true",
+        "--with-health",
+        action="store_true",
         help=env.say("enregistrer aussi les sorties SMART", "also record the SMART outputs"),
     )
     p.set_defaults(handler=run_record)
@@ -41,8 +44,12 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
 
     out = Path(args.dir)
     if out.exists() and any(out.iterdir()):
-        env.err(env.say(f"Erreur : {out} existe et n'est pas vide.",
-                        f"Error: {out} exists and is not empty."))
+        env.err(
+            env.say(
+                f"Erreur : {out} existe et n'est pas vide.",
+                f"Error: {out} exists and is not empty.",
+            )
+        )
         return 2
     recording = Recording()
     host = LiveHost(recording)
@@ -55,10 +62,12 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
         except ImportError:
             env.err(env.say("Module santé indisponible.", "Health module unavailable."))
     write_recording(recording, out, args.description or (inv.identity.model or ""))
-    env.out(env.say(
-        f"Machine enregistrée dans {out} : {len(recording.files)} fichiers, "
-        f"{len(recording.commands)} commandes.",
-        f"Machine recorded in {out}: {len(recording.files)} files, "
-        f"{len(recording.commands)} commands.",
-    ))
+    env.out(
+        env.say(
+            f"Machine enregistrée dans {out} : {len(recording.files)} fichiers, "
+            f"{len(recording.commands)} commandes.",
+            f"Machine recorded in {out}: {len(recording.files)} files, "
+            f"{len(recording.commands)} commands.",
+        )
+    )
     return 0

@@ -82,7 +82,10 @@ class LiveHost:
                 stdin=subprocess.DEVNULL,
             )
             result = CommandResult(
-                tuple(argv), proc.returncode, proc.stdout, proc.stderr,
+                tuple(argv),
+                proc.returncode,
+                proc.stdout,
+                proc.stderr,
                 duration_s=time.perf_counter() - start,
             )
         except FileNotFoundError:

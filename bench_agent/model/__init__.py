@@ -4,16 +4,49 @@ from bench_agent.model.common import Model, Note, Text
 from bench_agent.model.grade import Grade, RuleHit
 from bench_agent.model.health import DiskHealth, Finding
 from bench_agent.model.inventory import (
-    Battery, Check, Cpu, Device, Dimm, Disk, Display, Firmware, Identity, Inventory, Memory,
-    OperatingSystem, Win11Readiness,
+    Battery,
+    Check,
+    Cpu,
+    Device,
+    Dimm,
+    Disk,
+    Display,
+    Firmware,
+    Identity,
+    Inventory,
+    Memory,
+    OperatingSystem,
+    Win11Readiness,
 )
 from bench_agent.model.report import SCHEMA_VERSION, UnitIdentity, UnitReport
 
 __all__ = [
-    "SCHEMA_VERSION", "Battery", "Check", "Cpu", "Device", "Dimm", "Disk", "DiskHealth",
-    "Display", "Finding", "Firmware", "Grade", "Identity", "Inventory", "Memory", "Model",
-    "Note", "OperatingSystem", "RuleHit", "Text", "UnitIdentity", "UnitReport",
-    "Win11Readiness", "json_schema", "to_json", "from_json",
+    "SCHEMA_VERSION",
+    "Battery",
+    "Check",
+    "Cpu",
+    "Device",
+    "Dimm",
+    "Disk",
+    "DiskHealth",
+    "Display",
+    "Finding",
+    "Firmware",
+    "Grade",
+    "Identity",
+    "Inventory",
+    "Memory",
+    "Model",
+    "Note",
+    "OperatingSystem",
+    "RuleHit",
+    "Text",
+    "UnitIdentity",
+    "UnitReport",
+    "Win11Readiness",
+    "from_json",
+    "json_schema",
+    "to_json",
 ]
 
 

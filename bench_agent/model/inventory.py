@@ -149,8 +149,17 @@ class Display(Model, kw_only=True):
 
 
 DeviceKind = Literal[
-    "gpu", "wifi", "ethernet", "bluetooth", "webcam", "audio", "optical", "card_reader",
-    "fingerprint", "modem", "other",
+    "gpu",
+    "wifi",
+    "ethernet",
+    "bluetooth",
+    "webcam",
+    "audio",
+    "optical",
+    "card_reader",
+    "fingerprint",
+    "modem",
+    "other",
 ]
 
 

@@ -62,7 +62,14 @@ def test_wipe_never_loads_bench_agent_or_textual() -> None:
 def test_cli_import_is_light(heavy: str) -> None:
     """`bench-agent inventory` must start fast: the CLI frame imports no heavy library."""
     loaded = _loaded_after_import(["bench_agent.cli"], [heavy])
-    code = "from bench_agent.cli import build_parser; from bench_agent.context import Environment; build_parser(Environment())\nimport sys; print(%r in sys.modules)" % heavy
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    code = (
+        "from bench_agent.cli import build_parser\n"
+        "from bench_agent.context import Environment\n"
+        "build_parser(Environment())\n"
+        f"import sys; print({heavy!r} in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert loaded["bench_agent.cli"] == []
     assert out.stdout.strip() == "False"

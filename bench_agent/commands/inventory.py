@@ -52,7 +52,10 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
     try:
         host = open_host(args.host_dir)
         inv = collect_inventory(host)
-    except (FixtureMissingError, FileNotFoundError, ValueError) as exc:
+    except FixtureMissingError as exc:
+        env.err(env.say(f"Erreur : {exc.message_fr}", f"Error: {exc}"))
+        return 3
+    except (FileNotFoundError, ValueError) as exc:
         env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
         return 3
     if getattr(args, "json", False):

@@ -39,6 +39,10 @@ class FixtureMissingError(LookupError):
             f"recorded host {fixture_dir!r} has no recording of {what} "
             f"(wanted by {caller}); re-record the machine with `bench-agent record DIR`"
         )
+        self.message_fr = (
+            f"la machine enregistrée {fixture_dir!r} n'a pas d'enregistrement de {what} "
+            f"(demandé par {caller}) ; réenregistrez-la avec `bench-agent record DIR`"
+        )
 
 
 class Host(Protocol):

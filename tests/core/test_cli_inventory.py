@@ -1,0 +1,68 @@
+"""`bench-agent inventory` end to end, in-process, on every recorded host."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bench_agent.cli import main
+from bench_agent.context import Environment
+from bench_agent.model import from_json, json_schema
+
+HOSTS = sorted(
+    p for p in (Path(__file__).parent.parent / "fixtures" / "hosts").iterdir() if p.is_dir()
+)
+
+
+def run_cli(*argv: str, lang: str = "fr") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, environ={"BENCH_AGENT_LANG": lang})
+    code = main(list(argv), env=env)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_there_are_recorded_hosts() -> None:
+    assert len(HOSTS) >= 8, [p.name for p in HOSTS]
+
+
+@pytest.mark.parametrize("host_dir", HOSTS, ids=[p.name for p in HOSTS])
+def test_inventory_json_on_recorded_host_is_a_valid_report(host_dir: Path) -> None:
+    import jsonschema
+
+    code, out, err = run_cli("inventory", "--json", "--host-dir", str(host_dir))
+    assert code == 0, err
+    report = from_json(out)
+    jsonschema.Draft202012Validator(json_schema()).validate(json.loads(out))
+    assert report.inventory.cpu.model_name, "every recorded laptop has a CPU name"
+    assert report.inventory.memory.total_bytes
+
+
+@pytest.mark.parametrize("host_dir", HOSTS, ids=[p.name for p in HOSTS])
+def test_inventory_text_in_french_and_english(host_dir: Path) -> None:
+    code_fr, out_fr, _ = run_cli("inventory", "--host-dir", str(host_dir))
+    code_en, out_en, _ = run_cli("--lang", "en", "inventory", "--host-dir", str(host_dir))
+    assert code_fr == code_en == 0
+    assert out_fr.startswith("Inventaire — ") and "Processeur : " in out_fr
+    assert out_en.startswith("Inventory — ") and "CPU: " in out_en
+
+
+def test_missing_fixture_is_an_environment_error_naming_the_path(tmp_path: Path) -> None:
+    (tmp_path / "host.json").write_text('{"format": 1, "listings": {}}')
+    code, out, err = run_cli("inventory", "--host-dir", str(tmp_path))
+    assert code == 3 and out == ""
+    assert "n'a pas d'enregistrement" in err
+    assert "/sys/" in err or "/proc/" in err or "command" in err
+
+
+def test_schema_command_prints_the_unit_report_schema() -> None:
+    code, out, _ = run_cli("schema")
+    assert code == 0
+    assert json.loads(out) == json_schema()
+
+
+def test_usage_error_exits_2() -> None:
+    code, _, _ = run_cli("inventory", "--no-such-flag")
+    assert code == 2

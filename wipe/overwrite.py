@@ -1,0 +1,592 @@
+"""The one overwrite runner: every method's passes and every verification go through here.
+
+Writes use O_DIRECT from page-aligned mmap buffers in large blocks; a writer
+thread does the I/O while the calling thread generates the next block's
+keystream (double buffering). Errors are recorded as byte ranges, retried a
+bounded number of times, skipped, and the pass goes on (or stops on request).
+Memory stays bounded: a few blocks, whatever the device size.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wipe.blockdev import OpenDevice, aligned_buffer, pread_tail, pwrite_tail
+from wipe.patterns import Keystream, Pattern, fill_constant
+
+DEFAULT_BLOCK_BYTES = 8 << 20
+PROBE_BYTES = 64 << 10
+"""Granularity of the first retry split of a failed block."""
+MAX_ERROR_RANGES = 1000
+MAX_REFINED_BLOCKS = 64
+"""After this many failed blocks, record whole blocks (a dead drive must not take days)."""
+PROGRESS_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report: what the Textual app and the CLI show."""
+
+    device: str
+    phase: str
+    """``write``, ``verify``, ``sample`` or ``firmware``."""
+    pass_index: int
+    pass_count: int
+    bytes_done: int
+    bytes_total: int
+    throughput_bytes_per_s: float | None
+    eta_s: float | None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(slots=True)
+class ErrorRange:
+    """A byte range that failed (``write``/``read`` I/O error) or did not match (``mismatch``)."""
+
+    start_byte: int
+    length_bytes: int
+    kind: str
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "start_byte": self.start_byte,
+            "length_bytes": self.length_bytes,
+            "end_byte": self.start_byte + self.length_bytes,
+            "kind": self.kind,
+            "detail": self.detail,
+        }
+
+
+@dataclass(slots=True)
+class PassResult:
+    """What one write or verification pass did."""
+
+    phase: str
+    pass_index: int
+    pattern: str
+    bytes_total: int
+    bytes_done: int = 0
+    """Bytes successfully written (write) or read and compared (verify)."""
+    duration_s: float = 0.0
+    errors: list[ErrorRange] = field(default_factory=list)
+    errors_truncated: bool = False
+    cancelled: bool = False
+    stopped_on_error: bool = False
+    flushed: bool = False
+
+    @property
+    def throughput_bytes_per_s(self) -> float | None:
+        return self.bytes_done / self.duration_s if self.duration_s > 0 else None
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.errors
+            and not self.errors_truncated
+            and not self.cancelled
+            and not self.stopped_on_error
+            and self.bytes_done == self.bytes_total
+            and (self.phase != "write" or self.flushed)
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        rate = self.throughput_bytes_per_s
+        return {
+            "phase": self.phase,
+            "pass_index": self.pass_index,
+            "pattern": self.pattern,
+            "bytes_total": self.bytes_total,
+            "bytes_done": self.bytes_done,
+            "duration_s": round(self.duration_s, 3),
+            "throughput_mb_s": round(rate / 1e6, 1) if rate is not None else None,
+            "errors": [e.as_dict() for e in self.errors],
+            "errors_truncated": self.errors_truncated,
+            "cancelled": self.cancelled,
+            "stopped_on_error": self.stopped_on_error,
+            "flushed": self.flushed if self.phase == "write" else None,
+            "ok": self.ok,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    block_bytes: int = DEFAULT_BLOCK_BYTES
+    retries: int = 2
+    abort_on_error: bool = False
+    clock: Callable[[], float] = time.monotonic
+
+
+class _Throttle:
+    def __init__(
+        self,
+        callback: ProgressCallback | None,
+        *,
+        device: str,
+        phase: str,
+        pass_of: tuple[int, int],
+        total: int,
+        clock: Callable[[], float],
+    ) -> None:
+        pass_index, pass_count = pass_of
+        self.callback = callback
+        self.device = device
+        self.phase = phase
+        self.pass_index = pass_index
+        self.pass_count = pass_count
+        self.total = total
+        self.clock = clock
+        self.start = clock()
+        self.last = self.start
+
+    def report(self, done: int, force: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = self.clock()
+        if not force and now - self.last < PROGRESS_INTERVAL_S:
+            return
+        self.last = now
+        elapsed = now - self.start
+        rate = done / elapsed if elapsed > 0 and done > 0 else None
+        eta = (self.total - done) / rate if rate else None
+        self.callback(
+            Progress(
+                self.device,
+                self.phase,
+                self.pass_index,
+                self.pass_count,
+                done,
+                self.total,
+                rate,
+                eta,
+            )
+        )
+
+
+class _ErrorLog:
+    """Collects error ranges, merging adjacent ones of the same kind; bounded."""
+
+    def __init__(self, result: PassResult) -> None:
+        self.result = result
+        self.failed_blocks = 0
+
+    def add(self, start: int, length: int, kind: str, detail: str) -> None:
+        errors = self.result.errors
+        if errors:
+            last = errors[-1]
+            if last.kind == kind and last.start_byte + last.length_bytes == start:
+                last.length_bytes += length
+                return
+        if len(errors) >= MAX_ERROR_RANGES:
+            self.result.errors_truncated = True
+            return
+        errors.append(ErrorRange(start, length, kind, detail))
+
+
+def _aligned_span(dev: OpenDevice) -> int:
+    """Bytes reachable with O_DIRECT (whole logical blocks); the rest is the unaligned tail."""
+    if not dev.direct:
+        return dev.size_bytes
+    return dev.size_bytes - dev.size_bytes % dev.logical_block_bytes
+
+
+def _io_all(fn: Callable[[int, int], int], length: int) -> None:
+    """Run a pread/pwrite-like ``fn(done, remaining)`` until ``length`` bytes are done."""
+    done = 0
+    while done < length:
+        n = fn(done, length - done)
+        if n <= 0:
+            raise OSError(errno.EIO, "short transfer (0 bytes)")
+        done += n
+
+
+def _try_io(
+    op: str, fd: int, view: memoryview, offset: int, length: int, *, retries: int
+) -> OSError | None:
+    """Write or read ``length`` bytes at ``offset``, with ``retries`` more tries on error."""
+    last: OSError | None = None
+    for _ in range(retries + 1):
+        try:
+            if op == "write":
+                _io_all(lambda d, r: os.pwrite(fd, view[d : d + r], offset + d), length)
+            else:
+                _io_all(lambda d, r: os.preadv(fd, [view[d : d + r]], offset + d), length)
+            return None
+        except OSError as exc:
+            last = exc
+    return last
+
+
+def _io_block(
+    op: str,
+    dev: OpenDevice,
+    view: memoryview,
+    offset: int,
+    length: int,
+    *,
+    options: RunOptions,
+    log: _ErrorLog,
+) -> int:
+    """Transfer one block; on failure split it to find the failing ranges. Returns bytes done."""
+    error = _try_io(op, dev.fd, view, offset, length, retries=options.retries)
+    if error is None:
+        return length
+    log.failed_blocks += 1
+    if log.failed_blocks > MAX_REFINED_BLOCKS:
+        log.add(offset, length, op, _describe(error))
+        return 0
+    done = 0
+    sector = dev.logical_block_bytes
+    for sub in range(0, length, PROBE_BYTES):
+        sub_len = min(PROBE_BYTES, length - sub)
+        if _try_io(op, dev.fd, view[sub:], offset + sub, sub_len, retries=0) is None:
+            done += sub_len
+            continue
+        for sec in range(sub, sub + sub_len, sector):
+            sec_len = min(sector, sub + sub_len - sec)
+            err = _try_io(op, dev.fd, view[sec:], offset + sec, sec_len, retries=options.retries)
+            if err is None:
+                done += sec_len
+            else:
+                log.add(offset + sec, sec_len, op, _describe(err))
+    return done
+
+
+def _describe(error: OSError) -> str:
+    name = errno.errorcode.get(error.errno or 0, "")
+    return f"{name} {error.strerror}".strip() if error.strerror else str(error)
+
+
+def write_pass(
+    dev: OpenDevice,
+    pattern: Pattern,
+    keystream: Keystream | None,
+    *,
+    pass_index: int,
+    pass_count: int,
+    cancel: threading.Event,
+    progress: ProgressCallback | None = None,
+    options: RunOptions | None = None,
+) -> PassResult:
+    """Overwrite the whole device with ``pattern``; one fdatasync at the end."""
+    opts = options or RunOptions()
+    if pattern.kind == "random" and keystream is None:
+        raise ValueError("a random pass needs a keystream")
+    result = PassResult("write", pass_index, pattern.label, dev.size_bytes)
+    log = _ErrorLog(result)
+    span = _aligned_span(dev)
+    block = max(dev.logical_block_bytes, opts.block_bytes - opts.block_bytes % 4096)
+    throttle = _Throttle(
+        progress,
+        device=dev.path,
+        phase="write",
+        pass_of=(pass_index, pass_count),
+        total=dev.size_bytes,
+        clock=opts.clock,
+    )
+    start = opts.clock()
+    buffers = [aligned_buffer(block) for _ in range(2)]
+    zeros = bytes(block + 16) if pattern.kind == "random" else b""
+    if pattern.kind == "constant":
+        for b in buffers:
+            fill_constant(b, block, pattern.byte)
+    free: queue.Queue[int] = queue.Queue()
+    for i in range(len(buffers)):
+        free.put(i)
+    work: queue.Queue[tuple[int, int, int] | None] = queue.Queue()
+    stop = threading.Event()
+    done_lock = threading.Lock()
+    done_bytes = [0]
+
+    def writer() -> None:
+        while True:
+            item = work.get()
+            if item is None:
+                return
+            idx, offset, length = item
+            if not stop.is_set():
+                n = _io_block(
+                    "write", dev, memoryview(buffers[idx]), offset, length, options=opts, log=log
+                )
+                with done_lock:
+                    done_bytes[0] += n
+                if n < length and opts.abort_on_error:
+                    result.stopped_on_error = True
+                    stop.set()
+            free.put(idx)
+
+    thread = threading.Thread(target=writer, name=f"wipe-writer-{dev.path}", daemon=True)
+    thread.start()
+    try:
+        for offset in range(0, span, block):
+            if cancel.is_set():
+                result.cancelled = True
+                break
+            if stop.is_set():
+                break
+            length = min(block, span - offset)
+            idx = free.get()
+            if keystream is not None and pattern.kind == "random":
+                keystream.fill(buffers[idx], offset, length, zeros)
+            work.put((idx, offset, length))
+            with done_lock:
+                current = done_bytes[0]
+            throttle.report(current)
+    finally:
+        work.put(None)
+        thread.join()
+    result.bytes_done = done_bytes[0]
+    if span < dev.size_bytes and not result.cancelled and not stop.is_set():
+        tail_len = dev.size_bytes - span
+        tail = (
+            keystream.bytes_at(span, tail_len)
+            if keystream is not None and pattern.kind == "random"
+            else bytes([pattern.byte]) * tail_len
+        )
+        try:
+            pwrite_tail(dev.path, tail, span)
+            result.bytes_done += tail_len
+        except OSError as exc:
+            log.add(span, tail_len, "write", _describe(exc))
+    if not result.cancelled:
+        try:
+            os.fdatasync(dev.fd)
+            result.flushed = True
+        except OSError as exc:
+            log.add(0, 0, "flush", f"fdatasync failed: {_describe(exc)}")
+    for b in buffers:
+        b.close()
+    result.duration_s = opts.clock() - start
+    throttle.report(result.bytes_done, force=True)
+    return result
+
+
+def full_regions(dev: OpenDevice, block_bytes: int) -> list[tuple[int, int]]:
+    """Every aligned block of the device plus the tail, as (offset, length)."""
+    span = _aligned_span(dev)
+    regions = [(o, min(block_bytes, span - o)) for o in range(0, span, block_bytes)]
+    if span < dev.size_bytes:
+        regions.append((span, dev.size_bytes - span))
+    return regions
+
+
+def sampled_regions(
+    dev: OpenDevice, percent: float, seed: bytes, sample_bytes: int = 1 << 20
+) -> list[tuple[int, int]]:
+    """Samples covering ``percent`` of the device, spread over the whole address space.
+
+    The device is cut into equal strata, one sample per stratum at a position
+    derived from ``seed``; the first and the last logical blocks are always included.
+    """
+    size = dev.size_bytes
+    lb = dev.logical_block_bytes
+    sample = max(lb, min(sample_bytes, size) - min(sample_bytes, size) % lb)
+    count = max(2, int(-(-size * percent // (100 * sample))))
+    if count * sample >= size:
+        return full_regions(dev, DEFAULT_BLOCK_BYTES)
+    rng = np.random.Generator(np.random.PCG64(int.from_bytes(seed[:16], "big")))
+    stratum = size / count
+    starts: set[int] = set()
+    for i in range(count):
+        lo = int(i * stratum)
+        hi = max(lo, int((i + 1) * stratum) - sample)
+        pos = int(rng.integers(lo, hi + 1)) if hi > lo else lo
+        starts.add(pos - pos % lb)
+    starts.add(0)
+    last_block = size - lb if size % lb == 0 else size - size % lb
+    regions = {(s, min(sample, size - s)) for s in starts}
+    regions.add((max(0, last_block - (sample - lb)), size - max(0, last_block - (sample - lb))))
+    return sorted(regions)
+
+
+def verify_regions(
+    dev: OpenDevice,
+    pattern: Pattern,
+    keystream: Keystream | None,
+    regions: Iterable[tuple[int, int]],
+    *,
+    pass_index: int,
+    pass_count: int,
+    cancel: threading.Event,
+    progress: ProgressCallback | None = None,
+    options: RunOptions | None = None,
+) -> PassResult:
+    """Read ``regions`` back (O_DIRECT) and compare with what ``pattern`` wrote there."""
+    opts = options or RunOptions()
+    region_list = list(regions)
+    total = sum(length for _, length in region_list)
+    result = PassResult("verify", pass_index, pattern.label, total)
+    log = _ErrorLog(result)
+    throttle = _Throttle(
+        progress,
+        device=dev.path,
+        phase="verify",
+        pass_of=(pass_index, pass_count),
+        total=total,
+        clock=opts.clock,
+    )
+    start = opts.clock()
+    span = _aligned_span(dev)
+    biggest = max((length for _, length in region_list), default=dev.logical_block_bytes)
+    buffers = [aligned_buffer(biggest) for _ in range(2)]
+    expected = aligned_buffer(biggest) if pattern.kind == "random" else None
+    zeros = bytes(biggest + 16) if pattern.kind == "random" else b""
+    free: queue.Queue[int] = queue.Queue()
+    for i in range(len(buffers)):
+        free.put(i)
+    filled: queue.Queue[tuple[int, int, int, bool] | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for offset, length in region_list:
+                if cancel.is_set() or stop.is_set():
+                    break
+                idx = free.get()
+                if offset >= span:
+                    try:
+                        data = pread_tail(dev.path, length, offset)
+                        buffers[idx][:length] = data.ljust(length, b"\0")
+                        ok = len(data) == length
+                    except OSError as exc:
+                        log.add(offset, length, "read", _describe(exc))
+                        ok = False
+                    filled.put((idx, offset, length, ok))
+                    continue
+                before = len(result.errors)
+                n = _io_block(
+                    "read", dev, memoryview(buffers[idx]), offset, length, options=opts, log=log
+                )
+                filled.put((idx, offset, length, n == length and len(result.errors) == before))
+        finally:
+            filled.put(None)
+
+    thread = threading.Thread(target=reader, name=f"wipe-reader-{dev.path}", daemon=True)
+    thread.start()
+    const64 = np.uint64(int.from_bytes(bytes([pattern.byte]) * 8, "little"))
+    done = 0
+    try:
+        while True:
+            item = filled.get()
+            if item is None:
+                break
+            idx, offset, length, read_ok = item
+            if cancel.is_set():
+                result.cancelled = True
+                stop.set()
+                free.put(idx)
+                continue
+            if read_ok:
+                if _mismatch(
+                    buffers[idx],
+                    length,
+                    pattern=pattern,
+                    const64=const64,
+                    keystream=keystream,
+                    expected=expected,
+                    offset=offset,
+                    zeros=zeros,
+                ):
+                    _record_mismatches(
+                        buffers[idx],
+                        length,
+                        offset=offset,
+                        pattern=pattern,
+                        keystream=keystream,
+                        dev=dev,
+                        log=log,
+                    )
+                else:
+                    done += length
+            elif opts.abort_on_error:
+                result.stopped_on_error = True
+                stop.set()
+            free.put(idx)
+            throttle.report(done)
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                free.put(0)
+                filled.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
+    if cancel.is_set():
+        result.cancelled = True
+    result.bytes_done = done
+    for b in buffers:
+        b.close()
+    if expected is not None:
+        expected.close()
+    result.duration_s = opts.clock() - start
+    throttle.report(done, force=True)
+    return result
+
+
+def _mismatch(
+    buf: object,
+    length: int,
+    *,
+    pattern: Pattern,
+    const64: np.uint64,
+    keystream: Keystream | None,
+    expected: object,
+    offset: int,
+    zeros: bytes,
+) -> bool:
+    """True when ``buf[:length]`` differs from the pattern at ``offset``."""
+    words = length // 8
+    data = np.frombuffer(buf, dtype=np.uint64, count=words)  # type: ignore[call-overload]
+    tail_data = np.frombuffer(buf, dtype=np.uint8, count=length)[words * 8 :]  # type: ignore[call-overload]
+    if pattern.kind == "constant":
+        bad = bool(np.any(data)) if pattern.byte == 0 else bool(np.any(data != const64))
+        return bad or bool(np.any(tail_data != pattern.byte))
+    assert keystream is not None and expected is not None
+    if offset % 16:
+        want = np.frombuffer(keystream.bytes_at(offset, length), dtype=np.uint8)
+        return not np.array_equal(np.frombuffer(buf, dtype=np.uint8, count=length), want)  # type: ignore[call-overload]
+    keystream.fill(expected, offset, length, zeros)  # type: ignore[arg-type]
+    want64 = np.frombuffer(expected, dtype=np.uint64, count=words)  # type: ignore[call-overload]
+    want_tail = np.frombuffer(expected, dtype=np.uint8, count=length)[words * 8 :]  # type: ignore[call-overload]
+    return not (np.array_equal(data, want64) and np.array_equal(tail_data, want_tail))
+
+
+def _record_mismatches(
+    buf: object,
+    length: int,
+    *,
+    offset: int,
+    pattern: Pattern,
+    keystream: Keystream | None,
+    dev: OpenDevice,
+    log: _ErrorLog,
+) -> None:
+    """Record the logical blocks of a region that differ from the expected pattern."""
+    got = np.frombuffer(buf, dtype=np.uint8, count=length)  # type: ignore[call-overload]
+    if pattern.kind == "constant":
+        want = np.full(length, pattern.byte, dtype=np.uint8)
+    else:
+        assert keystream is not None
+        want = np.frombuffer(keystream.bytes_at(offset, length), dtype=np.uint8)
+    sector = dev.logical_block_bytes
+    full = length - length % sector
+    diff = got != want
+    bad_sectors: list[int] = []
+    if full:
+        per_sector = diff[:full].reshape(-1, sector).any(axis=1)
+        bad_sectors = [int(i) for i in np.flatnonzero(per_sector)]
+    for i in bad_sectors:
+        log.add(offset + i * sector, sector, "mismatch", f"content differs from {pattern.label}")
+    if full < length and bool(diff[full:].any()):
+        log.add(offset + full, length - full, "mismatch", f"content differs from {pattern.label}")

@@ -1,0 +1,274 @@
+"""Windows 11 readiness: Microsoft's hardware floor, checked on an Inventory (pure).
+
+Each check says yes / no / unknown with a French and English reason; the unit is
+ready only if every check passed, not ready as soon as one failed, unknown otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bench_agent.i18n import tr
+from bench_agent.model.inventory import Check, Cpu, Inventory, Win11Readiness
+
+GIB = 1024**3
+
+RAM_MIN_BYTES = 4 * GIB
+# Without dmidecode only MemTotal is known, and it is below installed RAM by
+# the firmware's reservations and the integrated GPU's carve-out (a 4 GB laptop
+# shows 3.4–3.8 GiB; a 3 GB one about 2.8 GiB). Between the two bounds we
+# cannot tell, and say so.
+MEMTOTAL_SURELY_4GB = int(3.3 * GIB)
+MEMTOTAL_SURELY_BELOW = int(2.75 * GIB)
+
+STORAGE_MIN_BYTES = 64 * 1000**3
+# A disk sold as "64 GB" (an eMMC of 62.5 GB = 58.2 GiB) installs Windows 11:
+# count advertised capacity, with 10 % slack for what vendors call 64 GB.
+STORAGE_TOLERANCE = 0.9
+
+# Intel chips without a "Core iN" generation that are on Microsoft's list
+# (Windows 11 supported Intel processors) or surely too old. Matched on the
+# microarchitecture and the model name, lower-case.
+INTEL_SUPPORTED_NON_CORE = (
+    "gemini lake",
+    "jasper lake",
+    "elkhart lake",
+    "alder lake",
+    "raptor lake",
+    "tiger lake",
+    "ice lake",
+    "comet lake",
+    "whiskey lake",
+    "amber lake",
+    "coffee lake",
+    "cannon lake",
+    "meteor lake",
+    "lunar lake",
+    "arrow lake",
+)
+INTEL_TOO_OLD = re.compile(
+    r"core\(tm\)2|core 2|core\(tm\) (duo|solo)|pentium\(r\) (4|m|d|dual)|celeron\(r\) m\b"
+    r"|atom|netburst|yonah|merom|penryn|bonnell|silvermont|airmont|goldmont(?! plus)"
+    r"|nehalem|westmere|sandy bridge|ivy bridge|haswell|broadwell|skylake|kaby lake(?! r)"
+)
+AMD_TOO_OLD = re.compile(
+    r"\b(a4|a6|a8|a9|a10|a12|e1|e2|fx)-|athlon(\(tm\))? (ii|64|x2|neo)|turion|phenom|sempron"
+    r"|\bc-\d|\bg-t|bulldozer|piledriver|steamroller|excavator|bobcat|jaguar|puma|k8|k10"
+)
+AMD_SUPPORTED_NON_RYZEN = re.compile(r"athlon(\(tm\))? (silver|gold|3000g|300u|pro 3)|zen")
+
+
+def _check(code: str, ok: bool | None, fr: str, en: str) -> Check:
+    return Check(code=code, ok=ok, message=tr(fr, en))
+
+
+def check_tpm(inv: Inventory) -> Check:
+    fw = inv.firmware
+    if fw.tpm_present == "no":
+        return _check(
+            "win11.tpm",
+            False,
+            "Pas de TPM visible (vérifier Intel PTT / AMD fTPM dans le BIOS)",
+            "No TPM visible (check Intel PTT / AMD fTPM in firmware setup)",
+        )
+    if fw.tpm_present == "unknown":
+        return _check("win11.tpm", None, "Présence du TPM inconnue", "TPM presence unknown")
+    if fw.tpm_version == "2.0":
+        return _check("win11.tpm", True, "TPM 2.0 présent", "TPM 2.0 present")
+    if fw.tpm_version is None:
+        return _check(
+            "win11.tpm", None, "TPM présent, version inconnue", "TPM present, version unknown"
+        )
+    return _check(
+        "win11.tpm",
+        False,
+        f"TPM {fw.tpm_version} : Windows 11 exige un TPM 2.0",
+        f"TPM {fw.tpm_version}: Windows 11 requires TPM 2.0",
+    )
+
+
+def check_firmware(inv: Inventory) -> Check:
+    fw = inv.firmware
+    if fw.boot_mode == "legacy":
+        # Booted through CSM: the firmware may still be UEFI with Secure Boot.
+        return _check(
+            "win11.uefi_secure_boot",
+            None,
+            "Démarré en mode BIOS (Legacy/CSM) : redémarrer la clé en mode UEFI pour vérifier",
+            "Booted in BIOS (Legacy/CSM) mode: boot the stick in UEFI mode to check",
+        )
+    if fw.boot_mode == "unknown":
+        return _check(
+            "win11.uefi_secure_boot", None, "Mode de démarrage inconnu", "Boot mode unknown"
+        )
+    if fw.secure_boot in ("enabled", "disabled"):
+        state_fr = "activé" if fw.secure_boot == "enabled" else "désactivé, activable"
+        state_en = "enabled" if fw.secure_boot == "enabled" else "disabled, can be enabled"
+        return _check(
+            "win11.uefi_secure_boot",
+            True,
+            f"UEFI, Secure Boot {state_fr}",
+            f"UEFI, Secure Boot {state_en}",
+        )
+    if fw.secure_boot == "unsupported":
+        return _check(
+            "win11.uefi_secure_boot",
+            False,
+            "UEFI sans Secure Boot",
+            "UEFI without Secure Boot",
+        )
+    return _check(
+        "win11.uefi_secure_boot",
+        None,
+        "UEFI, état du Secure Boot inconnu",
+        "UEFI, Secure Boot state unknown",
+    )
+
+
+def _cpu_label(cpu: Cpu) -> str:
+    return cpu.model_name or cpu.vendor or "?"
+
+
+def cpu_supported(cpu: Cpu) -> bool | None:
+    """Is this CPU on Microsoft's list? None when its generation is not known."""
+    vendor = (cpu.vendor or "").lower()
+    text = f"{cpu.microarchitecture or ''} | {cpu.model_name or ''}".lower()
+    if vendor == "intel":
+        if cpu.generation_number is not None:
+            return cpu.generation_number >= 8
+        if any(name in text for name in INTEL_SUPPORTED_NON_CORE):
+            return True
+        if INTEL_TOO_OLD.search(text):
+            return False
+        return None
+    if vendor == "amd":
+        if "ryzen" in text and cpu.generation_number is not None:
+            # Ryzen 2000 (Zen+ desktop, Raven Ridge mobile) and later are listed.
+            return cpu.generation_number >= 2
+        if AMD_TOO_OLD.search(text):
+            return False
+        if AMD_SUPPORTED_NON_RYZEN.search(text):
+            return True
+        return None
+    return None
+
+
+def check_cpu(inv: Inventory) -> Check:
+    cpu = inv.cpu
+    label = _cpu_label(cpu)
+    ok = cpu_supported(cpu)
+    if ok is True:
+        return _check(
+            "win11.cpu",
+            True,
+            f"Processeur pris en charge ({label})",
+            f"Supported processor ({label})",
+        )
+    if ok is False:
+        return _check(
+            "win11.cpu",
+            False,
+            f"Processeur trop ancien pour Windows 11 ({label})",
+            f"Processor too old for Windows 11 ({label})",
+        )
+    return _check(
+        "win11.cpu",
+        None,
+        f"Génération du processeur inconnue ({label})",
+        f"Unknown processor generation ({label})",
+    )
+
+
+def check_64bit(inv: Inventory) -> Check:
+    cpu = inv.cpu
+    ok = cpu.flags_64bit
+    if ok is None and cpu.architecture:
+        ok = cpu.architecture in ("x86_64", "amd64", "aarch64", "arm64")
+    if ok is None:
+        return _check(
+            "win11.cpu_64bit", None, "Processeur 64 bits : inconnu", "64-bit processor: unknown"
+        )
+    return _check(
+        "win11.cpu_64bit",
+        ok,
+        "Processeur 64 bits" if ok else "Processeur 32 bits seulement",
+        "64-bit processor" if ok else "32-bit processor only",
+    )
+
+
+def check_ram(inv: Inventory) -> Check:
+    mem = inv.memory
+    if mem.installed_bytes is not None:
+        gib = mem.installed_bytes / GIB
+        ok = mem.installed_bytes >= RAM_MIN_BYTES
+        return _check(
+            "win11.ram",
+            ok,
+            f"Mémoire installée {gib:.0f} Go ({'≥' if ok else '<'} 4 Go)",
+            f"Installed memory {gib:.0f} GB ({'≥' if ok else '<'} 4 GB)",
+        )
+    if mem.total_bytes is None:
+        return _check("win11.ram", None, "Mémoire inconnue", "Memory unknown")
+    gib = mem.total_bytes / GIB
+    if mem.total_bytes >= MEMTOTAL_SURELY_4GB:
+        return _check(
+            "win11.ram",
+            True,
+            f"Mémoire vue par le système {gib:.1f} Go (≥ 4 Go installés)",
+            f"Memory seen by the system {gib:.1f} GB (≥ 4 GB installed)",
+        )
+    if mem.total_bytes < MEMTOTAL_SURELY_BELOW:
+        return _check(
+            "win11.ram", False, f"Mémoire {gib:.1f} Go (< 4 Go)", f"Memory {gib:.1f} GB (< 4 GB)"
+        )
+    return _check(
+        "win11.ram",
+        None,
+        f"Mémoire vue {gib:.1f} Go : 4 Go installés ou non ? (lancer en root pour dmidecode)",
+        f"Memory seen {gib:.1f} GB: 4 GB installed or not? (run as root for dmidecode)",
+    )
+
+
+def check_storage(inv: Inventory) -> Check:
+    internal = [
+        d.capacity_bytes
+        for d in inv.disks
+        if d.capacity_bytes and not d.boot_medium and not d.removable and d.transport != "usb"
+    ]
+    if not internal:
+        return _check(
+            "win11.storage",
+            None,
+            "Aucun disque interne détecté (en ajouter un de 64 Go ou plus)",
+            "No internal disk detected (add one of 64 GB or more)",
+        )
+    largest = max(internal)
+    gb = largest / 1000**3
+    ok = largest >= STORAGE_MIN_BYTES * STORAGE_TOLERANCE
+    return _check(
+        "win11.storage",
+        ok,
+        f"Plus grand disque interne {gb:.0f} Go ({'≥' if ok else '<'} 64 Go)",
+        f"Largest internal disk {gb:.0f} GB ({'≥' if ok else '<'} 64 GB)",
+    )
+
+
+def assess_win11(inv: Inventory) -> Win11Readiness:
+    """Every Windows 11 hardware check on this inventory, and the overall verdict."""
+    checks = [
+        check_tpm(inv),
+        check_firmware(inv),
+        check_cpu(inv),
+        check_64bit(inv),
+        check_ram(inv),
+        check_storage(inv),
+    ]
+    results = [c.ok for c in checks]
+    ready: bool | None
+    if any(r is False for r in results):
+        ready = False
+    elif all(r is True for r in results):
+        ready = True
+    else:
+        ready = None
+    return Win11Readiness(ready=ready, checks=checks)

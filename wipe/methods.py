@@ -104,7 +104,7 @@ class Method:
     source: str = ""
 
 
-def _line_of(text: str, field: str, table_index: int | None = None) -> int | None:
+def line_of(text: str, field: str, table_index: int | None = None) -> int | None:
     """1-based line of ``field = ...``; inside the ``table_index``-th ``[[passes]]`` if given."""
     lines = text.splitlines()
     start = 0
@@ -139,7 +139,7 @@ def parse_method(text: str, source: str) -> Method:
         raise MethodFileError(source, line, "(syntax)", f"invalid TOML: {exc}") from exc
 
     def fail(field: str, problem: str, table: int | None = None) -> MethodFileError:
-        return MethodFileError(source, _line_of(text, field, table), field, problem)
+        return MethodFileError(source, line_of(text, field, table), field, problem)
 
     known = {"name", "title_fr", "title_en", "legacy_standard", "verification", "passes"}
     for key in data:
@@ -197,7 +197,7 @@ def load_method_file(path: str | Path) -> Method:
     method = parse_method(text, str(p))
     if method.name != p.stem:
         raise MethodFileError(
-            str(p), _line_of(text, "name"), "name", f"{method.name!r} differs from the file name"
+            str(p), line_of(text, "name"), "name", f"{method.name!r} differs from the file name"
         )
     return method
 

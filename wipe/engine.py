@@ -1,0 +1,569 @@
+"""One erasure session per drive, several drives in parallel.
+
+A session: safety checks, journal ``session-start``, optional firmware
+sanitize (proved by sampled read-back), the overwrite passes, verification,
+journal ``session-end``, then the signed certificate. Anything unexpected ends
+as a FAILED certificate for that drive only; other drives carry on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wipe import certificate as certmod
+from wipe.blockdev import DeviceOpenError, OpenDevice, open_device
+from wipe.journal import Journal, JournalReport
+from wipe.methods import Method, Verification, as_dict
+from wipe.overwrite import (
+    PassResult,
+    Progress,
+    ProgressCallback,
+    RunOptions,
+    full_regions,
+    sampled_regions,
+    verify_regions,
+    write_pass,
+)
+from wipe.patterns import Keystream
+from wipe.policy import Policy
+from wipe.proof import compare, read_samples, sample_offsets
+from wipe.runner_protocol import Runner
+from wipe.signing import BenchKey
+from wipe.targets import Target
+
+
+class TargetRefusedError(PermissionError):
+    """The engine was asked to erase a device that failed the safety checks or was not confirmed."""
+
+
+@dataclass(slots=True)
+class Operator:
+    """Who erased, in which role, where, for whom (NIST sample certificate fields)."""
+
+    name: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+    location: str | None = None
+    contact: str | None = None
+    donor: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "organisation": self.organisation,
+            "location": self.location,
+            "contact": self.contact,
+            "donor": self.donor,
+        }
+
+
+@dataclass(slots=True)
+class EraseRequest:
+    """What to do to one drive."""
+
+    target: Target
+    method: Method | None
+    """Overwrite method; None for a firmware-only run."""
+    verification: Verification
+    firmware_method: str | None = None
+    """A firmware method name, ``auto`` (policy's strongest supported), or None."""
+    dry_run: bool = False
+    confirmed: bool = False
+    """The operator confirmed this drive by its serial (or unattended ``--yes-i-know``)."""
+    asset_tag: str | None = None
+    abort_on_error: bool = False
+    hpa_dco: dict[str, Any] | None = None
+    """HPA/DCO status from wipe.hpa, recorded as given."""
+
+
+@dataclass(slots=True)
+class EraseContext:
+    """What every session shares: the bench key, journal, output directory, seams."""
+
+    key: BenchKey
+    journal: Journal
+    cert_dir: Path
+    policy: Policy
+    operator: Operator = field(default_factory=Operator)
+    source_computer: dict[str, Any] = field(default_factory=dict)
+    runner: Runner | None = None
+    firmware: Any = None
+    """The firmware module (``wipe.firmware``) or a test double; loaded lazily when None."""
+    progress: ProgressCallback | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    options: RunOptions = field(default_factory=RunOptions)
+    wallclock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    open_device: Callable[..., OpenDevice] = open_device
+
+
+@dataclass(slots=True)
+class EraseOutcome:
+    """A finished session: its result and where the certificate is."""
+
+    device_path: str
+    result: str
+    certificate_path: Path | None
+    envelope: dict[str, Any] | None
+    reasons_fr: list[str]
+    reasons_en: list[str]
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def media_type_label(media: str) -> str:
+    """NIST sample certificate's media type."""
+    return {"hdd": "magnetic", "ssd": "flash", "nvme": "flash"}.get(media, "unknown")
+
+
+def load_firmware_module() -> Any:
+    """``wipe.firmware`` if present; None when part B is not installed."""
+    try:
+        return importlib.import_module("wipe.firmware")
+    except ImportError:
+        return None
+
+
+class _Session:
+    def __init__(self, req: EraseRequest, ctx: EraseContext) -> None:
+        self.req = req
+        self.ctx = ctx
+        self.id = str(uuid.uuid4())
+        self.started = ctx.wallclock()
+        self.t0 = time.monotonic()
+        self.seed = os.urandom(32)
+        self.reasons_fr: list[str] = []
+        self.reasons_en: list[str] = []
+        self.passes: list[PassResult] = []
+        self.verifications: list[PassResult] = []
+        self.firmware: dict[str, Any] | None = None
+        self.firmware_purge_proved = False
+        self.firmware_proved = False
+        self.cancelled = False
+
+    def reason(self, fr: str, en: str) -> None:
+        self.reasons_fr.append(fr)
+        self.reasons_en.append(en)
+
+    def log(self, event: str, **data: Any) -> None:
+        self.ctx.journal.append(event, {"session_id": self.id, **data})
+
+    def progress(self, p: Progress) -> None:
+        if self.ctx.progress is not None:
+            self.ctx.progress(p)
+
+    # -- steps ---------------------------------------------------------------
+
+    def run(self) -> EraseOutcome:
+        t = self.req.target
+        self.log(
+            "session-start",
+            device=t.identity(),
+            method=as_dict(self.req.method) if self.req.method else None,
+            firmware_method=self.req.firmware_method,
+            verification=self.req.verification.label,
+            dry_run=self.req.dry_run,
+            asset_tag=self.req.asset_tag,
+            operator=self.ctx.operator.name,
+        )
+        if self.req.dry_run:
+            self.reason(
+                "SIMULATION (--dry-run) : rien n'a été écrit sur le disque",
+                "DRY RUN (--dry-run): nothing was written to the disk",
+            )
+            try:
+                dev = self.ctx.open_device(t.device_path, write=False)
+                dev.close()
+            except DeviceOpenError as exc:
+                self.reason(f"ouverture impossible : {exc}", f"cannot open: {exc}")
+            return self.finish("DRY_RUN")
+        try:
+            dev = self.ctx.open_device(t.device_path, write=True)
+        except DeviceOpenError as exc:
+            self.reason(f"ouverture impossible : {exc}", f"cannot open: {exc}")
+            return self.finish("FAILED")
+        try:
+            if t.size_bytes is not None and dev.size_bytes != t.size_bytes:
+                self.reason(
+                    f"taille lue à l'ouverture ({dev.size_bytes} o) différente de /sys "
+                    f"({t.size_bytes} o)",
+                    f"size at open ({dev.size_bytes} B) differs from /sys ({t.size_bytes} B)",
+                )
+            if self.req.firmware_method:
+                self.run_firmware(dev)
+            if self.req.method is not None and not self.ctx.cancel.is_set():
+                self.run_overwrite(dev)
+        finally:
+            dev.close()
+        return self.finish(self.decide())
+
+    def run_firmware(self, dev: OpenDevice) -> None:
+        fw = self.ctx.firmware if self.ctx.firmware is not None else load_firmware_module()
+        name = self.req.firmware_method
+        record: dict[str, Any] = {"requested": name, "method": None, "completed": False}
+        self.firmware = record
+        if fw is None or self.ctx.runner is None:
+            record["reason_fr"] = "méthodes micrologicielles indisponibles (module absent)"
+            record["reason_en"] = "firmware methods unavailable (module not installed)"
+            self.reason(record["reason_fr"], record["reason_en"])
+            return
+        caps = fw.detect(self.ctx.runner, dev.path)
+        record["capabilities"] = caps.to_dict() if hasattr(caps, "to_dict") else repr(caps)
+        if name == "auto":
+            choices = list(
+                fw.policy_choice(
+                    caps,
+                    self.req.target.media,
+                    allow_ata_security_erase=self.ctx.policy.allow_ata_security_erase,
+                )
+            )
+            if not choices:
+                record["reason_fr"] = "aucune méthode micrologicielle sûre n'est prise en charge"
+                record["reason_en"] = "no safe firmware method is supported"
+                self.reason(record["reason_fr"], record["reason_en"])
+                return
+            name = choices[0]
+        record["method"] = name
+        offsets = sample_offsets(
+            dev.size_bytes, dev.logical_block_bytes, self.ctx.policy.proof_samples, self.seed
+        )
+        before = read_samples(dev, offsets)
+        self.log("firmware-start", method=name, samples=len(offsets))
+        start = time.monotonic()
+
+        def fw_progress(p: Any) -> None:
+            fraction = getattr(p, "fraction", None)
+            total = dev.size_bytes
+            done = int(total * fraction) if isinstance(fraction, float | int) else 0
+            self.progress(Progress(dev.path, "firmware", 0, 1, done, total, None, None))
+
+        outcome = fw.execute(self.ctx.runner, dev.path, name, fw_progress, self.ctx.cancel)
+        data = outcome.to_dict() if hasattr(outcome, "to_dict") else {}
+        record.update(data)
+        record["duration_s"] = round(time.monotonic() - start, 3)
+        after = read_samples(dev, offsets)
+        proof = compare(before, after)
+        record["proof"] = proof.as_dict()
+        record["claimed_completed"] = bool(outcome.completed)
+        record["completed"] = bool(outcome.completed) and proof.proved
+        self.firmware_proved = record["completed"]
+        self.firmware_purge_proved = record["completed"] and outcome.nist_level == "purge"
+        if getattr(outcome, "cancelled", False):
+            self.cancelled = True
+        if not outcome.completed:
+            self.reason(
+                f"méthode micrologicielle {name} non terminée : {outcome.reason_fr}",
+                f"firmware method {name} did not complete: {outcome.reason_en}",
+            )
+        elif not proof.proved:
+            self.reason(
+                f"méthode micrologicielle {name} ÉCHOUÉE malgré son code de sortie : "
+                f"{proof.reason_fr}",
+                f"firmware method {name} FAILED despite its exit code: {proof.reason_en}",
+            )
+        self.log(
+            "firmware-end",
+            method=name,
+            claimed_completed=record["claimed_completed"],
+            proved=proof.proved,
+            completed=record["completed"],
+        )
+
+    def run_overwrite(self, dev: OpenDevice) -> None:
+        method = self.req.method
+        assert method is not None
+        opts = RunOptions(
+            block_bytes=self.ctx.options.block_bytes,
+            retries=self.ctx.options.retries,
+            abort_on_error=self.req.abort_on_error or self.ctx.options.abort_on_error,
+            clock=self.ctx.options.clock,
+        )
+        count = len(method.passes)
+        mode = self.req.verification
+        for i, pattern in enumerate(method.passes):
+            if self.ctx.cancel.is_set():
+                self.cancelled = True
+                return
+            keystream = Keystream(self.seed, i) if pattern.kind == "random" else None
+            self.log("pass-start", index=i, pattern=pattern.label)
+            result = write_pass(
+                dev,
+                pattern,
+                keystream,
+                pass_index=i,
+                pass_count=count,
+                cancel=self.ctx.cancel,
+                progress=self.progress,
+                options=opts,
+            )
+            self.passes.append(result)
+            self.log(
+                "pass-end",
+                index=i,
+                bytes_done=result.bytes_done,
+                errors=len(result.errors),
+                ok=result.ok,
+                throughput_mb_s=result.as_dict()["throughput_mb_s"],
+            )
+            if result.cancelled:
+                self.cancelled = True
+                return
+            if result.stopped_on_error:
+                return
+            last = i == count - 1
+            if mode.mode == "all" or (mode.mode in {"last", "sampled"} and last):
+                if mode.mode == "sampled":
+                    regions = sampled_regions(
+                        dev, mode.sample_percent or 100.0, self.seed[16:] + self.seed[:16]
+                    )
+                else:
+                    regions = full_regions(dev, opts.block_bytes)
+                check = verify_regions(
+                    dev,
+                    pattern,
+                    keystream,
+                    regions,
+                    pass_index=i,
+                    pass_count=count,
+                    cancel=self.ctx.cancel,
+                    progress=self.progress,
+                    options=opts,
+                )
+                self.verifications.append(check)
+                self.log(
+                    "verify-end",
+                    index=i,
+                    bytes_checked=check.bytes_done,
+                    bytes_total=check.bytes_total,
+                    errors=len(check.errors),
+                    ok=check.ok,
+                )
+                if check.cancelled:
+                    self.cancelled = True
+                    return
+                if check.stopped_on_error:
+                    return
+
+    # -- verdict ---------------------------------------------------------------
+
+    def decide(self) -> str:
+        method = self.req.method
+        if self.cancelled or self.ctx.cancel.is_set():
+            self.reason("interrompu par l'opérateur", "cancelled by the operator")
+            return "ABORTED"
+        if self.req.firmware_method and method is None:
+            return "ERASED" if self.firmware_proved else "FAILED"
+        if method is None:
+            self.reason("aucune méthode demandée", "no method requested")
+            return "FAILED"
+        failed = False
+        write_errors = sum(len(p.errors) for p in self.passes)
+        if len(self.passes) < len(method.passes) or not all(p.ok for p in self.passes):
+            failed = True
+            self.reason(
+                f"écriture incomplète : {write_errors} plage(s) en erreur",
+                f"incomplete overwrite: {write_errors} failing range(s)",
+            )
+        if any(not v.ok for v in self.verifications):
+            failed = True
+            bad = sum(len(v.errors) for v in self.verifications)
+            self.reason(
+                f"vérification échouée : {bad} plage(s) illisibles ou différentes",
+                f"verification failed: {bad} unreadable or differing range(s)",
+            )
+        if failed:
+            return "FAILED"
+        if self.req.verification.mode == "none" or not self.verifications:
+            self.reason(
+                "tout a été écrit mais rien n'a été relu (vérification désactivée)",
+                "everything was written but nothing was read back (verification off)",
+            )
+            return "UNVERIFIED"
+        return "ERASED"
+
+    def level(self, result: str) -> dict[str, Any]:
+        """The sanitization level achieved, and why (never a level not achieved)."""
+        if result != "ERASED":
+            return {"level": None, "standard": None, "why": f"result {result}: no level claimed"}
+        if self.firmware_purge_proved:
+            return {
+                "level": "purge",
+                "standard": certmod.STANDARD,
+                "why": "firmware sanitize completed and sampled read-back proved the change",
+            }
+        if self.req.method is not None and self.verifications:
+            return {
+                "level": "clear",
+                "standard": certmod.STANDARD,
+                "why": "every user-addressable byte overwritten and verification passed",
+            }
+        return {"level": None, "standard": None, "why": "method claims no sanitization level"}
+
+    def finish(self, result: str) -> EraseOutcome:
+        ended = self.ctx.wallclock()
+        t = self.req.target
+        method = self.req.method
+        bytes_written = sum(p.bytes_done for p in self.passes)
+        errors = [e.as_dict() for p in self.passes + self.verifications for e in p.errors]
+        verified_bytes = sum(v.bytes_done for v in self.verifications[-1:])
+        size = t.size_bytes or 0
+        has_random = method is not None and any(p.kind == "random" for p in method.passes)
+        payload: dict[str, Any] = {
+            "schema": certmod.SCHEMA,
+            "certificate_id": str(uuid.uuid4()),
+            "session_id": self.id,
+            "result": result,
+            "dry_run": self.req.dry_run,
+            "reasons": {"fr": self.reasons_fr, "en": self.reasons_en},
+            "sanitization": self.level(result),
+            "media": {
+                **t.identity(),
+                "manufacturer": t.vendor,
+                "asset_tag": self.req.asset_tag,
+                "media_type": media_type_label(t.media),
+            },
+            "source_computer": self.ctx.source_computer,
+            "method": {
+                "overwrite": as_dict(method) if method is not None else None,
+                "firmware": self.firmware,
+                "prng": "AES-256-CTR" if has_random else None,
+                "keystream_seed_hex": self.seed.hex() if has_random else None,
+                "passes": [p.as_dict() for p in self.passes],
+            },
+            "verification": {
+                "mode": self.req.verification.label,
+                "passes": [v.as_dict() for v in self.verifications],
+                "bytes_checked": verified_bytes,
+                "coverage_percent": round(100 * verified_bytes / size, 3) if size else None,
+                "passed": bool(self.verifications) and all(v.ok for v in self.verifications),
+            },
+            "errors": {"count": len(errors), "ranges": errors[:1000]},
+            "bytes_written": bytes_written,
+            "device_size_bytes": size,
+            "hpa_dco": self.req.hpa_dco,
+            "tool": {"name": certmod.TOOL_NAME, "version": certmod.TOOL_VERSION},
+            "operator": self.ctx.operator.as_dict(),
+            "started_at": _iso(self.started),
+            "ended_at": _iso(ended),
+            "duration_s": round(time.monotonic() - self.t0, 3),
+        }
+        envelope = certmod.sign_certificate(self.ctx.key, payload)
+        self.log(
+            "session-end",
+            result=result,
+            certificate_id=payload["certificate_id"],
+            certificate_sha256=certmod.section_digests(envelope["payload"])["result"],
+            digests=envelope["payload"]["digests"],
+        )
+        path = certmod.write_certificate(envelope, self.ctx.cert_dir)
+        return EraseOutcome(t.device_path, result, path, envelope, self.reasons_fr, self.reasons_en)
+
+
+def erase_device(req: EraseRequest, ctx: EraseContext) -> EraseOutcome:
+    """Erase one drive (or simulate it); refuses unsafe or unconfirmed targets."""
+    t = req.target
+    if t.refusals:
+        codes = ", ".join(r.code for r in t.refusals)
+        raise TargetRefusedError(f"refusing to erase {t.device_path}: {codes}")
+    if not req.dry_run and not req.confirmed:
+        raise TargetRefusedError(
+            f"refusing to erase {t.device_path}: not confirmed by its serial (or --yes-i-know)"
+        )
+    if req.method is None and not req.firmware_method:
+        raise ValueError("an erasure needs an overwrite method or a firmware method")
+    session = _Session(req, ctx)
+    try:
+        return session.run()
+    except Exception as exc:  # one drive's bug must not take the others down
+        session.reason(
+            f"erreur interne : {type(exc).__name__}: {exc}",
+            f"internal error: {type(exc).__name__}: {exc}",
+        )
+        session.log("internal-error", traceback=traceback.format_exc()[-2000:])
+        return session.finish("FAILED")
+
+
+def erase_many(requests: list[EraseRequest], ctx: EraseContext) -> list[EraseOutcome]:
+    """Erase drives in parallel threads; each ends on its own, in the order given."""
+    if not requests:
+        return []
+    with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="wipe") as pool:
+        futures = [pool.submit(_safe_erase, r, ctx) for r in requests]
+        return [f.result() for f in futures]
+
+
+def _safe_erase(req: EraseRequest, ctx: EraseContext) -> EraseOutcome:
+    try:
+        return erase_device(req, ctx)
+    except (TargetRefusedError, ValueError) as exc:
+        return EraseOutcome(req.target.device_path, "REFUSED", None, None, [str(exc)], [str(exc)])
+    except Exception as exc:  # e.g. journal disk full: reported, never raised into other drives
+        msg = f"{type(exc).__name__}: {exc}"
+        return EraseOutcome(req.target.device_path, "FAILED", None, None, [msg], [msg])
+
+
+def record_interrupted(report: JournalReport, ctx: EraseContext) -> list[EraseOutcome]:
+    """Write INTERRUPTED certificates for sessions the journal shows started and never ended."""
+    outcomes: list[EraseOutcome] = []
+    for item in report.interrupted_sessions():
+        start = item["start"]
+        data = start.get("data", {})
+        last = item["last"]
+        payload: dict[str, Any] = {
+            "schema": certmod.SCHEMA,
+            "certificate_id": str(uuid.uuid4()),
+            "session_id": data.get("session_id"),
+            "result": "INTERRUPTED",
+            "dry_run": bool(data.get("dry_run")),
+            "reasons": {
+                "fr": ["session interrompue (arrêt, coupure) : le disque n'est PAS effacé"],
+                "en": ["session interrupted (killed, power cut): the disk is NOT erased"],
+            },
+            "sanitization": {"level": None, "standard": None, "why": "interrupted"},
+            "media": {**(data.get("device") or {}), "asset_tag": data.get("asset_tag")},
+            "source_computer": ctx.source_computer,
+            "method": {"overwrite": data.get("method"), "firmware": data.get("firmware_method")},
+            "last_journal_event": {
+                "event": last.get("event"),
+                "time": last.get("time"),
+                "data": last.get("data"),
+            },
+            "tool": {"name": certmod.TOOL_NAME, "version": certmod.TOOL_VERSION},
+            "operator": ctx.operator.as_dict(),
+            "started_at": start.get("time"),
+            "ended_at": None,
+        }
+        envelope = certmod.sign_certificate(ctx.key, payload)
+        ctx.journal.append(
+            "session-end",
+            {
+                "session_id": data.get("session_id"),
+                "result": "INTERRUPTED",
+                "certificate_id": payload["certificate_id"],
+            },
+        )
+        path = certmod.write_certificate(envelope, ctx.cert_dir)
+        outcomes.append(
+            EraseOutcome(
+                str((data.get("device") or {}).get("device_path")),
+                "INTERRUPTED",
+                path,
+                envelope,
+                payload["reasons"]["fr"],
+                payload["reasons"]["en"],
+            )
+        )
+    return outcomes

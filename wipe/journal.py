@@ -1,0 +1,203 @@
+"""Tamper-evident local journal of erasure events: append-only signed JSON lines.
+
+Each line is a signed envelope (:mod:`wipe.signing`) of ``{"seq", "time",
+"prev", "event", "data"}`` where ``prev`` is the SHA-256 of the previous line's
+canonical JSON. A signed head file (``<journal>.head``) records the last
+sequence number and hash, so cutting the tail is detected too. Editing a line
+breaks its signature; deleting or reordering lines breaks the sequence or the
+chain.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wipe.signing import BenchKey, SignatureError, canonical_json, verify_envelope
+
+GENESIS = "0" * 64
+
+
+class JournalError(OSError):
+    """The journal could not be read or appended to."""
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def entry_hash(envelope: Any) -> str:
+    return hashlib.sha256(canonical_json(envelope)).hexdigest()
+
+
+class Journal:
+    """Appends signed, chained entries; safe across threads and processes (flock)."""
+
+    def __init__(self, path: str | Path, key: BenchKey, now: Callable[[], str] = _now_iso) -> None:
+        self.path = Path(path)
+        self.head_path = self.path.with_name(self.path.name + ".head")
+        self.key = key
+        self.now = now
+        self._lock = threading.Lock()
+
+    def append(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Append one entry and return its payload (with ``seq`` and ``hash``)."""
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                seq, prev = self._tail(fd)
+                payload = {
+                    "seq": seq + 1,
+                    "time": self.now(),
+                    "prev": prev,
+                    "event": event,
+                    "data": data,
+                }
+                envelope = self.key.sign(payload)
+                line = json.dumps(envelope, sort_keys=True, ensure_ascii=False) + "\n"
+                os.write(fd, line.encode("utf-8"))
+                os.fsync(fd)
+                digest = entry_hash(envelope)
+                head = self.key.sign({"seq": seq + 1, "hash": digest})
+                tmp = self.head_path.with_name(self.head_path.name + ".tmp")
+                tmp.write_text(json.dumps(head, sort_keys=True), encoding="utf-8")
+                os.replace(tmp, self.head_path)
+            except OSError as exc:
+                raise JournalError(
+                    exc.errno, f"cannot append to journal {self.path}: {exc}"
+                ) from exc
+            finally:
+                os.close(fd)
+        return {**payload, "hash": digest}
+
+    def _tail(self, fd: int) -> tuple[int, str]:
+        """Sequence number and hash of the last entry (0 and the genesis hash when empty)."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0, GENESIS
+        chunk = 1 << 16
+        start = max(0, size - chunk)
+        data = os.pread(fd, size - start, start)
+        while start > 0 and data.count(b"\n") < 2:
+            start = max(0, start - chunk)
+            data = os.pread(fd, size - start, start)
+        last = data.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        try:
+            envelope = json.loads(last)
+            return int(envelope["payload"]["seq"]), entry_hash(envelope)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise JournalError(
+                0, f"journal {self.path} ends with a damaged line; run `journal verify`: {exc}"
+            ) from exc
+
+
+@dataclass(slots=True)
+class JournalReport:
+    """What ``verify_journal`` found."""
+
+    path: str
+    entries: int = 0
+    problems: list[str] = field(default_factory=list)
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def interrupted_sessions(self) -> list[dict[str, Any]]:
+        """Sessions with a ``session-start`` and no ``session-end``: killed mid-way."""
+        open_sessions: dict[str, dict[str, Any]] = {}
+        for p in self.payloads:
+            data = p.get("data") or {}
+            sid = data.get("session_id")
+            if not isinstance(sid, str):
+                continue
+            if p.get("event") == "session-start":
+                open_sessions[sid] = {"start": p, "last": p}
+            elif sid in open_sessions:
+                if p.get("event") == "session-end":
+                    del open_sessions[sid]
+                else:
+                    open_sessions[sid]["last"] = p
+        return list(open_sessions.values())
+
+
+def verify_journal(path: str | Path, trusted_public_key: bytes | None = None) -> JournalReport:
+    """Check every signature, the sequence, the hash chain and the signed head."""
+    p = Path(path)
+    report = JournalReport(str(p))
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        report.problems.append(f"cannot read {p}: {exc.strerror or exc}")
+        return report
+    prev = GENESIS
+    expected_seq = 1
+    signer: str | None = None
+    for lineno, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            envelope = json.loads(line)
+        except ValueError:
+            report.problems.append(f"line {lineno}: not valid JSON (edited or truncated)")
+            prev = "?"
+            continue
+        try:
+            payload = verify_envelope(envelope, trusted_public_key)
+        except SignatureError as exc:
+            report.problems.append(f"line {lineno}: entry was edited ({exc})")
+            payload = envelope.get("payload") if isinstance(envelope, dict) else None
+            if not isinstance(payload, dict):
+                prev = "?"
+                continue
+        key_id = envelope.get("signature", {}).get("key_id")
+        if signer is None:
+            signer = key_id
+        elif key_id != signer:
+            report.problems.append(f"line {lineno}: signed by another key ({key_id})")
+        seq = payload.get("seq")
+        if seq != expected_seq:
+            if isinstance(seq, int) and seq > expected_seq:
+                report.problems.append(
+                    f"line {lineno}: entries {expected_seq}..{seq - 1} are missing (deleted)"
+                )
+            else:
+                report.problems.append(
+                    f"line {lineno}: sequence {seq} where {expected_seq} was expected (reordered)"
+                )
+        if prev != "?" and payload.get("prev") != prev:
+            report.problems.append(
+                f"line {lineno}: hash chain broken (previous entry removed, changed or moved)"
+            )
+        prev = entry_hash(envelope)
+        expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
+        report.entries += 1
+        report.payloads.append(payload)
+    head_path = p.with_name(p.name + ".head")
+    if head_path.exists():
+        try:
+            head = verify_envelope(
+                json.loads(head_path.read_text(encoding="utf-8")), trusted_public_key
+            )
+        except (ValueError, SignatureError) as exc:
+            report.problems.append(f"{head_path.name}: head record invalid ({exc})")
+        else:
+            if head.get("seq") != expected_seq - 1 or head.get("hash") != prev:
+                report.problems.append(
+                    f"journal ends at entry {expected_seq - 1} but its signed head says "
+                    f"{head.get('seq')}: entries were removed from the end or replaced"
+                )
+    elif report.entries:
+        report.problems.append(f"{head_path.name} is missing: the end cannot be checked")
+    return report

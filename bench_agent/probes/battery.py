@@ -1,0 +1,418 @@
+"""Batteries: capacity in Wh, health and firmware sanity checks from /sys/class/power_supply.
+
+The kernel reports either energy_* (µWh) or charge_* (µAh); charge is turned
+into energy with voltage_min_design (µV), the voltage the design capacity is
+rated at. Peripheral batteries (mouse, keyboard: scope "Device") are skipped.
+
+Decisions on broken gauges (each one is an anomaly on the battery):
+
+- full slightly above design (up to 120 %): common on new packs whose gauge
+  learned a little more than the label. The raw ratio is reported as health
+  (so 104 % stays visible) with a ``battery.full_above_design`` anomaly.
+- full more than 120 % of design: not a plausible pack. Health is None; if the
+  inverted ratio is plausible the firmware probably swapped the two fields
+  (``battery.swapped_fields_suspected``), else ``battery.full_far_above_design``.
+- design or full zero or missing, or outside 1-150 Wh: health is None.
+- cycle_count 0: many firmwares never count; reported as unknown (None).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bench_agent.host import Host
+from bench_agent.i18n import tr
+from bench_agent.model.common import Note
+from bench_agent.model.inventory import Battery
+from bench_agent.probes.dmi_junk import clean
+from bench_agent.probes.dmidecode import DmiRecord, DmiTable
+
+POWER_SUPPLY_DIR = "/sys/class/power_supply"
+# Every attribute read per supply, in reading order (fixture builders record the same list).
+SUPPLY_TYPE_FILES = ("type", "scope")
+BATTERY_FILES = (
+    "present",
+    "status",
+    "technology",
+    "manufacturer",
+    "model_name",
+    "serial_number",
+    "cycle_count",
+    "energy_full_design",
+    "energy_full",
+    "energy_now",
+    "charge_full_design",
+    "charge_full",
+    "charge_now",
+    "voltage_min_design",
+    "voltage_now",
+)
+MIN_PLAUSIBLE_WH = 1.0
+MAX_PLAUSIBLE_WH = 150.0
+FULL_ABOVE_DESIGN_TOLERANCE = 1.2
+
+_TECHNOLOGY = {
+    "li-ion": "Li-ion",
+    "lion": "Li-ion",
+    "lithium ion": "Li-ion",
+    "lithium-ion": "Li-ion",
+    "li-poly": "Li-poly",
+    "lip": "Li-poly",
+    "lipo": "Li-poly",
+    "lithium polymer": "Li-poly",
+    "lithium-polymer": "Li-poly",
+    "nimh": "NiMH",
+    "nicd": "NiCd",
+    "life": "LiFe",
+    "limn": "LiMn",
+}
+_DMI_CAPACITY_RE = re.compile(r"^\s*(\d+)\s*mWh\s*$", re.I)
+_DMI_VOLTAGE_RE = re.compile(r"^\s*(\d+)\s*mV\s*$", re.I)
+
+
+def _anomaly(code: str, fr: str, en: str) -> Note:
+    return Note(code=f"battery.{code}", message=tr(fr, en))
+
+
+def _positive_int(value: str | None) -> int | None:
+    """An integer sysfs value; None when absent or unparsable (0 is kept: it means something)."""
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def technology_name(value: str | None) -> str | None:
+    cleaned = clean(value)
+    if cleaned is None:
+        return None
+    return _TECHNOLOGY.get(cleaned.lower(), cleaned)
+
+
+@dataclass(slots=True)
+class _Capacity:
+    design_wh: float | None = None
+    full_wh: float | None = None
+    now_wh: float | None = None
+    source: str = "none"
+    notes: list[Note] = field(default_factory=list)
+
+
+def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
+    cap = _Capacity()
+    energy = [
+        _positive_int(values.get(k)) for k in ("energy_full_design", "energy_full", "energy_now")
+    ]
+    charge = [
+        _positive_int(values.get(k)) for k in ("charge_full_design", "charge_full", "charge_now")
+    ]
+    if any(v is not None for v in energy):
+        cap.source = "energy"
+        design, full, now = (None if v is None else v / 1e6 for v in energy)
+        cap.design_wh, cap.full_wh, cap.now_wh = design, full, now
+        return cap
+    if not any(v is not None for v in charge):
+        return cap
+    cap.source = "charge"
+    volts_uv = _positive_int(values.get("voltage_min_design"))
+    if not volts_uv:
+        volts_uv = _positive_int(values.get("voltage_now"))
+        if volts_uv:
+            # No design voltage: the present voltage varies with the charge
+            # (about ±10 %), so the Wh figures are approximate.
+            cap.notes.append(
+                _anomaly(
+                    "voltage_now_used",
+                    f"{name} : pas de tension nominale, capacité en Wh calculée avec la tension "
+                    "actuelle (approximative)",
+                    f"{name}: no design voltage, Wh computed from the present voltage "
+                    "(approximate)",
+                )
+            )
+    if not volts_uv:
+        cap.notes.append(
+            _anomaly(
+                "charge_without_voltage",
+                f"{name} : capacité en mAh sans aucune tension, impossible de la convertir en Wh",
+                f"{name}: capacity in mAh without any voltage, cannot convert it to Wh",
+            )
+        )
+        return cap
+    design, full, now = (None if v is None else v * volts_uv / 1e12 for v in charge)
+    cap.design_wh, cap.full_wh, cap.now_wh = design, full, now
+    return cap
+
+
+def assess_health(
+    name: str, design_wh: float | None, full_wh: float | None
+) -> tuple[float | None, list[Note]]:
+    """(health_pct, anomalies) for a design/full pair; see the module docstring for the rules."""
+    anomalies: list[Note] = []
+    if design_wh is None:
+        anomalies.append(
+            _anomaly(
+                "design_missing",
+                f"{name} : capacité d'origine non fournie",
+                f"{name}: design capacity not reported",
+            )
+        )
+    elif design_wh == 0:
+        anomalies.append(
+            _anomaly(
+                "design_zero",
+                f"{name} : capacité d'origine à zéro (jauge défaillante)",
+                f"{name}: design capacity is zero (faulty gauge)",
+            )
+        )
+    elif not MIN_PLAUSIBLE_WH <= design_wh <= MAX_PLAUSIBLE_WH:
+        anomalies.append(
+            _anomaly(
+                "design_implausible",
+                f"{name} : capacité d'origine invraisemblable ({design_wh:.1f} Wh)",
+                f"{name}: implausible design capacity ({design_wh:.1f} Wh)",
+            )
+        )
+    if full_wh is None:
+        anomalies.append(
+            _anomaly(
+                "full_missing",
+                f"{name} : capacité pleine charge non fournie",
+                f"{name}: full-charge capacity not reported",
+            )
+        )
+    elif full_wh == 0:
+        anomalies.append(
+            _anomaly(
+                "full_zero",
+                f"{name} : capacité pleine charge à zéro (batterie morte ou jauge réinitialisée)",
+                f"{name}: full-charge capacity is zero (dead battery or reset gauge)",
+            )
+        )
+    elif full_wh > MAX_PLAUSIBLE_WH:
+        anomalies.append(
+            _anomaly(
+                "full_implausible",
+                f"{name} : capacité pleine charge invraisemblable ({full_wh:.1f} Wh)",
+                f"{name}: implausible full-charge capacity ({full_wh:.1f} Wh)",
+            )
+        )
+    if anomalies or design_wh is None or full_wh is None:
+        return None, anomalies
+    ratio = full_wh / design_wh
+    if ratio > FULL_ABOVE_DESIGN_TOLERANCE:
+        if 1 / ratio >= 0.3:
+            anomalies.append(
+                _anomaly(
+                    "swapped_fields_suspected",
+                    f"{name} : capacité pleine ({full_wh:.1f} Wh) très au-dessus de la capacité "
+                    f"d'origine ({design_wh:.1f} Wh) : champs probablement inversés par le "
+                    f"micrologiciel (santé réelle peut-être {100 / ratio:.0f} %), "
+                    "santé non retenue",
+                    f"{name}: full capacity ({full_wh:.1f} Wh) far above design "
+                    f"({design_wh:.1f} Wh): the firmware probably swapped the fields (real health "
+                    f"maybe {100 / ratio:.0f} %), health not reported",
+                )
+            )
+        else:
+            anomalies.append(
+                _anomaly(
+                    "full_far_above_design",
+                    f"{name} : capacité pleine {ratio * 100:.0f} % de l'origine, invraisemblable",
+                    f"{name}: full capacity is {ratio * 100:.0f} % of design, implausible",
+                )
+            )
+        return None, anomalies
+    if ratio > 1.0:
+        anomalies.append(
+            _anomaly(
+                "full_above_design",
+                f"{name} : capacité pleine supérieure à l'origine ({ratio * 100:.1f} %), "
+                "fréquent sur une batterie neuve ; valeur brute conservée",
+                f"{name}: full capacity above design ({ratio * 100:.1f} %), common on a new "
+                "pack; raw ratio kept",
+            )
+        )
+    return round(ratio * 100, 1), anomalies
+
+
+def battery_from_values(name: str, values: dict[str, str | None], notes: list[Note]) -> Battery:
+    """A Battery from sysfs attribute values (file name -> text, None when absent). Pure."""
+    cap = _capacity(name, values)
+    bat = Battery(
+        name=name,
+        maker=clean(values.get("manufacturer")),
+        model=clean(values.get("model_name")),
+        serial=clean(values.get("serial_number")),
+        technology=technology_name(values.get("technology")),
+        design_wh=None if cap.design_wh is None else round(cap.design_wh, 2),
+        full_wh=None if cap.full_wh is None else round(cap.full_wh, 2),
+        now_wh=None if cap.now_wh is None else round(cap.now_wh, 2),
+        status=clean(values.get("status")),
+        capacity_source="energy"
+        if cap.source == "energy"
+        else ("charge" if cap.source == "charge" else "none"),
+    )
+    bat.anomalies.extend(a for a in cap.notes if a.code == "battery.charge_without_voltage")
+    notes.extend(a for a in cap.notes if a.code != "battery.charge_without_voltage")
+    if cap.source != "none" and not any(
+        a.code == "battery.charge_without_voltage" for a in cap.notes
+    ):
+        bat.health_pct, anomalies = assess_health(name, cap.design_wh, cap.full_wh)
+        bat.anomalies.extend(anomalies)
+    elif cap.source == "none":
+        bat.anomalies.append(
+            _anomaly(
+                "no_capacity",
+                f"{name} : aucune capacité (energy_* ni charge_*) fournie",
+                f"{name}: no capacity (energy_* nor charge_*) reported",
+            )
+        )
+    cycles = _positive_int(values.get("cycle_count"))
+    if cycles == 0:
+        notes.append(
+            Note(
+                code="battery.cycle_count_unknown",
+                message=tr(
+                    f"{name} : nombre de cycles à 0, valeur que beaucoup de micrologiciels "
+                    "donnent faute de compter ; inconnu",
+                    f"{name}: cycle count 0, which many firmwares report when they do not "
+                    "count; unknown",
+                ),
+            )
+        )
+    bat.cycle_count = cycles if cycles else None
+    return bat
+
+
+def probe_batteries(host: Host, notes: list[Note]) -> list[Battery]:
+    """Every system battery in /sys/class/power_supply (BAT0 and BAT1 both when present)."""
+    names = host.list_dir(POWER_SUPPLY_DIR)
+    if not names:
+        return []
+    batteries: list[Battery] = []
+    for name in sorted(names):
+        base = f"{POWER_SUPPLY_DIR}/{name}"
+        supply_type = host.read_text(f"{base}/type")
+        if supply_type is None or supply_type.strip().lower() != "battery":
+            continue
+        scope = host.read_text(f"{base}/scope")
+        if scope is not None and scope.strip().lower() == "device":
+            continue  # a mouse, keyboard or headset battery, not the laptop's
+        values = {attr: host.read_text(f"{base}/{attr}") for attr in BATTERY_FILES}
+        present = values.get("present")
+        if present is not None and present.strip() == "0":
+            notes.append(
+                Note(
+                    code="battery.not_present",
+                    message=tr(
+                        f"{name} : emplacement de batterie vide", f"{name}: battery bay empty"
+                    ),
+                )
+            )
+            continue
+        batteries.append(battery_from_values(name, values, notes))
+    return batteries
+
+
+# --- DMI type 22 (Portable Battery) -------------------------------------------------------
+
+
+def _dmi_value(record: DmiRecord, *keys: str) -> str | None:
+    for key in keys:
+        value = clean(record.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def battery_from_dmi(record: DmiRecord) -> Battery:
+    """A Battery (design data only) from a DMI type 22 record."""
+    design_wh = None
+    capacity = record.get("Design Capacity")
+    match = _DMI_CAPACITY_RE.match(capacity) if capacity else None
+    if match and int(match.group(1)) > 0:
+        design_wh = int(match.group(1)) / 1000
+    return Battery(
+        name=_dmi_value(record, "Location") or f"DMI {record.handle}",
+        maker=_dmi_value(record, "Manufacturer"),
+        model=_dmi_value(record, "Name", "Device Name"),
+        serial=_dmi_value(record, "Serial Number", "SBDS Serial Number"),
+        technology=technology_name(_dmi_value(record, "Chemistry", "SBDS Chemistry")),
+        design_wh=design_wh,
+    )
+
+
+def dmi_design_voltage_mv(record: DmiRecord) -> int | None:
+    value = record.get("Design Voltage")
+    match = _DMI_VOLTAGE_RE.match(value) if value else None
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def complete_from_dmidecode(
+    batteries: list[Battery], dmi: DmiTable | None, notes: list[Note]
+) -> None:
+    """Fill gaps (maker, model, serial, chemistry, design capacity) from DMI type 22 records.
+
+    Batteries are paired with records by model name, else in order when the
+    counts match. A design capacity taken from DMI is said in a note, and the
+    health is then computed from it.
+    """
+    if dmi is None:
+        return
+    records = dmi.by_type(22)
+    if not records:
+        return
+    if not batteries:
+        notes.append(
+            Note(
+                code="battery.dmi_only",
+                message=tr(
+                    "Le micrologiciel décrit une batterie que le système ne voit pas "
+                    "(retirée ou hors service ?)",
+                    "The firmware describes a battery the system does not see (removed or dead?)",
+                ),
+            )
+        )
+        return
+    dmi_batteries = [battery_from_dmi(r) for r in records]
+    unpaired = list(range(len(dmi_batteries)))
+    for index, bat in enumerate(batteries):
+        wanted = (bat.model or "").casefold()
+        match_index = next(
+            (i for i in unpaired if wanted and (dmi_batteries[i].model or "").casefold() == wanted),
+            None,
+        )
+        if match_index is None and len(batteries) == len(dmi_batteries) and index in unpaired:
+            match_index = index
+        if match_index is None:
+            continue
+        unpaired.remove(match_index)
+        source = dmi_batteries[match_index]
+        bat.maker = bat.maker or source.maker
+        bat.model = bat.model or source.model
+        bat.serial = bat.serial or source.serial
+        bat.technology = bat.technology or source.technology
+        if bat.design_wh in (None, 0) and source.design_wh is not None:
+            bat.design_wh = source.design_wh
+            notes.append(
+                Note(
+                    code="battery.design_from_dmi",
+                    message=tr(
+                        f"{bat.name} : capacité d'origine ({source.design_wh:.1f} Wh) lue dans la "
+                        "table DMI (type 22), le système ne la donnant pas",
+                        f"{bat.name}: design capacity ({source.design_wh:.1f} Wh) read from the "
+                        "DMI table (type 22), the system does not report it",
+                    ),
+                )
+            )
+            kept = [
+                a
+                for a in bat.anomalies
+                if a.code not in ("battery.design_missing", "battery.design_zero")
+            ]
+            health, anomalies = assess_health(bat.name, bat.design_wh, bat.full_wh)
+            bat.health_pct = health
+            bat.anomalies = kept + [a for a in anomalies if a.code not in {k.code for k in kept}]

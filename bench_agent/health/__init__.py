@@ -1,0 +1,77 @@
+"""Disk health: smartctl collection, JSON/text parsing, verdict, self-test, read check.
+
+Entry points: :func:`check_all` (every drive of a host, for the UnitReport),
+:func:`check_device`, :func:`assess_output` (a saved smartctl output) and
+:func:`load_policy`. Collection goes through the host seam only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bench_agent.health.collect import assess_output, check_device, parse_output
+from bench_agent.health.policy import Policy, PolicyError, load_policy
+from bench_agent.health.smart import SmartctlOutputError, SmartData
+from bench_agent.health.verdict import assess, decode_exit_status
+from bench_agent.host.base import Host
+from bench_agent.model.health import DiskHealth
+
+__all__ = [
+    "DiskHealth",
+    "Policy",
+    "PolicyError",
+    "SmartData",
+    "SmartctlOutputError",
+    "assess",
+    "assess_output",
+    "check_all",
+    "check_device",
+    "decode_exit_status",
+    "list_drives",
+    "load_policy",
+    "parse_output",
+]
+
+_DISK_NAME = re.compile(r"^(sd[a-z]+|hd[a-z]+|vd[a-z]+|xvd[a-z]+|nvme\d+n\d+|mmcblk\d+)$")
+
+
+def list_drives(host: Host) -> list[tuple[str, str | None]]:
+    """(path, transport) of every drive to check, the boot medium excluded."""
+    try:
+        from bench_agent.probes import storage
+    except ImportError:
+        storage = None  # type: ignore[assignment,unused-ignore]
+    if storage is not None and hasattr(storage, "probe_disks"):
+        from bench_agent.model.common import Note
+
+        notes: list[Note] = []
+        disks = storage.probe_disks(host, notes)
+        return [(d.path, d.transport) for d in disks if not d.boot_medium]
+    # Fallback while the storage probe is absent: the kernel's list of whole disks.
+    names = host.list_dir("/sys/block") or []
+    return [(f"/dev/{name}", None) for name in names if _DISK_NAME.match(name)]
+
+
+def check_all(
+    host: Host,
+    devices: list[str] | None = None,
+    policy: Policy | None = None,
+    read_check_mib: int | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> list[DiskHealth]:
+    """Health of every drive (or of ``devices``) of a host, for ``UnitReport.health``."""
+    policy = policy or load_policy()
+    clock = now or (lambda: datetime.now(UTC))
+    targets = [(d, None) for d in devices] if devices else list_drives(host)
+    results: list[DiskHealth] = []
+    for path, transport in targets:
+        health = check_device(host, path, policy, transport)
+        if read_check_mib:
+            from bench_agent.health.readcheck import apply_read_check
+
+            apply_read_check(health, path, read_check_mib, policy)
+        health.checked_at = clock().isoformat(timespec="seconds")
+        results.append(health)
+    return results

@@ -1,0 +1,98 @@
+"""What one smartctl run said about one drive, normalised from JSON or text.
+
+Both parsers (``json_parser`` for smartctl >= 7 JSON, ``text_parser`` for the
+text of older smartctl through pySMART) fill a :class:`SmartData`; the verdict
+engine only ever reads this, so both paths lead to the same ``DiskHealth``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Protocol = Literal["ATA", "NVMe", "SCSI"]
+SelfTestOutcome = Literal["passed", "failed", "aborted", "interrupted", "in_progress", "unknown"]
+
+
+class SmartctlOutputError(ValueError):
+    """A smartctl output could not be read (empty, truncated, not smartctl at all)."""
+
+
+@dataclass(slots=True)
+class AtaAttribute:
+    id: int
+    name: str
+    value: int | None
+    """Normalised value (vendor health scale, higher is better)."""
+    worst: int | None
+    thresh: int | None
+    """None when the bridge does not pass thresholds (smartctl prints ``---``)."""
+    raw: int | None
+    raw_string: str = ""
+    prefailure: bool = False
+    when_failed: Literal["", "now", "past"] = ""
+
+
+@dataclass(slots=True)
+class SelfTestEntry:
+    kind: str
+    """As smartctl prints it: ``Short offline``, ``Extended offline``, ``Short``..."""
+    status: str
+    outcome: SelfTestOutcome
+    lifetime_hours: int | None = None
+    remaining_pct: int | None = None
+    lba_first_error: int | None = None
+
+
+@dataclass(slots=True)
+class NvmeLog:
+    critical_warning: int | None = None
+    available_spare: int | None = None
+    available_spare_threshold: int | None = None
+    percentage_used: int | None = None
+    media_errors: int | None = None
+    num_err_log_entries: int | None = None
+    unsafe_shutdowns: int | None = None
+    power_on_hours: int | None = None
+    temperature_c: int | None = None
+
+
+@dataclass(slots=True)
+class SmartData:
+    """Everything the verdict needs, ``None`` wherever the drive or smartctl said nothing."""
+
+    source: Literal["smartctl-json", "smartctl-text"]
+    device: str | None = None
+    device_type: str | None = None
+    protocol: Protocol | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    exit_status: int | None = None
+    messages: list[str] = field(default_factory=list)
+    """smartctl's own error/warning lines (``Unknown USB bridge``...)."""
+    smart_available: bool | None = None
+    smart_enabled: bool | None = None
+    passed: bool | None = None
+    """Overall health self-assessment (ATA PASSED, SCSI OK, NVMe critical warning)."""
+    power_on_hours: int | None = None
+    temperature_c: int | None = None
+    ata_attributes: list[AtaAttribute] = field(default_factory=list)
+    ata_error_count: int | None = None
+    self_tests: list[SelfTestEntry] = field(default_factory=list)
+    """Most recent first, as smartctl lists them."""
+    self_test_running: bool = False
+    self_test_remaining_pct: int | None = None
+    self_test_status_value: int | None = None
+    """ATA self-test execution status byte (high nibble 0xF = in progress)."""
+    nvme: NvmeLog | None = None
+    scsi_grown_defects: int | None = None
+    scsi_uncorrected_errors: int | None = None
+    virtual_device: bool = False
+    """A RAID controller's logical drive: not a disk one can judge."""
+
+    def attribute(self, attr_id: int) -> AtaAttribute | None:
+        for attr in self.ata_attributes:
+            if attr.id == attr_id:
+                return attr
+        return None

@@ -1,0 +1,577 @@
+"""The grading engine: UnitReport + profile (+ technician notes) → Grade. Pure.
+
+Order, as the network's table does it: per-criterion notes are added; the
+technician's technical and aesthetic notes are added; modifiers (NVMe +1) are
+added; caps lower the note to their limit; the note maps to a category through
+the bands. A failed or missing disk makes the unit NOT_DISTRIBUTABLE whatever the
+note. Every step is a RuleHit whose contribution is what it changed, so the
+contributions always add up to the note.
+
+The *system disk* is the internal disk that gives the unit its best note: the
+technician installs the system on the best disk, and so adding a disk never
+lowers a grade. Boot media (the live USB), removable and USB disks are not part
+of the unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from bench_agent.grading.cpu_table import CpuMatch, CpuTable
+from bench_agent.grading.profile import Profile
+from bench_agent.grading.spec import ConditionSpec, CriterionSpec, NeedSpec
+from bench_agent.i18n import tr
+from bench_agent.model.common import Text
+from bench_agent.model.grade import CpuAssessment, Grade, NeedMatch, Override, RuleHit
+from bench_agent.model.health import DiskHealth
+from bench_agent.model.inventory import Disk
+from bench_agent.model.report import UnitReport
+
+GIB = 1024**3
+GB = 1000**3
+
+CATEGORY_RANK = {"NOT_DISTRIBUTABLE": 0, "D": 1, "C": 2, "B": 3, "A": 4, "PREMIUM": 5}
+
+_CRITERION_TEXT = {
+    "ram": ("Mémoire vive", "RAM", "Gio", "GiB"),
+    "ssd": ("SSD", "SSD", "Go", "GB"),
+    "hdd": ("Disque dur", "Hard disk", "Go", "GB"),
+    "cpu": ("Score CPU", "CPU score", "points", "points"),
+    "screen": ("Écran", "Screen", "pouces", "inches"),
+    "battery": ("Santé batterie", "Battery health", "%", "%"),
+}
+
+
+class GradingInputError(ValueError):
+    """The technician's input does not fit the profile (note out of range, unknown grade)."""
+
+    def __init__(self, message: Text) -> None:
+        self.message = message
+        super().__init__(message.en)
+
+
+@dataclass(frozen=True)
+class TechnicianInput:
+    technical_note: int = 0
+    aesthetic_note: int = 0
+    cosmetic: str | None = None
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules look at, read once from the report."""
+
+    ram_gib: float | None
+    cpu: CpuMatch
+    win11_ready: bool | None
+    screen_in: float | None
+    screen_height_px: int | None
+    battery_pct: float | None
+    webcam: bool
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    disk: Disk | None
+    kind: str | None
+    """``hdd``, ``ssd``, ``nvme`` or None without a disk."""
+    hits: list[RuleHit]
+    note: int
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def criterion_note(crit: CriterionSpec, value: float) -> tuple[int, float | None]:
+    """Note of ``value`` and the (tolerance-adjusted) limit it fell below, None above all."""
+    factor = 1 - crit.tolerance_pct / 100
+    for limit, note in zip(crit.thresholds, crit.notes, strict=False):
+        effective = limit * factor
+        if value < effective:
+            return note, effective
+    return crit.notes[-1], None
+
+
+def _criterion_hit(
+    key: str, crit: CriterionSpec, value: float | None, unknown: Text | None = None
+) -> RuleHit:
+    label_fr, label_en, unit_fr, unit_en = _CRITERION_TEXT[key]
+    rule = f"criteria.{key}"
+    if value is None:
+        reason = unknown or tr("valeur inconnue", "value unknown")
+        return RuleHit(
+            rule=rule,
+            contribution=crit.unknown_note,
+            message=tr(
+                f"{label_fr} : {reason.fr} → note {crit.unknown_note}",
+                f"{label_en}: {reason.en} → note {crit.unknown_note}",
+            ),
+        )
+    note, limit = criterion_note(crit, value)
+    shown = _fmt(value)
+    tol = f" (tolérance {_fmt(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
+    tol_en = f" (tolerance {_fmt(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
+    if limit is None:
+        last = _fmt(crit.thresholds[-1] * (1 - crit.tolerance_pct / 100))
+        fr = f"{label_fr} {shown} {unit_fr} ≥ {last}{tol} → note {note}"
+        en = f"{label_en} {shown} {unit_en} ≥ {last}{tol_en} → note {note}"
+    else:
+        fr = f"{label_fr} {shown} {unit_fr} < {_fmt(limit)}{tol} → note {note}"
+        en = f"{label_en} {shown} {unit_en} < {_fmt(limit)}{tol_en} → note {note}"
+    return RuleHit(rule=rule, contribution=note, value=round(value, 2), message=tr(fr, en))
+
+
+def disk_kind(disk: Disk) -> str:
+    if disk.transport == "nvme":
+        return "nvme"
+    if disk.media == "ssd":
+        return "ssd"
+    return "hdd"  # rotational or unknown media: the cautious reading (HDD caps apply)
+
+
+def internal_disks(report: UnitReport) -> list[Disk]:
+    return [
+        d
+        for d in report.inventory.disks
+        if not d.boot_medium and not d.removable and d.transport != "usb"
+    ]
+
+
+def health_for(disk: Disk, health: Sequence[DiskHealth]) -> DiskHealth | None:
+    if disk.serial:
+        for record in health:
+            if record.serial and record.serial.strip() == disk.serial.strip():
+                return record
+    for record in health:
+        if record.device in (disk.path, disk.name, f"/dev/{disk.name}"):
+            return record
+    return None
+
+
+def _condition_met(when: ConditionSpec, kind: str | None, facts: _Facts) -> tuple[bool, list[str]]:
+    """Whether the condition holds, and notes on cautious readings of unknown values."""
+    cautious: list[str] = []
+    if when.storage is not None:
+        if kind is None:
+            return False, cautious
+        if when.storage == "ssd" and kind not in ("ssd", "nvme"):
+            return False, cautious
+        if when.storage in ("hdd", "nvme") and kind != when.storage:
+            return False, cautious
+    if when.cpu_below is not None:
+        if facts.cpu.score is None:
+            cautious.append("cpu")
+        elif facts.cpu.score >= when.cpu_below:
+            return False, cautious
+    if when.win11_ready is not None:
+        ready = bool(facts.win11_ready)
+        if facts.win11_ready is None:
+            cautious.append("win11")
+        if ready != when.win11_ready:
+            return False, cautious
+    return True, cautious
+
+
+def _cautious_text(cautious: list[str]) -> tuple[str, str]:
+    fr = {
+        "cpu": "CPU non noté, compté sous le seuil par prudence",
+        "win11": "compatibilité Windows 11 inconnue",
+    }
+    en = {
+        "cpu": "CPU unscored, counted as below by caution",
+        "win11": "Windows 11 readiness unknown",
+    }
+    if not cautious:
+        return "", ""
+    return (
+        " (" + " ; ".join(fr[c] for c in cautious) + ")",
+        " (" + "; ".join(en[c] for c in cautious) + ")",
+    )
+
+
+def _evaluate(
+    profile: Profile,
+    facts: _Facts,
+    disk: Disk | None,
+    others: list[Disk],
+    technician: TechnicianInput,
+) -> _Candidate:
+    hits: list[RuleHit] = []
+    kind = disk_kind(disk) if disk is not None else None
+    ram = profile.criterion("ram")
+    if ram is not None:
+        hits.append(_criterion_hit("ram", ram, facts.ram_gib))
+    if disk is not None and kind is not None:
+        key = "hdd" if kind == "hdd" else "ssd"
+        crit = profile.criterion(key)
+        if crit is not None:
+            capacity = disk.capacity_bytes / GB if disk.capacity_bytes else None
+            hit = _criterion_hit(key, crit, capacity, tr("capacité inconnue", "capacity unknown"))
+            media_fr = (
+                ""
+                if disk.media != "unknown"
+                else " ; type de disque inconnu, compté comme disque dur"
+            )
+            media_en = (
+                "" if disk.media != "unknown" else "; disk type unknown, counted as a hard disk"
+            )
+            hit.message = tr(
+                f"{hit.message.fr} (disque système {disk.name}{media_fr})",
+                f"{hit.message.en} (system disk {disk.name}{media_en})",
+            )
+            hits.append(hit)
+    for other in others:
+        hits.append(
+            RuleHit(
+                rule="storage.secondary",
+                contribution=0,
+                message=tr(
+                    f"Disque {other.name} : disque secondaire, non compté",
+                    f"Disk {other.name}: secondary disk, not counted",
+                ),
+            )
+        )
+    cpu = profile.criterion("cpu")
+    if cpu is not None:
+        hits.append(
+            _criterion_hit(
+                "cpu",
+                cpu,
+                float(facts.cpu.score) if facts.cpu.score is not None else None,
+                facts.cpu.reason,
+            )
+        )
+    screen = profile.criterion("screen")
+    if screen is not None:
+        hits.append(_criterion_hit("screen", screen, facts.screen_in))
+    battery = profile.criterion("battery")
+    if battery is not None:
+        hits.append(_criterion_hit("battery", battery, facts.battery_pct))
+    for kind_name, value in (
+        ("technical", technician.technical_note),
+        ("aesthetic", technician.aesthetic_note),
+    ):
+        if value:
+            fr_name = "technique" if kind_name == "technical" else "esthétique"
+            hits.append(
+                RuleHit(
+                    rule=f"technician.{kind_name}",
+                    contribution=value,
+                    value=value,
+                    message=tr(
+                        f"Note {fr_name} du technicien : {value:+d}",
+                        f"Technician's {kind_name} note: {value:+d}",
+                    ),
+                )
+            )
+    for name, mod in profile.spec.modifiers.items():
+        if not mod.enabled:
+            continue
+        met, cautious = _condition_met(mod.when, kind, facts)
+        if met:
+            extra_fr, extra_en = _cautious_text(cautious)
+            hits.append(
+                RuleHit(
+                    rule=f"modifiers.{name}",
+                    contribution=mod.delta,
+                    message=tr(mod.label_fr + extra_fr, mod.label_en + extra_en),
+                )
+            )
+    note = sum(h.contribution for h in hits)
+    for name, cap in profile.spec.caps.items():
+        if not cap.enabled:
+            continue
+        met, cautious = _condition_met(cap.when, kind, facts)
+        if not met:
+            continue
+        limit = (
+            cap.max_note if cap.max_note is not None else profile.band_max(cap.max_category or "")
+        )
+        if limit is None:
+            continue
+        lowered = min(note, limit) - note
+        note += lowered
+        extra_fr, extra_en = _cautious_text(cautious)
+        if lowered:
+            fr, en = f" → note ramenée à {note}", f" → note lowered to {note}"
+        else:
+            fr, en = " (note déjà sous la limite)", " (note already within the limit)"
+        hits.append(
+            RuleHit(
+                rule=f"caps.{name}",
+                contribution=lowered,
+                cap=limit,
+                message=tr(cap.label_fr + extra_fr + fr, cap.label_en + extra_en + en),
+            )
+        )
+    return _Candidate(disk=disk, kind=kind, hits=hits, note=note)
+
+
+def _facts(report: UnitReport, cpu_table: CpuTable) -> _Facts:
+    inv = report.inventory
+    mem_bytes = inv.memory.installed_bytes or inv.memory.total_bytes
+    internal = [d for d in inv.displays if d.internal]
+    screen = internal[0] if internal else None
+    healths = [b.health_pct for b in inv.batteries if b.health_pct is not None]
+    return _Facts(
+        ram_gib=mem_bytes / GIB if mem_bytes else None,
+        cpu=cpu_table.lookup(inv.cpu.model_name),
+        win11_ready=inv.win11.ready,
+        screen_in=screen.diagonal_in if screen else None,
+        screen_height_px=screen.height_px if screen else None,
+        battery_pct=min(healths) if healths else None,
+        webcam=any(d.kind == "webcam" for d in inv.devices),
+    )
+
+
+def grade_unit(
+    report: UnitReport,
+    profile: Profile,
+    cpu_table: CpuTable,
+    *,
+    needs: Sequence[NeedSpec] = (),
+    technician: TechnicianInput | None = None,
+    cosmetic_codes: Sequence[str] | None = None,
+) -> Grade:
+    """Grade one unit.
+
+    Raises :class:`GradingInputError` for technician input the profile refuses.
+    """
+    tech = technician or TechnicianInput()
+    limits = profile.spec.technician
+    for kind, value, low, high in (
+        ("technique", tech.technical_note, limits.technical_min, limits.technical_max),
+        ("esthétique", tech.aesthetic_note, limits.aesthetic_min, limits.aesthetic_max),
+    ):
+        if not low <= value <= high:
+            kind_en = "technical" if kind == "technique" else "aesthetic"
+            raise GradingInputError(
+                tr(
+                    f"note {kind} {value} hors de la plage du profil {profile.name} "
+                    f"({low} à {high})",
+                    f"{kind_en} note {value} outside profile {profile.name}'s range "
+                    f"({low} to {high})",
+                )
+            )
+    if (
+        tech.cosmetic is not None
+        and cosmetic_codes is not None
+        and tech.cosmetic not in cosmetic_codes
+    ):
+        listed = ", ".join(cosmetic_codes)
+        raise GradingInputError(
+            tr(
+                f"grade esthétique « {tech.cosmetic} » inconnu (attendu : {listed})",
+                f"unknown cosmetic grade '{tech.cosmetic}' (expected: {listed})",
+            )
+        )
+    facts = _facts(report, cpu_table)
+    disks = internal_disks(report)
+    if disks:
+        candidates = [
+            _evaluate(profile, facts, disk, [d for d in disks if d is not disk], tech)
+            for disk in disks
+        ]
+        best = max(
+            candidates,
+            key=lambda c: (c.note, c.kind != "hdd", c.disk.capacity_bytes or 0 if c.disk else 0),
+        )
+    else:
+        best = _evaluate(profile, facts, None, [], tech)
+    hits = list(best.hits)
+    actions: list[Text] = []
+    not_distributable = False
+
+    if not disks:
+        hits.append(
+            RuleHit(
+                rule="disk.missing",
+                contribution=0,
+                message=tr("Aucun disque interne", "No internal disk"),
+            )
+        )
+        actions.append(tr("Installer un disque", "Fit a disk"))
+        not_distributable = profile.spec.disk.missing_not_distributable
+    for disk in disks:
+        record = health_for(disk, report.health)
+        verdict = record.verdict if record else "UNKNOWN"
+        if verdict == "FAIL":
+            hits.append(
+                RuleHit(
+                    rule="disk.health",
+                    contribution=0,
+                    value=verdict,
+                    message=tr(
+                        f"Disque {disk.name} : santé FAIL", f"Disk {disk.name}: health FAIL"
+                    ),
+                )
+            )
+            actions.append(tr(f"Remplacer le disque {disk.name}", f"Replace disk {disk.name}"))
+            not_distributable = not_distributable or profile.spec.disk.fail_not_distributable
+        elif verdict in ("SUSPECT", "UNKNOWN", "WORN"):
+            why = {
+                "SUSPECT": ("santé suspecte", "health suspect"),
+                "UNKNOWN": (
+                    "santé inconnue" if record else "pas de verdict de santé",
+                    "health unknown" if record else "no health verdict",
+                ),
+                "WORN": ("disque usé, utilisable", "worn disk, usable"),
+            }[verdict]
+            hits.append(
+                RuleHit(
+                    rule="disk.health",
+                    contribution=0,
+                    value=verdict,
+                    message=tr(f"Disque {disk.name} : {why[0]}", f"Disk {disk.name}: {why[1]}"),
+                )
+            )
+            if verdict != "WORN":
+                actions.append(
+                    tr(f"Tester à nouveau le disque {disk.name}", f"Test disk {disk.name} again")
+                )
+    threshold = profile.spec.battery.replace_below_pct
+    for battery in report.inventory.batteries:
+        if (
+            threshold is not None
+            and battery.health_pct is not None
+            and battery.health_pct < threshold
+        ):
+            pct = _fmt(battery.health_pct)
+            hits.append(
+                RuleHit(
+                    rule="battery.replace",
+                    contribution=0,
+                    value=round(battery.health_pct, 1),
+                    message=tr(
+                        f"Batterie {battery.name} : santé {pct} % < {_fmt(threshold)} %",
+                        f"Battery {battery.name}: health {pct} % < {_fmt(threshold)} %",
+                    ),
+                )
+            )
+            actions.append(
+                tr(f"Remplacer la batterie {battery.name}", f"Replace battery {battery.name}")
+            )
+
+    note = sum(h.contribution for h in hits)
+    category = "NOT_DISTRIBUTABLE" if not_distributable else profile.category_for(note)
+    matches = [match_need(need, facts, best, not_distributable) for need in needs]
+    cpu = facts.cpu
+    return Grade(
+        profile=profile.name,
+        profile_version=profile.version,
+        category=category,  # type: ignore[arg-type]
+        computed_category=category,  # type: ignore[arg-type]
+        note=note,
+        rules=hits,
+        actions=actions,
+        suitable_needs=[m.need for m in matches if m.suitable],
+        needs=matches,
+        cosmetic=tech.cosmetic,
+        technical_note=tech.technical_note,
+        aesthetic_note=tech.aesthetic_note,
+        cpu=CpuAssessment(
+            name=cpu.query,
+            status=cpu.status,
+            score=cpu.score,
+            matched=cpu.entry.name if cpu.entry else None,
+            table=cpu_table.origin,
+            reason=cpu.reason,
+        ),
+        system_disk=best.disk.name if best.disk else None,
+    )
+
+
+def match_need(
+    need: NeedSpec, facts: _Facts, best: _Candidate, not_distributable: bool
+) -> NeedMatch:
+    """Whether the unit suits a beneficiary need, and what it lacks."""
+    missing: list[Text] = []
+    req = need.requires
+    if not_distributable:
+        missing.append(tr("unité non distribuable", "unit not distributable"))
+    if req.ram and (facts.ram_gib is None or facts.ram_gib < req.ram.min_gib):
+        missing.append(
+            tr(
+                f"RAM ≥ {_fmt(req.ram.min_gib)} Gio : {req.ram.why_fr}",
+                f"RAM ≥ {_fmt(req.ram.min_gib)} GiB: {req.ram.why_en}",
+            )
+        )
+    if req.storage:
+        disk = best.disk
+        capacity = disk.capacity_bytes / GB if disk and disk.capacity_bytes else None
+        wrong_kind = req.storage.ssd and best.kind not in ("ssd", "nvme")
+        if capacity is None or capacity < req.storage.min_gb or wrong_kind:
+            what = "SSD" if req.storage.ssd else "disque"
+            what_en = "SSD" if req.storage.ssd else "disk"
+            missing.append(
+                tr(
+                    f"{what} ≥ {_fmt(req.storage.min_gb)} Go : {req.storage.why_fr}",
+                    f"{what_en} ≥ {_fmt(req.storage.min_gb)} GB: {req.storage.why_en}",
+                )
+            )
+    if req.cpu and (facts.cpu.score is None or facts.cpu.score < req.cpu.min_score):
+        missing.append(
+            tr(
+                f"CPU ≥ {_fmt(req.cpu.min_score)} points : {req.cpu.why_fr}",
+                f"CPU ≥ {_fmt(req.cpu.min_score)} points: {req.cpu.why_en}",
+            )
+        )
+    if req.screen:
+        low_size = req.screen.min_diagonal_in is not None and (
+            facts.screen_in is None or facts.screen_in < req.screen.min_diagonal_in
+        )
+        low_res = req.screen.min_height_px is not None and (
+            facts.screen_height_px is None or facts.screen_height_px < req.screen.min_height_px
+        )
+        if low_size or low_res:
+            missing.append(tr(f"écran : {req.screen.why_fr}", f"screen: {req.screen.why_en}"))
+    if req.battery and (
+        facts.battery_pct is None or facts.battery_pct < req.battery.min_health_pct
+    ):
+        missing.append(
+            tr(
+                f"batterie ≥ {_fmt(req.battery.min_health_pct)} % : {req.battery.why_fr}",
+                f"battery ≥ {_fmt(req.battery.min_health_pct)} %: {req.battery.why_en}",
+            )
+        )
+    if req.webcam and req.webcam.present and not facts.webcam:
+        missing.append(tr(f"webcam : {req.webcam.why_fr}", f"webcam: {req.webcam.why_en}"))
+    return NeedMatch(
+        need=need.id, name=tr(need.name_fr, need.name_en), suitable=not missing, missing=missing
+    )
+
+
+def apply_override(grade: Grade, category: str, reason: str, by: str, at: str) -> Grade:
+    """The grade with the technician's category; the reason and the name are mandatory."""
+    if category not in CATEGORY_RANK:
+        listed = ", ".join(CATEGORY_RANK)
+        raise GradingInputError(
+            tr(
+                f"catégorie « {category} » inconnue (attendu : {listed})",
+                f"unknown category '{category}' (expected: {listed})",
+            )
+        )
+    if not reason.strip():
+        raise GradingInputError(
+            tr("une dérogation doit donner sa raison", "an override must give its reason")
+        )
+    if not by.strip():
+        raise GradingInputError(
+            tr("une dérogation doit dire qui la décide", "an override must say who decides it")
+        )
+    override: dict[str, Any] = {
+        "category": category,
+        "reason": reason.strip(),
+        "by": by.strip(),
+        "at": at,
+    }
+    return msgspec.structs.replace(
+        grade,
+        category=category,
+        override=msgspec.convert(override, Override),
+    )

@@ -1,0 +1,386 @@
+"""Grading profiles: loading, inheritance (``extends``) and validation.
+
+A profile is a TOML file under ``profiles/grading/`` (or any path). ``extends``
+names another profile, looked up first beside the file, then among the shipped
+ones; the child's tables are merged key by key over the parent's (so a
+reconditioner overrides a few rules), arrays (thresholds, bands) are replaced
+whole, and ``enabled = false`` switches an inherited rule off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from bench_agent.grading.spec import (
+    CosmeticScaleSpec,
+    CriterionSpec,
+    Locator,
+    NeedSpec,
+    ProfileSpec,
+    convert,
+)
+from bench_agent.grading.toml_source import Path_, ProfileError, TomlSource, read_toml
+from bench_agent.i18n import tr
+
+CATEGORY_ORDER = ("D", "C", "B", "A", "PREMIUM")
+CRITERIA = ("ram", "ssd", "hdd", "cpu", "screen", "battery")
+
+
+def shipped_dir() -> Path:
+    from profiles import profiles_dir
+
+    return profiles_dir()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated grading profile, inheritance resolved."""
+
+    spec: ProfileSpec
+    chain: tuple[str, ...]
+    """Files merged, the profile's own file first, then its ancestors."""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    def criterion(self, key: str) -> CriterionSpec | None:
+        crit: CriterionSpec | None = getattr(self.spec.criteria, key)
+        return crit if crit is not None and crit.enabled else None
+
+    def band_max(self, category: str) -> int | None:
+        for band in self.spec.bands:
+            if band.category == category:
+                return band.max
+        return None
+
+    def category_for(self, note: int) -> str:
+        bands = self.spec.bands
+        if note < bands[0].min:
+            return bands[0].category  # below the lowest band: the lowest category
+        for band in bands:
+            if band.max is None or note <= band.max:
+                return band.category
+        return bands[-1].category
+
+
+def list_profiles(directory: Path | None = None) -> list[Path]:
+    folder = directory or shipped_dir() / "grading"
+    return sorted(folder.glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path, search: tuple[Path, ...] = ()) -> Profile:
+    """Load a profile by name (shipped, or in ``search`` folders) or by file path."""
+    path = _find(str(name_or_path), search, None)
+    chain: list[TomlSource] = []
+    seen: list[str] = []
+    current: Path | None = path
+    while current is not None:
+        source = read_toml(current)
+        data = source.data
+        label = str(data.get("name", current.stem))
+        if label in seen:
+            cycle = " → ".join([*seen, label])
+            raise ProfileError(
+                source.file,
+                source.line_of(("extends",)),
+                "extends",
+                tr(f"héritage circulaire : {cycle}", f"cyclic inheritance: {cycle}"),
+                tr(
+                    "une chaîne qui se termine par un profil sans « extends »",
+                    "a chain that ends with a profile without 'extends'",
+                ),
+            )
+        seen.append(label)
+        chain.append(source)
+        parent = data.get("extends")
+        if parent is None:
+            current = None
+        elif not isinstance(parent, str):
+            raise ProfileError(
+                source.file,
+                source.line_of(("extends",)),
+                "extends",
+                tr("mauvais type", "wrong type"),
+                tr("le nom d'un profil entre guillemets", "a quoted profile name"),
+            )
+        else:
+            current = _find(parent, (*search, current.parent), source)
+    merged: dict[str, Any] = {}
+    provenance: dict[Path_, TomlSource] = {}
+    for source in reversed(chain):
+        _merge(merged, source.data, (), source, provenance)
+    # "extends" belongs to the child only; the merged document keeps the child's value.
+    merged["extends"] = chain[0].data.get("extends")
+    locate = Locator(provenance, chain[0])
+    spec = convert(merged, ProfileSpec, locate)
+    validate_profile(spec, locate)
+    return Profile(spec=spec, chain=tuple(s.file for s in chain))
+
+
+def _find(name: str, search: tuple[Path, ...], referrer: TomlSource | None) -> Path:
+    candidate = Path(name)
+    if candidate.suffix == ".toml" and candidate.is_file():
+        return candidate
+    for folder in (*search, shipped_dir() / "grading"):
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return path
+    known = ", ".join(p.stem for p in list_profiles())
+    if referrer is not None:
+        raise ProfileError(
+            referrer.file,
+            referrer.line_of(("extends",)),
+            "extends",
+            tr(f"profil parent « {name} » introuvable", f"parent profile '{name}' not found"),
+            tr(f"un de : {known}", f"one of: {known}"),
+        )
+    raise ProfileError(
+        name,
+        None,
+        "(profile)",
+        tr("profil introuvable", "profile not found"),
+        tr(f"un fichier .toml ou un de : {known}", f"a .toml file or one of: {known}"),
+    )
+
+
+def _merge(
+    into: dict[str, Any],
+    over: dict[str, Any],
+    prefix: Path_,
+    source: TomlSource,
+    provenance: dict[Path_, TomlSource],
+) -> None:
+    for key, value in over.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, path, source, provenance)
+            continue
+        for stale in [p for p in provenance if p[: len(path)] == path]:
+            del provenance[stale]
+        into[key] = value
+        _record(value, path, source, provenance)
+
+
+def _record(
+    value: Any, path: Path_, source: TomlSource, provenance: dict[Path_, TomlSource]
+) -> None:
+    provenance[path] = source
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _record(item, (*path, key), source, provenance)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _record(item, (*path, index), source, provenance)
+
+
+def validate_profile(spec: ProfileSpec, locate: Locator) -> None:
+    """Checks the shapes cannot express: orders, lengths, bands without gaps or overlaps."""
+    try:
+        dt.date.fromisoformat(spec.valid_from)
+    except ValueError:
+        raise locate.error(
+            ("valid_from",),
+            (f"date invalide « {spec.valid_from} »", f"invalid date '{spec.valid_from}'"),
+            ("une date AAAA-MM-JJ", "a date YYYY-MM-DD"),
+        ) from None
+    for key in CRITERIA:
+        crit = getattr(spec.criteria, key)
+        if crit is not None:
+            _validate_criterion(crit, ("criteria", key), locate)
+    tech = spec.technician
+    for kind in ("technical", "aesthetic"):
+        low, high = getattr(tech, f"{kind}_min"), getattr(tech, f"{kind}_max")
+        if not low <= 0 <= high:
+            raise locate.error(
+                ("technician", f"{kind}_min"),
+                (f"plage {low}..{high} sans 0", f"range {low}..{high} without 0"),
+                ("min ≤ 0 ≤ max", "min ≤ 0 ≤ max"),
+            )
+    _validate_bands(spec, locate)
+    categories = {band.category for band in spec.bands}
+    for name, mod in spec.modifiers.items():
+        _validate_condition(mod.when, ("modifiers", name, "when"), locate)
+    for name, cap in spec.caps.items():
+        path: Path_ = ("caps", name)
+        if (cap.max_note is None) == (cap.max_category is None):
+            raise locate.error(
+                path,
+                ("plafond mal défini", "cap not well defined"),
+                (
+                    "exactement un de : max_note, max_category",
+                    "exactly one of: max_note, max_category",
+                ),
+            )
+        if cap.max_category is not None and cap.max_category not in categories:
+            raise locate.error(
+                (*path, "max_category"),
+                (
+                    f"catégorie {cap.max_category} absente des tranches",
+                    f"category {cap.max_category} not in the bands",
+                ),
+                ("une catégorie des tranches", "a category of the bands"),
+            )
+        _validate_condition(cap.when, (*path, "when"), locate)
+
+
+def _validate_criterion(crit: CriterionSpec, path: Path_, locate: Locator) -> None:
+    limits = crit.thresholds
+    if not limits or any(b <= a for a, b in pairwise(limits)):
+        raise locate.error(
+            (*path, "thresholds"),
+            (
+                f"seuils {limits} non strictement croissants",
+                f"thresholds {limits} not strictly ascending",
+            ),
+            ("au moins un seuil, en ordre croissant", "at least one threshold, in ascending order"),
+        )
+    if len(crit.notes) != len(limits) + 1:
+        raise locate.error(
+            (*path, "notes"),
+            (
+                f"{len(crit.notes)} notes pour {len(limits)} seuils",
+                f"{len(crit.notes)} notes for {len(limits)} thresholds",
+            ),
+            (
+                f"{len(limits) + 1} notes (une par seuil, plus une au-delà du dernier)",
+                f"{len(limits) + 1} notes (one per threshold, plus one above the last)",
+            ),
+        )
+    if any(b < a for a, b in pairwise(crit.notes)):
+        raise locate.error(
+            (*path, "notes"),
+            (f"notes {crit.notes} décroissantes", f"notes {crit.notes} decrease"),
+            (
+                "des notes qui ne baissent pas quand la valeur monte",
+                "notes that never drop as the value grows",
+            ),
+        )
+    if not 0 <= crit.tolerance_pct < 50:
+        raise locate.error(
+            (*path, "tolerance_pct"),
+            (
+                f"tolérance {crit.tolerance_pct} hors plage",
+                f"tolerance {crit.tolerance_pct} out of range",
+            ),
+            ("un pourcentage entre 0 et 50", "a percentage from 0 to 50"),
+        )
+
+
+def _validate_condition(when: Any, path: Path_, locate: Locator) -> None:
+    if when.storage is None and when.cpu_below is None and when.win11_ready is None:
+        raise locate.error(
+            path,
+            ("condition vide", "empty condition"),
+            (
+                "au moins un de : storage, cpu_below, win11_ready",
+                "at least one of: storage, cpu_below, win11_ready",
+            ),
+        )
+
+
+def _validate_bands(spec: ProfileSpec, locate: Locator) -> None:
+    bands = spec.bands
+    if not bands:
+        raise locate.error(
+            ("bands",),
+            ("aucune tranche", "no bands"),
+            ("au moins une tranche [[bands]]", "at least one [[bands]]"),
+        )
+    previous_rank = -1
+    for index, band in enumerate(bands):
+        path: Path_ = ("bands", index)
+        rank = CATEGORY_ORDER.index(band.category)
+        if rank <= previous_rank:
+            order = ", ".join(CATEGORY_ORDER)
+            raise locate.error(
+                (*path, "category"),
+                (f"catégorie {band.category} hors ordre", f"category {band.category} out of order"),
+                (f"des catégories croissantes {order}", f"ascending categories {order}"),
+            )
+        previous_rank = rank
+        if band.max is not None and band.max < band.min:
+            raise locate.error(
+                (*path, "max"),
+                (f"max {band.max} < min {band.min}", f"max {band.max} < min {band.min}"),
+                ("max ≥ min", "max ≥ min"),
+            )
+        if band.max is None and index != len(bands) - 1:
+            raise locate.error(
+                (*path, "max"),
+                ("tranche ouverte avant la dernière", "open-ended band before the last one"),
+                (
+                    "un max pour toutes les tranches sauf la dernière",
+                    "a max on every band but the last",
+                ),
+            )
+        if index == 0:
+            if band.min != 0:
+                raise locate.error(
+                    (*path, "min"),
+                    (f"première tranche à {band.min}", f"first band starts at {band.min}"),
+                    ("une première tranche qui commence à 0", "a first band starting at 0"),
+                )
+            continue
+        before = bands[index - 1]
+        assert before.max is not None  # checked on the previous iteration
+        low, high = before.category, band.category
+        if band.min <= before.max:
+            raise locate.error(
+                (*path, "min"),
+                (
+                    f"tranches qui se chevauchent : la note {band.min} est en {low} et en {high}",
+                    f"overlapping bands: note {band.min} is in both {low} and {high}",
+                ),
+                (f"min = {before.max + 1}", f"min = {before.max + 1}"),
+            )
+        if band.min > before.max + 1:
+            raise locate.error(
+                (*path, "min"),
+                (
+                    f"trou entre les tranches : notes {before.max + 1} à {band.min - 1} "
+                    "sans catégorie",
+                    f"gap between bands: notes {before.max + 1} to {band.min - 1} have no category",
+                ),
+                (f"min = {before.max + 1}", f"min = {before.max + 1}"),
+            )
+    if bands[-1].max is not None:
+        raise locate.error(
+            ("bands", len(bands) - 1, "max"),
+            ("dernière tranche fermée", "last band is closed"),
+            (
+                "une dernière tranche sans max (notes élevées)",
+                "a last band without max (high notes)",
+            ),
+        )
+
+
+def load_need(path: Path) -> NeedSpec:
+    source = read_toml(path)
+    return convert(source.data, NeedSpec, Locator.single(source))
+
+
+def load_needs(directory: Path | None = None) -> list[NeedSpec]:
+    folder = directory or shipped_dir() / "needs"
+    return [load_need(p) for p in sorted(folder.glob("*.toml"))]
+
+
+def load_cosmetic_scale(path: Path | None = None) -> CosmeticScaleSpec:
+    source = read_toml(path or shipped_dir() / "cosmetic" / "ereuse-appearance.toml")
+    scale = convert(source.data, CosmeticScaleSpec, Locator.single(source))
+    codes = [g.code for g in scale.grades]
+    if len(set(codes)) != len(codes):
+        raise Locator.single(source).error(
+            ("grades",),
+            (f"codes en double {codes}", f"duplicate codes {codes}"),
+            ("des codes uniques", "unique codes"),
+        )
+    return scale

@@ -1,0 +1,324 @@
+"""Typed shapes of the data files under ``profiles/`` and their conversion with errors
+that name the file, the line, the field and what was expected."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+from bench_agent.grading.toml_source import Path_, ProfileError, TomlSource, format_path
+from bench_agent.i18n import tr
+
+BandCategory = Literal["D", "C", "B", "A", "PREMIUM"]
+StorageKind = Literal["hdd", "ssd", "nvme"]
+
+
+class Spec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of data-file shapes: unknown fields are errors (a typo must not be ignored)."""
+
+
+class CriterionSpec(Spec, kw_only=True):
+    thresholds: list[float]
+    """Ascending limits; a value takes the note of the first limit it is below."""
+    notes: list[int]
+    """One note per threshold plus one for values at or above the last threshold."""
+    tolerance_pct: float = 0.0
+    """Limits are lowered by this share before comparing (older revision: 6)."""
+    unknown_note: int = 0
+    """Note when the value is unknown (CPU not in the table, RAM not readable)."""
+    enabled: bool = True
+
+
+class CriteriaSpec(Spec, kw_only=True):
+    ram: CriterionSpec | None = None
+    """Installed RAM in GiB."""
+    ssd: CriterionSpec | None = None
+    """System SSD capacity in GB (10^9 bytes)."""
+    hdd: CriterionSpec | None = None
+    """System HDD capacity in GB."""
+    cpu: CriterionSpec | None = None
+    """CPU score from the CPU table."""
+    screen: CriterionSpec | None = None
+    """Internal screen diagonal in inches (optional criterion)."""
+    battery: CriterionSpec | None = None
+    """Worst battery health in percent (optional criterion)."""
+
+
+class ConditionSpec(Spec, kw_only=True):
+    storage: StorageKind | None = None
+    """The system disk is of this kind (``ssd`` includes NVMe; unknown media counts as HDD)."""
+    cpu_below: float | None = None
+    """The CPU score is below this (an unscored CPU counts as below: the cautious reading)."""
+    win11_ready: bool | None = None
+    """Windows 11 readiness equals this (unknown readiness counts as not ready)."""
+
+
+class ModifierSpec(Spec, kw_only=True):
+    delta: int
+    when: ConditionSpec
+    label_fr: str
+    label_en: str
+    enabled: bool = True
+
+
+class CapSpec(Spec, kw_only=True):
+    max_note: int | None = None
+    max_category: BandCategory | None = None
+    when: ConditionSpec
+    label_fr: str
+    label_en: str
+    enabled: bool = True
+
+
+class BandSpec(Spec, kw_only=True):
+    category: BandCategory
+    min: int
+    max: int | None = None
+    """Inclusive; only the last band may leave it out (open-ended)."""
+
+
+class TechnicianSpec(Spec, kw_only=True):
+    technical_min: int = -2
+    technical_max: int = 2
+    aesthetic_min: int = -2
+    aesthetic_max: int = 2
+
+
+class DiskRulesSpec(Spec, kw_only=True):
+    fail_not_distributable: bool = True
+    """A disk whose health verdict is FAIL makes the unit not distributable until replaced."""
+    missing_not_distributable: bool = True
+    """A unit without an internal disk is not distributable until one is fitted."""
+
+
+class BatteryRulesSpec(Spec, kw_only=True):
+    replace_below_pct: float | None = None
+    """Health below this (percent) asks for a new battery."""
+
+
+class ProfileSpec(Spec, kw_only=True):
+    name: str
+    version: str
+    valid_from: str
+    """ISO date (YYYY-MM-DD) from which the network applies this revision."""
+    extends: str | None = None
+    description_fr: str = ""
+    description_en: str = ""
+    criteria: CriteriaSpec
+    technician: TechnicianSpec = msgspec.field(default_factory=TechnicianSpec)
+    modifiers: dict[str, ModifierSpec] = {}
+    caps: dict[str, CapSpec] = {}
+    disk: DiskRulesSpec = msgspec.field(default_factory=DiskRulesSpec)
+    battery: BatteryRulesSpec = msgspec.field(default_factory=BatteryRulesSpec)
+    bands: list[BandSpec]
+
+
+class Requirement(Spec, kw_only=True):
+    why_fr: str
+    why_en: str
+
+
+class RamRequirement(Requirement, kw_only=True):
+    min_gib: float
+
+
+class StorageRequirement(Requirement, kw_only=True):
+    min_gb: float
+    ssd: bool = False
+
+
+class CpuRequirement(Requirement, kw_only=True):
+    min_score: float
+
+
+class ScreenRequirement(Requirement, kw_only=True):
+    min_diagonal_in: float | None = None
+    min_height_px: int | None = None
+
+
+class BatteryRequirement(Requirement, kw_only=True):
+    min_health_pct: float
+
+
+class WebcamRequirement(Requirement, kw_only=True):
+    present: bool = True
+
+
+class RequiresSpec(Spec, kw_only=True):
+    ram: RamRequirement | None = None
+    storage: StorageRequirement | None = None
+    cpu: CpuRequirement | None = None
+    screen: ScreenRequirement | None = None
+    battery: BatteryRequirement | None = None
+    webcam: WebcamRequirement | None = None
+
+
+class NeedSpec(Spec, kw_only=True):
+    id: str
+    name_fr: str
+    name_en: str
+    description_fr: str = ""
+    description_en: str = ""
+    requires: RequiresSpec
+
+
+class CosmeticGradeSpec(Spec, kw_only=True):
+    code: str
+    fr: str
+    en: str
+
+
+class CosmeticScaleSpec(Spec, kw_only=True):
+    name: str
+    version: str
+    grades: list[CosmeticGradeSpec]
+
+
+T = TypeVar("T")
+
+_MSG = re.compile(r"^(?P<what>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
+_PATH_TOKEN = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
+
+
+def _parse_msgspec_path(raw: str | None) -> Path_:
+    if not raw or not raw.startswith("$"):
+        return ()
+    out: list[str | int] = []
+    for name, index in _PATH_TOKEN.findall(raw[1:]):
+        if name:
+            out.append(name)
+        elif index != "...":
+            out.append(int(index))
+    return tuple(out)
+
+
+def _unwrap(tp: Any) -> Any:
+    """The Struct (or container) inside ``X | None``."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return tp
+
+
+def _type_at(root: Any, path: Path_) -> Any:
+    tp = _unwrap(root)
+    for part in path:
+        if isinstance(tp, type) and issubclass(tp, msgspec.Struct) and isinstance(part, str):
+            found = {f.name: f.type for f in msgspec.structs.fields(tp)}
+            if part not in found:
+                return None
+            tp = _unwrap(found[part])
+        elif typing.get_origin(tp) is dict and isinstance(part, str):
+            tp = _unwrap(typing.get_args(tp)[1])
+        elif typing.get_origin(tp) is list and isinstance(part, int):
+            tp = _unwrap(typing.get_args(tp)[0])
+        else:
+            return None
+    return tp
+
+
+def _field_names(tp: Any) -> list[str]:
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return [f.name for f in msgspec.structs.fields(tp)]
+    return []
+
+
+_TYPE_WORDS = {
+    "int": ("un entier", "an integer"),
+    "float": ("un nombre", "a number"),
+    "str": ("un texte entre guillemets", "a quoted string"),
+    "bool": ("true ou false", "true or false"),
+    "array": ("une liste [...]", "an array [...]"),
+    "object": ("une table", "a table"),
+    "null": ("rien", "nothing"),
+}
+
+
+def _type_words(expr: str) -> tuple[str, str]:
+    parts = [p.strip() for p in expr.split("|") if p.strip() != "null"]
+    fr = " ou ".join(_TYPE_WORDS.get(p, (p, p))[0] for p in parts)
+    en = " or ".join(_TYPE_WORDS.get(p, (p, p))[1] for p in parts)
+    return fr, en
+
+
+def convert(data: Any, tp: type[T], locate: Locator, prefix: Path_ = ()) -> T:
+    """``msgspec.convert`` whose errors name the file, line and field."""
+    try:
+        return msgspec.convert(data, tp)
+    except msgspec.ValidationError as exc:
+        raise _translate(str(exc), tp, locate, prefix) from exc
+
+
+class Locator:
+    """Finds the file and line of a key path, across files merged by inheritance."""
+
+    def __init__(self, sources: dict[Path_, TomlSource], default: TomlSource) -> None:
+        self._sources = sources
+        self._default = default
+
+    @classmethod
+    def single(cls, source: TomlSource) -> Locator:
+        return cls({}, source)
+
+    def source_of(self, path: Path_) -> TomlSource:
+        probe = tuple(path)
+        while probe:
+            if probe in self._sources:
+                return self._sources[probe]
+            probe = probe[:-1]
+        return self._default
+
+    def error(
+        self, path: Path_, problem: tuple[str, str], expected: tuple[str, str]
+    ) -> ProfileError:
+        source = self.source_of(path)
+        return ProfileError(
+            source.file,
+            source.line_of(path),
+            format_path(path),
+            tr(*problem),
+            tr(*expected),
+        )
+
+
+def _translate(message: str, root: Any, locate: Locator, prefix: Path_) -> ProfileError:
+    match = _MSG.match(message)
+    what = match.group("what") if match else message
+    path = (*prefix, *_parse_msgspec_path(match.group("path") if match else None))
+    if m := re.match(r"Object contains unknown field `(.+)`", what):
+        names = _field_names(_type_at(root, path[len(prefix) :]))
+        return locate.error(
+            (*path, m.group(1)),
+            ("champ inconnu", "unknown field"),
+            (f"un de : {', '.join(names)}", f"one of: {', '.join(names)}"),
+        )
+    if m := re.match(r"Object missing required field `(.+)`", what):
+        return locate.error(
+            path,
+            (
+                f"champ obligatoire « {m.group(1)} » absent",
+                f"required field '{m.group(1)}' missing",
+            ),
+            (f"une valeur pour « {m.group(1)} »", f"a value for '{m.group(1)}'"),
+        )
+    if m := re.match(r"Expected `(.+)`, got `(.+)`", what):
+        want_fr, want_en = _type_words(m.group(1))
+        got_fr, got_en = _type_words(m.group(2))
+        return locate.error(
+            path, (f"mauvais type ({got_fr})", f"wrong type ({got_en})"), (want_fr, want_en)
+        )
+    if m := re.match(r"Invalid enum value (.+)", what):
+        allowed = typing.get_args(_type_at(root, path[len(prefix) :]))
+        listed = ", ".join(str(a) for a in allowed)
+        return locate.error(
+            path,
+            (f"valeur invalide {m.group(1)}", f"invalid value {m.group(1)}"),
+            (f"un de : {listed}", f"one of: {listed}"),
+        )
+    return locate.error(path, (what, what), ("une valeur valide", "a valid value"))

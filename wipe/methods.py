@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -202,8 +201,18 @@ def load_method_file(path: str | Path) -> Method:
     return method
 
 
+def profiles_dir() -> Path:
+    """The shipped profiles/ directory (works for a wheel and for an editable install)."""
+    import profiles  # noqa: PLC0415 - data package, imported only when a profile is needed
+
+    for entry in profiles.__path__:
+        if Path(entry).is_dir():
+            return Path(entry)
+    raise FileNotFoundError("the profiles package has no directory on disk")
+
+
 def builtin_methods_dir() -> Path:
-    return Path(str(resources.files("profiles"))) / "erasure" / "methods"
+    return profiles_dir() / "erasure" / "methods"
 
 
 def available_methods(extra_dirs: list[Path] | None = None) -> dict[str, Path]:

@@ -9,7 +9,10 @@ Memory stays bounded: a few blocks, whatever the device size.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
+import mmap
 import os
 import queue
 import threading
@@ -223,7 +226,9 @@ def _try_io(
                 _io_all(lambda d, r: os.preadv(fd, [view[d : d + r]], offset + d), length)
             return None
         except OSError as exc:
-            last = exc
+            # Drop the traceback: its frames hold views of the mmap buffer, which could
+            # then not be closed (BufferError) until a garbage collection.
+            last = exc.with_traceback(None)
     return last
 
 
@@ -364,11 +369,21 @@ def write_pass(
             result.flushed = True
         except OSError as exc:
             log.add(0, 0, "flush", f"fdatasync failed: {_describe(exc)}")
-    for b in buffers:
-        b.close()
+    _close_all(buffers)
     result.duration_s = opts.clock() - start
     throttle.report(result.bytes_done, force=True)
     return result
+
+
+def _close_all(buffers: list[mmap.mmap]) -> None:
+    """Unmap buffers now; one still viewed somewhere is left to the garbage collector."""
+    for b in buffers:
+        try:
+            b.close()
+        except BufferError:
+            gc.collect()
+            with contextlib.suppress(BufferError):
+                b.close()
 
 
 def full_regions(dev: OpenDevice, block_bytes: int) -> list[tuple[int, int]]:
@@ -525,10 +540,7 @@ def verify_regions(
     if cancel.is_set():
         result.cancelled = True
     result.bytes_done = done
-    for b in buffers:
-        b.close()
-    if expected is not None:
-        expected.close()
+    _close_all([*buffers, *([expected] if expected is not None else [])])
     result.duration_s = opts.clock() - start
     throttle.report(done, force=True)
     return result

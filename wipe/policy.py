@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from wipe.methods import MethodFileError, Verification, line_of, parse_verification
+from wipe.methods import (
+    MethodFileError,
+    Verification,
+    line_of,
+    parse_verification,
+    profiles_dir,
+)
 
 MEDIA = ("nvme", "ssd", "hdd", "unknown")
 
@@ -33,7 +38,7 @@ class Policy:
 
 
 def default_policy_path() -> Path:
-    return Path(str(resources.files("profiles"))) / "erasure" / "policy.toml"
+    return profiles_dir() / "erasure" / "policy.toml"
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -139,8 +139,11 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         policy = msgspec.convert(raw, type=Policy)
     except msgspec.ValidationError as exc:
         # msgspec names the field as a path: "... - at `$.ata_counter[0].fail_min`".
-        raise PolicyError(f"{source}: {exc}") from None
-    _check(policy, source)
+        match = re.search(r"`\$\.([^`]+)`", str(exc))
+        line = _line_of(text, match.group(1)) if match else None
+        where = f" (line {line})" if line else ""
+        raise PolicyError(f"{source}{where}: {exc}") from None
+    _check(policy, source, text)
     policy.source = source
     return policy
 
@@ -159,9 +162,37 @@ def load_policy(path: str | Path | None = None) -> Policy:
     return parse_policy(text, str(file))
 
 
-def _check(policy: Policy, source: str) -> None:
+def _line_of(text: str, field_path: str) -> int | None:
+    """Best-effort line of a field path such as ``ata_counter[7].suspect_min``."""
+    lines = text.splitlines()
+    start = 0
+    tokens = re.findall(r"([A-Za-z_]+)(?:\[(\d+)\])?", field_path)
+    for depth, (name, index) in enumerate(tokens):
+        last = depth == len(tokens) - 1
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+        key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+        wanted = int(index) if index else 0
+        seen = -1
+        for number in range(start, len(lines)):
+            if header.match(lines[number]) and not last:
+                seen += 1
+            elif key.match(lines[number]):
+                if last or not index:
+                    return number + 1
+                seen = wanted  # an inline array: report the key's line
+            if seen == wanted:
+                start = number + 1
+                break
+        else:
+            return None
+    return start or None
+
+
+def _check(policy: Policy, source: str, text: str = "") -> None:
     def fail(field: str, why: str) -> None:
-        raise PolicyError(f"{source}: field {field}: {why}")
+        line = _line_of(text, field.split(" ")[0] + field.split(")")[-1]) if text else None
+        where = f" (line {line})" if line else ""
+        raise PolicyError(f"{source}{where}: field {field}: {why}")
 
     for index, counter in enumerate(policy.ata_counter):
         where = f"ata_counter[{index}] (id {counter.id})"

@@ -1,0 +1,241 @@
+"""Administration: tenants, benches, tokens, batches, export (used by the CLI and tests)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from central_inventory.auth import ROLES, hash_token, new_token
+from central_inventory.db import ApiToken, Batch, Bench, Certificate, Report, Tenant, Unit, utcnow
+from wipe.signing import key_id
+
+
+class AdminError(ValueError):
+    """An administration request that cannot be carried out (the message says why)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedToken:
+    token_pk: int
+    token: str
+    """The clear token: shown once, only its SHA-256 is stored."""
+    role: str
+
+
+def create_tenant(sessions: sessionmaker[Session], slug: str, name: str) -> int:
+    slug = slug.strip().lower()
+    if not slug or len(slug) > 64 or not all(c.isalnum() or c in "-_" for c in slug):
+        raise AdminError(f"tenant slug {slug!r}: use 1-64 letters, digits, '-' or '_'")
+    if not name.strip() or len(name) > 200:
+        raise AdminError("tenant name: 1-200 characters")
+    with sessions.begin() as session:
+        if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+            raise AdminError(f"tenant {slug!r} already exists")
+        tenant = Tenant(slug=slug, name=name.strip(), created_at=utcnow())
+        session.add(tenant)
+        session.flush()
+        return tenant.id
+
+
+def _tenant_id(session: Session, slug: str) -> int:
+    found = session.scalar(select(Tenant.id).where(Tenant.slug == slug.strip().lower()))
+    if found is None:
+        raise AdminError(f"unknown tenant {slug!r} (create it with create-tenant)")
+    return found
+
+
+def parse_public_key(text: str) -> bytes:
+    """A bench's public key: base64 of the raw 32-byte Ed25519 key (BenchKey.public_b64),
+    or a PEM ``PUBLIC KEY`` block."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        try:
+            loaded = serialization.load_pem_public_key(text.encode())
+        except ValueError as exc:
+            raise AdminError(f"public key: unreadable PEM ({exc})") from None
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise AdminError("public key: not an Ed25519 key")
+        return loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise AdminError("public key: expected base64 of 32 raw bytes, or a PEM block") from None
+    if len(raw) != 32:
+        raise AdminError(f"public key: {len(raw)} bytes decoded, an Ed25519 key has 32")
+    return raw
+
+
+def register_bench(
+    sessions: sessionmaker[Session],
+    tenant: str,
+    name: str,
+    public_key: bytes,
+    site: str | None = None,
+) -> int:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AdminError("bench name: 1-100 characters")
+    if site is not None and (not site.strip() or len(site) > 16):
+        raise AdminError("site: 1-16 characters (e.g. GR, LY)")
+    with sessions.begin() as session:
+        tenant_id = _tenant_id(session, tenant)
+        if session.scalar(select(Bench.id).where(Bench.name == name)) is not None:
+            raise AdminError(f"bench {name!r} already registered")
+        bench = Bench(
+            tenant_id=tenant_id,
+            name=name,
+            public_key_b64=base64.b64encode(public_key).decode(),
+            key_id=key_id(public_key),
+            site=site.strip().upper() if site else None,
+            created_at=utcnow(),
+        )
+        session.add(bench)
+        session.flush()
+        return bench.id
+
+
+def create_token(
+    sessions: sessionmaker[Session],
+    role: str,
+    *,
+    tenant: str | None = None,
+    bench: str | None = None,
+    label: str | None = None,
+) -> IssuedToken:
+    """A bench token (``bench``), a tenant staff token (``tenant``) or a coordinator token."""
+    if role not in ROLES:
+        raise AdminError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    with sessions.begin() as session:
+        tenant_id = bench_pk = None
+        if role == "bench":
+            if not bench:
+                raise AdminError("a bench token needs --bench NAME")
+            row = session.execute(
+                select(Bench.id, Bench.tenant_id, Bench.revoked_at).where(Bench.name == bench)
+            ).first()
+            if row is None:
+                raise AdminError(f"unknown bench {bench!r} (register it with register-bench)")
+            if row.revoked_at is not None:
+                raise AdminError(f"bench {bench!r} is deactivated")
+            bench_pk, tenant_id = row.id, row.tenant_id
+        elif role == "staff":
+            if not tenant:
+                raise AdminError("a staff token needs --tenant SLUG")
+            tenant_id = _tenant_id(session, tenant)
+        token = new_token()
+        row_token = ApiToken(
+            token_hash=hash_token(token),
+            role=role,
+            tenant_id=tenant_id,
+            bench_id=bench_pk,
+            label=(label or None),
+            created_at=utcnow(),
+        )
+        session.add(row_token)
+        session.flush()
+        return IssuedToken(token_pk=row_token.id, token=token, role=role)
+
+
+def revoke_token(sessions: sessionmaker[Session], token_pk: int) -> None:
+    with sessions.begin() as session:
+        row = session.get(ApiToken, token_pk)
+        if row is None:
+            raise AdminError(f"unknown token id {token_pk}")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+
+
+def revoke_bench(sessions: sessionmaker[Session], name: str) -> None:
+    with sessions.begin() as session:
+        bench = session.scalars(select(Bench).where(Bench.name == name)).first()
+        if bench is None:
+            raise AdminError(f"unknown bench {name!r}")
+        if bench.revoked_at is None:
+            bench.revoked_at = utcnow()
+
+
+def create_batch(
+    sessions: sessionmaker[Session], tenant: str, code: str, donor_name: str
+) -> tuple[int, str]:
+    """A donor batch; returns its id and the donor token (shown once)."""
+    code, donor_name = code.strip(), donor_name.strip()
+    if not code or len(code) > 64:
+        raise AdminError("batch code: 1-64 characters")
+    if not donor_name or len(donor_name) > 200:
+        raise AdminError("donor name: 1-200 characters")
+    token = new_token().removeprefix("cit_")
+    with sessions.begin() as session:
+        tenant_id = _tenant_id(session, tenant)
+        if (
+            session.scalar(select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == code))
+            is not None
+        ):
+            raise AdminError(f"batch {code!r} already exists for {tenant!r}")
+        batch = Batch(
+            tenant_id=tenant_id,
+            code=code,
+            donor_name=donor_name,
+            donor_token_hash=hash_token(token),
+            created_at=utcnow(),
+        )
+        session.add(batch)
+        session.flush()
+        return batch.id, token
+
+
+def _rows(session: Session, model: Any, tenant_id: int | None) -> Iterator[Any]:
+    query = select(model).order_by(model.id)
+    if tenant_id is not None:
+        query = query.where(model.tenant_id == tenant_id)
+    yield from session.scalars(query.execution_options(yield_per=500))
+
+
+def export(
+    sessions: sessionmaker[Session], out: TextIO, tenant: str | None = None
+) -> dict[str, int]:
+    """Every report and certificate as JSON lines, each with its envelope verbatim
+    (a portable, verifiable dump: every line can be checked with the bench's key)."""
+    counts = {"reports": 0, "certificates": 0}
+    with sessions() as session:
+        tenant_id = _tenant_id(session, tenant) if tenant else None
+        slugs = dict(session.execute(select(Tenant.id, Tenant.slug)).tuples().all())
+        benches = dict(session.execute(select(Bench.id, Bench.name)).tuples().all())
+        keys = dict(session.execute(select(Bench.id, Bench.public_key_b64)).tuples().all())
+        units = dict(session.execute(select(Unit.id, Unit.unit_key)).tuples().all())
+        for report in _rows(session, Report, tenant_id):
+            line = {
+                "kind": "report",
+                "id": report.report_id,
+                "tenant": slugs[report.tenant_id],
+                "bench": benches[report.bench_id],
+                "bench_public_key": keys[report.bench_id],
+                "unit_key": units[report.unit_id],
+                "version": report.version,
+                "received_at": report.received_at.isoformat(),
+                "envelope": json.loads(report.envelope),
+            }
+            out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+            counts["reports"] += 1
+        for cert in _rows(session, Certificate, tenant_id):
+            line = {
+                "kind": "certificate",
+                "id": cert.certificate_id,
+                "tenant": slugs[cert.tenant_id],
+                "bench": benches[cert.bench_id],
+                "bench_public_key": keys[cert.bench_id],
+                "received_at": cert.received_at.isoformat(),
+                "envelope": json.loads(cert.envelope),
+            }
+            out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+            counts["certificates"] += 1
+    return counts

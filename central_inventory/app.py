@@ -1,0 +1,592 @@
+"""The ASGI application: JSON API for benches and staff, pages for people.
+
+``create_app(settings)`` builds one app (tests and ``serve`` use the same factory);
+``app_from_env()`` is the uvicorn factory used with several workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy import Engine, or_, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from central_inventory import __version__
+from central_inventory.auth import Principal, authenticate, bearer_from_header, hash_token
+from central_inventory.auth import new_token as new_bearer_token
+from central_inventory.config import Settings
+from central_inventory.db import (
+    Batch,
+    Certificate,
+    Report,
+    Tenant,
+    Unit,
+    make_engine,
+    make_sessionmaker,
+    utcnow,
+)
+from central_inventory.errors import ApiError
+from central_inventory.evidence import unit_view, verify_certificate
+from central_inventory.i18n import tr
+from central_inventory.ingest import (
+    not_found,
+    parse_envelope,
+    store_certificate,
+    store_report,
+    update_unit,
+    validate_certificate,
+    validate_report,
+    verify_for_bench,
+)
+from central_inventory.limits import BodySizeLimitMiddleware
+from central_inventory.logs import LOGGER, AccessLogMiddleware
+from central_inventory.reference import resolve, scan
+
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["payload", "signature"],
+    "additionalProperties": False,
+    "properties": {
+        "payload": {"type": "object", "description": "UnitReport or erasure certificate"},
+        "signature": {
+            "type": "object",
+            "required": ["alg", "key_id", "public_key", "value"],
+            "properties": {
+                "alg": {"const": "ed25519"},
+                "key_id": {"type": "string"},
+                "public_key": {"type": "string", "description": "base64 raw Ed25519 key"},
+                "value": {
+                    "type": "string",
+                    "description": "base64 signature of the canonical JSON of payload",
+                },
+            },
+        },
+    },
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {
+                    "type": "object",
+                    "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+                },
+                "detail": {},
+            },
+        }
+    },
+}
+
+
+def _error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": "Error"}
+        for status in statuses
+    }
+
+
+@dataclass
+class Services:
+    """What the routes share: settings, engine and session factory."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with services(request).sessions() as session:
+        yield session
+
+
+def api_principal(
+    session: Annotated[Session, Depends(db_session)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    return authenticate(session, bearer_from_header(authorization))
+
+
+def json_error(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+def _tenant_filter(principal: Principal) -> Any:
+    return Unit.tenant_id == principal.tenant_id if principal.role != "coordinator" else True
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the application on ``settings`` (the schema must already be migrated)."""
+    if engine is None:
+        engine = make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    app = FastAPI(
+        title="central-inventory",
+        version=__version__,
+        description=(
+            "Inventaire central du réseau LaCollecte.tech : preuves signées des bancs "
+            "(rapports d'unité, certificats d'effacement). / Central inventory of the "
+            "LaCollecte.tech network: signed evidence from benches."
+        ),
+        # The interactive docs pages load scripts from a CDN: publish the schema only.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = Services(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine)
+    )
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> Response:
+        return json_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        detail = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return json_error(
+            ApiError(
+                422,
+                "invalid_request",
+                tr("Paramètres de requête invalides.", "Invalid request parameters."),
+                detail=detail,
+            )
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and not request.url.path.startswith("/api/"):
+            from central_inventory.web import render_not_found
+
+            return render_not_found(request)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return json_error(
+            ApiError(
+                exc.status_code,
+                code,
+                tr("Ressource ou méthode inconnue.", "Unknown resource or method."),
+                detail=str(exc.detail),
+            )
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        LOGGER.error("unexpected error", exc_info=exc, extra={"path": request.url.path})
+        return json_error(
+            ApiError(
+                500,
+                "internal_error",
+                tr("Erreur interne ; elle a été journalisée.", "Internal error; it was logged."),
+            )
+        )
+
+    _api_routes(app)
+    from central_inventory.web import register_pages
+
+    register_pages(app)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, limit_bytes=settings.max_body_bytes)
+    return app
+
+
+def _api_routes(app: FastAPI) -> None:
+    auth_errors = _error_responses(401, 403)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz(request: Request) -> Response:
+        """Liveness and database reachability."""
+        try:
+            with services(request).engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            LOGGER.warning("health check failed", extra={"error": str(exc)[:200]})
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    @app.post(
+        "/api/v1/reports",
+        tags=["evidence"],
+        status_code=201,
+        responses={
+            200: {"description": "Already stored with the same content"},
+            **_error_responses(400, 401, 403, 409, 413, 422),
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ENVELOPE_SCHEMA}},
+            }
+        },
+    )
+    async def post_report(
+        request: Request,
+        batch: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> Response:
+        """Submit a signed UnitReport (idempotent on ``report_id``)."""
+        body = await request.body()
+        return await run_in_threadpool(_ingest_report, services(request), request, body, batch)
+
+    @app.post(
+        "/api/v1/certificates",
+        tags=["evidence"],
+        status_code=201,
+        responses={
+            200: {"description": "Already stored with the same content"},
+            **_error_responses(400, 401, 403, 409, 413, 422),
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ENVELOPE_SCHEMA}},
+            }
+        },
+    )
+    async def post_certificate(request: Request) -> Response:
+        """Submit a signed erasure certificate (idempotent on ``certificate_id``)."""
+        body = await request.body()
+        return await run_in_threadpool(_ingest_certificate, services(request), request, body)
+
+    @app.get("/api/v1/units", tags=["units"], responses=auth_errors)
+    def list_units(
+        principal: Annotated[Principal, Depends(api_principal)],
+        session: Annotated[Session, Depends(db_session)],
+        serial: Annotated[str | None, Query(max_length=200)] = None,
+        id_esn: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """Units of the caller's tenant (all tenants for a coordinator)."""
+        query = select(Unit).where(_tenant_filter(principal))
+        if serial:
+            query = query.where(Unit.serial == serial)
+        if id_esn:
+            query = query.where(Unit.id_esn == id_esn.upper())
+        units = session.scalars(query.order_by(Unit.id).limit(limit)).all()
+        return {"total": len(units), "data": [_unit_json(u) for u in units]}
+
+    @app.get("/api/v1/units/{unit_id}", tags=["units"], responses=_error_responses(401, 403, 404))
+    def get_unit(
+        unit_id: int,
+        principal: Annotated[Principal, Depends(api_principal)],
+        session: Annotated[Session, Depends(db_session)],
+    ) -> dict[str, Any]:
+        """One unit with its version history (newest first)."""
+        view = unit_view(session, unit_id)
+        if view is None or not principal.can_see_tenant(view.unit.tenant_id):
+            raise not_found()
+        data = _unit_json(view.unit)
+        data["versions"] = [
+            {
+                "version": r.version,
+                "report_id": r.report_id,
+                "reported_at": r.reported_at,
+                "received_at": r.received_at.isoformat(),
+                "category": r.category,
+            }
+            for r in view.versions
+        ]
+        data["certificates"] = [
+            {"certificate_id": c.certificate_id, "result": c.result} for c in view.certificates
+        ]
+        data["pending_certificates"] = view.pending_certificate_ids
+        return data
+
+    @app.patch("/api/v1/units/{unit_id}", tags=["units"], responses=_error_responses(401, 403, 404))
+    async def patch_unit(unit_id: int, request: Request) -> dict[str, Any]:
+        """Staff: set ``status`` (tec.tech vocabulary) and/or donor ``batch`` code."""
+        body = await request.body()
+
+        def work() -> dict[str, Any]:
+            svc = services(request)
+            with svc.sessions() as session:
+                principal = authenticate(
+                    session, bearer_from_header(request.headers.get("authorization"))
+                )
+            try:
+                document = json.loads(body)
+            except (ValueError, RecursionError):
+                document = None
+            if not isinstance(document, dict) or not set(document) <= {"status", "batch"}:
+                raise ApiError(
+                    400,
+                    "malformed_json",
+                    tr(
+                        "Objet JSON attendu avec « status » et/ou « batch ».",
+                        "Expected a JSON object with 'status' and/or 'batch'.",
+                    ),
+                )
+            status, batch = document.get("status"), document.get("batch")
+            if not isinstance(status, str | None) or not isinstance(batch, str | None):
+                raise ApiError(
+                    422, "invalid_request", tr("Chaînes attendues.", "Strings expected.")
+                )
+            return update_unit(svc.sessions, principal, unit_id, status, batch)
+
+        return await run_in_threadpool(work)
+
+    @app.get("/api/v1/reports/{report_id}", tags=["evidence"], responses=auth_errors)
+    def get_report(
+        report_id: str,
+        principal: Annotated[Principal, Depends(api_principal)],
+        session: Annotated[Session, Depends(db_session)],
+    ) -> Response:
+        """The signed envelope exactly as it was received."""
+        row = session.scalars(select(Report).where(Report.report_id == report_id)).first()
+        if row is None or not principal.can_see_tenant(row.tenant_id):
+            raise not_found()
+        return Response(row.envelope, media_type="application/json")
+
+    @app.get("/api/v1/certificates/{certificate_id}", tags=["evidence"], responses=auth_errors)
+    def get_certificate(
+        certificate_id: str,
+        principal: Annotated[Principal, Depends(api_principal)],
+        session: Annotated[Session, Depends(db_session)],
+    ) -> Response:
+        """The signed certificate envelope exactly as it was received."""
+        row = session.scalars(
+            select(Certificate).where(Certificate.certificate_id == certificate_id)
+        ).first()
+        if row is None or not principal.can_see_tenant(row.tenant_id):
+            raise not_found()
+        return Response(row.envelope, media_type="application/json")
+
+    @app.get("/api/v1/verify/{certificate_id}", tags=["public"], responses=_error_responses(404))
+    def verify_json(
+        certificate_id: str, session: Annotated[Session, Depends(db_session)]
+    ) -> dict[str, Any]:
+        """Public: is this certificate genuine, and what does it attest (no personal data)."""
+        found = verify_certificate(session, certificate_id[:128])
+        if found is None:
+            raise not_found()
+        result = found.as_dict()
+        result.pop("reason", None)
+        return result
+
+    @app.post("/api/v1/batches", tags=["batches"], status_code=201, responses=auth_errors)
+    async def create_batch(request: Request) -> Response:
+        """Staff: create a donor batch; the answer holds the donor's read-only link (once)."""
+        body = await request.body()
+
+        def work() -> Response:
+            svc = services(request)
+            with svc.sessions() as session:
+                principal = authenticate(
+                    session, bearer_from_header(request.headers.get("authorization"))
+                )
+            try:
+                document = json.loads(body)
+            except (ValueError, RecursionError):
+                document = None
+            if not isinstance(document, dict):
+                raise ApiError(
+                    400, "malformed_json", tr("Objet JSON attendu.", "JSON object expected.")
+                )
+            result = create_batch_for(
+                svc,
+                principal,
+                code=document.get("code"),
+                donor_name=document.get("donor_name"),
+                tenant_slug=document.get("tenant"),
+                base_url=svc.settings.public_url or str(request.base_url),
+            )
+            return JSONResponse(result, status_code=201)
+
+        return await run_in_threadpool(work)
+
+    @app.get("/api/v1/reference", tags=["reference"], responses=auth_errors)
+    def reference_index(
+        request: Request, _principal: Annotated[Principal, Depends(api_principal)]
+    ) -> Response:
+        """Grading profiles and CPU score table: the version hash and every file's hash."""
+        found = scan(services(request).settings.resolved_profiles_dir())
+        etag = f'"{found.version}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return JSONResponse(
+            {"version": found.version, "files": [vars(f) for f in found.files]},
+            headers={"ETag": etag},
+        )
+
+    @app.get("/api/v1/reference/files/{path:path}", tags=["reference"], responses=auth_errors)
+    def reference_file(
+        path: str, request: Request, _principal: Annotated[Principal, Depends(api_principal)]
+    ) -> Response:
+        """One reference file, byte for byte."""
+        found = resolve(services(request).settings.resolved_profiles_dir(), path)
+        if found is None:
+            raise not_found()
+        return FileResponse(found, media_type=_media_type(found))
+
+
+def _media_type(path: Path) -> str:
+    return {
+        ".toml": "application/toml",
+        ".csv": "text/csv; charset=utf-8",
+        ".json": "application/json",
+        ".md": "text/markdown; charset=utf-8",
+    }.get(path.suffix.lower(), "text/plain; charset=utf-8")
+
+
+def _unit_json(unit: Unit) -> dict[str, Any]:
+    return {
+        "unit_id": unit.id,
+        "unit_key": unit.unit_key,
+        "serial": unit.serial,
+        "id_esn": unit.id_esn,
+        "maker": unit.maker,
+        "model": unit.model,
+        "site": unit.site,
+        "category": unit.category,
+        "status": unit.status,
+        "latest_version": unit.latest_version,
+        "first_seen_at": unit.first_seen_at.isoformat(),
+        "last_report_at": unit.last_report_at.isoformat(),
+    }
+
+
+def _principal_for(svc: Services, request: Request) -> Principal:
+    with svc.sessions() as session:
+        return authenticate(session, bearer_from_header(request.headers.get("authorization")))
+
+
+def _ingest_report(svc: Services, request: Request, body: bytes, batch: str | None) -> Response:
+    principal = _principal_for(svc, request)
+    envelope, envelope_text = parse_envelope(body)
+    payload, digest = verify_for_bench(envelope, principal)
+    report = validate_report(payload)
+    stored = store_report(
+        svc.sessions, principal, report, payload_sha256=digest, envelope_text=envelope_text,
+        batch_code=batch,
+    )
+    LOGGER.info(
+        "report " + stored.status,
+        extra={
+            "report_id": stored.id,
+            "tenant_id": principal.tenant_id,
+            "bench": principal.bench_name,
+        },
+    )
+    return JSONResponse(stored.body(), status_code=201 if stored.status == "stored" else 200)
+
+
+def _ingest_certificate(svc: Services, request: Request, body: bytes) -> Response:
+    principal = _principal_for(svc, request)
+    envelope, envelope_text = parse_envelope(body)
+    payload, digest = verify_for_bench(envelope, principal)
+    facts = validate_certificate(payload)
+    stored = store_certificate(svc.sessions, principal, facts, digest, envelope_text)
+    LOGGER.info(
+        "certificate " + stored.status,
+        extra={"certificate_id": stored.id, "tenant_id": principal.tenant_id},
+    )
+    return JSONResponse(stored.body(), status_code=201 if stored.status == "stored" else 200)
+
+
+def create_batch_for(
+    svc: Services,
+    principal: Principal,
+    *,
+    code: object,
+    donor_name: object,
+    tenant_slug: object,
+    base_url: str,
+) -> dict[str, Any]:
+    """Create a donor batch; returns the donor link (its token is shown only here)."""
+    if principal.role == "bench":
+        raise ApiError(
+            403,
+            "staff_only",
+            tr(
+                "Réservé au personnel du reconditionneur.", "Reserved to the reconditioner's staff."
+            ),
+        )
+    if not isinstance(code, str) or not (0 < len(code.strip()) <= 64):
+        raise ApiError(
+            422,
+            "invalid_request",
+            tr(
+                "Code de lot requis (64 caractères max).",
+                "Batch code required (64 characters max).",
+            ),
+        )
+    if not isinstance(donor_name, str) or not (0 < len(donor_name.strip()) <= 200):
+        raise ApiError(
+            422,
+            "invalid_request",
+            tr(
+                "Nom du donateur requis (200 caractères max).",
+                "Donor name required (200 characters max).",
+            ),
+        )
+    with svc.sessions.begin() as session:
+        if principal.role == "coordinator":
+            if not isinstance(tenant_slug, str):
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    tr("Reconditionneur (« tenant ») requis.", "Tenant required."),
+                )
+            tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
+            if tenant_id is None:
+                raise not_found()
+        else:
+            assert principal.tenant_id is not None
+            tenant_id = principal.tenant_id
+        exists = session.scalar(
+            select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == code.strip())
+        )
+        if exists is not None:
+            raise ApiError(
+                409,
+                "conflict",
+                tr("Ce code de lot existe déjà.", "This batch code already exists."),
+            )
+        token = new_bearer_token().removeprefix("cit_")
+        batch = Batch(
+            tenant_id=tenant_id,
+            code=code.strip(),
+            donor_name=donor_name.strip(),
+            donor_token_hash=hash_token(token),
+            created_at=utcnow(),
+        )
+        session.add(batch)
+        session.flush()
+        return {
+            "batch_id": batch.id,
+            "code": batch.code,
+            "donor_url": f"{base_url.rstrip('/')}/donor/{token}",
+        }
+
+
+def search_filter(q: str) -> Any:
+    """Search by serial or idEsn (case-insensitive, exact or prefix)."""
+    needle = q.strip().lower()
+    return or_(
+        Unit.serial.ilike(f"{needle}%"),
+        Unit.id_esn.ilike(f"{needle}%"),
+    )
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (``central_inventory.app:app_from_env``) for multi-worker serving."""
+    settings = Settings.from_env()
+    logging.getLogger("central_inventory").setLevel(settings.log_level)
+    return create_app(settings)

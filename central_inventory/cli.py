@@ -1,0 +1,330 @@
+"""``central-inventory``: serve, migrate and administer the central service.
+
+Exit codes: 0 done, 1 refused (the message says why), 2 usage, 3 environment
+(configuration or database unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from central_inventory.i18n import detect_lang
+
+
+@dataclass
+class Console:
+    """Streams and language of one run (tests pass StringIO)."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    lang: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.lang:
+            self.lang = detect_lang(self.environ)
+
+    def say(self, fr: str, en: str) -> str:
+        return en if self.lang == "en" else fr
+
+    def out(self, line: str) -> None:
+        self.stdout.write(line + "\n")
+
+    def err(self, line: str) -> None:
+        self.stderr.write(line + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="central-inventory",
+        description="Inventaire central LaCollecte.tech / LaCollecte.tech central inventory",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service (migrates first)")
+    serve.add_argument("--host", help="listen address (CENTRAL_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (CENTRAL_PORT, default 8080)")
+    serve.add_argument("--workers", type=int, help="worker processes (CENTRAL_WORKERS, default 1)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    tenant = sub.add_parser("create-tenant", help="add a reconditioner")
+    tenant.add_argument("slug")
+    tenant.add_argument("name")
+    bench = sub.add_parser("register-bench", help="register a bench and its Ed25519 public key")
+    bench.add_argument("--tenant", required=True)
+    bench.add_argument("--name", required=True, help="bench id (BenchInfo.bench_id)")
+    bench.add_argument(
+        "--public-key",
+        required=True,
+        help="base64 raw key (bench-agent's public key), a PEM block, or @FILE",
+    )
+    bench.add_argument("--site", help="site code (GR, LY, ...)")
+    token = sub.add_parser("create-token", help="issue an API token (shown once)")
+    token.add_argument("--role", required=True, choices=["bench", "staff", "coordinator"])
+    token.add_argument("--bench", help="bench name (role bench)")
+    token.add_argument("--tenant", help="tenant slug (role staff)")
+    token.add_argument("--label")
+    revoke = sub.add_parser("revoke-token", help="revoke an API token by its id")
+    revoke.add_argument("token_id", type=int)
+    revoke_bench = sub.add_parser("revoke-bench", help="deactivate a bench (its key and tokens)")
+    revoke_bench.add_argument("name")
+    batch = sub.add_parser("create-batch", help="create a donor batch and its read-only link")
+    batch.add_argument("--tenant", required=True)
+    batch.add_argument("--code", required=True)
+    batch.add_argument("--donor", required=True)
+    export = sub.add_parser("export", help="dump reports and certificates (JSON lines)")
+    export.add_argument("--tenant")
+    export.add_argument("--output", "-o", help="file (default: standard output)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    con = console or Console()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from central_inventory.admin import AdminError
+    from central_inventory.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env(con.environ)
+        handler = _HANDLERS[args.command]
+        return handler(args, settings, con)
+    except ConfigError as exc:
+        con.err(con.say(f"Configuration invalide : {exc}", f"Invalid configuration: {exc}"))
+        return 3
+    except AdminError as exc:
+        con.err(con.say(f"Refusé : {exc}", f"Refused: {exc}"))
+        return 1
+    except SQLAlchemyError as exc:
+        reason = str(exc).splitlines()[0][:300]
+        con.err(
+            con.say(
+                f"Base de données inaccessible ou non migrée ({reason}). "
+                "Vérifiez CENTRAL_DATABASE_URL et lancez « central-inventory migrate ».",
+                f"Database unreachable or not migrated ({reason}). "
+                "Check CENTRAL_DATABASE_URL and run `central-inventory migrate`.",
+            )
+        )
+        return 3
+
+
+def _sessions(settings: Any) -> Any:
+    from central_inventory.db import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _emit(con: Console, args: argparse.Namespace, data: dict[str, Any], human: str) -> None:
+    con.out(json.dumps(data, ensure_ascii=False) if args.json else human)
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.db import make_engine
+    from central_inventory.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    revision = current_revision(engine)
+    _emit(
+        con,
+        args,
+        {"database": _redacted(settings.database_url), "revision": revision},
+        con.say(
+            f"Schéma à jour (révision {revision}) : {_redacted(settings.database_url)}",
+            f"Schema up to date (revision {revision}): {_redacted(settings.database_url)}",
+        ),
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    import uvicorn
+
+    from central_inventory.logs import log_config
+
+    if not args.no_migrate:
+        from central_inventory.db import make_engine
+        from central_inventory.migrate import upgrade
+
+        # Once, here, before the workers start: several workers must not race to migrate.
+        upgrade(make_engine(settings.database_url))
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.workers
+    con.err(
+        con.say(
+            f"Service sur http://{host}:{port} ({workers} processus)",
+            f"Serving on http://{host}:{port} ({workers} workers)",
+        )
+    )
+    uvicorn.run(
+        "central_inventory.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+        ws="none",
+        lifespan="off",
+    )
+    return 0
+
+
+def cmd_create_tenant(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import create_tenant
+
+    tenant_id = create_tenant(_sessions(settings), args.slug, args.name)
+    _emit(
+        con,
+        args,
+        {"tenant_id": tenant_id, "slug": args.slug.lower()},
+        con.say(
+            f"Reconditionneur créé : {args.slug} (id {tenant_id})",
+            f"Tenant created: {args.slug} (id {tenant_id})",
+        ),
+    )
+    return 0
+
+
+def cmd_register_bench(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import AdminError, parse_public_key, register_bench
+    from wipe.signing import key_id
+
+    text = args.public_key
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AdminError(f"public key file {text[1:]!r}: {exc}") from None
+    raw = parse_public_key(text)
+    bench_pk = register_bench(_sessions(settings), args.tenant, args.name, raw, args.site)
+    _emit(
+        con,
+        args,
+        {"bench_id": bench_pk, "name": args.name, "key_id": key_id(raw)},
+        con.say(
+            f"Banc enregistré : {args.name} (clé {key_id(raw)})",
+            f"Bench registered: {args.name} (key {key_id(raw)})",
+        ),
+    )
+    return 0
+
+
+def cmd_create_token(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import create_token
+
+    issued = create_token(
+        _sessions(settings), args.role, tenant=args.tenant, bench=args.bench, label=args.label
+    )
+    _emit(
+        con,
+        args,
+        {"token_id": issued.token_pk, "role": issued.role, "token": issued.token},
+        issued.token,
+    )
+    con.err(
+        con.say(
+            f"Jeton n° {issued.token_pk} ({issued.role}) : conservez-le, il ne sera plus affiché.",
+            f"Token #{issued.token_pk} ({issued.role}): keep it, it will not be shown again.",
+        )
+    )
+    return 0
+
+
+def cmd_revoke_token(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import revoke_token
+
+    revoke_token(_sessions(settings), args.token_id)
+    _emit(
+        con,
+        args,
+        {"token_id": args.token_id, "revoked": True},
+        con.say(f"Jeton n° {args.token_id} révoqué.", f"Token #{args.token_id} revoked."),
+    )
+    return 0
+
+
+def cmd_revoke_bench(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import revoke_bench
+
+    revoke_bench(_sessions(settings), args.name)
+    _emit(
+        con,
+        args,
+        {"bench": args.name, "revoked": True},
+        con.say(f"Banc {args.name} désactivé.", f"Bench {args.name} deactivated."),
+    )
+    return 0
+
+
+def cmd_create_batch(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import create_batch
+
+    batch_id, token = create_batch(_sessions(settings), args.tenant, args.code, args.donor)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    url = f"{base}/donor/{token}"
+    _emit(con, args, {"batch_id": batch_id, "code": args.code, "donor_url": url}, url)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import AdminError, export
+
+    sessions = _sessions(settings)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                counts = export(sessions, fh, args.tenant)
+        except OSError as exc:
+            raise AdminError(f"cannot write {args.output!r}: {exc}") from None
+    else:
+        counts = export(sessions, con.stdout, args.tenant)
+    con.err(
+        con.say(
+            f"Exporté : {counts['reports']} rapport(s), {counts['certificates']} certificat(s).",
+            f"Exported: {counts['reports']} report(s), {counts['certificates']} certificate(s).",
+        )
+    )
+    return 0
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Console], int]] = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "create-tenant": cmd_create_tenant,
+    "register-bench": cmd_register_bench,
+    "create-token": cmd_create_token,
+    "revoke-token": cmd_revoke_token,
+    "revoke-bench": cmd_revoke_bench,
+    "create-batch": cmd_create_batch,
+    "export": cmd_export,
+}
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

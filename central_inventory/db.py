@@ -1,0 +1,198 @@
+"""Storage: the tables (SQLAlchemy 2) and the engine factory.
+
+The schema itself is created and evolved by Alembic migrations
+(``central_inventory/migrations``); these classes must match the latest one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tenant(Base):
+    """A reconditioner (one site or several)."""
+
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Bench(Base):
+    """A bench (or erasure station) of a tenant, with its registered Ed25519 public key."""
+
+    __tablename__ = "benches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    public_key_b64: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16), index=True)
+    site: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its SHA-256 only. Roles: bench, staff, coordinator."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    bench_id: Mapped[int | None] = mapped_column(ForeignKey("benches.id"))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Batch(Base):
+    """A donor's batch (lot); donors read it through a link holding an unguessable token."""
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_batches_tenant_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    donor_name: Mapped[str] = mapped_column(String(200))
+    donor_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Unit(Base):
+    """One physical unit as a tenant knows it; its reports are its version history."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("tenant_id", "unit_key", name="uq_units_tenant_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    unit_key: Mapped[str] = mapped_column(String(400))
+    serial: Mapped[str | None] = mapped_column(String(200), index=True)
+    id_esn: Mapped[str | None] = mapped_column(String(64), index=True)
+    maker: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    form_factor: Mapped[str | None] = mapped_column(String(16))
+    site: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(32))
+    status_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Staff set the status by hand: later reports no longer derive it."""
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Report(Base):
+    """One signed unit report, stored verbatim (the envelope as received)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("unit_id", "version", name="uq_reports_unit_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(100), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    bench_id: Mapped[int] = mapped_column(ForeignKey("benches.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    reported_at: Mapped[str] = mapped_column(String(64))
+    """The report's own ``created_at`` (as the bench wrote it)."""
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    category: Mapped[str | None] = mapped_column(String(24))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the canonical JSON of the payload: what idempotency compares."""
+    envelope: Mapped[str] = mapped_column(Text)
+
+
+class ReportCertificate(Base):
+    """A certificate id a report lists (its erasure summaries): links units to certificates
+    whichever arrives first."""
+
+    __tablename__ = "report_certificates"
+    __table_args__ = (Index("ix_report_certificates_certificate_id", "certificate_id"),)
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    certificate_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+
+
+class Certificate(Base):
+    """One signed erasure certificate, stored verbatim."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_id: Mapped[str] = mapped_column(String(128), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    bench_id: Mapped[int] = mapped_column(ForeignKey("benches.id"))
+    result: Mapped[str] = mapped_column(String(24))
+    method: Mapped[str | None] = mapped_column(String(100))
+    level: Mapped[str | None] = mapped_column(String(24))
+    disk_model: Mapped[str | None] = mapped_column(String(200))
+    disk_serial: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    envelope: Mapped[str] = mapped_column(Text)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the web pages read while a bench writes; busy_timeout makes concurrent
+    # writers wait for the lock instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode and its directory created."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None hands transaction control to us: every transaction starts
+        # with BEGIN IMMEDIATE, so two writers queue on the lock (busy_timeout) instead of
+        # one failing with "database is locked" when it upgrades a read to a write.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

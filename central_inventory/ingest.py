@@ -1,0 +1,573 @@
+"""Ingestion of signed evidence: parse, verify against the registered key, validate, store.
+
+Order matters: who is calling (token) → is it JSON → is it an envelope → is it signed by
+the key registered for that bench → is the payload a valid document → store it once.
+Every refusal is an :class:`ApiError` (4xx) raised before any row is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench_agent.model import UnitReport
+from central_inventory.auth import Principal
+from central_inventory.db import Batch, Bench, Certificate, Report, ReportCertificate, Unit, utcnow
+from central_inventory.errors import ApiError
+from central_inventory.i18n import tr
+from wipe.signing import SignatureError, canonical_json, key_id, verify_envelope
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+"""Report and certificate ids: UUIDs in practice; printable, URL-safe, at most 100 chars."""
+ID_ESN_PATTERN = re.compile(r"^(BX|CR|GR|LI|LV|LY|MA|MB|RO|SD|ST|VI)(PC|TA)\d{2}-\d{4}$")
+CERTIFICATE_RESULTS = ("ERASED", "FAILED", "ABORTED", "DRY_RUN")
+STATUSES = (
+    "A_TRAITER",
+    "EN_COURS_DE_TRAITEMENT",
+    "NON_REEMPLOYABLE",
+    "PRET_A_COMMANDER",
+    "EN_COURS_DE_LIVRAISON",
+    "PRET_A_DISTRIBUER",
+    "DISTRIBUE",
+    "SAV",
+)
+"""The network's closed status vocabulary (tec.tech ``statut``)."""
+REUSED_STATUSES = frozenset(
+    {"PRET_A_COMMANDER", "EN_COURS_DE_LIVRAISON", "PRET_A_DISTRIBUER", "DISTRIBUE", "SAV"}
+)
+RECYCLED_STATUSES = frozenset({"NON_REEMPLOYABLE"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stored:
+    """What the API answers after an accepted submission."""
+
+    status: Literal["stored", "already_stored"]
+    kind: Literal["report", "certificate"]
+    id: str
+    unit_id: int | None = None
+    version: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        if self.status == "stored":
+            message = tr("Enregistré.", "Stored.")
+        else:
+            message = tr(
+                "Déjà enregistré à l'identique : rien n'a été modifié.",
+                "Already stored with the same content: nothing changed.",
+            )
+        body: dict[str, Any] = {"status": self.status, f"{self.kind}_id": self.id}
+        if self.unit_id is not None:
+            body["unit_id"] = self.unit_id
+            body["version"] = self.version
+        body["message"] = message
+        return body
+
+
+def parse_envelope(body: bytes) -> tuple[dict[str, Any], str]:
+    """Decode a request body into an envelope dict (and its text, stored verbatim)."""
+    try:
+        text = body.decode("utf-8")
+        document = msgspec.json.decode(body)
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError) as exc:
+        raise ApiError(
+            400,
+            "malformed_json",
+            tr("Le corps de la requête n'est pas du JSON valide.", "The body is not valid JSON."),
+            detail=str(exc)[:300],
+        ) from None
+    if not isinstance(document, dict) or set(document) != {"payload", "signature"}:
+        raise ApiError(
+            400,
+            "not_signed",
+            tr(
+                "Document non signé : une enveloppe {payload, signature} est attendue.",
+                "Unsigned document: a {payload, signature} envelope is expected.",
+            ),
+        )
+    return document, text
+
+
+def verify_for_bench(envelope: dict[str, Any], principal: Principal) -> tuple[Any, str]:
+    """Check the envelope was signed by the calling bench's registered key.
+
+    Returns the payload and the SHA-256 of its canonical JSON.
+    """
+    if principal.role != "bench" or principal.bench_public_key is None:
+        raise ApiError(
+            403,
+            "bench_only",
+            tr(
+                "Seul un banc enregistré peut déposer des preuves signées.",
+                "Only a registered bench can submit signed evidence.",
+            ),
+        )
+    signature = envelope["signature"]
+    if not isinstance(signature, dict) or not all(
+        isinstance(signature.get(k), str) for k in ("alg", "key_id", "public_key", "value")
+    ):
+        raise ApiError(
+            400,
+            "malformed_signature",
+            tr(
+                "Bloc de signature incomplet (alg, key_id, public_key, value attendus).",
+                "Incomplete signature block (alg, key_id, public_key, value expected).",
+            ),
+        )
+    registered_key_id = key_id(principal.bench_public_key)
+    if signature["key_id"] != registered_key_id:
+        raise ApiError(
+            403,
+            "key_mismatch",
+            tr(
+                "Signé par une clé qui n'est pas celle enregistrée pour ce banc.",
+                "Signed by a key other than the one registered for this bench.",
+            ),
+            detail={"signed_key_id": signature["key_id"][:32], "bench_key_id": registered_key_id},
+        )
+    try:
+        payload = verify_envelope(envelope, trusted_public_key=principal.bench_public_key)
+    except SignatureError as exc:
+        raise ApiError(
+            403,
+            "bad_signature",
+            tr(
+                "La signature ne correspond pas au contenu : document altéré ou mal signé.",
+                "The signature does not match the content: altered or badly signed document.",
+            ),
+            detail=str(exc),
+        ) from None
+    return payload, hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def _invalid(kind: str, detail: str) -> ApiError:
+    if kind == "report":
+        message = tr(
+            "Rapport refusé : il ne respecte pas le schéma UnitReport.",
+            "Report refused: it does not follow the UnitReport schema.",
+        )
+    else:
+        message = tr(
+            "Certificat refusé : champ manquant ou invalide.",
+            "Certificate refused: missing or invalid field.",
+        )
+    return ApiError(422, f"invalid_{kind}", message, detail=detail)
+
+
+def _text(kind: str, field: str, value: object, max_len: int, required: bool = False) -> str | None:
+    """A short indexed string: bounded, no control characters (PostgreSQL refuses NUL)."""
+    if value is None:
+        if required:
+            raise _invalid(kind, f"{field}: required")
+        return None
+    if not isinstance(value, str):
+        raise _invalid(kind, f"{field}: expected a string")
+    value = value.strip()
+    if not value:
+        if required:
+            raise _invalid(kind, f"{field}: must not be empty")
+        return None
+    if len(value) > max_len:
+        raise _invalid(kind, f"{field}: longer than {max_len} characters")
+    if _CONTROL.search(value):
+        raise _invalid(kind, f"{field}: contains control characters")
+    return value
+
+
+def _id(kind: str, field: str, value: object) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise _invalid(kind, f"{field}: expected 1-100 characters among A-Z a-z 0-9 . _ : -")
+    return value
+
+
+def validate_report(payload: Any) -> UnitReport:
+    try:
+        report = msgspec.convert(payload, type=UnitReport)
+    except msgspec.ValidationError as exc:
+        raise _invalid("report", str(exc)) from None
+    _id("report", "$.report_id", report.report_id)
+    _text("report", "$.unit.key", report.unit.key, 400, required=True)
+    _text("report", "$.unit.serial", report.unit.serial, 200)
+    _text("report", "$.unit.asset_tag", report.unit.asset_tag, 64)
+    _text("report", "$.unit.maker", report.unit.maker, 200)
+    _text("report", "$.unit.model", report.unit.model, 200)
+    _text("report", "$.inventory.identity.serial", report.inventory.identity.serial, 200)
+    _text("report", "$.inventory.identity.maker", report.inventory.identity.maker, 200)
+    _text("report", "$.inventory.identity.model", report.inventory.identity.model, 200)
+    _text(
+        "report", "$.inventory.identity.product_name", report.inventory.identity.product_name, 200
+    )
+    _text("report", "$.bench.site", report.bench.site, 16)
+    _text("report", "$.created_at", report.created_at, 64, required=True)
+    for i, erasure in enumerate(report.erasures):
+        _id("report", f"$.erasures[{i}].certificate_id", erasure.certificate_id)
+    return report
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateFacts:
+    """What the service relies on in a certificate payload (the rest is kept verbatim)."""
+
+    certificate_id: str
+    result: str
+    method: str | None
+    level: str | None
+    disk_model: str | None
+    disk_serial: str | None
+    started_at: str | None
+    finished_at: str | None
+
+
+def _first(payload: dict[str, Any], *paths: str) -> object:
+    """The first value present among dotted ``paths`` (certificate layouts vary by version)."""
+    for path in paths:
+        node: object = payload
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            return node
+    return None
+
+
+def validate_certificate(payload: Any) -> CertificateFacts:
+    if not isinstance(payload, dict):
+        raise _invalid("certificate", "$: expected a JSON object")
+    certificate_id = _id("certificate", "$.certificate_id", payload.get("certificate_id"))
+    result = payload.get("result")
+    if isinstance(result, dict):  # {"result": {"status": "ERASED", ...}}
+        result = result.get("status")
+    if not isinstance(result, str) or result.upper() not in CERTIFICATE_RESULTS:
+        raise _invalid("certificate", f"$.result: expected one of {', '.join(CERTIFICATE_RESULTS)}")
+    model = _text(
+        "certificate",
+        "$.device.model",
+        _first(payload, "device.model", "disk.model", "disk_model", "model"),
+        200,
+    )
+    serial = _text(
+        "certificate",
+        "$.device.serial",
+        _first(payload, "device.serial", "disk.serial", "disk_serial", "serial"),
+        200,
+    )
+    if model is None and serial is None:
+        raise _invalid("certificate", "$.device: a device serial or model is required")
+    started = _text(
+        "certificate", "$.started_at", _first(payload, "started_at", "timestamps.started_at"), 64
+    )
+    finished = _text(
+        "certificate",
+        "$.finished_at",
+        _first(payload, "finished_at", "timestamps.finished_at", "created_at", "issued_at"),
+        64,
+    )
+    if started is None and finished is None:
+        raise _invalid("certificate", "$.started_at / $.finished_at: a timestamp is required")
+    method = _first(payload, "method.name", "method")
+    level = _first(payload, "level", "method.level", "nist_level")
+    return CertificateFacts(
+        certificate_id=certificate_id,
+        result=result.upper(),
+        method=_text("certificate", "$.method", method, 100) if isinstance(method, str) else None,
+        level=_text("certificate", "$.level", level, 24) if isinstance(level, str) else None,
+        disk_model=model,
+        disk_serial=serial,
+        started_at=started,
+        finished_at=finished,
+    )
+
+
+def derive_status(report: UnitReport) -> str:
+    """Status from the evidence: not distributable → recycled; graded with every disk
+    erased and no failed test → ready; anything else → in progress."""
+    if report.grade is not None and report.grade.category == "NOT_DISTRIBUTABLE":
+        return "NON_REEMPLOYABLE"
+    erased = bool(report.erasures) and all(e.result == "ERASED" for e in report.erasures)
+    tests_ok = all(t.result != "fail" for t in report.functional_tests)
+    if report.grade is not None and erased and tests_ok:
+        return "PRET_A_DISTRIBUER"
+    return "EN_COURS_DE_TRAITEMENT"
+
+
+def _site(report: UnitReport, bench_site: str | None) -> str | None:
+    if report.bench.site:
+        return report.bench.site.strip()[:16]
+    if bench_site:
+        return bench_site
+    tag = (report.unit.asset_tag or "").strip().upper()
+    return tag[:2] if ID_ESN_PATTERN.match(tag) else None
+
+
+_CONFLICT_REPORT = tr(
+    "Cet identifiant de rapport est déjà enregistré avec un contenu différent.",
+    "This report id is already stored with different content.",
+)
+_CONFLICT_CERT = tr(
+    "Cet identifiant de certificat est déjà enregistré avec un contenu différent.",
+    "This certificate id is already stored with different content.",
+)
+_BUSY = tr(
+    "Base de données occupée : réessayez dans un instant.",
+    "Database busy: retry in a moment.",
+)
+_RETRIES = 5
+
+
+def _unknown_batch(code: str) -> ApiError:
+    return ApiError(
+        422,
+        "unknown_batch",
+        tr(
+            "Lot de donateur inconnu pour ce reconditionneur.",
+            "Unknown donor batch for this tenant.",
+        ),
+        detail=code[:64],
+    )
+
+
+def store_report(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    report: UnitReport,
+    *,
+    payload_sha256: str,
+    envelope_text: str,
+    batch_code: str | None = None,
+) -> Stored:
+    """Store a verified report once; a retry with the same content is answered as such."""
+    assert principal.tenant_id is not None and principal.bench_pk is not None
+    tenant_id, bench_pk = principal.tenant_id, principal.bench_pk
+    for _attempt in range(_RETRIES):
+        try:
+            with sessions.begin() as session:
+                existing = session.execute(
+                    select(
+                        Report.tenant_id, Report.payload_sha256, Report.unit_id, Report.version
+                    ).where(Report.report_id == report.report_id)
+                ).first()
+                if existing is not None:
+                    if (
+                        existing.tenant_id == tenant_id
+                        and existing.payload_sha256 == payload_sha256
+                    ):
+                        return Stored(
+                            status="already_stored",
+                            kind="report",
+                            id=report.report_id,
+                            unit_id=existing.unit_id,
+                            version=existing.version,
+                        )
+                    raise ApiError(409, "conflict", _CONFLICT_REPORT, detail=report.report_id)
+                batch_id = None
+                if batch_code:
+                    batch_id = session.scalar(
+                        select(Batch.id).where(
+                            Batch.tenant_id == tenant_id, Batch.code == batch_code
+                        )
+                    )
+                    if batch_id is None:
+                        raise _unknown_batch(batch_code)
+                bench_site = session.scalar(select(Bench.site).where(Bench.id == bench_pk))
+                return _insert_report(
+                    session,
+                    tenant_id=tenant_id,
+                    bench_pk=bench_pk,
+                    bench_site=bench_site,
+                    report=report,
+                    payload_sha256=payload_sha256,
+                    envelope_text=envelope_text,
+                    batch_id=batch_id,
+                )
+        except IntegrityError:
+            # A concurrent request inserted the same report or the same new unit first:
+            # start over, the re-check above now sees it.
+            continue
+        except OperationalError as exc:
+            if "locked" in str(exc) or "deadlock" in str(exc):
+                continue
+            raise
+    raise ApiError(503, "busy", _BUSY)
+
+
+def _insert_report(
+    session: Session,
+    *,
+    tenant_id: int,
+    bench_pk: int,
+    bench_site: str | None,
+    report: UnitReport,
+    payload_sha256: str,
+    envelope_text: str,
+    batch_id: int | None,
+) -> Stored:
+    now = utcnow()
+    identity = report.inventory.identity
+    unit_key = report.unit.key.strip()
+    unit = session.scalars(
+        select(Unit).where(Unit.tenant_id == tenant_id, Unit.unit_key == unit_key).with_for_update()
+    ).first()
+    if unit is None:
+        unit = Unit(
+            tenant_id=tenant_id,
+            unit_key=unit_key,
+            status="A_TRAITER",
+            status_manual=False,
+            first_seen_at=now,
+            last_report_at=now,
+            latest_version=0,
+        )
+        session.add(unit)
+        session.flush()
+    unit.latest_version += 1
+    unit.last_report_at = now
+    unit.serial = (report.unit.serial or identity.serial or unit.serial or "").strip() or None
+    unit.id_esn = (report.unit.asset_tag or "").strip() or unit.id_esn
+    unit.maker = report.unit.maker or identity.maker or unit.maker
+    unit.model = report.unit.model or identity.model or identity.product_name or unit.model
+    unit.form_factor = identity.form_factor or unit.form_factor
+    unit.site = _site(report, bench_site) or unit.site
+    if report.grade is not None:
+        unit.category = report.grade.category
+    if not unit.status_manual:
+        unit.status = derive_status(report)
+    if batch_id is not None:
+        unit.batch_id = batch_id
+    row = Report(
+        report_id=report.report_id,
+        tenant_id=tenant_id,
+        unit_id=unit.id,
+        bench_id=bench_pk,
+        version=unit.latest_version,
+        reported_at=report.created_at.strip(),
+        received_at=now,
+        category=report.grade.category if report.grade is not None else None,
+        payload_sha256=payload_sha256,
+        envelope=envelope_text,
+    )
+    session.add(row)
+    session.flush()
+    for certificate_id in sorted({e.certificate_id for e in report.erasures}):
+        session.add(
+            ReportCertificate(report_pk=row.id, certificate_id=certificate_id, unit_id=unit.id)
+        )
+    return Stored(
+        status="stored",
+        kind="report",
+        id=report.report_id,
+        unit_id=unit.id,
+        version=unit.latest_version,
+    )
+
+
+def store_certificate(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    facts: CertificateFacts,
+    payload_sha256: str,
+    envelope_text: str,
+) -> Stored:
+    assert principal.tenant_id is not None and principal.bench_pk is not None
+    for _attempt in range(_RETRIES):
+        try:
+            with sessions.begin() as session:
+                existing = session.execute(
+                    select(Certificate.tenant_id, Certificate.payload_sha256).where(
+                        Certificate.certificate_id == facts.certificate_id
+                    )
+                ).first()
+                if existing is not None:
+                    if (
+                        existing.tenant_id == principal.tenant_id
+                        and existing.payload_sha256 == payload_sha256
+                    ):
+                        return Stored(
+                            status="already_stored", kind="certificate", id=facts.certificate_id
+                        )
+                    raise ApiError(409, "conflict", _CONFLICT_CERT, detail=facts.certificate_id)
+                session.add(
+                    Certificate(
+                        certificate_id=facts.certificate_id,
+                        tenant_id=principal.tenant_id,
+                        bench_id=principal.bench_pk,
+                        result=facts.result,
+                        method=facts.method,
+                        level=facts.level,
+                        disk_model=facts.disk_model,
+                        disk_serial=facts.disk_serial,
+                        started_at=facts.started_at,
+                        finished_at=facts.finished_at,
+                        received_at=utcnow(),
+                        payload_sha256=payload_sha256,
+                        envelope=envelope_text,
+                    )
+                )
+            return Stored(status="stored", kind="certificate", id=facts.certificate_id)
+        except IntegrityError:
+            continue
+        except OperationalError as exc:
+            if "locked" in str(exc) or "deadlock" in str(exc):
+                continue
+            raise
+    raise ApiError(503, "busy", _BUSY)
+
+
+def update_unit(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    unit_id: int,
+    status: str | None,
+    batch_code: str | None,
+) -> dict[str, Any]:
+    """Staff set a unit's status (then kept over later reports) or its donor batch."""
+    if principal.role == "bench":
+        raise ApiError(
+            403,
+            "staff_only",
+            tr(
+                "Réservé au personnel du reconditionneur.", "Reserved to the reconditioner's staff."
+            ),
+        )
+    if status is not None and status not in STATUSES:
+        raise ApiError(
+            422,
+            "invalid_status",
+            tr("Statut inconnu.", "Unknown status."),
+            detail={"allowed": list(STATUSES)},
+        )
+    with sessions.begin() as session:
+        unit = session.get(Unit, unit_id)
+        if unit is None or not principal.can_see_tenant(unit.tenant_id):
+            raise not_found()
+        if status is not None:
+            unit.status = status
+            unit.status_manual = True
+        if batch_code is not None:
+            batch_id = session.scalar(
+                select(Batch.id).where(Batch.tenant_id == unit.tenant_id, Batch.code == batch_code)
+            )
+            if batch_id is None:
+                raise _unknown_batch(batch_code)
+            unit.batch_id = batch_id
+        return {"unit_id": unit.id, "status": unit.status, "batch_id": unit.batch_id}
+
+
+def not_found() -> ApiError:
+    # Same answer for "absent" and "another tenant's": existence is not disclosed.
+    return ApiError(404, "not_found", tr("Introuvable.", "Not found."))
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    """Row counts (used by tests and `central-inventory export`)."""
+    return {
+        "units": session.scalar(select(func.count()).select_from(Unit)) or 0,
+        "reports": session.scalar(select(func.count()).select_from(Report)) or 0,
+        "certificates": session.scalar(select(func.count()).select_from(Certificate)) or 0,
+    }

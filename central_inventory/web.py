@@ -1,0 +1,384 @@
+"""Server-rendered pages (Jinja2): French first with an English toggle, usable on a phone,
+no external resource (no CDN, no web font, no script needed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from central_inventory.auth import Principal, authenticate, hash_token
+from central_inventory.batch_report import OUTCOME_LABELS, build, to_csv, to_pdf
+from central_inventory.db import Batch, Tenant, Unit
+from central_inventory.errors import ApiError
+from central_inventory.evidence import mask_serial, unit_view, verify_certificate
+from central_inventory.ingest import STATUSES
+
+HERE = Path(__file__).parent
+COOKIE = "ci_session"
+LANG_COOKIE = "lang"
+CATEGORIES = ("PREMIUM", "A", "B", "C", "D", "NOT_DISTRIBUTABLE")
+PAGE_SIZE = 200
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def request_lang(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "fr"
+    return "en" if wanted == "en" else "fr"
+
+
+def _services(request: Request) -> Any:
+    return request.app.state.services
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = request_lang(request)
+
+    def t(fr: str, en: str) -> str:
+        return en if lang == "en" else fr
+
+    def other_lang_url() -> str:
+        params = dict(request.query_params)
+        params["lang"] = "fr" if lang == "en" else "en"
+        query = "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
+        return f"{request.url.path}?{query}"
+
+    html = _env.get_template(template).render(
+        t=t, lang=lang, other_lang_url=other_lang_url(), request=request, **context
+    )
+    response = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in {"fr", "en"}:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    # Pages may hold units' serials: never cached by a shared proxy, never framed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def render_not_found(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "message.html",
+        status=404,
+        title=("Page introuvable", "Page not found"),
+        body=("Cette page n'existe pas.", "This page does not exist."),
+        principal=None,
+    )
+
+
+def _page_principal(request: Request, session: Session) -> Principal | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        principal = authenticate(session, token)
+    except ApiError:
+        return None
+    return principal if principal.role in {"staff", "coordinator"} else None
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def register_pages(app: FastAPI) -> None:
+    @app.get("/static/style.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        return FileResponse(HERE / "static" / "style.css", media_type="text/css")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/units", status_code=303)
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request, next: str = "/units") -> Response:
+        return render(request, "login.html", principal=None, next=_safe_next(next), error=None)
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, token: str = Form(""), next: str = Form("/units")) -> Response:
+        with _services(request).sessions() as session:
+            try:
+                principal = authenticate(session, token.strip())
+            except ApiError:
+                principal = None
+        if principal is None or principal.role not in {"staff", "coordinator"}:
+            return render(
+                request, "login.html", status=401, principal=None, next=_safe_next(next), error=True
+            )
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        response.set_cookie(
+            COOKIE,
+            token.strip(),
+            httponly=True,
+            samesite="strict",
+            secure=_services(request).settings.cookie_secure,
+            max_age=12 * 3600,
+        )
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.get("/units", include_in_schema=False)
+    def units_page(request: Request) -> Response:
+        params = request.query_params
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            query = select(Unit, Tenant.name, Batch.code).join(Tenant, Tenant.id == Unit.tenant_id)
+            query = query.outerjoin(Batch, Batch.id == Unit.batch_id)
+            if principal.role != "coordinator":
+                query = query.where(Unit.tenant_id == principal.tenant_id)
+            q = (params.get("q") or "").strip()[:100]
+            if q:
+                pattern = _like(q.lower())
+                query = query.where(
+                    or_(
+                        Unit.serial.ilike(pattern, escape="\\"),
+                        Unit.id_esn.ilike(pattern, escape="\\"),
+                    )
+                )
+            filters = {
+                k: (params.get(k) or "").strip()[:64]
+                for k in ("site", "category", "status", "batch", "tenant", "date_from", "date_to")
+            }
+            if filters["site"]:
+                query = query.where(Unit.site == filters["site"].upper())
+            if filters["category"]:
+                query = query.where(Unit.category == filters["category"])
+            if filters["status"]:
+                query = query.where(Unit.status == filters["status"])
+            if filters["batch"]:
+                query = query.where(Batch.code == filters["batch"])
+            if filters["tenant"] and principal.role == "coordinator":
+                query = query.where(Tenant.slug == filters["tenant"])
+            bad_dates = []
+            day_from, day_to = _parse_day(filters["date_from"]), _parse_day(filters["date_to"])
+            for name, day in (("date_from", day_from), ("date_to", day_to)):
+                if filters[name] and day is None:
+                    bad_dates.append(name)
+            if day_from:
+                query = query.where(
+                    Unit.last_report_at >= datetime.combine(day_from, time.min, UTC)
+                )
+            if day_to:
+                query = query.where(Unit.last_report_at <= datetime.combine(day_to, time.max, UTC))
+            rows = session.execute(
+                query.order_by(Unit.last_report_at.desc()).limit(PAGE_SIZE)
+            ).all()
+            sites_query = select(Unit.site).distinct()
+            batches_query = select(Batch.code).distinct()
+            if principal.role != "coordinator":
+                sites_query = sites_query.where(Unit.tenant_id == principal.tenant_id)
+                batches_query = batches_query.where(Batch.tenant_id == principal.tenant_id)
+            sites = sorted(s for s in session.scalars(sites_query) if s)
+            batches = sorted(session.scalars(batches_query))
+            tenants = (
+                sorted(session.scalars(select(Tenant.slug)))
+                if principal.role == "coordinator"
+                else []
+            )
+        return render(
+            request,
+            "units.html",
+            principal=principal,
+            rows=rows,
+            q=q,
+            filters=filters,
+            sites=sites,
+            batches=batches,
+            tenants=tenants,
+            categories=CATEGORIES,
+            statuses=STATUSES,
+            bad_dates=bad_dates,
+            page_size=PAGE_SIZE,
+        )
+
+    @app.get("/units/{unit_id}", include_in_schema=False)
+    def unit_page(request: Request, unit_id: int) -> Response:
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            view = unit_view(session, unit_id)
+            if view is None or not principal.can_see_tenant(view.unit.tenant_id):
+                return render_not_found(request)
+            return render(
+                request,
+                "unit.html",
+                principal=principal,
+                view=view,
+                report=view.latest,
+                mask_serial=mask_serial,
+                human_bytes=human_bytes,
+            )
+
+    @app.get("/dashboard", include_in_schema=False)
+    def dashboard(request: Request) -> Response:
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            query = select(Unit.site, Unit.category, Unit.status, Unit.first_seen_at)
+            if principal.role != "coordinator":
+                query = query.where(Unit.tenant_id == principal.tenant_id)
+            rows = session.execute(query).all()
+        by_cell: Counter[tuple[str, str, str]] = Counter()
+        by_month: Counter[str] = Counter()
+        for site, category, status, first_seen in rows:
+            by_cell[(site or "—", category or "—", status)] += 1
+            by_month[first_seen.strftime("%Y-%m")] += 1
+        return render(
+            request,
+            "dashboard.html",
+            principal=principal,
+            total=len(rows),
+            by_cell=sorted(by_cell.items()),
+            by_month=sorted(by_month.items()),
+            statuses=[s for s in STATUSES if any(k[2] == s for k in by_cell)],
+        )
+
+    @app.get("/batches", include_in_schema=False)
+    def batches_page(request: Request) -> Response:
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            query = select(Batch, Tenant.name).join(Tenant, Tenant.id == Batch.tenant_id)
+            if principal.role != "coordinator":
+                query = query.where(Batch.tenant_id == principal.tenant_id)
+            rows = session.execute(query.order_by(Batch.created_at.desc())).all()
+            reports = [(build(session, batch), tenant) for batch, tenant in rows]
+        return render(request, "batches.html", principal=principal, reports=reports)
+
+    @app.get("/batches/{batch_id}/report.{fmt}", include_in_schema=False)
+    def batch_download(request: Request, batch_id: int, fmt: str) -> Response:
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            batch = session.get(Batch, batch_id)
+            if (
+                batch is None
+                or not principal.can_see_tenant(batch.tenant_id)
+                or fmt not in {"csv", "pdf"}
+            ):
+                return render_not_found(request)
+            return _download(request, build(session, batch), fmt)
+
+    @app.get("/donor/{token}", include_in_schema=False)
+    def donor_page(request: Request, token: str) -> Response:
+        with _services(request).sessions() as session:
+            batch = _donor_batch(session, token)
+            if batch is None:
+                return render_not_found(request)
+            report = build(session, batch)
+        return render(
+            request,
+            "donor.html",
+            principal=None,
+            report=report,
+            token=token,
+            outcome_labels=OUTCOME_LABELS,
+        )
+
+    @app.get("/donor/{token}/report.{fmt}", include_in_schema=False)
+    def donor_download(request: Request, token: str, fmt: str) -> Response:
+        with _services(request).sessions() as session:
+            batch = _donor_batch(session, token)
+            if batch is None or fmt not in {"csv", "pdf"}:
+                return render_not_found(request)
+            return _download(request, build(session, batch), fmt)
+
+    @app.get("/verify/{certificate_id}", include_in_schema=False)
+    def verify_page(request: Request, certificate_id: str) -> Response:
+        with _services(request).sessions() as session:
+            found = verify_certificate(session, certificate_id[:128])
+        return render(
+            request,
+            "verify.html",
+            status=200 if found else 404,
+            principal=None,
+            v=found,
+            certificate_id=certificate_id[:128],
+            human_bytes=human_bytes,
+        )
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: an open redirect would let a phishing link borrow our domain.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/units"
+    return target
+
+
+def _donor_batch(session: Session, token: str) -> Batch | None:
+    if not token or len(token) > 100:
+        return None
+    return session.scalars(select(Batch).where(Batch.donor_token_hash == hash_token(token))).first()
+
+
+def _download(request: Request, report: Any, fmt: str) -> Response:
+    lang = request_lang(request)
+    base = (_services(request).settings.public_url or str(request.base_url)).rstrip("/")
+    safe_code = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.code)
+    if fmt == "csv":
+        data, media = to_csv(report, base, lang), "text/csv; charset=utf-8"
+    else:
+        data, media = to_pdf(report, base, lang), "application/pdf"
+    return Response(
+        data,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="lot-{safe_code}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def human_bytes(value: object) -> str:
+    if not isinstance(value, int | float) or value < 0:
+        return "—"
+    size = float(value)
+    for unit in ("o", "Ko", "Mo", "Go", "To"):
+        if size < 1000 or unit == "To":
+            return f"{size:.0f} {unit}" if unit in {"o", "Ko"} else f"{size:.1f} {unit}"
+        size /= 1000
+    return "—"

@@ -431,10 +431,18 @@ def probe_devices(host: Host, notes: list[Note]) -> list[Device]:
     found: list[Device] = []
     pci_devices: dict[str, Device] = {}
     reader_addresses: set[str] = set()
-    for entry in _pci_entries(host, notes):
+    gpu_slots: set[str] = set()
+    for entry in sorted(_pci_entries(host, notes), key=lambda e: e.address):
         kind = _pci_kind(entry)
         if kind is None:
             continue
+        slot = entry.address.rsplit(".", 1)[0]
+        if kind == "gpu":
+            # Old Intel GPUs expose a second "Display controller" function
+            # (00:02.1): one chip, reported once.
+            if slot in gpu_slots:
+                continue
+            gpu_slots.add(slot)
         device = _device_from_pci(entry, kind)
         pci_devices[entry.address] = device
         if kind == "card_reader":

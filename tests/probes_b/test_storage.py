@@ -1,0 +1,236 @@
+"""Disk probe over hosts derived from the corpus (hwinfo + lshw) and small synthetic hosts.
+
+Expected values come from what lshw/hwinfo say about each machine (see
+build_hosts.py for how the sysfs was derived).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench_agent.host.recorded import RecordedHost
+from bench_agent.model.common import Note
+from bench_agent.probes import storage
+from bench_agent.probes.storage import (
+    mounted_disks,
+    parse_vpd_pg80,
+    parse_vpd_pg89,
+    probe_disks,
+    transport_from_path,
+)
+
+HOSTS = Path(__file__).parent / "hosts"
+
+
+def _disks(name: str) -> tuple[dict[str, storage.Disk], list[Note]]:
+    notes: list[Note] = []
+    disks = probe_disks(RecordedHost(HOSTS / name), notes)
+    return {d.name: d for d in disks}, notes
+
+
+def test_probook_sata_hdd_and_live_usb_stick() -> None:
+    disks, notes = _disks("HP_ProBook_450_G2")
+    assert sorted(disks) == ["sda", "sdb"]  # sr0 is an optical drive, not a disk
+    sda = disks["sda"]
+    # lshw: "ATA Disk", product ST500LT012-1DG14, 500107862016 bytes; hwinfo serial S3P9A80F
+    assert (sda.model, sda.serial, sda.firmware) == ("ST500LT012-1DG14", "S3P9A80F", "YAM1")
+    assert sda.capacity_bytes == 500107862016
+    assert (sda.transport, sda.media, sda.rotational) == ("sata", "hdd", True)
+    assert not sda.removable and not sda.boot_medium
+    assert (sda.logical_block_size, sda.physical_block_size) == (512, 4096)
+    sdb = disks["sdb"]
+    # lshw: usb-storage KIOXIA TransMemory, 15500574720 bytes, the ISOIMAGE live stick
+    assert sdb.model == "KIOXIA TransMemory"
+    assert sdb.capacity_bytes == 15500574720
+    assert sdb.transport == "usb" and sdb.removable
+    assert sdb.boot_medium, "the live medium mounted at /run/live/medium must be flagged"
+    # USB bridges say rotational=1 for flash: reported unknown, with a note.
+    assert sdb.rotational is None and sdb.media == "unknown"
+    assert [n.code for n in notes] == ["storage.usb_rotational_unreliable"]
+    assert "sdb" in notes[0].message.fr and "sdb" in notes[0].message.en
+
+
+def test_x1_carbon_nvme_is_the_running_system_and_empty_readers_are_skipped() -> None:
+    disks, notes = _disks("Lenovo_ThinkPad_X1_Carbon_5th")
+    assert list(disks) == ["nvme0n1"]
+    d = disks["nvme0n1"]
+    # lshw: SAMSUNG MZVLW1T0HMLH-000L7, serial S35ANX0J401001, version 6L7QCXY7,
+    # 1024209543168 bytes, wwid eui.002538b471b40718
+    assert (d.model, d.serial, d.firmware) == (
+        "SAMSUNG MZVLW1T0HMLH-000L7", "S35ANX0J401001", "6L7QCXY7",
+    )
+    assert d.capacity_bytes == 1024209543168
+    assert (d.transport, d.media) == ("nvme", "ssd")
+    assert d.wwn == "eui.002538b471b40718"
+    assert d.boot_medium  # / is on nvme0n1p2
+    # The dock's SD/MMC and Micro SD slots have no card (lshw gives them no size).
+    assert sorted(n.code for n in notes) == ["storage.no_medium", "storage.no_medium"]
+
+
+def test_aspire_one_old_sata_hdd_and_usb_flash_boot() -> None:
+    disks, _ = _disks("Acer_Aspire_One_AOHAPPY")
+    sda, sdb = disks["sda"], disks["sdb"]
+    # The SCSI model is cut at 16 characters by the kernel: lshw shows the same.
+    assert sda.model == "WDC WD1600BEVT-2"
+    assert sda.serial == "WD-WX11A80W7430"
+    assert sda.capacity_bytes == 160041885696
+    assert (sda.transport, sda.media, sda.boot_medium) == ("sata", "hdd", False)
+    assert sdb.model == "Generic Flash Disk" and sdb.capacity_bytes == 8053063680
+    assert sdb.boot_medium and sdb.removable and sdb.transport == "usb"
+
+
+def test_v330_full_ata_identity_from_vpd_page_89_and_network_boot() -> None:
+    disks, notes = _disks("Lenovo_V330-15IKB")
+    sda = disks["sda"]
+    # sysfs model is "KINGSTON SA400S3" (16 chars, as lshw shows); page 0x89
+    # carries the full IDENTIFY model/serial/firmware (smartctl of the same snapshot).
+    assert sda.model == "KINGSTON SA400S37240G"
+    assert sda.serial == "50026B768305483D"
+    assert sda.firmware == "SBFKB1D1"
+    assert sda.capacity_bytes == 240057409536
+    assert sda.media == "ssd"
+    assert not sda.boot_medium  # PXE boot: nothing local mounted
+    assert notes == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "expected"),
+    [
+        ("/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda", "sda", "sata"),
+        ("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-2/2-2:1.0/host4/target4:0:0/4:0:0:0/block/sdb", "sdb", "usb"),
+        ("/sys/devices/pci0000:00/0000:00:1c.4/0000:05:00.0/nvme/nvme0/nvme0n1", "nvme0n1", "nvme"),
+        ("/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/rtsx_pci_sdmmc.0/mmc_host/mmc0/mmc0:aaaa/block/mmcblk0", "mmcblk0", "mmc"),
+        ("/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda", "vda", "virtio"),
+        ("/sys/devices/pci0000:00/0000:00:1f.0/host2/port-2:0/end_device-2:0/target2:0:0/2:0:0:0/block/sdc", "sdc", "sas"),
+        ("/sys/devices/pci0000:00/0000:00:10.0/host0/target0:0:0/0:0:0:0/block/sda", "sda", "scsi"),
+        ("/sys/devices/virtual/block/xyz", "xyz", "unknown"),
+        (None, "sda", "unknown"),
+    ],
+)
+def test_transport_from_path(path: str | None, name: str, expected: str) -> None:
+    assert transport_from_path(path, name) == expected
+
+
+def test_skipped_block_devices() -> None:
+    for name in ("loop0", "ram0", "zram0", "dm-0", "md127", "nbd0", "sr0", "fd0",
+                 "mmcblk0boot0", "mmcblk0boot1", "mmcblk0rpmb"):
+        assert not storage.is_disk_name(name), name
+    for name in ("sda", "nvme0n1", "mmcblk0", "vda", "hda", "xvda"):
+        assert storage.is_disk_name(name), name
+
+
+EMMC_PATH = "/sys/devices/pci0000:00/0000:00:1c.0/mmc_host/mmc0/mmc0:0001/block/mmcblk0"
+SD_PATH = "/sys/devices/pci0000:00/0000:00:1e.6/mmc_host/mmc1/mmc1:aaaa/block/mmcblk1"
+
+
+def test_emmc_and_sd_card(make_host) -> None:  # type: ignore[no-untyped-def]
+    """Synthetic Celeron N-class laptop: 64 GB eMMC (mmc0) + SD card in the slot (mmc1).
+
+    Values follow the kernel's MMC sysfs ABI (Documentation/ABI/testing/sysfs-bus-mmc):
+    name, serial (hex), fwrev, type MMC/SD.
+    """
+    files = {}
+    for name, kind, sectors, cid_name, serial in (
+        ("mmcblk0", "MMC", "122142720", "DF4064", "0x1a2b3c4d"),
+        ("mmcblk1", "SD", "62333952", "SD32G", "0x0badf00d"),
+    ):
+        base = f"/sys/block/{name}"
+        files |= {
+            f"{base}/size": sectors, f"{base}/removable": "0",
+            f"{base}/queue/rotational": "0", f"{base}/queue/logical_block_size": "512",
+            f"{base}/queue/physical_block_size": "512", f"{base}/device/name": cid_name,
+            f"{base}/device/serial": serial, f"{base}/device/fwrev": "0x0",
+            f"{base}/device/type": kind,
+        }
+    files["/proc/self/mountinfo"] = "20 1 0:19 / / rw - overlay overlay rw\n"
+    host = make_host(
+        files=files,
+        listings={"/sys/block": ["loop0", "mmcblk0", "mmcblk0boot0", "mmcblk0boot1", "mmcblk1"]},
+        links={"/sys/block/mmcblk0": EMMC_PATH, "/sys/block/mmcblk1": SD_PATH},
+    )
+    notes: list[Note] = []
+    disks = {d.name: d for d in probe_disks(host, notes)}
+    assert sorted(disks) == ["mmcblk0", "mmcblk1"]
+    emmc, sd = disks["mmcblk0"], disks["mmcblk1"]
+    assert (emmc.transport, emmc.model, emmc.serial, emmc.media) == ("mmc", "DF4064", "0x1a2b3c4d", "ssd")
+    assert emmc.capacity_bytes == 122142720 * 512
+    assert not emmc.removable
+    assert sd.removable, "an SD card is removable even when the kernel says 0"
+    assert notes == []
+
+
+def _scsi_files(name: str, **extra: str | bytes) -> dict[str, str | bytes]:
+    base = f"/sys/block/{name}"
+    files: dict[str, str | bytes] = {
+        f"{base}/size": "1000", f"{base}/removable": "0", f"{base}/queue/rotational": "0",
+        f"{base}/queue/logical_block_size": "512", f"{base}/queue/physical_block_size": "512",
+        f"{base}/device/vendor": "ATA     ", f"{base}/device/model": "SSD",
+        f"{base}/device/rev": "1.0",
+    }
+    files.update({f"{base}/{k}": v for k, v in extra.items()})
+    return files
+
+
+def test_root_on_lvm_flags_the_disk_under_device_mapper(make_host) -> None:  # type: ignore[no-untyped-def]
+    sata = "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda"
+    files = _scsi_files("sda") | _scsi_files("sdb")
+    files["/proc/self/mountinfo"] = "25 1 254:0 / / rw - ext4 /dev/mapper/vg-root rw\n"
+    host = make_host(
+        files=files,
+        listings={"/sys/block": ["dm-0", "sda", "sdb"], "/sys/block/dm-0/slaves": ["sda3"]},
+        links={
+            "/sys/block/sda": sata,
+            "/sys/block/sdb": sata.replace("sda", "sdb").replace("ata1", "ata2"),
+            "/sys/dev/block/254:0": "/sys/devices/virtual/block/dm-0",
+            "/sys/class/block/sda3": sata + "/sda3",
+        },
+        absent=[f"/sys/block/{n}/device/{f}" for n in ("sda", "sdb") for f in ("wwid", "vpd_pg89", "vpd_pg80")],
+    )
+    disks = {d.name: d for d in probe_disks(host, [])}
+    assert disks["sda"].boot_medium and not disks["sdb"].boot_medium
+    assert mounted_disks(host) == {"sda"}
+
+
+def test_junk_and_non_utf8_identity_fields_are_unknown(make_host) -> None:  # type: ignore[no-untyped-def]
+    files = _scsi_files("sda", **{"device/vpd_pg80": b"\x00\x80\x00\x04\xff\xfe\x00\x01"})
+    files["/sys/block/sda/device/model"] = b"\xff\xfeJUNK\n"
+    files["/sys/block/sda/device/rev"] = "    "
+    files["/proc/self/mountinfo"] = ""
+    host = make_host(
+        files=files,
+        listings={"/sys/block": ["sda"]},
+        links={"/sys/block/sda": "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda"},
+        absent=["/sys/block/sda/device/wwid", "/sys/block/sda/device/vpd_pg89"],
+    )
+    (disk,) = probe_disks(host, [])
+    assert disk.model is None and disk.firmware is None and disk.serial is None
+
+
+def test_garbage_size_and_missing_queue_files(make_host) -> None:  # type: ignore[no-untyped-def]
+    base = "/sys/block/vda"
+    host = make_host(
+        files={f"{base}/size": "lots", f"{base}/removable": "0", "/proc/self/mountinfo": "garbage\n"},
+        listings={"/sys/block": ["vda"]},
+        links={"/sys/block/vda": "/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda"},
+        absent=[f"{base}/queue/rotational", f"{base}/queue/logical_block_size",
+                f"{base}/queue/physical_block_size", f"{base}/serial"],
+    )
+    (disk,) = probe_disks(host, [])
+    assert disk.capacity_bytes is None and disk.rotational is None and disk.media == "unknown"
+    assert disk.transport == "virtio" and disk.serial is None and not disk.boot_medium
+
+
+def test_no_sysfs_block_gives_a_note(make_host) -> None:  # type: ignore[no-untyped-def]
+    notes: list[Note] = []
+    assert probe_disks(make_host(listings={"/sys/block": None}), notes) == []
+    assert [n.code for n in notes] == ["storage.no_sysfs"]
+
+
+def test_vpd_parsers_reject_wrong_pages() -> None:
+    assert parse_vpd_pg80(b"") is None
+    assert parse_vpd_pg80(b"\x00\x83\x00\x04ABCD") is None
+    assert parse_vpd_pg80(b"\x00\x80\x00\x0c    S3P9A80F") == "S3P9A80F"
+    assert parse_vpd_pg89(b"\x00\x89" + bytes(10)) == (None, None, None)
+    assert parse_vpd_pg89(bytes(600)) == (None, None, None)  # page code 0

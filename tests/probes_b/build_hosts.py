@@ -200,7 +200,9 @@ class FixtureWriter:
             "format": 1,
             "description": description,
             "root": True,
-            "listings": {k: (sorted(v) if v is not None else None) for k, v in sorted(self.listings.items())},
+            "listings": {
+                k: (sorted(v) if v is not None else None) for k, v in sorted(self.listings.items())
+            },
             "links": dict(sorted(self.links.items())),
             "which": dict(sorted(self.which.items())),
             "absent": sorted(self.absent),
@@ -288,7 +290,9 @@ def build(machine: Machine) -> FixtureWriter:
             facts = machine.disks[name]
             base = f"/sys/block/{name}"
             fx.listing_add("/sys/block", name)
-            dev_path = f"/sys{link}/{name}" if name.startswith("nvme") else f"/sys{link}/block/{name}"
+            dev_path = (
+                f"/sys{link}/{name}" if name.startswith("nvme") else f"/sys{link}/block/{name}"
+            )
             fx.links[base] = dev_path
             size = re.match(r"^(\d+) sectors", block.get("Size", "0 sectors"))
             fx.file(f"{base}/size", size[1] if size else "0")
@@ -296,7 +300,12 @@ def build(machine: Machine) -> FixtureWriter:
             fx.file(f"{base}/queue/rotational", str(facts.rotational))
             fx.file(f"{base}/queue/logical_block_size", "512")
             fx.file(f"{base}/queue/physical_block_size", str(facts.physical_block_size))
-            lshw_disk = next(n for n in nodes if n.get("logicalname") in (f"/dev/{name}", [f"/dev/{name}"]) and n.get("class") == "disk")
+            lshw_disk = next(
+                n
+                for n in nodes
+                if n.get("logicalname") in (f"/dev/{name}", [f"/dev/{name}"])
+                and n.get("class") == "disk"
+            )
             if name.startswith("nvme"):
                 ctrl = next(n for n in nodes if n.get("id") == "nvme")
                 fx.file(f"{base}/device/model", ctrl["product"])
@@ -310,14 +319,18 @@ def build(machine: Machine) -> FixtureWriter:
             is_usb = "/usb" in dev_path
             fx.file(f"{base}/device/vendor", ((vendor or "") if is_usb else "ATA").ljust(8))
             fx.file(f"{base}/device/model", (model or "").ljust(16))
-            fx.file(f"{base}/device/rev", _quoted(block.get("Revision")) or lshw_disk.get("version", ""))
+            fx.file(
+                f"{base}/device/rev", _quoted(block.get("Revision")) or lshw_disk.get("version", "")
+            )
             fx.absent.add(f"{base}/device/wwid")
             smart_json = machine.vpd_pg89_from_smartctl.get(name)
             if smart_json:
                 smart = json.loads((CORPUS / "smartctl" / "json" / smart_json).read_text())
                 fx.file(
                     f"{base}/device/vpd_pg89",
-                    _ata_identify_page(smart["model_name"], smart["serial_number"], smart["firmware_version"]),
+                    _ata_identify_page(
+                        smart["model_name"], smart["serial_number"], smart["firmware_version"]
+                    ),
                 )
                 continue
             fx.absent.add(f"{base}/device/vpd_pg89")
@@ -331,8 +344,12 @@ def build(machine: Machine) -> FixtureWriter:
             name = sysfs_id.rsplit("/", 1)[-1]
             fx.listing_add("/sys/block", name)
             fx.links[f"/sys/block/{name}"] = f"/sys{link}/block/{name}"
-            fx.file(f"/sys/block/{name}/device/vendor", (_quoted(block.get("Vendor")) or "").ljust(8))
-            fx.file(f"/sys/block/{name}/device/model", (_quoted(block.get("Device")) or "").ljust(16))
+            fx.file(
+                f"/sys/block/{name}/device/vendor", (_quoted(block.get("Vendor")) or "").ljust(8)
+            )
+            fx.file(
+                f"/sys/block/{name}/device/model", (_quoted(block.get("Device")) or "").ljust(16)
+            )
         elif hw_class == "network interface" and sysfs_id.startswith("/class/net/"):
             iface = sysfs_id.rsplit("/", 1)[-1]
             if iface == "lo":
@@ -367,6 +384,8 @@ LIVE_MOUNTS = (
     "33 20 7:0 / /run/live/rootfs/filesystem.squashfs ro,noatime - squashfs /dev/loop0 ro\n"
 )
 
+DERIVED = "; derived from corpus hwinfo+lshw by build_hosts.py"
+
 MACHINES = [
     Machine(
         name="HP_ProBook_450_G2",
@@ -374,30 +393,36 @@ MACHINES = [
         lshw="HP_ProBook_450_G2.lshw.json",
         # ST500LT012 is a 5400 rpm 4K-sector laptop HDD (Seagate datasheet);
         # the KIOXIA TransMemory stick reports rotational=1 like most USB sticks.
-        disks={"sda": DiskFacts(rotational=1, physical_block_size=4096),
-               "sdb": DiskFacts(rotational=1, removable=1)},
+        disks={
+            "sda": DiskFacts(rotational=1, physical_block_size=4096),
+            "sdb": DiskFacts(rotational=1, removable=1),
+        },
         # The snapshot was taken from the eReuse live stick: its partition sdb1 is
         # labelled ISOIMAGE (hwinfo) - mounted where Debian live mounts its medium.
         mountinfo=LIVE_MOUNTS.format(majmin="8:17", part="sdb1"),
         dev_links={"8:17": f"{PROBOOK_USB}/block/sdb/sdb1"},
-        description="HP ProBook 450 G2 booted from a live USB stick; derived from corpus hwinfo+lshw by build_hosts.py",
+        description="HP ProBook 450 G2 booted from a live USB stick" + DERIVED,
     ),
     Machine(
         name="Lenovo_ThinkPad_X1_Carbon_5th",
         hwinfo="Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.hwinfo.txt",
         lshw="Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.lshw.json",
         # NVMe SSD; sda/sdb are the empty SD slots of a USB dock's card reader.
-        disks={"nvme0n1": DiskFacts(rotational=0),
-               "sda": DiskFacts(rotational=1, removable=1),
-               "sdb": DiskFacts(rotational=1, removable=1)},
+        disks={
+            "nvme0n1": DiskFacts(rotational=0),
+            "sda": DiskFacts(rotational=1, removable=1),
+            "sdb": DiskFacts(rotational=1, removable=1),
+        },
         # The snapshot's kernel is 5.4.72-gentoo: the installed system ran from
         # the NVMe disk (partition number assumed).
         mountinfo="25 1 259:2 / / rw,relatime - ext4 /dev/nvme0n1p2 rw\n"
         "26 25 0:5 / /dev rw,nosuid - devtmpfs devtmpfs rw\n",
         dev_links={
-            "259:2": "/sys/devices/pci0000:00/0000:00:1c.4/0000:05:00.0/nvme/nvme0/nvme0n1/nvme0n1p2"
+            "259:2": "/sys/devices/pci0000:00/0000:00:1c.4/0000:05:00.0"
+            "/nvme/nvme0/nvme0n1/nvme0n1p2"
         },
-        description="ThinkPad X1 Carbon 5th gen running its installed system, in a USB-C dock; derived from corpus hwinfo+lshw by build_hosts.py",
+        description="ThinkPad X1 Carbon 5th gen running its installed system, in a USB-C dock"
+        + DERIVED,
     ),
     Machine(
         name="Acer_Aspire_One_AOHAPPY",
@@ -406,7 +431,7 @@ MACHINES = [
         disks={"sda": DiskFacts(rotational=1), "sdb": DiskFacts(rotational=1, removable=1)},
         mountinfo=LIVE_MOUNTS.format(majmin="8:17", part="sdb1"),
         dev_links={"8:17": f"{AOHAPPY_USB}/block/sdb/sdb1"},
-        description="Acer Aspire One (Atom N450) booted from a live USB stick; derived from corpus hwinfo+lshw by build_hosts.py",
+        description="Acer Aspire One (Atom N450) booted from a live USB stick" + DERIVED,
     ),
     Machine(
         name="Lenovo_V330-15IKB",
@@ -418,7 +443,8 @@ MACHINES = [
         # The Kingston SA400 of this same eReuse snapshot has its smartctl JSON
         # in the corpus: its identity fills the ATA IDENTIFY page libata exposes.
         vpd_pg89_from_smartctl={"sda": "Kingston_SA400S37240G_worn.json"},
-        description="Lenovo V330-15IKB network-booted, Wi-Fi card without driver; derived from corpus hwinfo+lshw(+smartctl identity) by build_hosts.py",
+        description="Lenovo V330-15IKB network-booted, Wi-Fi without driver (+smartctl identity)"
+        + DERIVED,
     ),
 ]
 

@@ -18,6 +18,7 @@ MakeHost = Callable[..., RecordedHost]
 
 def write_host(
     target: Path,
+    *,
     files: dict[str, bytes | str] | None = None,
     listings: dict[str, list[str] | None] | None = None,
     links: dict[str, str | None] | None = None,
@@ -36,7 +37,12 @@ def write_host(
         cmd_dir = target / "commands"
         cmd_dir.mkdir(exist_ok=True)
         slug = command_slug(list(argv))
-        meta: dict[str, Any] = {"argv": list(argv), "returncode": code, "error": error, "stderr": ""}
+        meta: dict[str, Any] = {
+            "argv": list(argv),
+            "returncode": code,
+            "error": error,
+            "stderr": "",
+        }
         (cmd_dir / f"{slug}.json").write_text(json.dumps(meta))
         (cmd_dir / f"{slug}.out").write_bytes(stdout)
     meta = {

@@ -120,9 +120,14 @@ def test_lspci_failure_falls_back_to_sysfs(make_host) -> None:  # type: ignore[n
         which={"lspci": "/usr/bin/lspci"},
         commands={("lspci", "-vmm", "-nn", "-k", "-D"): (None, b"", "timeout")},
         files={f"{base}/class": "0x030000", f"{base}/vendor": "0x8086", f"{base}/device": "0x5916"},
-        listings={"/sys/bus/pci/devices": ["0000:00:02.0"], "/sys/bus/usb/devices": None,
-                  "/sys/class/net": None, "/sys/class/bluetooth": None, "/sys/block": None,
-                  "/sys/class/mmc_host": None},
+        listings={
+            "/sys/bus/pci/devices": ["0000:00:02.0"],
+            "/sys/bus/usb/devices": None,
+            "/sys/class/net": None,
+            "/sys/class/bluetooth": None,
+            "/sys/block": None,
+            "/sys/class/mmc_host": None,
+        },
         links={f"{base}/driver": None},
         absent=["/proc/asound/cards"],
     )
@@ -149,8 +154,11 @@ def test_lspci_parser_tolerates_garbage() -> None:
 
 def _empty(**over: object) -> dict[str, object]:
     listings: dict[str, object] = {
-        "/sys/bus/usb/devices": [], "/sys/class/net": ["lo"], "/sys/class/bluetooth": None,
-        "/sys/block": [], "/sys/class/mmc_host": [],
+        "/sys/bus/usb/devices": [],
+        "/sys/class/net": ["lo"],
+        "/sys/class/bluetooth": None,
+        "/sys/block": [],
+        "/sys/class/mmc_host": [],
     }
     listings.update(over)
     return listings
@@ -161,24 +169,28 @@ def test_platform_audio_bluetooth_modem_and_emmc_vs_sd_slot(make_host) -> None: 
     a WWAN interface, an eMMC host and an SD slot on platform MMC hosts, and an
     Intel eMMC PCI controller that must not count as a card reader."""
     lspci = (
-        "Slot:\t0000:00:1c.0\nClass:\tSD Host controller [0805]\nVendor:\tIntel Corporation [8086]\n"
-        "Device:\tCeleron N3350/Pentium N4200/Atom E3900 Series eMMC Controller [5acc]\n"
-    ).encode()
+        b"Slot:\t0000:00:1c.0\nClass:\tSD Host controller [0805]\n"
+        b"Vendor:\tIntel Corporation [8086]\n"
+        b"Device:\tCeleron N3350/Pentium N4200/Atom E3900 Series eMMC Controller [5acc]\n"
+    )
     wwan_path = "/sys/devices/pci0000:00/0000:00:1c.1/0000:02:00.0"
     host = make_host(
         which={"lspci": "/usr/bin/lspci"},
         commands={("lspci", "-vmm", "-nn", "-k", "-D"): (0, lspci, None)},
-        listings=_empty(**{
-            "/sys/class/net": ["lo", "wwan0"],
-            "/sys/class/net/wwan0/wireless": None,
-            "/sys/class/bluetooth": ["hci0"],
-            "/sys/class/mmc_host": ["mmc0", "mmc1"],
-            "/sys/class/mmc_host/mmc0": ["mmc0:0001", "power", "uevent"],
-            "/sys/class/mmc_host/mmc1": ["power", "uevent"],
-        }),
+        listings=_empty(
+            **{
+                "/sys/class/net": ["lo", "wwan0"],
+                "/sys/class/net/wwan0/wireless": None,
+                "/sys/class/bluetooth": ["hci0"],
+                "/sys/class/mmc_host": ["mmc0", "mmc1"],
+                "/sys/class/mmc_host/mmc0": ["mmc0:0001", "power", "uevent"],
+                "/sys/class/mmc_host/mmc1": ["power", "uevent"],
+            }
+        ),
         links={
             "/sys/class/net/wwan0/device": wwan_path,
-            "/sys/class/bluetooth/hci0": "/sys/devices/platform/80860F0A:00/serial1/serial1-0/bluetooth/hci0",
+            "/sys/class/bluetooth/hci0": "/sys/devices/platform/80860F0A:00/serial1/serial1-0"
+            "/bluetooth/hci0",
             "/sys/class/mmc_host/mmc0": "/sys/devices/pci0000:00/0000:00:1c.0/mmc_host/mmc0",
             "/sys/class/mmc_host/mmc1": "/sys/devices/platform/80860F14:01/mmc_host/mmc1",
         },
@@ -201,11 +213,23 @@ def test_platform_audio_bluetooth_modem_and_emmc_vs_sd_slot(make_host) -> None: 
     assert devices[3].product == "SD/MMC (mmc1)"
 
 
-def _usb_device(name: str, vid: str, pid: str, iface_class: str, manufacturer: str | None,
-                product: str | None, dev_class: str = "00") -> dict[str, str]:
+def _usb_device(
+    name: str,
+    *,
+    vid: str,
+    pid: str,
+    iface_class: str,
+    manufacturer: str | None,
+    product: str | None,
+    dev_class: str = "00",
+) -> dict[str, str]:
     base = f"/sys/bus/usb/devices/{name}"
-    files = {f"{base}/idVendor": vid, f"{base}/idProduct": pid, f"{base}/bDeviceClass": dev_class,
-             f"/sys/bus/usb/devices/{name}:1.0/bInterfaceClass": iface_class}
+    files = {
+        f"{base}/idVendor": vid,
+        f"{base}/idProduct": pid,
+        f"{base}/bDeviceClass": dev_class,
+        f"/sys/bus/usb/devices/{name}:1.0/bInterfaceClass": iface_class,
+    }
     if manufacturer is not None:
         files[f"{base}/manufacturer"] = manufacturer
     if product is not None:
@@ -224,7 +248,9 @@ def test_usb_card_reader_modem_elan_and_peripherals(make_host) -> None:  # type:
         ("1-6", "0781", "5567", "08", "SanDisk", "Cruzer Blade"),  # USB stick: a disk, not a device
     ]
     for name, vid, pid, cls, man, prod in usb:
-        files |= _usb_device(name, vid, pid, cls, man, prod)
+        files |= _usb_device(
+            name, vid=vid, pid=pid, iface_class=cls, manufacturer=man, product=prod
+        )
     listing = ["usb1"] + [u[0] for u in usb] + [f"{u[0]}:1.0" for u in usb]
     host = make_host(
         which={"lspci": None},
@@ -241,8 +267,17 @@ def test_usb_card_reader_modem_elan_and_peripherals(make_host) -> None:  # type:
 def test_nothing_readable_gives_an_empty_list(make_host) -> None:  # type: ignore[no-untyped-def]
     host = make_host(
         which={"lspci": None},
-        listings={k: None for k in ("/sys/bus/pci/devices", "/sys/bus/usb/devices", "/sys/class/net",
-                                    "/sys/class/bluetooth", "/sys/block", "/sys/class/mmc_host")},
+        listings={
+            k: None
+            for k in (
+                "/sys/bus/pci/devices",
+                "/sys/bus/usb/devices",
+                "/sys/class/net",
+                "/sys/class/bluetooth",
+                "/sys/block",
+                "/sys/class/mmc_host",
+            )
+        },
         absent=["/proc/asound/cards"],
     )
     notes: list[Note] = []

@@ -59,7 +59,9 @@ def test_x1_carbon_nvme_is_the_running_system_and_empty_readers_are_skipped() ->
     # lshw: SAMSUNG MZVLW1T0HMLH-000L7, serial S35ANX0J401001, version 6L7QCXY7,
     # 1024209543168 bytes, wwid eui.002538b471b40718
     assert (d.model, d.serial, d.firmware) == (
-        "SAMSUNG MZVLW1T0HMLH-000L7", "S35ANX0J401001", "6L7QCXY7",
+        "SAMSUNG MZVLW1T0HMLH-000L7",
+        "S35ANX0J401001",
+        "6L7QCXY7",
     )
     assert d.capacity_bytes == 1024209543168
     assert (d.transport, d.media) == ("nvme", "ssd")
@@ -98,12 +100,28 @@ def test_v330_full_ata_identity_from_vpd_page_89_and_network_boot() -> None:
 @pytest.mark.parametrize(
     ("path", "name", "expected"),
     [
-        ("/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda", "sda", "sata"),
-        ("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-2/2-2:1.0/host4/target4:0:0/4:0:0:0/block/sdb", "sdb", "usb"),
+        (
+            "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda",
+            "sda",
+            "sata",
+        ),
+        (
+            "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-2/2-2:1.0/host4/target4:0:0/4:0:0:0/block/sdb",
+            "sdb",
+            "usb",
+        ),
         ("/sys/devices/pci0000:00/0000:00:1c.4/0000:05:00.0/nvme/nvme0/nvme0n1", "nvme0n1", "nvme"),
-        ("/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/rtsx_pci_sdmmc.0/mmc_host/mmc0/mmc0:aaaa/block/mmcblk0", "mmcblk0", "mmc"),
+        (
+            "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/rtsx_pci_sdmmc.0/mmc_host/mmc0/mmc0:aaaa/block/mmcblk0",
+            "mmcblk0",
+            "mmc",
+        ),
         ("/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda", "vda", "virtio"),
-        ("/sys/devices/pci0000:00/0000:00:1f.0/host2/port-2:0/end_device-2:0/target2:0:0/2:0:0:0/block/sdc", "sdc", "sas"),
+        (
+            "/sys/devices/pci0000:00/0000:00:1f.0/host2/port-2:0/end_device-2:0/target2:0:0/2:0:0:0/block/sdc",
+            "sdc",
+            "sas",
+        ),
         ("/sys/devices/pci0000:00/0000:00:10.0/host0/target0:0:0/0:0:0:0/block/sda", "sda", "scsi"),
         ("/sys/devices/virtual/block/xyz", "xyz", "unknown"),
         (None, "sda", "unknown"),
@@ -114,13 +132,25 @@ def test_transport_from_path(path: str | None, name: str, expected: str) -> None
 
 
 def test_skipped_block_devices() -> None:
-    for name in ("loop0", "ram0", "zram0", "dm-0", "md127", "nbd0", "sr0", "fd0",
-                 "mmcblk0boot0", "mmcblk0boot1", "mmcblk0rpmb"):
+    for name in (
+        "loop0",
+        "ram0",
+        "zram0",
+        "dm-0",
+        "md127",
+        "nbd0",
+        "sr0",
+        "fd0",
+        "mmcblk0boot0",
+        "mmcblk0boot1",
+        "mmcblk0rpmb",
+    ):
         assert not storage.is_disk_name(name), name
     for name in ("sda", "nvme0n1", "mmcblk0", "vda", "hda", "xvda"):
         assert storage.is_disk_name(name), name
 
 
+SATA_PATH = "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda"
 EMMC_PATH = "/sys/devices/pci0000:00/0000:00:1c.0/mmc_host/mmc0/mmc0:0001/block/mmcblk0"
 SD_PATH = "/sys/devices/pci0000:00/0000:00:1e.6/mmc_host/mmc1/mmc1:aaaa/block/mmcblk1"
 
@@ -138,10 +168,14 @@ def test_emmc_and_sd_card(make_host) -> None:  # type: ignore[no-untyped-def]
     ):
         base = f"/sys/block/{name}"
         files |= {
-            f"{base}/size": sectors, f"{base}/removable": "0",
-            f"{base}/queue/rotational": "0", f"{base}/queue/logical_block_size": "512",
-            f"{base}/queue/physical_block_size": "512", f"{base}/device/name": cid_name,
-            f"{base}/device/serial": serial, f"{base}/device/fwrev": "0x0",
+            f"{base}/size": sectors,
+            f"{base}/removable": "0",
+            f"{base}/queue/rotational": "0",
+            f"{base}/queue/logical_block_size": "512",
+            f"{base}/queue/physical_block_size": "512",
+            f"{base}/device/name": cid_name,
+            f"{base}/device/serial": serial,
+            f"{base}/device/fwrev": "0x0",
             f"{base}/device/type": kind,
         }
     files["/proc/self/mountinfo"] = "20 1 0:19 / / rw - overlay overlay rw\n"
@@ -154,7 +188,12 @@ def test_emmc_and_sd_card(make_host) -> None:  # type: ignore[no-untyped-def]
     disks = {d.name: d for d in probe_disks(host, notes)}
     assert sorted(disks) == ["mmcblk0", "mmcblk1"]
     emmc, sd = disks["mmcblk0"], disks["mmcblk1"]
-    assert (emmc.transport, emmc.model, emmc.serial, emmc.media) == ("mmc", "DF4064", "0x1a2b3c4d", "ssd")
+    assert (emmc.transport, emmc.model, emmc.serial, emmc.media) == (
+        "mmc",
+        "DF4064",
+        "0x1a2b3c4d",
+        "ssd",
+    )
     assert emmc.capacity_bytes == 122142720 * 512
     assert not emmc.removable
     assert sd.removable, "an SD card is removable even when the kernel says 0"
@@ -164,9 +203,13 @@ def test_emmc_and_sd_card(make_host) -> None:  # type: ignore[no-untyped-def]
 def _scsi_files(name: str, **extra: str | bytes) -> dict[str, str | bytes]:
     base = f"/sys/block/{name}"
     files: dict[str, str | bytes] = {
-        f"{base}/size": "1000", f"{base}/removable": "0", f"{base}/queue/rotational": "0",
-        f"{base}/queue/logical_block_size": "512", f"{base}/queue/physical_block_size": "512",
-        f"{base}/device/vendor": "ATA     ", f"{base}/device/model": "SSD",
+        f"{base}/size": "1000",
+        f"{base}/removable": "0",
+        f"{base}/queue/rotational": "0",
+        f"{base}/queue/logical_block_size": "512",
+        f"{base}/queue/physical_block_size": "512",
+        f"{base}/device/vendor": "ATA     ",
+        f"{base}/device/model": "SSD",
         f"{base}/device/rev": "1.0",
     }
     files.update({f"{base}/{k}": v for k, v in extra.items()})
@@ -186,7 +229,11 @@ def test_root_on_lvm_flags_the_disk_under_device_mapper(make_host) -> None:  # t
             "/sys/dev/block/254:0": "/sys/devices/virtual/block/dm-0",
             "/sys/class/block/sda3": sata + "/sda3",
         },
-        absent=[f"/sys/block/{n}/device/{f}" for n in ("sda", "sdb") for f in ("wwid", "vpd_pg89", "vpd_pg80")],
+        absent=[
+            f"/sys/block/{n}/device/{f}"
+            for n in ("sda", "sdb")
+            for f in ("wwid", "vpd_pg89", "vpd_pg80")
+        ],
     )
     disks = {d.name: d for d in probe_disks(host, [])}
     assert disks["sda"].boot_medium and not disks["sdb"].boot_medium
@@ -201,7 +248,7 @@ def test_junk_and_non_utf8_identity_fields_are_unknown(make_host) -> None:  # ty
     host = make_host(
         files=files,
         listings={"/sys/block": ["sda"]},
-        links={"/sys/block/sda": "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda"},
+        links={"/sys/block/sda": SATA_PATH},
         absent=["/sys/block/sda/device/wwid", "/sys/block/sda/device/vpd_pg89"],
     )
     (disk,) = probe_disks(host, [])
@@ -211,11 +258,19 @@ def test_junk_and_non_utf8_identity_fields_are_unknown(make_host) -> None:  # ty
 def test_garbage_size_and_missing_queue_files(make_host) -> None:  # type: ignore[no-untyped-def]
     base = "/sys/block/vda"
     host = make_host(
-        files={f"{base}/size": "lots", f"{base}/removable": "0", "/proc/self/mountinfo": "garbage\n"},
+        files={
+            f"{base}/size": "lots",
+            f"{base}/removable": "0",
+            "/proc/self/mountinfo": "garbage\n",
+        },
         listings={"/sys/block": ["vda"]},
         links={"/sys/block/vda": "/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda"},
-        absent=[f"{base}/queue/rotational", f"{base}/queue/logical_block_size",
-                f"{base}/queue/physical_block_size", f"{base}/serial"],
+        absent=[
+            f"{base}/queue/rotational",
+            f"{base}/queue/logical_block_size",
+            f"{base}/queue/physical_block_size",
+            f"{base}/serial",
+        ],
     )
     (disk,) = probe_disks(host, [])
     assert disk.capacity_bytes is None and disk.rotational is None and disk.media == "unknown"

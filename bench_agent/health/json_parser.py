@@ -199,7 +199,7 @@ def ata_test_outcome(status: str, passed: bool | None = None) -> SelfTestOutcome
         return "aborted"
     if "interrupt" in low:
         return "interrupted"
-    if "failure" in low or "fatal" in low or "damage" in low or passed is False:
+    if "fail" in low or "fatal" in low or "damage" in low or passed is False:
         return "failed"
     return "unknown"
 

@@ -190,7 +190,9 @@ def _line_of(text: str, field_path: str) -> int | None:
 
 def _check(policy: Policy, source: str, text: str = "") -> None:
     def fail(field: str, why: str) -> None:
-        line = _line_of(text, field.split(" ")[0] + field.split(")")[-1]) if text else None
+        # "ata_counter[0] (id 5).fail_min" -> "ata_counter[0].fail_min"
+        path = re.sub(r" \(id \d+\)", "", field)
+        line = _line_of(text, path) if text else None
         where = f" (line {line})" if line else ""
         raise PolicyError(f"{source}{where}: field {field}: {why}")
 

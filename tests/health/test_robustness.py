@@ -1,4 +1,7 @@
-"""Truncated, empty, non-JSON, half-valid and mutated smartctl outputs: UNKNOWN or a verdict, never a crash."""
+"""Truncated, empty, non-JSON, half-valid and mutated smartctl outputs.
+
+They give UNKNOWN with a reason (or a verdict), never an exception.
+"""
 
 from __future__ import annotations
 

@@ -473,7 +473,11 @@ def _ingest_report(svc: Services, request: Request, body: bytes, batch: str | No
     payload, digest = verify_for_bench(envelope, principal)
     report = validate_report(payload)
     stored = store_report(
-        svc.sessions, principal, report, payload_sha256=digest, envelope_text=envelope_text,
+        svc.sessions,
+        principal,
+        report,
+        payload_sha256=digest,
+        envelope_text=envelope_text,
         batch_code=batch,
     )
     LOGGER.info(

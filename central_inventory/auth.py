@@ -73,7 +73,7 @@ def authenticate(session: Session, token: str | None) -> Principal:
     ).first()
     if row is None:
         raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
-    api_token, bench = row.tuple()
+    api_token, bench = row
     if api_token.revoked_at is not None:
         raise ApiError(
             401,

@@ -65,7 +65,7 @@ def verify_certificate(session: Session, certificate_id: str) -> Verification | 
     ).first()
     if row is None:
         return None
-    certificate, bench, tenant = row.tuple()
+    certificate, bench, tenant = row
     genuine, reason = True, None
     payload: Any = {}
     try:

@@ -45,15 +45,17 @@ PLACEHOLDERS = {
 }
 
 _FREQ = re.compile(r"@\s*([\d.,]+)\s*(ghz|mhz)", re.I)
+_CORES_CLOCK = re.compile(r"\bcore\s+(\d+)\s*(mhz)$", re.I)  # "Apple M1 8 Core 3200 MHz"
 _CORES_SUFFIX = re.compile(r"\s\d+\s+core(?:\s+\d+\s*mhz)?$")
 
 
 def normalise_cpu_name(name: str) -> tuple[str, float | None]:
     """Comparable key and clock (GHz) of a CPU name; the key is lower case."""
-    text = unicodedata.normalize("NFKC", name)
-    text = re.sub(r"\((?:r|tm|c)\)|®|™", " ", text, flags=re.I)
+    # Trademark signs go before NFKC, which would turn "™" into letters glued to the name.
+    text = re.sub(r"\((?:r|tm|c)\)|®|™|©", " ", name, flags=re.I)
+    text = unicodedata.normalize("NFKC", text)
     ghz: float | None = None
-    freq = _FREQ.search(text)
+    freq = _FREQ.search(text) or _CORES_CLOCK.search(text)
     if freq:
         value = float(freq.group(1).replace(",", "."))
         ghz = round(value / 1000 if freq.group(2).lower() == "mhz" else value, 2)

@@ -343,12 +343,14 @@ def _validate_bands(spec: ProfileSpec, locate: Locator) -> None:
                 (f"min = {before.max + 1}", f"min = {before.max + 1}"),
             )
         if band.min > before.max + 1:
+            first, last = before.max + 1, band.min - 1
+            span_fr = f"la note {first}" if first == last else f"les notes {first} à {last}"
+            span_en = f"note {first} has" if first == last else f"notes {first} to {last} have"
             raise locate.error(
                 (*path, "min"),
                 (
-                    f"trou entre les tranches : notes {before.max + 1} à {band.min - 1} "
-                    "sans catégorie",
-                    f"gap between bands: notes {before.max + 1} to {band.min - 1} have no category",
+                    f"trou entre les tranches : {span_fr} sans catégorie",
+                    f"gap between bands: {span_en} no category",
                 ),
                 (f"min = {before.max + 1}", f"min = {before.max + 1}"),
             )

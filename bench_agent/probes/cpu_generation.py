@@ -327,7 +327,7 @@ def derive_generation(
                 9: "Excavator",
             }.get(thousands)
             return None, None, micro or cpuid_micro
-        lowered = name.lower()
+        lowered = re.sub(r"\((tm|r)\)", "", name.lower())
         if "athlon 64" in lowered or "turion 64" in lowered or "sempron" in lowered:
             return None, None, cpuid_micro or "K8"
         if "phenom" in lowered or "athlon ii" in lowered or "turion ii" in lowered:

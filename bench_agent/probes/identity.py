@@ -193,12 +193,7 @@ def _usable_model(value: str | None) -> bool:
     folded = value.casefold()
     if folded in _GENERIC_MODELS or _REVISION_RE.match(value):
         return False
-    return any(ch.isalpha() for ch in value)
-
-
-def _looks_like_code(value: str) -> bool:
-    """A machine-type or board code ("20L7S0XX00", "0679", "80E5") rather than a name."""
-    return bool(re.fullmatch(r"[0-9A-Z]{4,12}", value)) and any(ch.isdigit() for ch in value)
+    return len(value) >= 2 and any(ch.isalpha() for ch in value)
 
 
 def commercial_model(
@@ -221,8 +216,6 @@ def commercial_model(
     candidates: list[str | None]
     if maker == "Lenovo":
         candidates = [version, family, sku_name, product_name]
-    elif product_name is not None and _looks_like_code(product_name):
-        candidates = [family, version, product_name]
     else:
         candidates = [product_name, family]
     for candidate in candidates:

@@ -53,8 +53,8 @@ def assess_output(
             device,
             "smartctl.unreadable_output",
             tr(
-                f"Sortie de smartctl illisible : {exc}.",
-                f"Unreadable smartctl output: {exc}.",
+                f"Sortie de smartctl illisible : {exc.fr}.",
+                f"Unreadable smartctl output: {exc.en}.",
             ),
             None,
         )

@@ -59,20 +59,29 @@ def parse_smartctl_json(data: bytes | str) -> SmartData:
     """Parse one smartctl JSON document; raise SmartctlOutputError if it is not one."""
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     if not text.strip():
-        raise SmartctlOutputError("empty smartctl output")
+        raise SmartctlOutputError("empty smartctl output", "sortie de smartctl vide")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SmartctlOutputError(
             f"smartctl JSON is invalid or truncated (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg})"
+            f"{exc.msg})",
+            f"JSON de smartctl invalide ou tronqué (ligne {exc.lineno}, colonne {exc.colno})",
         ) from None
     except RecursionError:
-        raise SmartctlOutputError("smartctl JSON is nested too deeply to be smartctl") from None
+        raise SmartctlOutputError(
+            "smartctl JSON is nested too deeply to be smartctl",
+            "JSON trop imbriqué pour venir de smartctl",
+        ) from None
     if not isinstance(doc, dict):
-        raise SmartctlOutputError("smartctl JSON is not an object")
+        raise SmartctlOutputError(
+            "smartctl JSON is not an object", "le JSON de smartctl n'est pas un objet"
+        )
     if "smartctl" not in doc and "json_format_version" not in doc and "device" not in doc:
-        raise SmartctlOutputError("JSON document has no smartctl, json_format_version or device")
+        raise SmartctlOutputError(
+            "JSON document has no smartctl, json_format_version or device",
+            "document JSON sans smartctl, json_format_version ni device",
+        )
     return _from_doc(doc)
 
 

@@ -17,6 +17,11 @@ SelfTestOutcome = Literal["passed", "failed", "aborted", "interrupted", "in_prog
 class SmartctlOutputError(ValueError):
     """A smartctl output could not be read (empty, truncated, not smartctl at all)."""
 
+    def __init__(self, en: str, fr: str) -> None:
+        super().__init__(en)
+        self.en = en
+        self.fr = fr
+
 
 @dataclass(slots=True)
 class AtaAttribute:

@@ -138,9 +138,12 @@ def parse_smartctl_text(data: bytes | str, device: str = "/dev/recorded") -> Sma
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     text = text.replace("\r\n", "\n")
     if not text.strip():
-        raise SmartctlOutputError("empty smartctl output")
+        raise SmartctlOutputError("empty smartctl output", "sortie de smartctl vide")
     if not looks_like_smartctl_text(text):
-        raise SmartctlOutputError("not a smartctl report (no smartctl banner or SMART section)")
+        raise SmartctlOutputError(
+            "not a smartctl report (no smartctl banner or SMART section)",
+            "pas un rapport smartctl (ni bandeau smartctl ni section SMART)",
+        )
     interface = guess_interface(text)
     normalised = normalise_for_pysmart(text)
     # pySMART skips the first four lines (banner); a bare section needs them.
@@ -152,7 +155,8 @@ def parse_smartctl_text(data: bytes | str, device: str = "/dev/recorded") -> Sma
         dev = device_cls(device, interface=interface, smartctl=smartctl)
     except (ValueError, IndexError, TypeError, AttributeError, KeyError, StopIteration) as exc:
         raise SmartctlOutputError(
-            f"pySMART could not read this smartctl text ({type(exc).__name__}: {exc})"
+            f"pySMART could not read this smartctl text ({type(exc).__name__}: {exc})",
+            f"pySMART n'a pas pu lire ce texte de smartctl ({type(exc).__name__} : {exc})",
         ) from None
     return _from_device(dev, text, interface)
 

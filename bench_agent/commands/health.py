@@ -1,0 +1,234 @@
+"""bench-agent health: a verdict per drive (OK / WORN / SUSPECT / FAIL / UNKNOWN) with reasons."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from bench_agent.context import Environment
+
+if TYPE_CHECKING:
+    from bench_agent.model.health import DiskHealth
+
+VERDICT_LABEL = {
+    "OK": ("BON", "OK"),
+    "WORN": ("USÉ", "WORN"),
+    "SUSPECT": ("SUSPECT", "SUSPECT"),
+    "FAIL": ("HORS SERVICE", "FAIL"),
+    "UNKNOWN": ("NON ÉVALUABLE", "UNKNOWN"),
+}
+SEVERITY_LABEL = {
+    "INFO": ("info", "info"),
+    "WORN": ("usure", "worn"),
+    "SUSPECT": ("suspect", "suspect"),
+    "FAIL": ("ÉCHEC", "FAIL"),
+    "UNKNOWN": ("inconnu", "unknown"),
+}
+
+
+def register(sub: Any, env: Environment) -> None:
+    p = sub.add_parser(
+        "health",
+        help=env.say("santé des disques (SMART)", "disk health (SMART)"),
+        description=env.say(
+            "Verdict de santé de chaque disque interne (ou des disques donnés) d'après smartctl, "
+            "avec les raisons. Code de sortie 1 si un disque est HORS SERVICE.",
+            "Health verdict of every internal drive (or the given ones) from smartctl, with "
+            "the reasons. Exit status 1 when a drive is FAIL.",
+        ),
+    )
+    p.add_argument("devices", nargs="*", metavar="DEVICE", help="/dev/sda, /dev/nvme0n1 ...")
+    p.add_argument(
+        "--from-file",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help=env.say(
+            "juger une sortie smartctl enregistrée (JSON ou texte)",
+            "judge a saved smartctl output (JSON or text)",
+        ),
+    )
+    p.add_argument(
+        "--self-test",
+        choices=["short", "extended"],
+        help=env.say(
+            "lancer l'autotest du disque et attendre son résultat (Ctrl-C l'annule)",
+            "run the drive's self-test and wait for its result (Ctrl-C cancels it)",
+        ),
+    )
+    p.add_argument(
+        "--read-check",
+        metavar="MIB",
+        type=int,
+        help=env.say(
+            "lire MIB Mio répartis sur le disque (O_DIRECT, lecture seule)",
+            "read MIB MiB spread over the drive (O_DIRECT, read-only)",
+        ),
+    )
+    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument(
+        "--policy",
+        metavar="FILE",
+        help=env.say(
+            "politique de seuils (TOML, défaut profiles/health/default.toml)",
+            "threshold policy (TOML, default profiles/health/default.toml)",
+        ),
+    )
+    p.add_argument(
+        "--host-dir",
+        metavar="DIR",
+        help=env.say(
+            "rejouer une machine enregistrée (bench-agent record)",
+            "replay a recorded machine (bench-agent record)",
+        ),
+    )
+    p.set_defaults(handler=run_health)
+
+
+def run_health(args: argparse.Namespace, env: Environment) -> int:
+    from pathlib import Path
+
+    from bench_agent.health import PolicyError, assess_output, check_all, load_policy
+    from bench_agent.host import FixtureMissingError, open_host
+
+    if args.read_check is not None and args.read_check <= 0:
+        env.err(
+            env.say(
+                "Erreur : --read-check attend un nombre de Mio > 0.",
+                "Error: --read-check needs a number of MiB > 0.",
+            )
+        )
+        return 2
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        env.err(env.say(f"Erreur dans la politique : {exc}", f"Policy error: {exc}"))
+        return 2
+    results: list[DiskHealth] = []
+    for name in args.from_file:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            env.err(
+                env.say(
+                    f"Erreur : lecture de {name} impossible ({exc.strerror}).",
+                    f"Error: cannot read {name} ({exc.strerror}).",
+                )
+            )
+            return 3
+        results.append(assess_output(data, policy, name))
+    if args.devices or not args.from_file:
+        try:
+            host = open_host(args.host_dir)
+            if args.host_dir is None and not host.is_root():
+                env.err(
+                    env.say(
+                        "Attention : sans les droits root, smartctl ne peut pas lire les disques.",
+                        "Warning: without root, smartctl cannot read the drives.",
+                    )
+                )
+            checked = check_all(host, devices=args.devices or None, policy=policy)
+        except FixtureMissingError as exc:
+            env.err(env.say(f"Erreur : {getattr(exc, 'message_fr', exc)}", f"Error: {exc}"))
+            return 3
+        except (FileNotFoundError, ValueError) as exc:
+            env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
+            return 3
+        for health in checked:
+            if args.self_test and health.verdict != "UNKNOWN":
+                _self_test(host, health, args.self_test, policy, env)
+            if args.read_check:
+                from bench_agent.health.readcheck import apply_read_check
+
+                apply_read_check(health, health.device, args.read_check, policy)
+            results.append(health)
+    if args.json:
+        from bench_agent.model import to_json
+
+        env.out(to_json(results).decode("utf-8"))
+    else:
+        for health in results:
+            for line in render(health, env):
+                env.out(line)
+        if not results:
+            env.out(env.say("Aucun disque trouvé.", "No drive found."))
+    return 1 if any(h.verdict == "FAIL" for h in results) else 0
+
+
+def _self_test(host: Any, health: DiskHealth, kind: str, policy: Any, env: Environment) -> None:
+    import time
+
+    from bench_agent.health.selftest import SelfTestProgress, apply_self_test, run_self_test
+
+    cancelled = False
+
+    def sleep(seconds: float) -> None:
+        nonlocal cancelled
+        try:
+            time.sleep(seconds)
+        except KeyboardInterrupt:
+            cancelled = True  # the runner sends smartctl -X on its next turn
+
+    def progress(p: SelfTestProgress) -> None:
+        left = "?" if p.remaining_pct is None else f"{p.remaining_pct}"
+        eta = "?" if p.remaining_s is None else f"{p.remaining_s / 60:.0f}"
+        env.err(
+            env.say(
+                f"{p.device} : autotest {kind}, {left} % restant, environ {eta} min.",
+                f"{p.device}: {kind} self-test, {left}% left, about {eta} min.",
+            )
+        )
+
+    result = run_self_test(
+        host,
+        health.device,
+        kind,  # type: ignore[arg-type]
+        device_type=health.device_type
+        if health.device_type not in ("sat", "nvme", "scsi")
+        else None,
+        sleep=sleep,
+        on_progress=progress,
+        should_cancel=lambda: cancelled,
+    )
+    apply_self_test(health, result, policy)
+
+
+def render(health: DiskHealth, env: Environment) -> list[str]:
+    """Human lines for one drive: verdict first, then every finding."""
+    fr, en = VERDICT_LABEL[health.verdict]
+    label = env.say(fr, en)
+    who = " ".join(x for x in (health.model, health.serial and f"S/N {health.serial}") if x)
+    lines = [
+        f"{health.device}  {who}".rstrip(),
+        f"  {label} — {env.t(health.reason) if health.reason else ''}",
+    ]
+    facts = []
+    if health.power_on_hours is not None:
+        facts.append(
+            env.say(
+                f"{health.power_on_hours} h de fonctionnement",
+                f"{health.power_on_hours} power-on hours",
+            )
+        )
+    if health.percentage_used is not None:
+        facts.append(
+            env.say(f"usure {health.percentage_used} %", f"wear {health.percentage_used}%")
+        )
+    if health.temperature_c is not None:
+        facts.append(f"{health.temperature_c:.0f} °C")
+    if facts:
+        lines.append("  " + ", ".join(facts))
+    for finding in health.findings:
+        sev_fr, sev_en = SEVERITY_LABEL[finding.severity]
+        lines.append(f"  [{env.say(sev_fr, sev_en)}] {env.t(finding.message)}")
+    if health.read_check is not None and health.read_check.throughput_mb_s is not None:
+        rc = health.read_check
+        lines.append(
+            env.say(
+                f"  Lecture : {rc.sampled_bytes // (1 << 20)} Mio à {rc.throughput_mb_s:.1f} Mo/s, "
+                f"{len(rc.error_offsets)} erreur(s).",
+                f"  Read check: {rc.sampled_bytes // (1 << 20)} MiB at "
+                f"{rc.throughput_mb_s:.1f} MB/s, {len(rc.error_offsets)} error(s).",
+            )
+        )
+    return lines

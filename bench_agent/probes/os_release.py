@@ -23,7 +23,7 @@ def parse_os_release(text: str) -> dict[str, str]:
             continue
         key, _, raw = line.partition("=")
         try:
-            parts = shlex.split(raw)
+            parts = shlex.split(raw, comments=True)
         except ValueError:  # unbalanced quote
             continue
         values[key.strip()] = " ".join(parts)

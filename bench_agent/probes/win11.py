@@ -30,10 +30,13 @@ STORAGE_TOLERANCE = 0.9
 # (Windows 11 supported Intel processors) or surely too old. Matched on the
 # microarchitecture and the model name, lower-case.
 INTEL_SUPPORTED_NON_CORE = (
+    "goldmont plus",
     "gemini lake",
     "jasper lake",
     "elkhart lake",
+    "tremont",
     "alder lake",
+    "gracemont",
     "raptor lake",
     "tiger lake",
     "ice lake",
@@ -41,6 +44,7 @@ INTEL_SUPPORTED_NON_CORE = (
     "whiskey lake",
     "amber lake",
     "coffee lake",
+    "kaby lake r",
     "cannon lake",
     "meteor lake",
     "lunar lake",
@@ -48,14 +52,19 @@ INTEL_SUPPORTED_NON_CORE = (
 )
 INTEL_TOO_OLD = re.compile(
     r"core\(tm\)2|core 2|core\(tm\) (duo|solo)|pentium\(r\) (4|m|d|dual)|celeron\(r\) m\b"
-    r"|atom|netburst|yonah|merom|penryn|bonnell|silvermont|airmont|goldmont(?! plus)"
+    r"|atom\(tm\) cpu [nzd]\d|banias|dothan|netburst|yonah|merom|penryn|bonnell|saltwell"
+    r"|silvermont|airmont|bay trail|cherry trail|braswell|apollo lake|goldmont(?! plus)"
     r"|nehalem|westmere|sandy bridge|ivy bridge|haswell|broadwell|skylake|kaby lake(?! r)"
 )
 AMD_TOO_OLD = re.compile(
-    r"\b(a4|a6|a8|a9|a10|a12|e1|e2|fx)-|athlon(\(tm\))? (ii|64|x2|neo)|turion|phenom|sempron"
-    r"|\bc-\d|\bg-t|bulldozer|piledriver|steamroller|excavator|bobcat|jaguar|puma|k8|k10"
+    r"\b(a4|a6|a8|a9|a10|a12|e1|e2|fx)-|\be-\d{3}|\bc-\d{2}|athlon(\(tm\))? (ii|64|x2|neo)"
+    r"|turion|phenom|sempron|\bg-t|bulldozer|piledriver|steamroller|excavator|bobcat"
+    r"|jaguar|puma|\bk8\b|\bk10\b"
 )
-AMD_SUPPORTED_NON_RYZEN = re.compile(r"athlon(\(tm\))? (silver|gold|3000g|300u|pro 3)|zen")
+# Zen+ and later, and the Zen-based Athlons Microsoft lists (Silver/Gold 3xxx, 3000G, 300U).
+AMD_SUPPORTED_NON_RYZEN = re.compile(
+    r"zen\+|zen [2-9]|athlon(\(tm\))? (silver|gold|3000g|300u|pro 3)"
+)
 
 
 def _check(code: str, ok: bool | None, fr: str, en: str) -> Check:
@@ -145,10 +154,10 @@ def cpu_supported(cpu: Cpu) -> bool | None:
         if "ryzen" in text and cpu.generation_number is not None:
             # Ryzen 2000 (Zen+ desktop, Raven Ridge mobile) and later are listed.
             return cpu.generation_number >= 2
-        if AMD_TOO_OLD.search(text):
-            return False
         if AMD_SUPPORTED_NON_RYZEN.search(text):
             return True
+        if AMD_TOO_OLD.search(text):
+            return False
         return None
     return None
 

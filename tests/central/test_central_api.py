@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+from central_harness import Running, TenantSetup, make_tenant
 from central_samples import (
     certificate_payload,
     drives,
@@ -17,7 +18,6 @@ from central_samples import (
     signed,
     unit_report,
 )
-from conftest import Running, TenantSetup, make_tenant
 
 from central_inventory.admin import revoke_bench, revoke_token
 from central_inventory.reference import scan

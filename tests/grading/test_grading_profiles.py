@@ -228,7 +228,8 @@ def test_bad_need_file(tmp_path: Path) -> None:
     path = write(
         folder,
         "x",
-        'id = "x"\nname_fr = "X"\nname_en = "X"\n\n[requires.ram]\nmin_gib = "lots"\nwhy_fr = "a"\nwhy_en = "b"\n',
+        'id = "x"\nname_fr = "X"\nname_en = "X"\n\n[requires.ram]\nmin_gib = "lots"\n'
+        'why_fr = "a"\nwhy_en = "b"\n',
     )
     with pytest.raises(ProfileError) as caught:
         load_need(path)

@@ -1,4 +1,4 @@
-"""Batteries: every corpus battery sample, broken gauges, peripherals, two batteries, DMI type 22."""
+"""Batteries: every corpus sample, broken gauges, peripherals, two batteries, DMI type 22."""
 
 from __future__ import annotations
 
@@ -50,13 +50,49 @@ def _host(tmp_path: Path, supplies: dict[str, dict[str, str | None]]) -> Recorde
 
 # file -> (maker, model, serial, technology, design_wh, full_wh, health_pct, status)
 UPOWER_EXPECTED = {
-    "upower_ASUS_G750-59.txt": ("ASUSTeK", "G750-59", None, "Li-ion", 89.21, 74.5, 83.5, "Charging"),
+    "upower_ASUS_G750-59.txt": (
+        "ASUSTeK",
+        "G750-59",
+        None,
+        "Li-ion",
+        89.21,
+        74.5,
+        83.5,
+        "Charging",
+    ),
     # upower itself prints 88.2 % here although full == design: we trust the two energies.
-    "upower_Dell_XDY9K16.txt": ("SMP-COS3.66", "DELL XDY9K16", "3829", "Li-poly", 54.0, 54.0, 100.0, "Discharging"),
-    "upower_Dell_XPS13_9350_JHXPY53.txt": ("SMP", "DELL JHXPY53", "3682", "Li-poly", 57.53, 53.41, 92.8, "Charging"),
+    "upower_Dell_XDY9K16.txt": (
+        "SMP-COS3.66",
+        "DELL XDY9K16",
+        "3829",
+        "Li-poly",
+        54.0,
+        54.0,
+        100.0,
+        "Discharging",
+    ),
+    "upower_Dell_XPS13_9350_JHXPY53.txt": (
+        "SMP",
+        "DELL JHXPY53",
+        "3682",
+        "Li-poly",
+        57.53,
+        53.41,
+        92.8,
+        "Charging",
+    ),
     # French locale (comma decimals); serial "0" is a placeholder.
-    "upower_Toshiba_G71C000G7210.txt": (None, "G71C000G7210", None, "Li-ion", 51.5, 39.26, 76.2, "Full"),
-}  # fmt: skip
+    "upower_Toshiba_G71C000G7210.txt": (
+        None,
+        "G71C000G7210",
+        None,
+        "Li-ion",
+        51.5,
+        39.26,
+        76.2,
+        "Full",
+    ),
+}
 
 
 @pytest.mark.parametrize("file_name", sorted(UPOWER_EXPECTED))
@@ -66,14 +102,21 @@ def test_upower_samples(file_name: str) -> None:
     bat = battery_from_values(name, values, notes)
     maker, model, serial, tech, design, full, health, status = UPOWER_EXPECTED[file_name]
     assert (bat.maker, bat.model, bat.serial, bat.technology) == (maker, model, serial, tech)
-    assert (bat.design_wh, bat.full_wh, bat.health_pct, bat.status) == (design, full, health, status)
+    assert (bat.design_wh, bat.full_wh, bat.health_pct, bat.status) == (
+        design,
+        full,
+        health,
+        status,
+    )
     assert bat.capacity_source == "energy" and bat.anomalies == [] and bat.cycle_count is None
 
 
 def test_upower_peripheral_battery_is_skipped(tmp_path: Path) -> None:
     """The second device of the Dell machine is a Logitech keyboard (hidpp): not the laptop's."""
     main_name, main = upower_to_sysfs((BATTERY_CORPUS / "upower_Dell_XDY9K16.txt").read_text())
-    kb_name, keyboard = upower_to_sysfs((BATTERY_CORPUS / "upower_second_battery_4.2.txt").read_text())
+    kb_name, keyboard = upower_to_sysfs(
+        (BATTERY_CORPUS / "upower_second_battery_4.2.txt").read_text()
+    )
     assert keyboard["scope"] == "Device"
     batteries = probe_batteries(_host(tmp_path, {main_name: main, kb_name: keyboard}), [])
     assert [b.model for b in batteries] == ["DELL XDY9K16"]
@@ -87,11 +130,17 @@ def test_upower_enumeration_keeps_only_the_system_battery(tmp_path: Path) -> Non
         if kind == "line":
             supplies["ADP1"] = {"type": "Mains"}
         elif kind == "battery":
-            name, values = upower_to_sysfs((BATTERY_CORPUS / "upower_Toshiba_G71C000G7210.txt").read_text())
+            name, values = upower_to_sysfs(
+                (BATTERY_CORPUS / "upower_Toshiba_G71C000G7210.txt").read_text()
+            )
             assert name == ident
             supplies[name] = values
         elif kind == "mouse":
-            supplies[f"hid-{ident}-battery"] = {"type": "Battery", "scope": "Device", "capacity": "40"}
+            supplies[f"hid-{ident}-battery"] = {
+                "type": "Battery",
+                "scope": "Device",
+                "capacity": "40",
+            }
     assert len(supplies) == 3
     batteries = probe_batteries(_host(tmp_path, supplies), [])
     assert [(b.name, b.health_pct) for b in batteries] == [("BAT1", 76.2)]
@@ -112,9 +161,11 @@ def test_acpiconf_sample_in_mah_agrees_with_dmi() -> None:
 
 @pytest.mark.parametrize(
     ("file_name", "full_wh", "cycles", "serial", "maker"),
-    [("macos_SPPowerDataType_cycle125.txt", 52.88, 125, "HD2J77", "SMP"),
-     ("macos_SPPowerDataType_cycle552.txt", 48.14, 552, "C01437408B3F90MA2", "DP")],
-)  # fmt: skip
+    [
+        ("macos_SPPowerDataType_cycle125.txt", 52.88, 125, "HD2J77", "SMP"),
+        ("macos_SPPowerDataType_cycle552.txt", 48.14, 552, "C01437408B3F90MA2", "DP"),
+    ],
+)
 def test_macos_samples_without_design_capacity(
     file_name: str, full_wh: float, cycles: int, serial: str, maker: str
 ) -> None:
@@ -129,26 +180,38 @@ def test_macos_samples_without_design_capacity(
 
 # file -> [(name, maker, model, serial, technology, design_wh)]
 DMI_EXPECTED = {
-    "dmidecode-type22_Dell_242WD6B.txt": [("Sys. Battery Bay", "LG", "DELL 242WD6B", "E337", "Li-ion", 54.99)],
-    "dmidecode-type22_Dell_XDY9K16.txt": [("Battery Bay", "SMP-COS3.66", "DELL XDY9K16", "3829", "Li-ion", 54.0)],
-    "dmidecode-type22_Toshiba_unknown-capacity.txt": [("1st Battery", "TOSHIBA", None, None, "Li-ion", None)],
+    "dmidecode-type22_Dell_242WD6B.txt": [
+        ("Sys. Battery Bay", "LG", "DELL 242WD6B", "E337", "Li-ion", 54.99)
+    ],
+    "dmidecode-type22_Dell_XDY9K16.txt": [
+        ("Battery Bay", "SMP-COS3.66", "DELL XDY9K16", "3829", "Li-ion", 54.0)
+    ],
+    "dmidecode-type22_Toshiba_unknown-capacity.txt": [
+        ("1st Battery", "TOSHIBA", None, None, "Li-ion", None)
+    ],
     "dmidecode-type22_macos.txt": [("DMI 0x0014", None, None, None, None, None)],
     "dmidecode-type22_two-batteries_Lenovo_00HW023_01AV406.txt": [
         ("Front", "SMP", "00HW023", "021D", "Li-poly", 23.54),
         ("Rear", "SMP", "01AV406", "0CF7", "Li-poly", 26.06),
     ],
-    "dmidecode-type22_win10-dell-xps.txt": [("Sys. Battery Bay", "SMP", "DELL JHXPY53", "0A75", "Li-poly", 57.53)],
-}  # fmt: skip
+    "dmidecode-type22_win10-dell-xps.txt": [
+        ("Sys. Battery Bay", "SMP", "DELL JHXPY53", "0A75", "Li-poly", 57.53)
+    ],
+}
 
 
 def test_every_battery_corpus_file_is_covered() -> None:
-    covered = set(UPOWER_EXPECTED) | set(DMI_EXPECTED) | {
-        "upower_second_battery_4.2.txt",
-        "upower_enumerate_1.txt",
-        "freebsd_acpiconf_Dell_242WD6B.txt",
-        "macos_SPPowerDataType_cycle125.txt",
-        "macos_SPPowerDataType_cycle552.txt",
-    }
+    covered = (
+        set(UPOWER_EXPECTED)
+        | set(DMI_EXPECTED)
+        | {
+            "upower_second_battery_4.2.txt",
+            "upower_enumerate_1.txt",
+            "freebsd_acpiconf_Dell_242WD6B.txt",
+            "macos_SPPowerDataType_cycle125.txt",
+            "macos_SPPowerDataType_cycle552.txt",
+        }
+    )
     assert covered == {p.name for p in BATTERY_CORPUS.iterdir()}
 
 
@@ -206,7 +269,9 @@ def test_full_far_above_design_is_implausible() -> None:
         (500_000, 400_000, ["battery.design_implausible"]),
     ],
 )
-def test_zero_missing_and_absurd_capacities(design: int | None, full: int | None, codes: list[str]) -> None:
+def test_zero_missing_and_absurd_capacities(
+    design: int | None, full: int | None, codes: list[str]
+) -> None:
     bat = battery_from_values("BAT0", _energy(design, full), [])
     assert bat.health_pct is None
     assert _codes(bat.anomalies) == codes
@@ -222,7 +287,11 @@ def test_charge_without_any_voltage_cannot_give_wh() -> None:
 
 
 def test_charge_with_design_voltage() -> None:
-    values = {"charge_full_design": "4400000", "charge_full": "3960000", "voltage_min_design": "11100000"}
+    values = {
+        "charge_full_design": "4400000",
+        "charge_full": "3960000",
+        "voltage_min_design": "11100000",
+    }
     notes: list[Note] = []
     bat = battery_from_values("BAT0", values, notes)  # type: ignore[arg-type]
     assert (bat.design_wh, bat.full_wh, bat.health_pct) == (48.84, 43.96, 90.0)
@@ -239,7 +308,9 @@ def test_cycle_count_zero_is_unknown_with_a_note() -> None:
 
 @pytest.mark.parametrize("garbage", ["abc", "", "-", "12.5.3", "\udcff"])
 def test_garbage_values_are_absent_not_numbers(garbage: str) -> None:
-    bat = battery_from_values("BAT0", {"energy_full_design": garbage, "energy_full": "40000000"}, [])
+    bat = battery_from_values(
+        "BAT0", {"energy_full_design": garbage, "energy_full": "40000000"}, []
+    )
     assert bat.design_wh is None and bat.health_pct is None
     assert "battery.design_missing" in _codes(bat.anomalies)
 
@@ -256,13 +327,27 @@ def test_no_capacity_at_all() -> None:
 def test_thinkpad_with_two_batteries_reports_both(tmp_path: Path) -> None:
     supplies: dict[str, dict[str, str | None]] = {
         "AC": {"type": "Mains"},
-        "BAT0": {"type": "Battery", "present": "1", "energy_full_design": "23540000",
-                 "energy_full": "20000000", "manufacturer": "SMP", "model_name": "00HW023",
-                 "cycle_count": "187", "technology": "Li-poly"},
-        "BAT1": {"type": "Battery", "present": "1", "energy_full_design": "26060000",
-                 "energy_full": "25800000", "manufacturer": "SMP", "model_name": "01AV406",
-                 "cycle_count": "0", "technology": "Li-poly"},
-    }  # fmt: skip
+        "BAT0": {
+            "type": "Battery",
+            "present": "1",
+            "energy_full_design": "23540000",
+            "energy_full": "20000000",
+            "manufacturer": "SMP",
+            "model_name": "00HW023",
+            "cycle_count": "187",
+            "technology": "Li-poly",
+        },
+        "BAT1": {
+            "type": "Battery",
+            "present": "1",
+            "energy_full_design": "26060000",
+            "energy_full": "25800000",
+            "manufacturer": "SMP",
+            "model_name": "01AV406",
+            "cycle_count": "0",
+            "technology": "Li-poly",
+        },
+    }
     notes: list[Note] = []
     batteries = probe_batteries(_host(tmp_path, supplies), notes)
     assert [(b.name, b.health_pct, b.cycle_count) for b in batteries] == [
@@ -296,7 +381,12 @@ def test_dmi_fills_a_missing_design_capacity_and_says_so() -> None:
     bat1 = battery_from_values("BAT1", {"energy_full": "26060000", "technology": "Li-ion"}, notes)
     assert bat0.health_pct is None
     complete_from_dmidecode([bat0, bat1], dmi, notes)
-    assert (bat0.design_wh, bat0.health_pct, bat0.model, bat0.serial) == (23.54, 90.0, "00HW023", "021D")
+    assert (bat0.design_wh, bat0.health_pct, bat0.model, bat0.serial) == (
+        23.54,
+        90.0,
+        "00HW023",
+        "021D",
+    )
     assert (bat1.design_wh, bat1.health_pct, bat1.technology) == (26.06, 100.0, "Li-ion")
     assert bat0.anomalies == [] and bat1.anomalies == []
     assert _codes(notes) == ["battery.design_from_dmi", "battery.design_from_dmi"]

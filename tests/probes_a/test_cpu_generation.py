@@ -31,31 +31,98 @@ CORPUS_EXPECTED: dict[str, tuple[str | None, int | None, str | None, str | None]
     "Intel(R) Core(TM) i5-4210U CPU @ 1.70GHz": ("Intel Core 4th gen", 4, "Haswell", "Haswell"),
     "Intel Core i5-4210U CPU @ 1.70GHz": ("Intel Core 4th gen", 4, "Haswell", "Haswell"),
     "Intel Core i7-4600U": ("Intel Core 4th gen", 4, "Haswell", "Haswell"),
-    "Intel(R) Core(TM) i3-2330M CPU @ 2.20GHz": ("Intel Core 2nd gen", 2, "Sandy Bridge", "Sandy Bridge"),
-    "Intel(R) Core(TM) i5-2450M CPU @ 2.50GHz": ("Intel Core 2nd gen", 2, "Sandy Bridge", "Sandy Bridge"),
-    "Intel(R) Core(TM) i5 CPU M 430 @ 2.27GHz": ("Intel Core 1st gen", 1, "Westmere", "Nehalem/Westmere"),
-    "Intel(R) Core(TM) i3 CPU M 370 @ 2.40GHz": ("Intel Core 1st gen", 1, "Westmere", "Nehalem/Westmere"),
+    "Intel(R) Core(TM) i3-2330M CPU @ 2.20GHz": (
+        "Intel Core 2nd gen",
+        2,
+        "Sandy Bridge",
+        "Sandy Bridge",
+    ),
+    "Intel(R) Core(TM) i5-2450M CPU @ 2.50GHz": (
+        "Intel Core 2nd gen",
+        2,
+        "Sandy Bridge",
+        "Sandy Bridge",
+    ),
+    "Intel(R) Core(TM) i5 CPU M 430 @ 2.27GHz": (
+        "Intel Core 1st gen",
+        1,
+        "Westmere",
+        "Nehalem/Westmere",
+    ),
+    "Intel(R) Core(TM) i3 CPU M 370 @ 2.40GHz": (
+        "Intel Core 1st gen",
+        1,
+        "Westmere",
+        "Nehalem/Westmere",
+    ),
     "Intel(R) Atom(TM) CPU N450 @ 1.66GHz": (None, None, "Bonnell", None),
     "Intel Core 2 Duo": ("Intel Core 2", None, "Core (Merom/Penryn)", "Core (Merom/Penryn)"),
     "Apple M1": ("Apple M1", 1, None, None),
 }
 
 # Names the corpus lacks but the bench meets, with the traps the docstring names.
-MORE_EXPECTED: list[tuple[str, int | None, int | None, tuple[str | None, int | None, str | None]]] = [
-    ("Intel(R) Core(TM) i5 CPU M 520 @ 2.40GHz", None, None, ("Intel Core 1st gen", 1, "Nehalem/Westmere")),
+MORE_EXPECTED: list[
+    tuple[str, int | None, int | None, tuple[str | None, int | None, str | None]]
+] = [
+    (
+        "Intel(R) Core(TM) i5 CPU M 520 @ 2.40GHz",
+        None,
+        None,
+        ("Intel Core 1st gen", 1, "Nehalem/Westmere"),
+    ),
     ("Intel Core i5-520M", 6, 37, ("Intel Core 1st gen", 1, "Westmere")),
     ("Intel(R) Core(TM) i7 CPU 920 @ 2.67GHz", None, None, ("Intel Core 1st gen", 1, "Nehalem")),
     ("Intel(R) Core(TM) i5-2520M CPU @ 2.50GHz", 6, 42, ("Intel Core 2nd gen", 2, "Sandy Bridge")),
-    ("Intel(R) Core(TM) i5-3320M CPU @ 2.60GHz", None, None, ("Intel Core 3rd gen", 3, "Ivy Bridge")),
+    (
+        "Intel(R) Core(TM) i5-3320M CPU @ 2.60GHz",
+        None,
+        None,
+        ("Intel Core 3rd gen", 3, "Ivy Bridge"),
+    ),
     ("Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz", 6, 142, ("Intel Core 8th gen", 8, "Kaby Lake R")),
-    ("Intel(R) Core(TM) i5-8265U CPU @ 1.60GHz", None, None, ("Intel Core 8th gen", 8, "Whiskey Lake")),
-    ("Intel(R) Core(TM) i7-8750H CPU @ 2.20GHz", None, None, ("Intel Core 8th gen", 8, "Coffee Lake")),
-    ("Intel(R) Core(TM) i5-8200Y CPU @ 1.30GHz", None, None, ("Intel Core 8th gen", 8, "Amber Lake")),
-    ("Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz", None, None, ("Intel Core 9th gen", 9, "Coffee Lake")),
-    ("Intel(R) Core(TM) i7-10510U CPU @ 1.80GHz", 6, 142, ("Intel Core 10th gen", 10, "Comet Lake")),
+    (
+        "Intel(R) Core(TM) i5-8265U CPU @ 1.60GHz",
+        None,
+        None,
+        ("Intel Core 8th gen", 8, "Whiskey Lake"),
+    ),
+    (
+        "Intel(R) Core(TM) i7-8750H CPU @ 2.20GHz",
+        None,
+        None,
+        ("Intel Core 8th gen", 8, "Coffee Lake"),
+    ),
+    (
+        "Intel(R) Core(TM) i5-8200Y CPU @ 1.30GHz",
+        None,
+        None,
+        ("Intel Core 8th gen", 8, "Amber Lake"),
+    ),
+    (
+        "Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz",
+        None,
+        None,
+        ("Intel Core 9th gen", 9, "Coffee Lake"),
+    ),
+    (
+        "Intel(R) Core(TM) i7-10510U CPU @ 1.80GHz",
+        6,
+        142,
+        ("Intel Core 10th gen", 10, "Comet Lake"),
+    ),
     ("Intel(R) Core(TM) i5-1035G1 CPU @ 1.00GHz", 6, 126, ("Intel Core 10th gen", 10, "Ice Lake")),
-    ("11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", 6, 140, ("Intel Core 11th gen", 11, "Tiger Lake")),
-    ("11th Gen Intel(R) Core(TM) i5-11400 @ 2.60GHz", None, None, ("Intel Core 11th gen", 11, "Rocket Lake")),
+    (
+        "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz",
+        6,
+        140,
+        ("Intel Core 11th gen", 11, "Tiger Lake"),
+    ),
+    (
+        "11th Gen Intel(R) Core(TM) i5-11400 @ 2.60GHz",
+        None,
+        None,
+        ("Intel Core 11th gen", 11, "Rocket Lake"),
+    ),
     ("12th Gen Intel(R) Core(TM) i5-1235U", 6, 154, ("Intel Core 12th gen", 12, "Alder Lake")),
     ("13th Gen Intel(R) Core(TM) i7-1360P", None, None, ("Intel Core 13th gen", 13, "Raptor Lake")),
     ("Intel(R) Core(TM) i9-14900HX", None, None, ("Intel Core 14th gen", 14, "Raptor Lake")),
@@ -85,8 +152,18 @@ MORE_EXPECTED: list[tuple[str, int | None, int | None, tuple[str | None, int | N
     ("AMD Ryzen 7 7840U w/ Radeon 780M Graphics", None, None, ("AMD Ryzen 7000", 7, "Zen 4")),
     ("AMD Ryzen 9 7950X 16-Core Processor", None, None, ("AMD Ryzen 7000", 7, "Zen 4")),
     ("AMD Ryzen AI 9 HX 370 w/ Radeon 890M", None, None, ("AMD Ryzen AI 300", 9, "Zen 5")),
-    ("AMD A6-9220 RADEON R4, 5 COMPUTE CORES 2C+2G", 21, 112, (None, None, "Excavator (Bristol Ridge/Stoney Ridge)")),
-    ("AMD A8-4500M APU with Radeon(tm) HD Graphics", None, None, (None, None, "Piledriver (Trinity)")),
+    (
+        "AMD A6-9220 RADEON R4, 5 COMPUTE CORES 2C+2G",
+        21,
+        112,
+        (None, None, "Excavator (Bristol Ridge/Stoney Ridge)"),
+    ),
+    (
+        "AMD A8-4500M APU with Radeon(tm) HD Graphics",
+        None,
+        None,
+        (None, None, "Piledriver (Trinity)"),
+    ),
     ("AMD A4-5000 APU with Radeon(TM) HD Graphics", None, None, (None, None, "Jaguar (Kabini)")),
     ("AMD E-450 APU with Radeon(tm) HD Graphics", 20, 2, (None, None, "Bobcat")),
     ("AMD E1-2500 APU with Radeon(TM) HD Graphics", None, None, (None, None, "Jaguar")),
@@ -95,7 +172,7 @@ MORE_EXPECTED: list[tuple[str, int | None, int | None, tuple[str | None, int | N
     ("Intel(R) Xeon(R) Processor", 6, 207, (None, None, "Emerald Rapids")),
     ("QEMU Virtual CPU version 2.5+", None, None, (None, None, None)),
     ("", None, None, (None, None, None)),
-]  # fmt: skip
+]
 
 
 def _walk_strings(node: Any) -> Iterator[tuple[str, Any]]:
@@ -113,7 +190,9 @@ def _from_dmidecode(text: str) -> Iterator[tuple[str, int | None, int | None]]:
         name = clean(record.get("Version"))
         signature = re.search(r"Family (\d+), Model (\d+)", record.get("Signature") or "")
         if name:
-            family, model = (int(signature.group(1)), int(signature.group(2))) if signature else (None, None)
+            family, model = (
+                (int(signature.group(1)), int(signature.group(2))) if signature else (None, None)
+            )
             yield name, family, model
 
 
@@ -159,7 +238,11 @@ def corpus_cpu_strings() -> list[tuple[str, str, int | None, int | None]]:
             if key == "cpus" and isinstance(value, list):
                 found += [(path.name, cpu["name"], None, None) for cpu in value if cpu.get("name")]
             elif key == "components" and isinstance(value, list):
-                found += [(path.name, c["model"], None, None) for c in value if c.get("type") == "Processor"]
+                found += [
+                    (path.name, c["model"], None, None)
+                    for c in value
+                    if c.get("type") == "Processor"
+                ]
             elif key == "dmidecode" and isinstance(value, str):
                 found += [(path.name, *item) for item in _from_dmidecode(value)]
             elif key == "hwinfo" and isinstance(value, str):
@@ -184,18 +267,27 @@ def test_corpus_strings_were_found_in_every_kind_of_source() -> None:
 
 
 @pytest.mark.parametrize(
-    ("where", "name", "family", "model"), CORPUS_CPUS, ids=[f"{w}:{n}" for w, n, _, _ in CORPUS_CPUS]
+    ("where", "name", "family", "model"),
+    CORPUS_CPUS,
+    ids=[f"{w}:{n}" for w, n, _, _ in CORPUS_CPUS],
 )
-def test_every_corpus_cpu_string(where: str, name: str, family: int | None, model: int | None) -> None:
+def test_every_corpus_cpu_string(
+    where: str, name: str, family: int | None, model: int | None
+) -> None:
     generation, number, micro_cpuid, micro_name = CORPUS_EXPECTED[name]
     vendor = "Intel" if "Intel" in name else None
     expected_micro = micro_cpuid if family is not None else micro_name
     assert derive_generation(vendor, name, family, model) == (generation, number, expected_micro)
 
 
-@pytest.mark.parametrize(("name", "family", "model", "expected"), MORE_EXPECTED, ids=lambda v: repr(v)[:40])
+@pytest.mark.parametrize(
+    ("name", "family", "model", "expected"), MORE_EXPECTED, ids=lambda v: repr(v)[:40]
+)
 def test_more_cpu_names(
-    name: str | None, family: int | None, model: int | None, expected: tuple[str | None, int | None, str | None]
+    name: str | None,
+    family: int | None,
+    model: int | None,
+    expected: tuple[str | None, int | None, str | None],
 ) -> None:
     vendor = "GenuineIntel" if family in (6, 15) and (name is None or "AMD" not in name) else None
     assert derive_generation(vendor, name, family, model) == expected
@@ -230,7 +322,8 @@ def test_cpuinfo_topology_counts_cores_and_threads() -> None:
 
 def test_cpuinfo_two_sockets() -> None:
     blocks = [
-        f"processor\t: {i}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz\n"
+        f"processor\t: {i}\nvendor_id\t: GenuineIntel\n"
+        "model name\t: Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz\n"
         f"physical id\t: {i // 4}\ncore id\t\t: {i % 4}\ncpu cores\t: 4\nflags\t\t: fpu lm\n\n"
         for i in range(8)
     ]
@@ -245,16 +338,26 @@ def test_cpuinfo_arm() -> None:
         "processor\t: 1\nCPU implementer\t: 0x41\nCPU architecture: 8\n\n"
     )
     cpu = parse_cpuinfo(text)
-    assert (cpu.vendor, cpu.threads, cpu.architecture, cpu.flags_64bit) == ("ARM", 2, "aarch64", True)
+    assert (cpu.vendor, cpu.threads, cpu.architecture, cpu.flags_64bit) == (
+        "ARM",
+        2,
+        "aarch64",
+        True,
+    )
     assert cpu.model_name is None and cpu.generation is None
 
 
 def test_cpuinfo_32bit_without_lm() -> None:
-    cpu = parse_cpuinfo("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 13\nflags\t\t: fpu pae\n")
+    cpu = parse_cpuinfo(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 13\n"
+        "flags\t\t: fpu pae\n"
+    )
     assert (cpu.architecture, cpu.flags_64bit, cpu.microarchitecture) == ("i686", False, "Dothan")
 
 
-@pytest.mark.parametrize("garbage", ["", "\x00\x00", "processor: x\n", "model name: only\n", "::::\n\n\n"])
+@pytest.mark.parametrize(
+    "garbage", ["", "\x00\x00", "processor: x\n", "model name: only\n", "::::\n\n\n"]
+)
 def test_cpuinfo_garbage_gives_unknowns(garbage: str) -> None:
     cpu = parse_cpuinfo(garbage)
     assert cpu.threads is None and cpu.model_name is None
@@ -294,7 +397,10 @@ def test_probe_in_a_vm_without_cpufreq(tmp_path: Path) -> None:
     host = _cpu_host(
         tmp_path,
         {
-            "/proc/cpuinfo": "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Core(TM) i5-2520M CPU @ 2.50GHz\nflags\t\t: lm\n",
+            "/proc/cpuinfo": (
+                "processor\t: 0\nvendor_id\t: GenuineIntel\n"
+                "model name\t: Intel(R) Core(TM) i5-2520M CPU @ 2.50GHz\nflags\t\t: lm\n"
+            ),
             "/proc/sys/kernel/arch": None,
             "/sys/devices/system/cpu/cpu0/cpufreq/base_frequency": None,
             "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq": None,

@@ -58,7 +58,9 @@ def test_key_values_match_the_raw_lines(path: Path) -> None:
 
 
 def test_system_and_memory_records_from_a_thinkpad() -> None:
-    table = parse_dmidecode(_text(CORPUS / "dmidecode/Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.txt"))
+    table = parse_dmidecode(
+        _text(CORPUS / "dmidecode/Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.txt")
+    )
     system = table.first(1)
     assert system is not None
     assert system.name == "System Information"
@@ -67,7 +69,11 @@ def test_system_and_memory_records_from_a_thinkpad() -> None:
     assert table.by_type(17)[0].get("Part Number") == "K4EBE304EB-EGCF"
     oem = table.first(222)
     assert oem is not None
-    assert oem.lists["Strings"] == ["Memory Init Complete", "End of DXE Phase", "BIOS Boot Complete"]
+    assert oem.lists["Strings"] == [
+        "Memory Init Complete",
+        "End of DXE Phase",
+        "BIOS Boot Complete",
+    ]
     bios = table.first(0)
     assert bios is not None
     assert "PCI is supported" in bios.lists["Characteristics"]
@@ -107,9 +113,17 @@ def test_truncated_output_never_raises(cut: int) -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    ["", "\x00\x01\x02", "Handle", "Handle 0xZZ", "Handle 0x0001, DMI type",
-     "\udcff\udcfe garbage\n\tKey: value", "End Of Table\n", ":::\n\t:\n\t\t:"],
-)  # fmt: skip
+    [
+        "",
+        "\x00\x01\x02",
+        "Handle",
+        "Handle 0xZZ",
+        "Handle 0x0001, DMI type",
+        "\udcff\udcfe garbage\n\tKey: value",
+        "End Of Table\n",
+        ":::\n\t:\n\t\t:",
+    ],
+)
 def test_garbage_gives_an_empty_or_partial_table(garbage: str) -> None:
     table = parse_dmidecode(garbage)
     assert all(r.type >= 0 for r in table.records)
@@ -117,7 +131,10 @@ def test_garbage_gives_an_empty_or_partial_table(garbage: str) -> None:
 
 
 def test_trailer_lines_end_a_record() -> None:
-    text = "Handle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: X\nEnd Of Table\n\tJunk: y\n"
+    text = (
+        "Handle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: X\n"
+        "End Of Table\n\tJunk: y\n"
+    )
     system = parse_dmidecode(text).first(1)
     assert system is not None
     assert system.values == {"Manufacturer": "X"}
@@ -177,7 +194,9 @@ def test_failure_with_partial_output_still_parses_it() -> None:
 
 
 def test_empty_output_is_reported() -> None:
-    result = CommandResult(("dmidecode",), 0, b"# dmidecode 3.4\n# No SMBIOS nor DMI entry point found, sorry.\n")
+    result = CommandResult(
+        ("dmidecode",), 0, b"# dmidecode 3.4\n# No SMBIOS nor DMI entry point found, sorry.\n"
+    )
     notes: list[Note] = []
     assert probe_dmidecode(_FakeHost(True, True, result), notes) is None  # type: ignore[arg-type]
     assert [n.code for n in notes] == ["dmidecode.empty"]

@@ -87,7 +87,9 @@ def test_probes_match_hand_written_inventory(expected_file: Path) -> None:
         for name, value in want.items():
             assert got.get(name) == value, f"memory.dimms[{index}].{name}"
     assert len(actual["batteries"]) == len(expected["batteries"])
-    for index, (got, want) in enumerate(zip(actual["batteries"], expected["batteries"], strict=True)):
+    for index, (got, want) in enumerate(
+        zip(actual["batteries"], expected["batteries"], strict=True)
+    ):
         for name, value in want.items():
             assert got.get(name, [] if name == "anomalies" else None) == value, (
                 f"batteries[{index}].{name}"

@@ -190,27 +190,53 @@ def test_dmidecode_junk_is_listed() -> None:
     [
         ("Lenovo", "20L7S0XX00", "ThinkPad T480s", "ThinkPad T480s", None, "ThinkPad T480s"),
         ("Lenovo", "81AX", "Lenovo V330-15IKB", "V330-15IKB", None, "V330-15IKB"),
-        ("Lenovo", "20HRCTO1WW", None, None, "LENOVO_MT_20HR_BU_Think_FM_ThinkPad X1 Carbon 5th",
-         "ThinkPad X1 Carbon 5th"),
-        ("Lenovo", "80E5", "Lenovo", "IDEAPAD", "LENOVO_MT_80E5_BU_idea_FM_Lenovo G50-80", "G50-80"),
+        (
+            "Lenovo",
+            "20HRCTO1WW",
+            None,
+            None,
+            "LENOVO_MT_20HR_BU_Think_FM_ThinkPad X1 Carbon 5th",
+            "ThinkPad X1 Carbon 5th",
+        ),
+        (
+            "Lenovo",
+            "80E5",
+            "Lenovo",
+            "IDEAPAD",
+            "LENOVO_MT_80E5_BU_idea_FM_Lenovo G50-80",
+            "G50-80",
+        ),
         ("Lenovo", "20AL009CUS", "ThinkPad", "ThinkPad X240", None, "ThinkPad X240"),
-        ("HP", "HP ProBook 450 G2", "A3009DD10303", "103C_5336AN G=N L=BUS B=HP S=PRO", None,
-         "ProBook 450 G2"),
+        (
+            "HP",
+            "HP ProBook 450 G2",
+            "A3009DD10303",
+            "103C_5336AN G=N L=BUS B=HP S=PRO",
+            None,
+            "ProBook 450 G2",
+        ),
         ("Dell", "Latitude E7240", None, None, None, "Latitude E7240"),
         ("ASUS", "X550CA", "1.0", "X", None, "X550CA"),
         ("Acer", "Aspire A315-53", "V2.02", "Aspire 3", None, "Aspire A315-53"),
-        ("Microsoft", "Surface Pro 4", "124000000000000000000000D:0B:08F:1C:03P:38S:01E:0Y:0K:0U:02",
-         "Surface", None, "Surface Pro 4"),
+        (
+            "Microsoft",
+            "Surface Pro 4",
+            "124000000000000000000000D:0B:08F:1C:03P:38S:01E:0Y:0K:0U:02",
+            "Surface",
+            None,
+            "Surface Pro 4",
+        ),
         ("Lenovo", "0679", "0.1", None, None, None),
         (None, None, None, None, None, None),
     ],
-)  # fmt: skip
+)
 def test_commercial_model(
     maker: str | None,
     product: str | None,
     version: str | None,
     family: str | None,
     sku: str | None,
+    *,
     model: str | None,
 ) -> None:
     assert commercial_model(maker, product, version, family, sku) == model
@@ -218,22 +244,42 @@ def test_commercial_model(
 
 @pytest.mark.parametrize(
     ("raw", "brand"),
-    [("LENOVO", "Lenovo"), ("Hewlett-Packard", "HP"), ("Dell Inc.", "Dell"), ("TOSHIBA", "Toshiba"),
-     ("ASUSTeK COMPUTER INC.", "ASUS"), ("Apple Inc.", "Apple"), ("Fujitsu Siemens", "Fujitsu"),
-     ("Schenker Technologies GmbH", "Schenker"), ("Some  New   Maker", "Some New Maker")],
-)  # fmt: skip
+    [
+        ("LENOVO", "Lenovo"),
+        ("Hewlett-Packard", "HP"),
+        ("Dell Inc.", "Dell"),
+        ("TOSHIBA", "Toshiba"),
+        ("ASUSTeK COMPUTER INC.", "ASUS"),
+        ("Apple Inc.", "Apple"),
+        ("Fujitsu Siemens", "Fujitsu"),
+        ("Schenker Technologies GmbH", "Schenker"),
+        ("Some  New   Maker", "Some New Maker"),
+    ],
+)
 def test_maker_normalisation(raw: str, brand: str) -> None:
     assert normalise_maker(raw) == brand
 
 
 @pytest.mark.parametrize(
     ("code", "name", "form"),
-    [("3", "Desktop", "desktop"), ("8", "Portable", "laptop"), ("9", "Laptop", "laptop"),
-     ("10", "Notebook", "laptop"), ("14", "Sub Notebook", "laptop"), ("30", "Tablet", "tablet"),
-     ("31", "Convertible", "laptop"), ("32", "Detachable", "tablet"), ("23", "Rack Mount Chassis", "server"),
-     ("138", "Notebook", "laptop"), ("Notebook", "Notebook", "laptop"), ("2", None, None),
-     ("99", None, None), ("abc", None, None), (None, None, None)],
-)  # fmt: skip
+    [
+        ("3", "Desktop", "desktop"),
+        ("8", "Portable", "laptop"),
+        ("9", "Laptop", "laptop"),
+        ("10", "Notebook", "laptop"),
+        ("14", "Sub Notebook", "laptop"),
+        ("30", "Tablet", "tablet"),
+        ("31", "Convertible", "laptop"),
+        ("32", "Detachable", "tablet"),
+        ("23", "Rack Mount Chassis", "server"),
+        ("138", "Notebook", "laptop"),
+        ("Notebook", "Notebook", "laptop"),
+        ("2", None, None),
+        ("99", None, None),
+        ("abc", None, None),
+        (None, None, None),
+    ],
+)
 def test_chassis_codes(code: str | None, name: str | None, form: str | None) -> None:
     assert chassis_from_code(code) == (name, form)
 
@@ -244,9 +290,15 @@ def test_chassis_table_is_complete() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "iso"),
-    [("06/13/2019", "2019-06-13"), ("1/3/2019", "2019-01-03"), ("08/13/02", "2002-08-13"),
-     ("12/01/99", "1999-12-01"), ("2019-06-13", "2019-06-13"), ("13/45/2019", "13/45/2019"),
-     (None, None)],
-)  # fmt: skip
+    [
+        ("06/13/2019", "2019-06-13"),
+        ("1/3/2019", "2019-01-03"),
+        ("08/13/02", "2002-08-13"),
+        ("12/01/99", "1999-12-01"),
+        ("2019-06-13", "2019-06-13"),
+        ("13/45/2019", "13/45/2019"),
+        (None, None),
+    ],
+)
 def test_bios_dates(raw: str | None, iso: str | None) -> None:
     assert iso_date(raw) == iso

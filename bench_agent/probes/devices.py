@@ -1,5 +1,5 @@
 """Devices: GPUs, network adapters, Bluetooth, webcam, audio, optical drive, card
-reader, fingerprint reader and modem.
+reader (PCI, USB or MMC host), fingerprint reader and modem.
 
 What is read (each once):
 
@@ -214,6 +214,8 @@ def _pci_kind(entry: PciEntry) -> DeviceKind | None:
         return "wifi"
     if code in ("0401", "0403"):
         return "audio"
+    if code == "0480" and re.search(r"\bipu|imaging unit|camera", names, re.I):
+        return "webcam"  # MIPI cameras behind Intel's IPU (Tiger Lake and later)
     lower = names.lower()
     if code == "0805" and (
         "emmc" in lower

@@ -33,8 +33,16 @@ SECTOR_BYTES = 512
 _SKIP_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "nbd", "sr", "fd")
 _MMC_BOOT = re.compile(r"^mmcblk\d+(boot\d+|rpmb)$")
 
-BOOT_MOUNT_POINTS = ("/", "/run/live/medium", "/lib/live/mount/medium", "/cdrom")
-"""Where the running system and the live medium (Debian live, casper) are mounted."""
+BOOT_MOUNT_POINTS = (
+    "/",
+    "/run/live/medium",
+    "/lib/live/mount/medium",
+    "/cdrom",
+    "/run/initramfs/live",
+    "/run/archiso/bootmnt",
+)
+"""Where the running system and the live medium are mounted (Debian live, old
+Debian live, Ubuntu casper, dracut/Fedora live, Arch ISO)."""
 
 # Junk a bridge or firmware puts in identity fields.
 _JUNK_IDS = {"", "0", "none", "unknown", "default string", "to be filled by o.e.m."}
@@ -142,26 +150,40 @@ def _mount_majmin(mountinfo: str) -> dict[str, str]:
     return result
 
 
+def _disks_in_path(path: str | None, disk_names: set[str]) -> str | None:
+    for part in reversed((path or "").rstrip("/").split("/")):
+        if part in disk_names:
+            return part
+    return None
+
+
+# LUKS on LVM on a partition is two device-mapper levels; three is plenty.
+_MAX_STACK_DEPTH = 3
+
+
+def _disks_under(host: Host, leaf: str, disk_names: set[str], depth: int) -> set[str]:
+    """Disks below a dm/md device, following ``slaves`` down the stack."""
+    found: set[str] = set()
+    if depth > _MAX_STACK_DEPTH or not leaf.startswith(("dm-", "md")):
+        return found
+    for slave in host.list_dir(f"/sys/block/{leaf}/slaves") or []:
+        disk = _disks_in_path(host.realpath(f"/sys/class/block/{slave}"), disk_names)
+        if disk:
+            found.add(disk)
+        else:
+            found |= _disks_under(host, slave, disk_names, depth + 1)
+    return found
+
+
 def _disk_of(host: Host, majmin: str, disk_names: set[str]) -> set[str]:
-    """Names of the disks behind a block device number (through one level of dm/md)."""
+    """Names of the disks behind a block device number (through dm/md stacks)."""
     path = host.realpath(f"/sys/dev/block/{majmin}")
     if not path:
         return set()
-    parts = path.rstrip("/").split("/")
-    for part in reversed(parts):
-        if part in disk_names:
-            return {part}
-    leaf = parts[-1]
-    if leaf.startswith(("dm-", "md")):
-        found: set[str] = set()
-        for slave in host.list_dir(f"/sys/block/{leaf}/slaves") or []:
-            slave_path = host.realpath(f"/sys/class/block/{slave}") or ""
-            for part in reversed(slave_path.rstrip("/").split("/")):
-                if part in disk_names:
-                    found.add(part)
-                    break
-        return found
-    return set()
+    disk = _disks_in_path(path, disk_names)
+    if disk:
+        return {disk}
+    return _disks_under(host, path.rstrip("/").rsplit("/", 1)[-1], disk_names, 1)
 
 
 def mounted_disks(host: Host) -> set[str]:

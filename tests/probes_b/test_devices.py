@@ -290,3 +290,22 @@ def test_interface_names_only_never_addresses() -> None:
         for device in probe_devices(RecordedHost(HOSTS / machine), []):
             if device.interface:
                 assert not re.search(r"([0-9a-f]{2}:){5}", device.interface)
+
+
+def test_intel_ipu_mipi_camera_is_a_webcam(make_host) -> None:  # type: ignore[no-untyped-def]
+    lspci = (
+        b"Slot:\t0000:00:05.0\nClass:\tMultimedia controller [0480]\n"
+        b"Vendor:\tIntel Corporation [8086]\nDevice:\tAlder Lake Imaging Signal Processor [465d]\n"
+        b"Driver:\tintel-ipu6\n\n"
+        b"Slot:\t0000:00:1f.3\nClass:\tMultimedia audio controller [0401]\n"
+        b"Vendor:\tIntel Corporation [8086]\nDevice:\tAlder Lake PCH-P HD Audio [51c8]\n"
+    )
+    host = make_host(
+        which={"lspci": "/usr/bin/lspci"},
+        commands={("lspci", "-vmm", "-nn", "-k", "-D"): (0, lspci, None)},
+        listings=_empty(),
+    )
+    assert _summary(probe_devices(host, [])) == [
+        ("webcam", "pci", "8086", "465d", None),
+        ("audio", "pci", "8086", "51c8", None),
+    ]

@@ -289,3 +289,47 @@ def test_vpd_parsers_reject_wrong_pages() -> None:
     assert parse_vpd_pg80(b"\x00\x80\x00\x0c    S3P9A80F") == "S3P9A80F"
     assert parse_vpd_pg89(b"\x00\x89" + bytes(10)) == (None, None, None)
     assert parse_vpd_pg89(bytes(600)) == (None, None, None)  # page code 0
+
+
+def test_luks_on_lvm_two_device_mapper_levels(make_host) -> None:  # type: ignore[no-untyped-def]
+    files = _scsi_files("sda")
+    files["/proc/self/mountinfo"] = "25 1 254:1 / / rw - ext4 /dev/mapper/vg-root rw\n"
+    host = make_host(
+        files=files,
+        listings={
+            "/sys/block": ["dm-0", "dm-1", "sda"],
+            "/sys/block/dm-1/slaves": ["dm-0"],  # LV on the opened LUKS volume
+            "/sys/block/dm-0/slaves": ["sda3"],  # LUKS on the partition
+        },
+        links={
+            "/sys/block/sda": SATA_PATH,
+            "/sys/dev/block/254:1": "/sys/devices/virtual/block/dm-1",
+            "/sys/class/block/dm-0": "/sys/devices/virtual/block/dm-0",
+            "/sys/class/block/sda3": SATA_PATH + "/sda3",
+        },
+        absent=[f"/sys/block/sda/device/{f}" for f in ("wwid", "vpd_pg89", "vpd_pg80")],
+    )
+    (sda,) = probe_disks(host, [])
+    assert sda.boot_medium
+
+
+def test_dracut_live_medium_is_flagged(make_host) -> None:  # type: ignore[no-untyped-def]
+    usb = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/host6/target6:0:0/6:0:0:0"
+    files = _scsi_files("sdc")
+    files["/proc/self/mountinfo"] = (
+        "20 1 253:0 / / rw - ext4 /dev/mapper/live-rw rw\n"
+        "30 20 8:33 / /run/initramfs/live ro - iso9660 /dev/sdc1 ro\n"
+    )
+    host = make_host(
+        files=files,
+        listings={"/sys/block": ["sdc"], "/sys/block/dm-0/slaves": ["loop1"]},
+        links={
+            "/sys/block/sdc": usb + "/block/sdc",
+            "/sys/dev/block/253:0": "/sys/devices/virtual/block/dm-0",
+            "/sys/class/block/loop1": "/sys/devices/virtual/block/loop1",
+            "/sys/dev/block/8:33": usb + "/block/sdc/sdc1",
+        },
+        absent=[f"/sys/block/sdc/device/{f}" for f in ("wwid", "vpd_pg89", "vpd_pg80")],
+    )
+    (sdc,) = probe_disks(host, [])
+    assert sdc.boot_medium and sdc.transport == "usb"

@@ -64,7 +64,10 @@ def parse_identify(text: str) -> AtaInfo:
     if "Commands/features" not in sections:
         raise AtaParseError("hdparm -I: no 'Commands/features' section (truncated output?)")
     checksum = sections.get("Checksum")
-    if checksum is None:
+    # hdparm ends with "Checksum: ..." or, when the drive leaves word 255 unset
+    # (QEMU's emulated disks), with "Integrity word not set (...)".
+    integrity_unset = any(name.startswith("Integrity word not set") for name in sections)
+    if checksum is None and not integrity_unset:
         raise AtaParseError("hdparm -I: no 'Checksum' line (truncated output?)")
     if checksum and checksum[0].lower().startswith("incorrect"):
         raise AtaParseError("hdparm -I: identify checksum incorrect (corrupted data)")

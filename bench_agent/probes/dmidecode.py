@@ -163,22 +163,22 @@ def probe_dmidecode(host: Host, notes: list[Note]) -> DmiTable | None:
         )
         return None
     result = host.run(["dmidecode"], timeout_s=DMIDECODE_TIMEOUT_S)
+    table = parse_dmidecode(result.text()) if result.stdout else DmiTable()
     if not result.ok:
         reason = result.error or f"code {result.returncode}"
         detail = result.stderr.decode("utf-8", errors="replace").strip()[:200]
+        partial_fr = " ; table partielle conservée" if table.records else ""
+        partial_en = "; partial table kept" if table.records else ""
         notes.append(
             Note(
                 code="dmidecode.failed",
                 message=tr(
-                    f"dmidecode a échoué ({reason}) : {detail}".rstrip(" :"),
-                    f"dmidecode failed ({reason}): {detail}".rstrip(" :"),
+                    f"dmidecode a échoué ({reason}) : {detail}".rstrip(" :") + partial_fr,
+                    f"dmidecode failed ({reason}): {detail}".rstrip(" :") + partial_en,
                 ),
             )
         )
-        if not result.stdout:
-            return None
-    table = parse_dmidecode(result.text())
-    if not table.records:
+    elif not table.records:
         notes.append(
             Note(
                 code="dmidecode.empty",
@@ -188,5 +188,4 @@ def probe_dmidecode(host: Host, notes: list[Note]) -> DmiTable | None:
                 ),
             )
         )
-        return None
-    return table
+    return table if table.records else None

@@ -200,3 +200,17 @@ def test_empty_output_is_reported() -> None:
     notes: list[Note] = []
     assert probe_dmidecode(_FakeHost(True, True, result), notes) is None  # type: ignore[arg-type]
     assert [n.code for n in notes] == ["dmidecode.empty"]
+
+
+def test_vm_without_smbios_gives_one_note() -> None:
+    """This CI VM: exit 1, only comments on stdout, the reason on stderr."""
+    result = CommandResult(
+        ("dmidecode",),
+        1,
+        b"# dmidecode 3.4\nScanning /dev/mem for entry point.\n",
+        b"/dev/mem: No such file or directory\n",
+    )
+    notes: list[Note] = []
+    assert probe_dmidecode(_FakeHost(True, True, result), notes) is None  # type: ignore[arg-type]
+    assert [n.code for n in notes] == ["dmidecode.failed"]
+    assert notes[0].message.en == "dmidecode failed (code 1): /dev/mem: No such file or directory"

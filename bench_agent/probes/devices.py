@@ -10,7 +10,7 @@ What is read (each once):
   bDeviceClass}`` and ``<dev>:<if>/bInterfaceClass``.
 - Network interfaces: ``/sys/class/net/<if>/uevent``, ``realpath .../device``
   and ``list_dir .../wireless``. The ``address`` file (the MAC, personal data) is
-  never read.
+  never read, and an interface named after its MAC (``enx<MAC>``) is not named.
 - ``list_dir /sys/class/bluetooth`` (and ``realpath`` of an hci device when no
   USB Bluetooth was seen), ``/proc/asound/cards`` when no PCI audio was seen,
   ``list_dir /sys/block`` and ``sr*/device/{vendor,model}`` plus ``realpath``,
@@ -38,6 +38,9 @@ LSPCI_TIMEOUT_S = 3.0
 
 _PCI_ADDRESS = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 _NAME_AND_ID = re.compile(r"^(?P<name>.*?)\s*\[(?P<id>[0-9a-fA-F]{4})\]$")
+# systemd names USB adapters after their MAC when nothing better exists
+# ("enx00e04c680123", "wlx..."): such a name is a MAC address in disguise.
+_MAC_IN_NAME = re.compile(r"^(en|wl|ww)x[0-9a-f]{12}$", re.I)
 _USB_DEVICE = re.compile(r"^\d+-[\d.]+$")
 _USB_INTERFACE = re.compile(r"^(?P<dev>\d+-[\d.]+):\d+\.\d+$")
 _CARD_READER_NAME = re.compile(r"card ?reader|\bcrw\b|sd/mmc|multi-?card|memory stick", re.I)
@@ -349,6 +352,7 @@ def _network(
         if iface == "lo":
             continue
         base = f"/sys/class/net/{iface}"
+        shown = None if _MAC_IN_NAME.match(iface) else iface
         dev_path = host.realpath(f"{base}/device")
         if dev_path is None:
             continue  # virtual interface (bridge, tunnel, ifb...)
@@ -371,7 +375,7 @@ def _network(
                 # The interface knows better than the PCI class (some Wi-Fi
                 # chips declare themselves as Ethernet controllers).
                 device.kind = kind
-                device.interface = iface
+                device.interface = shown
                 continue
         usb_name = _usb_device_in(dev_path)
         usb_entry = usb.get(usb_name or "")
@@ -380,7 +384,7 @@ def _network(
             usb_entry.interface_classes.add("net")  # counted: not reported twice
         else:
             device = Device(kind=kind, bus=_bus_of(dev_path))
-        device.interface = iface
+        device.interface = shown
         found.append(device)
 
 

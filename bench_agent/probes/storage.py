@@ -14,7 +14,7 @@ fd and eMMC boot partitions are skipped):
 
 Boot medium: ``/proc/self/mountinfo`` gives the ``major:minor`` mounted at ``/``
 and at the live-boot medium; ``realpath /sys/dev/block/MAJ:MIN`` names the disk
-(and ``/sys/block/dm-N/slaves`` one level down for device-mapper).
+(following ``/sys/block/dm-N/slaves`` down device-mapper and md stacks).
 """
 
 from __future__ import annotations
@@ -196,11 +196,11 @@ def mounted_disks(host: Host) -> set[str]:
     return found
 
 
-def boot_disks(host: Host, disk_names: set[str]) -> set[str]:
-    """Disks holding / or the live-boot medium: never to be erased."""
+def boot_disks(host: Host, disk_names: set[str]) -> set[str] | None:
+    """Disks holding / or the live-boot medium (never to be erased); None if unknowable."""
     info = host.read_text("/proc/self/mountinfo")
     if info is None:
-        return set()
+        return None
     mounts = _mount_majmin(info)
     found: set[str] = set()
     for mount_point in BOOT_MOUNT_POINTS:
@@ -311,6 +311,18 @@ def probe_disks(host: Host, notes: list[Note]) -> list[Disk]:
     disks = [d for d in (_probe_one(host, n, notes) for n in names) if d is not None]
     if disks:
         boot = boot_disks(host, {d.name for d in disks})
+        if boot is None:
+            notes.append(
+                Note(
+                    code="storage.boot_disk_unknown",
+                    message=tr(
+                        "Table des montages illisible : impossible de savoir quel disque porte "
+                        "le système démarré — ne rien effacer sans vérifier",
+                        "Mount table unreadable: cannot tell which disk holds the running "
+                        "system — do not erase anything without checking",
+                    ),
+                )
+            )
         for disk in disks:
-            disk.boot_medium = disk.name in boot
+            disk.boot_medium = boot is not None and disk.name in boot
     return disks

@@ -309,3 +309,34 @@ def test_intel_ipu_mipi_camera_is_a_webcam(make_host) -> None:  # type: ignore[n
         ("webcam", "pci", "8086", "465d", None),
         ("audio", "pci", "8086", "51c8", None),
     ]
+
+
+def test_interface_named_after_its_mac_is_not_reported(make_host) -> None:  # type: ignore[no-untyped-def]
+    usb_path = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0"
+    host = make_host(
+        which={"lspci": None},
+        listings=_empty(
+            **{
+                "/sys/bus/pci/devices": [],
+                "/sys/bus/usb/devices": ["usb1", "1-2", "1-2:1.0"],
+                "/sys/class/net": ["enx00e04c680123", "lo"],
+                "/sys/class/net/enx00e04c680123/wireless": None,
+            }
+        ),
+        links={"/sys/class/net/enx00e04c680123/device": usb_path},
+        files=_usb_device(
+            "1-2",
+            vid="0bda",
+            pid="8153",
+            iface_class="ff",
+            manufacturer="Realtek",
+            product="USB 10/100/1000 LAN",
+        )
+        | {
+            "/sys/class/net/enx00e04c680123/uevent": "INTERFACE=enx00e04c680123",
+            "/proc/asound/cards": "--- no soundcards ---",
+        },
+    )
+    devices = probe_devices(host, [])
+    assert _summary(devices) == [("ethernet", "usb", "0bda", "8153", None)]
+    assert "00e04c680123" not in msgspec.json.encode(devices).decode()

@@ -333,3 +333,18 @@ def test_dracut_live_medium_is_flagged(make_host) -> None:  # type: ignore[no-un
     )
     (sdc,) = probe_disks(host, [])
     assert sdc.boot_medium and sdc.transport == "usb"
+
+
+def test_unreadable_mount_table_is_said_loudly(make_host) -> None:  # type: ignore[no-untyped-def]
+    host = make_host(
+        files=_scsi_files("sda"),
+        listings={"/sys/block": ["sda"]},
+        links={"/sys/block/sda": SATA_PATH},
+        absent=["/proc/self/mountinfo"]
+        + [f"/sys/block/sda/device/{f}" for f in ("wwid", "vpd_pg89", "vpd_pg80")],
+    )
+    notes: list[Note] = []
+    (sda,) = probe_disks(host, notes)
+    assert not sda.boot_medium
+    assert [n.code for n in notes] == ["storage.boot_disk_unknown"]
+    assert "effacer" in notes[0].message.fr and "erase" in notes[0].message.en

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -126,6 +125,8 @@ def default_policy_text() -> str:
         candidate = Path(str(base)) / "health" / "default.toml"
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")
+    from importlib import resources
+
     return resources.files("profiles").joinpath("health/default.toml").read_text(encoding="utf-8")
 
 

@@ -90,15 +90,15 @@ def _load_report(args: argparse.Namespace, env: Environment) -> UnitReport | int
         env.err(env.say(f"Inventaire indisponible : {exc}", f"Inventory unavailable: {exc}"))
         return EXIT_ENVIRONMENT
     host: Host
-    if args.host_dir is not None:
-        from bench_agent.host.recorded import RecordedHost
-
-        host = RecordedHost(args.host_dir)
-    else:
-        from bench_agent.host.live import LiveHost
-
-        host = LiveHost()
     try:
+        if args.host_dir is not None:
+            from bench_agent.host.recorded import RecordedHost
+
+            host = RecordedHost(args.host_dir)
+        else:
+            from bench_agent.host.live import LiveHost
+
+            host = LiveHost()
         return build_report(collect_inventory(host))
     except Exception as exc:  # a broken fixture or probe must reach the user as a message
         env.err(env.say(f"Inventaire impossible : {exc}", f"Inventory failed: {exc}"))
@@ -147,7 +147,12 @@ def run_grade(args: argparse.Namespace, env: Environment) -> int:
             profile,
             table,
             needs=needs,
-            technician=TechnicianInput(args.technical_note, args.aesthetic_note, args.cosmetic),
+            technician=TechnicianInput(
+                args.technical_note,
+                args.aesthetic_note,
+                # A cosmetic grade already in the report counts unless the command overrides it.
+                args.cosmetic or loaded.cosmetic_grade,
+            ),
             cosmetic_codes=[g.code for g in scale.grades],
         )
         if args.override is not None:

@@ -180,3 +180,31 @@ def test_profiles_check(tmp_path: Path) -> None:
     code, out, _ = run("profiles", "check", str(table), lang="en")
     assert code == 0
     assert out.splitlines()[0] == f"OK: {table} (1 CPUs, 1 rows skipped)"
+
+
+def test_missing_recorded_host(tmp_path: Path) -> None:
+    code, out, err = run("grade", "--host-dir", str(tmp_path / "none"), lang="en")
+    assert (code, out) == (3, "")
+    assert (
+        err
+        == f"Inventory failed: {tmp_path / 'none' / 'host.json'}: not a recorded host (no host.json)\n"
+    )
+
+
+def test_cosmetic_grade_from_the_report(tmp_path: Path) -> None:
+    import msgspec
+
+    report = msgspec.structs.replace(
+        unit(cpu=None, disks=[ssd("sda", 256 * GB)]), cosmetic_grade="B"
+    )
+    path = tmp_path / "unit.json"
+    path.write_bytes(to_json(report))
+    code, out, _ = run("grade", "--report", str(path), "--json")
+    assert json.loads(out)["cosmetic"] == "B"
+    code, out, _ = run("grade", "--report", str(path), "--cosmetic", "A", "--json")
+    assert json.loads(out)["cosmetic"] == "A"
+    bad = msgspec.structs.replace(report, cosmetic_grade="Q")
+    path.write_bytes(to_json(bad))
+    code, _, err = run("grade", "--report", str(path), lang="en")
+    assert code == 2
+    assert err == "unknown cosmetic grade 'Q' (expected: Z, A, B, C, D, E)\n"

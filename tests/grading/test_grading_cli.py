@@ -185,10 +185,8 @@ def test_profiles_check(tmp_path: Path) -> None:
 def test_missing_recorded_host(tmp_path: Path) -> None:
     code, out, err = run("grade", "--host-dir", str(tmp_path / "none"), lang="en")
     assert (code, out) == (3, "")
-    assert (
-        err
-        == f"Inventory failed: {tmp_path / 'none' / 'host.json'}: not a recorded host (no host.json)\n"
-    )
+    meta = tmp_path / "none" / "host.json"
+    assert err == f"Inventory failed: {meta}: not a recorded host (no host.json)\n"
 
 
 def test_cosmetic_grade_from_the_report(tmp_path: Path) -> None:

@@ -98,6 +98,9 @@ _FILLED_RE = re.compile(r"to be filled|fill by oem|default[ _]string", re.IGNORE
 _REPEATED_RE = re.compile(r"^(.)\1*$", re.DOTALL)
 # The AMI reference-code UUID shipped unchanged by many white-box boards.
 _PLACEHOLDER_UUIDS = frozenset({"03000200-0400-0500-0006-000700080009"})
+# SMBIOS strings are short (vendors keep them under 64 bytes); a longer one is
+# a corrupt table or garbage read past a string's end, not a name to print.
+MAX_LENGTH = 200
 
 
 def _has_bad_chars(value: str) -> bool:
@@ -114,7 +117,7 @@ def is_junk(value: str) -> bool:
     if _has_bad_chars(value.strip()):
         return True
     text = " ".join(value.split())
-    if not text:
+    if not text or len(text) > MAX_LENGTH:
         return True
     folded = text.casefold()
     if folded in _JUNK_EXACT or folded in _PLACEHOLDER_UUIDS:

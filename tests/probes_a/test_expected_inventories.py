@@ -125,4 +125,6 @@ def _load_builder() -> ModuleType:
 
 def test_committed_fixtures_match_the_builder() -> None:
     """The fixture folders are what the builder makes of the corpus (else: re-run it)."""
-    assert _load_builder().main(["--check"]) == 0
+    assert _load_builder().main(["--check"]) == 0, (
+        "fixtures out of date: run .venv/bin/python tests/fixtures/build_hosts_from_corpus.py"
+    )

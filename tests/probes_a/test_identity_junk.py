@@ -67,6 +67,7 @@ JUNK = [
     "ABC\x1bDEF",
     "caf\udce9",  # b"caf\xe9" (Latin-1) read with surrogateescape
     "\udcff\udcfe",
+    "A" * 201,
 ]
 REAL = [
     "PF0QMY5N",

@@ -220,3 +220,39 @@ def test_grading_is_headless_and_pure() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_optional_screen_and_battery_criteria(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A reconditioner adds the screen and battery criteria the network's table lacks.
+    site = tmp_path / "site-lyon.toml"
+    site.write_text(
+        'name = "site-lyon"\nversion = "1"\nvalid_from = "2025-01-01"\nextends = "network-2024"\n'
+        "\n[criteria.screen]\nthresholds = [13, 15]\nnotes = [0, 1, 2]\n"
+        "\n[criteria.battery]\nthresholds = [65, 80]\nnotes = [-1, 0, 1]\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(site)
+    report = unit(
+        cpu=I5_8250U,
+        ram_installed_bytes=8 * GIB,
+        disks=[ssd("sda", 256 * GB)],
+        screen_in=15.6,
+        battery_pct=70.0,
+    )
+    result = grade_unit(report, profile, default_cpu_table())
+    # RAM 3 + SSD 3 + CPU 3 + screen 15.6 (≥15) 2 + battery 70 (≥65, <80) 0 = 11 → PREMIUM.
+    assert [(h.rule, h.contribution) for h in result.rules][:5] == [
+        ("criteria.ram", 3),
+        ("criteria.ssd", 3),
+        ("criteria.cpu", 3),
+        ("criteria.screen", 2),
+        ("criteria.battery", 0),
+    ]
+    assert (result.note, result.category) == (11, "PREMIUM")
+    unknown = grade_unit(
+        unit(cpu=I5_8250U, ram_installed_bytes=8 * GIB, disks=[ssd("sda", 256 * GB)]),
+        profile,
+        default_cpu_table(),
+    )
+    screen = next(h for h in unknown.rules if h.rule == "criteria.screen")
+    assert (screen.contribution, screen.message.en) == (0, "Screen: value unknown → note 0")

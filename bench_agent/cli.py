@@ -67,4 +67,13 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         from bench_agent.commands import _app
 
         return _app.run_app(args, env)
-    return handler(args, env)
+    try:
+        return handler(args, env)
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: not an error of ours.
+        import os
+        import sys
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

@@ -36,7 +36,10 @@ def test_inventory_json_on_recorded_host_is_a_valid_report(host_dir: Path) -> No
     assert code == 0, err
     report = from_json(out)
     jsonschema.Draft202012Validator(json_schema()).validate(json.loads(out))
-    assert report.inventory.cpu.model_name, "every recorded laptop has a CPU name"
+    cpu = report.inventory.cpu
+    # Old corpus machines (Pentium M, Pentium 4) have no CPU name in their DMI
+    # table, so the derived fixture has none either: the vendor and family remain.
+    assert cpu.model_name or (cpu.vendor and cpu.family), "every recorded laptop has a CPU"
     assert report.inventory.memory.total_bytes
 
 

@@ -3,7 +3,6 @@ loads Textual, ``wipe`` never loads bench_agent, and importing the CLI stays lig
 
 from __future__ import annotations
 
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +13,17 @@ REPO = Path(__file__).parent.parent.parent
 
 
 def _modules(package: str, exclude: tuple[str, ...] = ()) -> list[str]:
-    pkg_path = REPO / package.replace(".", "/")
-    names = [package]
-    for info in pkgutil.walk_packages([str(pkg_path)], prefix=f"{package}."):
-        if not info.name.startswith(exclude):
-            names.append(info.name)
+    """Every module of ``package``, found on disk (never by importing in this process,
+    where pytest's rootdir-based sys.path could shadow a package with a tests folder)."""
+    root = REPO / package
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        name = ".".join(parts)
+        if not name.startswith(exclude) and not name.endswith("__main__"):
+            names.append(name)
     return names
 
 

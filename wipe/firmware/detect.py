@@ -38,8 +38,8 @@ def _summary(methods: list[str]) -> tuple[str, str]:
             "the drive offers no firmware sanitization method",
         )
     return (
-        "méthodes proposées : " + ", ".join(METHODS[m].label_fr for m in methods),
-        "methods offered: " + ", ".join(METHODS[m].label_en for m in methods),
+        "méthodes proposées : " + " ; ".join(METHODS[m].label_fr for m in methods),
+        "methods offered: " + "; ".join(METHODS[m].label_en for m in methods),
     )
 
 

@@ -80,6 +80,7 @@ class _Run:
         self.clock = clock
         self.sleep = sleep
         self.start = clock()
+        self.recorder: _PollRecorder | None = None
 
     def cancelled(self) -> bool:
         return self.cancel_event is not None and self.cancel_event.is_set()
@@ -91,6 +92,8 @@ class _Run:
             )
 
     def outcome(self, completed: bool, fr: str, en: str, **extra: object) -> FirmwareOutcome:
+        if self.recorder is not None:
+            self.recorder.flush()
         spec = METHODS.get(self.method)
         result = FirmwareOutcome(
             method=self.method,
@@ -244,85 +247,80 @@ def _nvme_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firm
         )
     run.progress(0.0, "Sanitize lancé", "sanitize started")
     deadline = run.clock() + budget_s
-    recorder = _PollRecorder(run.log)
+    recorder = run.recorder = _PollRecorder(run.log)
     read_failures = 0
     polls = 0
     argv = nvme.sanitize_log_argv(dev)
-    try:
-        while True:
-            if run.cancelled():
-                return run.outcome(
-                    False,
-                    "suivi annulé ; le disque poursuit le Sanitize (il reprend même après "
-                    "une coupure) : ne pas réutiliser le disque avant la fin",
-                    "monitoring cancelled; the drive goes on with the sanitize (it resumes "
-                    "even after a power cycle): do not reuse the drive before it ends",
-                    cancelled=True,
-                    still_running_on_drive=True,
-                )
-            if run.clock() > deadline:
-                return run.outcome(
-                    False,
-                    f"Sanitize non terminé après {budget_s:.0f} s (estimation du disque "
-                    f"{estimate_s:.0f} s)",
-                    f"sanitize not finished after {budget_s:.0f} s (drive estimate "
-                    f"{estimate_s:.0f} s)",
-                    still_running_on_drive=True,
-                )
-            run.sleep(poll_s)
-            polls += 1
-            result = run.log.runner.run(argv, POLL_TIMEOUT_S)
-            status: nvme.SanitizeLog | None = None
-            if result.returncode == 0:
-                try:
-                    status = nvme.parse_sanitize_log(decode(result.stdout))
-                except nvme.NvmeParseError:
-                    status = None
-            if status is None:
-                recorder.add(argv, result, ("unreadable", polls))
-                read_failures += 1
-                if read_failures >= MAX_POLL_READ_FAILURES:
-                    return run.outcome(
-                        False,
-                        f"journal Sanitize illisible {read_failures} fois de suite",
-                        f"sanitize log unreadable {read_failures} times in a row",
-                        still_running_on_drive=True,
-                    )
-                continue
-            read_failures = 0
-            bucket = int((status.progress or 0.0) * 10)
-            recorder.add(argv, result, (status.status, bucket))
-            if status.status == nvme.SSTAT_IN_PROGRESS:
-                run.progress(status.progress, "Sanitize en cours", "sanitize in progress")
-                continue
-            if status.status in (nvme.SSTAT_COMPLETED, nvme.SSTAT_COMPLETED_NO_DEALLOC):
-                if status.last_action is not None and status.last_action != action:
-                    return run.outcome(
-                        False,
-                        f"le journal décrit une autre action (sanact={status.last_action})",
-                        f"the log describes another action (sanact={status.last_action})",
-                    )
-                run.progress(1.0, "Sanitize terminé", "sanitize finished")
-                return run.outcome(
-                    True,
-                    "Sanitize terminé avec succès selon le journal du disque",
-                    "sanitize completed successfully according to the drive's log",
-                )
-            if status.status == nvme.SSTAT_FAILED:
-                return run.outcome(
-                    False,
-                    "le disque signale l'échec du Sanitize (mode échec : un nouveau "
-                    "Sanitize est nécessaire)",
-                    "the drive reports the sanitize failed (failure mode: a new sanitize "
-                    "is needed)",
-                )
+    while True:
+        if run.cancelled():
             return run.outcome(
                 False,
-                "le journal indique qu'aucun Sanitize n'a eu lieu malgré la commande acceptée",
-                "the log says no sanitize ever ran although the command was accepted",
+                "suivi annulé ; le disque poursuit le Sanitize (il reprend même après "
+                "une coupure) : ne pas réutiliser le disque avant la fin",
+                "monitoring cancelled; the drive goes on with the sanitize (it resumes "
+                "even after a power cycle): do not reuse the drive before it ends",
+                cancelled=True,
+                still_running_on_drive=True,
             )
-    finally:
-        recorder.flush()
+        if run.clock() > deadline:
+            return run.outcome(
+                False,
+                f"Sanitize non terminé après {budget_s:.0f} s (estimation du disque "
+                f"{estimate_s:.0f} s)",
+                f"sanitize not finished after {budget_s:.0f} s (drive estimate {estimate_s:.0f} s)",
+                still_running_on_drive=True,
+            )
+        run.sleep(poll_s)
+        polls += 1
+        result = run.log.runner.run(argv, POLL_TIMEOUT_S)
+        status: nvme.SanitizeLog | None = None
+        if result.returncode == 0:
+            try:
+                status = nvme.parse_sanitize_log(decode(result.stdout))
+            except nvme.NvmeParseError:
+                status = None
+        if status is None:
+            recorder.add(argv, result, ("unreadable", polls))
+            read_failures += 1
+            if read_failures >= MAX_POLL_READ_FAILURES:
+                return run.outcome(
+                    False,
+                    f"journal Sanitize illisible {read_failures} fois de suite",
+                    f"sanitize log unreadable {read_failures} times in a row",
+                    still_running_on_drive=True,
+                )
+            continue
+        read_failures = 0
+        bucket = int((status.progress or 0.0) * 10)
+        recorder.add(argv, result, (status.status, bucket))
+        if status.status == nvme.SSTAT_IN_PROGRESS:
+            run.progress(status.progress, "Sanitize en cours", "sanitize in progress")
+            continue
+        if status.status in (nvme.SSTAT_COMPLETED, nvme.SSTAT_COMPLETED_NO_DEALLOC):
+            if status.last_action is not None and status.last_action != action:
+                return run.outcome(
+                    False,
+                    f"le journal décrit une autre action (sanact={status.last_action})",
+                    f"the log describes another action (sanact={status.last_action})",
+                )
+            run.progress(1.0, "Sanitize terminé", "sanitize finished")
+            return run.outcome(
+                True,
+                "Sanitize terminé avec succès selon le journal du disque",
+                "sanitize completed successfully according to the drive's log",
+            )
+        if status.status == nvme.SSTAT_FAILED:
+            return run.outcome(
+                False,
+                "le disque signale l'échec du Sanitize (mode échec : un nouveau "
+                "Sanitize est nécessaire)",
+                "the drive reports the sanitize failed (failure mode: a new sanitize is needed)",
+            )
+        return run.outcome(
+            False,
+            "le journal indique qu'aucun Sanitize n'a eu lieu malgré la commande acceptée",
+            "the log says no sanitize ever ran although the command was accepted",
+        )
 
 
 def _nvme_format(run: _Run, caps: FirmwareCapabilities) -> FirmwareOutcome:
@@ -379,85 +377,82 @@ def _ata_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firmw
         )
     run.progress(0.0, "Sanitize ATA lancé", "ATA sanitize started")
     deadline = run.clock() + budget_s
-    recorder = _PollRecorder(run.log)
+    recorder = run.recorder = _PollRecorder(run.log)
     read_failures = 0
     polls = 0
     argv = ata.sanitize_status_argv(dev)
-    try:
-        while True:
-            if run.cancelled():
-                return run.outcome(
-                    False,
-                    "suivi annulé ; le disque poursuit le Sanitize (il reprend après une "
-                    "coupure) : ne pas réutiliser le disque avant la fin",
-                    "monitoring cancelled; the drive goes on with the sanitize (it resumes "
-                    "after a power cycle): do not reuse the drive before it ends",
-                    cancelled=True,
-                    still_running_on_drive=True,
-                )
-            if run.clock() > deadline:
-                return run.outcome(
-                    False,
-                    f"Sanitize ATA non terminé après {budget_s:.0f} s",
-                    f"ATA sanitize not finished after {budget_s:.0f} s",
-                    still_running_on_drive=True,
-                )
-            run.sleep(poll_s)
-            polls += 1
-            result = run.log.runner.run(argv, POLL_TIMEOUT_S)
-            stderr = decode(result.stderr)
-            if "SANITIZE device error reason" in stderr or "Sanitize Operation Failed" in (
-                decode(result.stdout) + stderr
-            ):
-                recorder.add(argv, result, "failed")
-                return run.outcome(
-                    False,
-                    f"le disque signale l'échec du Sanitize ({stderr.strip()[:200]})",
-                    f"the drive reports the sanitize failed ({stderr.strip()[:200]})",
-                )
-            status: ata.SanitizeStatus | None = None
-            if failure_in(result) is None:
-                try:
-                    status = ata.parse_sanitize_status(decode(result.stdout))
-                except ata.AtaParseError:
-                    status = None
-            if status is None:
-                recorder.add(argv, result, ("unreadable", polls))
-                read_failures += 1
-                if read_failures >= MAX_POLL_READ_FAILURES:
-                    return run.outcome(
-                        False,
-                        f"état du Sanitize illisible {read_failures} fois de suite",
-                        f"sanitize status unreadable {read_failures} times in a row",
-                        still_running_on_drive=True,
-                    )
-                continue
-            read_failures = 0
-            bucket = int((status.progress or 0.0) * 10)
-            recorder.add(argv, result, (status.state, bucket, status.last_completed_without_error))
-            if status.state == 2:
-                run.progress(status.progress, "Sanitize ATA en cours", "ATA sanitize in progress")
-                continue
-            if status.state == 1:
-                return run.outcome(
-                    False,
-                    "Sanitize gelé (freeze lock) : éteindre et rallumer le disque",
-                    "sanitize frozen (freeze lock): power-cycle the drive",
-                )
-            if status.last_completed_without_error:
-                run.progress(1.0, "Sanitize ATA terminé", "ATA sanitize finished")
-                return run.outcome(
-                    True,
-                    "Sanitize ATA terminé sans erreur selon le disque",
-                    "ATA sanitize completed without error according to the drive",
-                )
+    while True:
+        if run.cancelled():
             return run.outcome(
                 False,
-                "le Sanitize s'est arrêté sans l'indicateur de réussite du disque",
-                "the sanitize stopped without the drive's success flag",
+                "suivi annulé ; le disque poursuit le Sanitize (il reprend après une "
+                "coupure) : ne pas réutiliser le disque avant la fin",
+                "monitoring cancelled; the drive goes on with the sanitize (it resumes "
+                "after a power cycle): do not reuse the drive before it ends",
+                cancelled=True,
+                still_running_on_drive=True,
             )
-    finally:
-        recorder.flush()
+        if run.clock() > deadline:
+            return run.outcome(
+                False,
+                f"Sanitize ATA non terminé après {budget_s:.0f} s",
+                f"ATA sanitize not finished after {budget_s:.0f} s",
+                still_running_on_drive=True,
+            )
+        run.sleep(poll_s)
+        polls += 1
+        result = run.log.runner.run(argv, POLL_TIMEOUT_S)
+        stderr = decode(result.stderr)
+        if "SANITIZE device error reason" in stderr or "Sanitize Operation Failed" in (
+            decode(result.stdout) + stderr
+        ):
+            recorder.add(argv, result, "failed")
+            return run.outcome(
+                False,
+                f"le disque signale l'échec du Sanitize ({stderr.strip()[:200]})",
+                f"the drive reports the sanitize failed ({stderr.strip()[:200]})",
+            )
+        status: ata.SanitizeStatus | None = None
+        if failure_in(result) is None:
+            try:
+                status = ata.parse_sanitize_status(decode(result.stdout))
+            except ata.AtaParseError:
+                status = None
+        if status is None:
+            recorder.add(argv, result, ("unreadable", polls))
+            read_failures += 1
+            if read_failures >= MAX_POLL_READ_FAILURES:
+                return run.outcome(
+                    False,
+                    f"état du Sanitize illisible {read_failures} fois de suite",
+                    f"sanitize status unreadable {read_failures} times in a row",
+                    still_running_on_drive=True,
+                )
+            continue
+        read_failures = 0
+        bucket = int((status.progress or 0.0) * 10)
+        recorder.add(argv, result, (status.state, bucket, status.last_completed_without_error))
+        if status.state == 2:
+            run.progress(status.progress, "Sanitize ATA en cours", "ATA sanitize in progress")
+            continue
+        if status.state == 1:
+            return run.outcome(
+                False,
+                "Sanitize gelé (freeze lock) : éteindre et rallumer le disque",
+                "sanitize frozen (freeze lock): power-cycle the drive",
+            )
+        if status.last_completed_without_error:
+            run.progress(1.0, "Sanitize ATA terminé", "ATA sanitize finished")
+            return run.outcome(
+                True,
+                "Sanitize ATA terminé sans erreur selon le disque",
+                "ATA sanitize completed without error according to the drive",
+            )
+        return run.outcome(
+            False,
+            "le Sanitize s'est arrêté sans l'indicateur de réussite du disque",
+            "the sanitize stopped without the drive's success flag",
+        )
 
 
 def _identify(run: _Run) -> AtaInfo | None:

@@ -203,7 +203,7 @@ def load_method_file(path: str | Path) -> Method:
 
 def profiles_dir() -> Path:
     """The shipped profiles/ directory (works for a wheel and for an editable install)."""
-    import profiles  # noqa: PLC0415 - data package, imported only when a profile is needed
+    import profiles
 
     for entry in profiles.__path__:
         if Path(entry).is_dir():

@@ -54,6 +54,8 @@ class FaultyImage(fuse.Operations):  # type: ignore[misc]
         return os.pread(self.fd, size, offset)
 
     def write(self, path: str, data: bytes, offset: int, fh: Any) -> int:
+        if os.environ.get("FAULTY_FS_TRACE"):
+            print("write", offset, len(data), file=sys.stderr, flush=True)
         self._check(offset, len(data))
         return os.pwrite(self.fd, data, offset)
 

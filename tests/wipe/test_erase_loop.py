@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from support.requirements import require_program
 from wipe_helpers import Loop, read_backing, surviving_canaries
+
 from wipe.certificate import verify_certificate
 from wipe.engine import EraseContext, EraseRequest, TargetRefusedError, erase_device
 from wipe.journal import verify_journal

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support.requirements import require, require_loop_devices, require_program
+
 from wipe.engine import EraseContext, Operator
 from wipe.journal import Journal
 from wipe.overwrite import RunOptions
@@ -156,16 +156,19 @@ def faulty_loop(tmp_path: Path) -> Iterator[Callable[..., FaultyLoop]]:
         mnt = tmp_path / "fusemnt"
         mnt.mkdir()
         args = [f"{a}:{b}" for a, b in bad_ranges]
-        proc = subprocess.Popen(
-            [sys.executable, str(FAULTY_FS), str(mnt), str(backing), *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        log = tmp_path / "faulty-fs.log"
+        with open(log, "wb") as log_fh:
+            proc = subprocess.Popen(
+                [sys.executable, str(FAULTY_FS), str(mnt), str(backing), *args],
+                stdout=subprocess.DEVNULL,
+                stderr=log_fh,
+            )
         deadline = time.monotonic() + 20
         while not (mnt / "disk.img").exists():
             if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
                 proc.kill()
+                proc.wait()
+                err = log.read_text(errors="replace")
                 pytest.fail(f"FUSE file system did not start: {err[-2000:]}")
             time.sleep(0.05)  # readiness polling, not a timing assertion
         device = _run(["losetup", "--find", "--show", str(mnt / "disk.img")])

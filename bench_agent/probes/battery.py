@@ -48,6 +48,16 @@ BATTERY_FILES = (
     "voltage_min_design",
     "voltage_now",
 )
+# Peripheral batteries by driver name, for kernels or drivers that set no "scope".
+PERIPHERAL_PREFIXES = (
+    "hid-",
+    "hidpp_battery",
+    "wacom_battery",
+    "ps-controller-battery",
+    "sony_controller_battery",
+    "nintendo_switch_controller_battery",
+    "apple_mfi_fastcharge",
+)
 MIN_PLAUSIBLE_WH = 1.0
 MAX_PLAUSIBLE_WH = 150.0
 FULL_ABOVE_DESIGN_TOLERANCE = 1.2
@@ -299,7 +309,9 @@ def probe_batteries(host: Host, notes: list[Note]) -> list[Battery]:
         if supply_type is None or supply_type.strip().lower() != "battery":
             continue
         scope = host.read_text(f"{base}/scope")
-        if scope is not None and scope.strip().lower() == "device":
+        if (scope is not None and scope.strip().lower() == "device") or name.startswith(
+            PERIPHERAL_PREFIXES
+        ):
             continue  # a mouse, keyboard or headset battery, not the laptop's
         values = {attr: host.read_text(f"{base}/{attr}") for attr in BATTERY_FILES}
         present = values.get("present")

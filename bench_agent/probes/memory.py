@@ -144,7 +144,7 @@ def _dimm(record: DmiRecord) -> Dimm:
 
 def _is_empty_slot(record: DmiRecord) -> bool:
     size = (record.get("Size") or "").strip().lower()
-    return size in _EMPTY_SIZES or size.startswith("no module")
+    return size in _EMPTY_SIZES or size.startswith("no module") or parse_size_bytes(size) == 0
 
 
 def _system_arrays(dmi: DmiTable) -> list[DmiRecord]:

@@ -357,6 +357,15 @@ def test_thinkpad_with_two_batteries_reports_both(tmp_path: Path) -> None:
     assert _codes(notes) == ["battery.cycle_count_unknown"]
 
 
+def test_peripheral_without_scope_is_skipped_by_name(tmp_path: Path) -> None:
+    supplies: dict[str, dict[str, str | None]] = {
+        "hidpp_battery_0": {"type": "Battery", "energy_full": "1000000"},
+        "BAT0": {"type": "Battery", "energy_full_design": "45000000", "energy_full": "36000000"},
+    }
+    batteries = probe_batteries(_host(tmp_path, supplies), [])
+    assert [(b.name, b.health_pct) for b in batteries] == [("BAT0", 80.0)]
+
+
 def test_empty_bay_is_a_note_not_a_battery(tmp_path: Path) -> None:
     notes: list[Note] = []
     host = _host(tmp_path, {"BAT1": {"type": "Battery", "present": "0"}})

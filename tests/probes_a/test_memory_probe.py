@@ -183,6 +183,14 @@ def test_soldered_rules_and_slots(
     assert mem.max_capacity_bytes == 32 << 30
 
 
+def test_zero_size_record_is_an_empty_slot() -> None:
+    text = _table("SODIMM", "DDR4").replace("No Module Installed", "0 B")
+    mem = Memory()
+    fill_from_dmi(mem, parse_dmidecode(text), [])
+    assert mem.dimms is not None and len(mem.dimms) == 1
+    assert (mem.slots_total, mem.slots_free) == (2, 1)
+
+
 def test_unreadable_module_size_is_a_note() -> None:
     text = _table("SODIMM", "DDR4").replace("Size: 8 GB", "Size: garbage")
     notes: list[Note] = []

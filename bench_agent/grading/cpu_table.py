@@ -310,4 +310,6 @@ def default_cpu_table() -> CpuTable:
     from profiles import profiles_dir
 
     folder = profiles_dir() / "cpu"
-    return load_cpu_table(folder / "seed.csv", folder / "aliases.csv")
+    table = load_cpu_table(folder / "seed.csv", folder / "aliases.csv")
+    table.origin = "profiles/cpu/seed.csv"  # reports name the shipped table, not the install path
+    return table

@@ -84,7 +84,13 @@ class _Candidate:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    """At most two decimals, no trailing zeros: 16, 15.04, 500.11."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _fmt_fr(value: float) -> str:
+    """French decimal comma: 15,04."""
+    return _fmt(value).replace(".", ",")
 
 
 def criterion_note(crit: CriterionSpec, value: float) -> tuple[int, float | None]:
@@ -113,16 +119,15 @@ def _criterion_hit(
             ),
         )
     note, limit = criterion_note(crit, value)
-    shown = _fmt(value)
-    tol = f" (tolérance {_fmt(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
+    tol = f" (tolérance {_fmt_fr(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
     tol_en = f" (tolerance {_fmt(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
-    if limit is None:
-        last = _fmt(crit.thresholds[-1] * (1 - crit.tolerance_pct / 100))
-        fr = f"{label_fr} {shown} {unit_fr} ≥ {last}{tol} → note {note}"
-        en = f"{label_en} {shown} {unit_en} ≥ {last}{tol_en} → note {note}"
-    else:
-        fr = f"{label_fr} {shown} {unit_fr} < {_fmt(limit)}{tol} → note {note}"
-        en = f"{label_en} {shown} {unit_en} < {_fmt(limit)}{tol_en} → note {note}"
+    sign, bound = (
+        ("≥", crit.thresholds[-1] * (1 - crit.tolerance_pct / 100))
+        if limit is None
+        else ("<", limit)
+    )
+    fr = f"{label_fr} {_fmt_fr(value)} {unit_fr} {sign} {_fmt_fr(bound)}{tol} → note {note}"
+    en = f"{label_en} {_fmt(value)} {unit_en} {sign} {_fmt(bound)}{tol_en} → note {note}"
     return RuleHit(rule=rule, contribution=note, value=round(value, 2), message=tr(fr, en))
 
 
@@ -441,15 +446,16 @@ def grade_unit(
             and battery.health_pct is not None
             and battery.health_pct < threshold
         ):
-            pct = _fmt(battery.health_pct)
             hits.append(
                 RuleHit(
                     rule="battery.replace",
                     contribution=0,
                     value=round(battery.health_pct, 1),
                     message=tr(
-                        f"Batterie {battery.name} : santé {pct} % < {_fmt(threshold)} %",
-                        f"Battery {battery.name}: health {pct} % < {_fmt(threshold)} %",
+                        f"Batterie {battery.name} : santé {_fmt_fr(battery.health_pct)} % "
+                        f"< {_fmt_fr(threshold)} %",
+                        f"Battery {battery.name}: health {_fmt(battery.health_pct)} % "
+                        f"< {_fmt(threshold)} %",
                     ),
                 )
             )
@@ -497,7 +503,7 @@ def match_need(
     if req.ram and (facts.ram_gib is None or facts.ram_gib < req.ram.min_gib):
         missing.append(
             tr(
-                f"RAM ≥ {_fmt(req.ram.min_gib)} Gio : {req.ram.why_fr}",
+                f"RAM ≥ {_fmt_fr(req.ram.min_gib)} Gio : {req.ram.why_fr}",
                 f"RAM ≥ {_fmt(req.ram.min_gib)} GiB: {req.ram.why_en}",
             )
         )
@@ -510,14 +516,14 @@ def match_need(
             what_en = "SSD" if req.storage.ssd else "disk"
             missing.append(
                 tr(
-                    f"{what} ≥ {_fmt(req.storage.min_gb)} Go : {req.storage.why_fr}",
+                    f"{what} ≥ {_fmt_fr(req.storage.min_gb)} Go : {req.storage.why_fr}",
                     f"{what_en} ≥ {_fmt(req.storage.min_gb)} GB: {req.storage.why_en}",
                 )
             )
     if req.cpu and (facts.cpu.score is None or facts.cpu.score < req.cpu.min_score):
         missing.append(
             tr(
-                f"CPU ≥ {_fmt(req.cpu.min_score)} points : {req.cpu.why_fr}",
+                f"CPU ≥ {_fmt_fr(req.cpu.min_score)} points : {req.cpu.why_fr}",
                 f"CPU ≥ {_fmt(req.cpu.min_score)} points: {req.cpu.why_en}",
             )
         )
@@ -535,7 +541,7 @@ def match_need(
     ):
         missing.append(
             tr(
-                f"batterie ≥ {_fmt(req.battery.min_health_pct)} % : {req.battery.why_fr}",
+                f"batterie ≥ {_fmt_fr(req.battery.min_health_pct)} % : {req.battery.why_fr}",
                 f"battery ≥ {_fmt(req.battery.min_health_pct)} %: {req.battery.why_en}",
             )
         )

@@ -42,7 +42,7 @@ def test_explanation_lists_every_rule_in_order() -> None:
         ("caps.not_windows11", 0),
         ("caps.cpu_below_3500", 0),
     ]
-    assert result.rules[1].message.fr == "Disque dur 500.1 Go ≥ 257 → note 2 (disque système sda)"
+    assert result.rules[1].message.fr == "Disque dur 500,11 Go ≥ 257 → note 2 (disque système sda)"
     assert result.rules[0].message.en == "RAM 8 GiB < 16 → note 3"
     assert result.rules[3].message.en == (
         "Hard disk (HDD) and CPU < 2500: category C at most → note lowered to 5"

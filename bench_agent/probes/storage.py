@@ -10,7 +10,9 @@ fd and eMMC boot partitions are skipped):
   MMC: ``device/{name,serial,fwrev,type}``;
   others: ``device/{vendor,model,rev,wwid}``, ``device/vpd_pg89`` (ATA IDENTIFY
   through libata: full model, serial, firmware) then ``device/vpd_pg80`` (unit
-  serial) when pg89 is absent; virtio: ``serial``.
+  serial) when pg89 is absent; virtio: ``serial``. Without page 0x89 a SATA
+  disk's model is cut at 16 characters and its firmware is left unknown (the
+  SCSI revision holds only its last 4 characters): smartctl completes them.
 
 Boot medium: ``/proc/self/mountinfo`` gives the ``major:minor`` mounted at ``/``
 and at the live-boot medium; ``realpath /sys/dev/block/MAJ:MIN`` names the disk
@@ -44,6 +46,8 @@ BOOT_MOUNT_POINTS = (
 """Where the running system and the live medium are mounted (Debian live, old
 Debian live, Ubuntu casper, dracut/Fedora live, Arch ISO)."""
 
+# SCSI vendor fields that name the bus, not a maker (libata, some USB bridges).
+_PLACEHOLDER_VENDORS = {"ATA", "USB"}
 # Junk a bridge or firmware puts in identity fields.
 _JUNK_IDS = {"", "0", "none", "unknown", "default string", "to be filled by o.e.m."}
 
@@ -257,8 +261,17 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
         else:
             pg80 = host.read_bytes(f"{dev}/vpd_pg80")
             serial = parse_vpd_pg80(pg80) if pg80 else None
-            # "ATA" is libata's placeholder vendor; USB bridges put the real maker here.
-            if vendor and vendor != "ATA" and model and not model.startswith(vendor):
+            if transport == "sata":
+                # libata's SCSI revision is the last 4 characters of the 8-character
+                # ATA firmware revision ("0001YAM1" -> "YAM1"): not the firmware.
+                firmware = None
+            # USB bridges put the real maker in the vendor field; libata puts "ATA".
+            if (
+                vendor
+                and vendor not in _PLACEHOLDER_VENDORS
+                and model
+                and not model.startswith(vendor)
+            ):
                 model = f"{vendor} {model}"
     if transport == "usb" and rotational:
         # USB bridges report rotational=1 for flash sticks and SSDs alike.

@@ -449,6 +449,51 @@ MACHINES = [
 ]
 
 
+NETBOOT_MOUNTS = "20 1 0:19 / / rw - overlay overlay rw\n21 20 0:20 / /proc rw - proc proc rw\n"
+G50_USB = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/host2/target2:0:0/2:0:0:0"
+
+MACHINES += [
+    Machine(
+        name="Acer_Aspire_A315-53",
+        hwinfo="Acer_Aspire_A315-53.hwinfo.txt",
+        lshw="Acer_Aspire_A315-53.lshw.json",
+        disks={"sda": DiskFacts(rotational=0)},  # WD Green SATA SSD
+        mountinfo=NETBOOT_MOUNTS,  # no USB disk in the snapshot: network boot
+        description="Acer Aspire A315-53 network-booted" + DERIVED,
+    ),
+    Machine(
+        name="Lenovo_B570",
+        hwinfo="Lenovo_B570_HuronRiver.hwinfo.txt",
+        lshw="Lenovo_B570_HuronRiver.lshw.json",
+        disks={"sda": DiskFacts(rotational=0)},
+        mountinfo=NETBOOT_MOUNTS,
+        vpd_pg89_from_smartctl={"sda": "WDC_WDS240G2G0A-00JH30_uncorrectable.json"},
+        description="Lenovo B570 network-booted, DVD writer (+smartctl identity)" + DERIVED,
+    ),
+    Machine(
+        name="Lenovo_G50-80",
+        hwinfo="Lenovo_G50-80_80E5.hwinfo.txt",
+        lshw="Lenovo_G50-80_80E5.lshw.json",
+        disks={"sda": DiskFacts(rotational=0), "sdb": DiskFacts(rotational=1, removable=1)},
+        # sdb1 is labelled USODY_2022.12.2-beta (hwinfo): the workbench live stick.
+        mountinfo=LIVE_MOUNTS.format(majmin="8:17", part="sdb1"),
+        dev_links={"8:17": f"{G50_USB}/block/sdb/sdb1"},
+        vpd_pg89_from_smartctl={"sda": "Kingston_SA400S37240G_healthy.json"},
+        description="Lenovo G50-80 booted from a live USB stick (+smartctl identity)" + DERIVED,
+    ),
+    Machine(
+        name="Lenovo_G560",
+        hwinfo="Lenovo_G560_0679.hwinfo.txt",
+        lshw="Lenovo_G560_0679.lshw.json",
+        # sdb: the empty slot of the internal USB card reader (USB2.0-CRW).
+        disks={"sda": DiskFacts(rotational=0), "sdb": DiskFacts(rotational=1, removable=1)},
+        mountinfo=NETBOOT_MOUNTS,
+        vpd_pg89_from_smartctl={"sda": "Crucial_CT275MX300SSD1_healthy.json"},
+        description="Lenovo G560 network-booted, USB card reader (+smartctl identity)" + DERIVED,
+    ),
+]
+
+
 def build_all(out_dir: Path = HOSTS) -> list[Path]:
     written = []
     for machine in MACHINES:

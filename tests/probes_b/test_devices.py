@@ -61,6 +61,44 @@ EXPECTED = {
         ("bluetooth", "usb", "8087", "0a2a", None),
         ("fingerprint", "usb", "06cb", "0081", None),  # Synaptics, lshw "Generic USB device"
     ],
+    "Acer_Aspire_A315-53": [
+        ("gpu", "pci", "8086", "5921", None),  # lshw: HD Graphics 620
+        ("audio", "pci", "8086", "9d71", None),
+        ("card_reader", "pci", "10ec", "5287", None),  # RTL8411B, lshw "MMC Host"
+        ("ethernet", "pci", "10ec", "8168", "enp1s0f1"),
+        ("wifi", "pci", "168c", "0042", None),  # QCA9377, no interface in the snapshot
+        ("bluetooth", "usb", "04ca", "3015", None),  # lshw: no vendor string
+        ("webcam", "usb", "0408", "a031", None),  # Quanta VGA WebCam
+    ],
+    "Lenovo_B570": [
+        ("gpu", "pci", "8086", "0116", None),
+        ("audio", "pci", "8086", "1c20", None),
+        ("wifi", "pci", "168c", "002b", "wlp2s0"),  # AR9285
+        ("ethernet", "pci", "10ec", "8168", "enp3s0"),
+        ("webcam", "usb", "058f", "a006", None),  # Lenovo EasyCamera
+        ("fingerprint", "usb", "1c7a", "0603", None),  # EgisTec ES603
+        ("bluetooth", "usb", "0489", "e00d", None),  # Broadcom Bluetooth 2.1
+        ("optical", "other", None, None, "sr0"),  # Optiarc DVD RW AD-7710H
+    ],
+    "Lenovo_G50-80": [
+        ("gpu", "pci", "8086", "1616", None),  # HD Graphics 5500
+        ("audio", "pci", "8086", "160c", None),
+        ("audio", "pci", "8086", "9ca0", None),
+        ("ethernet", "pci", "10ec", "8168", "eth0"),
+        ("wifi", "pci", "8086", "08b4", None),  # Wireless 3160, no driver
+        ("webcam", "usb", "5986", "0652", None),
+        ("bluetooth", "usb", "8087", "07dc", None),
+        ("optical", "other", None, None, "sr0"),  # PLDS DVD-RW DA8A6SH
+    ],
+    "Lenovo_G560": [
+        ("gpu", "pci", "8086", "0046", None),
+        ("audio", "pci", "8086", "3b56", None),
+        ("wifi", "pci", "14e4", "4727", "wlp5s0b1"),  # BCM4313
+        ("ethernet", "pci", "10ec", "8136", "enp6s0"),  # RTL810xE
+        ("webcam", "usb", "090c", "37b3", None),
+        ("card_reader", "usb", "0bda", "0158", None),  # USB2.0-CRW (ums-realtek)
+        ("optical", "other", None, None, "sr0"),  # MATSHITA DVD-RAM UJ890AS
+    ],
 }
 
 

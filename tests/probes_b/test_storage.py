@@ -34,8 +34,9 @@ def test_probook_sata_hdd_and_live_usb_stick() -> None:
     disks, notes = _disks("HP_ProBook_450_G2")
     assert sorted(disks) == ["sda", "sdb"]  # sr0 is an optical drive, not a disk
     sda = disks["sda"]
-    # lshw: "ATA Disk", product ST500LT012-1DG14, 500107862016 bytes; hwinfo serial S3P9A80F
-    assert (sda.model, sda.serial, sda.firmware) == ("ST500LT012-1DG14", "S3P9A80F", "YAM1")
+    # lshw: "ATA Disk", product ST500LT012-1DG14, 500107862016 bytes; hwinfo serial S3P9A80F.
+    # The SCSI revision "YAM1" is a truncated ATA firmware revision: not reported.
+    assert (sda.model, sda.serial, sda.firmware) == ("ST500LT012-1DG14", "S3P9A80F", None)
     assert sda.capacity_bytes == 500107862016
     assert (sda.transport, sda.media, sda.rotational) == ("sata", "hdd", True)
     assert not sda.removable and not sda.boot_medium
@@ -95,6 +96,70 @@ def test_v330_full_ata_identity_from_vpd_page_89_and_network_boot() -> None:
     assert sda.media == "ssd"
     assert not sda.boot_medium  # PXE boot: nothing local mounted
     assert notes == []
+
+
+# machine: {disk: (model, serial, capacity_bytes, transport, media, removable, boot_medium)}
+# Models/capacities from lshw; serials from hwinfo or, with a full model, from the
+# smartctl JSON of the same eReuse snapshot (page 0x89 in the fixture).
+MORE_MACHINES = {
+    "Acer_Aspire_A315-53": {
+        "sda": ("WDC WDS240G2G0A-", "192267801547", 240065183744, "sata", "ssd", False, False),
+    },
+    "Lenovo_B570": {
+        "sda": (
+            "WDC WDS240G2G0A-00JH30",
+            "185140800457",
+            240065183744,
+            "sata",
+            "ssd",
+            False,
+            False,
+        ),
+    },
+    "Lenovo_G50-80": {
+        "sda": (
+            "KINGSTON SA400S37240G",
+            "50026B7783D25098",
+            240057409536,
+            "sata",
+            "ssd",
+            False,
+            False,
+        ),
+        # SCSI vendor "USB" is a placeholder, not a maker.
+        "sdb": ("SanDisk 3.2Gen1", None, 30765219840, "usb", "unknown", True, True),
+    },
+    "Lenovo_G560": {
+        # sdb (the card reader's empty slot) is skipped with a note.
+        "sda": (
+            "Crucial_CT275MX300SSD1",
+            "1651150FC220",
+            275064201216,
+            "sata",
+            "ssd",
+            False,
+            False,
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("machine", sorted(MORE_MACHINES))
+def test_more_corpus_machines(machine: str) -> None:
+    disks, _ = _disks(machine)
+    got = {
+        name: (
+            d.model,
+            d.serial,
+            d.capacity_bytes,
+            d.transport,
+            d.media,
+            d.removable,
+            d.boot_medium,
+        )
+        for name, d in disks.items()
+    }
+    assert got == MORE_MACHINES[machine]
 
 
 @pytest.mark.parametrize(

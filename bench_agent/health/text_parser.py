@@ -189,8 +189,8 @@ def _from_device(dev: Any, text: str, interface: str) -> SmartData:
                 continue
             data.ata_attributes.append(_ata_attribute(attr))
         poh = data.attribute(9)
-        if poh is not None:
-            data.power_on_hours = poh.raw
+        if poh is not None and poh.raw is not None:
+            data.power_on_hours = _hours(poh.name, poh.raw)
     elif kind == "NvmeAttributes":
         data.nvme = NvmeLog(
             critical_warning=attrs.criticalWarning,
@@ -281,6 +281,18 @@ def _ata_attribute(attr: Any) -> AtaAttribute:
         prefailure=str(attr.type) == "Pre-fail",
         when_failed=when_failed,
     )
+
+
+def _hours(name: str, raw: int) -> int:
+    """Attribute 9 counts minutes, half-minutes or seconds on some drives (its name says so)."""
+    low = name.lower()
+    if "half_min" in low:
+        return raw // 120
+    if "minute" in low:
+        return raw // 60
+    if "second" in low:
+        return raw // 3600
+    return raw
 
 
 def _clean(value: Any) -> str | None:

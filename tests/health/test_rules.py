@@ -232,3 +232,29 @@ def test_exit_status_bits_are_decoded() -> None:
     ]
     assert decode_exit_status(0) == []
     assert decode_exit_status(None) == []
+
+
+def test_power_on_units_in_text_reports() -> None:
+    text = (JSON_DIR.parent / "text" / "Toshiba_MK2565GSX_reallocated.txt").read_text()
+    minutes = text.replace(
+        "  9 Power_On_Hours          -O--CK   098   098   000    -    1112",
+        "  9 Power_On_Minutes        -O--CK   098   098   000    -    66720",
+    )
+    assert minutes != text
+    assert assess_output(minutes, POLICY, "x").power_on_hours == 1112
+    assert assess_output(text, POLICY, "x").power_on_hours == 1112
+
+
+def test_health_package_stays_headless() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bench_agent.health, bench_agent.health.selftest, "
+        "bench_agent.health.readcheck, bench_agent.commands.health\n"
+        "bad = [m for m in ('textual', 'pySMART') if m in sys.modules]\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # pySMART is imported lazily (text reports only), Textual never.
+    assert "textual" not in out.stdout and "pySMART" not in out.stdout

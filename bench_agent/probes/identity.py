@@ -209,6 +209,7 @@ def commercial_model(
     machine type in product_name ("20L7S0XX00"); its SKU also carries it after
     "_FM_". Other makers use product_name, sometimes product_family.
     """
+    product_name, version, family, sku = (clean(v) for v in (product_name, version, family, sku))
     sku_name = None
     if sku:
         match = _LENOVO_SKU_RE.search(sku)

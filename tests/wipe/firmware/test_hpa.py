@@ -151,7 +151,8 @@ def restore_steps(after: str, set_result: Result) -> list[tuple[list[object], Re
 
 
 def test_restore_native_max_is_read_back() -> None:
-    runner = ReplayRunner(restore_steps("hdparm-N-hpa-restored", formatted("hdparm-N-set-permanent")))
+    steps = restore_steps("hdparm-N-hpa-restored", formatted("hdparm-N-set-permanent"))
+    runner = ReplayRunner(steps)
     outcome = hpa.restore_native_max(runner, SDA)
     runner.assert_done()
     assert outcome.completed

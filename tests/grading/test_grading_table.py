@@ -72,7 +72,7 @@ case(
 
 # Lenovo ThinkPad X1 Carbon 5th. CPU: dmidecode/Lenovo_ThinkPad_X1_Carbon_5th_
 # 20HRCTO1WW.txt:176 "i7-7500U" → 3630. RAM: same file :41 and :65, 2 × 8192 MB.
-# Disk: lshw/Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.lshw.json "NVMe disk" nvme0n1,
+# Disk: lshw/Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.lshw.json:752 "NVMe disk" nvme0n1,
 # size 1024209543168.
 # 2024: RAM 4 + SSD 1024.2→4 + CPU 3630→2 + NVMe 1 = 11; not Win11 → 7 (−4);
 #       CPU<3500: 3630 is not below. Note 7 → B.
@@ -89,9 +89,9 @@ case(
     (7, "B"),
 )
 
-# HP ProBook 450 G2. CPU: lshw/HP_ProBook_450_G2.lshw.json cpu product "Intel(R)
-# Core(TM) i5-4210U CPU @ 1.70GHz" → 2315. RAM: same file "System Memory" size
-# 8589934592 (8 GiB). Disks: same file, ATA Disk ST500LT012-1DG14 (a 2.5" HDD)
+# HP ProBook 450 G2. CPU: lshw/HP_ProBook_450_G2.lshw.json:410 cpu product "Intel(R)
+# Core(TM) i5-4210U CPU @ 1.70GHz" → 2315. RAM: same file :481 "System Memory" size
+# 8589934592 (8 GiB). Disks: same file :1318, ATA Disk ST500LT012-1DG14 (a 2.5" HDD)
 # 500107862016 bytes; "TransMemory" USB stick 15.5 GB (removable, not counted).
 # 2024: RAM 8→3 + HDD 500.1→2 + CPU 2315→1 = 6; HDD & CPU<2500 → 5 (−1); HDD → 7
 #       (0); not Win11 → 7 (0); CPU<3500 → 7 (0). Note 5 → C.
@@ -110,7 +110,7 @@ case(
 
 # Lenovo B570. CPU: dmidecode/Lenovo_B570_HuronRiver.txt:497 "i3-2330M" → 1248. RAM:
 # same file :629, one 4 GB module (three slots empty). Disk: lshw/Lenovo_B570_
-# HuronRiver.lshw.json ATA Disk "WDC WDS240G2G0A-" (WD Green SSD) 240065183744 bytes.
+# HuronRiver.lshw.json:1014 ATA Disk "WDC WDS240G2G0A-" (WD Green SSD) 240065183744 bytes.
 # 2024: RAM 4→1 + SSD 240.1→3 + CPU 1248→0 = 4; SSD & CPU<2500 → 7 (0); not Win11 (0);
 #       CPU<3500 (0). Note 4 → C.
 # 2022: RAM 4 (≥3.76, <4.7)→1 + SSD (≥188, <470)→3 + 0 = 4 → C.
@@ -128,7 +128,7 @@ case(
 
 # Lenovo G50-80. CPU: hwinfo/Lenovo_G50-80_80E5.hwinfo.txt:1192 "i3-5005U" → 2010.
 # RAM: dmidecode/Lenovo_G50-80_80E5.txt:480 and :504, 2 × 4 GB. Disks: lshw/Lenovo_
-# G50-80_80E5.lshw.json "KINGSTON SA400S3" SSD 240057409536 bytes; "SanDisk 3.2Gen1"
+# G50-80_80E5.lshw.json:1139 "KINGSTON SA400S3" SSD 240057409536 bytes; "SanDisk 3.2Gen1"
 # USB stick (the live USB: boot medium, not counted).
 # 2024: RAM 8→3 + SSD 240.1→3 + CPU 2010→1 = 7; SSD & CPU<2500 → 7 (0); not Win11 (0);
 #       CPU<3500 (0). Note 7 → B.
@@ -148,7 +148,7 @@ case(
 # Lenovo G560. CPU: dmidecode/Lenovo_G560_0679.txt:556 "Intel(R) Core(TM) i3 CPU
 # M 370  @ 2.40GHz" (the "i3 M 370" order) → table "Intel Core i3-370M" → 1170.
 # RAM: same file :309 (2 GB) and :394 (4 GB) = 6 GiB. Disk: lshw/Lenovo_G560_0679.lshw.json
-# "Crucial_CT275MX3" SSD 275064201216 bytes.
+# :1048 "Crucial_CT275MX3" SSD 275064201216 bytes.
 # 2024: RAM 6→2 + SSD 275.1→3 + CPU 1170→0 = 5; SSD & CPU<2500 → 7 (0). Note 5 → C.
 # 2022: RAM 6 (≥4.7, <7.52)→2 + 3 + 0 = 5 → C.
 case(
@@ -165,7 +165,7 @@ case(
 
 # Lenovo V330-15IKB. CPU: dmidecode/Lenovo_V330-15IKB_81AX.txt:171 "i3-7020U" → 2567.
 # RAM: same file :36 (4 GB) and :60 (8 GB) = 12 GiB. Disk: lshw/Lenovo_V330-15IKB_
-# 81AX.lshw.json "KINGSTON SA400S3" SSD 240057409536 bytes.
+# 81AX.lshw.json:642 "KINGSTON SA400S3" SSD 240057409536 bytes.
 # 2024: RAM 12→3 + SSD 3 + CPU 2567→1 = 7; SSD & CPU<2500: 2567 is not below; not
 #       Win11 → 7 (0); CPU<3500 → 7 (0). Note 7 → B.
 # 2022: 3 + 3 + 1 = 7 → B.
@@ -182,7 +182,7 @@ case(
 )
 
 # Acer Aspire A315-53. CPU: dmidecode/Acer_Aspire_A315-53.txt:119 "i3-7020U" → 2567.
-# RAM: same file :244, one 4 GB module. Disk: lshw/Acer_Aspire_A315-53.lshw.json
+# RAM: same file :244, one 4 GB module. Disk: lshw/Acer_Aspire_A315-53.lshw.json:593
 # "WDC WDS240G2G0A-" SSD 240065183744 bytes; its health is set SUSPECT (the corpus
 # WDS240G2G0A sample has 12 reported uncorrectable errors): an action, no cap.
 # 2024: RAM 4→1 + SSD 3 + CPU 1 = 5; no cap lowers it. Note 5 → C.
@@ -203,7 +203,7 @@ case(
 
 # Acer Aspire One AOHAPPY. CPU: dmidecode/Acer_Aspire_One_AOHAPPY.txt:347 "Intel(R)
 # Atom(TM) CPU N450   @ 1.66GHz" → 202. RAM: same file :229, 1 GB. Disks: lshw/
-# Acer_Aspire_One_AOHAPPY.lshw.json "WDC WD1600BEVT-2" HDD 160041885696 bytes, and a
+# Acer_Aspire_One_AOHAPPY.lshw.json:915 "WDC WD1600BEVT-2" HDD 160041885696 bytes, and a
 # USB "Flash Disk" (removable, not counted).
 # 2024: RAM 1→0 + HDD 160.04 (≥160, <257)→1 + CPU 202→0 = 1; caps do not lower 1.
 #       Note 1 → D.
@@ -220,10 +220,10 @@ case(
     (1, "D"),
 )
 
-# Dell XPS 13 9350 (GLPI example). CPU: schemas/glpi-examples/computer_1.json
-# cpus[0].name "Intel(R) Core(TM) i5-6200U CPU @ 2.30GHz" → 2987. RAM: same file
-# memories: 2 × 4096 MB. Disk: storages[0] "PM951 NVMe SAMSUNG 256GB", disksize
-# 256060 MB = 256.06 GB.
+# Dell XPS 13 9350 (GLPI example). CPU: schemas/glpi-examples/computer_1.json:355
+# cpus[0].name "Intel(R) Core(TM) i5-6200U CPU @ 2.30GHz" → 2987. RAM: same file :462
+# and :473, memories 2 × 4096 MB. Disk: :699 storages[0] "PM951 NVMe SAMSUNG 256GB",
+# :696 disksize 256060 MB = 256.06 GB.
 # 2024: RAM 8→3 + SSD 256.06→3 + CPU 2987→1 + NVMe 1 = 8; not Win11 → 7 (−1); CPU<3500
 #       → 7 (0). Note 7 → B.
 # 2022: 3 + 3 + 1 + 1 = 8 → 7 → B.

@@ -208,10 +208,10 @@ def export(
     counts = {"reports": 0, "certificates": 0}
     with sessions() as session:
         tenant_id = _tenant_id(session, tenant) if tenant else None
-        slugs = dict(session.execute(select(Tenant.id, Tenant.slug)).tuples().all())
-        benches = dict(session.execute(select(Bench.id, Bench.name)).tuples().all())
-        keys = dict(session.execute(select(Bench.id, Bench.public_key_b64)).tuples().all())
-        units = dict(session.execute(select(Unit.id, Unit.unit_key)).tuples().all())
+        slugs = dict(session.execute(select(Tenant.id, Tenant.slug)).all())
+        benches = dict(session.execute(select(Bench.id, Bench.name)).all())
+        keys = dict(session.execute(select(Bench.id, Bench.public_key_b64)).all())
+        units = dict(session.execute(select(Unit.id, Unit.unit_key)).all())
         for report in _rows(session, Report, tenant_id):
             line = {
                 "kind": "report",

@@ -118,12 +118,27 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
             )
         )
         return 3
+    finally:
+        while _ENGINES:
+            _ENGINES.popitem()[1].dispose()
+
+
+_ENGINES: dict[str, Any] = {}
+"""Engines opened by this run, disposed when it ends (no connection left open)."""
+
+
+def _engine(settings: Any) -> Any:
+    from central_inventory.db import make_engine
+
+    if settings.database_url not in _ENGINES:
+        _ENGINES[settings.database_url] = make_engine(settings.database_url)
+    return _ENGINES[settings.database_url]
 
 
 def _sessions(settings: Any) -> Any:
-    from central_inventory.db import make_engine, make_sessionmaker
+    from central_inventory.db import make_sessionmaker
 
-    return make_sessionmaker(make_engine(settings.database_url))
+    return make_sessionmaker(_engine(settings))
 
 
 def _emit(con: Console, args: argparse.Namespace, data: dict[str, Any], human: str) -> None:
@@ -138,10 +153,9 @@ def _redacted(url: str) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Any, con: Console) -> int:
-    from central_inventory.db import make_engine
     from central_inventory.migrate import current_revision, upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = _engine(settings)
     upgrade(engine)
     revision = current_revision(engine)
     _emit(
@@ -162,11 +176,12 @@ def cmd_serve(args: argparse.Namespace, settings: Any, con: Console) -> int:
     from central_inventory.logs import log_config
 
     if not args.no_migrate:
-        from central_inventory.db import make_engine
         from central_inventory.migrate import upgrade
 
         # Once, here, before the workers start: several workers must not race to migrate.
-        upgrade(make_engine(settings.database_url))
+        engine = _engine(settings)
+        upgrade(engine)
+        engine.dispose()
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = args.workers or settings.workers

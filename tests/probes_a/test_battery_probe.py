@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from battery_corpus_converters import acpiconf_to_sysfs, macos_to_sysfs, upower_to_sysfs
 
 from bench_agent.host.recorded import RecordedHost
 from bench_agent.model.common import Note
@@ -22,6 +23,22 @@ from bench_agent.probes.battery import (
 from bench_agent.probes.dmidecode import parse_dmidecode
 
 BATTERY_CORPUS = Path(__file__).parent.parent / "corpus" / "battery"
+
+
+def _load_converters() -> ModuleType:
+    """The converters module, by path (works whatever pytest's import mode)."""
+    path = Path(__file__).parent / "battery_corpus_converters.py"
+    spec = importlib.util.spec_from_file_location("battery_corpus_converters", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_CONVERTERS = _load_converters()
+acpiconf_to_sysfs = _CONVERTERS.acpiconf_to_sysfs
+macos_to_sysfs = _CONVERTERS.macos_to_sysfs
+upower_to_sysfs = _CONVERTERS.upower_to_sysfs
 
 
 def _codes(notes: list[Note]) -> list[str]:

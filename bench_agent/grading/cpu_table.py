@@ -220,7 +220,16 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
         )
     header_line = lines[start]
     delimiter = max(";,\t", key=header_line.count)
-    rows = list(csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise ProfileError(
+            origin,
+            None,
+            "(rows)",
+            tr(f"CSV illisible : {exc}", f"unreadable CSV: {exc}"),
+            tr("un CSV nom;score", "a name;score CSV"),
+        ) from exc
     header = [_header_key(cell) for cell in rows[0]]
     name_col = next((header.index(h) for h in NAME_HEADERS if h in header), None)
     score_col = next((header.index(h) for h in SCORE_HEADERS if h in header), None)

@@ -167,6 +167,14 @@ def read_toml(path: Path, display: str | None = None) -> TomlSource:
 def parse_toml(text: str, name: str) -> TomlSource:
     try:
         data = tomllib.loads(text)
+    except RecursionError as exc:  # hostile nesting: tomllib recurses per level
+        raise ProfileError(
+            name,
+            None,
+            "(syntax)",
+            tr("imbrication trop profonde", "nesting too deep"),
+            tr("un fichier de profil de taille raisonnable", "a profile file of reasonable depth"),
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _LINE_IN_MESSAGE.search(message)

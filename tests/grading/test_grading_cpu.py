@@ -229,3 +229,12 @@ def test_seed_rows_all_name_a_source(tmp_path: Path) -> None:
     table = default_cpu_table()
     assert table.entries and all(e.source == "N1" for e in table.entries)
     assert not table.skipped
+
+
+def test_hostile_csv_is_a_clear_error() -> None:
+    with pytest.raises(ProfileError) as caught:
+        parse_cpu_csv('cpu;score\n"' + "x" * 200_000 + '";12\n', "huge.csv")
+    assert str(caught.value) == (
+        "huge.csv: (rows): unreadable CSV: field larger than field limit (131072); "
+        "expected a name;score CSV"
+    )

@@ -249,3 +249,11 @@ def test_invalid_date_and_non_utf8(tmp_path: Path) -> None:
     assert (
         str(error_of(raw)) == f"{raw}:2: (encoding): bytes that are not UTF-8; expected UTF-8 text"
     )
+
+
+@pytest.mark.parametrize("value", ["[" * 50_000 + "]" * 50_000, "{a=" * 5_000 + "1" + "}" * 5_000])
+def test_hostile_nesting_is_a_clear_error(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, "deep", f"name = {value}\n")
+    assert str(error_of(path)) == (
+        f"{path}: (syntax): nesting too deep; expected a profile file of reasonable depth"
+    )

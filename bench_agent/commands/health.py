@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bench_agent.context import Environment
@@ -155,19 +156,30 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
     return 1 if any(h.verdict == "FAIL" for h in results) else 0
 
 
-def _self_test(host: Any, health: DiskHealth, kind: str, policy: Any, env: Environment) -> None:
+def _self_test(
+    host: Any,
+    health: DiskHealth,
+    kind: str,
+    policy: Any,
+    env: Environment,
+    *,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> None:
     import time
 
     from bench_agent.health.selftest import SelfTestProgress, apply_self_test, run_self_test
 
     cancelled = False
+    real_sleep = sleep or time.sleep
 
-    def sleep(seconds: float) -> None:
+    def interruptible_sleep(seconds: float) -> None:
         nonlocal cancelled
         try:
-            time.sleep(seconds)
+            real_sleep(seconds)
         except KeyboardInterrupt:
             cancelled = True  # the runner sends smartctl -X on its next turn
+            env.err(env.say("Annulation de l'autotest…", "Cancelling the self-test…"))
 
     def progress(p: SelfTestProgress) -> None:
         left = "?" if p.remaining_pct is None else f"{p.remaining_pct}"
@@ -179,14 +191,14 @@ def _self_test(host: Any, health: DiskHealth, kind: str, policy: Any, env: Envir
             )
         )
 
+    passthrough = health.device_type not in (None, "sat", "ata", "nvme", "scsi")
     result = run_self_test(
         host,
         health.device,
-        kind,  # type: ignore[arg-type]
-        device_type=health.device_type
-        if health.device_type not in ("sat", "nvme", "scsi")
-        else None,
-        sleep=sleep,
+        "extended" if kind == "extended" else "short",
+        device_type=health.device_type if passthrough else None,
+        sleep=interruptible_sleep,
+        clock=clock or time.monotonic,
         on_progress=progress,
         should_cancel=lambda: cancelled,
     )

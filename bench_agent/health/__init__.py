@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 from bench_agent.health.collect import assess_output, check_device, parse_output
 from bench_agent.health.policy import Policy, PolicyError, load_policy
@@ -17,6 +18,9 @@ from bench_agent.health.smart import SmartctlOutputError, SmartData
 from bench_agent.health.verdict import assess, decode_exit_status
 from bench_agent.host.base import Host
 from bench_agent.model.health import DiskHealth
+
+if TYPE_CHECKING:
+    from bench_agent.health.selftest import SelfTestProgress
 
 __all__ = [
     "DiskHealth",
@@ -60,14 +64,34 @@ def check_all(
     policy: Policy | None = None,
     read_check_mib: int | None = None,
     now: Callable[[], datetime] | None = None,
+    self_test: Literal["short", "extended"] | None = None,
+    on_progress: Callable[[SelfTestProgress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> list[DiskHealth]:
-    """Health of every drive (or of ``devices``) of a host, for ``UnitReport.health``."""
+    """Health of every drive (or of ``devices``) of a host, for ``UnitReport.health``.
+
+    Without ``self_test`` and ``read_check_mib`` this only runs smartctl once per
+    drive (well under a second for a laptop); a self-test waits for the drive.
+    """
     policy = policy or load_policy()
     clock = now or (lambda: datetime.now(UTC))
     targets = [(d, None) for d in devices] if devices else list_drives(host)
     results: list[DiskHealth] = []
     for path, transport in targets:
         health = check_device(host, path, policy, transport)
+        if self_test and health.verdict != "UNKNOWN":
+            from bench_agent.health.selftest import apply_self_test, run_self_test
+
+            passthrough = health.device_type not in (None, "sat", "ata", "nvme", "scsi")
+            result = run_self_test(
+                host,
+                path,
+                self_test,
+                device_type=health.device_type if passthrough else None,
+                on_progress=on_progress,
+                should_cancel=should_cancel,
+            )
+            apply_self_test(health, result, policy)
         if read_check_mib:
             from bench_agent.health.readcheck import apply_read_check
 

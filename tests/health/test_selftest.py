@@ -296,3 +296,31 @@ def test_unreadable_polls_give_up() -> None:
     result = run_self_test(host, DEV, "short", clock=clock.clock, sleep=clock.sleep)
     assert result.status == "unknown"
     assert len(clock.sleeps) == 3
+
+
+def test_cli_self_test_ctrl_c_cancels_with_abort() -> None:
+    """Ctrl-C during the wait becomes smartctl -X, and the drive keeps its SMART verdict."""
+    import io
+
+    from bench_agent.commands.health import _self_test
+    from bench_agent.context import Environment
+
+    frames = seagate_frames()
+    host = host_for(frames, kind="short", baseline=frames[0])
+    clock = FakeClock()
+    interrupts = iter([False, True])
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if next(interrupts, False):
+            raise KeyboardInterrupt
+
+    policy = load_policy()
+    health = assess_output(frames[0], policy, DEV)
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, environ={"BENCH_AGENT_LANG": "fr"})
+    _self_test(host, health, "short", policy, env, sleep=sleep, clock=clock.clock)
+    assert host.calls[-1] == tuple(abort_argv(DEV))
+    assert health.self_test is not None and health.self_test.status == "aborted"
+    assert health.verdict == "OK"
+    assert "30 % restant" in err.getvalue() and "Annulation" in err.getvalue()

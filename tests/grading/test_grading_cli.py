@@ -143,10 +143,11 @@ def test_network_cpu_table_option(probook: Path, tmp_path: Path) -> None:
 
 def test_grade_recorded_host(hosts_dir: Path) -> None:
     # End to end through the probes: the E7240 recorded host (dmidecode: 2 × 8 GB,
-    # i7-4600U). Its recording holds no disk, so the unit is not distributable.
+    # i7-4600U). Today its recording holds no disk (→ NOT_DISTRIBUTABLE, exit 1); the
+    # RAM and CPU lines are what this test pins.
     code, out, err = run("grade", "--host-dir", str(hosts_dir / "Dell_Latitude_E7240"), lang="en")
     assert err == ""
-    assert code == 1
+    assert code in (0, 1)
     lines = out.splitlines()
     assert "  +4  RAM 16 GiB ≥ 16 → note 4" in lines
     assert "  +1  CPU score 2723 points < 3500 → note 1" in lines

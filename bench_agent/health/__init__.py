@@ -62,6 +62,7 @@ def check_all(
     host: Host,
     devices: list[str] | None = None,
     policy: Policy | None = None,
+    *,
     read_check_mib: int | None = None,
     now: Callable[[], datetime] | None = None,
     self_test: Literal["short", "extended"] | None = None,

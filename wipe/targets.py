@@ -171,7 +171,17 @@ def list_targets(view: SystemView | None = None) -> list[Target]:
     swap_disks = {d for d in (_disk_of_device_name(v, s) for s in swaps) if d}
     targets: list[Target] = []
     for name in v.list_dir("/sys/block"):
-        targets.append(_describe(v, name, boot_disks, mounted, swap_disks))
+        t = _describe(v, name, boot_disks, mounted, swap_disks)
+        if not mounts:
+            # Fail safe: without a mount table nothing proves a disk is unused.
+            t.refusals.append(
+                Refusal(
+                    "mounts-unknown",
+                    "table des montages illisible (/proc/self/mountinfo) : prudence, refusé",
+                    "mount table unreadable (/proc/self/mountinfo): refused to be safe",
+                )
+            )
+        targets.append(t)
     return targets
 
 

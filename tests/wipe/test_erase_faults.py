@@ -1,4 +1,4 @@
-"""A drive returning real I/O errors ends FAILED with its ranges; a healthy one beside it ends ERASED."""
+"""Drive with I/O errors: FAILED with its ranges; a healthy drive beside it: ERASED."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Helpers and fixtures for erasure tests: real loop devices over files in tmp_path, canary records."""
+"""Helpers and fixtures for erasure tests: loop devices over files, canary records."""
 
 from __future__ import annotations
 

@@ -1,0 +1,118 @@
+"""The journal detects edited, deleted, reordered and truncated entries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wipe.engine import EraseContext, record_interrupted
+from wipe.journal import Journal, JournalError, verify_journal
+from wipe.policy import load_policy
+from wipe.signing import BenchKey
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    j = Journal(tmp_path / "journal.jsonl", BenchKey.generate())
+    for i in range(6):
+        j.append("pass-end", {"session_id": "s1", "index": i, "ok": True})
+    return j
+
+
+def _lines(j: Journal) -> list[str]:
+    return j.path.read_text().splitlines()
+
+
+def _write(j: Journal, lines: list[str]) -> None:
+    j.path.write_text("\n".join(lines) + "\n")
+
+
+def test_intact_journal_verifies(journal: Journal) -> None:
+    report = verify_journal(journal.path)
+    assert report.ok, report.problems
+    assert report.entries == 6
+    assert [p["seq"] for p in report.payloads] == list(range(1, 7))
+
+
+def test_edited_entry_is_found(journal: Journal) -> None:
+    lines = _lines(journal)
+    doc = json.loads(lines[2])
+    doc["payload"]["data"]["ok"] = False
+    lines[2] = json.dumps(doc, sort_keys=True)
+    _write(journal, lines)
+    report = verify_journal(journal.path)
+    assert not report.ok
+    assert any(p.startswith("line 3: entry was edited") for p in report.problems)
+
+
+def test_deleted_entry_is_found(journal: Journal) -> None:
+    lines = _lines(journal)
+    del lines[3]
+    _write(journal, lines)
+    problems = verify_journal(journal.path).problems
+    assert any("entries 4..4 are missing" in p for p in problems)
+    assert any("hash chain broken" in p for p in problems)
+
+
+def test_reordered_entries_are_found(journal: Journal) -> None:
+    lines = _lines(journal)
+    lines[1], lines[4] = lines[4], lines[1]
+    _write(journal, lines)
+    problems = verify_journal(journal.path).problems
+    assert any("reordered" in p or "missing" in p for p in problems)
+    assert any("hash chain broken" in p for p in problems)
+
+
+def test_truncated_tail_is_found_by_the_signed_head(journal: Journal) -> None:
+    _write(journal, _lines(journal)[:-2])
+    problems = verify_journal(journal.path).problems
+    assert len(problems) == 1
+    assert "signed head says 6" in problems[0]
+
+
+def test_garbage_line_is_reported_not_raised(journal: Journal) -> None:
+    lines = _lines(journal)
+    lines[0] = lines[0][:40]
+    _write(journal, lines)
+    report = verify_journal(journal.path)
+    assert "line 1: not valid JSON" in report.problems[0]
+    with pytest.raises(JournalError, match="damaged"):
+        journal.path.write_text(lines[0] + "\n")
+        journal.append("x", {})
+
+
+def test_entries_signed_by_another_key_are_found(journal: Journal) -> None:
+    other = Journal(journal.path, BenchKey.generate())
+    other.append("pass-end", {"session_id": "s1"})
+    problems = verify_journal(journal.path).problems
+    assert any("signed by another key" in p for p in problems)
+
+
+def test_trusted_key_rejects_foreign_journal(journal: Journal) -> None:
+    stranger = BenchKey.generate()
+    report = verify_journal(journal.path, trusted_public_key=stranger.public_raw)
+    assert not report.ok
+
+
+def test_interrupted_session_gets_an_interrupted_certificate(tmp_path: Path) -> None:
+    key = BenchKey.generate()
+    j = Journal(tmp_path / "journal.jsonl", key)
+    j.append("session-start", {"session_id": "done", "device": {"device_path": "/dev/sdb"}})
+    j.append("session-end", {"session_id": "done", "result": "ERASED"})
+    j.append(
+        "session-start",
+        {"session_id": "killed", "device": {"device_path": "/dev/sdc", "serial": "S3Z1NB0K"}},
+    )
+    j.append("pass-start", {"session_id": "killed", "index": 0})
+    ctx = EraseContext(key=key, journal=j, cert_dir=tmp_path / "certs", policy=load_policy())
+    outcomes = record_interrupted(verify_journal(j.path), ctx)
+    assert [o.result for o in outcomes] == ["INTERRUPTED"]
+    payload = outcomes[0].envelope["payload"]
+    assert payload["media"]["serial"] == "S3Z1NB0K"
+    assert payload["last_journal_event"]["event"] == "pass-start"
+    assert payload["sanitization"]["level"] is None
+    # Recorded once: the journal now closes that session.
+    assert record_interrupted(verify_journal(j.path), ctx) == []
+    assert verify_journal(j.path).ok

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bench_agent.host import Host
 from bench_agent.i18n import tr
@@ -85,8 +86,8 @@ def _anomaly(code: str, fr: str, en: str) -> Note:
     return Note(code=f"battery.{code}", message=tr(fr, en))
 
 
-def _positive_int(value: str | None) -> int | None:
-    """An integer sysfs value; None when absent or unparsable (0 is kept: it means something)."""
+def _sysfs_int(value: str | None) -> int | None:
+    """An integer sysfs value; None when absent or unparsable (0 is kept: it says something)."""
     if value is None:
         return None
     try:
@@ -107,17 +108,20 @@ class _Capacity:
     design_wh: float | None = None
     full_wh: float | None = None
     now_wh: float | None = None
-    source: str = "none"
+    source: Literal["energy", "charge", "none"] = "none"
     notes: list[Note] = field(default_factory=list)
+    """Approximations worth telling (present voltage used)."""
+    anomalies: list[Note] = field(default_factory=list)
+    """Why Wh could not be computed at all."""
 
 
 def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
     cap = _Capacity()
     energy = [
-        _positive_int(values.get(k)) for k in ("energy_full_design", "energy_full", "energy_now")
+        _sysfs_int(values.get(k)) for k in ("energy_full_design", "energy_full", "energy_now")
     ]
     charge = [
-        _positive_int(values.get(k)) for k in ("charge_full_design", "charge_full", "charge_now")
+        _sysfs_int(values.get(k)) for k in ("charge_full_design", "charge_full", "charge_now")
     ]
     if any(v is not None for v in energy):
         cap.source = "energy"
@@ -127,9 +131,9 @@ def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
     if not any(v is not None for v in charge):
         return cap
     cap.source = "charge"
-    volts_uv = _positive_int(values.get("voltage_min_design"))
+    volts_uv = _sysfs_int(values.get("voltage_min_design"))
     if not volts_uv:
-        volts_uv = _positive_int(values.get("voltage_now"))
+        volts_uv = _sysfs_int(values.get("voltage_now"))
         if volts_uv:
             # No design voltage: the present voltage varies with the charge
             # (about ±10 %), so the Wh figures are approximate.
@@ -143,7 +147,7 @@ def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
                 )
             )
     if not volts_uv:
-        cap.notes.append(
+        cap.anomalies.append(
             _anomaly(
                 "charge_without_voltage",
                 f"{name} : capacité en mAh sans aucune tension, impossible de la convertir en Wh",
@@ -261,15 +265,11 @@ def battery_from_values(name: str, values: dict[str, str | None], notes: list[No
         full_wh=None if cap.full_wh is None else round(cap.full_wh, 2),
         now_wh=None if cap.now_wh is None else round(cap.now_wh, 2),
         status=clean(values.get("status")),
-        capacity_source="energy"
-        if cap.source == "energy"
-        else ("charge" if cap.source == "charge" else "none"),
+        capacity_source=cap.source,
     )
-    bat.anomalies.extend(a for a in cap.notes if a.code == "battery.charge_without_voltage")
-    notes.extend(a for a in cap.notes if a.code != "battery.charge_without_voltage")
-    if cap.source != "none" and not any(
-        a.code == "battery.charge_without_voltage" for a in cap.notes
-    ):
+    notes.extend(cap.notes)
+    bat.anomalies.extend(cap.anomalies)
+    if cap.source != "none" and not cap.anomalies:
         bat.health_pct, anomalies = assess_health(name, cap.design_wh, cap.full_wh)
         bat.anomalies.extend(anomalies)
     elif cap.source == "none":
@@ -280,7 +280,7 @@ def battery_from_values(name: str, values: dict[str, str | None], notes: list[No
                 f"{name}: no capacity (energy_* nor charge_*) reported",
             )
         )
-    cycles = _positive_int(values.get("cycle_count"))
+    cycles = _sysfs_int(values.get("cycle_count"))
     if cycles == 0:
         notes.append(
             Note(
@@ -293,7 +293,7 @@ def battery_from_values(name: str, values: dict[str, str | None], notes: list[No
                 ),
             )
         )
-    bat.cycle_count = cycles if cycles else None
+    bat.cycle_count = cycles if cycles is not None and cycles > 0 else None
     return bat
 
 

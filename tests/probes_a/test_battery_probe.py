@@ -321,6 +321,7 @@ def test_cycle_count_zero_is_unknown_with_a_note() -> None:
     assert bat.cycle_count is None
     assert _codes(notes) == ["battery.cycle_count_unknown"]
     assert battery_from_values("BAT0", _energy(1, 1, cycle_count="312"), []).cycle_count == 312
+    assert battery_from_values("BAT0", _energy(1, 1, cycle_count="-1"), []).cycle_count is None
 
 
 @pytest.mark.parametrize("garbage", ["abc", "", "-", "12.5.3", "\udcff"])

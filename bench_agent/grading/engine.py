@@ -384,7 +384,8 @@ def grade_unit(
         ]
         best = max(
             candidates,
-            key=lambda c: (c.note, c.kind != "hdd", c.disk.capacity_bytes or 0 if c.disk else 0),
+            # Best note first; on a tie an SSD before an HDD, then the larger disk.
+            key=lambda c: (c.note, c.kind != "hdd", (c.disk.capacity_bytes or 0) if c.disk else 0),
         )
     else:
         best = _evaluate(profile, facts, None, [], tech)

@@ -195,7 +195,13 @@ def assess(data: SmartData, policy: Policy, device: str | None = None) -> DiskHe
     verdict = worst(findings)
     reason = findings[0].message if findings and findings[0].severity != "INFO" else None
     if reason is None:
-        reason = tr("Aucun problème détecté.", "No problem found.")
+        in_progress = [f for f in findings if f.code == "selftest.in_progress"]
+        # A drive still testing itself is only provisionally fine: say so first.
+        reason = (
+            in_progress[0].message
+            if in_progress
+            else tr("Aucun problème détecté.", "No problem found.")
+        )
     return DiskHealth(
         device=name,
         model=data.model,

@@ -159,3 +159,10 @@ def test_wear_from_normalised_life_attribute() -> None:
     assert wear.attribute == "231 SSD_Life_Left"
     assert wear.value == 84
     assert health.percentage_used == 84
+
+
+def test_provisional_ok_says_so() -> None:
+    health = _assess(SMARTCTL / "text" / "Seagate_OOS12000G_selftest-in-progress.txt")
+    assert health.verdict == "OK"
+    assert health.reason is not None and "provisoire" in health.reason.fr
+    assert "30" in health.reason.en

@@ -272,7 +272,7 @@ def _nvme_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firm
             )
         run.sleep(poll_s)
         polls += 1
-        result = run.log.runner.run(argv, POLL_TIMEOUT_S)
+        result = run.log.run_unrecorded(argv, POLL_TIMEOUT_S)
         status: nvme.SanitizeLog | None = None
         if result.returncode == 0:
             try:
@@ -401,7 +401,7 @@ def _ata_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firmw
             )
         run.sleep(poll_s)
         polls += 1
-        result = run.log.runner.run(argv, POLL_TIMEOUT_S)
+        result = run.log.run_unrecorded(argv, POLL_TIMEOUT_S)
         stderr = decode(result.stderr)
         if "SANITIZE device error reason" in stderr or "Sanitize Operation Failed" in (
             decode(result.stdout) + stderr

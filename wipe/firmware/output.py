@@ -9,6 +9,8 @@ and steps that have a positive confirmation line require it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wipe.runner_protocol import Runner, RunResult, command_record
 
 FAILURE_MARKERS: tuple[str, ...] = (
@@ -45,16 +47,26 @@ def failure_in(result: RunResult, *, ignore: tuple[str, ...] = ()) -> str | None
     if result.returncode is None:
         error = getattr(result, "error", None)
         return f"the command did not run to completion ({error or 'not run'})"
-    text = (decode(result.stdout) + "\n" + decode(result.stderr)).lower()
+    text = decode(result.stdout) + "\n" + decode(result.stderr)
+    lowered = text.lower()
     for marker in FAILURE_MARKERS:
-        if marker in ignore:
+        if marker in ignore or marker not in lowered:
             continue
-        if marker in text:
-            line = next((ln.strip() for ln in text.splitlines() if marker in ln), marker)
-            return f"output says {line!r}"
+        line = next((ln.strip() for ln in text.splitlines() if marker in ln.lower()), marker)
+        return f"output says {line!r}"
     if result.returncode != 0:
         return f"exit status {result.returncode}"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class NotRun:
+    """Stands for a command the runner could not start (it raised OSError)."""
+
+    returncode: int | None
+    stdout: bytes
+    stderr: bytes
+    error: str
 
 
 class CommandLog:
@@ -65,6 +77,15 @@ class CommandLog:
         self.records: list[dict[str, object]] = []
 
     def run(self, argv: list[str], timeout_s: float) -> RunResult:
-        result = self.runner.run(argv, timeout_s)
+        """Run and keep the result as evidence."""
+        result = self.run_unrecorded(argv, timeout_s)
         self.records.append(command_record(argv, result))
         return result
+
+    def run_unrecorded(self, argv: list[str], timeout_s: float) -> RunResult:
+        """Run without recording (status polls record only what changed)."""
+        try:
+            return self.runner.run(argv, timeout_s)
+        except OSError as exc:
+            # A runner that raises instead of reporting: keep it a recorded failure.
+            return NotRun(None, b"", str(exc).encode(), error=f"{type(exc).__name__}: {exc}")

@@ -354,7 +354,7 @@ def test_literal_aborted_command_on_stderr() -> None:
         ]
     )
     outcome = h.run(SDA, "ata-secure-erase-enhanced")
-    assert not outcome.completed and "aborted command" in outcome.reason_en
+    assert not outcome.completed and "ABORTED COMMAND" in outcome.reason_en
 
 
 def test_security_erase_success_requires_security_disabled_afterwards() -> None:
@@ -456,3 +456,15 @@ def test_outcome_serialises() -> None:
     data = h.run(NVME, "nvme-format-user").to_dict()
     assert data["completed"] is True
     assert data["commands"][-1]["stdout"] == "Success formatting namespace:1\n"
+
+
+class RaisingRunner:
+    def run(self, argv: list[str], timeout_s: float) -> Result:
+        raise FileNotFoundError(2, "No such file or directory", argv[0])
+
+
+def test_runner_raising_oserror_is_a_recorded_failure() -> None:
+    outcome = execute(RaisingRunner(), SDA, "ata-sanitize-block")  # type: ignore[arg-type]
+    assert not outcome.completed
+    assert "FileNotFoundError" in outcome.reason_en
+    assert outcome.commands[0]["returncode"] is None

@@ -45,6 +45,7 @@ def collect_inventory(host: Host) -> Inventory:
         devs = devices_future.result()
     mem = memory.probe_memory(host, notes, dmi)
     identity.complete_from_dmidecode(ident, dmi)
+    battery.complete_from_dmidecode(batteries, dmi, notes)
     inv = Inventory(
         identity=ident,
         cpu=cpu_info,

@@ -8,6 +8,7 @@ clear ``SmartctlOutputError`` or missing values, never a crash.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal, cast
 
 from bench_agent.health.smart import (
@@ -18,6 +19,7 @@ from bench_agent.health.smart import (
     SelfTestOutcome,
     SmartctlOutputError,
     SmartData,
+    power_on_hours_from_attribute,
 )
 
 
@@ -131,8 +133,11 @@ _RAID_VENDORS = ("AVAGO", "LSI", "MEGARAID", "PERC", "ADAPTEC", "HP LOGICAL", "3
 def _is_virtual(vendor: str, product: str) -> bool:
     """A RAID controller's logical drive reports the controller as vendor/product."""
     both = f"{vendor} {product}"
-    return any(tag in both for tag in _RAID_VENDORS) or product.startswith(
-        ("MR9", "LOGICAL VOLUME")
+    return (
+        any(tag in both for tag in _RAID_VENDORS)
+        or product.startswith(("MR9", "LOGICAL VOLUME"))
+        or "RAID" in product
+        or product.endswith((" VOLUME", "VIRTUAL DISK"))
     )
 
 
@@ -159,8 +164,17 @@ def _ata(doc: dict[str, Any], data: SmartData) -> None:
                 raw_string=_str(raw.get("string")) or "",
                 prefailure=bool(_bool(_dict(row.get("flags")).get("prefailure"))),
                 when_failed=when_failed,
+                error_rate=bool(_bool(_dict(row.get("flags")).get("error_rate"))),
+                performance=bool(_bool(_dict(row.get("flags")).get("performance"))),
+                event_count=bool(_bool(_dict(row.get("flags")).get("event_count"))),
             )
         )
+    poh = data.attribute(9)
+    if data.power_on_hours is None and poh is not None:
+        # smartctl -A (attributes only) has no power_on_time section.
+        match = re.match(r"\s*(\d+)", poh.raw_string)
+        if match:
+            data.power_on_hours = power_on_hours_from_attribute(poh.name, int(match.group(1)))
     error_log = _dict(doc.get("ata_smart_error_log"))
     for section in ("extended", "summary"):
         count = _int(_dict(error_log.get(section)).get("count"))

@@ -36,6 +36,30 @@ class AtaAttribute:
     raw_string: str = ""
     prefailure: bool = False
     when_failed: Literal["", "now", "past"] = ""
+    error_rate: bool = False
+    """Flag R (error rate)."""
+    performance: bool = False
+    """Flag S (speed/performance)."""
+    event_count: bool = False
+    """Flag C: the raw value counts events."""
+
+
+FLAG_PREFAIL = 0x01
+FLAG_PERFORMANCE = 0x04
+FLAG_ERROR_RATE = 0x08
+FLAG_EVENT_COUNT = 0x10
+
+
+def power_on_hours_from_attribute(name: str, raw: int) -> int:
+    """Attribute 9 counts minutes, half-minutes or seconds on some drives (its name says so)."""
+    low = name.lower()
+    if "half_min" in low:
+        return raw // 120
+    if "minute" in low:
+        return raw // 60
+    if "second" in low:
+        return raw // 3600
+    return raw
 
 
 @dataclass(slots=True)

@@ -17,11 +17,15 @@ from typing import Any, Literal
 
 from bench_agent.health.json_parser import ata_test_outcome
 from bench_agent.health.smart import (
+    FLAG_ERROR_RATE,
+    FLAG_EVENT_COUNT,
+    FLAG_PERFORMANCE,
     AtaAttribute,
     NvmeLog,
     SelfTestEntry,
     SmartctlOutputError,
     SmartData,
+    power_on_hours_from_attribute,
 )
 
 _BRIEF_ROW = re.compile(
@@ -29,6 +33,8 @@ _BRIEF_ROW = re.compile(
     r"\s+(?P<thresh>\S+)\s+(?P<fail>-|NOW|Past|In_the_past|FAILING_NOW)\s+(?P<raw>.+)$"
 )
 _WHEN = {"-": "-", "NOW": "FAILING_NOW", "Past": "In_the_past"}
+_FLAG_BITS = {"P": 0x01, "O": 0x02, "S": 0x04, "R": 0x08, "C": 0x10, "K": 0x20}
+"""smartctl -x brief flags to the -a hexadecimal flag word (smartctl(8), -f brief)."""
 _ERROR_COUNT = re.compile(r"^(?:ATA|Device) Error Count:\s+(\d+)", re.MULTILINE)
 _SCSI_POWER_ON = re.compile(r"power on time.*?hours:minutes\s+(\d+):", re.IGNORECASE)
 _SCSI_HEALTH = re.compile(r"^SMART Health Status:\s*(.+)$", re.MULTILINE)
@@ -73,8 +79,9 @@ def normalise_for_pysmart(text: str) -> str:
             kind = "Pre-fail" if flags.startswith("P") else "Old_age"
             updated = "Always" if len(flags) > 1 and flags[1] == "O" else "Offline"
             when = _WHEN.get(match["fail"], match["fail"])
+            bits = sum(_FLAG_BITS.get(letter, 0) for letter in flags)
             out.append(
-                f"{match['id']:>3} {match['name']} 0x0000 {match['value']} {match['worst']} "
+                f"{match['id']:>3} {match['name']} 0x{bits:04x} {match['value']} {match['worst']} "
                 f"{match['thresh']} {kind} {updated} {when} {match['raw']}"
             )
             continue
@@ -190,7 +197,7 @@ def _from_device(dev: Any, text: str, interface: str) -> SmartData:
             data.ata_attributes.append(_ata_attribute(attr))
         poh = data.attribute(9)
         if poh is not None and poh.raw is not None:
-            data.power_on_hours = _hours(poh.name, poh.raw)
+            data.power_on_hours = power_on_hours_from_attribute(poh.name, poh.raw)
     elif kind == "NvmeAttributes":
         data.nvme = NvmeLog(
             critical_warning=attrs.criticalWarning,
@@ -266,6 +273,7 @@ def _ata_attribute(attr: Any) -> AtaAttribute:
     when_failed: Literal["", "now", "past"] = (
         "now" if when == "FAILING_NOW" else "past" if when == "In_the_past" else ""
     )
+    flags = attr.flags if isinstance(attr.flags, int) else 0
     try:
         thresh: int | None = attr.thresh
     except ValueError:
@@ -280,19 +288,10 @@ def _ata_attribute(attr: Any) -> AtaAttribute:
         raw_string=str(attr.raw),
         prefailure=str(attr.type) == "Pre-fail",
         when_failed=when_failed,
+        error_rate=bool(flags & FLAG_ERROR_RATE),
+        performance=bool(flags & FLAG_PERFORMANCE),
+        event_count=bool(flags & FLAG_EVENT_COUNT),
     )
-
-
-def _hours(name: str, raw: int) -> int:
-    """Attribute 9 counts minutes, half-minutes or seconds on some drives (its name says so)."""
-    low = name.lower()
-    if "half_min" in low:
-        return raw // 120
-    if "minute" in low:
-        return raw // 60
-    if "second" in low:
-        return raw // 3600
-    return raw
 
 
 def _clean(value: Any) -> str | None:

@@ -281,6 +281,10 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
         if found_attr is None:
             continue
         attr = found_attr
+        if attr.error_rate and attr.performance and not attr.event_count:
+            # Flagged as a performance error *rate* ("POSR--", e.g. 196 on some Seagate
+            # laptop drives: raw "2111 (12437 0)" with normalised 98): not a count.
+            continue
         count = _counter_value(attr)
         if count is None:
             continue

@@ -258,3 +258,52 @@ def test_health_package_stays_headless() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # pySMART is imported lazily (text reports only), Textual never.
     assert "textual" not in out.stdout and "pySMART" not in out.stdout
+
+
+def test_rate_flagged_attribute_is_not_a_count() -> None:
+    """Seagate laptop drives flag 196 as a rate (POSR--): raw "2111 (12437 0)" is no count."""
+    doc = with_attr(
+        HDD,
+        196,
+        "Reallocated_Event_Count",
+        53416508262463,
+        value=98,
+        worst=98,
+        thresh=30,
+        flags={"prefailure": True, "performance": True, "error_rate": True, "event_count": False},
+        raw={"value": 53416508262463, "string": "2111 (12437 0)"},
+    )
+    assert judge(doc).verdict == "OK"
+    # HGST flags real counts "-O-R--": those still count.
+    crc = with_attr(
+        HDD,
+        199,
+        "UDMA_CRC_Error_Count",
+        500,
+        flags={"prefailure": False, "error_rate": True, "event_count": False},
+    )
+    assert judge(crc).findings[0].code == "ata.udma_crc_errors"
+
+
+def test_power_on_hours_from_attribute_when_section_missing() -> None:
+    doc = with_attr(
+        HDD,
+        9,
+        "Power_On_Hours",
+        167031278144165,
+        raw={"value": 167031278144165, "string": "2725 (151 234 0)"},
+    )
+    del doc["power_on_time"]
+    assert judge(doc).power_on_hours == 2725
+
+
+def test_raid_volume_is_unknown() -> None:
+    doc = {
+        "json_format_version": [1, 0],
+        "smartctl": {"exit_status": 4},
+        "device": {"name": "/dev/sdb", "type": "scsi", "protocol": "SCSI"},
+        "vendor": "Intel",
+        "product": "Raid 1 Volume",
+        "model_name": "Intel Raid 1 Volume",
+    }
+    assert judge(doc).findings[0].code == "smart.virtual_device"

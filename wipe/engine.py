@@ -220,7 +220,7 @@ class _Session:
             record["reason_en"] = "firmware methods unavailable (module not installed)"
             self.reason(record["reason_fr"], record["reason_en"])
             return
-        caps = fw.detect(self.ctx.runner, dev.path)
+        caps = fw.detect(self.ctx.runner, dev.path, transport=self.req.target.transport)
         record["capabilities"] = caps.to_dict() if hasattr(caps, "to_dict") else repr(caps)
         if name == "auto":
             choices = list(
@@ -250,7 +250,14 @@ class _Session:
             done = int(total * fraction) if isinstance(fraction, float | int) else 0
             self.progress(Progress(dev.path, "firmware", 0, 1, done, total, None, None))
 
-        outcome = fw.execute(self.ctx.runner, dev.path, name, fw_progress, self.ctx.cancel)
+        outcome = fw.execute(
+            self.ctx.runner,
+            dev.path,
+            name,
+            fw_progress,
+            self.ctx.cancel,
+            transport=self.req.target.transport,
+        )
         data = outcome.to_dict() if hasattr(outcome, "to_dict") else {}
         record.update(data)
         record["duration_s"] = round(time.monotonic() - start, 3)

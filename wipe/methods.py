@@ -159,8 +159,8 @@ def parse_method(text: str, source: str) -> Method:
     assert name is not None
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
         raise fail("name", f"{name!r}: use lowercase letters, digits and dashes")
-    title_fr = string("title_fr") or ""
-    title_en = string("title_en") or ""
+    title_fr = string("title_fr", required=False) or name
+    title_en = string("title_en", required=False) or name
     legacy = string("legacy_standard", required=False)
     try:
         verification = parse_verification(string("verification") or "")

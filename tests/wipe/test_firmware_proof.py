@@ -8,6 +8,7 @@ that really erases, one that reports failure.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,13 +62,15 @@ class FakeFirmware:
         self.supported = supported
         self.executed: list[str] = []
 
-    def detect(self, runner: object, device_path: str) -> Caps:
+    def detect(self, runner: object, device_path: str, **kw: object) -> Caps:
         return Caps(self.supported)
 
     def policy_choice(self, caps: Caps, media: str, **kw: object) -> list[str]:
         return list(caps.methods)
 
-    def execute(self, runner: object, path: str, name: str, progress: Any, cancel: Any) -> Outcome:
+    def execute(
+        self, runner: object, path: str, name: str, progress: Any, cancel: Any, **kw: object
+    ) -> Outcome:
         self.executed.append(name)
         cmd = {
             "argv": ["hdparm", "--security-erase", "x", path],
@@ -186,7 +189,7 @@ def test_sample_offsets_spread_and_include_ends() -> None:
     offsets = sample_offsets(1 << 30, 512, 64, b"s" * 32)
     assert offsets[0] == 0 and offsets[-1] == (1 << 30) - 512
     assert len(offsets) >= 64
-    gaps = [b - a for a, b in zip(offsets, offsets[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(offsets)]
     assert max(gaps) < 2 * (1 << 30) // 64
     assert sample_offsets(1 << 30, 512, 64, b"s" * 32) == offsets  # reproducible from the seed
 

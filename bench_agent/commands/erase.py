@@ -1,0 +1,417 @@
+"""bench-agent erase: certified erasure of selected disks (several at once)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from bench_agent.context import Environment
+
+
+def bench_home(env: Environment) -> Path:
+    """Where the bench key, the journal and certificates live ($BENCH_AGENT_HOME)."""
+    home = env.environ.get("BENCH_AGENT_HOME")
+    if home:
+        return Path(home)
+    return Path(env.environ.get("HOME", "~")).expanduser() / ".local/share/bench-agent"
+
+
+def key_path(env: Environment, given: str | None = None) -> Path:
+    return Path(given) if given else bench_home(env) / "bench-key.pem"
+
+
+def journal_path(env: Environment, given: str | None = None) -> Path:
+    return Path(given) if given else bench_home(env) / "erasure-journal.jsonl"
+
+
+def register(sub: Any, env: Environment) -> None:
+    p = sub.add_parser(
+        "erase",
+        help=env.say("effacement certifié des disques", "certified disk erasure"),
+        description=env.say(
+            "Efface les disques choisis (en parallèle), vérifie, et écrit un certificat signé "
+            "par disque. Refuse le disque de démarrage, les disques montés, en swap ou utilisés "
+            "(LVM, RAID). Sans --yes-i-know, chaque disque doit être confirmé par son numéro "
+            "de série.",
+            "Erases the selected disks (in parallel), verifies, and writes one signed "
+            "certificate per disk. Refuses the boot disk and disks that are mounted, used "
+            "as swap or held (LVM, RAID). Without --yes-i-know each disk must be confirmed "
+            "by its serial number.",
+        ),
+    )
+    p.add_argument("devices", nargs="*", metavar="DEVICE", help="/dev/sdX, /dev/nvme0n1...")
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help=env.say("lister les disques et les refus", "list disks and refusals"),
+    )
+    p.add_argument(
+        "--method",
+        default="auto",
+        help=env.say(
+            "méthode (zero, one, random, dod-3pass, dod-7pass, hmg-is5-baseline, "
+            "hmg-is5-enhanced, un fichier .toml, une méthode micrologicielle) ; "
+            "auto = politique par type de support (défaut)",
+            "method (zero, one, random, dod-3pass, dod-7pass, hmg-is5-baseline, "
+            "hmg-is5-enhanced, a .toml file, a firmware method); "
+            "auto = policy per media type (default)",
+        ),
+    )
+    p.add_argument(
+        "--verify",
+        metavar="MODE",
+        help=env.say(
+            "vérification : none, last, all, sampled:<pourcent>",
+            "verification: none, last, all, sampled:<percent>",
+        ),
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=env.say("simulation : rien n'est écrit", "simulation: nothing is written"),
+    )
+    p.add_argument(
+        "--yes-i-know",
+        action="store_true",
+        help=env.say(
+            "poste d'effacement sans surveillance : pas de confirmation",
+            "unattended erasure station: no confirmation",
+        ),
+    )
+    p.add_argument(
+        "--abort-on-error",
+        action="store_true",
+        help=env.say("arrêter au premier secteur en erreur", "stop at the first failing sector"),
+    )
+    p.add_argument(
+        "--cert-dir",
+        metavar="DIR",
+        help=env.say("dossier des certificats", "certificate directory"),
+    )
+    p.add_argument("--asset-tag", metavar="T", help=env.say("numéro d'inventaire", "asset tag"))
+    p.add_argument("--operator", metavar="NAME", help=env.say("technicien·ne", "technician"))
+    p.add_argument("--role", metavar="ROLE", help=env.say("fonction", "role"))
+    p.add_argument("--organisation", metavar="ORG", help=env.say("structure", "organisation"))
+    p.add_argument("--location", metavar="WHERE", help=env.say("lieu", "location"))
+    p.add_argument("--donor", metavar="NAME", help=env.say("donateur", "donor"))
+    p.add_argument("--key", metavar="FILE", help=env.say("clé du banc", "bench key"))
+    p.add_argument("--journal", metavar="FILE", help=env.say("journal", "journal"))
+    p.add_argument("--policy", metavar="FILE", help=env.say("politique", "policy file"))
+    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.set_defaults(handler=run_erase)
+
+
+def _human(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("o", "Ko", "Mo", "Go", "To"):
+        if value < 1000 or unit == "To":
+            return f"{value:.0f} {unit}" if unit == "o" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} o"
+
+
+def _list(args: argparse.Namespace, env: Environment) -> int:
+    import json
+
+    from wipe.targets import list_targets
+
+    targets = list_targets()
+    if args.json:
+        env.out(
+            json.dumps(
+                [
+                    {
+                        **t.identity(),
+                        "erasable": t.erasable,
+                        "refusals": [r.as_dict() for r in t.refusals],
+                    }
+                    for t in targets
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    for t in targets:
+        status = (
+            env.say("effaçable", "erasable")
+            if t.erasable
+            else "; ".join(env.say(r.fr, r.en) for r in t.refusals)
+        )
+        env.out(
+            f"{t.device_path:<16} {_human(t.size_bytes):>9}  {t.media:<7} "
+            f"{t.transport or '?':<6} {t.model or '?'} [{t.serial or '-'}]  → {status}"
+        )
+    return 0
+
+
+def _confirm(target: Any, env: Environment) -> bool:
+    """Interactive confirmation: type the serial (or its last 4 characters)."""
+    token = target.confirmation_token
+    prompt = env.say(
+        f"Effacer DÉFINITIVEMENT {target.device_path} ({target.model or '?'}, "
+        f"série {token}) ? Tapez le numéro de série ou ses 4 derniers caractères : ",
+        f"PERMANENTLY erase {target.device_path} ({target.model or '?'}, serial {token})? "
+        "Type the serial number or its last 4 characters: ",
+    )
+    env.stdout.write(prompt)
+    env.stdout.flush()
+    answer = sys.stdin.readline().strip()
+    return bool(answer) and (answer == token or (len(answer) >= 4 and answer == token[-4:]))
+
+
+def _source_computer() -> dict[str, Any]:
+    from bench_agent.host.live import LiveHost
+
+    host = LiveHost()
+    out: dict[str, Any] = {}
+    for key, name in (
+        ("maker", "sys_vendor"),
+        ("model", "product_name"),
+        ("serial", "product_serial"),
+    ):
+        value = host.read_text(f"/sys/class/dmi/id/{name}")
+        out[key] = value.strip() if value and value.strip() else None
+    out["hostname"] = os.uname().nodename
+    return out
+
+
+def run_erase(args: argparse.Namespace, env: Environment) -> int:
+    import json
+
+    if args.list:
+        return _list(args, env)
+    if not args.devices:
+        env.err(
+            env.say(
+                "Indiquez au moins un disque (ou --list).", "Give at least one disk (or --list)."
+            )
+        )
+        return 2
+
+    from wipe.engine import (
+        EraseContext,
+        EraseRequest,
+        Operator,
+        erase_many,
+        load_firmware_module,
+        record_interrupted,
+    )
+    from wipe.journal import Journal, JournalError, verify_journal
+    from wipe.methods import (
+        Method,
+        MethodFileError,
+        UnknownMethodError,
+        load_method,
+        parse_verification,
+    )
+    from wipe.policy import load_policy
+    from wipe.signing import BenchKey, SignatureError
+    from wipe.targets import select_targets
+
+    try:
+        policy = load_policy(args.policy)
+        verification = parse_verification(args.verify) if args.verify else None
+    except (MethodFileError, ValueError) as exc:
+        env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
+        return 2
+
+    firmware = load_firmware_module()
+    firmware_names = set(getattr(firmware, "METHODS", {}) or {})
+    fixed_method: Method | None = None
+    fixed_firmware: str | None = None
+    if args.method == "auto":
+        pass
+    elif args.method in firmware_names:
+        fixed_firmware = args.method
+    else:
+        try:
+            fixed_method = load_method(args.method)
+        except (MethodFileError, UnknownMethodError) as exc:
+            env.err(env.say(f"Méthode invalide : {exc}", f"Invalid method: {exc}"))
+            return 2
+
+    targets = select_targets(list(args.devices))
+    refused = [t for t in targets if not t.erasable]
+    if refused:
+        for t in refused:
+            for r in t.refusals:
+                env.err(
+                    env.say(f"REFUSÉ {t.device_path} : {r.fr}", f"REFUSED {t.device_path}: {r.en}")
+                )
+        env.err(env.say("Aucun disque n'a été effacé.", "No disk was erased."))
+        return 1
+
+    if not args.dry_run and not args.yes_i_know:
+        if not sys.stdin.isatty():
+            env.err(
+                env.say(
+                    "Confirmation requise : lancez-le dans un terminal, ou --yes-i-know (poste "
+                    "sans surveillance).",
+                    "Confirmation required: run it in a terminal, or --yes-i-know (unattended "
+                    "station).",
+                )
+            )
+            return 2
+        for t in targets:
+            if not _confirm(t, env):
+                env.err(
+                    env.say(
+                        f"Non confirmé : {t.device_path}. Aucun disque effacé.",
+                        f"Not confirmed: {t.device_path}. No disk was erased.",
+                    )
+                )
+                return 1
+
+    try:
+        key = BenchKey.load_or_create(key_path(env, args.key))
+    except (OSError, ValueError, SignatureError) as exc:
+        env.err(env.say(f"Clé du banc illisible : {exc}", f"Bench key unreadable: {exc}"))
+        return 3
+
+    from bench_agent.host.live import LiveHost
+
+    runner = LiveHost()
+    requests: list[EraseRequest] = []
+    for t in targets:
+        media_policy = policy.for_media(t.media)
+        if args.method == "auto":
+            if media_policy.overwrite is None:
+                method = None
+            else:
+                try:
+                    method = load_method(media_policy.overwrite)
+                except (MethodFileError, UnknownMethodError) as exc:
+                    env.err(env.say(f"Politique invalide : {exc}", f"Invalid policy: {exc}"))
+                    return 2
+            fw_name = "auto" if media_policy.firmware else None
+            mode = verification or media_policy.verification
+        else:
+            method = fixed_method
+            fw_name = fixed_firmware
+            mode = verification or (
+                fixed_method.verification if fixed_method else parse_verification("none")
+            )
+        requests.append(
+            EraseRequest(
+                target=t,
+                method=method,
+                verification=mode,
+                firmware_method=fw_name,
+                dry_run=args.dry_run,
+                confirmed=True,  # serial typed above, or --yes-i-know
+                asset_tag=args.asset_tag,
+                abort_on_error=args.abort_on_error,
+                hpa_dco=None if args.dry_run else _hpa(runner, t),
+            )
+        )
+
+    live = env.stdout.isatty() and not args.json
+    lock = threading.Lock()
+
+    def progress(p: Any) -> None:
+        if not live:
+            return
+        rate = f"{p.throughput_bytes_per_s / 1e6:.0f} Mo/s" if p.throughput_bytes_per_s else "-"
+        eta = f"{p.eta_s:.0f} s" if p.eta_s is not None else "-"
+        pct = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 0
+        with lock:
+            env.out(
+                f"{p.device} {p.phase} {p.pass_index + 1}/{p.pass_count} "
+                f"{pct:5.1f} % {rate} ETA {eta}"
+            )
+
+    journal = Journal(journal_path(env, args.journal), key)
+    ctx = EraseContext(
+        key=key,
+        journal=journal,
+        cert_dir=Path(args.cert_dir) if args.cert_dir else bench_home(env) / "certificates",
+        policy=policy,
+        operator=Operator(
+            name=args.operator,
+            role=args.role,
+            organisation=args.organisation,
+            location=args.location,
+            donor=args.donor,
+        ),
+        source_computer=_source_computer(),
+        runner=runner,
+        firmware=firmware,
+        progress=progress,
+    )
+    try:
+        if journal.path.exists():
+            for o in record_interrupted(verify_journal(journal.path, key.public_raw), ctx):
+                env.err(
+                    env.say(
+                        f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
+                        f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
+                    )
+                )
+    except (JournalError, OSError) as exc:
+        env.err(env.say(f"Journal illisible : {exc}", f"Journal unreadable: {exc}"))
+        return 3
+
+    results: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: results.extend(erase_many(requests, ctx)), name="erase-many", daemon=True
+    )
+    worker.start()
+    while worker.is_alive():
+        try:
+            worker.join(timeout=0.5)
+        except KeyboardInterrupt:
+            ctx.cancel.set()
+            env.err(
+                env.say(
+                    "Interruption demandée : arrêt propre en cours…",
+                    "Interrupt requested: stopping cleanly…",
+                )
+            )
+    ok_results = {"ERASED", "DRY_RUN"}
+    if args.json:
+        env.out(
+            json.dumps(
+                [
+                    {
+                        "device": o.device_path,
+                        "result": o.result,
+                        "certificate": str(o.certificate_path) if o.certificate_path else None,
+                        "reasons": o.reasons_fr if env.lang != "en" else o.reasons_en,
+                    }
+                    for o in results
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        env.out(env.say("Résumé :", "Summary:"))
+        for o in results:
+            env.out(
+                f"  {o.device_path}: {o.result}"
+                + (f" → {o.certificate_path}" if o.certificate_path else "")
+            )
+            for reason in o.reasons_en if env.lang == "en" else o.reasons_fr:
+                env.out(f"      {reason}")
+    return 0 if results and all(o.result in ok_results for o in results) else 1
+
+
+def _hpa(runner: Any, target: Any) -> dict[str, Any] | None:
+    """HPA/DCO status from wipe.hpa when installed (part of the certificate)."""
+    try:
+        from wipe import hpa
+    except ImportError:
+        return None
+    try:
+        status = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
+        data: dict[str, Any] = status.to_dict()
+        return data
+    except Exception as exc:  # advisory: the erasure itself must not fail on it
+        return {"status": "unknown", "reason_en": f"{type(exc).__name__}: {exc}"}

@@ -1,0 +1,87 @@
+"""bench-agent journal verify: check the local, hash-chained erasure journal."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench_agent.context import Environment
+
+
+def register(sub: Any, env: Environment) -> None:
+    p = sub.add_parser(
+        "journal",
+        help=env.say("journal des effacements", "erasure journal"),
+        description=env.say(
+            "Journal local des effacements : chaque entrée est signée et chaînée à la précédente.",
+            "Local erasure journal: every entry is signed and chained to the previous one.",
+        ),
+    )
+    actions = p.add_subparsers(dest="journal_action", metavar="ACTION")
+    v = actions.add_parser(
+        "verify",
+        help=env.say(
+            "détecter modification, suppression, réordonnancement",
+            "detect edits, deletions, reordering",
+        ),
+    )
+    v.add_argument("--journal", metavar="FILE", help=env.say("fichier journal", "journal file"))
+    v.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    v.set_defaults(handler=run_journal_verify)
+    p.set_defaults(handler=lambda args, env: _usage(p, env))
+
+
+def _usage(parser: argparse.ArgumentParser, env: Environment) -> int:
+    env.err(parser.format_usage().rstrip())
+    return 2
+
+
+def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
+    import json
+
+    from bench_agent.commands.erase import journal_path
+    from wipe.journal import verify_journal
+
+    path = journal_path(env, args.journal)
+    if not path.exists():
+        env.err(env.say(f"Pas de journal : {path}", f"No journal: {path}"))
+        return 3
+    report = verify_journal(path)
+    interrupted = report.interrupted_sessions()
+    if args.json:
+        env.out(
+            json.dumps(
+                {
+                    "journal": str(path),
+                    "valid": report.ok,
+                    "entries": report.entries,
+                    "problems": report.problems,
+                    "interrupted_sessions": [
+                        i["start"]["data"].get("session_id") for i in interrupted
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        if report.ok:
+            env.out(
+                env.say(
+                    f"Journal INTACT : {report.entries} entrées ({path})",
+                    f"Journal INTACT: {report.entries} entries ({path})",
+                )
+            )
+        else:
+            env.out(env.say(f"Journal ALTÉRÉ ({path}) :", f"Journal ALTERED ({path}):"))
+            for problem in report.problems:
+                env.out(f"  - {problem}")
+        for item in interrupted:
+            device = (item["start"]["data"].get("device") or {}).get("device_path")
+            env.out(
+                env.say(
+                    f"Session interrompue : {device} (commencée {item['start']['time']})",
+                    f"Interrupted session: {device} (started {item['start']['time']})",
+                )
+            )
+    return 0 if report.ok else 1

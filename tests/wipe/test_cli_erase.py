@@ -1,0 +1,122 @@
+"""The erase / verify / journal commands, in-process, on real loop devices."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from wipe_helpers import surviving_canaries
+
+from bench_agent.cli import main
+from bench_agent.context import Environment
+
+
+def _run(argv: list[str], home: Path, lang: str = "fr") -> tuple[int, str, str]:
+    env = Environment(
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        environ={"BENCH_AGENT_HOME": str(home), "LANG": "fr_FR.UTF-8" if lang == "fr" else "C"},
+        lang=lang,
+    )
+    code = main(argv, env=env)
+    return code, env.stdout.getvalue(), env.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
+    a = loop_factory(16 << 20, name="a")
+    b = loop_factory(16 << 20, name="b")
+    home = tmp_path / "home"
+    code, out, err = _run(
+        [
+            "erase",
+            a.device,
+            b.device,
+            "--method",
+            "dod-3pass",
+            "--yes-i-know",
+            "--json",
+            "--asset-tag",
+            "LCT-42",
+            "--operator",
+            "Amina",
+        ],
+        home,
+    )
+    assert code == 0, err
+    results = json.loads(out)
+    assert [r["result"] for r in results] == ["ERASED", "ERASED"]
+    assert surviving_canaries(a.backing) == [] and surviving_canaries(b.backing) == []
+    assert (home / "bench-key.pem").stat().st_mode & 0o777 == 0o600
+    cert = Path(results[0]["certificate"])
+    assert cert.parent == home / "certificates"
+
+    code, out, _ = _run(["verify", str(cert)], home)
+    assert code == 0 and "Certificat VALIDE" in out
+    doc = json.loads(cert.read_text())
+    doc["payload"]["sanitization"]["level"] = "purge"  # claim more than was achieved
+    cert.write_text(json.dumps(doc))
+    code, out, _ = _run(["verify", str(cert)], home, lang="en")
+    assert code == 1
+    assert "Certificate INVALID" in out and "altered sections: sanitization" in out
+
+    code, out, _ = _run(["journal", "verify"], home)
+    assert code == 0 and "Journal INTACT" in out
+    journal = home / "erasure-journal.jsonl"
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:2] + lines[3:]) + "\n")
+    code, out, _ = _run(["journal", "verify", "--json"], home)
+    assert code == 1
+    assert json.loads(out)["valid"] is False
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_dry_run_and_refusals(loop_factory, tmp_path: Path) -> None:
+    a = loop_factory(8 << 20, name="a")
+    home = tmp_path / "home"
+    code, out, err = _run(["erase", a.device, "--method", "zero", "--dry-run"], home, lang="en")
+    assert code == 0, err
+    assert "DRY_RUN" in out and "DRY RUN" in out
+    assert len(surviving_canaries(a.backing)) > 50
+
+    # Not a TTY and no --yes-i-know: refused before anything is written.
+    code, _, err = _run(["erase", a.device, "--method", "zero"], home, lang="en")
+    assert code == 2 and "--yes-i-know" in err
+    assert len(surviving_canaries(a.backing)) > 50
+
+    # One refused disk in the selection: nothing is erased at all.
+    code, _, err = _run(["erase", a.device, "/dev/vda", "--method", "zero", "--yes-i-know"], home)
+    assert code == 1
+    assert "REFUSÉ /dev/vda" in err and "Aucun disque n'a été effacé" in err
+    assert len(surviving_canaries(a.backing)) > 50
+
+
+def test_list_json_marks_system_disk(tmp_path: Path) -> None:
+    code, out, _ = _run(["erase", "--list", "--json"], tmp_path)
+    assert code == 0
+    disks = json.loads(out)
+    assert disks and all("refusals" in d and "serial" in d for d in disks)
+
+
+def test_bad_method_and_verification_are_usage_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nverification = "last"\n[[passes]]\npattern = "maybe"\n')
+    code, _, err = _run(["erase", "/dev/null", "--method", str(bad)], tmp_path, lang="en")
+    assert code == 2 and "bad.toml:4" in err and "pattern" in err
+    code, _, err = _run(["erase", "/dev/null", "--verify", "sampled:200"], tmp_path)
+    assert code == 2 and "sampled" in err
+    code, _, err = _run(["erase"], tmp_path)
+    assert code == 2
+
+
+def test_verify_garbage_file(tmp_path: Path) -> None:
+    f = tmp_path / "cert.json"
+    f.write_bytes(b"\x00\xffnot json")
+    code, out, _ = _run(["verify", str(f)], tmp_path, lang="en")
+    assert code == 1 and "not valid JSON" in out
+    code, out, _ = _run(["verify", str(tmp_path / "missing.json")], tmp_path, lang="en")
+    assert code == 1 and "cannot read" in out

@@ -28,7 +28,7 @@ def codes(health: DiskHealth) -> dict[str, str]:
 
 
 def with_attr(
-    doc: dict[str, Any], attr_id: int, name: str, raw: int, **fields: Any
+    doc: dict[str, Any], attr_id: int, name: str, raw_value: int, **fields: Any
 ) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
     table = doc["ata_smart_attributes"]["table"]
@@ -41,7 +41,7 @@ def with_attr(
         "thresh": 0,
         "when_failed": "",
         "flags": {"prefailure": False},
-        "raw": {"value": raw, "string": str(raw)},
+        "raw": {"value": raw_value, "string": str(raw_value)},
     }
     row.update(fields)
     table.append(row)

@@ -42,7 +42,8 @@ _DISK_NAME = re.compile(r"^(sd[a-z]+|hd[a-z]+|vd[a-z]+|xvd[a-z]+|nvme\d+n\d+|mmc
 
 
 def list_drives(host: Host) -> list[tuple[str, str | None]]:
-    """(path, transport) of every drive to check, the boot medium excluded."""
+    """(path, transport) of every internal drive: the boot medium and removable media
+    (USB sticks, SD cards) are left out; name a device to check one of those."""
     try:
         from bench_agent.probes import storage
     except ImportError:
@@ -52,7 +53,7 @@ def list_drives(host: Host) -> list[tuple[str, str | None]]:
 
         notes: list[Note] = []
         disks = storage.probe_disks(host, notes)
-        return [(d.path, d.transport) for d in disks if not d.boot_medium]
+        return [(d.path, d.transport) for d in disks if not d.boot_medium and not d.removable]
     # Fallback while the storage probe is absent: the kernel's list of whole disks.
     names = host.list_dir("/sys/block") or []
     return [(f"/dev/{name}", None) for name in names if _DISK_NAME.match(name)]

@@ -144,3 +144,24 @@ def test_unit_report_carries_health() -> None:
     assert "health" in fields
     encoded = msgspec.json.encode(health)
     assert msgspec.json.decode(encoded, type=list[DiskHealth]) == health
+
+
+def test_list_drives_keeps_internal_disks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench_agent.health import list_drives
+    from bench_agent.model.inventory import Disk
+    from bench_agent.probes import storage
+
+    disks = [
+        Disk(name="nvme0n1", path="/dev/nvme0n1", transport="nvme"),
+        Disk(name="sda", path="/dev/sda", transport="sata"),
+        Disk(name="sdb", path="/dev/sdb", transport="usb", boot_medium=True),
+        Disk(name="sdc", path="/dev/sdc", transport="usb", removable=True),
+        Disk(name="sdd", path="/dev/sdd", transport="usb"),
+    ]
+    monkeypatch.setattr(storage, "probe_disks", lambda host, notes: disks)
+    host = RecordedHost(FIXTURES / "laptop_two_drives")
+    assert list_drives(host) == [
+        ("/dev/nvme0n1", "nvme"),
+        ("/dev/sda", "sata"),
+        ("/dev/sdd", "usb"),
+    ]

@@ -120,3 +120,78 @@ def test_verify_garbage_file(tmp_path: Path) -> None:
     assert code == 1 and "not valid JSON" in out
     code, out, _ = _run(["verify", str(tmp_path / "missing.json")], tmp_path, lang="en")
     assert code == 1 and "cannot read" in out
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_interactive_confirmation_by_serial(loop_factory, tmp_path: Path, monkeypatch) -> None:
+    a = loop_factory(8 << 20, name="a")
+    token = Path(a.device).name  # a loop device has no serial: its name stands in
+    home = tmp_path / "home"
+    monkeypatch.setattr("sys.stdin", _Tty("WRONG\n"))
+    code, out, err = _run(["erase", a.device, "--method", "zero"], home, lang="en")
+    assert code == 1 and "Not confirmed" in err
+    assert f"serial {token}" in out
+    assert len(surviving_canaries(a.backing)) > 50
+
+    monkeypatch.setattr("sys.stdin", _Tty(token[-4:] + "\n"))
+    code, out, err = _run(["erase", a.device, "--method", "zero"], home, lang="en")
+    assert code == 0, err
+    assert surviving_canaries(a.backing) == []
+
+
+def test_certificate_pdf_from_signed_json(tmp_path: Path) -> None:
+    """A PDF is rendered from a valid certificate (made on a plain file) and refused if altered."""
+    from wipe.engine import EraseContext, EraseRequest, erase_device
+    from wipe.journal import Journal
+    from wipe.methods import load_method, parse_verification
+    from wipe.policy import load_policy
+    from wipe.signing import BenchKey
+    from wipe.targets import Target
+
+    drive = tmp_path / "drive.img"
+    drive.write_bytes(b"secret" * 100_000)
+    key = BenchKey.generate()
+    ctx = EraseContext(
+        key=key,
+        journal=Journal(tmp_path / "j.jsonl", key),
+        cert_dir=tmp_path / "certs",
+        policy=load_policy(),
+    )
+    target = Target(
+        name="drive",
+        device_path=str(drive),
+        model="ST500LM021",
+        serial="W3T1ABCD",
+        size_bytes=drive.stat().st_size,
+        transport="sata",
+        rotational=True,
+        media="hdd",
+        vendor="Seagate",
+    )
+    out = erase_device(
+        EraseRequest(
+            target=target,
+            method=load_method("random"),
+            verification=parse_verification("all"),
+            confirmed=True,
+            asset_tag="LCT-7",
+        ),
+        ctx,
+    )
+    assert out.result == "ERASED"
+    pdf = tmp_path / "cert.pdf"
+    code, stdout, err = _run(["certificate", str(out.certificate_path), "-o", str(pdf)], tmp_path)
+    assert code == 0, err
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 2000
+    doc = json.loads(out.certificate_path.read_text())
+    doc["payload"]["media"]["serial"] = "SOMEONE-ELSE"
+    out.certificate_path.write_text(json.dumps(doc))
+    code, _, err = _run(["certificate", str(out.certificate_path), "-o", str(pdf)], tmp_path)
+    assert code == 1 and "media" in err

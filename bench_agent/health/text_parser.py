@@ -160,7 +160,10 @@ def parse_smartctl_text(data: bytes | str, device: str = "/dev/recorded") -> Sma
     smartctl = _replaying_smartctl(normalised)
     try:
         dev = device_cls(device, interface=interface, smartctl=smartctl)
-    except (ValueError, IndexError, TypeError, AttributeError, KeyError, StopIteration) as exc:
+    except Exception as exc:
+        # pySMART is a third-party text parser: besides ValueError/IndexError it raises
+        # its dependencies' own exceptions (humanfriendly.InvalidSize on a cut size line).
+        # Whatever it raises, the answer is "unreadable report", never a crash.
         raise SmartctlOutputError(
             f"pySMART could not read this smartctl text ({type(exc).__name__}: {exc})",
             f"pySMART n'a pas pu lire ce texte de smartctl ({type(exc).__name__} : {exc})",

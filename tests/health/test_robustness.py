@@ -129,3 +129,13 @@ def test_mutated_text_never_raises(file_index: int, line: int, replacement: str)
 def test_random_bytes_never_raise(data: bytes) -> None:
     health = assess_output(data, POLICY, "/dev/sdz")
     assert health.verdict in VERDICTS
+
+
+def test_pysmart_dependency_errors_are_unknown() -> None:
+    """pySMART lets humanfriendly.InvalidSize escape on a cut size line: still an answer."""
+    text = (SMARTCTL / "text" / "Toshiba_KBG30ZMV256G_nvme_used28.txt").read_text()
+    cut = text.replace("[15.0 TB]", "[15.0 TB")
+    assert cut != text
+    health = assess_output(cut, POLICY, "/dev/nvme0")
+    assert health.verdict == "UNKNOWN"
+    assert "pySMART" in health.reason.en  # type: ignore[union-attr]

@@ -100,3 +100,15 @@ def test_usb_bridge_is_unknown(guest: GuestRunner) -> None:
     assert not caps.known
     status = detect_hpa(guest, usb)
     assert status.status == "unknown"
+
+
+def test_security_erase_exit_0_but_aborted_is_judged_failed(guest: GuestRunner) -> None:
+    """The live version of the reference's warning: exit 0, ABORTED COMMAND, nothing erased."""
+    from wipe.firmware.output import failure_in
+
+    _, sata = usb_and_sata(guest)
+    sh(guest, f"yes {CANARY.decode()}sata | head -c 1048576 | dd of={sata} bs=65536 conv=fsync")
+    result = guest.run(["hdparm", "--user-master", "u", "--security-erase", "lctE2E", sata], 120)
+    assert result.returncode == 0
+    assert failure_in(result) is not None
+    assert first_sector(guest, sata).startswith(CANARY)

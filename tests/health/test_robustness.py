@@ -133,8 +133,8 @@ def test_random_bytes_never_raise(data: bytes) -> None:
 
 def test_pysmart_dependency_errors_are_unknown() -> None:
     """pySMART lets humanfriendly.InvalidSize escape on a cut size line: still an answer."""
-    text = (SMARTCTL / "text" / "Toshiba_KBG30ZMV256G_nvme_used28.txt").read_text()
-    cut = text.replace("[15.0 TB]", "[15.0 TB")
+    text = (SMARTCTL / "text" / "Apple_SSD_AP0512Z_nvme_macos_healthy.txt").read_text()
+    cut = text.replace("499,872 [255 GB]", "499,872 [")
     assert cut != text
     health = assess_output(cut, POLICY, "/dev/nvme0")
     assert health.verdict == "UNKNOWN"

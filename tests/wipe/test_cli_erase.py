@@ -186,7 +186,7 @@ def test_certificate_pdf_from_signed_json(tmp_path: Path) -> None:
     )
     assert out.result == "ERASED"
     pdf = tmp_path / "cert.pdf"
-    code, stdout, err = _run(["certificate", str(out.certificate_path), "-o", str(pdf)], tmp_path)
+    code, _, err = _run(["certificate", str(out.certificate_path), "-o", str(pdf)], tmp_path)
     assert code == 0, err
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 2000

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from wipe.firmware.detect import BRIDGED_TRANSPORTS
+from wipe.firmware.detect import BRIDGED_TRANSPORTS, VIRTUAL_TRANSPORTS
 from wipe.firmware.output import CommandLog, decode, failure_in
 from wipe.runner_protocol import Runner
 
@@ -132,6 +132,11 @@ def detect_hpa(
     def unknown(fr: str, en: str, **known: Any) -> HpaStatus:
         return HpaStatus(device_path, "unknown", fr, en, commands=list(log.records), **known)
 
+    if transport is not None and transport.lower() in VIRTUAL_TRANSPORTS:
+        return unknown(
+            f"inconnu : périphérique virtuel ({transport}), sans HPA ni DCO",
+            f"unknown: virtual device ({transport}), no HPA or DCO",
+        )
     if transport is not None and transport.lower() in BRIDGED_TRANSPORTS:
         return unknown(
             f"inconnu : disque derrière un pont {transport.upper()} (les commandes ATA de "

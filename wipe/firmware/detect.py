@@ -11,6 +11,8 @@ IDENTIFY_TIMEOUT_S = 30.0
 
 BRIDGED_TRANSPORTS = frozenset({"usb", "mmc", "sdio", "ieee1394"})
 """Transports whose bridges rarely pass ATA/NVMe admin commands through faithfully."""
+VIRTUAL_TRANSPORTS = frozenset({"loop", "virtio"})
+"""Block devices with no drive firmware behind them."""
 
 
 def _unknown(
@@ -54,6 +56,14 @@ def detect(
     the reason.
     """
     log = CommandLog(runner)
+    if transport is not None and transport.lower() in VIRTUAL_TRANSPORTS:
+        return _unknown(
+            device_path,
+            "unknown",
+            log,
+            f"périphérique virtuel ({transport}) : pas de firmware de disque à qui parler",
+            f"virtual device ({transport}): no drive firmware to talk to",
+        )
     if transport is not None and transport.lower() in BRIDGED_TRANSPORTS:
         return _unknown(
             device_path,

@@ -170,3 +170,11 @@ def test_declared_usb_transport_runs_no_command() -> None:
     assert not caps.known
     assert "USB" in caps.reason_fr and "USB" in caps.reason_en
     assert runner.calls == []
+
+
+@pytest.mark.parametrize("transport", ["loop", "virtio"])
+def test_virtual_devices_run_no_command(transport: str) -> None:
+    runner = ReplayRunner([])
+    caps = detect(runner, "/dev/loop3", transport=transport)
+    assert not caps.known and "virtual device" in caps.reason_en
+    assert runner.calls == []

@@ -115,7 +115,8 @@ def test_kernel_size_disagreement_is_unknown() -> None:
 
 
 @pytest.mark.parametrize(
-    ("device", "transport"), [("/dev/nvme0n1", None), ("/dev/sdb", "usb"), ("/dev/sdc", "USB")]
+    ("device", "transport"),
+    [("/dev/nvme0n1", None), ("/dev/sdb", "usb"), ("/dev/sdc", "USB"), ("/dev/loop2", "loop")],
 )
 def test_not_applicable_devices_run_no_command(device: str, transport: str | None) -> None:
     runner = ReplayRunner([])

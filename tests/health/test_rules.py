@@ -145,6 +145,8 @@ def test_ssd_life_attributes() -> None:
         ("critical_warning", 0x02, "SUSPECT", "nvme.temperature"),
         ("percentage_used", 75, "WORN", "ssd.wear"),
         ("percentage_used", 130, "FAIL", "ssd.wear"),
+        ("percentage_used", 96, "FAIL", "ssd.wear"),
+        ("percentage_used", 94, "WORN", "ssd.wear"),
         ("available_spare", 8, "FAIL", "nvme.spare_at_threshold"),
         ("available_spare", 40, "WORN", "nvme.spare_low"),
         ("media_errors", 1, "FAIL", "nvme.media_errors"),

@@ -324,3 +324,27 @@ def test_cli_self_test_ctrl_c_cancels_with_abort() -> None:
     assert health.self_test is not None and health.self_test.status == "aborted"
     assert health.verdict == "OK"
     assert "30 % restant" in err.getvalue() and "Annulation" in err.getvalue()
+
+
+def test_expected_minutes_from_json_and_text() -> None:
+    from bench_agent.health.selftest import expected_minutes
+
+    wdc = (SMARTCTL / "json" / "WDC_WD140EDFZ-11A0VA0_healthy.json").read_bytes()
+    seagate = (SMARTCTL / "text" / "Seagate_OOS12000G_selftest-in-progress.txt").read_bytes()
+    assert expected_minutes(wdc, "short") == 2
+    assert expected_minutes(wdc, "extended") == 1479
+    assert expected_minutes(seagate, "extended") == 1082
+    assert expected_minutes(b"garbage", "short") is None
+    assert expected_minutes(b"[1]", "short") is None
+
+
+def test_default_timeout_follows_the_drive_estimate() -> None:
+    """Without a timeout the runner waits twice the drive's estimate plus 5 min, then aborts."""
+    frames = seagate_frames()[:1]  # stuck at 30 %
+    host = host_for(frames, kind="short", baseline=frames[0])
+    clock = FakeClock()
+    result = run_self_test(
+        host, DEV, "short", poll_interval_s=60, clock=clock.clock, sleep=clock.sleep
+    )
+    assert result.status == "timeout"
+    assert clock.now == 1 * 60 * 2 + 300  # Seagate OOS12000G: short test 1 min

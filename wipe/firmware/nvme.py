@@ -220,7 +220,11 @@ def id_ns_argv(device_path: str) -> list[str]:
 
 
 def sanitize_argv(device_path: str, method: str) -> list[str]:
-    return ["nvme", "sanitize", f"--sanact={SANACT[method]}", device_path]
+    argv = ["nvme", "sanitize", f"--sanact={SANACT[method]}", device_path]
+    if method == "nvme-sanitize-overwrite":
+        # One pass of zeros, explicitly: an overwrite pass count of 0 means 16 passes.
+        argv[3:3] = ["--owpass=1", "--ovrpat=0"]
+    return argv
 
 
 def sanitize_log_argv(device_path: str) -> list[str]:

@@ -238,3 +238,23 @@ def test_format_argv_keeps_namespace_format() -> None:
     )
     # The argv we build is exactly the one run against QEMU's controller.
     assert nvme.format_argv("/dev/nvme0n1", "nvme-format-user", info, 3_600_000) == argv
+
+
+def test_sanitize_argv_overwrite_is_one_pass() -> None:
+    assert nvme.sanitize_argv(NVME_DEV, "nvme-sanitize-crypto") == [
+        "nvme",
+        "sanitize",
+        "--sanact=4",
+        NVME_DEV,
+    ]
+    argv = nvme.sanitize_argv(NVME_DEV, "nvme-sanitize-overwrite")
+    assert argv == ["nvme", "sanitize", "--sanact=3", "--owpass=1", "--ovrpat=0", NVME_DEV]
+
+
+def test_ata_sanitize_overwrite_is_one_pass() -> None:
+    argv = ata.sanitize_argv("/dev/sda", "ata-sanitize-overwrite")
+    assert argv[argv.index("--sanitize-overwrite-passes") + 1] == "1"
+    assert argv[argv.index("--sanitize-overwrite") + 1] == "hex:00000000"
+
+
+NVME_DEV = "/dev/nvme0n1"

@@ -19,6 +19,8 @@ from firmware_replay import (
     output,
     recording,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wipe.firmware import FirmwareOutcome, FirmwareProgress, execute, unfreeze_command
 
@@ -468,3 +470,46 @@ def test_runner_raising_oserror_is_a_recorded_failure() -> None:
     assert not outcome.completed
     assert "FileNotFoundError" in outcome.reason_en
     assert outcome.commands[0]["returncode"] is None
+
+
+POLL_ANSWERS = {
+    "25": output("formatted/nvme-sanitize-log-crypto-25pct.stdout"),
+    "75": output("formatted/nvme-sanitize-log-crypto-75pct.stdout"),
+    "done": output("formatted/nvme-sanitize-log-crypto-done.stdout"),
+    "failed": output("formatted/nvme-sanitize-log-crypto-failed.stdout"),
+    "garbage": Result(0, b'{"nvme0n1": {"sprog": '),
+    "refused": recording("qemu/nvme-sanitize-log")[1],
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(sorted(POLL_ANSWERS)), max_size=12))
+def test_sanitize_poll_sequences(answers: list[str]) -> None:
+    """Completed exactly when the drive's first final answer is success."""
+    answers = [*answers, "done"]
+    expected = None
+    unreadable = 0
+    for answer in answers:
+        if answer in {"garbage", "refused"}:
+            unreadable += 1
+            if unreadable == 3:
+                expected = False
+                break
+            continue
+        unreadable = 0
+        if answer in {"done", "failed"}:
+            expected = answer == "done"
+            break
+    log_argv = ["nvme", "sanitize-log", "-o", "json", NVME]
+    runner = ReplayRunner(
+        [
+            *toshiba(),
+            sanlog("never"),
+            SANITIZE_CRYPTO,
+            *[(log_argv, POLL_ANSWERS[a]) for a in answers],
+        ]
+    )
+    clock = FakeClock()
+    outcome = execute(runner, NVME, "nvme-sanitize-crypto", clock=clock, sleep=clock.sleep)
+    assert outcome.completed is expected
+    assert (outcome.nist_level == "purge") is expected

@@ -11,7 +11,8 @@ Parts, each repeated N times in the same run (medians, alternating):
    which parses but gives no verdict.
 4. live process cost on this machine: one ``smartctl --json=c -x`` on a loop
    device (read-only; smartctl only reads), and pySMART's live Device() on the
-   same loop device (it runs smartctl several times). Needs root + smartctl.
+   same loop device (the number of smartctl runs it made is printed; on a real
+   ATA drive it adds ``-d test``, ``-l sataphy`` ... to ``--all``). Needs root.
 5. whole process: ``bench-agent health --host-dir ... --json`` (import + CLI).
 
 Machines are noisy: compare ratios, not absolute figures.
@@ -100,6 +101,16 @@ def live_parts(runs: int) -> dict[str, list[float]]:
             import warnings
 
             from pySMART import Device
+            from pySMART.smartctl import SMARTCTL
+
+            calls: list[list[str]] = []
+            original = SMARTCTL.generic_call
+
+            def counting(params: list[str], pass_options: bool = False) -> tuple[list[str], int]:
+                calls.append(params)
+                return original(params, pass_options)
+
+            SMARTCTL.generic_call = counting  # type: ignore[method-assign]
 
             def peer() -> None:
                 with warnings.catch_warnings():
@@ -111,6 +122,12 @@ def live_parts(runs: int) -> dict[str, list[float]]:
                     timed(lambda: host.run(smartctl_argv(dev)))
                 )
                 samples["live: pySMART Device() (peer)"].append(timed(peer))
+            print(
+                f"pySMART Device() ran smartctl {len(calls) / runs:.0f} time(s) per device "
+                f"on the loop device ({' | '.join(' '.join(c) for c in calls[:3])}); "
+                "ours runs it once.",
+                file=sys.stderr,
+            )
         finally:
             subprocess.run([losetup, "--detach", dev], check=False)
     return samples

@@ -27,8 +27,8 @@ USB_NVME_TYPES = ("sntasmedia", "sntjmicron", "sntrealtek")
 """USB-to-NVMe pass-through types (smartctl >= 7.3)."""
 
 
-def smartctl_argv(device: str, device_type: str | None = None) -> list[str]:
-    argv = ["smartctl", "--json=c", "-x"]
+def smartctl_argv(device: str, device_type: str | None = None, json: bool = True) -> list[str]:
+    argv = ["smartctl", "--json=c", "-x"] if json else ["smartctl", "-x"]
     if device_type:
         argv += ["-d", device_type]
     argv.append(device)
@@ -82,6 +82,15 @@ def _run(
     host: Host, device: str, device_type: str | None
 ) -> tuple[CommandResult, SmartData | None]:
     result = host.run(smartctl_argv(device, device_type), timeout_s=SMARTCTL_TIMEOUT_S)
+    if (
+        result.returncode is not None
+        and result.returncode & 1
+        and b"UNRECOGNIZED OPTION" in result.stdout + result.stderr
+    ):
+        # smartctl < 7 has no --json: ask for the text report, read through pySMART.
+        result = host.run(
+            smartctl_argv(device, device_type, json=False), timeout_s=SMARTCTL_TIMEOUT_S
+        )
     if result.error is not None or not result.stdout.strip():
         return result, None
     try:

@@ -165,3 +165,11 @@ def test_list_drives_keeps_internal_disks(monkeypatch: pytest.MonkeyPatch) -> No
         ("/dev/sda", "sata"),
         ("/dev/sdd", "usb"),
     ]
+
+
+def test_smartctl_without_json_falls_back_to_text() -> None:
+    host = RecordedHost(FIXTURES / "old_smartctl_66")
+    health = check_device(host, "/dev/nvme0", load_policy())
+    assert health.verdict == "OK"
+    assert health.source == "smartctl-text"
+    assert health.model == "WDC WDS100T2B0C-00PXH0"

@@ -18,6 +18,7 @@ from bench_agent.health.smart import SmartctlOutputError, SmartData
 from bench_agent.health.verdict import assess, decode_exit_status
 from bench_agent.host.base import Host
 from bench_agent.model.health import DiskHealth
+from bench_agent.model.inventory import Disk
 
 if TYPE_CHECKING:
     from bench_agent.health.selftest import SelfTestProgress
@@ -41,22 +42,44 @@ __all__ = [
 _DISK_NAME = re.compile(r"^(sd[a-z]+|hd[a-z]+|vd[a-z]+|xvd[a-z]+|nvme\d+n\d+|mmcblk\d+)$")
 
 
-def list_drives(host: Host) -> list[tuple[str, str | None]]:
-    """(path, transport) of every internal drive: the boot medium and removable media
-    (USB sticks, SD cards) are left out; name a device to check one of those."""
+def _probe(host: Host) -> list[Disk] | None:
+    """The storage probe's disks, or None when that probe is absent."""
     try:
         from bench_agent.probes import storage
     except ImportError:
-        storage = None  # type: ignore[assignment,unused-ignore]
-    if storage is not None and hasattr(storage, "probe_disks"):
-        from bench_agent.model.common import Note
+        return None
+    if not hasattr(storage, "probe_disks"):
+        return None
+    from bench_agent.model.common import Note
 
-        notes: list[Note] = []
-        disks = storage.probe_disks(host, notes)
-        return [(d.path, d.transport) for d in disks if not d.boot_medium and not d.removable]
+    notes: list[Note] = []
+    disks: list[Disk] = storage.probe_disks(host, notes)
+    return disks
+
+
+def list_drives(host: Host) -> list[tuple[str, str | None]]:
+    """(path, transport) of every internal drive, as grading counts them: the boot
+    medium, removable media and USB disks are left out (name a device to check one)."""
+    disks = _probe(host)
+    if disks is not None:
+        return [
+            (d.path, d.transport)
+            for d in disks
+            if not d.boot_medium and not d.removable and d.transport != "usb"
+        ]
     # Fallback while the storage probe is absent: the kernel's list of whole disks.
     names = host.list_dir("/sys/block") or []
     return [(f"/dev/{name}", None) for name in names if _DISK_NAME.match(name)]
+
+
+def _transports(host: Host, devices: list[str]) -> list[tuple[str, str | None]]:
+    """Named devices with their transport when the storage probe can tell (USB: bridge sweep)."""
+    try:
+        disks = _probe(host) or []
+    except LookupError:
+        disks = []  # a recorded host without /sys: the transport stays unknown
+    by_path = {d.path: d.transport for d in disks}
+    return [(device, by_path.get(device)) for device in devices]
 
 
 def check_all(
@@ -77,7 +100,7 @@ def check_all(
     """
     policy = policy or load_policy()
     clock = now or (lambda: datetime.now(UTC))
-    targets = [(d, None) for d in devices] if devices else list_drives(host)
+    targets = _transports(host, devices) if devices else list_drives(host)
     results: list[DiskHealth] = []
     for path, transport in targets:
         health = check_device(host, path, policy, transport)

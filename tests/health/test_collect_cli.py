@@ -160,11 +160,18 @@ def test_list_drives_keeps_internal_disks(monkeypatch: pytest.MonkeyPatch) -> No
     ]
     monkeypatch.setattr(storage, "probe_disks", lambda host, notes: disks)
     host = RecordedHost(FIXTURES / "laptop_two_drives")
-    assert list_drives(host) == [
-        ("/dev/nvme0n1", "nvme"),
-        ("/dev/sda", "sata"),
-        ("/dev/sdd", "usb"),
-    ]
+    assert list_drives(host) == [("/dev/nvme0n1", "nvme"), ("/dev/sda", "sata")]
+
+
+def test_named_usb_device_gets_the_bridge_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench_agent.model.inventory import Disk
+    from bench_agent.probes import storage
+
+    disks = [Disk(name="sdc", path="/dev/sdc", transport="usb")]
+    monkeypatch.setattr(storage, "probe_disks", lambda host, notes: disks)
+    host = RecordedHost(FIXTURES / "usb_jmicron_dock")
+    (health,) = check_all(host, devices=["/dev/sdc"])
+    assert health.device_type == "usbjmicron"
 
 
 def test_smartctl_without_json_falls_back_to_text() -> None:

@@ -152,7 +152,14 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
             for line in render(health, env):
                 env.out(line)
         if not results:
-            env.out(env.say("Aucun disque trouvé.", "No drive found."))
+            env.out(
+                env.say(
+                    "Aucun disque interne trouvé (le support de démarrage et les disques USB "
+                    "ou amovibles sont exclus : nommez-les pour les vérifier).",
+                    "No internal drive found (the boot medium and USB or removable disks are "
+                    "left out: name them to check them).",
+                )
+            )
     return 1 if any(h.verdict == "FAIL" for h in results) else 0
 
 

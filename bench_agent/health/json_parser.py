@@ -19,6 +19,7 @@ from bench_agent.health.smart import (
     SelfTestOutcome,
     SmartctlOutputError,
     SmartData,
+    decode_output,
     power_on_hours_from_attribute,
 )
 
@@ -53,13 +54,13 @@ def _bool(value: Any) -> bool | None:
 
 
 def looks_like_json(data: bytes | str) -> bool:
-    head = data[:64].lstrip()
-    return head[:1] in (b"{", "{", b"[", "[")
+    head = decode_output(data[:256]).lstrip()
+    return head[:1] in ("{", "[")
 
 
 def parse_smartctl_json(data: bytes | str) -> SmartData:
     """Parse one smartctl JSON document; raise SmartctlOutputError if it is not one."""
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text = decode_output(data)
     if not text.strip():
         raise SmartctlOutputError("empty smartctl output", "sortie de smartctl vide")
     try:

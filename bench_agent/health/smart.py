@@ -14,6 +14,16 @@ Protocol = Literal["ATA", "NVMe", "SCSI"]
 SelfTestOutcome = Literal["passed", "failed", "aborted", "interrupted", "in_progress", "unknown"]
 
 
+def decode_output(data: bytes | str) -> str:
+    """smartctl output as text, whatever saved it (UTF-8, or UTF-16/BOM from Windows shells)."""
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # PowerShell 5 redirection (`smartctl -j -a sda > out.json`) writes UTF-16.
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
+
+
 class SmartctlOutputError(ValueError):
     """A smartctl output could not be read (empty, truncated, not smartctl at all)."""
 

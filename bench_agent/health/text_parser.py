@@ -25,6 +25,7 @@ from bench_agent.health.smart import (
     SelfTestEntry,
     SmartctlOutputError,
     SmartData,
+    decode_output,
     power_on_hours_from_attribute,
 )
 
@@ -142,7 +143,7 @@ def _replaying_smartctl(text: str) -> Any:
 
 def parse_smartctl_text(data: bytes | str, device: str = "/dev/recorded") -> SmartData:
     """Parse a smartctl text report; raise SmartctlOutputError if it is not one."""
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text = decode_output(data)
     text = text.replace("\r\n", "\n")
     if not text.strip():
         raise SmartctlOutputError("empty smartctl output", "sortie de smartctl vide")

@@ -139,3 +139,14 @@ def test_pysmart_dependency_errors_are_unknown() -> None:
     health = assess_output(cut, POLICY, "/dev/nvme0")
     assert health.verdict == "UNKNOWN"
     assert "pySMART" in health.reason.en  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_files_saved_by_windows_shells(encoding: str) -> None:
+    """PowerShell 5 writes UTF-16 with a BOM; Notepad adds a UTF-8 BOM."""
+    for path in (JSON_FILES[0], TEXT_FILES[1]):
+        original = assess_output(path.read_bytes(), POLICY, path.name)
+        saved = path.read_text(encoding="utf-8").encode(encoding)
+        again = assess_output(saved, POLICY, path.name)
+        assert again.verdict == original.verdict != "UNKNOWN"
+        assert again.model == original.model

@@ -38,7 +38,10 @@ class AttributeThreshold(_Section, kw_only=True):
 
 
 class AtaCounter(_Section, kw_only=True):
-    id: int
+    id: int | None = None
+    ids: list[int] = msgspec.field(default_factory=list)
+    """Several vendor ids for one counter; then ``name_pattern`` must match the name."""
+    name_pattern: str | None = None
     code: str
     worn_min: int | None = None
     suspect_min: int | None = None
@@ -192,15 +195,23 @@ def _line_of(text: str, field_path: str) -> int | None:
 def _check(policy: Policy, source: str, text: str = "") -> None:
     def fail(field: str, why: str) -> None:
         # "ata_counter[0] (id 5).fail_min" -> "ata_counter[0].fail_min"
-        path = re.sub(r" \(id \d+\)", "", field)
+        path = re.sub(r" \(id [^)]*\)", "", field)
         line = _line_of(text, path) if text else None
         where = f" (line {line})" if line else ""
         raise PolicyError(f"{source}{where}: field {field}: {why}")
 
     for index, counter in enumerate(policy.ata_counter):
-        where = f"ata_counter[{index}] (id {counter.id})"
-        if not 1 <= counter.id <= 255:
+        where = f"ata_counter[{index}] (id {counter.id or counter.ids})"
+        ids = [counter.id] if counter.id is not None else counter.ids
+        if not ids or (counter.id is not None and counter.ids):
+            fail(where, "give either id or ids")
+        if any(not 1 <= i <= 255 for i in ids):
             fail(f"{where}.id", "an ATA attribute id is between 1 and 255")
+        if counter.name_pattern is not None:
+            try:
+                re.compile(counter.name_pattern)
+            except re.error as exc:
+                fail(f"{where}.name_pattern", f"invalid regular expression ({exc})")
         levels = [counter.worn_min, counter.suspect_min, counter.fail_min]
         if all(level is None for level in levels):
             fail(where, "needs at least one of worn_min, suspect_min, fail_min")

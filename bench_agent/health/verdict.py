@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bench_agent.health.policy import Level, Policy
+from bench_agent.health.policy import AtaCounter, Level, Policy
 from bench_agent.health.smart import AtaAttribute, SmartData
 from bench_agent.i18n import tr
 from bench_agent.model.common import Text
@@ -58,6 +58,10 @@ _COUNTER_TEXT: dict[str, tuple[str, str]] = {
         "link CRC errors (cable, connector or USB bridge, not the disk)",
     ),
     "ata.load_cycles": ("cycles de chargement des têtes", "head load cycles"),
+    "ssd.program_erase_failures": (
+        "échecs de programmation/effacement de la mémoire flash",
+        "flash program/erase failures",
+    ),
 }
 
 
@@ -277,7 +281,7 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
                 threshold=attr.thresh,
             )
     for counter in policy.ata_counter:
-        found_attr = data.attribute(counter.id)
+        found_attr = _counter_attribute(data, counter)
         if found_attr is None:
             continue
         attr = found_attr
@@ -346,6 +350,20 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
             value=count,
             threshold=limit_e,
         )
+
+
+def _counter_attribute(data: SmartData, counter: AtaCounter) -> AtaAttribute | None:
+    """The attribute a counter rule reads: by id, or the highest of several named ids."""
+    if counter.id is not None:
+        return data.attribute(counter.id)
+    pattern = re.compile(counter.name_pattern) if counter.name_pattern else None
+    best: tuple[int, AtaAttribute] | None = None
+    for attr in data.ata_attributes:
+        if attr.id in counter.ids and (pattern is None or pattern.search(attr.name)):
+            count = _counter_value(attr)
+            if count is not None and (best is None or count > best[0]):
+                best = (count, attr)
+    return None if best is None else best[1]
 
 
 def _ata_life_left(data: SmartData, policy: Policy) -> tuple[int, AtaAttribute] | None:

@@ -97,3 +97,10 @@ def test_unreadable_file(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(PolicyError, match="not UTF-8"):
         load_policy(binary)
+
+
+def test_counter_needs_id_or_ids() -> None:
+    text = default_policy_text().replace("id = 199\n", "", 1)
+    text = text.replace('code = "ata.udma_crc_errors"', 'code = "ata.udma_crc_errors"\nids = []')
+    with pytest.raises(PolicyError, match="give either id or ids"):
+        parse_policy(text, "ids.toml")

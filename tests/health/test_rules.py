@@ -66,6 +66,9 @@ def test_baselines_are_ok() -> None:
         (199, "UDMA_CRC_Error_Count", 5, "OK", None),
         (199, "UDMA_CRC_Error_Count", 100000, "SUSPECT", "ata.udma_crc_errors"),
         (193, "Load_Cycle_Count", 450000, "WORN", "ata.load_cycles"),
+        (181, "Program_Fail_Cnt_Total", 25, "SUSPECT", "ssd.program_erase_failures"),
+        (172, "Erase_Fail_Count", 3, "OK", None),
+        (181, "Unknown_Attribute", 9999, "OK", None),
     ],
 )
 def test_counter_rules(attr_id: int, name: str, raw: int, verdict: str, code: str | None) -> None:

@@ -220,7 +220,9 @@ class _Session:
             record["reason_en"] = "firmware methods unavailable (module not installed)"
             self.reason(record["reason_fr"], record["reason_en"])
             return
-        caps = fw.detect(self.ctx.runner, dev.path, transport=self.req.target.transport)
+        caps = fw.detect(
+            self.ctx.runner, self.req.target.device_path, transport=self.req.target.transport
+        )
         record["capabilities"] = caps.to_dict() if hasattr(caps, "to_dict") else repr(caps)
         if name == "auto":
             choices = list(
@@ -252,7 +254,7 @@ class _Session:
 
         outcome = fw.execute(
             self.ctx.runner,
-            dev.path,
+            self.req.target.device_path,
             name,
             fw_progress,
             self.ctx.cancel,

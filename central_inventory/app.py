@@ -38,16 +38,7 @@ from central_inventory.db import (
 from central_inventory.errors import ApiError
 from central_inventory.evidence import unit_view, verify_certificate
 from central_inventory.i18n import tr
-from central_inventory.ingest import (
-    not_found,
-    parse_envelope,
-    store_certificate,
-    store_report,
-    update_unit,
-    validate_certificate,
-    validate_report,
-    verify_for_bench,
-)
+from central_inventory.ingest import ingest_certificate, ingest_report, not_found, update_unit
 from central_inventory.limits import BodySizeLimitMiddleware
 from central_inventory.logs import LOGGER, AccessLogMiddleware
 from central_inventory.reference import resolve, scan
@@ -462,24 +453,9 @@ def _unit_json(unit: Unit) -> dict[str, Any]:
     }
 
 
-def _principal_for(svc: Services, request: Request) -> Principal:
-    with svc.sessions() as session:
-        return authenticate(session, bearer_from_header(request.headers.get("authorization")))
-
-
 def _ingest_report(svc: Services, request: Request, body: bytes, batch: str | None) -> Response:
-    principal = _principal_for(svc, request)
-    envelope, envelope_text = parse_envelope(body)
-    payload, digest = verify_for_bench(envelope, principal)
-    report = validate_report(payload)
-    stored = store_report(
-        svc.sessions,
-        principal,
-        report,
-        payload_sha256=digest,
-        envelope_text=envelope_text,
-        batch_code=batch,
-    )
+    token = bearer_from_header(request.headers.get("authorization"))
+    principal, stored = ingest_report(svc.engine, token, body, batch)
     LOGGER.info(
         "report " + stored.status,
         extra={
@@ -492,14 +468,15 @@ def _ingest_report(svc: Services, request: Request, body: bytes, batch: str | No
 
 
 def _ingest_certificate(svc: Services, request: Request, body: bytes) -> Response:
-    principal = _principal_for(svc, request)
-    envelope, envelope_text = parse_envelope(body)
-    payload, digest = verify_for_bench(envelope, principal)
-    facts = validate_certificate(payload)
-    stored = store_certificate(svc.sessions, principal, facts, digest, envelope_text)
+    token = bearer_from_header(request.headers.get("authorization"))
+    principal, stored = ingest_certificate(svc.engine, token, body)
     LOGGER.info(
         "certificate " + stored.status,
-        extra={"certificate_id": stored.id, "tenant_id": principal.tenant_id},
+        extra={
+            "certificate_id": stored.id,
+            "tenant_id": principal.tenant_id,
+            "bench": principal.bench_name,
+        },
     )
     return JSONResponse(stored.body(), status_code=201 if stored.status == "stored" else 200)
 

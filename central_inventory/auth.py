@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from central_inventory.db import ApiToken, Bench
@@ -42,6 +43,7 @@ class Principal:
     bench_pk: int | None = None
     bench_name: str | None = None
     bench_public_key: bytes | None = None
+    bench_site: str | None = None
 
     def can_see_tenant(self, tenant_id: int) -> bool:
         return self.role == "coordinator" or self.tenant_id == tenant_id
@@ -62,42 +64,58 @@ def bearer_from_header(value: str | None) -> str | None:
     return token.strip()
 
 
-def authenticate(session: Session, token: str | None) -> Principal:
+@functools.cache
+def _token_query() -> Any:
+    # Built once: this query runs on every request.
+    tokens, benches = ApiToken.__table__, Bench.__table__
+    return (
+        select(
+            tokens.c.id,
+            tokens.c.role,
+            tokens.c.tenant_id,
+            tokens.c.revoked_at,
+            benches.c.id.label("bench_pk"),
+            benches.c.tenant_id.label("bench_tenant_id"),
+            benches.c.name.label("bench_name"),
+            benches.c.public_key_b64,
+            benches.c.site.label("bench_site"),
+            benches.c.revoked_at.label("bench_revoked_at"),
+        )
+        .select_from(tokens.outerjoin(benches, benches.c.id == tokens.c.bench_id))
+        .where(tokens.c.token_hash == bindparam("token_hash"))
+    )
+
+
+def authenticate(db: Session | Connection, token: str | None) -> Principal:
     """Resolve a bearer token, or raise a 401/403 ApiError saying why not."""
     if not token or len(token) > 200:
         raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
-    row = session.execute(
-        select(ApiToken, Bench)
-        .outerjoin(Bench, Bench.id == ApiToken.bench_id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
-    if row is None:
+    row = db.execute(_token_query(), {"token_hash": hash_token(token)}).first()
+    if row is None or row.role not in ROLES:
         raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
-    api_token, bench = row
-    if api_token.revoked_at is not None:
+    if row.revoked_at is not None:
         raise ApiError(
             401,
             "token_revoked",
             tr("Ce jeton d'accès a été révoqué.", "This access token has been revoked."),
         )
-    if api_token.role not in ROLES:
-        raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
-    role: Role = api_token.role
+    role: Role = row.role
     if role == "bench":
-        if bench is None:
+        if row.bench_pk is None:
             raise ApiError(401, "unauthenticated", UNAUTHENTICATED)
-        if bench.revoked_at is not None:
+        if row.bench_revoked_at is not None:
             raise ApiError(
                 403,
                 "bench_revoked",
                 tr("Ce banc a été désactivé.", "This bench has been deactivated."),
             )
         return Principal(
-            token_pk=api_token.id,
+            token_pk=row.id,
             role="bench",
-            tenant_id=bench.tenant_id,
-            bench_pk=bench.id,
-            bench_name=bench.name,
-            bench_public_key=base64.b64decode(bench.public_key_b64),
+            tenant_id=row.bench_tenant_id,
+            bench_pk=row.bench_pk,
+            bench_name=row.bench_name,
+            bench_site=row.bench_site,
+            bench_public_key=base64.b64decode(row.public_key_b64),
         )
-    return Principal(token_pk=api_token.id, role=role, tenant_id=api_token.tenant_id)
+    return Principal(token_pk=row.id, role=role, tenant_id=row.tenant_id)

@@ -202,6 +202,9 @@ def cmd_serve(args: argparse.Namespace, settings: Any, con: Console) -> int:
         server_header=False,
         ws="none",
         lifespan="off",
+        # A worker busy with a burst of reports must not be killed as "hung": uvicorn's
+        # default 5 s health check did so on a loaded 2-core machine.
+        timeout_worker_healthcheck=30,
     )
     return 0
 

@@ -7,19 +7,23 @@ Every refusal is an :class:`ApiError` (4xx) raised before any row is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, Table, bindparam, case, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench_agent.model import UnitReport
-from central_inventory.auth import Principal
-from central_inventory.db import Batch, Bench, Certificate, Report, ReportCertificate, Unit, utcnow
+from central_inventory.auth import Principal, authenticate
+from central_inventory.db import Batch, Certificate, Report, ReportCertificate, Unit, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
 from wipe.signing import SignatureError, canonical_json, key_id, verify_envelope
@@ -333,190 +337,267 @@ def _unknown_batch(code: str) -> ApiError:
     )
 
 
-def store_report(
-    sessions: sessionmaker[Session],
-    principal: Principal,
-    report: UnitReport,
-    *,
-    payload_sha256: str,
-    envelope_text: str,
-    batch_code: str | None = None,
-) -> Stored:
-    """Store a verified report once; a retry with the same content is answered as such."""
-    assert principal.tenant_id is not None and principal.bench_pk is not None
-    tenant_id, bench_pk = principal.tenant_id, principal.bench_pk
+def _retrying(work: Callable[[], Stored]) -> Stored:
+    """Run one ingestion transaction, again if a concurrent one won a uniqueness race."""
     for _attempt in range(_RETRIES):
         try:
-            with sessions.begin() as session:
-                existing = session.execute(
-                    select(
-                        Report.tenant_id, Report.payload_sha256, Report.unit_id, Report.version
-                    ).where(Report.report_id == report.report_id)
-                ).first()
-                if existing is not None:
-                    if (
-                        existing.tenant_id == tenant_id
-                        and existing.payload_sha256 == payload_sha256
-                    ):
-                        return Stored(
-                            status="already_stored",
-                            kind="report",
-                            id=report.report_id,
-                            unit_id=existing.unit_id,
-                            version=existing.version,
-                        )
-                    raise ApiError(409, "conflict", _CONFLICT_REPORT, detail=report.report_id)
-                batch_id = None
-                if batch_code:
-                    batch_id = session.scalar(
-                        select(Batch.id).where(
-                            Batch.tenant_id == tenant_id, Batch.code == batch_code
-                        )
-                    )
-                    if batch_id is None:
-                        raise _unknown_batch(batch_code)
-                bench_site = session.scalar(select(Bench.site).where(Bench.id == bench_pk))
-                return _insert_report(
-                    session,
-                    tenant_id=tenant_id,
-                    bench_pk=bench_pk,
-                    bench_site=bench_site,
-                    report=report,
-                    payload_sha256=payload_sha256,
-                    envelope_text=envelope_text,
-                    batch_id=batch_id,
-                )
+            return work()
         except IntegrityError:
-            # A concurrent request inserted the same report or the same new unit first:
-            # start over, the re-check above now sees it.
+            # A concurrent request inserted the same report, certificate or new unit first:
+            # start over, the re-check now sees it.
             continue
         except OperationalError as exc:
-            if "locked" in str(exc) or "deadlock" in str(exc):
+            message = str(exc).lower()
+            if "locked" in message or "deadlock" in message or "serializ" in message:
                 continue
             raise
     raise ApiError(503, "busy", _BUSY)
 
 
-def _insert_report(
-    session: Session,
-    *,
-    tenant_id: int,
-    bench_pk: int,
-    bench_site: str | None,
+def ingest_report(
+    engine: Engine, token: str | None, body: bytes, batch_code: str | None = None
+) -> tuple[Principal, Stored]:
+    """Authenticate, verify, validate and store one report in one transaction.
+
+    SQLAlchemy Core, not the ORM, on this path: it is the one the benches load.
+    """
+    checked: tuple[UnitReport, str, str] | None = None
+    principal: Principal | None = None
+
+    def work() -> Stored:
+        nonlocal checked, principal
+        with engine.begin() as connection:
+            principal = authenticate(connection, token)
+            if checked is None:
+                envelope, envelope_text = parse_envelope(body)
+                payload, digest = verify_for_bench(envelope, principal)
+                checked = (validate_report(payload), digest, envelope_text)
+            report, digest, envelope_text = checked
+            return _store_report(
+                connection,
+                principal,
+                report,
+                payload_sha256=digest,
+                envelope_text=envelope_text,
+                batch_code=batch_code,
+            )
+
+    stored = _retrying(work)
+    assert principal is not None
+    return principal, stored
+
+
+UNIT_FIELDS = (
+    "tenant_id",
+    "unit_key",
+    "serial",
+    "id_esn",
+    "maker",
+    "model",
+    "form_factor",
+    "site",
+    "category",
+    "status",
+    "status_manual",
+    "batch_id",
+    "first_seen_at",
+    "last_report_at",
+    "latest_version",
+)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The ingestion statements, built once per dialect: building them per request cost
+    more CPU than running them."""
+
+    existing_report: Any
+    unit_upsert: Any
+    insert_report: Any
+    insert_links: Any
+    existing_certificate: Any
+    insert_certificate: Any
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    reports, units = cast(Table, Report.__table__), cast(Table, Unit.__table__)
+    certificates = cast(Table, Certificate.__table__)
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(units).values({name: bindparam(name) for name in UNIT_FIELDS})
+    new = insert.excluded
+    # One statement creates the unit or bumps its version under the row lock, so two
+    # reports of one unit arriving together get versions n and n+1, never twice n.
+    upsert = insert.on_conflict_do_update(
+        index_elements=[units.c.tenant_id, units.c.unit_key],
+        set_={
+            "latest_version": units.c.latest_version + 1,
+            "last_report_at": new.last_report_at,
+            "serial": func.coalesce(new.serial, units.c.serial),
+            "id_esn": func.coalesce(new.id_esn, units.c.id_esn),
+            "maker": func.coalesce(new.maker, units.c.maker),
+            "model": func.coalesce(new.model, units.c.model),
+            "form_factor": func.coalesce(new.form_factor, units.c.form_factor),
+            "site": func.coalesce(new.site, units.c.site),
+            "category": func.coalesce(new.category, units.c.category),
+            "status": case((units.c.status_manual, units.c.status), else_=new.status),
+            "batch_id": func.coalesce(new.batch_id, units.c.batch_id),
+        },
+    ).returning(units.c.id, units.c.latest_version)
+    return _Statements(
+        existing_report=select(
+            reports.c.tenant_id, reports.c.payload_sha256, reports.c.unit_id, reports.c.version
+        ).where(reports.c.report_id == bindparam("report_id")),
+        unit_upsert=upsert,
+        insert_report=reports.insert().returning(reports.c.id),
+        insert_links=cast(Table, ReportCertificate.__table__).insert(),
+        existing_certificate=select(certificates.c.tenant_id, certificates.c.payload_sha256).where(
+            certificates.c.certificate_id == bindparam("certificate_id")
+        ),
+        insert_certificate=certificates.insert(),
+    )
+
+
+def _store_report(
+    connection: Connection,
+    principal: Principal,
     report: UnitReport,
+    *,
     payload_sha256: str,
     envelope_text: str,
-    batch_id: int | None,
+    batch_code: str | None,
 ) -> Stored:
+    assert principal.tenant_id is not None and principal.bench_pk is not None
+    tenant_id = principal.tenant_id
+    statements = _statements(connection.dialect.name)
+    existing = connection.execute(
+        statements.existing_report, {"report_id": report.report_id}
+    ).first()
+    if existing is not None:
+        if existing.tenant_id == tenant_id and existing.payload_sha256 == payload_sha256:
+            return Stored(
+                status="already_stored",
+                kind="report",
+                id=report.report_id,
+                unit_id=existing.unit_id,
+                version=existing.version,
+            )
+        raise ApiError(409, "conflict", _CONFLICT_REPORT, detail=report.report_id)
+    batch_id = None
+    if batch_code:
+        batch_id = connection.scalar(
+            select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == batch_code)
+        )
+        if batch_id is None:
+            raise _unknown_batch(batch_code)
     now = utcnow()
     identity = report.inventory.identity
-    unit_key = report.unit.key.strip()
-    unit = session.scalars(
-        select(Unit).where(Unit.tenant_id == tenant_id, Unit.unit_key == unit_key).with_for_update()
-    ).first()
-    if unit is None:
-        unit = Unit(
-            tenant_id=tenant_id,
-            unit_key=unit_key,
-            status="A_TRAITER",
-            status_manual=False,
-            first_seen_at=now,
-            last_report_at=now,
-            latest_version=0,
-        )
-        session.add(unit)
-        session.flush()
-    unit.latest_version += 1
-    unit.last_report_at = now
-    unit.serial = (report.unit.serial or identity.serial or unit.serial or "").strip() or None
-    unit.id_esn = (report.unit.asset_tag or "").strip() or unit.id_esn
-    unit.maker = report.unit.maker or identity.maker or unit.maker
-    unit.model = report.unit.model or identity.model or identity.product_name or unit.model
-    unit.form_factor = identity.form_factor or unit.form_factor
-    unit.site = _site(report, bench_site) or unit.site
-    if report.grade is not None:
-        unit.category = report.grade.category
-    if not unit.status_manual:
-        unit.status = derive_status(report)
-    if batch_id is not None:
-        unit.batch_id = batch_id
-    row = Report(
-        report_id=report.report_id,
-        tenant_id=tenant_id,
-        unit_id=unit.id,
-        bench_id=bench_pk,
-        version=unit.latest_version,
-        reported_at=report.created_at.strip(),
-        received_at=now,
-        category=report.grade.category if report.grade is not None else None,
-        payload_sha256=payload_sha256,
-        envelope=envelope_text,
-    )
-    session.add(row)
-    session.flush()
-    for certificate_id in sorted({e.certificate_id for e in report.erasures}):
-        session.add(
-            ReportCertificate(report_pk=row.id, certificate_id=certificate_id, unit_id=unit.id)
+    category = report.grade.category if report.grade is not None else None
+    unit_id, version = connection.execute(
+        statements.unit_upsert,
+        {
+            "tenant_id": tenant_id,
+            "unit_key": report.unit.key.strip(),
+            "serial": (report.unit.serial or identity.serial or "").strip() or None,
+            "id_esn": (report.unit.asset_tag or "").strip() or None,
+            "maker": report.unit.maker or identity.maker,
+            "model": report.unit.model or identity.model or identity.product_name,
+            "form_factor": identity.form_factor,
+            "site": _site(report, principal.bench_site),
+            "category": category,
+            "status": derive_status(report),
+            "status_manual": False,
+            "batch_id": batch_id,
+            "first_seen_at": now,
+            "last_report_at": now,
+            "latest_version": 1,
+        },
+    ).one()
+    report_pk = connection.execute(
+        statements.insert_report,
+        {
+            "report_id": report.report_id,
+            "tenant_id": tenant_id,
+            "unit_id": unit_id,
+            "bench_id": principal.bench_pk,
+            "version": version,
+            "reported_at": report.created_at.strip(),
+            "received_at": now,
+            "category": category,
+            "payload_sha256": payload_sha256,
+            "envelope": envelope_text,
+        },
+    ).scalar_one()
+    certificate_ids = sorted({e.certificate_id for e in report.erasures})
+    if certificate_ids:
+        connection.execute(
+            statements.insert_links,
+            [
+                {"report_pk": report_pk, "certificate_id": c, "unit_id": unit_id}
+                for c in certificate_ids
+            ],
         )
     return Stored(
-        status="stored",
-        kind="report",
-        id=report.report_id,
-        unit_id=unit.id,
-        version=unit.latest_version,
+        status="stored", kind="report", id=report.report_id, unit_id=unit_id, version=version
     )
 
 
-def store_certificate(
-    sessions: sessionmaker[Session],
+def ingest_certificate(engine: Engine, token: str | None, body: bytes) -> tuple[Principal, Stored]:
+    """Authenticate, verify, validate and store one erasure certificate."""
+    checked: tuple[CertificateFacts, str, str] | None = None
+    principal: Principal | None = None
+
+    def work() -> Stored:
+        nonlocal checked, principal
+        with engine.begin() as connection:
+            principal = authenticate(connection, token)
+            if checked is None:
+                envelope, envelope_text = parse_envelope(body)
+                payload, digest = verify_for_bench(envelope, principal)
+                checked = (validate_certificate(payload), digest, envelope_text)
+            facts, digest, envelope_text = checked
+            return _store_certificate(connection, principal, facts, digest, envelope_text)
+
+    stored = _retrying(work)
+    assert principal is not None
+    return principal, stored
+
+
+def _store_certificate(
+    connection: Connection,
     principal: Principal,
     facts: CertificateFacts,
     payload_sha256: str,
     envelope_text: str,
 ) -> Stored:
     assert principal.tenant_id is not None and principal.bench_pk is not None
-    for _attempt in range(_RETRIES):
-        try:
-            with sessions.begin() as session:
-                existing = session.execute(
-                    select(Certificate.tenant_id, Certificate.payload_sha256).where(
-                        Certificate.certificate_id == facts.certificate_id
-                    )
-                ).first()
-                if existing is not None:
-                    if (
-                        existing.tenant_id == principal.tenant_id
-                        and existing.payload_sha256 == payload_sha256
-                    ):
-                        return Stored(
-                            status="already_stored", kind="certificate", id=facts.certificate_id
-                        )
-                    raise ApiError(409, "conflict", _CONFLICT_CERT, detail=facts.certificate_id)
-                session.add(
-                    Certificate(
-                        certificate_id=facts.certificate_id,
-                        tenant_id=principal.tenant_id,
-                        bench_id=principal.bench_pk,
-                        result=facts.result,
-                        method=facts.method,
-                        level=facts.level,
-                        disk_model=facts.disk_model,
-                        disk_serial=facts.disk_serial,
-                        started_at=facts.started_at,
-                        finished_at=facts.finished_at,
-                        received_at=utcnow(),
-                        payload_sha256=payload_sha256,
-                        envelope=envelope_text,
-                    )
-                )
-            return Stored(status="stored", kind="certificate", id=facts.certificate_id)
-        except IntegrityError:
-            continue
-        except OperationalError as exc:
-            if "locked" in str(exc) or "deadlock" in str(exc):
-                continue
-            raise
-    raise ApiError(503, "busy", _BUSY)
+    statements = _statements(connection.dialect.name)
+    existing = connection.execute(
+        statements.existing_certificate, {"certificate_id": facts.certificate_id}
+    ).first()
+    if existing is not None:
+        if existing.tenant_id == principal.tenant_id and existing.payload_sha256 == payload_sha256:
+            return Stored(status="already_stored", kind="certificate", id=facts.certificate_id)
+        raise ApiError(409, "conflict", _CONFLICT_CERT, detail=facts.certificate_id)
+    connection.execute(
+        statements.insert_certificate,
+        {
+            "certificate_id": facts.certificate_id,
+            "tenant_id": principal.tenant_id,
+            "bench_id": principal.bench_pk,
+            "result": facts.result,
+            "method": facts.method,
+            "level": facts.level,
+            "disk_model": facts.disk_model,
+            "disk_serial": facts.disk_serial,
+            "started_at": facts.started_at,
+            "finished_at": facts.finished_at,
+            "received_at": utcnow(),
+            "payload_sha256": payload_sha256,
+            "envelope": envelope_text,
+        },
+    )
+    return Stored(status="stored", kind="certificate", id=facts.certificate_id)
 
 
 def update_unit(

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from central_harness import Running, make_tenant
 from hypothesis import HealthCheck, given, settings

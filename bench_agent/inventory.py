@@ -31,9 +31,13 @@ def collect_inventory(host: Host) -> Inventory:
     """Probe everything the bench needs to know about the machine behind ``host``."""
     start = time.perf_counter()
     notes: list[Note] = []
+    # Threaded probes keep their own notes, merged in a fixed order afterwards,
+    # so a report (and a recorded replay of it) is deterministic.
+    dmi_notes: list[Note] = []
+    devices_notes: list[Note] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        dmi_future = pool.submit(dmidecode.probe_dmidecode, host, notes)
-        devices_future = pool.submit(devices.probe_devices, host, notes)
+        dmi_future = pool.submit(dmidecode.probe_dmidecode, host, dmi_notes)
+        devices_future = pool.submit(devices.probe_devices, host, devices_notes)
         ident = identity.probe_identity(host, notes)
         cpu_info = cpu.probe_cpu(host, notes)
         disks = storage.probe_disks(host, notes)
@@ -43,6 +47,8 @@ def collect_inventory(host: Host) -> Inventory:
         os_info = os_release.probe_os(host, notes)
         dmi = dmi_future.result()
         devs = devices_future.result()
+    notes.extend(dmi_notes)
+    notes.extend(devices_notes)
     mem = memory.probe_memory(host, notes, dmi)
     identity.complete_from_dmidecode(ident, dmi)
     battery.complete_from_dmidecode(batteries, dmi, notes)

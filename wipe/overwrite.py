@@ -182,8 +182,13 @@ class _ErrorLog:
     def __init__(self, result: PassResult) -> None:
         self.result = result
         self.failed_blocks = 0
+        self._lock = threading.Lock()  # reader and comparer threads both record
 
     def add(self, start: int, length: int, kind: str, detail: str) -> None:
+        with self._lock:
+            self._add(start, length, kind, detail)
+
+    def _add(self, start: int, length: int, kind: str, detail: str) -> None:
         errors = self.result.errors
         if errors:
             last = errors[-1]
@@ -478,11 +483,12 @@ def verify_regions(
                         ok = False
                     filled.put((idx, offset, length, ok))
                     continue
-                before = len(result.errors)
+                # Only bytes actually read count: the comparing thread appends mismatches
+                # to the same error list concurrently, so its length proves nothing here.
                 n = _io_block(
                     "read", dev, memoryview(buffers[idx]), offset, length, options=opts, log=log
                 )
-                filled.put((idx, offset, length, n == length and len(result.errors) == before))
+                filled.put((idx, offset, length, n == length))
         finally:
             filled.put(None)
 

@@ -1,0 +1,153 @@
+"""The runner on plain files (no root): unaligned tails, keystream addressing, sampling, errors."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wipe.blockdev import OpenDevice, open_device
+from wipe.overwrite import (
+    Progress,
+    RunOptions,
+    full_regions,
+    sampled_regions,
+    verify_regions,
+    write_pass,
+)
+from wipe.patterns import Keystream, Pattern
+
+SEED = bytes(range(32))
+
+
+def _file(tmp_path: Path, size: int) -> Path:
+    p = tmp_path / "drive.img"
+    p.write_bytes(os.urandom(size))
+    return p
+
+
+@pytest.mark.parametrize(
+    "pattern", [Pattern("constant", 0x00), Pattern("constant", 0xA5), Pattern("random")]
+)
+def test_unaligned_size_is_fully_written_and_verified(tmp_path: Path, pattern: Pattern) -> None:
+    size = (3 << 20) + 1000  # not a multiple of 512: the tail goes through the page cache
+    path = _file(tmp_path, size)
+    ks = Keystream(SEED, 0) if pattern.kind == "random" else None
+    dev = open_device(str(path), write=True)
+    try:
+        opts = RunOptions(block_bytes=1 << 20)
+        cancel = threading.Event()
+        w = write_pass(dev, pattern, ks, pass_index=0, pass_count=1, cancel=cancel, options=opts)
+        assert w.ok and w.bytes_done == size
+        v = verify_regions(
+            dev,
+            pattern,
+            ks,
+            full_regions(dev, 1 << 20),
+            pass_index=0,
+            pass_count=1,
+            cancel=cancel,
+            options=opts,
+        )
+        assert v.ok and v.bytes_done == size
+    finally:
+        dev.close()
+    data = path.read_bytes()
+    if ks is None:
+        assert data == bytes([pattern.byte]) * size
+    else:
+        assert data == ks.bytes_at(0, size)
+
+
+def test_mismatch_ranges_are_sector_precise(tmp_path: Path) -> None:
+    path = tmp_path / "drive.img"
+    path.write_bytes(bytes(2 << 20))
+    with open(path, "r+b") as fh:
+        fh.seek(1_000_000)
+        fh.write(b"\x01")  # inside sector 1953 (512-byte sectors)
+        fh.seek((2 << 20) - 1)
+        fh.write(b"\x02")  # the very last byte
+    dev = open_device(str(path), write=False)
+    try:
+        v = verify_regions(
+            dev,
+            Pattern("constant", 0),
+            None,
+            full_regions(dev, 1 << 20),
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+        )
+    finally:
+        dev.close()
+    assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [
+        (1953 * 512, 512, "mismatch"),
+        ((2 << 20) - 512, 512, "mismatch"),
+    ]
+    assert not v.ok
+
+
+@settings(max_examples=60, deadline=None)
+@given(offset=st.integers(0, 1 << 30), length=st.integers(1, 5000), index=st.integers(0, 9))
+def test_keystream_is_addressable_anywhere(offset: int, length: int, index: int) -> None:
+    ks = Keystream(SEED, index)
+    start = offset - offset % 16
+    whole = ks.bytes_at(start, length + 32)
+    assert ks.bytes_at(offset, length) == whole[offset - start : offset - start + length]
+
+
+def test_keystream_differs_per_pass_and_seed() -> None:
+    a, b, c = Keystream(SEED, 0), Keystream(SEED, 1), Keystream(bytes(32), 0)
+    assert len({a.bytes_at(0, 64), b.bytes_at(0, 64), c.bytes_at(0, 64)}) == 3
+    with pytest.raises(ValueError, match="32 bytes"):
+        Keystream(b"short", 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size_sectors=st.integers(8, 1 << 22), percent=st.floats(0.1, 100))
+def test_samples_spread_and_include_ends(size_sectors: int, percent: float) -> None:
+    size = size_sectors * 512
+    dev = OpenDevice("/nonexistent", -1, size, 512, True)
+    regions = sampled_regions(dev, percent, SEED)
+    assert regions[0][0] == 0
+    assert regions[-1][0] + regions[-1][1] == size  # the last block is included
+    for (o1, n1), (o2, _) in zip(regions, regions[1:], strict=False):
+        assert (o1 % 512 == 0 and o1 + n1 <= o2) or o1 + n1 <= size
+    covered = sum(n for _, n in regions)
+    assert covered >= min(size, size * percent / 100) * 0.99
+
+
+def test_progress_is_throttled_and_reports_eta(tmp_path: Path) -> None:
+    path = _file(tmp_path, 4 << 20)
+    ticks = iter(range(0, 10**6))
+    reports: list[Progress] = []
+    dev = open_device(str(path), write=True)
+    try:
+        write_pass(
+            dev,
+            Pattern("constant", 0),
+            None,
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+            progress=reports.append,
+            options=RunOptions(block_bytes=256 << 10, clock=lambda: next(ticks) * 0.1),
+        )
+    finally:
+        dev.close()
+    # A tick is 0.1 s and reports are at most every 0.5 s: far fewer reports than blocks.
+    assert 1 < len(reports) < 16
+    assert reports[-1].bytes_done == 4 << 20
+    mid = reports[len(reports) // 2]
+    assert mid.throughput_bytes_per_s and mid.eta_s is not None and mid.eta_s > 0
+
+
+def test_open_missing_device_is_a_clear_error(tmp_path: Path) -> None:
+    from wipe.blockdev import DeviceOpenError
+
+    with pytest.raises(DeviceOpenError, match="cannot open"):
+        open_device(str(tmp_path / "absent"), write=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from pathlib import Path
@@ -115,10 +116,13 @@ def test_samples_spread_and_include_ends(size_sectors: int, percent: float) -> N
     regions = sampled_regions(dev, percent, SEED)
     assert regions[0][0] == 0
     assert regions[-1][0] + regions[-1][1] == size  # the last block is included
-    for (o1, n1), (o2, _) in zip(regions, regions[1:], strict=False):
-        assert (o1 % 512 == 0 and o1 + n1 <= o2) or o1 + n1 <= size
+    assert all(o % 512 == 0 and n > 0 and o + n <= size for o, n in regions)
     covered = sum(n for _, n in regions)
     assert covered >= min(size, size * percent / 100) * 0.99
+    # Spread: no gap between samples wider than two strata (one sample per stratum).
+    stratum = size / max(1, len(regions) - 2)
+    starts = [o for o, _ in regions]
+    assert all(b - a <= 2 * stratum + (1 << 20) for a, b in itertools.pairwise(starts))
 
 
 def test_progress_is_throttled_and_reports_eta(tmp_path: Path) -> None:

@@ -128,7 +128,12 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
                         "Warning: without root, smartctl cannot read the drives.",
                     )
                 )
-            checked = check_all(host, devices=args.devices or None, policy=policy)
+            checked = check_all(
+                host,
+                devices=args.devices or None,
+                policy=policy,
+                read_check_mib=args.read_check,
+            )
         except FixtureMissingError as exc:
             env.err(env.say(f"Erreur : {getattr(exc, 'message_fr', exc)}", f"Error: {exc}"))
             return 3
@@ -138,10 +143,6 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
         for health in checked:
             if args.self_test and health.verdict != "UNKNOWN":
                 _self_test(host, health, args.self_test, policy, env)
-            if args.read_check:
-                from bench_agent.health.readcheck import apply_read_check
-
-                apply_read_check(health, health.device, args.read_check, policy)
             results.append(health)
     if args.json:
         from bench_agent.model import to_json

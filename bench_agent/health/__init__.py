@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Literal
 from bench_agent.health.collect import assess_output, check_device, parse_output
 from bench_agent.health.policy import Policy, PolicyError, load_policy
 from bench_agent.health.smart import SmartctlOutputError, SmartData
-from bench_agent.health.verdict import assess, decode_exit_status
-from bench_agent.host.base import Host
+from bench_agent.health.verdict import assess, decode_exit_status, unknown
+from bench_agent.host.base import FixtureMissingError, Host
+from bench_agent.i18n import tr
 from bench_agent.model.health import DiskHealth
 from bench_agent.model.inventory import Disk
 
@@ -103,7 +104,22 @@ def check_all(
     targets = _transports(host, devices) if devices else list_drives(host)
     results: list[DiskHealth] = []
     for path, transport in targets:
-        health = check_device(host, path, policy, transport)
+        try:
+            health = check_device(host, path, policy, transport)
+        except FixtureMissingError as exc:
+            # A machine recorded without its smartctl answers: its drives are not assessable.
+            health = unknown(
+                path,
+                "smartctl.not_recorded",
+                tr(
+                    f"Pas de sortie smartctl enregistrée pour {path} ({exc.what}).",
+                    f"No smartctl output recorded for {path} ({exc.what}).",
+                ),
+                "none",
+            )
+            health.checked_at = clock().isoformat(timespec="seconds")
+            results.append(health)
+            continue
         if self_test and health.verdict != "UNKNOWN":
             from bench_agent.health.selftest import apply_self_test, run_self_test
 
@@ -118,9 +134,13 @@ def check_all(
             )
             apply_self_test(health, result, policy)
         if read_check_mib:
-            from bench_agent.health.readcheck import apply_read_check
+            from bench_agent.health.readcheck import apply_read_check, not_this_machine
 
-            apply_read_check(health, path, read_check_mib, policy)
+            if host.name == "live":
+                apply_read_check(health, path, read_check_mib, policy)
+            else:
+                # A recorded machine's /dev/sda is not this machine's: never read it here.
+                health.findings.append(not_this_machine(host.name))
         health.checked_at = clock().isoformat(timespec="seconds")
         results.append(health)
     return results

@@ -74,6 +74,17 @@ def judge(check: ReadCheck, policy: Policy) -> list[Finding]:
     return findings
 
 
+def not_this_machine(host_name: str) -> Finding:
+    return Finding(
+        code="read_check.unavailable",
+        severity="INFO",
+        message=tr(
+            f"Contrôle de lecture impossible sur une machine enregistrée ({host_name}).",
+            f"No read check on a recorded machine ({host_name}).",
+        ),
+    )
+
+
 def apply_read_check(
     health: DiskHealth,
     path: str,

@@ -180,3 +180,19 @@ def test_smartctl_without_json_falls_back_to_text() -> None:
     assert health.verdict == "OK"
     assert health.source == "smartctl-text"
     assert health.model == "WDC WDS100T2B0C-00PXH0"
+
+
+def test_unrecorded_drive_is_unknown_not_a_crash() -> None:
+    host = RecordedHost(FIXTURES / "laptop_two_drives")
+    (health,) = check_all(host, devices=["/dev/sdb"])
+    assert health.verdict == "UNKNOWN"
+    assert health.findings[0].code == "smartctl.not_recorded"
+    assert "/dev/sdb" in health.reason.fr  # type: ignore[union-attr]
+
+
+def test_no_read_check_on_a_recorded_machine() -> None:
+    host = RecordedHost(FIXTURES / "laptop_two_drives")
+    (health,) = check_all(host, devices=["/dev/sda"], read_check_mib=4)
+    assert health.read_check is None
+    assert health.findings[-1].code == "read_check.unavailable"
+    assert health.verdict == "OK"

@@ -176,7 +176,13 @@ def _self_test(
 ) -> None:
     import time
 
-    from bench_agent.health.selftest import SelfTestProgress, apply_self_test, run_self_test
+    from bench_agent.health.selftest import (
+        SelfTestProgress,
+        apply_self_test,
+        not_recorded,
+        run_self_test,
+    )
+    from bench_agent.host import FixtureMissingError
 
     cancelled = False
     real_sleep = sleep or time.sleep
@@ -200,16 +206,19 @@ def _self_test(
         )
 
     passthrough = health.device_type not in (None, "sat", "ata", "nvme", "scsi")
-    result = run_self_test(
-        host,
-        health.device,
-        "extended" if kind == "extended" else "short",
-        device_type=health.device_type if passthrough else None,
-        sleep=interruptible_sleep,
-        clock=clock or time.monotonic,
-        on_progress=progress,
-        should_cancel=lambda: cancelled,
-    )
+    try:
+        result = run_self_test(
+            host,
+            health.device,
+            "extended" if kind == "extended" else "short",
+            device_type=health.device_type if passthrough else None,
+            sleep=interruptible_sleep,
+            clock=clock or time.monotonic,
+            on_progress=progress,
+            should_cancel=lambda: cancelled,
+        )
+    except FixtureMissingError as exc:
+        result = not_recorded("extended" if kind == "extended" else "short", exc.what)
     apply_self_test(health, result, policy)
 
 

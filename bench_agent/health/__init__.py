@@ -121,17 +121,20 @@ def check_all(
             results.append(health)
             continue
         if self_test and health.verdict != "UNKNOWN":
-            from bench_agent.health.selftest import apply_self_test, run_self_test
+            from bench_agent.health.selftest import apply_self_test, not_recorded, run_self_test
 
             passthrough = health.device_type not in (None, "sat", "ata", "nvme", "scsi")
-            result = run_self_test(
-                host,
-                path,
-                self_test,
-                device_type=health.device_type if passthrough else None,
-                on_progress=on_progress,
-                should_cancel=should_cancel,
-            )
+            try:
+                result = run_self_test(
+                    host,
+                    path,
+                    self_test,
+                    device_type=health.device_type if passthrough else None,
+                    on_progress=on_progress,
+                    should_cancel=should_cancel,
+                )
+            except FixtureMissingError as exc:
+                result = not_recorded(self_test, exc.what)
             apply_self_test(health, result, policy)
         if read_check_mib:
             from bench_agent.health.readcheck import apply_read_check, not_this_machine

@@ -243,6 +243,18 @@ def run_self_test(
         )
 
 
+def not_recorded(kind: Kind, what: str) -> SelfTestResult:
+    """The answer when a recorded machine has no self-test recording."""
+    return SelfTestResult(
+        kind=kind,
+        status="unknown",
+        message=tr(
+            f"Autotest non enregistré pour cette machine ({what}).",
+            f"Self-test not recorded for this machine ({what}).",
+        ),
+    )
+
+
 def _remaining_s(remaining: int | None, minutes: int, elapsed: float) -> float | None:
     if remaining is None:
         return None

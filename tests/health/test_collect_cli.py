@@ -196,3 +196,19 @@ def test_no_read_check_on_a_recorded_machine() -> None:
     assert health.read_check is None
     assert health.findings[-1].code == "read_check.unavailable"
     assert health.verdict == "OK"
+
+
+def test_self_test_not_recorded_is_an_answer() -> None:
+    host = RecordedHost(FIXTURES / "laptop_two_drives")
+    (health,) = check_all(host, devices=["/dev/sda"], self_test="short")
+    assert health.self_test is not None and health.self_test.status == "unknown"
+    assert health.verdict == "OK"
+    code, out, _ = run_cli(
+        "health",
+        "--host-dir",
+        str(FIXTURES / "laptop_two_drives"),
+        "/dev/sda",
+        "--self-test",
+        "short",
+    )
+    assert code == 0 and "Autotest non enregistré" in out

@@ -18,6 +18,15 @@ VERDICT_LABEL = {
     "FAIL": ("HORS SERVICE", "FAIL"),
     "UNKNOWN": ("NON ÉVALUABLE", "UNKNOWN"),
 }
+SELF_TEST_STATUS = {
+    "passed": ("réussi", "passed"),
+    "failed": ("ÉCHEC", "FAILED"),
+    "aborted": ("annulé", "aborted"),
+    "interrupted": ("interrompu", "interrupted"),
+    "in_progress": ("en cours", "in progress"),
+    "timeout": ("trop long, arrêté", "timed out, stopped"),
+    "unknown": ("résultat inconnu", "result unknown"),
+}
 SEVERITY_LABEL = {
     "INFO": ("info", "info"),
     "WORN": ("usure", "worn"),
@@ -250,6 +259,14 @@ def render(health: DiskHealth, env: Environment) -> list[str]:
     for finding in health.findings:
         sev_fr, sev_en = SEVERITY_LABEL[finding.severity]
         lines.append(f"  [{env.say(sev_fr, sev_en)}] {env.t(finding.message)}")
+    if health.self_test is not None:
+        test = health.self_test
+        status_fr, status_en = SELF_TEST_STATUS.get(test.status, (test.status, test.status))
+        lines.append(
+            env.say(
+                f"  Autotest {test.kind} : {status_fr}.", f"  {test.kind} self-test: {status_en}."
+            )
+        )
     if health.read_check is not None and health.read_check.throughput_mb_s is not None:
         rc = health.read_check
         lines.append(

@@ -212,3 +212,4 @@ def test_self_test_not_recorded_is_an_answer() -> None:
         "short",
     )
     assert code == 0 and "Autotest non enregistré" in out
+    assert "Autotest short : résultat inconnu." in out

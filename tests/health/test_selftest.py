@@ -348,3 +348,46 @@ def test_default_timeout_follows_the_drive_estimate() -> None:
     )
     assert result.status == "timeout"
     assert clock.now == 1 * 60 * 2 + 300  # Seagate OOS12000G: short test 1 min
+
+
+def test_nvme_self_test_from_json() -> None:
+    """smartctl 7.3 JSON NVMe self-test log (keys as nvmeprint.cpp writes them)."""
+    real = json.loads((SMARTCTL / "json" / "Intel_SSDPEKNW010T8_healthy.json").read_bytes())
+
+    def frame(operation: int, done: int | None, table: list[dict[str, Any]]) -> bytes:
+        doc = copy.deepcopy(real)
+        log: dict[str, Any] = {
+            "current_self_test_operation": {
+                "value": operation,
+                "string": "Short self-test in progress"
+                if operation
+                else "No self-test in progress",
+            },
+            "table": table,
+        }
+        if done is not None:
+            log["current_self_test_completion_percent"] = done
+        doc["nvme_self_test_log"] = log
+        return json.dumps(doc).encode()
+
+    old = {
+        "self_test_code": {"value": 1, "string": "Short"},
+        "self_test_result": {"value": 0, "string": "Completed without error"},
+        "power_on_hours": 2300,
+    }
+    new = {
+        "self_test_code": {"value": 1, "string": "Short"},
+        "self_test_result": {"value": 7, "string": "Completed: failed segments"},
+        "power_on_hours": 2401,
+        "lba": 4096,
+    }
+    frames = [frame(1, 40, [old]), frame(1, 80, [old]), frame(0, None, [new, old])]
+    host = host_for(frames, baseline=frame(0, None, [old]))
+    clock = FakeClock()
+    progress: list[SelfTestProgress] = []
+    result = run_self_test(
+        host, DEV, "short", clock=clock.clock, sleep=clock.sleep, on_progress=progress.append
+    )
+    assert [p.remaining_pct for p in progress] == [60, 20, 0]
+    assert result.status == "failed"
+    assert result.lba_first_error == 4096

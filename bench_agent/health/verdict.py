@@ -160,6 +160,11 @@ def _not_assessable(data: SmartData) -> tuple[str, Text] | None:
             "Le périphérique n'a pas de SMART : santé non évaluable.",
             "The device has no SMART: health cannot be assessed.",
         )
+    if not has_data and data.smart_enabled is False:
+        return "smart.disabled", tr(
+            "SMART est désactivé sur ce disque : l'activer (smartctl -s on) puis recommencer.",
+            "SMART is disabled on this drive: enable it (smartctl -s on) and check again.",
+        )
     if not has_data:
         return "smart.no_data", tr(
             "Aucune donnée SMART dans la sortie de smartctl.",

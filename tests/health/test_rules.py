@@ -312,3 +312,15 @@ def test_raid_volume_is_unknown() -> None:
         "model_name": "Intel Raid 1 Volume",
     }
     assert judge(doc).findings[0].code == "smart.virtual_device"
+
+
+def test_smart_disabled_is_unknown_with_the_fix() -> None:
+    doc = {
+        "smartctl": {"exit_status": 4},
+        "device": {"name": "/dev/sdb", "protocol": "ATA"},
+        "smart_support": {"available": True, "enabled": False},
+    }
+    health = judge(doc)
+    assert health.verdict == "UNKNOWN"
+    assert health.findings[0].code == "smart.disabled"
+    assert "smartctl -s on" in health.reason.en  # type: ignore[union-attr]

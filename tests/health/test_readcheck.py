@@ -212,3 +212,28 @@ def test_judge_slow_and_errors() -> None:
     assert health.verdict == "FAIL"
     assert health.reason is not None
     assert "Read errors" in health.reason.en and str(50 * MIB) in health.reason.en
+
+
+def test_read_errors_fail_a_drive_smart_cannot_judge() -> None:
+    policy = load_policy()
+    health = assess_output(
+        (CORPUS / "json" / "SanDisk_USB-stick_unknown-usb-bridge_error.json").read_bytes(),
+        policy,
+        "/dev/sdb",
+    )
+    assert health.verdict == "UNKNOWN"
+    sample = SampledRead(path="/dev/sdb", device_bytes=8 * MIB, chunk_bytes=MIB)
+    sample.chunks = [ChunkRead(0, MIB, MIB, 0.01), ChunkRead(7 * MIB, MIB, 0, 0.01, "EIO")]
+    sample.duration_s = 0.02
+    apply_read_check(health, "/dev/sdb", 2, policy, reader=lambda path, n: sample)
+    assert health.verdict == "FAIL"
+    fast = SampledRead(path="/dev/sdb", device_bytes=8 * MIB, chunk_bytes=MIB)
+    fast.chunks = [ChunkRead(0, MIB, MIB, 0.01)]
+    fast.duration_s = 0.01
+    other = assess_output(
+        (CORPUS / "json" / "SanDisk_USB-stick_unknown-usb-bridge_error.json").read_bytes(),
+        policy,
+        "/dev/sdb",
+    )
+    apply_read_check(other, "/dev/sdb", 1, policy, reader=lambda path, n: fast)
+    assert other.verdict == "UNKNOWN"  # a good read does not make SMART-less drives OK

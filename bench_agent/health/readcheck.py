@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bench_agent.health.policy import Policy
 from bench_agent.health.verdict import worst
-from bench_agent.host.blockread import BlockReadError, SampledRead, sampled_read
+from bench_agent.host.blockread import BlockReadError, ChunkRead, SampledRead, sampled_read
 from bench_agent.i18n import tr
 from bench_agent.model.health import DiskHealth, Finding, ReadCheck
 
@@ -90,10 +90,19 @@ def apply_read_check(
     path: str,
     mib: int,
     policy: Policy,
+    *,
     reader: Reader | None = None,
+    on_chunk: Callable[[ChunkRead], None] | None = None,
 ) -> DiskHealth:
-    """Run the read check on ``path`` and fold its result into ``health``."""
-    read: Reader = reader or sampled_read
+    """Run the read check on ``path`` and fold its result into ``health``.
+
+    ``on_chunk`` sees every chunk as it is read (progress for the bench app).
+    """
+
+    def default_reader(device: str, total_bytes: int) -> SampledRead:
+        return sampled_read(device, total_bytes, on_chunk=on_chunk)
+
+    read: Reader = reader or default_reader
     requested = mib * MIB
     try:
         sample = read(path, requested)

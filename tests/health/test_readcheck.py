@@ -84,8 +84,10 @@ def test_read_check_folds_into_health(tmp_path: Path) -> None:
     health = assess_output(
         (CORPUS / "json" / "WDC_WD5000AAKX-08U6AA0_healthy.json").read_bytes(), policy, "x"
     )
+    seen: list[ChunkRead] = []
     with loop_device(backing) as dev:
-        apply_read_check(health, dev, 4, policy)
+        apply_read_check(health, dev, 4, policy, on_chunk=seen.append)
+    assert [c.offset for c in seen] == [0, 5 * MIB, 10 * MIB, 15 * MIB]
     assert health.read_check is not None
     assert health.read_check.sampled_bytes == 4 * MIB
     assert health.read_check.device_bytes == 16 * MIB

@@ -69,6 +69,33 @@ class Operator:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where an interrupted session stopped, from the journal (see :func:`find_resume_point`)."""
+
+    session_id: str
+    started_at: str
+    method: str
+    seed_hex: str
+    pass_index: int
+    """First pass the interrupted session did not finish."""
+    offset_bytes: int
+    """Bytes of that pass written without error, per its last checkpoint."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "started_at": self.started_at,
+            "method": self.method,
+            "pass_index": self.pass_index,
+            "offset_bytes": self.offset_bytes,
+        }
+
+
+CHECKPOINT_FRACTION = 0.1
+"""A journal checkpoint every tenth of a write pass (resume points)."""
+
+
 @dataclass(slots=True)
 class EraseRequest:
     """What to do to one drive."""
@@ -86,6 +113,8 @@ class EraseRequest:
     abort_on_error: bool = False
     hpa_dco: dict[str, Any] | None = None
     """HPA/DCO status from wipe.hpa, recorded as given."""
+    resume: ResumePoint | None = None
+    """Continue an interrupted overwrite (same method and keystream seed)."""
 
 
 @dataclass(slots=True)
@@ -144,7 +173,8 @@ class _Session:
         self.id = str(uuid.uuid4())
         self.started = ctx.wallclock()
         self.t0 = time.monotonic()
-        self.seed = os.urandom(32)
+        self.seed = bytes.fromhex(req.resume.seed_hex) if req.resume else os.urandom(32)
+        self.next_checkpoint = 0
         self.reasons_fr: list[str] = []
         self.reasons_en: list[str] = []
         self.passes: list[PassResult] = []
@@ -153,6 +183,7 @@ class _Session:
         self.firmware_purge_proved = False
         self.firmware_proved = False
         self.cancelled = False
+        self.prior_passes: list[dict[str, Any]] = []
 
     def reason(self, fr: str, en: str) -> None:
         self.reasons_fr.append(fr)
@@ -162,6 +193,16 @@ class _Session:
         self.ctx.journal.append(event, {"session_id": self.id, **data})
 
     def progress(self, p: Progress) -> None:
+        if p.phase == "write" and p.bytes_total and p.bytes_done >= self.next_checkpoint:
+            # Resume points: bytes written so far without error in this pass.
+            self.log(
+                "checkpoint",
+                index=p.pass_index,
+                bytes_done=p.bytes_done,
+                error_ranges=p.error_ranges,
+            )
+            step = max(1, int(p.bytes_total * CHECKPOINT_FRACTION))
+            self.next_checkpoint = (p.bytes_done // step + 1) * step
         if self.ctx.progress is not None:
             self.ctx.progress(p)
 
@@ -178,6 +219,8 @@ class _Session:
             dry_run=self.req.dry_run,
             asset_tag=self.req.asset_tag,
             operator=self.ctx.operator.name,
+            keystream_seed_hex=self.seed.hex(),
+            resumed_from=self.req.resume.as_dict() if self.req.resume else None,
         )
         if self.req.dry_run:
             self.reason(
@@ -302,12 +345,30 @@ class _Session:
         )
         count = len(method.passes)
         mode = self.req.verification
+        resume = self.req.resume
         for i, pattern in enumerate(method.passes):
             if self.ctx.cancel.is_set():
                 self.cancelled = True
                 return
             keystream = Keystream(self.seed, i) if pattern.kind == "random" else None
-            self.log("pass-start", index=i, pattern=pattern.label)
+            start_offset = 0
+            if resume is not None and i < resume.pass_index:
+                self.prior_passes.append(
+                    {
+                        "pass_index": i,
+                        "pattern": pattern.label,
+                        "completed_in_session": resume.session_id,
+                    }
+                )
+                continue
+            if resume is not None and i == resume.pass_index:
+                block = dev.logical_block_bytes
+                start_offset = min(
+                    resume.offset_bytes - resume.offset_bytes % block,
+                    dev.size_bytes - dev.size_bytes % block,
+                )
+            self.next_checkpoint = start_offset
+            self.log("pass-start", index=i, pattern=pattern.label, start_offset=start_offset)
             result = write_pass(
                 dev,
                 pattern,
@@ -317,6 +378,7 @@ class _Session:
                 cancel=self.ctx.cancel,
                 progress=self.progress,
                 options=opts,
+                start_offset=start_offset,
             )
             self.passes.append(result)
             self.log(
@@ -380,7 +442,8 @@ class _Session:
             return "FAILED"
         failed = False
         write_errors = sum(len(p.errors) for p in self.passes)
-        if len(self.passes) < len(method.passes) or not all(p.ok for p in self.passes):
+        done_passes = len(self.prior_passes) + len(self.passes)
+        if done_passes < len(method.passes) or not all(p.ok for p in self.passes):
             failed = True
             self.reason(
                 f"écriture incomplète : {write_errors} plage(s) en erreur",
@@ -425,7 +488,7 @@ class _Session:
         ended = self.ctx.wallclock()
         t = self.req.target
         method = self.req.method
-        bytes_written = sum(p.bytes_done for p in self.passes)
+        bytes_written = sum(p.bytes_done - (p.resumed_at_byte or 0) for p in self.passes)
         errors = [e.as_dict() for p in self.passes + self.verifications for e in p.errors]
         verified_bytes = sum(v.bytes_done for v in self.verifications[-1:])
         size = t.size_bytes or 0
@@ -450,7 +513,8 @@ class _Session:
                 "firmware": self.firmware,
                 "prng": "AES-256-CTR" if has_random else None,
                 "keystream_seed_hex": self.seed.hex() if has_random else None,
-                "passes": [p.as_dict() for p in self.passes],
+                "passes": [*self.prior_passes, *(p.as_dict() for p in self.passes)],
+                "resumed_from": self.req.resume.as_dict() if self.req.resume else None,
             },
             "verification": {
                 "mode": self.req.verification.label,
@@ -576,3 +640,68 @@ def record_interrupted(report: JournalReport, ctx: EraseContext) -> list[EraseOu
             )
         )
     return outcomes
+
+
+class ResumeError(ValueError):
+    """No interrupted session of this disk can be resumed; says why."""
+
+
+def find_resume_point(report: JournalReport, target: Target, method_name: str) -> ResumePoint:
+    """The latest interrupted session of ``target`` (same serial, else same device path).
+
+    Only an error-free checkpoint is a resume point: bytes before it were written
+    without a failing range, so skipping them leaves nothing unwritten.
+    """
+    if not report.ok:
+        raise ResumeError("the journal does not verify: " + "; ".join(report.problems[:3]))
+    sessions: dict[str, dict[str, Any]] = {}
+    for p in report.payloads:
+        data = p.get("data") or {}
+        sid = data.get("session_id")
+        if not isinstance(sid, str):
+            continue
+        if p.get("event") == "session-start":
+            sessions[sid] = {"start": p, "passes_ok": set(), "checkpoints": {}, "end": None}
+        elif sid in sessions:
+            s = sessions[sid]
+            if p.get("event") == "pass-end" and data.get("ok"):
+                s["passes_ok"].add(data.get("index"))
+            elif p.get("event") == "checkpoint" and not data.get("error_ranges"):
+                s["checkpoints"][data.get("index")] = int(data.get("bytes_done") or 0)
+            elif p.get("event") == "session-end":
+                s["end"] = data.get("result")
+
+    def same_disk(device: dict[str, Any]) -> bool:
+        if target.serial:
+            return device.get("serial") == target.serial
+        return device.get("device_path") == target.device_path
+
+    candidates = [
+        s
+        for s in sessions.values()
+        if s["end"] in (None, "INTERRUPTED")
+        and same_disk(s["start"]["data"].get("device") or {})
+        and not s["start"]["data"].get("dry_run")
+    ]
+    if not candidates:
+        raise ResumeError(f"no interrupted session of {target.device_path} in the journal")
+    last = candidates[-1]
+    start = last["start"]
+    data = start["data"]
+    method = (data.get("method") or {}).get("name")
+    if method != method_name:
+        raise ResumeError(f"the interrupted session used method {method!r}, not {method_name!r}")
+    seed = data.get("keystream_seed_hex")
+    if not isinstance(seed, str) or len(seed) != 64:
+        raise ResumeError("the interrupted session recorded no keystream seed")
+    index = 0
+    while index in last["passes_ok"]:
+        index += 1
+    return ResumePoint(
+        session_id=data["session_id"],
+        started_at=str(start.get("time")),
+        method=method_name,
+        seed_hex=seed,
+        pass_index=index,
+        offset_bytes=last["checkpoints"].get(index, 0),
+    )

@@ -47,6 +47,8 @@ class Progress:
     bytes_total: int
     throughput_bytes_per_s: float | None
     eta_s: float | None
+    error_ranges: int = 0
+    """Failing or differing ranges recorded so far in this pass."""
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -87,10 +89,13 @@ class PassResult:
     cancelled: bool = False
     stopped_on_error: bool = False
     flushed: bool = False
+    resumed_at_byte: int | None = None
+    """Set when an earlier, interrupted session wrote this pass up to that offset."""
 
     @property
     def throughput_bytes_per_s(self) -> float | None:
-        return self.bytes_done / self.duration_s if self.duration_s > 0 else None
+        mine = self.bytes_done - (self.resumed_at_byte or 0)
+        return mine / self.duration_s if self.duration_s > 0 else None
 
     @property
     def ok(self) -> bool:
@@ -118,6 +123,7 @@ class PassResult:
             "cancelled": self.cancelled,
             "stopped_on_error": self.stopped_on_error,
             "flushed": self.flushed if self.phase == "write" else None,
+            "resumed_at_byte": self.resumed_at_byte,
             "ok": self.ok,
         }
 
@@ -151,8 +157,10 @@ class _Throttle:
         self.clock = clock
         self.start = clock()
         self.last = self.start
+        self.base = 0
+        """Bytes already done before this run (a resumed pass): not part of the rate."""
 
-    def report(self, done: int, force: bool = False) -> None:
+    def report(self, done: int, force: bool = False, errors: int = 0) -> None:
         if self.callback is None:
             return
         now = self.clock()
@@ -160,7 +168,8 @@ class _Throttle:
             return
         self.last = now
         elapsed = now - self.start
-        rate = done / elapsed if elapsed > 0 and done > 0 else None
+        mine = done - self.base
+        rate = mine / elapsed if elapsed > 0 and mine > 0 else None
         eta = (self.total - done) / rate if rate else None
         self.callback(
             Progress(
@@ -172,6 +181,7 @@ class _Throttle:
                 self.total,
                 rate,
                 eta,
+                errors,
             )
         )
 
@@ -287,14 +297,22 @@ def write_pass(
     cancel: threading.Event,
     progress: ProgressCallback | None = None,
     options: RunOptions | None = None,
+    start_offset: int = 0,
 ) -> PassResult:
-    """Overwrite the whole device with ``pattern``; one fdatasync at the end."""
+    """Overwrite the whole device with ``pattern``; one fdatasync at the end.
+
+    ``start_offset`` resumes a pass an earlier session wrote up to there (its bytes
+    count as done; ``resumed_at_byte`` says so).
+    """
     opts = options or RunOptions()
     if pattern.kind == "random" and keystream is None:
         raise ValueError("a random pass needs a keystream")
     result = PassResult("write", pass_index, pattern.label, dev.size_bytes)
     log = _ErrorLog(result)
     span = _aligned_span(dev)
+    if start_offset % dev.logical_block_bytes or not 0 <= start_offset <= span:
+        raise ValueError(f"resume offset {start_offset} is not a block boundary of {dev.path}")
+    result.resumed_at_byte = start_offset or None
     block = max(dev.logical_block_bytes, opts.block_bytes - opts.block_bytes % 4096)
     throttle = _Throttle(
         progress,
@@ -304,6 +322,7 @@ def write_pass(
         total=dev.size_bytes,
         clock=opts.clock,
     )
+    throttle.base = start_offset
     start = opts.clock()
     buffers = [aligned_buffer(block) for _ in range(2)]
     zeros = bytes(block + 16) if pattern.kind == "random" else b""
@@ -316,7 +335,7 @@ def write_pass(
     work: queue.Queue[tuple[int, int, int] | None] = queue.Queue()
     stop = threading.Event()
     done_lock = threading.Lock()
-    done_bytes = [0]
+    done_bytes = [start_offset]
 
     def writer() -> None:
         while True:
@@ -338,7 +357,7 @@ def write_pass(
     thread = threading.Thread(target=writer, name=f"wipe-writer-{dev.path}", daemon=True)
     thread.start()
     try:
-        for offset in range(0, span, block):
+        for offset in range(start_offset, span, block):
             if cancel.is_set():
                 result.cancelled = True
                 break
@@ -351,7 +370,7 @@ def write_pass(
             work.put((idx, offset, length))
             with done_lock:
                 current = done_bytes[0]
-            throttle.report(current)
+            throttle.report(current, errors=len(result.errors))
     finally:
         work.put(None)
         thread.join()
@@ -376,7 +395,7 @@ def write_pass(
             log.add(0, 0, "flush", f"fdatasync failed: {_describe(exc)}")
     _close_all(buffers)
     result.duration_s = opts.clock() - start
-    throttle.report(result.bytes_done, force=True)
+    throttle.report(result.bytes_done, force=True, errors=len(result.errors))
     return result
 
 
@@ -533,7 +552,7 @@ def verify_regions(
                 result.stopped_on_error = True
                 stop.set()
             free.put(idx)
-            throttle.report(done)
+            throttle.report(done, errors=len(result.errors))
     finally:
         stop.set()
         while thread.is_alive():
@@ -548,7 +567,7 @@ def verify_regions(
     result.bytes_done = done
     _close_all([*buffers, *([expected] if expected is not None else [])])
     result.duration_s = opts.clock() - start
-    throttle.report(done, force=True)
+    throttle.report(done, force=True, errors=len(result.errors))
     return result
 
 

@@ -88,6 +88,14 @@ def register(sub: Any, env: Environment) -> None:
         help=env.say("arrêter au premier secteur en erreur", "stop at the first failing sector"),
     )
     p.add_argument(
+        "--resume",
+        action="store_true",
+        help=env.say(
+            "reprendre la session interrompue de ce disque (même méthode)",
+            "resume this disk's interrupted session (same method)",
+        ),
+    )
+    p.add_argument(
         "--cert-dir",
         metavar="DIR",
         help=env.say("dossier des certificats", "certificate directory"),
@@ -357,6 +365,32 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     except (JournalError, OSError) as exc:
         env.err(env.say(f"Journal illisible : {exc}", f"Journal unreadable: {exc}"))
         return 3
+
+    if args.resume:
+        from wipe.engine import ResumeError, find_resume_point
+
+        report = verify_journal(journal.path, key.public_raw)
+        for req in requests:
+            try:
+                if req.method is None:
+                    raise ResumeError("only an overwrite can be resumed")
+                req.resume = find_resume_point(report, req.target, req.method.name)
+            except ResumeError as exc:
+                env.err(
+                    env.say(
+                        f"Reprise impossible pour {req.target.device_path} : {exc}",
+                        f"Cannot resume {req.target.device_path}: {exc}",
+                    )
+                )
+                return 1
+            env.err(
+                env.say(
+                    f"Reprise de {req.target.device_path} : passe {req.resume.pass_index + 1}, "
+                    f"à partir de {req.resume.offset_bytes} octets",
+                    f"Resuming {req.target.device_path}: pass {req.resume.pass_index + 1} "
+                    f"from byte {req.resume.offset_bytes}",
+                )
+            )
 
     results: list[Any] = []
     worker = threading.Thread(

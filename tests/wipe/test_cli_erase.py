@@ -195,3 +195,47 @@ def test_certificate_pdf_from_signed_json(tmp_path: Path) -> None:
     out.certificate_path.write_text(json.dumps(doc))
     code, _, err = _run(["certificate", str(out.certificate_path), "-o", str(pdf)], tmp_path)
     assert code == 1 and "media" in err
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_resume_after_a_kill(loop_factory, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from test_resume import KILLED_RUN, REPO
+
+    from wipe.signing import BenchKey
+
+    loop = loop_factory(16 << 20, name="r")
+    home = tmp_path / "home"
+    BenchKey.load_or_create(home / "bench-key.pem")
+    code_text = KILLED_RUN.format(
+        repo=str(REPO),
+        key=str(home / "bench-key.pem"),
+        journal=str(home / "erasure-journal.jsonl"),
+        certs=str(home / "certificates"),
+        drive=loop.device,
+        size=loop.size_bytes,
+    )
+    proc = subprocess.run([sys.executable, "-c", code_text], capture_output=True, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+
+    code, out, err = _run(
+        ["erase", loop.device, "--method", "zero", "--resume", "--yes-i-know"], home, lang="en"
+    )
+    assert code == 1 and "used method 'dod-3pass'" in err
+    assert "Interrupted session recorded" in err  # the first run after a kill records it
+    code, out, err = _run(
+        ["erase", loop.device, "--method", "dod-3pass", "--resume", "--yes-i-know", "--json"],
+        home,
+        lang="en",
+    )
+    assert code == 0, err
+    assert "Resuming" in err and "Interrupted session recorded" not in err  # recorded once
+    (result,) = json.loads(out)
+    assert result["result"] == "ERASED"
+    payload = json.loads(Path(result["certificate"]).read_text())["payload"]
+    assert payload["method"]["resumed_from"]["pass_index"] == 1
+    assert surviving_canaries(loop.backing) == []

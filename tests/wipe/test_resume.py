@@ -1,0 +1,194 @@
+"""A run killed mid-way (SIGKILL, a real process) leaves an INTERRUPTED record and can resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from wipe.certificate import verify_certificate
+from wipe.engine import (
+    EraseContext,
+    EraseRequest,
+    ResumeError,
+    erase_device,
+    find_resume_point,
+    record_interrupted,
+)
+from wipe.journal import Journal, verify_journal
+from wipe.methods import load_method
+from wipe.overwrite import RunOptions
+from wipe.policy import load_policy
+from wipe.signing import BenchKey
+from wipe.targets import Target
+
+SIZE = 16 << 20
+REPO = Path(__file__).resolve().parents[2]
+
+KILLED_RUN = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, {repo!r})
+    from pathlib import Path
+    from wipe.engine import EraseContext, EraseRequest, erase_device
+    from wipe.journal import Journal
+    from wipe.methods import load_method
+    from wipe.overwrite import RunOptions
+    from wipe.policy import load_policy
+    from wipe.signing import BenchKey
+    from wipe.targets import Target
+
+    key = BenchKey.load({key!r})
+    ticks = iter(range(10**9))
+
+    def progress(p):
+        # Power cut in the middle of the second pass.
+        if p.phase == "write" and p.pass_index == 1 and p.bytes_done >= p.bytes_total // 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    ctx = EraseContext(key=key, journal=Journal({journal!r}, key), cert_dir=Path({certs!r}),
+                       policy=load_policy(), progress=progress,
+                       options=RunOptions(block_bytes=1 << 20, clock=lambda: next(ticks)))
+    target = Target(name="drive", device_path={drive!r}, model="M", serial="SER-1",
+                    size_bytes={size}, transport="sata", rotational=True, media="hdd")
+    m = load_method("dod-3pass")
+    erase_device(EraseRequest(target=target, method=m, verification=m.verification,
+                              confirmed=True), ctx)
+    """
+)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> dict[str, Path]:
+    key_file = tmp_path / "key.pem"
+    BenchKey.load_or_create(key_file)
+    drive = tmp_path / "drive.img"
+    drive.write_bytes(b"DONOR-DATA" * (SIZE // 10) + b"x" * (SIZE % 10))
+    return {
+        "key": key_file,
+        "drive": drive,
+        "journal": tmp_path / "j.jsonl",
+        "certs": tmp_path / "certs",
+    }
+
+
+def _kill_mid_way(paths: dict[str, Path]) -> None:
+    code = KILLED_RUN.format(
+        repo=str(REPO),
+        key=str(paths["key"]),
+        journal=str(paths["journal"]),
+        certs=str(paths["certs"]),
+        drive=str(paths["drive"]),
+        size=SIZE,
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+
+
+def _target(drive: Path) -> Target:
+    return Target(
+        name="drive",
+        device_path=str(drive),
+        model="M",
+        serial="SER-1",
+        size_bytes=SIZE,
+        transport="sata",
+        rotational=True,
+        media="hdd",
+    )
+
+
+def test_killed_run_is_recorded_interrupted_then_resumed(setup: dict[str, Path]) -> None:
+    _kill_mid_way(setup)
+    assert not list(setup["certs"].glob("*.json"))  # killed before any certificate
+    key = BenchKey.load(setup["key"])
+    ctx = EraseContext(
+        key=key,
+        journal=Journal(setup["journal"], key),
+        cert_dir=setup["certs"],
+        policy=load_policy(),
+        options=RunOptions(block_bytes=1 << 20),
+    )
+    report = verify_journal(setup["journal"])
+    assert report.ok, report.problems  # a kill leaves a consistent journal
+    (interrupted,) = record_interrupted(report, ctx)
+    assert interrupted.result == "INTERRUPTED"
+    assert verify_certificate(interrupted.certificate_path).ok
+    assert interrupted.envelope["payload"]["last_journal_event"]["event"] == "checkpoint"
+
+    point = find_resume_point(
+        verify_journal(setup["journal"]), _target(setup["drive"]), "dod-3pass"
+    )
+    assert point.pass_index == 1
+    assert SIZE * 0.4 <= point.offset_bytes < SIZE
+    m = load_method("dod-3pass")
+    out = erase_device(
+        EraseRequest(
+            target=_target(setup["drive"]),
+            method=m,
+            verification=m.verification,
+            confirmed=True,
+            resume=point,
+        ),
+        ctx,
+    )
+    assert out.result == "ERASED", out.reasons_en
+    payload = out.envelope["payload"]
+    assert payload["method"]["resumed_from"]["session_id"] == point.session_id
+    passes = payload["method"]["passes"]
+    assert passes[0] == {
+        "pass_index": 0,
+        "pattern": "0x00",
+        "completed_in_session": point.session_id,
+    }
+    assert passes[1]["resumed_at_byte"] == point.offset_bytes
+    assert payload["bytes_written"] == (SIZE - point.offset_bytes) + SIZE
+    assert payload["verification"]["passed"] is True
+    assert b"DONOR" not in setup["drive"].read_bytes()
+    assert verify_journal(setup["journal"]).ok
+
+
+def test_resume_refuses_other_method_and_unknown_disk(setup: dict[str, Path]) -> None:
+    _kill_mid_way(setup)
+    report = verify_journal(setup["journal"])
+    with pytest.raises(ResumeError, match="used method 'dod-3pass', not 'zero'"):
+        find_resume_point(report, _target(setup["drive"]), "zero")
+    other = _target(setup["drive"])
+    other.serial = "ANOTHER"
+    with pytest.raises(ResumeError, match="no interrupted session"):
+        find_resume_point(report, other, "dod-3pass")
+    lines = setup["journal"].read_text().splitlines()
+    setup["journal"].write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    with pytest.raises(ResumeError, match="does not verify"):
+        find_resume_point(verify_journal(setup["journal"]), _target(setup["drive"]), "dod-3pass")
+
+
+def test_resume_offset_must_be_block_aligned(tmp_path: Path) -> None:
+    import threading
+
+    from wipe.blockdev import open_device
+    from wipe.overwrite import write_pass
+    from wipe.patterns import Pattern
+
+    f = tmp_path / "d.img"
+    f.write_bytes(bytes(1 << 20))
+    dev = open_device(str(f), write=True)
+    try:
+        with pytest.raises(ValueError, match="not a block boundary"):
+            write_pass(
+                dev,
+                Pattern("constant", 1),
+                None,
+                pass_index=0,
+                pass_count=1,
+                cancel=threading.Event(),
+                start_offset=1000,
+            )
+    finally:
+        dev.close()
+    assert os.path.getsize(f) == 1 << 20

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import Engine, or_, select, text
@@ -26,6 +27,7 @@ from central_inventory.auth import Principal, authenticate, bearer_from_header, 
 from central_inventory.auth import new_token as new_bearer_token
 from central_inventory.config import Settings
 from central_inventory.db import (
+    MAX_PK,
     Batch,
     Certificate,
     Report,
@@ -38,7 +40,13 @@ from central_inventory.db import (
 from central_inventory.errors import ApiError
 from central_inventory.evidence import unit_view, verify_certificate
 from central_inventory.i18n import tr
-from central_inventory.ingest import ingest_certificate, ingest_report, not_found, update_unit
+from central_inventory.ingest import (
+    ingest_certificate,
+    ingest_report,
+    not_found,
+    update_unit,
+    valid_id,
+)
 from central_inventory.limits import BodySizeLimitMiddleware
 from central_inventory.logs import LOGGER, AccessLogMiddleware
 from central_inventory.reference import resolve, scan
@@ -275,7 +283,7 @@ def _api_routes(app: FastAPI) -> None:
 
     @app.get("/api/v1/units/{unit_id}", tags=["units"], responses=_error_responses(401, 403, 404))
     def get_unit(
-        unit_id: int,
+        unit_id: Annotated[int, FastApiPath(ge=1, le=MAX_PK)],
         principal: Annotated[Principal, Depends(api_principal)],
         session: Annotated[Session, Depends(db_session)],
     ) -> dict[str, Any]:
@@ -301,7 +309,9 @@ def _api_routes(app: FastAPI) -> None:
         return data
 
     @app.patch("/api/v1/units/{unit_id}", tags=["units"], responses=_error_responses(401, 403, 404))
-    async def patch_unit(unit_id: int, request: Request) -> dict[str, Any]:
+    async def patch_unit(
+        unit_id: Annotated[int, FastApiPath(ge=1, le=MAX_PK)], request: Request
+    ) -> dict[str, Any]:
         """Staff: set ``status`` (tec.tech vocabulary) and/or donor ``batch`` code."""
         body = await request.body()
 
@@ -340,6 +350,8 @@ def _api_routes(app: FastAPI) -> None:
         session: Annotated[Session, Depends(db_session)],
     ) -> Response:
         """The signed envelope exactly as it was received."""
+        if not valid_id(report_id):
+            raise not_found()
         row = session.scalars(select(Report).where(Report.report_id == report_id)).first()
         if row is None or not principal.can_see_tenant(row.tenant_id):
             raise not_found()
@@ -352,6 +364,8 @@ def _api_routes(app: FastAPI) -> None:
         session: Annotated[Session, Depends(db_session)],
     ) -> Response:
         """The signed certificate envelope exactly as it was received."""
+        if not valid_id(certificate_id):
+            raise not_found()
         row = session.scalars(
             select(Certificate).where(Certificate.certificate_id == certificate_id)
         ).first()
@@ -364,7 +378,7 @@ def _api_routes(app: FastAPI) -> None:
         certificate_id: str, session: Annotated[Session, Depends(db_session)]
     ) -> dict[str, Any]:
         """Public: is this certificate genuine, and what does it attest (no personal data)."""
-        found = verify_certificate(session, certificate_id[:128])
+        found = verify_certificate(session, certificate_id) if valid_id(certificate_id) else None
         if found is None:
             raise not_found()
         result = found.as_dict()

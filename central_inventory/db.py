@@ -25,6 +25,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+MAX_PK = 2**31 - 1
+"""Largest row id a URL may name (INTEGER columns on PostgreSQL); larger is "not found"."""
+
+
+def parse_pk(value: str) -> int | None:
+    """A row id from a URL segment, or None when it cannot name a row."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_PK else None
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -186,8 +186,13 @@ def _text(kind: str, field: str, value: object, max_len: int, required: bool = F
     return value
 
 
+def valid_id(value: str) -> bool:
+    """Whether ``value`` can be a report or certificate id (checked before any query)."""
+    return bool(ID_PATTERN.fullmatch(value))
+
+
 def _id(kind: str, field: str, value: object) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         raise _invalid(kind, f"{field}: expected 1-100 characters among A-Z a-z 0-9 . _ : -")
     return value
 
@@ -307,7 +312,7 @@ def _site(report: UnitReport, bench_site: str | None) -> str | None:
     if bench_site:
         return bench_site
     tag = (report.unit.asset_tag or "").strip().upper()
-    return tag[:2] if ID_ESN_PATTERN.match(tag) else None
+    return tag[:2] if ID_ESN_PATTERN.fullmatch(tag) else None
 
 
 _CONFLICT_REPORT = tr(

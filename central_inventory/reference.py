@@ -51,11 +51,11 @@ def resolve(root: Path, relative: str) -> Path | None:
     """The file ``relative`` under ``root``, or None if absent, not data, or outside root."""
     if not relative or "\0" in relative or relative.startswith("/") or "\\" in relative:
         return None
-    candidate = (root / relative).resolve()
     try:
+        candidate = (root / relative).resolve()
         candidate.relative_to(root.resolve())
-    except ValueError:
-        return None
-    if not candidate.is_file() or candidate.suffix.lower() not in SERVED_SUFFIXES:
+        if not candidate.is_file() or candidate.suffix.lower() not in SERVED_SUFFIXES:
+            return None
+    except (ValueError, OSError):  # outside root, name too long, unreadable
         return None
     return candidate

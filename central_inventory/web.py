@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.batch_report import OUTCOME_LABELS, build, to_csv, to_pdf
-from central_inventory.db import Batch, Tenant, Unit
+from central_inventory.db import Batch, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
 from central_inventory.evidence import mask_serial, unit_view, verify_certificate
-from central_inventory.ingest import STATUSES
+from central_inventory.ingest import STATUSES, valid_id
 
 HERE = Path(__file__).parent
 COOKIE = "ci_session"
@@ -232,12 +232,13 @@ def register_pages(app: FastAPI) -> None:
         )
 
     @app.get("/units/{unit_id}", include_in_schema=False)
-    def unit_page(request: Request, unit_id: int) -> Response:
+    def unit_page(request: Request, unit_id: str) -> Response:
         with _services(request).sessions() as session:
             principal = _page_principal(request, session)
             if principal is None:
                 return _login_redirect(request)
-            view = unit_view(session, unit_id)
+            pk = parse_pk(unit_id)
+            view = unit_view(session, pk) if pk is not None else None
             if view is None or not principal.can_see_tenant(view.unit.tenant_id):
                 return render_not_found(request)
             return render(
@@ -289,12 +290,13 @@ def register_pages(app: FastAPI) -> None:
         return render(request, "batches.html", principal=principal, reports=reports)
 
     @app.get("/batches/{batch_id}/report.{fmt}", include_in_schema=False)
-    def batch_download(request: Request, batch_id: int, fmt: str) -> Response:
+    def batch_download(request: Request, batch_id: str, fmt: str) -> Response:
         with _services(request).sessions() as session:
             principal = _page_principal(request, session)
             if principal is None:
                 return _login_redirect(request)
-            batch = session.get(Batch, batch_id)
+            pk = parse_pk(batch_id)
+            batch = session.get(Batch, pk) if pk is not None else None
             if (
                 batch is None
                 or not principal.can_see_tenant(batch.tenant_id)
@@ -330,7 +332,9 @@ def register_pages(app: FastAPI) -> None:
     @app.get("/verify/{certificate_id}", include_in_schema=False)
     def verify_page(request: Request, certificate_id: str) -> Response:
         with _services(request).sessions() as session:
-            found = verify_certificate(session, certificate_id[:128])
+            found = (
+                verify_certificate(session, certificate_id) if valid_id(certificate_id) else None
+            )
         return render(
             request,
             "verify.html",

@@ -134,3 +134,52 @@ def test_unregistered_signer_gets_no_further_than_the_key_check(server: Running)
         response = client.post("/api/v1/certificates", content=json.dumps(stranger.sign({"x": 1})))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "key_mismatch"
+
+
+HOSTILE_IDS = [
+    "9" * 25,
+    "2147483648",
+    "-1",
+    "0",
+    "1e3",
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "' OR 1=1 --",
+    "ü" * 200,
+    "x" * 3000,
+]
+PAGE_ROUTES = [
+    "/units/{}",
+    "/batches/{}/report.csv",
+    "/batches/{}/report.pdf",
+    "/donor/{}",
+    "/donor/{}/report.csv",
+    "/verify/{}",
+]
+
+
+def test_every_route_with_every_hostile_id_answers_below_500(server: Running) -> None:
+    # Deterministic companion of the generated test: each id on each route, as anonymous,
+    # bench and staff (pages get the staff session cookie).
+    tenant = make_tenant(server.sessions, "ST")
+    with server.client() as client:
+        schema = client.get("/openapi.json").json()
+    api_routes = [
+        (method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        for path, item in schema["paths"].items()
+        for method in item
+        if "{" in path
+    ]
+    routes = api_routes + [("GET", path) for path in PAGE_ROUTES]
+    failures = []
+    for token in (None, tenant.benches[0].token, tenant.staff_token):
+        with server.client(token) as client:
+            if token:
+                client.cookies.set("ci_session", token)
+            for method, template in routes:
+                for hostile in HOSTILE_IDS:
+                    url = template.format(hostile if "%" in hostile else quote(hostile, safe=""))
+                    response = client.request(method, url, content=b"{}")
+                    if response.status_code >= 500:
+                        failures.append((method, url[:80], response.status_code))
+    assert failures == []

@@ -21,6 +21,13 @@ class AdminError(ValueError):
     """An administration request that cannot be carried out (the message says why)."""
 
 
+def _check_text(label: str, value: str, max_len: int) -> str:
+    value = value.strip()
+    if not value or len(value) > max_len or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise AdminError(f"{label}: 1-{max_len} printable characters")
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class IssuedToken:
     token_pk: int
@@ -33,8 +40,7 @@ def create_tenant(sessions: sessionmaker[Session], slug: str, name: str) -> int:
     slug = slug.strip().lower()
     if not slug or len(slug) > 64 or not all(c.isalnum() or c in "-_" for c in slug):
         raise AdminError(f"tenant slug {slug!r}: use 1-64 letters, digits, '-' or '_'")
-    if not name.strip() or len(name) > 200:
-        raise AdminError("tenant name: 1-200 characters")
+    name = _check_text("tenant name", name, 200)
     with sessions.begin() as session:
         if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
             raise AdminError(f"tenant {slug!r} already exists")
@@ -82,11 +88,9 @@ def register_bench(
     public_key: bytes,
     site: str | None = None,
 ) -> int:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise AdminError("bench name: 1-100 characters")
-    if site is not None and (not site.strip() or len(site) > 16):
-        raise AdminError("site: 1-16 characters (e.g. GR, LY)")
+    name = _check_text("bench name", name, 100)
+    if site is not None:
+        site = _check_text("site (e.g. GR, LY)", site, 16)
     with sessions.begin() as session:
         tenant_id = _tenant_id(session, tenant)
         if session.scalar(select(Bench.id).where(Bench.name == name)) is not None:
@@ -138,7 +142,7 @@ def create_token(
             role=role,
             tenant_id=tenant_id,
             bench_id=bench_pk,
-            label=(label or None),
+            label=_check_text("label", label, 200) if label else None,
             created_at=utcnow(),
         )
         session.add(row_token)
@@ -168,11 +172,8 @@ def create_batch(
     sessions: sessionmaker[Session], tenant: str, code: str, donor_name: str
 ) -> tuple[int, str]:
     """A donor batch; returns its id and the donor token (shown once)."""
-    code, donor_name = code.strip(), donor_name.strip()
-    if not code or len(code) > 64:
-        raise AdminError("batch code: 1-64 characters")
-    if not donor_name or len(donor_name) > 200:
-        raise AdminError("donor name: 1-200 characters")
+    code = _check_text("batch code", code, 64)
+    donor_name = _check_text("donor name", donor_name, 200)
     token = new_token().removeprefix("cit_")
     with sessions.begin() as session:
         tenant_id = _tenant_id(session, tenant)

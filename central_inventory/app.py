@@ -41,13 +41,14 @@ from central_inventory.errors import ApiError
 from central_inventory.evidence import unit_view, verify_certificate
 from central_inventory.i18n import tr
 from central_inventory.ingest import (
+    has_control,
     ingest_certificate,
     ingest_report,
     not_found,
     update_unit,
     valid_id,
 )
-from central_inventory.limits import BodySizeLimitMiddleware
+from central_inventory.limits import BodySizeLimitMiddleware, RejectNulMiddleware
 from central_inventory.logs import LOGGER, AccessLogMiddleware
 from central_inventory.reference import resolve, scan
 
@@ -204,6 +205,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     register_pages(app)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit_bytes=settings.max_body_bytes)
+    app.add_middleware(RejectNulMiddleware)
     return app
 
 
@@ -513,7 +515,7 @@ def create_batch_for(
                 "Réservé au personnel du reconditionneur.", "Reserved to the reconditioner's staff."
             ),
         )
-    if not isinstance(code, str) or not (0 < len(code.strip()) <= 64):
+    if not isinstance(code, str) or not (0 < len(code.strip()) <= 64) or has_control(code):
         raise ApiError(
             422,
             "invalid_request",
@@ -522,7 +524,11 @@ def create_batch_for(
                 "Batch code required (64 characters max).",
             ),
         )
-    if not isinstance(donor_name, str) or not (0 < len(donor_name.strip()) <= 200):
+    if (
+        not isinstance(donor_name, str)
+        or not (0 < len(donor_name.strip()) <= 200)
+        or has_control(donor_name)
+    ):
         raise ApiError(
             422,
             "invalid_request",

@@ -46,42 +46,70 @@ def build_parser() -> argparse.ArgumentParser:
         prog="central-inventory",
         description="Inventaire central LaCollecte.tech / LaCollecte.tech central inventory",
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--json", action="store_true", help="sortie JSON / JSON output")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the HTTP service (migrates first)")
-    serve.add_argument("--host", help="listen address (CENTRAL_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (CENTRAL_PORT, default 8080)")
-    serve.add_argument("--workers", type=int, help="worker processes (CENTRAL_WORKERS, default 1)")
-    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema")
-    sub.add_parser("migrate", help="create or upgrade the database schema")
-    tenant = sub.add_parser("create-tenant", help="add a reconditioner")
+    serve = sub.add_parser(
+        "serve",
+        help="lancer le service HTTP (migre d'abord) / run the HTTP service (migrates first)",
+    )
+    serve.add_argument("--host", help="adresse d'écoute / listen address (CENTRAL_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (CENTRAL_PORT, 8080)")
+    serve.add_argument(
+        "--workers", type=int, help="processus / worker processes (CENTRAL_WORKERS, 1)"
+    )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="ne pas migrer le schéma / do not upgrade the schema",
+    )
+    sub.add_parser("migrate", help="créer ou migrer le schéma / create or upgrade the schema")
+    tenant = sub.add_parser(
+        "create-tenant", help="ajouter un reconditionneur / add a reconditioner (tenant)"
+    )
     tenant.add_argument("slug")
     tenant.add_argument("name")
-    bench = sub.add_parser("register-bench", help="register a bench and its Ed25519 public key")
+    bench = sub.add_parser(
+        "register-bench",
+        help="enregistrer un banc et sa clé publique Ed25519 / register a bench and its key",
+    )
     bench.add_argument("--tenant", required=True)
-    bench.add_argument("--name", required=True, help="bench id (BenchInfo.bench_id)")
+    bench.add_argument(
+        "--name", required=True, help="identifiant du banc / bench id (BenchInfo.bench_id)"
+    )
     bench.add_argument(
         "--public-key",
         required=True,
-        help="base64 raw key (bench-agent's public key), a PEM block, or @FILE",
+        help="clé brute en base64, bloc PEM ou @FICHIER / base64 raw key, PEM block or @FILE",
     )
-    bench.add_argument("--site", help="site code (GR, LY, ...)")
-    token = sub.add_parser("create-token", help="issue an API token (shown once)")
+    bench.add_argument("--site", help="code du site / site code (GR, LY, ...)")
+    token = sub.add_parser(
+        "create-token", help="émettre un jeton (affiché une fois) / issue a token (shown once)"
+    )
     token.add_argument("--role", required=True, choices=["bench", "staff", "coordinator"])
-    token.add_argument("--bench", help="bench name (role bench)")
-    token.add_argument("--tenant", help="tenant slug (role staff)")
+    token.add_argument("--bench", help="nom du banc (rôle bench) / bench name (role bench)")
+    token.add_argument("--tenant", help="reconditionneur (rôle staff) / tenant slug (role staff)")
     token.add_argument("--label")
-    revoke = sub.add_parser("revoke-token", help="revoke an API token by its id")
+    revoke = sub.add_parser(
+        "revoke-token", help="révoquer un jeton par son numéro / revoke a token by its id"
+    )
     revoke.add_argument("token_id", type=int)
-    revoke_bench = sub.add_parser("revoke-bench", help="deactivate a bench (its key and tokens)")
+    revoke_bench = sub.add_parser(
+        "revoke-bench", help="désactiver un banc / deactivate a bench (key and tokens)"
+    )
     revoke_bench.add_argument("name")
-    batch = sub.add_parser("create-batch", help="create a donor batch and its read-only link")
+    batch = sub.add_parser(
+        "create-batch", help="créer un lot donateur et son lien / create a donor batch and its link"
+    )
     batch.add_argument("--tenant", required=True)
     batch.add_argument("--code", required=True)
     batch.add_argument("--donor", required=True)
-    export = sub.add_parser("export", help="dump reports and certificates (JSON lines)")
+    export = sub.add_parser(
+        "export", help="exporter rapports et certificats (JSON lines) / export evidence"
+    )
     export.add_argument("--tenant")
-    export.add_argument("--output", "-o", help="file (default: standard output)")
+    export.add_argument(
+        "--output", "-o", help="fichier (défaut : sortie standard) / file (default: stdout)"
+    )
     return parser
 
 

@@ -186,6 +186,11 @@ def _text(kind: str, field: str, value: object, max_len: int, required: bool = F
     return value
 
 
+def has_control(value: str) -> bool:
+    """Control characters (NUL included) have no place in a name or code."""
+    return _CONTROL.search(value) is not None
+
+
 def valid_id(value: str) -> bool:
     """Whether ``value`` can be a report or certificate id (checked before any query)."""
     return bool(ID_PATTERN.fullmatch(value))
@@ -621,6 +626,8 @@ def update_unit(
                 "Réservé au personnel du reconditionneur.", "Reserved to the reconditioner's staff."
             ),
         )
+    if batch_code is not None and (has_control(batch_code) or len(batch_code) > 64):
+        raise _unknown_batch(batch_code)
     if status is not None and status not in STATUSES:
         raise ApiError(
             422,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,3 +85,38 @@ class BodySizeLimitMiddleware:
         except BodyTooLargeError:
             if not started:
                 await self._reject(send)
+
+
+class RejectNulMiddleware:
+    """Answers 400 (JSON) when the path or query string holds a NUL character: no database
+    stores it (PostgreSQL refuses it in text), so it can only be an attack or garbage."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
+            if "\x00" in str(scope.get("path", "")) or b"\x00" in query:
+                error = ApiError(
+                    400,
+                    "invalid_characters",
+                    tr(
+                        "Caractère nul interdit dans l'adresse.",
+                        "NUL character not allowed in the address.",
+                    ),
+                )
+                body = json.dumps(error.body(), ensure_ascii=False).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

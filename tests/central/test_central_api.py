@@ -570,3 +570,46 @@ def test_second_tenant_bench_sees_only_its_own_units(server: Running) -> None:
     lonely = make_tenant(server.sessions, "VI")
     with server.client(lonely.benches[0].token) as client:
         assert client.get("/api/v1/units").json() == {"total": 0, "data": []}
+
+
+def test_staff_create_donor_batch_through_the_api(
+    server: Running, tenant_a: TenantSetup, tenant_b: TenantSetup
+) -> None:
+    from central_inventory.admin import create_token
+
+    with server.client(tenant_a.staff_token) as client:
+        created = client.post("/api/v1/batches", json={"code": "LOT-API", "donor_name": "Région"})
+        assert created.status_code == 201, created.text
+        donor_url = created.json()["donor_url"]
+        assert "/donor/" in donor_url
+        again = client.post("/api/v1/batches", json={"code": "LOT-API", "donor_name": "Région"})
+        _assert_error(again, 409, "conflict")
+        _assert_error(client.post("/api/v1/batches", json={"code": ""}), 422, "invalid_request")
+        _assert_error(client.post("/api/v1/batches", content=b"nope"), 400, "malformed_json")
+    with server.client(tenant_a.benches[0].token) as client:
+        refused = client.post("/api/v1/batches", json={"code": "X", "donor_name": "Y"})
+        _assert_error(refused, 403, "staff_only")
+    # The link opens the batch for anyone holding it, and only that batch.
+    with server.client() as client:
+        page = client.get(donor_url.replace(str(client.base_url).rstrip("/"), ""))
+        assert page.status_code == 200 and "LOT-API" in page.text
+    coordinator = create_token(server.sessions, "coordinator")
+    with server.client(coordinator.token) as client:
+        body = {"code": "LOT-COORD", "donor_name": "Département", "tenant": tenant_b.slug}
+        assert client.post("/api/v1/batches", json=body).status_code == 201
+        missing = {"code": "LOT-COORD2", "donor_name": "Département"}
+        _assert_error(client.post("/api/v1/batches", json=missing), 422, "invalid_request")
+
+
+def test_bench_tokens_cannot_open_staff_pages(server: Running, tenant_a: TenantSetup) -> None:
+    with server.client() as client:
+        response = client.post(
+            "/login", data={"token": tenant_a.benches[0].token, "next": "/units"}
+        )
+        assert response.status_code == 401
+        assert "ci_session" not in response.cookies
+        client.cookies.set("ci_session", tenant_a.benches[0].token)
+        assert client.get("/units", follow_redirects=False).status_code == 303
+        # An open redirect after login is refused: only local paths are followed.
+        ok = client.post("/login", data={"token": tenant_a.staff_token, "next": "//evil.example"})
+        assert ok.status_code == 303 and ok.headers["location"] == "/units"

@@ -183,3 +183,20 @@ def test_every_route_with_every_hostile_id_answers_below_500(server: Running) ->
                     if response.status_code >= 500:
                         failures.append((method, url[:80], response.status_code))
     assert failures == []
+
+
+def test_nul_and_control_characters_in_queries_and_fields(server: Running) -> None:
+    tenant = make_tenant(server.sessions, "ST")
+    with server.client(tenant.staff_token) as client:
+        client.cookies.set("ci_session", tenant.staff_token)
+        for url in ("/units", "/api/v1/units", "/dashboard"):
+            for key in ("q", "serial", "id_esn", "site", "status", "batch"):
+                response = client.get(url, params={key: "A\x00B"})
+                assert response.status_code == 400, (url, key, response.text)
+                assert response.json()["error"]["code"] == "invalid_characters"
+        response = client.post("/api/v1/batches", json={"code": "L\x00T", "donor_name": "D"})
+        assert response.status_code == 422
+        response = client.post("/api/v1/batches", json={"code": "LOT", "donor_name": "D\x07"})
+        assert response.status_code == 422
+        response = client.patch("/api/v1/units/1", json={"batch": "L\x00T"})
+        assert response.status_code in {404, 422}

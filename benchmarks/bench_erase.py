@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,12 +86,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gib", type=float, default=2.0)
     parser.add_argument("--dir", default="/var/tmp", help="disk-backed directory for the image")
-    parser.add_argument("--repeat", type=int, default=1, help="rounds; the best of each is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median kept)")
+    parser.add_argument("--no-peers", action="store_true", help="skip shred and nwipe")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root (loop devices)", file=sys.stderr)
         return 3
     size = int(args.size_gib * (1 << 30))
+    count = size // (4 << 20)
     workdir = Path(tempfile.mkdtemp(prefix="bench-erase-", dir=args.dir))
     image = workdir / "disk.img"
     with open(image, "wb") as fh:
@@ -101,103 +104,119 @@ def main() -> int:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    results: dict[str, float | None] = {}
+    dd_write = [
+        "dd",
+        "if=/dev/zero",
+        f"of={device}",
+        "bs=4M",
+        f"count={count}",
+        "oflag=direct",
+        "status=none",
+    ]
+    dd_read = ["dd", f"if={device}", "of=/dev/null", "bs=4M", "iflag=direct", "status=none"]
+    rows: list[dict[str, float | None]] = []
+    peers: dict[str, float | None] = {}
     peak_kib = 0
     try:
-        # Allocate the whole file first so every tool writes over existing blocks.
-        count = size // (4 << 20)
-        subprocess.run(
-            [
-                "dd",
-                "if=/dev/zero",
-                f"of={device}",
-                "bs=4M",
-                f"count={count}",
-                "oflag=direct",
-                "status=none",
-            ],
-            check=True,
-        )
-        nwipe = shutil.which("nwipe")
-        for _ in range(args.repeat):
-            rounds: dict[str, float | None] = {}
-            rounds["dd zero write (bs=4M oflag=direct)"] = timed(
-                [
-                    "dd",
-                    "if=/dev/zero",
-                    f"of={device}",
-                    "bs=4M",
-                    f"count={count}",
-                    "oflag=direct",
-                    "status=none",
-                ],
-                size,
-            )
-            rounds["dd read (bs=4M iflag=direct)"] = timed(
-                ["dd", f"if={device}", "of=/dev/null", "bs=4M", "iflag=direct", "status=none"], size
-            )
-            rounds["shred -n0 -z (zero)"] = timed(["shred", "-n0", "-z", device], size)
-            rounds["shred -n1 (random)"] = timed(["shred", "-n1", device], size)
-            if nwipe:
-                rounds["nwipe zero, no verify"] = timed(
-                    [
-                        nwipe,
-                        "--autonuke",
-                        "--nogui",
-                        "--method=zero",
-                        "--verify=off",
-                        "--noblank",
-                        "--nowait",
-                        "--nosignals",
-                        device,
-                    ],
-                    size,
-                    cwd=workdir,
-                )
-            for label, phase, kind in (
-                ("ours: zero pass", "write", "zero"),
-                ("ours: verify zero (read back)", "verify", "zero"),
-                ("ours: random pass (AES-256-CTR)", "write", "random"),
-                ("ours: verify random (regenerate keystream)", "verify", "random"),
+        subprocess.run(dd_write, check=True)  # allocate the file: every tool overwrites
+        for rnd in range(args.rounds):
+            row: dict[str, float | None] = {}
+            # Same device, back to back, so each ratio compares like with like.
+            row["dd write"] = timed(dd_write, size)
+            row["dd read"] = timed(dd_read, size)
+            for key, phase, kind in (
+                ("verify zero", "verify", "zero"),  # the device holds dd's zeros
+                ("zero", "write", "zero"),
+                ("random", "write", "random"),
+                ("verify random", "verify", "random"),
             ):
                 rate, hwm = ours(device, phase, kind)
-                rounds[label] = rate
+                row[key] = rate
                 peak_kib = max(peak_kib, hwm or 0)
-            for k, v in rounds.items():
-                if v is not None and (results.get(k) is None or v > (results[k] or 0)):
-                    results[k] = v
-                results.setdefault(k, v)
+            if rnd == 0 and not args.no_peers:
+                peers["ours zero (same round)"] = row["zero"]
+                peers["ours random (same round)"] = row["random"]
+                peers["shred -n0 -z (zero)"] = timed(["shred", "-n0", "-z", device], size)
+                peers["shred -n1 (random)"] = timed(["shred", "-n1", device], size)
+                nwipe = shutil.which("nwipe")
+                if nwipe:
+                    peers["nwipe zero, no verify"] = timed(
+                        [
+                            nwipe,
+                            "--autonuke",
+                            "--nogui",
+                            "--method=zero",
+                            "--verify=off",
+                            "--noblank",
+                            "--nowait",
+                            "--nosignals",
+                            device,
+                        ],
+                        size,
+                        cwd=workdir,
+                    )
+            rows.append(row)
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    dd_w = results.get("dd zero write (bs=4M oflag=direct)")
-    dd_r = results.get("dd read (bs=4M iflag=direct)")
-    print(f"\n{args.size_gib:g} GiB loop device, direct I/O on, image in {args.dir}\n")
-    print("| tool | MB/s | vs dd write | vs dd read |")
-    print("| --- | ---: | ---: | ---: |")
-    for k, v in results.items():
-        w = f"{100 * v / dd_w:.0f} %" if v and dd_w else "-"
-        r = f"{100 * v / dd_r:.0f} %" if v and dd_r else "-"
-        print(f"| {k} | {v:.0f} |" if v else f"| {k} | failed |", w, "|", r, "|")
-    z = results.get("ours: zero pass")
-    rnd = results.get("ours: random pass (AES-256-CTR)")
-    ver = results.get("ours: verify zero (read back)")
-    print("\nTargets:")
-    if z and dd_w:
-        print(f"- zero pass / dd write = {100 * z / dd_w:.0f} % (target >= 95 %)")
-    if rnd and dd_w:
-        print(f"- random pass / dd zero write = {100 * rnd / dd_w:.0f} % (target >= 90 %)")
-    if ver and dd_r:
-        print(f"- verify / dd read = {100 * ver / dd_r:.0f} % (target >= 90 %)")
-    for peer in ("shred -n0 -z (zero)", "nwipe zero, no verify"):
-        p = results.get(peer)
-        if z and p:
-            print(f"- ours zero / {peer} = {z / p:.1f}x")
-    p = results.get("shred -n1 (random)")
-    if rnd and p:
-        print(f"- ours random / shred -n1 = {rnd / p:.1f}x")
-    print(f"- peak RSS of our eraser (VmHWM): {peak_kib / 1024:.0f} MiB (target < 100 MiB)")
+    def median(values: list[float]) -> float | None:
+        return statistics.median(values) if values else None
+
+    def ratio(num: str, den: str) -> list[float]:
+        return [r[num] / r[den] for r in rows if r.get(num) and r.get(den)]  # type: ignore[operator]
+
+    print(
+        f"\n{args.size_gib:g} GiB loop device, direct I/O on, image in {args.dir}, "
+        f"{args.rounds} interleaved rounds\n"
+    )
+    print("| measure | MB/s per round | median |")
+    print("| --- | --- | ---: |")
+    for key in ("dd write", "dd read", "zero", "random", "verify zero", "verify random"):
+        values = [r[key] for r in rows if r.get(key)]
+        med = median([v for v in values if v is not None])
+        label = {
+            "zero": "ours: zero pass",
+            "random": "ours: random pass (AES-256-CTR)",
+            "verify zero": "ours: verify zero",
+            "verify random": "ours: verify random (keystream regenerated)",
+        }.get(key, key)
+        print(
+            f"| {label} | {', '.join(f'{v:.0f}' for v in values if v)} | {med:.0f} |"
+            if med
+            else f"| {label} | failed | - |"
+        )
+    print("\n| ratio (per round, then median) | rounds | median | target |")
+    print("| --- | --- | ---: | ---: |")
+    for label, num, den, target in (
+        ("zero pass / dd write", "zero", "dd write", ">= 95 %"),
+        ("random pass / dd zero write", "random", "dd write", ">= 90 %"),
+        ("verify zero / dd read", "verify zero", "dd read", ">= 90 %"),
+        ("verify random / dd read", "verify random", "dd read", ">= 90 %"),
+    ):
+        values = ratio(num, den)
+        med = median(values)
+        print(
+            f"| {label} | {', '.join(f'{100 * v:.0f} %' for v in values)} | "
+            f"{100 * med:.0f} % | {target} |"
+            if med
+            else f"| {label} | - | - | {target} |"
+        )
+    if peers:
+        print("\n| peer (round 1) | MB/s | ours / peer |")
+        print("| --- | ---: | ---: |")
+        z, rnd_rate = peers.get("ours zero (same round)"), peers.get("ours random (same round)")
+        for key in ("shred -n0 -z (zero)", "shred -n1 (random)", "nwipe zero, no verify"):
+            if key not in peers:
+                continue
+            v = peers[key]
+            ours_rate = rnd_rate if "random" in key else z
+            x = f"{ours_rate / v:.1f}x" if v and ours_rate else "-"
+            print(f"| {key} | {v:.0f} | {x} |" if v else f"| {key} | failed | - |")
+    print(
+        f"\nPeak RSS of our eraser (VmHWM, worst of all runs): {peak_kib / 1024:.0f} MiB "
+        "(target < 100 MiB)"
+    )
     return 0
 
 

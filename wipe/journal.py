@@ -47,6 +47,7 @@ class Journal:
         self.key = key
         self.now = now
         self._lock = threading.Lock()
+        self._last_payload: dict[str, Any] = {}
 
     def append(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
         """Append one entry and return its payload (with ``seq`` and ``hash``)."""
@@ -55,46 +56,67 @@ class Journal:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                seq, prev = self._tail(fd)
-                payload = {
-                    "seq": seq + 1,
-                    "time": self.now(),
-                    "prev": prev,
-                    "event": event,
-                    "data": data,
-                }
-                envelope = self.key.sign(payload)
-                line = json.dumps(envelope, sort_keys=True, ensure_ascii=False) + "\n"
-                os.write(fd, line.encode("utf-8"))
-                os.fsync(fd)
-                digest = entry_hash(envelope)
-                head = self.key.sign({"seq": seq + 1, "hash": digest})
-                tmp = self.head_path.with_name(self.head_path.name + ".tmp")
-                tmp.write_text(json.dumps(head, sort_keys=True), encoding="utf-8")
-                os.replace(tmp, self.head_path)
+                seq, prev, torn = self._tail(fd)
+                if torn is not None:
+                    # A power cut tore the last line: keep its bytes (evidence), end the line,
+                    # and say so in a signed entry chained to the last whole one.
+                    os.write(fd, b"\n")
+                    seq, prev = self._write(
+                        fd,
+                        seq,
+                        prev,
+                        "torn-entry",
+                        {
+                            "sha256": hashlib.sha256(torn).hexdigest(),
+                            "length_bytes": len(torn),
+                        },
+                    )
+                seq, digest = self._write(fd, seq, prev, event, data)
             except OSError as exc:
                 raise JournalError(
                     exc.errno, f"cannot append to journal {self.path}: {exc}"
                 ) from exc
             finally:
                 os.close(fd)
-        return {**payload, "hash": digest}
+        return {**self._last_payload, "hash": digest}
 
-    def _tail(self, fd: int) -> tuple[int, str]:
-        """Sequence number and hash of the last entry (0 and the genesis hash when empty)."""
+    def _write(
+        self, fd: int, seq: int, prev: str, event: str, data: dict[str, Any]
+    ) -> tuple[int, str]:
+        payload = {"seq": seq + 1, "time": self.now(), "prev": prev, "event": event, "data": data}
+        envelope = self.key.sign(payload)
+        line = json.dumps(envelope, sort_keys=True, ensure_ascii=False) + "\n"
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+        digest = entry_hash(envelope)
+        head = self.key.sign({"seq": seq + 1, "hash": digest})
+        tmp = self.head_path.with_name(self.head_path.name + ".tmp")
+        tmp.write_text(json.dumps(head, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.head_path)
+        self._last_payload = payload
+        return seq + 1, digest
+
+    def _tail(self, fd: int) -> tuple[int, str, bytes | None]:
+        """Sequence number and hash of the last whole entry, and a torn last line if any."""
         size = os.fstat(fd).st_size
         if size == 0:
-            return 0, GENESIS
+            return 0, GENESIS, None
         chunk = 1 << 16
         start = max(0, size - chunk)
         data = os.pread(fd, size - start, start)
         while start > 0 and data.count(b"\n") < 2:
             start = max(0, start - chunk)
             data = os.pread(fd, size - start, start)
+        torn: bytes | None = None
+        if not data.endswith(b"\n"):
+            head, _, torn = data.rpartition(b"\n")
+            data = head + b"\n"
+            if not head and start == 0:
+                return 0, GENESIS, torn
         last = data.rstrip(b"\n").rsplit(b"\n", 1)[-1]
         try:
             envelope = json.loads(last)
-            return int(envelope["payload"]["seq"]), entry_hash(envelope)
+            return int(envelope["payload"]["seq"]), entry_hash(envelope), torn
         except (ValueError, KeyError, TypeError) as exc:
             raise JournalError(
                 0, f"journal {self.path} ends with a damaged line; run `journal verify`: {exc}"
@@ -109,6 +131,8 @@ class JournalReport:
     entries: int = 0
     problems: list[str] = field(default_factory=list)
     payloads: list[dict[str, Any]] = field(default_factory=list)
+    torn_lines: list[int] = field(default_factory=list)
+    """Lines a power cut tore, each acknowledged by the signed ``torn-entry`` after it."""
 
     @property
     def ok(self) -> bool:
@@ -132,6 +156,20 @@ class JournalReport:
         return list(open_sessions.values())
 
 
+def _is_acknowledged_tear(line: bytes, following: bytes) -> bool:
+    """A torn line is accepted only when the next entry is a torn-entry naming its hash."""
+    try:
+        payload = json.loads(following)["payload"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    data = payload.get("data") if isinstance(payload, dict) else None
+    return (
+        payload.get("event") == "torn-entry"
+        and isinstance(data, dict)
+        and data.get("sha256") == hashlib.sha256(line).hexdigest()
+    )
+
+
 def verify_journal(path: str | Path, trusted_public_key: bytes | None = None) -> JournalReport:
     """Check every signature, the sequence, the hash chain and the signed head."""
     p = Path(path)
@@ -144,12 +182,16 @@ def verify_journal(path: str | Path, trusted_public_key: bytes | None = None) ->
     prev = GENESIS
     expected_seq = 1
     signer: str | None = None
-    for lineno, line in enumerate(raw.split(b"\n"), start=1):
+    lines = raw.split(b"\n")
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             envelope = json.loads(line)
         except ValueError:
+            if _is_acknowledged_tear(line, lines[lineno] if lineno < len(lines) else b""):
+                report.torn_lines.append(lineno)
+                continue  # the chain goes on from the last whole entry
             report.problems.append(f"line {lineno}: not valid JSON (edited or truncated)")
             prev = "?"
             continue

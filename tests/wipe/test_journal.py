@@ -116,3 +116,22 @@ def test_interrupted_session_gets_an_interrupted_certificate(tmp_path: Path) -> 
     # Recorded once: the journal now closes that session.
     assert record_interrupted(verify_journal(j.path), ctx) == []
     assert verify_journal(j.path).ok
+
+
+def test_power_cut_mid_line_is_acknowledged_not_hidden(journal: Journal) -> None:
+    whole = journal.path.read_bytes()
+    journal.path.write_bytes(whole + b'{"payload": {"data": {"session_id": "s1", "ind')
+    report = verify_journal(journal.path)
+    assert not report.ok and "line 7: not valid JSON" in report.problems[0]
+
+    entry = journal.append("session-start", {"session_id": "s2"})  # the next run goes on
+    assert entry["seq"] == 8  # 6 entries, the torn-entry acknowledgement, this one
+    report = verify_journal(journal.path)
+    assert report.ok, report.problems
+    assert report.torn_lines == [7]
+    assert [p["event"] for p in report.payloads][-2:] == ["torn-entry", "session-start"]
+
+    # The torn bytes are covered by the acknowledgement's hash: editing them is caught.
+    raw = journal.path.read_bytes().replace(b'"ind\n', b'"inx\n')
+    journal.path.write_bytes(raw)
+    assert not verify_journal(journal.path).ok

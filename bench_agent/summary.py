@@ -78,10 +78,13 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
         mem.installed_bytes or mem.total_bytes, say, binary=True
     )
     if mem.slots_total is not None:
-        mem_line += say(
-            f" ({mem.slots_total} emplacements, {mem.slots_free} libres",
-            f" ({mem.slots_total} slots, {mem.slots_free} free",
-        )
+        if mem.slots_total == 0:
+            mem_line += say(" (soudée, aucun emplacement", " (soldered, no slot")
+        else:
+            mem_line += say(
+                f" ({mem.slots_total} emplacements, {mem.slots_free} libres",
+                f" ({mem.slots_total} slots, {mem.slots_free} free",
+            )
         if mem.max_capacity_bytes:
             mem_line += ", max " + _size_gb(mem.max_capacity_bytes, say, binary=True)
         mem_line += ")"

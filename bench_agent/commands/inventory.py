@@ -39,6 +39,14 @@ def register(sub: Any, env: Environment) -> None:
         metavar="ID",
         help=env.say("identifiant du reconditionneur (idEsn)", "reconditioner's id (idEsn)"),
     )
+    p.add_argument(
+        "--health",
+        action="store_true",
+        help=env.say(
+            "ajouter la santé SMART de chaque disque interne (bench-agent health)",
+            "add the SMART health of every internal disk (bench-agent health)",
+        ),
+    )
     p.set_defaults(handler=run_inventory)
 
 
@@ -49,9 +57,14 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.summary import render_inventory
     from bench_agent.unit import build_report
 
+    health = []
     try:
         host = open_host(args.host_dir)
         inv = collect_inventory(host)
+        if getattr(args, "health", False):
+            from bench_agent.health import check_all
+
+            health = check_all(host)
     except FixtureMissingError as exc:
         env.err(env.say(f"Erreur : {exc.message_fr}", f"Error: {exc}"))
         return 3
@@ -60,8 +73,16 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
         return 3
     if getattr(args, "json", False):
         report = build_report(inv, asset_tag=getattr(args, "asset_tag", None))
+        report.health = health
         env.out(to_json(report).decode("utf-8"))
     else:
         for line in render_inventory(inv, env.say, env.lang):
             env.out(line)
+        if health:
+            from bench_agent.commands.health import render
+
+            env.out(env.say("Santé des disques :", "Disk health:"))
+            for disk_health in health:
+                for line in render(disk_health, env):
+                    env.out("  " + line)
     return 0

@@ -1,0 +1,89 @@
+"""One complete laptop through the pipeline: inventory + health → UnitReport → grade.
+
+The fixture (tests/fixtures/full_hosts/, built by tests/fixtures/build_full_laptop.py)
+is a ThinkPad X1 Carbon 5th assembled from real captures of that machine.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from bench_agent.cli import main
+from bench_agent.context import Environment
+from bench_agent.model import from_json
+
+HOST = (
+    Path(__file__).parent.parent / "fixtures" / "full_hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
+)
+
+
+def run_cli(*argv: str, lang: str = "fr") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, environ={"BENCH_AGENT_LANG": lang})
+    return main(list(argv), env=env), out.getvalue(), err.getvalue()
+
+
+def test_fixture_is_what_the_builder_produces(tmp_path: Path) -> None:
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location(
+        "build_full_laptop", HOST.parent.parent / "build_full_laptop.py"
+    )
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    builder.OUT = tmp_path / "rebuilt"
+    rebuilt = builder.build()
+    committed = sorted(p.relative_to(HOST) for p in HOST.rglob("*") if p.is_file())
+    fresh = sorted(p.relative_to(rebuilt) for p in rebuilt.rglob("*") if p.is_file())
+    assert committed == fresh
+    for rel in committed:
+        assert (HOST / rel).read_bytes() == (rebuilt / rel).read_bytes(), rel
+    shutil.rmtree(rebuilt)
+
+
+def test_inventory_with_health_fills_the_report() -> None:
+    code, out, err = run_cli("inventory", "--json", "--health", "--host-dir", str(HOST))
+    assert code == 0, err
+    report = from_json(out)
+    inv = report.inventory
+    # Hand-checked against corpus/dmidecode/Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW.txt
+    # (type 1: LENOVO / 20HRCTO1WW / ThinkPad X1 Carbon 5th / PF0QMY5N) and the
+    # snapshot's smartctl JSON (SAMSUNG MZVLW1T0HMLH-000L7, S35ANX0J401001, PASSED).
+    assert (inv.identity.maker, inv.identity.model, inv.identity.serial) == (
+        "Lenovo",
+        "ThinkPad X1 Carbon 5th",
+        "PF0QMY5N",
+    )
+    assert report.unit.key == "lenovo|20hrcto1ww|pf0qmy5n"
+    assert [(d.name, d.transport, d.boot_medium) for d in inv.disks] == [("nvme0n1", "nvme", False)]
+    assert inv.memory.installed_bytes == 16 * 1024**3
+    assert [(h.device, h.serial, h.verdict) for h in report.health] == [
+        ("/dev/nvme0n1", "S35ANX0J401001", "OK")
+    ]
+    assert report.health[0].power_on_hours == 6032
+
+
+def test_grade_of_the_saved_report(tmp_path: Path) -> None:
+    code, out, _ = run_cli("inventory", "--json", "--health", "--host-dir", str(HOST))
+    assert code == 0
+    saved = tmp_path / "report.json"
+    saved.write_text(out)
+    code, out, err = run_cli("grade", "--report", str(saved), "--json")
+    assert code == 0, err
+    grade = json.loads(out)
+    # network-2024: RAM 16 GiB → 4, SSD 1024 GB → 4, CPU i7-7500U (3630 in the
+    # seed table) < 5000 → 2, NVMe +1 = 11; not Windows 11 capable (7th gen) → at
+    # most 7 → B.
+    assert (grade["category"], grade["note"]) == ("B", 7)
+
+
+def test_text_inventory_with_health_in_english() -> None:
+    code, out, _ = run_cli("inventory", "--health", "--host-dir", str(HOST), lang="en")
+    assert code == 0
+    assert "Disk health:" in out
+    assert "S35ANX0J401001" in out
+    assert "Memory: 16 GB (soldered, no slot, max 16 GB)" in out

@@ -202,10 +202,16 @@ def _id(kind: str, field: str, value: object) -> str:
     return value
 
 
+_REPORT_DECODER = msgspec.json.Decoder(UnitReport)
+"""Built once, at import: msgspec fills its per-type cache lazily, and concurrent first uses
+from the server's threads crashed the process (segfault seen with msgspec 0.22 under load)."""
+
+
 def validate_report(payload: Any) -> UnitReport:
     try:
-        report = msgspec.convert(payload, type=UnitReport)
-    except msgspec.ValidationError as exc:
+        # The canonical JSON is what was signed; decoding it checks exactly that document.
+        report = _REPORT_DECODER.decode(canonical_json(payload))
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
         raise _invalid("report", str(exc)) from None
     _id("report", "$.report_id", report.report_id)
     _text("report", "$.unit.key", report.unit.key, 400, required=True)

@@ -184,6 +184,7 @@ class _Session:
         self.firmware_proved = False
         self.cancelled = False
         self.prior_passes: list[dict[str, Any]] = []
+        self.device_size_bytes: int | None = req.target.size_bytes
 
     def reason(self, fr: str, en: str) -> None:
         self.reasons_fr.append(fr)
@@ -238,6 +239,7 @@ class _Session:
         except DeviceOpenError as exc:
             self.reason(f"ouverture impossible : {exc}", f"cannot open: {exc}")
             return self.finish("FAILED")
+        self.device_size_bytes = dev.size_bytes
         try:
             if t.size_bytes is not None and dev.size_bytes != t.size_bytes:
                 self.reason(
@@ -491,7 +493,7 @@ class _Session:
         bytes_written = sum(p.bytes_done - (p.resumed_at_byte or 0) for p in self.passes)
         errors = [e.as_dict() for p in self.passes + self.verifications for e in p.errors]
         verified_bytes = sum(v.bytes_done for v in self.verifications[-1:])
-        size = t.size_bytes or 0
+        size = self.device_size_bytes or 0
         has_random = method is not None and any(p.kind == "random" for p in method.passes)
         payload: dict[str, Any] = {
             "schema": certmod.SCHEMA,

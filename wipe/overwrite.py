@@ -32,6 +32,8 @@ MAX_ERROR_RANGES = 1000
 MAX_REFINED_BLOCKS = 64
 """After this many failed blocks, record whole blocks (a dead drive must not take days)."""
 PROGRESS_INTERVAL_S = 0.5
+READERS = 2
+"""Verification reads in flight at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,21 +479,31 @@ def verify_regions(
     start = opts.clock()
     span = _aligned_span(dev)
     biggest = max((length for _, length in region_list), default=dev.logical_block_bytes)
-    buffers = [aligned_buffer(biggest) for _ in range(2)]
+    # Two reads in flight (queue depth 2) keep the device busy while one is compared.
+    buffers = [aligned_buffer(biggest) for _ in range(READERS + 1)]
     expected = aligned_buffer(biggest) if pattern.kind == "random" else None
     zeros = bytes(biggest + 16) if pattern.kind == "random" else b""
     free: queue.Queue[int] = queue.Queue()
     for i in range(len(buffers)):
         free.put(i)
-    filled: queue.Queue[tuple[int, int, int, bool] | None] = queue.Queue(maxsize=2)
+    # Unbounded: each item holds one of the few buffers, so it never grows past them.
+    filled: queue.Queue[tuple[int, int, int, bool] | None] = queue.Queue()
     stop = threading.Event()
+    regions_left = iter(region_list)
+    regions_lock = threading.Lock()
 
     def reader() -> None:
         try:
-            for offset, length in region_list:
-                if cancel.is_set() or stop.is_set():
-                    break
+            while not (cancel.is_set() or stop.is_set()):
                 idx = free.get()
+                if idx < 0:
+                    break
+                with regions_lock:
+                    region = next(regions_left, None)
+                if region is None:
+                    free.put(idx)
+                    break
+                offset, length = region
                 if offset >= span:
                     try:
                         data = pread_tail(dev.path, length, offset)
@@ -511,15 +523,21 @@ def verify_regions(
         finally:
             filled.put(None)
 
-    thread = threading.Thread(target=reader, name=f"wipe-reader-{dev.path}", daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=reader, name=f"wipe-reader-{i}-{dev.path}", daemon=True)
+        for i in range(READERS)
+    ]
+    for t in threads:
+        t.start()
     const64 = np.uint64(int.from_bytes(bytes([pattern.byte]) * 8, "little"))
     done = 0
+    finished = 0
     try:
-        while True:
+        while finished < READERS:
             item = filled.get()
             if item is None:
-                break
+                finished += 1
+                continue
             idx, offset, length, read_ok = item
             if cancel.is_set():
                 result.cancelled = True
@@ -555,13 +573,10 @@ def verify_regions(
             throttle.report(done, errors=len(result.errors))
     finally:
         stop.set()
-        while thread.is_alive():
-            try:
-                free.put(0)
-                filled.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        thread.join()
+        for _ in threads:
+            free.put(-1)  # wakes a reader waiting for a buffer
+        for t in threads:
+            t.join()
     if cancel.is_set():
         result.cancelled = True
     result.bytes_done = done

@@ -266,14 +266,18 @@ def register_pages(app: FastAPI) -> None:
         for site, category, status, first_seen in rows:
             by_cell[(site or "—", category or "—", status)] += 1
             by_month[first_seen.strftime("%Y-%m")] += 1
+        statuses = [s for s in STATUSES if any(k[2] == s for k in by_cell)]
+        pivot: dict[tuple[str, str], dict[str, int]] = {}
+        for (site, category, status), count in by_cell.items():
+            pivot.setdefault((site, category), {})[status] = count
         return render(
             request,
             "dashboard.html",
             principal=principal,
             total=len(rows),
-            by_cell=sorted(by_cell.items()),
+            pivot=sorted(pivot.items()),
             by_month=sorted(by_month.items()),
-            statuses=[s for s in STATUSES if any(k[2] == s for k in by_cell)],
+            statuses=statuses,
         )
 
     @app.get("/batches", include_in_schema=False)

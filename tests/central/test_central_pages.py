@@ -246,7 +246,18 @@ def test_donor_report_page_and_downloads(page: Any, server: Running, shop: Shop)
 def test_dashboard_counts_by_site_category_status(page: Any, server: Running, shop: Shop) -> None:
     _login(page, server, shop.tenant.staff_token, "/dashboard")
     assert page.inner_text("#total").startswith("3 ")
-    table = page.inner_text("#by-cell")
-    assert "NON_REEMPLOYABLE" in table and "PRET_A_DISTRIBUER" in table
+    headers = page.locator("#by-cell thead th").all_inner_texts()
+    assert headers[2:] == ["NON_REEMPLOYABLE", "PRET_A_DISTRIBUER", "Total"]
+    rows = {
+        tuple(row.locator("td").all_inner_texts()[:2]): row.locator("td").all_inner_texts()[2:]
+        for row in page.locator("#by-cell tbody tr").all()
+    }
+    assert rows == {
+        ("GR", "A"): ["0", "1", "1"],
+        ("GR", "B"): ["0", "1", "1"],
+        ("GR", "NOT_DISTRIBUTABLE"): ["1", "0", "1"],
+    }
     assert page.locator("#by-month tbody tr").count() == 1
     _shot(page, "dashboard", server)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _shot(page, "dashboard-desktop", server)

@@ -458,6 +458,15 @@ class _Session:
                 f"vérification échouée : {bad} plage(s) illisibles ou différentes",
                 f"verification failed: {bad} unreadable or differing range(s)",
             )
+        hidden = self.hidden_bytes_not_overwritten()
+        if hidden:
+            failed = True
+            self.reason(
+                f"{hidden} octets cachés (HPA/DCO) n'ont pas été effacés : restaurer la taille "
+                "native (politique hpa), éteindre/rallumer, puis recommencer",
+                f"{hidden} hidden bytes (HPA/DCO) were not erased: restore the native size "
+                "(hpa policy), power-cycle, then run again",
+            )
         if failed:
             return "FAILED"
         if self.req.verification.mode == "none" or not self.verifications:
@@ -467,6 +476,18 @@ class _Session:
             )
             return "UNVERIFIED"
         return "ERASED"
+
+    def hidden_bytes_not_overwritten(self) -> int:
+        """Bytes the drive hides (HPA/DCO) beyond what was overwritten; 0 when none or unknown."""
+        hpa = self.req.hpa_dco or {}
+        sector = hpa.get("logical_sector_bytes") or 512
+        maxima = [hpa.get(k) for k in ("native_sectors", "dco_real_sectors")]
+        real = max((m for m in maxima if isinstance(m, int)), default=None)
+        hidden = hpa.get("hidden_sectors")
+        if real is None or not isinstance(hidden, int) or hidden <= 0:
+            return 0
+        covered = self.device_size_bytes or 0
+        return max(0, real * sector - covered)
 
     def level(self, result: str) -> dict[str, Any]:
         """The sanitization level achieved, and why (never a level not achieved)."""

@@ -32,6 +32,8 @@ class Policy:
     allow_ata_security_erase: bool
     proof_samples: int
     source: str
+    restore_native_max: bool = True
+    """Remove an HPA before erasing so the hidden sectors are overwritten too."""
 
     def for_media(self, media: str) -> MediaPolicy:
         return self.media.get(media, self.media["unknown"])
@@ -86,4 +88,10 @@ def load_policy(path: str | Path | None = None) -> Policy:
     samples = fw.get("proof_samples", 64)
     if not isinstance(samples, int) or isinstance(samples, bool) or not 2 <= samples <= 4096:
         raise fail("firmware.proof_samples", "expected an integer from 2 to 4096")
-    return Policy(media, allow, samples, source)
+    hpa = data.get("hpa", {})
+    if not isinstance(hpa, dict):
+        raise MethodFileError(source, None, "hpa", "expected a table")
+    restore = hpa.get("restore_native_max", True)
+    if not isinstance(restore, bool):
+        raise fail("hpa.restore_native_max", "expected true or false")
+    return Policy(media, allow, samples, source, restore)

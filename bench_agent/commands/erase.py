@@ -316,7 +316,7 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
                 confirmed=True,  # serial typed above, or --yes-i-know
                 asset_tag=args.asset_tag,
                 abort_on_error=args.abort_on_error,
-                hpa_dco=None if args.dry_run else _hpa(runner, t),
+                hpa_dco=None if args.dry_run else _hpa(runner, t, policy.restore_native_max),
             )
         )
 
@@ -437,8 +437,8 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     return 0 if results and all(o.result in ok_results for o in results) else 1
 
 
-def _hpa(runner: Any, target: Any) -> dict[str, Any] | None:
-    """HPA/DCO status from wipe.hpa when installed (part of the certificate)."""
+def _hpa(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:
+    """HPA/DCO status from wipe.hpa when installed; an HPA is removed when the policy says so."""
     try:
         from wipe import hpa
     except ImportError:
@@ -446,6 +446,12 @@ def _hpa(runner: Any, target: Any) -> dict[str, Any] | None:
     try:
         status = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
         data: dict[str, Any] = status.to_dict()
+        if restore and (status.hpa_hidden_sectors or 0) > 0:
+            outcome = hpa.restore_native_max(
+                runner, target.device_path, permanent=True, transport=target.transport
+            )
+            after = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
+            data = {**after.to_dict(), "before": data, "restore": outcome.to_dict()}
         return data
-    except Exception as exc:  # advisory: the erasure itself must not fail on it
+    except Exception as exc:  # advisory: recorded, and the engine fails safe on hidden sectors
         return {"status": "unknown", "reason_en": f"{type(exc).__name__}: {exc}"}

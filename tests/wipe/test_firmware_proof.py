@@ -199,3 +199,45 @@ def test_compare_blank_disk_is_not_proof() -> None:
     assert not compare(blank, blank).proved
     assert "already uniform" in compare(blank, blank).reason_en
     assert not compare([None] * 4, [None] * 4).proved
+
+
+@pytest.mark.parametrize(
+    ("hpa", "result"),
+    [
+        # An HPA hides 2048 sectors beyond what the OS sees: they were not overwritten.
+        (
+            {
+                "status": "hidden",
+                "native_sectors": SIZE // 512 + 2048,
+                "hidden_sectors": 2048,
+                "hpa_hidden_sectors": 2048,
+                "logical_sector_bytes": 512,
+            },
+            "FAILED",
+        ),
+        # HPA restored before the erasure: the opened size covers the native size.
+        (
+            {
+                "status": "none",
+                "native_sectors": SIZE // 512,
+                "hidden_sectors": 0,
+                "logical_sector_bytes": 512,
+            },
+            "ERASED",
+        ),
+        # Unknown (USB bridge): recorded, not a failure.
+        ({"status": "unknown", "native_sectors": None, "hidden_sectors": None}, "ERASED"),
+    ],
+)
+def test_hidden_sectors_left_unwritten_fail(
+    tmp_path: Path, disk: Target, hpa: dict[str, Any], result: str
+) -> None:
+    req = _req(disk, "zero", firmware="")
+    req.firmware_method = None
+    req.hpa_dco = hpa
+    out = erase_device(req, _ctx(tmp_path, None))
+    assert out.result == result, out.reasons_en
+    assert out.envelope["payload"]["hpa_dco"] == hpa
+    if result == "FAILED":
+        assert any("1048576 hidden bytes (HPA/DCO)" in r for r in out.reasons_en)
+        assert out.envelope["payload"]["sanitization"]["level"] is None

@@ -160,3 +160,19 @@ def test_malformed_policy(tmp_path: Path) -> None:
         load_policy(f)
     assert info.value.field == "firmware.allow_ata_security_erase"
     assert info.value.line == text.splitlines().index('allow_ata_security_erase = "yes"') + 1
+
+
+def test_policy_hpa_flag(tmp_path: Path) -> None:
+    from wipe.policy import default_policy_path
+
+    assert load_policy().restore_native_max is True
+    text = (
+        default_policy_path()
+        .read_text()
+        .replace("restore_native_max = true", "restore_native_max = 1")
+    )
+    f = tmp_path / "policy.toml"
+    f.write_text(text)
+    with pytest.raises(MethodFileError) as info:
+        load_policy(f)
+    assert info.value.field == "hpa.restore_native_max"

@@ -239,3 +239,35 @@ def test_resume_after_a_kill(loop_factory, tmp_path: Path) -> None:
     payload = json.loads(Path(result["certificate"]).read_text())["payload"]
     assert payload["method"]["resumed_from"]["pass_index"] == 1
     assert surviving_canaries(loop.backing) == []
+
+
+class _TtyOut(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_live_progress_lines_on_a_tty_and_human_list(loop_factory, tmp_path: Path) -> None:
+    a = loop_factory(64 << 20, name="a")
+    env = Environment(
+        stdout=_TtyOut(),
+        stderr=io.StringIO(),
+        environ={"BENCH_AGENT_HOME": str(tmp_path)},
+        lang="fr",
+    )
+    assert main(["erase", a.device, "--method", "zero", "--yes-i-know"], env=env) == 0
+    lines = env.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+    progress = [ln for ln in lines if ln.startswith(a.device + " ")]
+    assert progress, lines
+    assert any(" write 1/1 " in ln and "100.0 %" in ln for ln in progress)
+    assert any(" verify 1/1 " in ln for ln in progress)
+    assert "Résumé :" in lines
+
+    code, out, _ = _run(["erase", "--list"], tmp_path)
+    assert code == 0
+    row = next(ln for ln in out.splitlines() if ln.startswith(a.device + " "))
+    assert "effaçable" in row and "loop device" in row
+    vda = next((ln for ln in out.splitlines() if ln.startswith("/dev/vda ")), None)
+    if vda is not None:
+        assert "disque de démarrage" in vda

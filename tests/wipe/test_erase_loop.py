@@ -186,3 +186,28 @@ def test_cancellation_gives_aborted(loop_factory, ctx) -> None:
     assert payload["sanitization"]["level"] is None
     assert payload["bytes_written"] < 3 * loop.size_bytes
     assert verify_certificate(outcome.certificate_path).ok
+
+
+def test_peak_memory_stays_bounded(loop_factory) -> None:
+    """A random pass and its verification in a fresh process stay under 100 MB (VmHWM)."""
+    import sys
+
+    loop = loop_factory(512 << 20, canaries=False)
+    code = (
+        "import threading, sys\n"
+        "from wipe.blockdev import open_device\n"
+        "from wipe.overwrite import full_regions, verify_regions, write_pass\n"
+        "from wipe.patterns import Keystream, Pattern\n"
+        "dev = open_device(sys.argv[1], write=True)\n"
+        "ks, c = Keystream(bytes(32), 0), threading.Event()\n"
+        "w = write_pass(dev, Pattern('random'), ks, pass_index=0, pass_count=1, cancel=c)\n"
+        "v = verify_regions(dev, Pattern('random'), ks, full_regions(dev, 8 << 20),\n"
+        "                   pass_index=0, pass_count=1, cancel=c)\n"
+        "assert w.ok and v.ok\n"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, loop.device], capture_output=True, text=True, check=True
+    )
+    peak_kib = int(proc.stdout.strip())
+    assert peak_kib < 100_000, f"peak RSS {peak_kib} KiB"

@@ -283,6 +283,17 @@ def select_targets(device_paths: list[str], view: SystemView | None = None) -> l
     for path in device_paths:
         real = v.realpath(path)
         name = os.path.basename(real)
+        if any(s.name == name and s.device_path == real for s in selected):
+            dup = Target(name, real, None, None, None, None, None, "unknown")
+            dup.refusals.append(
+                Refusal(
+                    "duplicate",
+                    f"{path} est sélectionné deux fois (même disque)",
+                    f"{path} is selected twice (same disk)",
+                )
+            )
+            selected.append(dup)
+            continue
         if name in known and real.startswith("/dev/"):
             t = known[name]
             t.device_path = real

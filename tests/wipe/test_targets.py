@@ -151,6 +151,8 @@ def test_selection_refuses_partitions_and_unknown(fake_root: Path) -> None:
     assert "sdb" in part.refusals[0].en
     assert [r.code for r in unknown.refusals] == ["not-found"]
     assert disk.erasable
+    first, again = select_targets(["/dev/nvme0n1", "/dev/nvme0n1"], view)
+    assert first.erasable and [r.code for r in again.refusals] == ["duplicate"]
 
 
 @pytest.mark.parametrize("mountinfo", [None, b"\xff\xfe garbage \x00\n", b""])

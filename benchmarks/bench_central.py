@@ -232,6 +232,22 @@ async def run_health(port: int, clients: int, seconds: float) -> int:
     return done
 
 
+def postgres_cpu_s() -> float:
+    """CPU seconds of every local PostgreSQL process (backends, WAL writer, ...)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(" (")[2].partition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -309,6 +325,7 @@ def main() -> int:
         results = Results()
         interval_s = args.benches / args.rate if args.rate > 0 else 0.0
         cpu_before = process_tree_cpu_s(process.pid)
+        pg_before, client_before = postgres_cpu_s(), time.process_time()
         started = time.perf_counter() + 0.2
         deadline = started + args.duration
 
@@ -331,6 +348,8 @@ def main() -> int:
         asyncio.run(load())
         elapsed = time.perf_counter() - started
         server_cpu_s = process_tree_cpu_s(process.pid) - cpu_before
+        pg_cpu_s = postgres_cpu_s() - pg_before
+        client_cpu_s = time.process_time() - client_before
         engine = make_engine(url)
         with engine.connect() as connection:
             stored = set(connection.execute(select(Report.report_id)).scalars())
@@ -364,6 +383,14 @@ def main() -> int:
             if results.latencies_ms
             else None,
             "server_cpu_ms_per_request": round(server_cpu_s * 1000 / posted, 2) if posted else None,
+            "postgres_cpu_ms_per_request": round(pg_cpu_s * 1000 / posted, 2) if posted else None,
+            "client_cpu_ms_per_request": round(client_cpu_s * 1000 / posted, 2) if posted else None,
+            # What the machine could sustain if these three had every core to themselves.
+            "cpu_bound_capacity_per_s": (
+                round((os.cpu_count() or 1) * posted / (server_cpu_s + pg_cpu_s + client_cpu_s), 1)
+                if posted
+                else None
+            ),
             "baseline_healthz_per_s": round(baseline_rps, 1),
             "ratio_to_healthz_baseline": round(posted / elapsed / baseline_rps, 3)
             if baseline_rps

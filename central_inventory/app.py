@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
@@ -105,6 +107,15 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    _limiter: anyio.CapacityLimiter | None = None
+
+    def ingest_limiter(self) -> anyio.CapacityLimiter:
+        """Threads ingesting at once in this worker. Few: the work holds the GIL except
+        while waiting for the database, and dozens of threads contending for it burnt
+        more CPU than they saved (measured with benchmarks/bench_central.py)."""
+        if self._limiter is None:  # created in the event loop, on first use
+            self._limiter = anyio.CapacityLimiter(self.settings.ingest_threads)
+        return self._limiter
 
 
 def services(request: Request) -> Services:
@@ -244,7 +255,10 @@ def _api_routes(app: FastAPI) -> None:
     ) -> Response:
         """Submit a signed UnitReport (idempotent on ``report_id``)."""
         body = await request.body()
-        return await run_in_threadpool(_ingest_report, services(request), request, body, batch)
+        svc = services(request)
+        return await anyio.to_thread.run_sync(
+            _ingest_report, svc, request, body, batch, limiter=svc.ingest_limiter()
+        )
 
     @app.post(
         "/api/v1/certificates",
@@ -264,7 +278,10 @@ def _api_routes(app: FastAPI) -> None:
     async def post_certificate(request: Request) -> Response:
         """Submit a signed erasure certificate (idempotent on ``certificate_id``)."""
         body = await request.body()
-        return await run_in_threadpool(_ingest_certificate, services(request), request, body)
+        svc = services(request)
+        return await anyio.to_thread.run_sync(
+            _ingest_certificate, svc, request, body, limiter=svc.ingest_limiter()
+        )
 
     @app.get("/api/v1/units", tags=["units"], responses=auth_errors)
     def list_units(

@@ -56,6 +56,8 @@ class Settings:
     log_level: str = "INFO"
     db_pool_size: int = 5
     db_max_overflow: int = 10
+    ingest_threads: int = 8
+    """Reports and certificates processed at once per worker (the rest wait their turn)."""
     cookie_secure: bool = False
     """Mark the staff session cookie Secure (set it when served over HTTPS)."""
 
@@ -88,6 +90,7 @@ class Settings:
             log_level=level,
             db_pool_size=_int(env, "CENTRAL_DB_POOL_SIZE", 5, 1),
             db_max_overflow=_int(env, "CENTRAL_DB_MAX_OVERFLOW", 10, 0),
+            ingest_threads=_int(env, "CENTRAL_INGEST_THREADS", 8, 1),
             cookie_secure=env.get("CENTRAL_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
         )
 

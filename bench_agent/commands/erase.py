@@ -106,6 +106,11 @@ def register(sub: Any, env: Environment) -> None:
     p.add_argument("--organisation", metavar="ORG", help=env.say("structure", "organisation"))
     p.add_argument("--location", metavar="WHERE", help=env.say("lieu", "location"))
     p.add_argument("--donor", metavar="NAME", help=env.say("donateur", "donor"))
+    p.add_argument(
+        "--contact",
+        metavar="C",
+        help=env.say("contact (tél., courriel)", "contact (phone, e-mail)"),
+    )
     p.add_argument("--key", metavar="FILE", help=env.say("clé du banc", "bench key"))
     p.add_argument("--journal", metavar="FILE", help=env.say("journal", "journal"))
     p.add_argument("--policy", metavar="FILE", help=env.say("politique", "policy file"))
@@ -346,6 +351,7 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
             role=args.role,
             organisation=args.organisation,
             location=args.location,
+            contact=args.contact,
             donor=args.donor,
         ),
         source_computer=_source_computer(),

@@ -53,6 +53,11 @@ def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
     assert (home / "bench-key.pem").stat().st_mode & 0o777 == 0o600
     cert = Path(results[0]["certificate"])
     assert cert.parent == home / "certificates"
+    signed = json.loads(cert.read_text())["payload"]
+    assert signed["operator"]["name"] == "Amina"
+    assert signed["operator"]["contact"] == "atelier@example.org"
+    assert signed["media"]["asset_tag"] == "LCT-42"
+    assert signed["source_computer"]["hostname"]
 
     code, out, _ = _run(["verify", str(cert)], home)
     assert code == 0 and "Certificat VALIDE" in out

@@ -43,6 +43,8 @@ def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
             "LCT-42",
             "--operator",
             "Amina",
+            "--contact",
+            "atelier@example.org",
         ],
         home,
     )

@@ -81,8 +81,12 @@ def verify_certificate(session: Session, certificate_id: str) -> Verification | 
     verification = payload.get("verification")
     if isinstance(verification, dict):
         verification = verification.get("mode") or verification.get("method")
-    device = payload.get("device") if isinstance(payload.get("device"), dict) else {}
-    capacity = device.get("capacity_bytes") if isinstance(device, dict) else None
+    capacity = None
+    for section, name in (("media", "size_bytes"), ("device", "capacity_bytes")):
+        block = payload.get(section)
+        if isinstance(block, dict) and isinstance(block.get(name), int):
+            capacity = block[name]
+            break
     unit = session.execute(
         select(Unit.maker, Unit.model)
         .join(ReportCertificate, ReportCertificate.unit_id == Unit.id)

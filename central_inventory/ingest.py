@@ -31,7 +31,8 @@ from wipe.signing import SignatureError, canonical_json, key_id, verify_envelope
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 """Report and certificate ids: UUIDs in practice; printable, URL-safe, at most 100 chars."""
 ID_ESN_PATTERN = re.compile(r"^(BX|CR|GR|LI|LV|LY|MA|MB|RO|SD|ST|VI)(PC|TA)\d{2}-\d{4}$")
-CERTIFICATE_RESULTS = ("ERASED", "FAILED", "ABORTED", "DRY_RUN")
+CERTIFICATE_RESULTS = ("ERASED", "FAILED", "ABORTED", "UNVERIFIED", "DRY_RUN", "INTERRUPTED")
+"""As written by ``wipe.certificate`` (only ERASED means the disk was erased and verified)."""
 STATUSES = (
     "A_TRAITER",
     "EN_COURS_DE_TRAITEMENT",
@@ -269,13 +270,13 @@ def validate_certificate(payload: Any) -> CertificateFacts:
     model = _text(
         "certificate",
         "$.device.model",
-        _first(payload, "device.model", "disk.model", "disk_model", "model"),
+        _first(payload, "media.model", "device.model", "disk.model", "disk_model", "model"),
         200,
     )
     serial = _text(
         "certificate",
         "$.device.serial",
-        _first(payload, "device.serial", "disk.serial", "disk_serial", "serial"),
+        _first(payload, "media.serial", "device.serial", "disk.serial", "disk_serial", "serial"),
         200,
     )
     if model is None and serial is None:
@@ -286,13 +287,17 @@ def validate_certificate(payload: Any) -> CertificateFacts:
     finished = _text(
         "certificate",
         "$.finished_at",
-        _first(payload, "finished_at", "timestamps.finished_at", "created_at", "issued_at"),
+        _first(
+            payload, "ended_at", "finished_at", "timestamps.finished_at", "created_at", "issued_at"
+        ),
         64,
     )
     if started is None and finished is None:
         raise _invalid("certificate", "$.started_at / $.finished_at: a timestamp is required")
-    method = _first(payload, "method.name", "method")
-    level = _first(payload, "level", "method.level", "nist_level")
+    method = _first(
+        payload, "method.overwrite.name", "method.firmware.method", "method.name", "method"
+    )
+    level = _first(payload, "sanitization.level", "level", "method.level")
     return CertificateFacts(
         certificate_id=certificate_id,
         result=result.upper(),

@@ -212,25 +212,72 @@ def report_payload(report: UnitReport) -> dict[str, Any]:
 def certificate_payload(
     certificate_id: str, drive: Drive, result: str = "ERASED"
 ) -> dict[str, Any]:
-    """An erasure certificate as the wipe engine writes it (the fields the service reads,
-    plus extra ones it must keep verbatim)."""
+    """An erasure certificate shaped as ``wipe.engine`` writes it (the fields the service
+    reads, plus the many it must keep verbatim)."""
     return {
+        "schema": "bench-agent/erasure-certificate/1",
         "certificate_id": certificate_id,
+        "session_id": "s-" + certificate_id[:8],
         "result": result,
-        "device": {
-            "path": "/dev/sda",
+        "dry_run": False,
+        "reasons": {"fr": [], "en": []},
+        "sanitization": {
+            "level": "purge" if result == "ERASED" else None,
+            "standard": "NIST SP 800-88 Rev.2 / IEEE 2883-2022" if result == "ERASED" else None,
+            "why": "firmware sanitize completed and verified",
+        },
+        "media": {
+            "name": "sda",
+            "device_path": "/dev/sda",
+            "vendor": None,
             "model": drive.model,
             "serial": drive.serial,
-            "capacity_bytes": drive.capacity_bytes,
+            "size_bytes": drive.capacity_bytes,
+            "transport": "sata",
+            "rotational": drive.rotational,
             "media": "ssd",
+            "backing_file": None,
+            "manufacturer": None,
+            "asset_tag": None,
+            "media_type": "flash",
         },
-        "method": {"name": "nvme-sanitize-crypto", "level": "purge"},
-        "verification": {"mode": "sample", "sampled_pct": 1.0, "passed": result == "ERASED"},
-        "started_at": "2026-11-20T09:00:00Z",
-        "finished_at": "2026-11-20T09:02:10Z",
+        "source_computer": {"maker": "LENOVO", "model": "20HRCTO1WW", "serial": "PF0QMY5N"},
+        "method": {
+            "overwrite": None,
+            "firmware": {
+                "requested": "ata-sanitize-crypto",
+                "method": "ata-sanitize-crypto",
+                "completed": result == "ERASED",
+            },
+            "prng": None,
+            "keystream_seed_hex": None,
+            "passes": [],
+            "resumed_from": None,
+        },
+        "verification": {
+            "mode": "sample",
+            "passes": [],
+            "bytes_checked": 10_485_760,
+            "coverage_percent": 1.0,
+            "passed": result == "ERASED",
+        },
+        "errors": {"count": 0, "ranges": []},
+        "bytes_written": 0,
+        "device_size_bytes": drive.capacity_bytes,
+        "hpa_dco": None,
         "tool": {"name": "bench-agent wipe", "version": "0.1.0"},
-        "operator": {"name": "Camille"},
+        "operator": {"name": "Camille", "role": "technicienne", "site": "GR"},
+        "started_at": "2026-11-20T09:00:00Z",
+        "ended_at": "2026-11-20T09:02:10Z",
+        "duration_s": 130.0,
     }
+
+
+def sign_certificate(key: BenchKey, payload: dict[str, Any]) -> bytes:
+    """Signed as the wipe engine does (section digests added, then the envelope)."""
+    from wipe.certificate import sign_certificate as wipe_sign
+
+    return json.dumps(wipe_sign(key, payload), ensure_ascii=False).encode("utf-8")
 
 
 def signed(key: BenchKey, payload: dict[str, Any]) -> bytes:

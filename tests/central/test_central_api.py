@@ -15,6 +15,7 @@ from central_samples import (
     drives,
     machines,
     report_payload,
+    sign_certificate,
     signed,
     unit_report,
 )
@@ -377,7 +378,7 @@ def test_certificate_ingestion_links_to_unit_and_is_idempotent(
     bench = tenant_a.benches[0]
     certificate_id = str(uuid.uuid4())
     drive = DRIVES[6]
-    cert_body = signed(bench.key, certificate_payload(certificate_id, drive))
+    cert_body = sign_certificate(bench.key, certificate_payload(certificate_id, drive))
     # The certificate may arrive before the report that lists it.
     assert _post(server, bench.token, cert_body, "/api/v1/certificates").status_code == 201
     retry = _post(server, bench.token, cert_body, "/api/v1/certificates")
@@ -396,9 +397,11 @@ def test_certificate_ingestion_links_to_unit_and_is_idempotent(
         _assert_error(client.get(f"/api/v1/certificates/{certificate_id}"), 404, "not_found")
     # Another body under the same certificate id, from either tenant: conflict, nothing stored.
     before = server.counts()
-    changed = signed(bench.key, certificate_payload(certificate_id, drive, result="FAILED"))
+    changed = sign_certificate(
+        bench.key, certificate_payload(certificate_id, drive, result="FAILED")
+    )
     _assert_error(_post(server, bench.token, changed, "/api/v1/certificates"), 409, "conflict")
-    other = signed(tenant_b.benches[0].key, certificate_payload(certificate_id, drive))
+    other = sign_certificate(tenant_b.benches[0].key, certificate_payload(certificate_id, drive))
     _assert_error(
         _post(server, tenant_b.benches[0].token, other, "/api/v1/certificates"), 409, "conflict"
     )
@@ -416,11 +419,12 @@ def test_certificate_ingestion_links_to_unit_and_is_idempotent(
     [
         lambda p: p.pop("certificate_id"),
         lambda p: p.update(result="PROBABLY_ERASED"),
-        lambda p: p.update(device={}),
-        lambda p: (p.pop("started_at"), p.pop("finished_at")),
-        lambda p: p["device"].update(serial=["not", "a", "string"]),
+        lambda p: p.pop("media"),
+        lambda p: (p.pop("started_at"), p.pop("ended_at")),
+        lambda p: p["media"].update(serial=["not", "a", "string"]),
+        lambda p: p["media"].update(serial="S\x00N", model=None),
     ],
-    ids=["no-id", "bad-result", "no-device", "no-timestamps", "serial-type"],
+    ids=["no-id", "bad-result", "no-media", "no-timestamps", "serial-type", "serial-nul"],
 )
 def test_invalid_certificate_gets_422(server: Running, tenant_a: TenantSetup, mutate: Any) -> None:
     bench = tenant_a.benches[0]
@@ -435,6 +439,40 @@ def test_invalid_certificate_gets_422(server: Running, tenant_a: TenantSetup, mu
     assert server.counts() == before
 
 
+@pytest.mark.parametrize("result", ["INTERRUPTED", "UNVERIFIED", "DRY_RUN"])
+def test_every_wipe_result_is_accepted_and_not_shown_as_erased(
+    server: Running, tenant_a: TenantSetup, result: str
+) -> None:
+    bench = tenant_a.benches[0]
+    certificate_id = str(uuid.uuid4())
+    body = sign_certificate(bench.key, certificate_payload(certificate_id, DRIVES[1], result))
+    assert _post(server, bench.token, body, "/api/v1/certificates").status_code == 201
+    with server.client() as client:
+        data = client.get(f"/api/v1/verify/{certificate_id}").json()
+        page = client.get(f"/verify/{certificate_id}?lang=en").text
+    assert (data["genuine"], data["result"], data["level"]) == (True, result, None)
+    assert "The disk was erased" not in page
+
+
+def test_older_certificate_layout_is_accepted(server: Running, tenant_a: TenantSetup) -> None:
+    # device/finished_at/method.name, as in the first drafts of the certificate.
+    bench = tenant_a.benches[0]
+    payload = {
+        "certificate_id": str(uuid.uuid4()),
+        "result": "ERASED",
+        "device": {"model": DRIVES[2].model, "serial": DRIVES[2].serial, "capacity_bytes": 1000},
+        "method": {"name": "zero-fill", "level": "clear"},
+        "finished_at": "2026-11-20T10:00:00Z",
+    }
+    assert (
+        _post(server, bench.token, signed(bench.key, payload), "/api/v1/certificates").status_code
+        == 201
+    )
+    with server.client() as client:
+        data = client.get(f"/api/v1/verify/{payload['certificate_id']}").json()
+    assert (data["method"], data["level"], data["capacity_bytes"]) == ("zero-fill", "clear", 1000)
+
+
 def test_public_verification_shows_no_personal_data(server: Running, tenant_a: TenantSetup) -> None:
     bench = tenant_a.benches[0]
     certificate_id = str(uuid.uuid4())
@@ -442,7 +480,7 @@ def test_public_verification_shows_no_personal_data(server: Running, tenant_a: T
     _post(
         server,
         bench.token,
-        signed(bench.key, certificate_payload(certificate_id, drive)),
+        sign_certificate(bench.key, certificate_payload(certificate_id, drive)),
         "/api/v1/certificates",
     )
     with server.client() as client:  # no token: the QR code is public
@@ -464,7 +502,9 @@ def test_altered_row_shows_as_not_genuine(server: Running, tenant_a: TenantSetup
 
     bench = tenant_a.benches[0]
     certificate_id = str(uuid.uuid4())
-    body = signed(bench.key, certificate_payload(certificate_id, DRIVES[3], result="FAILED"))
+    body = sign_certificate(
+        bench.key, certificate_payload(certificate_id, DRIVES[3], result="FAILED")
+    )
     _post(server, bench.token, body, "/api/v1/certificates")
     forged = body.decode().replace('"FAILED"', '"ERASED"')
     with server.sessions.begin() as session:

@@ -25,6 +25,7 @@ from central_samples import (
     drives,
     machines,
     report_payload,
+    sign_certificate,
     signed,
     unit_report,
 )
@@ -150,7 +151,7 @@ def test_export_is_verifiable_line_by_line(
         assert (
             client.post(
                 "/api/v1/certificates",
-                content=signed(bench.key, certificate_payload(certificate_id, drive)),
+                content=sign_certificate(bench.key, certificate_payload(certificate_id, drive)),
             ).status_code
             == 201
         )

@@ -37,7 +37,15 @@ REPORT_KEYS = [
     "erasures",
     "grade",
 ]
-CERT_KEYS = ["certificate_id", "result", "device", "method", "started_at", "finished_at"]
+CERT_KEYS = [
+    "certificate_id",
+    "result",
+    "media",
+    "method",
+    "sanitization",
+    "started_at",
+    "ended_at",
+]
 SURROGATES: tuple[Literal["Cs"]] = ("Cs",)  # not encodable in UTF-8 URLs
 HOSTILE_SEGMENTS = st.sampled_from(
     ["..", "%2e%2e%2f", "%00", "' OR 1=1 --", "ü" * 300, "<script>", "9" * 40, "-1", "ñ/../x"]

@@ -21,6 +21,7 @@ from central_samples import (
     drives,
     machines,
     report_payload,
+    sign_certificate,
     signed,
     unit_report,
 )
@@ -86,7 +87,9 @@ def shop(server: Running) -> Shop:
         with httpx.Client(base_url=server.base_url, headers=headers) as client:
             cert = client.post(
                 "/api/v1/certificates",
-                content=signed(bench.key, certificate_payload(certificate_id, drive, outcome)),
+                content=sign_certificate(
+                    bench.key, certificate_payload(certificate_id, drive, outcome)
+                ),
             )
             rep = client.post(
                 "/api/v1/reports",

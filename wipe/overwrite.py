@@ -33,7 +33,7 @@ MAX_REFINED_BLOCKS = 64
 """After this many failed blocks, record whole blocks (a dead drive must not take days)."""
 PROGRESS_INTERVAL_S = 0.5
 READERS = 2
-"""Verification reads in flight at once."""
+"""Verification threads: each reads and compares its own region (two reads in flight)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +211,23 @@ class _ErrorLog:
             self.result.errors_truncated = True
             return
         errors.append(ErrorRange(start, length, kind, detail))
+
+
+def _merge_ranges(errors: list[ErrorRange]) -> list[ErrorRange]:
+    """Sorted by offset, adjacent ranges of the same kind joined (threads interleave them)."""
+    merged: list[ErrorRange] = []
+    for e in sorted(errors, key=lambda r: (r.kind, r.start_byte)):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.kind == e.kind
+            and last.detail == e.detail
+            and last.start_byte + last.length_bytes == e.start_byte
+        ):
+            last.length_bytes += e.length_bytes
+        else:
+            merged.append(ErrorRange(e.start_byte, e.length_bytes, e.kind, e.detail))
+    return sorted(merged, key=lambda r: (r.start_byte, r.kind))
 
 
 def _aligned_span(dev: OpenDevice) -> int:
@@ -462,7 +479,12 @@ def verify_regions(
     progress: ProgressCallback | None = None,
     options: RunOptions | None = None,
 ) -> PassResult:
-    """Read ``regions`` back (O_DIRECT) and compare with what ``pattern`` wrote there."""
+    """Read ``regions`` back (O_DIRECT) and compare with what ``pattern`` wrote there.
+
+    ``READERS`` threads each read a region and compare it (numpy and AES release
+    the GIL, so comparisons use both cores while the other thread's read is in
+    flight); the calling thread only tallies and reports progress.
+    """
     opts = options or RunOptions()
     region_list = list(regions)
     total = sum(length for _, length in region_list)
@@ -479,108 +501,92 @@ def verify_regions(
     start = opts.clock()
     span = _aligned_span(dev)
     biggest = max((length for _, length in region_list), default=dev.logical_block_bytes)
-    # Two reads in flight (queue depth 2) keep the device busy while one is compared.
-    buffers = [aligned_buffer(biggest) for _ in range(READERS + 1)]
-    expected = aligned_buffer(biggest) if pattern.kind == "random" else None
     zeros = bytes(biggest + 16) if pattern.kind == "random" else b""
-    free: queue.Queue[int] = queue.Queue()
-    for i in range(len(buffers)):
-        free.put(i)
-    # Unbounded: each item holds one of the few buffers, so it never grows past them.
-    filled: queue.Queue[tuple[int, int, int, bool] | None] = queue.Queue()
+    const64 = np.uint64(int.from_bytes(bytes([pattern.byte]) * 8, "little"))
+    # (bytes compared equal, read completely) per region; None when a worker ends.
+    events: queue.Queue[tuple[int, bool] | None] = queue.Queue()
     stop = threading.Event()
     regions_left = iter(region_list)
     regions_lock = threading.Lock()
 
-    def reader() -> None:
+    def check_one(buf: mmap.mmap, expected: mmap.mmap | None, offset: int, length: int) -> int:
+        """Read and compare one region; returns the bytes verified equal (0 or length)."""
+        if offset >= span:
+            try:
+                data = pread_tail(dev.path, length, offset)
+            except OSError as exc:
+                log.add(offset, length, "read", _describe(exc))
+                return -1
+            buf[:length] = data.ljust(length, b"\0")
+            if len(data) != length:
+                log.add(offset + len(data), length - len(data), "read", "short read")
+                return -1
+        else:
+            n = _io_block("read", dev, memoryview(buf), offset, length, options=opts, log=log)
+            if n != length:
+                return -1
+        differs = _mismatch(
+            buf,
+            length,
+            pattern=pattern,
+            const64=const64,
+            keystream=keystream,
+            expected=expected,
+            offset=offset,
+            zeros=zeros,
+        )
+        if not differs:
+            return length
+        _record_mismatches(
+            buf, length, offset=offset, pattern=pattern, keystream=keystream, dev=dev, log=log
+        )
+        return 0
+
+    def worker() -> None:
+        buf = aligned_buffer(biggest)
+        expected = aligned_buffer(biggest) if pattern.kind == "random" else None
         try:
             while not (cancel.is_set() or stop.is_set()):
-                idx = free.get()
-                if idx < 0:
-                    break
                 with regions_lock:
                     region = next(regions_left, None)
                 if region is None:
-                    free.put(idx)
                     break
                 offset, length = region
-                if offset >= span:
-                    try:
-                        data = pread_tail(dev.path, length, offset)
-                        buffers[idx][:length] = data.ljust(length, b"\0")
-                        ok = len(data) == length
-                    except OSError as exc:
-                        log.add(offset, length, "read", _describe(exc))
-                        ok = False
-                    filled.put((idx, offset, length, ok))
-                    continue
-                # Only bytes actually read count: the comparing thread appends mismatches
-                # to the same error list concurrently, so its length proves nothing here.
-                n = _io_block(
-                    "read", dev, memoryview(buffers[idx]), offset, length, options=opts, log=log
-                )
-                filled.put((idx, offset, length, n == length))
+                equal = check_one(buf, expected, offset, length)
+                events.put((max(equal, 0), equal >= 0))
+                if equal < 0 and opts.abort_on_error:
+                    result.stopped_on_error = True
+                    stop.set()
         finally:
-            filled.put(None)
+            events.put(None)
+            _close_all([buf, *([expected] if expected is not None else [])])
 
     threads = [
-        threading.Thread(target=reader, name=f"wipe-reader-{i}-{dev.path}", daemon=True)
+        threading.Thread(target=worker, name=f"wipe-verify-{i}-{dev.path}", daemon=True)
         for i in range(READERS)
     ]
     for t in threads:
         t.start()
-    const64 = np.uint64(int.from_bytes(bytes([pattern.byte]) * 8, "little"))
     done = 0
     finished = 0
     try:
         while finished < READERS:
-            item = filled.get()
+            item = events.get()
             if item is None:
                 finished += 1
                 continue
-            idx, offset, length, read_ok = item
+            done += item[0]
             if cancel.is_set():
-                result.cancelled = True
                 stop.set()
-                free.put(idx)
-                continue
-            if read_ok:
-                if _mismatch(
-                    buffers[idx],
-                    length,
-                    pattern=pattern,
-                    const64=const64,
-                    keystream=keystream,
-                    expected=expected,
-                    offset=offset,
-                    zeros=zeros,
-                ):
-                    _record_mismatches(
-                        buffers[idx],
-                        length,
-                        offset=offset,
-                        pattern=pattern,
-                        keystream=keystream,
-                        dev=dev,
-                        log=log,
-                    )
-                else:
-                    done += length
-            elif opts.abort_on_error:
-                result.stopped_on_error = True
-                stop.set()
-            free.put(idx)
             throttle.report(done, errors=len(result.errors))
     finally:
         stop.set()
-        for _ in threads:
-            free.put(-1)  # wakes a reader waiting for a buffer
         for t in threads:
             t.join()
     if cancel.is_set():
         result.cancelled = True
     result.bytes_done = done
-    _close_all([*buffers, *([expected] if expected is not None else [])])
+    result.errors = _merge_ranges(result.errors)
     result.duration_s = opts.clock() - start
     throttle.report(done, force=True, errors=len(result.errors))
     return result
@@ -611,7 +617,8 @@ def _mismatch(
     keystream.fill(expected, offset, length, zeros)  # type: ignore[arg-type]
     want64 = np.frombuffer(expected, dtype=np.uint64, count=words)  # type: ignore[call-overload]
     want_tail = np.frombuffer(expected, dtype=np.uint8, count=length)[words * 8 :]  # type: ignore[call-overload]
-    return not (np.array_equal(data, want64) and np.array_equal(tail_data, want_tail))
+    # np.any(a != b) is about twice as fast as np.array_equal on 8 MiB.
+    return bool(np.any(data != want64)) or bool(np.any(tail_data != want_tail))
 
 
 def _record_mismatches(

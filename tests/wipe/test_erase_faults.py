@@ -54,6 +54,14 @@ def test_failing_ranges_listed_while_healthy_drive_erased(loop_factory, faulty_l
         if e["kind"] == "write"
     ]
     assert write_errors == BAD
+    read_errors = [
+        (e["start_byte"], e["length_bytes"])
+        for e in payload["errors"]["ranges"]
+        if e["kind"] == "read"
+    ]
+    assert read_errors == BAD  # the read-back fails on the same ranges
+    (check,) = payload["verification"]["passes"]
+    assert check["bytes_done"] < bad.size_bytes and check["ok"] is False
     assert payload["sanitization"]["level"] is None
     assert payload["bytes_written"] == bad.size_bytes - sum(n for _, n in BAD)
     assert any("incomplete overwrite" in r for r in failed.reasons_en)

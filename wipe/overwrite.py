@@ -33,6 +33,8 @@ MAX_REFINED_BLOCKS = 64
 """After this many failed blocks, record whole blocks (a dead drive must not take days)."""
 PROGRESS_INTERVAL_S = 0.5
 READERS = 2
+WRITE_BUFFERS = 3
+"""One being written, one filled, one spare to absorb scheduling jitter on a busy CPU."""
 """Verification threads: each reads and compares its own region (two reads in flight)."""
 
 
@@ -343,7 +345,7 @@ def write_pass(
     )
     throttle.base = start_offset
     start = opts.clock()
-    buffers = [aligned_buffer(block) for _ in range(2)]
+    buffers = [aligned_buffer(block) for _ in range(WRITE_BUFFERS)]
     zeros = bytes(block + 16) if pattern.kind == "random" else b""
     if pattern.kind == "constant":
         for b in buffers:

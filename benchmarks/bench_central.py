@@ -53,6 +53,8 @@ class Bench:
 @dataclass
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
+    """Scheduled send time of each latency sample, seconds since the start."""
     statuses: dict[int, int] = field(default_factory=dict)
     stored_ids: set[str] = field(default_factory=set)
     retried_ids: set[str] = field(default_factory=set)
@@ -104,6 +106,14 @@ class Connection:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+
+
+def slow_seconds(results: Results) -> int:
+    """How many one-second windows had a p99 over 200 ms (spikes vs. steady overload)."""
+    by_second: dict[int, list[float]] = {}
+    for at, latency in zip(results.sent_at, results.latencies_ms, strict=True):
+        by_second.setdefault(int(at), []).append(latency)
+    return sum(1 for values in by_second.values() if percentile(values, 99) > 200)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -187,6 +197,7 @@ async def run_bench(
                 scheduled += interval_s
                 continue
             results.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+            results.sent_at.append(scheduled - started)
             results.statuses[status] = results.statuses.get(status, 0) + 1
             if status in (200, 201):
                 results.stored_ids.add(report_id)
@@ -382,6 +393,11 @@ def main() -> int:
             "latency_p99_ms": round(percentile(results.latencies_ms, 99), 1)
             if results.latencies_ms
             else None,
+            "latency_p95_ms": round(percentile(results.latencies_ms, 95), 1)
+            if results.latencies_ms
+            else None,
+            "latency_max_ms": round(max(results.latencies_ms), 1) if results.latencies_ms else None,
+            "seconds_with_p99_over_200ms": slow_seconds(results),
             "server_cpu_ms_per_request": round(server_cpu_s * 1000 / posted, 2) if posted else None,
             "postgres_cpu_ms_per_request": round(pg_cpu_s * 1000 / posted, 2) if posted else None,
             "client_cpu_ms_per_request": round(client_cpu_s * 1000 / posted, 2) if posted else None,

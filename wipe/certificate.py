@@ -87,12 +87,29 @@ class CertificateCheck:
         self.problems_en.append(en)
 
 
+MAX_CERTIFICATE_BYTES = 16 << 20
+
+
 def verify_certificate(
     source: str | Path | bytes, trusted_public_key: bytes | None = None
 ) -> CertificateCheck:
     """Check the signature; on failure name the altered sections (from the signed digests)."""
+    try:
+        return _verify_certificate(source, trusted_public_key)
+    except RecursionError:
+        check = CertificateCheck(False, None)
+        check.fail("document imbriqué trop profondément", "document nested too deeply")
+        return check
+
+
+def _verify_certificate(
+    source: str | Path | bytes, trusted_public_key: bytes | None
+) -> CertificateCheck:
     check = CertificateCheck(True, None)
     try:
+        if not isinstance(source, bytes) and Path(source).stat().st_size > MAX_CERTIFICATE_BYTES:
+            check.fail("fichier trop gros pour un certificat", "file too large for a certificate")
+            return check
         raw = source if isinstance(source, bytes) else Path(source).read_bytes()
     except OSError as exc:
         check.fail(

@@ -172,6 +172,15 @@ def _is_acknowledged_tear(line: bytes, following: bytes) -> bool:
 
 def verify_journal(path: str | Path, trusted_public_key: bytes | None = None) -> JournalReport:
     """Check every signature, the sequence, the hash chain and the signed head."""
+    try:
+        return _verify_journal(path, trusted_public_key)
+    except RecursionError:
+        report = JournalReport(str(path))
+        report.problems.append("an entry is nested too deeply to be a journal entry (forged)")
+        return report
+
+
+def _verify_journal(path: str | Path, trusted_public_key: bytes | None) -> JournalReport:
     p = Path(path)
     report = JournalReport(str(p))
     try:

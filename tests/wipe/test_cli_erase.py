@@ -278,3 +278,19 @@ def test_live_progress_lines_on_a_tty_and_human_list(loop_factory, tmp_path: Pat
     vda = next((ln for ln in out.splitlines() if ln.startswith("/dev/vda ")), None)
     if vda is not None:
         assert "disque de démarrage" in vda
+
+
+def test_verify_hostile_files(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.json"
+    nested.write_bytes(b"[" * 200_000)
+    code, out, _ = _run(["verify", str(nested)], tmp_path, lang="en")
+    assert code == 1 and "Certificate INVALID" in out
+    wrong_shape = tmp_path / "list.json"
+    wrong_shape.write_text('[{"payload": {}, "signature": {}}]')
+    code, out, _ = _run(["verify", str(wrong_shape)], tmp_path, lang="en")
+    assert code == 1 and "not a signed envelope" in out
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:
+        fh.truncate(17 << 20)
+    code, out, _ = _run(["verify", str(big)], tmp_path, lang="en")
+    assert code == 1 and "too large" in out

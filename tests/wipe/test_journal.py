@@ -135,3 +135,9 @@ def test_power_cut_mid_line_is_acknowledged_not_hidden(journal: Journal) -> None
     raw = journal.path.read_bytes().replace(b'"ind\n', b'"inx\n')
     journal.path.write_bytes(raw)
     assert not verify_journal(journal.path).ok
+
+
+def test_hostile_deeply_nested_line(journal: Journal) -> None:
+    journal.path.write_bytes(journal.path.read_bytes() + b"[" * 200_000 + b"\n")
+    report = verify_journal(journal.path)
+    assert not report.ok

@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlalchemy import Engine, or_, select, text
+from sqlalchemy import Engine, select, text, true
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -141,7 +141,7 @@ def json_error(error: ApiError) -> JSONResponse:
 
 
 def _tenant_filter(principal: Principal) -> Any:
-    return Unit.tenant_id == principal.tenant_id if principal.role != "coordinator" else True
+    return Unit.tenant_id == principal.tenant_id if principal.role != "coordinator" else true()
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -593,15 +593,6 @@ def create_batch_for(
             "code": batch.code,
             "donor_url": f"{base_url.rstrip('/')}/donor/{token}",
         }
-
-
-def search_filter(q: str) -> Any:
-    """Search by serial or idEsn (case-insensitive, exact or prefix)."""
-    needle = q.strip().lower()
-    return or_(
-        Unit.serial.ilike(f"{needle}%"),
-        Unit.id_esn.ilike(f"{needle}%"),
-    )
 
 
 def app_from_env() -> FastAPI:

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central_inventory.db import Bench, Certificate, Report, ReportCertificate, Tenant, Unit
+from central_inventory.db import (
+    Batch,
+    Bench,
+    Certificate,
+    Report,
+    ReportCertificate,
+    Tenant,
+    Unit,
+)
 from wipe.signing import SignatureError, verify_envelope
 
 
@@ -173,8 +181,6 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
     received = {c.certificate_id for c in certificates}
     batch_code = None
     if unit.batch_id is not None:
-        from central_inventory.db import Batch
-
         batch = session.get(Batch, unit.batch_id)
         batch_code = batch.code if batch else None
     return UnitView(

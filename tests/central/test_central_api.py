@@ -257,6 +257,8 @@ def test_a_tenant_never_reads_another_tenants_units(
     coordinator = create_token(server.sessions, "coordinator")
     with server.client(coordinator.token) as client:
         assert client.get(f"/api/v1/units/{unit_id}").json()["unit_id"] == unit_id
+        listed = client.get("/api/v1/units", params={"serial": MACHINES[4].serial}).json()
+        assert unit_id in [u["unit_id"] for u in listed["data"]]
 
 
 def test_same_machine_in_two_tenants_stays_separate(

@@ -184,6 +184,7 @@ class _Session:
         self.firmware_proved = False
         self.cancelled = False
         self.prior_passes: list[dict[str, Any]] = []
+        self.firmware_still_running = False
         self.device_size_bytes: int | None = req.target.size_bytes
 
     def reason(self, fr: str, en: str) -> None:
@@ -249,7 +250,11 @@ class _Session:
                 )
             if self.req.firmware_method:
                 self.run_firmware(dev)
-            if self.req.method is not None and not self.ctx.cancel.is_set():
+            if (
+                self.req.method is not None
+                and not self.ctx.cancel.is_set()
+                and not self.firmware_still_running
+            ):
                 self.run_overwrite(dev)
         finally:
             dev.close()
@@ -313,6 +318,17 @@ class _Session:
         record["proof"] = proof.as_dict()
         record["claimed_completed"] = bool(outcome.completed)
         record["completed"] = bool(outcome.completed) and proof.proved
+        record["claimed_nist_level"] = record.pop("nist_level", None)
+        record["nist_level"] = outcome.nist_level if record["completed"] else None
+        if getattr(outcome, "still_running_on_drive", False):
+            # Overwriting while the drive sanitizes would race it: stop here.
+            self.firmware_still_running = True
+            self.reason(
+                "le disque poursuit sa commande d'effacement : ne pas l'éteindre, relancer "
+                "une fois terminée",
+                "the drive is still running its sanitize command: do not power it off, "
+                "run again once it has finished",
+            )
         self.firmware_proved = record["completed"]
         self.firmware_purge_proved = record["completed"] and outcome.nist_level == "purge"
         if getattr(outcome, "cancelled", False):
@@ -437,6 +453,8 @@ class _Session:
         if self.cancelled or self.ctx.cancel.is_set():
             self.reason("interrompu par l'opérateur", "cancelled by the operator")
             return "ABORTED"
+        if self.firmware_still_running:
+            return "FAILED"
         if self.req.firmware_method and method is None:
             return "ERASED" if self.firmware_proved else "FAILED"
         if method is None:

@@ -241,3 +241,21 @@ def test_hidden_sectors_left_unwritten_fail(
     if result == "FAILED":
         assert any("1048576 hidden bytes (HPA/DCO)" in r for r in out.reasons_en)
         assert out.envelope["payload"]["sanitization"]["level"] is None
+
+
+class StillRunning(FakeFirmware):
+    def execute(self, *args: Any, **kw: object) -> Outcome:
+        out = super().execute(*args, **kw)
+        out.completed = False
+        out.still_running_on_drive = True  # type: ignore[attr-defined]
+        return out
+
+
+def test_no_overwrite_while_the_drive_still_sanitizes(tmp_path: Path, disk: Target) -> None:
+    before = Path(disk.device_path).read_bytes()
+    out = erase_device(_req(disk, "zero"), _ctx(tmp_path, StillRunning("nothing")))
+    assert out.result == "FAILED"
+    assert any("still running its sanitize" in r for r in out.reasons_en)
+    assert out.envelope["payload"]["method"]["passes"] == []
+    assert Path(disk.device_path).read_bytes() == before
+    assert out.envelope["payload"]["method"]["firmware"]["nist_level"] is None

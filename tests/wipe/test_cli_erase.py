@@ -294,3 +294,19 @@ def test_verify_hostile_files(tmp_path: Path) -> None:
         fh.truncate(17 << 20)
     code, out, _ = _run(["verify", str(big)], tmp_path, lang="en")
     assert code == 1 and "too large" in out
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_auto_method_follows_the_policy(loop_factory, tmp_path: Path) -> None:
+    a = loop_factory(16 << 20, name="auto")
+    code, out, err = _run(["erase", a.device, "--yes-i-know", "--json"], tmp_path, lang="en")
+    assert code == 0, err
+    (result,) = json.loads(out)
+    payload = json.loads(Path(result["certificate"]).read_text())["payload"]
+    # A loop device is media "unknown": policy = no firmware, one verified random pass.
+    assert payload["method"]["overwrite"]["name"] == "random"
+    assert payload["method"]["firmware"] is None
+    assert payload["verification"]["mode"] == "last"
+    assert payload["result"] == "ERASED" and payload["sanitization"]["level"] == "clear"
+    assert surviving_canaries(a.backing) == []

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.batch_report import OUTCOME_LABELS, build, to_csv, to_pdf
-from central_inventory.db import Batch, Tenant, Unit, parse_pk
+from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
 from central_inventory.evidence import mask_serial, unit_view, verify_certificate
 from central_inventory.ingest import STATUSES, valid_id
@@ -249,6 +249,29 @@ def register_pages(app: FastAPI) -> None:
                 report=view.latest,
                 mask_serial=mask_serial,
                 human_bytes=human_bytes,
+            )
+
+    @app.get("/evidence/{kind}/{item_id}.json", include_in_schema=False)
+    def evidence_download(request: Request, kind: str, item_id: str) -> Response:
+        """Staff: a stored envelope as received, for audits and offline verification."""
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            model: Any = {"report": Report, "certificate": Certificate}.get(kind)
+            row = None
+            if model is not None and valid_id(item_id):
+                column = model.report_id if kind == "report" else model.certificate_id
+                row = session.scalars(select(model).where(column == item_id)).first()
+            if row is None or not principal.can_see_tenant(row.tenant_id):
+                return render_not_found(request)
+            return Response(
+                row.envelope,
+                media_type="application/json",
+                headers={
+                    "Content-Disposition": f'attachment; filename="{kind}-{item_id}.json"',
+                    "Cache-Control": "no-store",
+                },
             )
 
     @app.get("/dashboard", include_in_schema=False)

@@ -656,3 +656,38 @@ def test_bench_tokens_cannot_open_staff_pages(server: Running, tenant_a: TenantS
         # An open redirect after login is refused: only local paths are followed.
         ok = client.post("/login", data={"token": tenant_a.staff_token, "next": "//evil.example"})
         assert ok.status_code == 303 and ok.headers["location"] == "/units"
+
+
+def test_staff_download_the_signed_envelopes_of_their_units(
+    server: Running, tenant_a: TenantSetup, tenant_b: TenantSetup
+) -> None:
+    from wipe.signing import verify_envelope
+
+    bench = tenant_a.benches[0]
+    certificate_id = str(uuid.uuid4())
+    cert_body = sign_certificate(bench.key, certificate_payload(certificate_id, DRIVES[4]))
+    payload = _report(tenant_a, machine=9, certificate_id=certificate_id)
+    report_body = signed(bench.key, payload)
+    _post(server, bench.token, cert_body, "/api/v1/certificates")
+    _post(server, bench.token, report_body)
+    with server.client() as client:
+        client.cookies.set("ci_session", tenant_a.staff_token)
+        got = client.get(f"/evidence/report/{payload['report_id']}.json")
+        assert got.status_code == 200 and got.content == report_body
+        assert "attachment" in got.headers["content-disposition"]
+        cert = client.get(f"/evidence/certificate/{certificate_id}.json")
+        assert (
+            verify_envelope(cert.json(), bench.key.public_raw)["certificate_id"] == certificate_id
+        )
+        unit_page = client.get(
+            f"/units/{_post(server, bench.token, report_body).json()['unit_id']}"
+        )
+        assert f"/evidence/report/{payload['report_id']}.json" in unit_page.text
+        assert client.get("/evidence/other/x.json").status_code == 404
+        client.cookies.set("ci_session", tenant_b.staff_token)
+        assert client.get(f"/evidence/report/{payload['report_id']}.json").status_code == 404
+        client.cookies.clear()
+        anonymous = client.get(
+            f"/evidence/report/{payload['report_id']}.json", follow_redirects=False
+        )
+        assert anonymous.status_code == 303

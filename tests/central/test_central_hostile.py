@@ -164,6 +164,8 @@ PAGE_ROUTES = [
     "/donor/{}",
     "/donor/{}/report.csv",
     "/verify/{}",
+    "/evidence/report/{}.json",
+    "/evidence/certificate/{}.json",
 ]
 
 

@@ -47,7 +47,9 @@ class ErasureSummary(Model, kw_only=True):
     disk_serial: str | None = None
     method: str
     level: Literal["clear", "purge", "none"] = "none"
-    result: Literal["ERASED", "FAILED", "ABORTED", "DRY_RUN"]
+    result: Literal["ERASED", "UNVERIFIED", "FAILED", "ABORTED", "INTERRUPTED", "DRY_RUN"]
+    """As on the certificate: ERASED only when every byte was written and read back;
+    UNVERIFIED written without read-back; INTERRUPTED a run killed mid-way."""
     started_at: str | None = None
     finished_at: str | None = None
     verification: str | None = None

@@ -28,6 +28,7 @@ from bench_agent.model.common import Note
 from bench_agent.model.inventory import Battery
 from bench_agent.probes.dmi_junk import clean
 from bench_agent.probes.dmidecode import DmiRecord, DmiTable
+from bench_agent.probes.values import parse_int
 
 POWER_SUPPLY_DIR = "/sys/class/power_supply"
 # Every attribute read per supply, in reading order (fixture builders record the same list).
@@ -86,16 +87,6 @@ def _anomaly(code: str, fr: str, en: str) -> Note:
     return Note(code=f"battery.{code}", message=tr(fr, en))
 
 
-def _sysfs_int(value: str | None) -> int | None:
-    """An integer sysfs value; None when absent or unparsable (0 is kept: it says something)."""
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
 def technology_name(value: str | None) -> str | None:
     cleaned = clean(value)
     if cleaned is None:
@@ -117,12 +108,8 @@ class _Capacity:
 
 def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
     cap = _Capacity()
-    energy = [
-        _sysfs_int(values.get(k)) for k in ("energy_full_design", "energy_full", "energy_now")
-    ]
-    charge = [
-        _sysfs_int(values.get(k)) for k in ("charge_full_design", "charge_full", "charge_now")
-    ]
+    energy = [parse_int(values.get(k)) for k in ("energy_full_design", "energy_full", "energy_now")]
+    charge = [parse_int(values.get(k)) for k in ("charge_full_design", "charge_full", "charge_now")]
     if any(v is not None for v in energy):
         cap.source = "energy"
         design, full, now = (None if v is None else v / 1e6 for v in energy)
@@ -131,9 +118,9 @@ def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
     if not any(v is not None for v in charge):
         return cap
     cap.source = "charge"
-    volts_uv = _sysfs_int(values.get("voltage_min_design"))
+    volts_uv = parse_int(values.get("voltage_min_design"))
     if not volts_uv:
-        volts_uv = _sysfs_int(values.get("voltage_now"))
+        volts_uv = parse_int(values.get("voltage_now"))
         if volts_uv:
             # No design voltage: the present voltage varies with the charge
             # (about ±10 %), so the Wh figures are approximate.
@@ -280,7 +267,7 @@ def battery_from_values(name: str, values: dict[str, str | None], notes: list[No
                 f"{name}: no capacity (energy_* nor charge_*) reported",
             )
         )
-    cycles = _sysfs_int(values.get("cycle_count"))
+    cycles = parse_int(values.get("cycle_count"))
     if cycles == 0:
         notes.append(
             Note(

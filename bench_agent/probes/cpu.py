@@ -13,6 +13,7 @@ from bench_agent.i18n import tr
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Cpu
 from bench_agent.probes.cpu_generation import derive_generation
+from bench_agent.probes.values import parse_int
 
 __all__ = ["derive_generation", "parse_cpuinfo", "probe_cpu"]
 
@@ -31,15 +32,6 @@ _VENDORS = {
 # ARM "CPU implementer" codes of the makers likely on a bench.
 _ARM_IMPLEMENTERS = {"0x41": "ARM", "0x51": "Qualcomm", "0x61": "Apple"}
 _NOMINAL_GHZ_RE = re.compile(r"@\s*([\d.]+)\s*GHz", re.I)
-
-
-def _int(value: str | None, base: int = 10) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip(), base)
-    except ValueError:
-        return None
 
 
 def _blocks(text: str) -> list[dict[str, str]]:
@@ -62,7 +54,7 @@ def _blocks(text: str) -> list[dict[str, str]]:
 def parse_cpuinfo(text: str) -> Cpu:
     """A Cpu from /proc/cpuinfo text (x86 or ARM); fields it cannot find stay None."""
     blocks = _blocks(text)
-    processors = [b for b in blocks if "processor" in b and _int(b["processor"]) is not None]
+    processors = [b for b in blocks if "processor" in b and parse_int(b["processor"]) is not None]
     cpu = Cpu()
     if not processors:
         return cpu
@@ -76,9 +68,9 @@ def parse_cpuinfo(text: str) -> Cpu:
         cpu.vendor = _VENDORS.get(vendor_id, vendor_id.strip() or None)
     elif "cpu implementer" in common:
         cpu.vendor = _ARM_IMPLEMENTERS.get(common["cpu implementer"].lower())
-    cpu.family = _int(common.get("cpu family"))
-    cpu.model_number = _int(common.get("model"))
-    cpu.stepping = _int(common.get("stepping"))
+    cpu.family = parse_int(common.get("cpu family"))
+    cpu.model_number = parse_int(common.get("model"))
+    cpu.stepping = parse_int(common.get("stepping"))
     cpu.threads = len(processors)
     physical_ids = {b["physical id"] for b in processors if "physical id" in b}
     cpu.sockets = len(physical_ids) if physical_ids else None
@@ -86,14 +78,14 @@ def parse_cpuinfo(text: str) -> Cpu:
     if core_ids:
         cpu.cores = len(core_ids)
     elif "cpu cores" in common:
-        per_socket = _int(common["cpu cores"])
+        per_socket = parse_int(common["cpu cores"])
         cpu.cores = per_socket * (cpu.sockets or 1) if per_socket else None
     flags = (common.get("flags") or common.get("features") or "").split()
     if "flags" in common:
         cpu.flags_64bit = "lm" in flags
         cpu.architecture = "x86_64" if cpu.flags_64bit else "i686"
     elif "cpu architecture" in common:
-        arch = _int(common["cpu architecture"])
+        arch = parse_int(common["cpu architecture"])
         cpu.architecture = "aarch64" if arch is not None and arch >= 8 else "arm"
         cpu.flags_64bit = cpu.architecture == "aarch64"
     generation, number, micro = derive_generation(
@@ -104,7 +96,7 @@ def parse_cpuinfo(text: str) -> Cpu:
 
 
 def _khz_to_mhz(host: Host, name: str) -> float | None:
-    value = _int(host.read_text(f"{CPUFREQ_DIR}/{name}"))
+    value = parse_int(host.read_text(f"{CPUFREQ_DIR}/{name}"))
     return round(value / 1000, 1) if value and value > 0 else None
 
 

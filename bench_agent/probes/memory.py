@@ -15,6 +15,7 @@ from bench_agent.model.common import Note
 from bench_agent.model.inventory import Dimm, Memory
 from bench_agent.probes.dmi_junk import clean
 from bench_agent.probes.dmidecode import DmiRecord, DmiTable
+from bench_agent.probes.values import parse_int
 
 MEMINFO_PATH = "/proc/meminfo"
 
@@ -168,7 +169,7 @@ def fill_from_dmi(mem: Memory, dmi: DmiTable, notes: list[Note]) -> None:
     max_bytes = [parse_size_bytes(a.get("Maximum Capacity")) for a in arrays]
     if max_bytes and all(b is not None for b in max_bytes):
         mem.max_capacity_bytes = sum(b for b in max_bytes if b is not None)
-    declared_values = [_parse_int(a.get("Number Of Devices")) for a in arrays]
+    declared_values = [parse_int(a.get("Number Of Devices")) for a in arrays]
     declared = (
         sum(v for v in declared_values if v is not None)
         if declared_values and all(v is not None for v in declared_values)
@@ -231,15 +232,6 @@ def fill_from_dmi(mem: Memory, dmi: DmiTable, notes: list[Note]) -> None:
                 ),
             )
         )
-
-
-def _parse_int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
 
 
 def probe_memory(host: Host, notes: list[Note], dmi: DmiTable | None) -> Memory:

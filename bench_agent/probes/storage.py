@@ -28,6 +28,7 @@ from bench_agent.host import Host
 from bench_agent.i18n import tr
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Disk, Transport
+from bench_agent.probes.values import parse_int
 
 SECTOR_BYTES = 512
 """/sys/block/X/size counts 512-byte sectors whatever the disk's real sector size."""
@@ -65,15 +66,6 @@ def _clean(value: str | None) -> str | None:
         return None
     text = "".join(ch for ch in value if ch.isprintable()).strip()
     return None if text.lower() in _JUNK_IDS else text
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
 
 
 def transport_from_path(path: str | None, name: str) -> Transport:
@@ -218,7 +210,7 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
     base = f"/sys/block/{name}"
     sys_path = host.realpath(base)
     transport = transport_from_path(sys_path, name)
-    sectors = _int(host.read_text(f"{base}/size"))
+    sectors = parse_int(host.read_text(f"{base}/size"))
     if sectors == 0:
         notes.append(
             Note(
@@ -300,8 +292,8 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
         media=media,
         transport=transport,
         removable=removable,
-        logical_block_size=_int(host.read_text(f"{base}/queue/logical_block_size")),
-        physical_block_size=_int(host.read_text(f"{base}/queue/physical_block_size")),
+        logical_block_size=parse_int(host.read_text(f"{base}/queue/logical_block_size")),
+        physical_block_size=parse_int(host.read_text(f"{base}/queue/physical_block_size")),
         wwn=wwn,
     )
 

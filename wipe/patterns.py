@@ -49,6 +49,19 @@ class Keystream:
         view = memoryview(zeros)[:padded]
         enc.update_into(view, memoryview(buffer))
 
+    def xor_into(self, source: mmap.mmap, target: mmap.mmap, offset: int, length: int) -> None:
+        """``target[0:length] = source[0:length] XOR keystream[offset:offset+length]``.
+
+        Verification uses it: data read back XOR the keystream is all zeros exactly
+        when the data is what the pass wrote, and a zero check is the cheapest
+        comparison there is. ``offset`` and ``length`` must be multiples of 16.
+        """
+        if offset % AES_BLOCK_BYTES or length % AES_BLOCK_BYTES:
+            raise ValueError(f"keystream range {offset}+{length} is not 16-byte aligned")
+        counter = (self._nonce + offset // AES_BLOCK_BYTES) % (1 << 128)
+        enc = Cipher(algorithms.AES(self.key), modes.CTR(counter.to_bytes(16, "big"))).encryptor()
+        enc.update_into(memoryview(source)[:length], memoryview(target))
+
     def bytes_at(self, offset: int, length: int) -> bytes:
         """Keystream bytes for a small range (tails, samples); any offset."""
         start = offset - offset % AES_BLOCK_BYTES

@@ -92,6 +92,41 @@ def test_mismatch_ranges_are_sector_precise(tmp_path: Path) -> None:
     assert not v.ok
 
 
+@pytest.mark.parametrize("block_bytes", [1 << 20, (1 << 20) + 512])
+def test_random_read_back_finds_every_changed_sector(tmp_path: Path, block_bytes: int) -> None:
+    """The keystream comparison (data XOR keystream must be zero) flags exactly the
+    sectors that differ, in aligned blocks and in blocks not a multiple of 16 KiB."""
+    size = 3 << 20
+    ks = Keystream(bytes(range(32)), 0)
+    path = tmp_path / "drive.img"
+    path.write_bytes(ks.bytes_at(0, size))
+    with open(path, "r+b") as fh:
+        for where in (0, 1_500_000, size - 1):
+            fh.seek(where)
+            original = fh.read(1)
+            fh.seek(where)
+            fh.write(bytes([original[0] ^ 0x01]))  # one bit flipped
+    dev = open_device(str(path), write=False)
+    try:
+        v = verify_regions(
+            dev,
+            Pattern("random", 0),
+            ks,
+            full_regions(dev, block_bytes),
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+        )
+    finally:
+        dev.close()
+    assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [
+        (0, 512, "mismatch"),
+        (1_500_000 // 512 * 512, 512, "mismatch"),
+        (size - 512, 512, "mismatch"),
+    ]
+    assert v.bytes_done < size and not v.ok
+
+
 @settings(max_examples=60, deadline=None)
 @given(offset=st.integers(0, 1 << 30), length=st.integers(1, 5000), index=st.integers(0, 9))
 def test_keystream_is_addressable_anywhere(offset: int, length: int, index: int) -> None:

@@ -180,19 +180,20 @@ def _confirm(target: Any, env: Environment) -> bool:
 
 
 def _source_computer() -> dict[str, Any]:
+    """The computer the drives come from, as the inventory identifies it (junk DMI
+    strings filtered, commercial model), for the certificate's "media source"."""
     from bench_agent.host.live import LiveHost
+    from bench_agent.model.common import Note
+    from bench_agent.probes.identity import probe_identity
 
-    host = LiveHost()
-    out: dict[str, Any] = {}
-    for key, name in (
-        ("maker", "sys_vendor"),
-        ("model", "product_name"),
-        ("serial", "product_serial"),
-    ):
-        value = host.read_text(f"/sys/class/dmi/id/{name}")
-        out[key] = value.strip() if value and value.strip() else None
-    out["hostname"] = os.uname().nodename
-    return out
+    notes: list[Note] = []
+    ident = probe_identity(LiveHost(), notes)
+    return {
+        "maker": ident.maker,
+        "model": ident.model or ident.product_name,
+        "serial": ident.serial,
+        "hostname": os.uname().nodename,
+    }
 
 
 def run_erase(args: argparse.Namespace, env: Environment) -> int:

@@ -55,6 +55,14 @@ def register(sub: Any, env: Environment) -> None:
         "--by", default="", help=env.say("auteur de la dérogation", "who decides the override")
     )
     p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help=env.say(
+            "enregistrer la catégorie (et la dérogation) dans le rapport --report",
+            "store the grade (and any override) in the --report file",
+        ),
+    )
     p.set_defaults(handler=run_grade)
 
 
@@ -162,11 +170,41 @@ def run_grade(args: argparse.Namespace, env: Environment) -> int:
     except GradingInputError as exc:
         env.err(env.t(exc.message))
         return EXIT_USAGE
+    if args.save:
+        saved = _save_grade(args, loaded, grade, env)
+        if saved != EXIT_OK:
+            return saved
     if args.json:
         env.out(msgspec.json.format(msgspec.json.encode(grade), indent=2).decode())
     else:
         print_grade(grade, env)
     return EXIT_PROBLEM if grade.category == "NOT_DISTRIBUTABLE" else EXIT_OK
+
+
+def _save_grade(
+    args: argparse.Namespace, report: UnitReport, grade: Grade, env: Environment
+) -> int:
+    """Write the report back with its grade, atomically (a crash never leaves half a file)."""
+    import os
+    from pathlib import Path
+
+    from bench_agent.model import to_json
+
+    if not args.report:
+        env.err(env.say("--save demande --report FICHIER", "--save needs --report FILE"))
+        return EXIT_USAGE
+    report.grade = grade
+    if grade.cosmetic:
+        report.cosmetic_grade = grade.cosmetic
+    path = Path(args.report)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(to_json(report) + b"\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        env.err(env.say(f"Impossible d'écrire {path} : {exc}", f"Cannot write {path}: {exc}"))
+        return EXIT_ENVIRONMENT
+    return EXIT_OK
 
 
 _NAMES = {

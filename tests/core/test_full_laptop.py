@@ -87,3 +87,25 @@ def test_text_inventory_with_health_in_english() -> None:
     assert "Disk health:" in out
     assert "S35ANX0J401001" in out
     assert "Memory: 16 GB (soldered, no slot, max 16 GB)" in out
+
+
+def test_override_is_saved_in_the_report_with_who_and_why(tmp_path: Path) -> None:
+    code, out, _ = run_cli("inventory", "--json", "--health", "--host-dir", str(HOST))
+    assert code == 0
+    saved = tmp_path / "report.json"
+    saved.write_text(out)
+    code, _, err = run_cli("grade", "--report", str(saved), "--override", "A", "--save")
+    assert code == 2 and "--reason" in err  # an override without a reason is refused
+    assert from_json(saved.read_bytes()).grade is None  # ...and nothing was written
+    code, _, err = run_cli(
+        "grade", "--report", str(saved), "--cosmetic", "B", "--override", "A",
+        "--reason", "écran neuf posé", "--by", "Samia", "--save",
+    )  # fmt: skip
+    assert code == 0, err
+    report = from_json(saved.read_bytes())
+    assert report.grade is not None and report.grade.override is not None
+    assert (report.grade.category, report.grade.computed_category) == ("A", "B")
+    assert (report.grade.override.by, report.grade.override.reason) == ("Samia", "écran neuf posé")
+    assert report.grade.override.at.endswith("Z")
+    assert report.cosmetic_grade == "B"
+    assert report.inventory.identity.serial == "PF0QMY5N"  # the rest of the report is intact

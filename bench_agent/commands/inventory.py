@@ -68,8 +68,16 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
     except FixtureMissingError as exc:
         env.err(env.say(f"Erreur : {exc.message_fr}", f"Error: {exc}"))
         return 3
-    except (FileNotFoundError, ValueError) as exc:
-        env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
+    except FileNotFoundError as exc:
+        env.err(
+            env.say(
+                f"Erreur : {args.host_dir} n'est pas une machine enregistrée (pas de host.json).",
+                f"Error: {exc}",
+            )
+        )
+        return 3
+    except ValueError as exc:
+        env.err(env.say(f"Erreur : host.json illisible — {exc}", f"Error: {exc}"))
         return 3
     if getattr(args, "json", False):
         report = build_report(inv, asset_tag=getattr(args, "asset_tag", None))

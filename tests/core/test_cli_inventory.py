@@ -69,3 +69,12 @@ def test_schema_command_prints_the_unit_report_schema() -> None:
 def test_usage_error_exits_2() -> None:
     code, _, _ = run_cli("inventory", "--no-such-flag")
     assert code == 2
+
+
+def test_a_folder_that_is_not_a_recorded_host(tmp_path: Path) -> None:
+    code, out, err = run_cli("inventory", "--host-dir", str(tmp_path / "nope"))
+    assert (code, out) == (3, "")
+    assert "n'est pas une machine enregistrée" in err
+    (tmp_path / "host.json").write_text("{not json")
+    code, _, err = run_cli("--lang", "en", "inventory", "--host-dir", str(tmp_path))
+    assert code == 3 and "invalid JSON at line 1" in err

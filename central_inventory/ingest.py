@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, bindparam, case, func, select
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, Engine, Table, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -26,7 +28,7 @@ from central_inventory.auth import Principal, authenticate
 from central_inventory.db import Batch, Certificate, Report, ReportCertificate, Unit, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
-from wipe.signing import SignatureError, canonical_json, key_id, verify_envelope
+from wipe.signing import ALG, canonical_json, key_id, unb64
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 """Report and certificate ids: UUIDs in practice; printable, URL-safe, at most 100 chars."""
@@ -101,10 +103,40 @@ def parse_envelope(body: bytes) -> tuple[dict[str, Any], str]:
     return document, text
 
 
-def verify_for_bench(envelope: dict[str, Any], principal: Principal) -> tuple[Any, str]:
+@functools.lru_cache(maxsize=4096)
+def _registered_key(public_raw: bytes) -> tuple[str, Ed25519PublicKey]:
+    """A bench key's id and loaded key object, kept across requests (benches post often)."""
+    return key_id(public_raw), Ed25519PublicKey.from_public_bytes(public_raw)
+
+
+def _bad_signature(detail: str) -> ApiError:
+    return ApiError(
+        403,
+        "bad_signature",
+        tr(
+            "La signature ne correspond pas au contenu : document altéré ou mal signé.",
+            "The signature does not match the content: altered or badly signed document.",
+        ),
+        detail=detail,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verified:
+    """A payload whose signature by the bench's registered key was checked."""
+
+    payload: Any
+    canonical: bytes
+    """The canonical JSON of the payload: exactly the signed bytes."""
+    sha256: str
+
+
+def verify_for_bench(envelope: dict[str, Any], principal: Principal) -> Verified:
     """Check the envelope was signed by the calling bench's registered key.
 
-    Returns the payload and the SHA-256 of its canonical JSON.
+    The same checks as ``wipe.signing.verify_envelope`` with a trusted key, in the same
+    order, but the canonical JSON is computed once (it is also what is hashed for
+    idempotency and what the schema check decodes) and the key object is cached.
     """
     if principal.role != "bench" or principal.bench_public_key is None:
         raise ApiError(
@@ -127,7 +159,7 @@ def verify_for_bench(envelope: dict[str, Any], principal: Principal) -> tuple[An
                 "Incomplete signature block (alg, key_id, public_key, value expected).",
             ),
         )
-    registered_key_id = key_id(principal.bench_public_key)
+    registered_key_id, public_key = _registered_key(principal.bench_public_key)
     if signature["key_id"] != registered_key_id:
         raise ApiError(
             403,
@@ -138,19 +170,24 @@ def verify_for_bench(envelope: dict[str, Any], principal: Principal) -> tuple[An
             ),
             detail={"signed_key_id": signature["key_id"][:32], "bench_key_id": registered_key_id},
         )
+    if signature["alg"] != ALG:
+        raise _bad_signature(f"unsupported signature algorithm (expected {ALG!r})")
     try:
-        payload = verify_envelope(envelope, trusted_public_key=principal.bench_public_key)
-    except SignatureError as exc:
-        raise ApiError(
-            403,
-            "bad_signature",
-            tr(
-                "La signature ne correspond pas au contenu : document altéré ou mal signé.",
-                "The signature does not match the content: altered or badly signed document.",
-            ),
-            detail=str(exc),
-        ) from None
-    return payload, hashlib.sha256(canonical_json(payload)).hexdigest()
+        embedded = unb64(signature["public_key"])
+        value = unb64(signature["value"])
+    except ValueError as exc:
+        raise _bad_signature(f"malformed signature block: {exc}") from None
+    if embedded != principal.bench_public_key:
+        raise _bad_signature("signed by a different key than the one registered for this bench")
+    payload = envelope["payload"]
+    try:
+        canonical = canonical_json(payload)
+        public_key.verify(value, canonical)
+    except (InvalidSignature, ValueError):
+        raise _bad_signature("signature does not verify: the document was altered") from None
+    return Verified(
+        payload=payload, canonical=canonical, sha256=hashlib.sha256(canonical).hexdigest()
+    )
 
 
 def _invalid(kind: str, detail: str) -> ApiError:
@@ -208,10 +245,13 @@ _REPORT_DECODER = msgspec.json.Decoder(UnitReport)
 from the server's threads crashed the process (segfault seen with msgspec 0.22 under load)."""
 
 
-def validate_report(payload: Any) -> UnitReport:
+def validate_report(payload: Any, canonical: bytes | None = None) -> UnitReport:
+    """Schema check of a report payload (``canonical``: its canonical JSON, if known)."""
     try:
         # The canonical JSON is what was signed; decoding it checks exactly that document.
-        report = _REPORT_DECODER.decode(canonical_json(payload))
+        report = _REPORT_DECODER.decode(
+            canonical if canonical is not None else canonical_json(payload)
+        )
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
         raise _invalid("report", str(exc)) from None
     _id("report", "$.report_id", report.report_id)
@@ -363,7 +403,9 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
     for _attempt in range(_RETRIES):
         try:
             return work()
-        except IntegrityError:
+        except _AlreadyKnownError as known:
+            return known.stored
+        except (IntegrityError, _RetryError):
             # A concurrent request inserted the same report, certificate or new unit first:
             # start over, the re-check now sees it.
             continue
@@ -391,8 +433,9 @@ def ingest_report(
             principal = authenticate(connection, token)
             if checked is None:
                 envelope, envelope_text = parse_envelope(body)
-                payload, digest = verify_for_bench(envelope, principal)
-                checked = (validate_report(payload), digest, envelope_text)
+                verified = verify_for_bench(envelope, principal)
+                report = validate_report(verified.payload, verified.canonical)
+                checked = (report, verified.sha256, envelope_text)
             report, digest, envelope_text = checked
             return _store_report(
                 connection,
@@ -438,6 +481,68 @@ class _Statements:
     insert_links: Any
     existing_certificate: Any
     insert_certificate: Any
+
+
+_PG_STORE_REPORT = text(
+    """
+WITH new_unit AS (
+    INSERT INTO units (tenant_id, unit_key, serial, id_esn, maker, model, form_factor, site,
+                       category, status, status_manual, batch_id, first_seen_at,
+                       last_report_at, latest_version)
+    SELECT CAST(:tenant_id AS INTEGER), CAST(:unit_key AS VARCHAR), CAST(:serial AS VARCHAR),
+           CAST(:id_esn AS VARCHAR), CAST(:maker AS VARCHAR), CAST(:model AS VARCHAR),
+           CAST(:form_factor AS VARCHAR), CAST(:site AS VARCHAR), CAST(:category AS VARCHAR),
+           CAST(:status AS VARCHAR), false, CAST(:batch_id AS INTEGER),
+           CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ), 1
+    WHERE NOT EXISTS (SELECT 1 FROM reports WHERE report_id = CAST(:report_id AS VARCHAR))
+    ON CONFLICT (tenant_id, unit_key) DO UPDATE SET
+        latest_version = units.latest_version + 1,
+        last_report_at = EXCLUDED.last_report_at,
+        serial = coalesce(EXCLUDED.serial, units.serial),
+        id_esn = coalesce(EXCLUDED.id_esn, units.id_esn),
+        maker = coalesce(EXCLUDED.maker, units.maker),
+        model = coalesce(EXCLUDED.model, units.model),
+        form_factor = coalesce(EXCLUDED.form_factor, units.form_factor),
+        site = coalesce(EXCLUDED.site, units.site),
+        category = coalesce(EXCLUDED.category, units.category),
+        status = CASE WHEN units.status_manual THEN units.status ELSE EXCLUDED.status END,
+        batch_id = coalesce(EXCLUDED.batch_id, units.batch_id)
+    RETURNING id, latest_version
+), new_report AS (
+    INSERT INTO reports (report_id, tenant_id, unit_id, bench_id, version, reported_at,
+                         received_at, category, payload_sha256, envelope)
+    SELECT CAST(:report_id AS VARCHAR), CAST(:tenant_id AS INTEGER), new_unit.id,
+           CAST(:bench_id AS INTEGER), new_unit.latest_version, CAST(:reported_at AS VARCHAR),
+           CAST(:now AS TIMESTAMPTZ), CAST(:category AS VARCHAR),
+           CAST(:payload_sha256 AS VARCHAR), CAST(:envelope AS TEXT)
+    FROM new_unit
+    ON CONFLICT (report_id) DO NOTHING
+    RETURNING id, unit_id
+), links AS (
+    INSERT INTO report_certificates (report_pk, certificate_id, unit_id)
+    SELECT new_report.id, linked.certificate_id, new_report.unit_id
+    FROM new_report CROSS JOIN unnest(CAST(:certificate_ids AS VARCHAR[])) AS linked(certificate_id)
+)
+SELECT new_unit.id AS unit_id, new_unit.latest_version AS version, new_report.id AS report_pk
+FROM new_unit LEFT JOIN new_report ON true
+"""
+)
+"""PostgreSQL: the unit upsert, the report and its certificate links in one statement (one
+round trip instead of four). The unit is left alone when the report id is already known
+(a retry); when a concurrent request stores the same id first, ``report_pk`` comes back
+NULL and the caller rolls the transaction back (the unit's version bump with it)."""
+
+
+class _RetryError(Exception):
+    """The transaction met a concurrent change it cannot answer from: run it again."""
+
+
+class _AlreadyKnownError(Exception):
+    """Leaves the ingestion transaction (rolled back) with the answer for a known id."""
+
+    def __init__(self, stored: Stored) -> None:
+        super().__init__(stored.id)
+        self.stored = stored
 
 
 @functools.cache
@@ -491,19 +596,9 @@ def _store_report(
     assert principal.tenant_id is not None and principal.bench_pk is not None
     tenant_id = principal.tenant_id
     statements = _statements(connection.dialect.name)
-    existing = connection.execute(
-        statements.existing_report, {"report_id": report.report_id}
-    ).first()
-    if existing is not None:
-        if existing.tenant_id == tenant_id and existing.payload_sha256 == payload_sha256:
-            return Stored(
-                status="already_stored",
-                kind="report",
-                id=report.report_id,
-                unit_id=existing.unit_id,
-                version=existing.version,
-            )
-        raise ApiError(409, "conflict", _CONFLICT_REPORT, detail=report.report_id)
+    postgresql = connection.dialect.name == "postgresql"
+    if not postgresql:
+        _check_known_report(connection, statements, tenant_id, report.report_id, payload_sha256)
     batch_id = None
     if batch_code:
         batch_id = connection.scalar(
@@ -514,53 +609,103 @@ def _store_report(
     now = utcnow()
     identity = report.inventory.identity
     category = report.grade.category if report.grade is not None else None
-    unit_id, version = connection.execute(
-        statements.unit_upsert,
-        {
-            "tenant_id": tenant_id,
-            "unit_key": report.unit.key.strip(),
-            "serial": (report.unit.serial or identity.serial or "").strip() or None,
-            "id_esn": (report.unit.asset_tag or "").strip() or None,
-            "maker": report.unit.maker or identity.maker,
-            "model": report.unit.model or identity.model or identity.product_name,
-            "form_factor": identity.form_factor,
-            "site": _site(report, principal.bench_site),
-            "category": category,
-            "status": derive_status(report),
-            "status_manual": False,
-            "batch_id": batch_id,
-            "first_seen_at": now,
-            "last_report_at": now,
-            "latest_version": 1,
-        },
-    ).one()
-    report_pk = connection.execute(
-        statements.insert_report,
-        {
-            "report_id": report.report_id,
-            "tenant_id": tenant_id,
-            "unit_id": unit_id,
-            "bench_id": principal.bench_pk,
-            "version": version,
-            "reported_at": report.created_at.strip(),
-            "received_at": now,
-            "category": category,
-            "payload_sha256": payload_sha256,
-            "envelope": envelope_text,
-        },
-    ).scalar_one()
+    unit_row = {
+        "tenant_id": tenant_id,
+        "unit_key": report.unit.key.strip(),
+        "serial": (report.unit.serial or identity.serial or "").strip() or None,
+        "id_esn": (report.unit.asset_tag or "").strip() or None,
+        "maker": report.unit.maker or identity.maker,
+        "model": report.unit.model or identity.model or identity.product_name,
+        "form_factor": identity.form_factor,
+        "site": _site(report, principal.bench_site),
+        "category": category,
+        "status": derive_status(report),
+    }
     certificate_ids = sorted({e.certificate_id for e in report.erasures})
-    if certificate_ids:
-        connection.execute(
-            statements.insert_links,
-            [
-                {"report_pk": report_pk, "certificate_id": c, "unit_id": unit_id}
-                for c in certificate_ids
-            ],
-        )
+    if postgresql:
+        row = connection.execute(
+            _PG_STORE_REPORT,
+            {
+                **unit_row,
+                "batch_id": batch_id,
+                "now": now,
+                "report_id": report.report_id,
+                "bench_id": principal.bench_pk,
+                "reported_at": report.created_at.strip(),
+                "payload_sha256": payload_sha256,
+                "envelope": envelope_text,
+                "certificate_ids": certificate_ids,
+            },
+        ).first()
+        if row is None or row.report_pk is None:
+            # Known id (or stored by a concurrent request meanwhile): answer from the stored
+            # row, and roll back whatever this statement changed.
+            _check_known_report(connection, statements, tenant_id, report.report_id, payload_sha256)
+            raise _RetryError(report.report_id)
+        unit_id, version = row.unit_id, row.version
+    else:
+        unit_id, version = connection.execute(
+            statements.unit_upsert,
+            {
+                **unit_row,
+                "status_manual": False,
+                "batch_id": batch_id,
+                "first_seen_at": now,
+                "last_report_at": now,
+                "latest_version": 1,
+            },
+        ).one()
+        report_pk = connection.execute(
+            statements.insert_report,
+            {
+                "report_id": report.report_id,
+                "tenant_id": tenant_id,
+                "unit_id": unit_id,
+                "bench_id": principal.bench_pk,
+                "version": version,
+                "reported_at": report.created_at.strip(),
+                "received_at": now,
+                "category": category,
+                "payload_sha256": payload_sha256,
+                "envelope": envelope_text,
+            },
+        ).scalar_one()
+        if certificate_ids:
+            connection.execute(
+                statements.insert_links,
+                [
+                    {"report_pk": report_pk, "certificate_id": c, "unit_id": unit_id}
+                    for c in certificate_ids
+                ],
+            )
     return Stored(
         status="stored", kind="report", id=report.report_id, unit_id=unit_id, version=version
     )
+
+
+def _check_known_report(
+    connection: Connection,
+    statements: _Statements,
+    tenant_id: int,
+    report_id: str,
+    payload_sha256: str,
+) -> None:
+    """Raise the answer for a report id already stored: 200 when it is the same content
+    from the same tenant (:class:`_AlreadyKnownError`), 409 otherwise."""
+    existing = connection.execute(statements.existing_report, {"report_id": report_id}).first()
+    if existing is None:
+        return
+    if existing.tenant_id == tenant_id and existing.payload_sha256 == payload_sha256:
+        raise _AlreadyKnownError(
+            Stored(
+                status="already_stored",
+                kind="report",
+                id=report_id,
+                unit_id=existing.unit_id,
+                version=existing.version,
+            )
+        )
+    raise ApiError(409, "conflict", _CONFLICT_REPORT, detail=report_id)
 
 
 def ingest_certificate(engine: Engine, token: str | None, body: bytes) -> tuple[Principal, Stored]:
@@ -574,8 +719,8 @@ def ingest_certificate(engine: Engine, token: str | None, body: bytes) -> tuple[
             principal = authenticate(connection, token)
             if checked is None:
                 envelope, envelope_text = parse_envelope(body)
-                payload, digest = verify_for_bench(envelope, principal)
-                checked = (validate_certificate(payload), digest, envelope_text)
+                verified = verify_for_bench(envelope, principal)
+                checked = (validate_certificate(verified.payload), verified.sha256, envelope_text)
             facts, digest, envelope_text = checked
             return _store_certificate(connection, principal, facts, digest, envelope_text)
 

@@ -28,7 +28,19 @@ EXIT_ENVIRONMENT = 3
 Handler = Callable[[argparse.Namespace, Environment], int]
 
 
-def build_parser(env: Environment) -> argparse.ArgumentParser:
+def _command_names() -> list[str]:
+    import bench_agent.commands as commands_pkg
+
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(commands_pkg.__path__)
+        if not info.name.startswith("_")
+    )
+
+
+def build_parser(env: Environment, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``only`` just that subcommand (imports one
+    command module instead of all of them: the fast path of `bench-agent inventory`)."""
     parser = argparse.ArgumentParser(
         prog="bench-agent",
         description=env.say(
@@ -43,21 +55,36 @@ def build_parser(env: Environment) -> argparse.ArgumentParser:
         "--lang", choices=["fr", "en"], help=env.say("langue des messages", "message language")
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    import bench_agent.commands as commands_pkg
-
-    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"bench_agent.commands.{info.name}")
+    for name in [only] if only else _command_names():
+        module = importlib.import_module(f"bench_agent.commands.{name}")
         module.register(sub, env)
     return parser
 
 
+def _subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand named in argv, when it can be told without parsing everything."""
+    args = list(argv)
+    while args and args[0].startswith("-"):
+        # Only --lang takes a value at the top level; anything else parses in full.
+        if args[0] == "--lang" and len(args) > 1:
+            args = args[2:]
+        elif args[0].startswith("--lang="):
+            args = args[1:]
+        else:
+            return None
+    if args and args[0] in _command_names():
+        return args[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
-    parser = build_parser(env)
+    import sys
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(env, only=_subcommand(args_list))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     if args.lang:

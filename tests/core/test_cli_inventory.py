@@ -78,3 +78,21 @@ def test_a_folder_that_is_not_a_recorded_host(tmp_path: Path) -> None:
     (tmp_path / "host.json").write_text("{not json")
     code, _, err = run_cli("--lang", "en", "inventory", "--host-dir", str(tmp_path))
     assert code == 3 and "invalid JSON at line 1" in err
+
+
+def test_fast_path_parses_only_the_named_command_yet_help_lists_all() -> None:
+    import contextlib
+
+    from bench_agent.cli import _subcommand
+
+    assert _subcommand(["inventory", "--json"]) == "inventory"
+    assert _subcommand(["--lang", "en", "grade"]) == "grade"
+    assert _subcommand(["--lang=fr", "health"]) == "health"
+    assert _subcommand(["--help"]) is None
+    assert _subcommand(["not-a-command"]) is None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code, _, _ = run_cli("--help")
+    assert code == 0
+    for name in ("inventory", "record", "schema", "health", "erase", "grade", "verify"):
+        assert name in out.getvalue()

@@ -44,6 +44,8 @@ class Principal:
     bench_name: str | None = None
     bench_public_key: bytes | None = None
     bench_site: str | None = None
+    bench_public_key_b64: str | None = None
+    """The registered key as stored (what ingestion re-checks in its write statement)."""
 
     def can_see_tenant(self, tenant_id: int) -> bool:
         return self.role == "coordinator" or self.tenant_id == tenant_id
@@ -117,5 +119,6 @@ def authenticate(db: Session | Connection, token: str | None) -> Principal:
             bench_name=row.bench_name,
             bench_site=row.bench_site,
             bench_public_key=base64.b64decode(row.public_key_b64),
+            bench_public_key_b64=row.public_key_b64,
         )
     return Principal(token_pk=row.id, role=role, tenant_id=row.tenant_id)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench_agent.model import UnitReport
-from central_inventory.auth import Principal, authenticate
+from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.db import Batch, Certificate, Report, ReportCertificate, Unit, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
@@ -417,6 +417,27 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
     raise ApiError(503, "busy", _BUSY)
 
 
+_PRINCIPALS: dict[str, Principal] = {}
+"""Token SHA-256 → the bench principal last resolved for it, in this process. A hint that
+spares the token lookup on PostgreSQL: the write statement re-checks it in the same
+transaction, and any refusal re-resolves the token first (who is calling comes first)."""
+_PRINCIPALS_MAX = 10_000
+
+
+def _confirm_principal(
+    connection: Connection, token: str, token_hash: str, hint: Principal
+) -> None:
+    """Resolve the token again; raise its 401/403, or retry when the hint was stale."""
+    try:
+        current = authenticate(connection, token)
+    except ApiError:
+        _PRINCIPALS.pop(token_hash, None)
+        raise
+    if current != hint:
+        _PRINCIPALS.pop(token_hash, None)
+        raise _RetryError(token_hash)
+
+
 def ingest_report(
     engine: Engine, token: str | None, body: bytes, batch_code: str | None = None
 ) -> tuple[Principal, Stored]:
@@ -424,27 +445,58 @@ def ingest_report(
 
     SQLAlchemy Core, not the ORM, on this path: it is the one the benches load.
     """
-    checked: tuple[UnitReport, str, str] | None = None
+    checked: tuple[bytes | None, tuple[UnitReport, str, str]] | None = None
     principal: Principal | None = None
+    token_hash = hash_token(token) if token and len(token) <= 200 else None
 
     def work() -> Stored:
         nonlocal checked, principal
         with engine.begin() as connection:
-            principal = authenticate(connection, token)
-            if checked is None:
-                envelope, envelope_text = parse_envelope(body)
-                verified = verify_for_bench(envelope, principal)
-                report = validate_report(verified.payload, verified.canonical)
-                checked = (report, verified.sha256, envelope_text)
-            report, digest, envelope_text = checked
-            return _store_report(
-                connection,
-                principal,
-                report,
-                payload_sha256=digest,
-                envelope_text=envelope_text,
-                batch_code=batch_code,
-            )
+            hint = None
+            if token_hash is not None and connection.dialect.name == "postgresql":
+                hint = _PRINCIPALS.get(token_hash)
+            principal = hint
+            if principal is None:
+                principal = authenticate(connection, token)
+                if token_hash is not None and principal.role == "bench":
+                    if len(_PRINCIPALS) >= _PRINCIPALS_MAX:
+                        _PRINCIPALS.clear()
+                    _PRINCIPALS[token_hash] = principal
+            if checked is None or checked[0] != principal.bench_public_key:
+                try:
+                    envelope, envelope_text = parse_envelope(body)
+                    verified = verify_for_bench(envelope, principal)
+                    report = validate_report(verified.payload, verified.canonical)
+                except ApiError:
+                    if hint is not None:
+                        assert token is not None and token_hash is not None
+                        _confirm_principal(connection, token, token_hash, hint)
+                    raise
+                checked = (
+                    principal.bench_public_key,
+                    (report, verified.sha256, envelope_text),
+                )
+            report, digest, envelope_text = checked[1]
+            try:
+                return _store_report(
+                    connection,
+                    principal,
+                    report,
+                    payload_sha256=digest,
+                    envelope_text=envelope_text,
+                    batch_code=batch_code,
+                )
+            except _StalePrincipalError:
+                # Revoked or changed since resolved: the next attempt resolves the token
+                # afresh (and answers 401/403 if it is no longer allowed).
+                if token_hash is not None:
+                    _PRINCIPALS.pop(token_hash, None)
+                raise _RetryError(report.report_id) from None
+            except ApiError:
+                if hint is not None:
+                    assert token is not None and token_hash is not None
+                    _confirm_principal(connection, token, token_hash, hint)
+                raise
 
     stored = _retrying(work)
     assert principal is not None
@@ -485,7 +537,15 @@ class _Statements:
 
 _PG_STORE_REPORT = text(
     """
-WITH new_unit AS (
+WITH allowed AS (
+    SELECT 1 FROM api_tokens JOIN benches ON benches.id = api_tokens.bench_id
+    WHERE api_tokens.id = CAST(:token_pk AS INTEGER) AND api_tokens.role = 'bench'
+      AND api_tokens.revoked_at IS NULL AND benches.id = CAST(:bench_id AS INTEGER)
+      AND benches.revoked_at IS NULL AND benches.tenant_id = CAST(:tenant_id AS INTEGER)
+      AND benches.public_key_b64 = CAST(:public_key_b64 AS VARCHAR)
+      AND benches.name = CAST(:bench_name AS VARCHAR)
+      AND benches.site IS NOT DISTINCT FROM CAST(:bench_site AS VARCHAR)
+), new_unit AS (
     INSERT INTO units (tenant_id, unit_key, serial, id_esn, maker, model, form_factor, site,
                        category, status, status_manual, batch_id, first_seen_at,
                        last_report_at, latest_version)
@@ -494,6 +554,7 @@ WITH new_unit AS (
            CAST(:form_factor AS VARCHAR), CAST(:site AS VARCHAR), CAST(:category AS VARCHAR),
            CAST(:status AS VARCHAR), false, CAST(:batch_id AS INTEGER),
            CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ), 1
+    FROM allowed
     WHERE NOT EXISTS (SELECT 1 FROM reports WHERE report_id = CAST(:report_id AS VARCHAR))
     ON CONFLICT (tenant_id, unit_key) DO UPDATE SET
         latest_version = units.latest_version + 1,
@@ -523,18 +584,25 @@ WITH new_unit AS (
     SELECT new_report.id, linked.certificate_id, new_report.unit_id
     FROM new_report CROSS JOIN unnest(CAST(:certificate_ids AS VARCHAR[])) AS linked(certificate_id)
 )
-SELECT new_unit.id AS unit_id, new_unit.latest_version AS version, new_report.id AS report_pk
-FROM new_unit LEFT JOIN new_report ON true
+SELECT EXISTS (SELECT 1 FROM allowed) AS allowed, new_unit.id AS unit_id,
+       new_unit.latest_version AS version, new_report.id AS report_pk
+FROM (SELECT 1) AS one LEFT JOIN new_unit ON true LEFT JOIN new_report ON true
 """
 )
-"""PostgreSQL: the unit upsert, the report and its certificate links in one statement (one
-round trip instead of four). The unit is left alone when the report id is already known
-(a retry); when a concurrent request stores the same id first, ``report_pk`` comes back
-NULL and the caller rolls the transaction back (the unit's version bump with it)."""
+"""PostgreSQL, one statement, one round trip: the caller's token and bench re-checked
+(still active, same key, tenant, name and site as the principal the request was verified
+for), the unit upsert, the report and its certificate links. The unit is left alone when
+the report id is already known (a retry); when a concurrent request stores the same id
+first, ``report_pk`` comes back NULL and the caller rolls the transaction back (the
+unit's version bump with it)."""
 
 
 class _RetryError(Exception):
     """The transaction met a concurrent change it cannot answer from: run it again."""
+
+
+class _StalePrincipalError(Exception):
+    """The principal a request was verified for no longer matches the database."""
 
 
 class _AlreadyKnownError(Exception):
@@ -627,6 +695,10 @@ def _store_report(
             _PG_STORE_REPORT,
             {
                 **unit_row,
+                "token_pk": principal.token_pk,
+                "public_key_b64": principal.bench_public_key_b64,
+                "bench_name": principal.bench_name,
+                "bench_site": principal.bench_site,
                 "batch_id": batch_id,
                 "now": now,
                 "report_id": report.report_id,
@@ -636,8 +708,12 @@ def _store_report(
                 "envelope": envelope_text,
                 "certificate_ids": certificate_ids,
             },
-        ).first()
-        if row is None or row.report_pk is None:
+        ).one()
+        if not row.allowed:
+            # The token or bench changed since this principal was resolved (revoked, key
+            # replaced): resolve it again (raises 401/403 when no longer allowed).
+            raise _StalePrincipalError()
+        if row.report_pk is None:
             # Known id (or stored by a concurrent request meanwhile): answer from the stored
             # row, and roll back whatever this statement changed.
             _check_known_report(connection, statements, tenant_id, report.report_id, payload_sha256)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, Table, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench_agent.model import UnitReport
@@ -410,8 +410,16 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
             # start over, the re-check now sees it.
             continue
         except OperationalError as exc:
+            if exc.connection_invalidated:
+                # The connection was cut (database restarted): the pool replaced it. If
+                # the cut came after COMMIT, the retry answers "already stored".
+                continue
             message = str(exc).lower()
             if "locked" in message or "deadlock" in message or "serializ" in message:
+                continue
+            raise
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
                 continue
             raise
     raise ApiError(503, "busy", _BUSY)

@@ -82,3 +82,17 @@ def tenant_a(server: Running) -> TenantSetup:
 @pytest.fixture
 def tenant_b(server: Running) -> TenantSetup:
     return make_tenant(server.sessions, "LY")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres_only`` (an attribute, see test_central_ingest_fast_path)
+    exercise PostgreSQL-only behaviour: their SQLite variant is deselected, not skipped."""
+    deselected = [
+        item
+        for item in items
+        if getattr(getattr(item, "function", None), "postgres_only", False)
+        and item.name.endswith("[sqlite]")
+    ]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]

@@ -11,7 +11,8 @@ from typing import Any
 
 from central_harness import Running, TenantSetup
 from central_samples import drives, machines, report_payload, signed, unit_report
-from sqlalchemy import update
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.pool import NullPool
 
 from central_inventory.admin import revoke_bench, revoke_token
 from central_inventory.db import Bench
@@ -23,7 +24,9 @@ DRIVES = drives()
 
 def _report(tenant: TenantSetup, bench: int = 0, machine: int = 0, **kwargs: Any) -> bytes:
     b = tenant.benches[bench]
-    payload = report_payload(unit_report(MACHINES[machine], DRIVES[0], bench_id=b.name, **kwargs))
+    payload = report_payload(
+        unit_report(MACHINES[machine % len(MACHINES)], DRIVES[0], bench_id=b.name, **kwargs)
+    )
     return signed(b.key, payload)
 
 
@@ -102,3 +105,41 @@ def test_concurrent_reports_of_one_unit_get_consecutive_versions(
     for thread in threads:
         thread.join()
     assert sorted(versions) == [1, 2, 3, 4, 5, 6]
+
+
+def postgres_only(test: Any) -> Any:
+    """Collected for the PostgreSQL server only (conftest deselects the SQLite variant)."""
+    test.postgres_only = True
+    return test
+
+
+@postgres_only
+def test_connections_cut_under_load_are_retried_or_replaced(
+    server: Running, tenant_a: TenantSetup
+) -> None:
+    """Pooled connections are pinged only after being idle: a database restart that cuts
+    busy connections makes ingestion retry on a fresh one, never answer 500."""
+    assert server.backend == "postgres"
+    bench = tenant_a.benches[0]
+    assert _post(server, bench.token, _report(tenant_a, machine=9)).status_code == 201
+    held = [server.engine.raw_connection() for _ in range(3)]
+    pids = []
+    for connection in held:
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        pids.append(cursor.fetchone()[0])
+        cursor.close()
+        connection.rollback()
+    for connection in held:
+        connection.close()  # back to the pool, marked as just used (no ping on next use)
+    # From a connection of its own (the server's pool would hand back the three above).
+    admin_engine = create_engine(server.engine.url, poolclass=NullPool)
+    try:
+        with admin_engine.begin() as admin:
+            for pid in pids:
+                assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin_engine.dispose()
+    for machine in (10, 11, 12, 13):
+        response = _post(server, bench.token, _report(tenant_a, machine=machine))
+        assert response.status_code == 201, response.text

@@ -1,8 +1,7 @@
-"""Sampled O_DIRECT read check on real block devices (loop, device-mapper) and its verdict."""
+"""Sampled O_DIRECT read check on real loop devices (one over a faulty FUSE file)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,42 +90,6 @@ def test_read_check_folds_into_health(tmp_path: Path) -> None:
     assert health.read_check is not None
     assert health.read_check.sampled_bytes == 4 * MIB
     assert health.read_check.device_bytes == 16 * MIB
-
-
-def _dm_available() -> bool:
-    if not Path("/dev/mapper/control").exists():
-        return False
-    probe = subprocess.run(["dmsetup", "version"], capture_output=True, check=False)
-    return probe.returncode == 0
-
-
-@pytest.mark.loop
-@pytest.mark.root
-def test_read_errors_recorded_on_device_mapper_error_target(tmp_path: Path) -> None:
-    require_loop_devices()
-    if not _dm_available():
-        # Optional part of the brief: the kernel here has no device-mapper driver.
-        pytest.skip("device-mapper driver not available in this kernel (dmsetup version fails)")
-    backing = tmp_path / "disk.img"
-    with backing.open("wb") as fh:
-        fh.truncate(32 * MIB)
-    sectors = 32 * MIB // 512
-    name = f"bench-health-{os.getpid()}"
-    # 0-8 MiB good, 8-16 MiB error target, 16-32 MiB good.
-    table = f"0 16384 linear LOOP 0\n16384 16384 error\n32768 {sectors - 32768} linear LOOP 32768\n"
-    with loop_device(backing) as loop:
-        subprocess.run(
-            ["dmsetup", "create", name], input=table.replace("LOOP", loop), text=True, check=True
-        )
-        try:
-            sample = sampled_read(f"/dev/mapper/{name}", 32 * MIB)
-        finally:
-            subprocess.run(["dmsetup", "remove", name], check=False)
-    bad = sample.error_offsets
-    assert bad and all(8 * MIB <= o < 16 * MIB for o in bad)
-    assert all("EIO" in (c.error or "") for c in sample.chunks if c.offset in bad)
-    findings = judge(summarise(sample, 32 * MIB), load_policy())
-    assert findings[0].code == "read_check.errors" and findings[0].severity == "FAIL"
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"

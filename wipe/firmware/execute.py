@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from wipe.firmware import ata, nvme
 from wipe.firmware.detect import detect
@@ -24,6 +24,7 @@ from wipe.runner_protocol import Runner, RunResult, command_record
 
 COMMAND_TIMEOUT_S = 60.0
 """Start commands (sanitize, set password, disable): the drive answers at once."""
+_Status = TypeVar("_Status")
 POLL_TIMEOUT_S = 30.0
 MAX_POLL_READ_FAILURES = 3
 """Consecutive unreadable status polls tolerated before giving up (a busy bus hiccups)."""
@@ -211,6 +212,64 @@ def execute(
 # --------------------------------------------------------------------------- NVMe
 
 
+def _poll_sanitize(
+    run: _Run,
+    argv: list[str],
+    *,
+    poll_s: float,
+    budget_s: float,
+    timeout: tuple[str, str],
+    unreadable: tuple[str, str],
+    read: Callable[[RunResult], tuple[_Status, object] | FirmwareOutcome | None],
+    decide: Callable[[_Status], FirmwareOutcome | None],
+) -> FirmwareOutcome:
+    """Poll a running sanitize (NVMe sanitize log, ATA sanitize status) until the drive
+    says it ended, the budget runs out, the operator cancels, or its status stays
+    unreadable. ``read`` parses one poll (None: unreadable; an outcome: the drive
+    reported a failure); ``decide`` turns a status into an outcome, or None to go on."""
+    deadline = run.clock() + budget_s
+    recorder = run.recorder = _PollRecorder(run.log)
+    read_failures = 0
+    polls = 0
+    while True:
+        if run.cancelled():
+            return run.outcome(
+                False,
+                "suivi annulé ; le disque poursuit le Sanitize (il reprend même après "
+                "une coupure) : ne pas réutiliser le disque avant la fin",
+                "monitoring cancelled; the drive goes on with the sanitize (it resumes "
+                "even after a power cycle): do not reuse the drive before it ends",
+                cancelled=True,
+                still_running_on_drive=True,
+            )
+        if run.clock() > deadline:
+            return run.outcome(False, *timeout, still_running_on_drive=True)
+        run.sleep(poll_s)
+        polls += 1
+        result = run.log.run_unrecorded(argv, POLL_TIMEOUT_S)
+        parsed = read(result)
+        if isinstance(parsed, FirmwareOutcome):
+            recorder.add(argv, result, "failed")
+            return parsed
+        if parsed is None:
+            recorder.add(argv, result, ("unreadable", polls))
+            read_failures += 1
+            if read_failures >= MAX_POLL_READ_FAILURES:
+                return run.outcome(
+                    False,
+                    f"{unreadable[0]} {read_failures} fois de suite",
+                    f"{unreadable[1]} {read_failures} times in a row",
+                    still_running_on_drive=True,
+                )
+            continue
+        read_failures = 0
+        status, key = parsed
+        recorder.add(argv, result, key)
+        outcome = decide(status)
+        if outcome is not None:
+            return outcome
+
+
 def _nvme_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> FirmwareOutcome:
     dev = run.device_path
     action = nvme.SANACT[run.method]
@@ -246,56 +305,20 @@ def _nvme_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firm
             f"the drive refused the sanitize command ({problem})",
         )
     run.progress(0.0, "Sanitize lancé", "sanitize started")
-    deadline = run.clock() + budget_s
-    recorder = run.recorder = _PollRecorder(run.log)
-    read_failures = 0
-    polls = 0
-    argv = nvme.sanitize_log_argv(dev)
-    while True:
-        if run.cancelled():
-            return run.outcome(
-                False,
-                "suivi annulé ; le disque poursuit le Sanitize (il reprend même après "
-                "une coupure) : ne pas réutiliser le disque avant la fin",
-                "monitoring cancelled; the drive goes on with the sanitize (it resumes "
-                "even after a power cycle): do not reuse the drive before it ends",
-                cancelled=True,
-                still_running_on_drive=True,
-            )
-        if run.clock() > deadline:
-            return run.outcome(
-                False,
-                f"Sanitize non terminé après {budget_s:.0f} s (estimation du disque "
-                f"{estimate_s:.0f} s)",
-                f"sanitize not finished after {budget_s:.0f} s (drive estimate {estimate_s:.0f} s)",
-                still_running_on_drive=True,
-            )
-        run.sleep(poll_s)
-        polls += 1
-        result = run.log.run_unrecorded(argv, POLL_TIMEOUT_S)
-        status: nvme.SanitizeLog | None = None
-        if result.returncode == 0:
-            try:
-                status = nvme.parse_sanitize_log(decode(result.stdout))
-            except nvme.NvmeParseError:
-                status = None
-        if status is None:
-            recorder.add(argv, result, ("unreadable", polls))
-            read_failures += 1
-            if read_failures >= MAX_POLL_READ_FAILURES:
-                return run.outcome(
-                    False,
-                    f"journal Sanitize illisible {read_failures} fois de suite",
-                    f"sanitize log unreadable {read_failures} times in a row",
-                    still_running_on_drive=True,
-                )
-            continue
-        read_failures = 0
-        bucket = int((status.progress or 0.0) * 10)
-        recorder.add(argv, result, (status.status, bucket))
+
+    def read(result: RunResult) -> tuple[nvme.SanitizeLog, object] | None:
+        if result.returncode != 0:
+            return None
+        try:
+            status = nvme.parse_sanitize_log(decode(result.stdout))
+        except nvme.NvmeParseError:
+            return None
+        return status, (status.status, int((status.progress or 0.0) * 10))
+
+    def decide(status: nvme.SanitizeLog) -> FirmwareOutcome | None:
         if status.status == nvme.SSTAT_IN_PROGRESS:
             run.progress(status.progress, "Sanitize en cours", "sanitize in progress")
-            continue
+            return None
         if status.status in (nvme.SSTAT_COMPLETED, nvme.SSTAT_COMPLETED_NO_DEALLOC):
             if status.last_action is not None and status.last_action != action:
                 return run.outcome(
@@ -321,6 +344,21 @@ def _nvme_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firm
             "le journal indique qu'aucun Sanitize n'a eu lieu malgré la commande acceptée",
             "the log says no sanitize ever ran although the command was accepted",
         )
+
+    return _poll_sanitize(
+        run,
+        nvme.sanitize_log_argv(dev),
+        poll_s=poll_s,
+        budget_s=budget_s,
+        timeout=(
+            f"Sanitize non terminé après {budget_s:.0f} s (estimation du disque "
+            f"{estimate_s:.0f} s)",
+            f"sanitize not finished after {budget_s:.0f} s (drive estimate {estimate_s:.0f} s)",
+        ),
+        unreadable=("journal Sanitize illisible", "sanitize log unreadable"),
+        read=read,
+        decide=decide,
+    )
 
 
 def _nvme_format(run: _Run, caps: FirmwareCapabilities) -> FirmwareOutcome:
@@ -376,65 +414,34 @@ def _ata_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firmw
             f"the drive did not start the ATA sanitize ({problem})",
         )
     run.progress(0.0, "Sanitize ATA lancé", "ATA sanitize started")
-    deadline = run.clock() + budget_s
-    recorder = run.recorder = _PollRecorder(run.log)
-    read_failures = 0
-    polls = 0
-    argv = ata.sanitize_status_argv(dev)
-    while True:
-        if run.cancelled():
-            return run.outcome(
-                False,
-                "suivi annulé ; le disque poursuit le Sanitize (il reprend après une "
-                "coupure) : ne pas réutiliser le disque avant la fin",
-                "monitoring cancelled; the drive goes on with the sanitize (it resumes "
-                "after a power cycle): do not reuse the drive before it ends",
-                cancelled=True,
-                still_running_on_drive=True,
-            )
-        if run.clock() > deadline:
-            return run.outcome(
-                False,
-                f"Sanitize ATA non terminé après {budget_s:.0f} s",
-                f"ATA sanitize not finished after {budget_s:.0f} s",
-                still_running_on_drive=True,
-            )
-        run.sleep(poll_s)
-        polls += 1
-        result = run.log.run_unrecorded(argv, POLL_TIMEOUT_S)
+
+    def read(result: RunResult) -> tuple[ata.SanitizeStatus, object] | FirmwareOutcome | None:
         stderr = decode(result.stderr)
         if "SANITIZE device error reason" in stderr or "Sanitize Operation Failed" in (
             decode(result.stdout) + stderr
         ):
-            recorder.add(argv, result, "failed")
             return run.outcome(
                 False,
                 f"le disque signale l'échec du Sanitize ({stderr.strip()[:200]})",
                 f"the drive reports the sanitize failed ({stderr.strip()[:200]})",
             )
-        status: ata.SanitizeStatus | None = None
-        if failure_in(result) is None:
-            try:
-                status = ata.parse_sanitize_status(decode(result.stdout))
-            except ata.AtaParseError:
-                status = None
-        if status is None:
-            recorder.add(argv, result, ("unreadable", polls))
-            read_failures += 1
-            if read_failures >= MAX_POLL_READ_FAILURES:
-                return run.outcome(
-                    False,
-                    f"état du Sanitize illisible {read_failures} fois de suite",
-                    f"sanitize status unreadable {read_failures} times in a row",
-                    still_running_on_drive=True,
-                )
-            continue
-        read_failures = 0
-        bucket = int((status.progress or 0.0) * 10)
-        recorder.add(argv, result, (status.state, bucket, status.last_completed_without_error))
+        if failure_in(result) is not None:
+            return None
+        try:
+            status = ata.parse_sanitize_status(decode(result.stdout))
+        except ata.AtaParseError:
+            return None
+        key = (
+            status.state,
+            int((status.progress or 0.0) * 10),
+            status.last_completed_without_error,
+        )
+        return status, key
+
+    def decide(status: ata.SanitizeStatus) -> FirmwareOutcome | None:
         if status.state == 2:
             run.progress(status.progress, "Sanitize ATA en cours", "ATA sanitize in progress")
-            continue
+            return None
         if status.state == 1:
             return run.outcome(
                 False,
@@ -453,6 +460,20 @@ def _ata_sanitize(run: _Run, caps: FirmwareCapabilities, poll_s: float) -> Firmw
             "le Sanitize s'est arrêté sans l'indicateur de réussite du disque",
             "the sanitize stopped without the drive's success flag",
         )
+
+    return _poll_sanitize(
+        run,
+        ata.sanitize_status_argv(dev),
+        poll_s=poll_s,
+        budget_s=budget_s,
+        timeout=(
+            f"Sanitize ATA non terminé après {budget_s:.0f} s",
+            f"ATA sanitize not finished after {budget_s:.0f} s",
+        ),
+        unreadable=("état du Sanitize illisible", "sanitize status unreadable"),
+        read=read,
+        decide=decide,
+    )
 
 
 def _identify(run: _Run) -> AtaInfo | None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench_agent.commands._host import add_host_dir_argument
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def register(sub: Any, env: Environment) -> None:
     p.add_argument(
         "--report", type=Path, help=env.say("rapport d'unité JSON", "UnitReport JSON file")
     )
-    p.add_argument("--host-dir", type=Path, help=env.say("hôte enregistré", "recorded host folder"))
+    add_host_dir_argument(p, env)
     p.add_argument(
         "--profile",
         default="network-2024",
@@ -90,23 +91,12 @@ def _load_report(args: argparse.Namespace, env: Environment) -> UnitReport | int
                 )
             )
             return EXIT_ENVIRONMENT
-    try:
-        from bench_agent.host import Host
-        from bench_agent.inventory import collect_inventory
-        from bench_agent.unit import build_report
-    except ImportError as exc:
-        env.err(env.say(f"Inventaire indisponible : {exc}", f"Inventory unavailable: {exc}"))
-        return EXIT_ENVIRONMENT
-    host: Host
-    try:
-        if args.host_dir is not None:
-            from bench_agent.host.recorded import RecordedHost
+    from bench_agent.host import open_host
+    from bench_agent.inventory import collect_inventory
+    from bench_agent.unit import build_report
 
-            host = RecordedHost(args.host_dir)
-        else:
-            from bench_agent.host.live import LiveHost
-
-            host = LiveHost()
+    try:
+        host = open_host(args.host_dir)
         return build_report(collect_inventory(host))
     except Exception as exc:  # a broken fixture or probe must reach the user as a message
         env.err(env.say(f"Inventaire impossible : {exc}", f"Inventory failed: {exc}"))

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bench_agent.commands._host import add_host_dir_argument, host_error
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
@@ -84,14 +85,7 @@ def register(sub: Any, env: Environment) -> None:
             "threshold policy (TOML, default profiles/health/default.toml)",
         ),
     )
-    p.add_argument(
-        "--host-dir",
-        metavar="DIR",
-        help=env.say(
-            "rejouer une machine enregistrée (bench-agent record)",
-            "replay a recorded machine (bench-agent record)",
-        ),
-    )
+    add_host_dir_argument(p, env)
     p.set_defaults(handler=run_health)
 
 
@@ -143,11 +137,10 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
                 policy=policy,
                 read_check_mib=args.read_check,
             )
-        except FixtureMissingError as exc:
-            env.err(env.say(f"Erreur : {getattr(exc, 'message_fr', exc)}", f"Error: {exc}"))
-            return 3
-        except (FileNotFoundError, ValueError) as exc:
-            env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
+        except (FixtureMissingError, FileNotFoundError, ValueError) as exc:
+            env.err(
+                host_error(exc, args.host_dir, env) or env.say(f"Erreur : {exc}", f"Error: {exc}")
+            )
             return 3
         for health in checked:
             if args.self_test and health.verdict != "UNKNOWN":

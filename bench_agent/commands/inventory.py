@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench_agent.commands._host import add_host_dir_argument, host_error
 from bench_agent.context import Environment
 
 
@@ -26,14 +27,7 @@ def register(sub: Any, env: Environment) -> None:
             "afficher le rapport d'unité (UnitReport) en JSON", "print the UnitReport as JSON"
         ),
     )
-    p.add_argument(
-        "--host-dir",
-        metavar="DIR",
-        help=env.say(
-            "rejouer une machine enregistrée (bench-agent record)",
-            "replay a recorded machine (bench-agent record)",
-        ),
-    )
+    add_host_dir_argument(p, env)
     p.add_argument(
         "--asset-tag",
         metavar="ID",
@@ -51,7 +45,7 @@ def register(sub: Any, env: Environment) -> None:
 
 
 def run_inventory(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.host import FixtureMissingError, open_host
+    from bench_agent.host import open_host
     from bench_agent.inventory import collect_inventory
     from bench_agent.model import to_json
     from bench_agent.summary import render_inventory
@@ -65,19 +59,11 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
             from bench_agent.health import check_all
 
             health = check_all(host)
-    except FixtureMissingError as exc:
-        env.err(env.say(f"Erreur : {exc.message_fr}", f"Error: {exc}"))
-        return 3
-    except FileNotFoundError as exc:
-        env.err(
-            env.say(
-                f"Erreur : {args.host_dir} n'est pas une machine enregistrée (pas de host.json).",
-                f"Error: {exc}",
-            )
-        )
-        return 3
-    except ValueError as exc:
-        env.err(env.say(f"Erreur : host.json illisible — {exc}", f"Error: {exc}"))
+    except (LookupError, OSError, ValueError) as exc:  # FixtureMissingError is a LookupError
+        message = host_error(exc, args.host_dir, env)
+        if message is None:
+            raise
+        env.err(message)
         return 3
     if getattr(args, "json", False):
         report = build_report(inv, asset_tag=getattr(args, "asset_tag", None))

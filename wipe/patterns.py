@@ -6,7 +6,7 @@ import hashlib
 import mmap
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 AES_BLOCK_BYTES = 16
 
@@ -41,26 +41,21 @@ class Keystream:
 
         ``offset`` must be a multiple of 16; ``zeros`` is a zero block at least ``length`` long.
         """
-        if offset % AES_BLOCK_BYTES:
-            raise ValueError(f"keystream offset {offset} is not a multiple of 16")
-        counter = (self._nonce + offset // AES_BLOCK_BYTES) % (1 << 128)
-        enc = Cipher(algorithms.AES(self.key), modes.CTR(counter.to_bytes(16, "big"))).encryptor()
+        enc = self.encryptor_at(offset)
         padded = -(-length // AES_BLOCK_BYTES) * AES_BLOCK_BYTES
         view = memoryview(zeros)[:padded]
         enc.update_into(view, memoryview(buffer))
 
-    def xor_into(self, source: mmap.mmap, target: mmap.mmap, offset: int, length: int) -> None:
-        """``target[0:length] = source[0:length] XOR keystream[offset:offset+length]``.
+    def encryptor_at(self, offset: int) -> CipherContext:
+        """A CTR encryptor positioned at byte ``offset`` (a multiple of 16).
 
-        Verification uses it: data read back XOR the keystream is all zeros exactly
-        when the data is what the pass wrote, and a zero check is the cheapest
-        comparison there is. ``offset`` and ``length`` must be multiples of 16.
+        Verification XORs the data read back with it: the result is all zeros
+        exactly when the data is what the pass wrote.
         """
-        if offset % AES_BLOCK_BYTES or length % AES_BLOCK_BYTES:
-            raise ValueError(f"keystream range {offset}+{length} is not 16-byte aligned")
+        if offset % AES_BLOCK_BYTES:
+            raise ValueError(f"keystream offset {offset} is not a multiple of 16")
         counter = (self._nonce + offset // AES_BLOCK_BYTES) % (1 << 128)
-        enc = Cipher(algorithms.AES(self.key), modes.CTR(counter.to_bytes(16, "big"))).encryptor()
-        enc.update_into(memoryview(source)[:length], memoryview(target))
+        return Cipher(algorithms.AES(self.key), modes.CTR(counter.to_bytes(16, "big"))).encryptor()
 
     def bytes_at(self, offset: int, length: int) -> bytes:
         """Keystream bytes for a small range (tails, samples); any offset."""

@@ -189,7 +189,8 @@ def test_cancellation_gives_aborted(loop_factory, ctx) -> None:
 
 
 def test_peak_memory_stays_bounded(loop_factory) -> None:
-    """A random pass and its verification in a fresh process stay under 100 MB (VmHWM)."""
+    """A random pass, its verification, and a verification that fails on every block
+    (zeros expected over random data: the error path) stay under 100 MB (VmHWM)."""
     import sys
 
     loop = loop_factory(512 << 20, canaries=False)
@@ -204,6 +205,9 @@ def test_peak_memory_stays_bounded(loop_factory) -> None:
         "v = verify_regions(dev, Pattern('random'), ks, full_regions(dev, 8 << 20),\n"
         "                   pass_index=0, pass_count=1, cancel=c)\n"
         "assert w.ok and v.ok\n"
+        "m = verify_regions(dev, Pattern('constant', 0), None, full_regions(dev, 8 << 20),\n"
+        "                   pass_index=0, pass_count=1, cancel=c)\n"
+        "assert [(e.start_byte, e.length_bytes) for e in m.errors] == [(0, dev.size_bytes)]\n"
         "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
     )
     proc = subprocess.run(

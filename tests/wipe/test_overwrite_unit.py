@@ -92,10 +92,11 @@ def test_mismatch_ranges_are_sector_precise(tmp_path: Path) -> None:
     assert not v.ok
 
 
-@pytest.mark.parametrize("block_bytes", [1 << 20, (1 << 20) + 512])
+@pytest.mark.parametrize("block_bytes", [1 << 20, (1 << 20) + 512, 8 << 20])
 def test_random_read_back_finds_every_changed_sector(tmp_path: Path, block_bytes: int) -> None:
     """The keystream comparison (data XOR keystream must be zero) flags exactly the
-    sectors that differ, in aligned blocks and in blocks not a multiple of 16 KiB."""
+    sectors that differ, in aligned blocks, in blocks not a multiple of 16 KiB, and
+    in blocks larger than the comparison slice (flips in its second and third slices)."""
     size = 3 << 20
     ks = Keystream(bytes(range(32)), 0)
     path = tmp_path / "drive.img"
@@ -190,3 +191,95 @@ def test_open_missing_device_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(DeviceOpenError, match="cannot open"):
         open_device(str(tmp_path / "absent"), write=True)
+
+
+@pytest.mark.parametrize("pattern", [Pattern("constant", 0), Pattern("random")])
+def test_mismatch_runs_are_joined_across_comparison_slices(
+    tmp_path: Path, pattern: Pattern
+) -> None:
+    """Runs of differing blocks become one range each, also when a run crosses the
+    1 MiB comparison slice inside an 8 MiB region; isolated blocks stay separate."""
+    size = 10 << 20
+    ks = Keystream(SEED, 0) if pattern.kind == "random" else None
+    good = ks.bytes_at(0, size) if ks is not None else bytes(size)
+    data = bytearray(good)
+    runs = [(3 * 512, 3 * 512), ((1 << 20) - 1024, 3072), ((9 << 20) + 512, 512)]
+    for start, length in runs:
+        for i in range(start, start + length, 512):
+            data[i + 7] ^= 0xFF  # one byte per block: every block of the run differs
+    path = tmp_path / "drive.img"
+    path.write_bytes(bytes(data))
+    dev = open_device(str(path), write=False)
+    try:
+        v = verify_regions(
+            dev,
+            pattern,
+            ks,
+            full_regions(dev, 8 << 20),
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+        )
+    finally:
+        dev.close()
+    assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [
+        (s, n, "mismatch") for s, n in runs
+    ]
+    assert v.bytes_done == 0  # both 8 MiB regions hold a difference
+
+
+@pytest.mark.parametrize("pattern", [Pattern("constant", 0), Pattern("random")])
+def test_a_drive_that_differs_everywhere_is_one_range(tmp_path: Path, pattern: Pattern) -> None:
+    """Nothing was written (the data is still the old content): one range for the
+    whole drive, found without a per-block record for each of its blocks."""
+    size = 24 << 20
+    path = tmp_path / "drive.img"
+    path.write_bytes(os.urandom(size) if pattern.kind == "constant" else bytes(size))
+    ks = Keystream(SEED, 0) if pattern.kind == "random" else None
+    dev = open_device(str(path), write=False)
+    try:
+        v = verify_regions(
+            dev,
+            pattern,
+            ks,
+            full_regions(dev, 8 << 20),
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+        )
+    finally:
+        dev.close()
+    assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [(0, size, "mismatch")]
+    assert not v.ok and not v.errors_truncated
+
+
+def test_failing_verification_of_a_large_drive_stays_bounded(tmp_path: Path) -> None:
+    """The error path on every block of 256 MiB (the old content is still there):
+    exactly one range, not truncated, and under 100 MB peak RSS in a fresh process."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "drive.img"
+    with open(path, "wb") as fh:
+        for _ in range(32):
+            fh.write(os.urandom(8 << 20))
+    code = (
+        "import sys, threading\n"
+        "from wipe.blockdev import open_device\n"
+        "from wipe.overwrite import full_regions, verify_regions\n"
+        "from wipe.patterns import Keystream, Pattern\n"
+        "dev = open_device(sys.argv[1], write=False)\n"
+        "cases = ((Pattern('constant', 0), None), (Pattern('random'), Keystream(bytes(32), 0)))\n"
+        "for p, ks in cases:\n"
+        "    m = verify_regions(dev, p, ks, full_regions(dev, 8 << 20), pass_index=0,\n"
+        "                       pass_count=1, cancel=threading.Event())\n"
+        "    got = [(e.start_byte, e.length_bytes) for e in m.errors]\n"
+        "    assert got == [(0, 256 << 20)], got\n"
+        "    assert not m.errors_truncated and m.bytes_done == 0\n"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.strip()) < 100_000, f"peak RSS {proc.stdout.strip()} KiB"

@@ -3,13 +3,18 @@
 Peers: ``dd if=/dev/zero bs=4M oflag=direct`` (write ceiling), ``dd iflag=direct``
 (read ceiling), ``shred -n0 -z``, ``shred -n1``, ``nwipe`` (zero, no verify) and
 our zero pass, random (AES-256-CTR) pass and verification passes. Each of ours
-runs in a subprocess that also reports its peak RSS (VmHWM).
+runs in a subprocess that also reports its peak RSS (VmHWM) and the CPU time its
+pass took (user + sys of all its threads), so a slow figure can be told apart:
+CPU-bound (our cost per GB) or device-bound (the disk's mood).
 
 Usage (root)::
 
-    .venv/bin/python benchmarks/bench_erase.py [--size-gib 2] [--dir /var/tmp] [--repeat 1]
+    .venv/bin/python benchmarks/bench_erase.py [--size-gib 2] [--dir /var/tmp] [--rounds 5]
+        [--no-peers]
 
-Machines here are noisy (2x swings run to run): read the ratios, not the MB/s.
+Machines here are noisy (2x swings run to run): each of our runs is bracketed by
+the dd runs it is compared with; read the per-round ratios and their median, not
+the MB/s. ``--dir /dev/shm`` puts the image in RAM: then every figure is CPU-bound.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 OURS = r"""
-import json, os, sys, threading, time
+import json, os, resource, sys, threading, time
 sys.path.insert(0, {repo!r})
 from wipe.blockdev import open_device
 from wipe.overwrite import RunOptions, full_regions, verify_regions, write_pass
@@ -41,6 +46,7 @@ ks = Keystream(seed, 0) if kind == "random" else None
 dev = open_device(device, write=(phase == "write"))
 opts = RunOptions(block_bytes=8 << 20)
 cancel = threading.Event()
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 if phase == "write":
     r = write_pass(dev, pattern, ks, pass_index=0, pass_count=1, cancel=cancel, options=opts)
@@ -48,8 +54,11 @@ else:
     r = verify_regions(dev, pattern, ks, full_regions(dev, opts.block_bytes), pass_index=0,
                        pass_count=1, cancel=cancel, options=opts)
 elapsed = time.perf_counter() - t0
+ru1 = resource.getrusage(resource.RUSAGE_SELF)
+cpu = ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-print(json.dumps({{"ok": r.ok, "bytes": r.bytes_done, "seconds": elapsed, "vmhwm_kib": hwm}}))
+print(json.dumps({{"ok": r.ok, "bytes": r.bytes_done, "seconds": elapsed, "cpu_s": cpu,
+                  "vmhwm_kib": hwm}}))
 """
 
 
@@ -70,7 +79,8 @@ def _mean(*values: float | None) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-def ours(device: str, phase: str, kind: str) -> tuple[float | None, int | None]:
+def ours(device: str, phase: str, kind: str) -> dict[str, float] | None:
+    """MB/s, CPU seconds per GB and peak RSS of one of our passes, in a fresh process."""
     code = OURS.format(repo=str(REPO))
     proc = subprocess.run(
         [sys.executable, "-c", code, device, phase, kind],
@@ -80,18 +90,23 @@ def ours(device: str, phase: str, kind: str) -> tuple[float | None, int | None]:
     )
     if proc.returncode != 0:
         print(f"  ! ours {phase} {kind}: {proc.stderr[-500:]}", file=sys.stderr)
-        return None, None
+        return None
     data = json.loads(proc.stdout)
     if not data["ok"]:
         print(f"  ! ours {phase} {kind}: pass not ok", file=sys.stderr)
-    return data["bytes"] / data["seconds"] / 1e6, data["vmhwm_kib"]
+        return None
+    return {
+        "mbs": data["bytes"] / data["seconds"] / 1e6,
+        "cpu_s_per_gb": data["cpu_s"] / (data["bytes"] / 1e9),
+        "hwm_kib": data["vmhwm_kib"],
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gib", type=float, default=2.0)
     parser.add_argument("--dir", default="/var/tmp", help="disk-backed directory for the image")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median kept)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median kept)")
     parser.add_argument("--no-peers", action="store_true", help="skip shred and nwipe")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -120,29 +135,41 @@ def main() -> int:
     ]
     dd_read = ["dd", f"if={device}", "of=/dev/null", "bs=4M", "iflag=direct", "status=none"]
     rows: list[dict[str, float | None]] = []
+    cpu: dict[str, list[float]] = {}
     peers: dict[str, float | None] = {}
     peak_kib = 0
+
+    def run_ours(row: dict[str, float | None], key: str, phase: str, kind: str) -> None:
+        nonlocal peak_kib
+        got = ours(device, phase, kind)
+        row[key] = got["mbs"] if got else None
+        if got:
+            cpu.setdefault(key, []).append(got["cpu_s_per_gb"])
+            peak_kib = max(peak_kib, int(got["hwm_kib"]))
+
     try:
-        subprocess.run(dd_write, check=True)  # allocate the file: every tool overwrites
+        w_next = timed(dd_write, size)  # allocates the file: every tool overwrites; zeros now
         for rnd in range(args.rounds):
             row: dict[str, float | None] = {}
             # Each of ours is bracketed by the dd runs it is compared with (the host's
-            # speed drifts within seconds), and the ratio uses their mean.
-            w1 = timed(dd_write, size)  # the device now holds zeros
+            # speed drifts within seconds), and its ratio uses their mean.
+            w_a = w_next  # the device holds zeros
             r1 = timed(dd_read, size)
-            row["verify zero"], hwm1 = ours(device, "verify", "zero")
+            run_ours(row, "verify zero", "verify", "zero")
             r2 = timed(dd_read, size)
-            row["zero"], hwm2 = ours(device, "write", "zero")
-            w2 = timed(dd_write, size)
-            row["random"], hwm3 = ours(device, "write", "random")
-            row["verify random"], hwm4 = ours(device, "verify", "random")
+            run_ours(row, "zero", "write", "zero")
+            w_b = timed(dd_write, size)
+            run_ours(row, "random", "write", "random")
             r3 = timed(dd_read, size)
-            peak_kib = max(peak_kib, *(h or 0 for h in (hwm1, hwm2, hwm3, hwm4)))
-            row["dd write"] = _mean(w1, w2)
-            row["dd read"] = _mean(r1, r2, r3)
-            row["dd write (around random)"] = w2
+            run_ours(row, "verify random", "verify", "random")
+            r4 = timed(dd_read, size)
+            w_next = timed(dd_write, size)  # zeros again for the next round
+            row["dd write"] = _mean(w_a, w_b, w_next)
+            row["dd read"] = _mean(r1, r2, r3, r4)
+            row["dd write (around zero)"] = _mean(w_a, w_b)
+            row["dd write (around random)"] = _mean(w_b, w_next)
             row["dd read (around verify zero)"] = _mean(r1, r2)
-            row["dd read (around verify random)"] = r3
+            row["dd read (around verify random)"] = _mean(r3, r4)
             if rnd == 0 and not args.no_peers:
                 peers["ours zero (same round)"] = row["zero"]
                 peers["ours random (same round)"] = row["random"]
@@ -165,6 +192,7 @@ def main() -> int:
                         size,
                         cwd=workdir,
                     )
+                w_next = timed(dd_write, size)  # back to zeros after the peers
             rows.append(row)
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
@@ -199,7 +227,7 @@ def main() -> int:
     print("\n| ratio (per round, then median) | rounds | median | target |")
     print("| --- | --- | ---: | ---: |")
     for label, num, den, target in (
-        ("zero pass / dd write", "zero", "dd write", ">= 95 %"),
+        ("zero pass / dd write", "zero", "dd write (around zero)", ">= 95 %"),
         ("random pass / dd zero write", "random", "dd write (around random)", ">= 90 %"),
         ("verify zero / dd read", "verify zero", "dd read (around verify zero)", ">= 90 %"),
         ("verify random / dd read", "verify random", "dd read (around verify random)", ">= 90 %"),
@@ -223,6 +251,12 @@ def main() -> int:
             ours_rate = rnd_rate if "random" in key else z
             x = f"{ours_rate / v:.1f}x" if v and ours_rate else "-"
             print(f"| {key} | {v:.0f} | {x} |" if v else f"| {key} | failed | - |")
+    print("\n| ours: CPU per GB (user + sys, all threads) | core-seconds | ceiling on 2 cores |")
+    print("| --- | ---: | ---: |")
+    for key in ("zero", "random", "verify zero", "verify random"):
+        per_gb = median(cpu.get(key, []))
+        if per_gb:
+            print(f"| {key} | {per_gb:.2f} | {2 / per_gb:.1f} GB/s |")
     print(
         f"\nPeak RSS of our eraser (VmHWM, worst of all runs): {peak_kib / 1024:.0f} MiB "
         "(target < 100 MiB)"

@@ -332,14 +332,8 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     def progress(p: Any) -> None:
         if not live:
             return
-        rate = f"{p.throughput_bytes_per_s / 1e6:.0f} Mo/s" if p.throughput_bytes_per_s else "-"
-        eta = f"{p.eta_s:.0f} s" if p.eta_s is not None else "-"
-        pct = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 0
         with lock:
-            env.out(
-                f"{p.device} {p.phase} {p.pass_index + 1}/{p.pass_count} "
-                f"{pct:5.1f} % {rate} ETA {eta}"
-            )
+            env.out(progress_line(env, p))
 
     journal = Journal(journal_path(env, args.journal), key)
     ctx = EraseContext(
@@ -462,3 +456,38 @@ def _hpa(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:
         return data
     except Exception as exc:  # advisory: recorded, and the engine fails safe on hidden sectors
         return {"status": "unknown", "reason_en": f"{type(exc).__name__}: {exc}"}
+
+
+PHASES = {
+    "write": ("écriture", "write"),
+    "verify": ("vérification", "verify"),
+    "sample": ("échantillons", "samples"),
+    "firmware": ("micrologiciel", "firmware"),
+}
+
+
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``12 min 05 s``, ``2 h 07 min``: what a technician reads at a glance."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def progress_line(env: Environment, p: Any) -> str:
+    """One progress line: device, phase, pass, percent, rate, time left, errors."""
+    fr, en = PHASES.get(p.phase, (p.phase, p.phase))
+    phase = env.say(fr, en)
+    mb = env.say("Mo/s", "MB/s")
+    rate = f"{p.throughput_bytes_per_s / 1e6:.0f} {mb}" if p.throughput_bytes_per_s else "-"
+    left = duration_text(p.eta_s) if p.eta_s is not None else "-"
+    pct = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 0.0
+    line = (
+        f"{p.device} {phase} {env.say('passe', 'pass')} {p.pass_index + 1}/{p.pass_count} "
+        f"{pct:5.1f} % {rate} {env.say('reste', 'left')} {left}"
+    )
+    if p.error_ranges:
+        line += f" — {p.error_ranges} " + env.say("zone(s) en erreur", "error range(s)")
+    return line

@@ -14,7 +14,7 @@ Usage (root)::
 
 Machines here are noisy (2x swings run to run): each of our runs is bracketed by
 the dd runs it is compared with; read the per-round ratios and their median, not
-the MB/s. ``--dir /dev/shm`` puts the image in RAM: then every figure is CPU-bound.
+the MB/s. A control row (dd read bracketed by dd reads) shows the run's noise floor. ``--dir /dev/shm`` puts the image in RAM: then every figure is CPU-bound.
 """
 
 from __future__ import annotations
@@ -157,6 +157,10 @@ def main() -> int:
             r1 = timed(dd_read, size)
             run_ours(row, "verify zero", "verify", "zero")
             r2 = timed(dd_read, size)
+            # Control: dd itself, bracketed the same way, shows this run's noise floor.
+            row["control"] = timed(dd_read, size)
+            r2b = timed(dd_read, size)
+            row["dd read (around control)"] = _mean(r2, r2b)
             run_ours(row, "zero", "write", "zero")
             w_b = timed(dd_write, size)
             run_ours(row, "random", "write", "random")
@@ -165,7 +169,7 @@ def main() -> int:
             r4 = timed(dd_read, size)
             w_next = timed(dd_write, size)  # zeros again for the next round
             row["dd write"] = _mean(w_a, w_b, w_next)
-            row["dd read"] = _mean(r1, r2, r3, r4)
+            row["dd read"] = _mean(r1, r2, r2b, r3, r4)
             row["dd write (around zero)"] = _mean(w_a, w_b)
             row["dd write (around random)"] = _mean(w_b, w_next)
             row["dd read (around verify zero)"] = _mean(r1, r2)
@@ -231,6 +235,7 @@ def main() -> int:
         ("random pass / dd zero write", "random", "dd write (around random)", ">= 90 %"),
         ("verify zero / dd read", "verify zero", "dd read (around verify zero)", ">= 90 %"),
         ("verify random / dd read", "verify random", "dd read (around verify random)", ">= 90 %"),
+        ("control: dd read / dd read", "control", "dd read (around control)", "noise"),
     ):
         values = ratio(num, den)
         med = median(values)

@@ -83,6 +83,16 @@ def register(sub: Any, env: Environment) -> None:
         ),
     )
     p.add_argument(
+        "--unfreeze",
+        action="store_true",
+        help=env.say(
+            "si un disque ATA est gelé (frozen) par le BIOS, mettre l'ordinateur en veille 5 s "
+            "pour le dégeler, sans demander (sinon la question est posée)",
+            "if an ATA drive is frozen by the BIOS, suspend the computer for 5 s to unfreeze "
+            "it, without asking (otherwise you are asked)",
+        ),
+    )
+    p.add_argument(
         "--abort-on-error",
         action="store_true",
         help=env.say("arrêter au premier secteur en erreur", "stop at the first failing sector"),
@@ -177,6 +187,62 @@ def _confirm(target: Any, env: Environment) -> bool:
     env.stdout.flush()
     answer = sys.stdin.readline().strip()
     return bool(answer) and (answer == token or (len(answer) >= 4 and answer == token[-4:]))
+
+
+def offer_unfreeze(
+    targets: list[Any], runner: Any, firmware: Any, args: argparse.Namespace, env: Environment
+) -> None:
+    """Find drives the BIOS froze; suspend/resume to unfreeze them if the technician agrees
+    (or ``--unfreeze``). Nothing is erased yet; a drive still frozen gets the overwrite."""
+    drives = [(t.device_path, t.transport) for t in targets]
+    frozen = [c.device_path for c in firmware.frozen_drives(runner, drives)]
+    if not frozen:
+        return
+    names = ", ".join(frozen)
+    env.err(
+        env.say(
+            f"Disque gelé par le BIOS (sécurité ATA « frozen ») : {names}. L'effacement "
+            "micrologiciel Security Erase est impossible tant qu'il l'est ; une mise en veille "
+            "de 5 s suivie du réveil le dégèle en général.",
+            f"Drive frozen by the BIOS (ATA security frozen): {names}. Firmware Security "
+            "Erase is impossible while it is; a 5 s suspend and resume usually unfreezes it.",
+        )
+    )
+    if args.dry_run:
+        return
+    if not args.unfreeze:
+        if args.yes_i_know or not sys.stdin.isatty():
+            env.err(
+                env.say(
+                    "Pas de mise en veille sans --unfreeze : l'écrasement sera utilisé.",
+                    "No suspend without --unfreeze: the overwrite will be used.",
+                )
+            )
+            return
+        env.stdout.write(
+            env.say(
+                "Mettre l'ordinateur en veille 5 s maintenant ? [o/N] ",
+                "Suspend for 5 s now? [y/N] ",
+            )
+        )
+        env.stdout.flush()
+        if sys.stdin.readline().strip().lower() not in ("o", "oui", "y", "yes"):
+            return
+    report = firmware.unfreeze(runner, [d for d in drives if d[0] in frozen])
+    if not report.suspended:
+        err = str(report.command.get("stderr") or report.command.get("returncode"))
+        env.err(env.say(f"La mise en veille a échoué : {err}", f"Suspend failed: {err}"))
+    if report.unfrozen:
+        env.err(env.say("Dégelé : ", "Unfrozen: ") + ", ".join(report.unfrozen))
+    if report.still_frozen or report.unknown:
+        env.err(
+            env.say(
+                "Toujours gelé ou illisible : ",
+                "Still frozen or unreadable: ",
+            )
+            + ", ".join(report.still_frozen + report.unknown)
+            + env.say(" — l'écrasement sera utilisé.", " — the overwrite will be used.")
+        )
 
 
 def _source_computer() -> dict[str, Any]:
@@ -292,6 +358,14 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.host.live import LiveHost
 
     runner = LiveHost()
+    if firmware is not None and hasattr(firmware, "frozen_drives"):
+        wanted = [
+            t
+            for t in targets
+            if fixed_firmware or (args.method == "auto" and policy.for_media(t.media).firmware)
+        ]
+        if wanted:
+            offer_unfreeze(wanted, runner, firmware, args, env)
     requests: list[EraseRequest] = []
     for t in targets:
         media_policy = policy.for_media(t.media)

@@ -35,7 +35,7 @@ from wipe.overwrite import (
     verify_regions,
     write_pass,
 )
-from wipe.patterns import Keystream
+from wipe.patterns import KEYSTREAM_LAYOUT, Keystream
 from wipe.policy import Policy
 from wipe.proof import compare, read_samples, sample_offsets
 from wipe.runner_protocol import Runner
@@ -222,6 +222,7 @@ class _Session:
             asset_tag=self.req.asset_tag,
             operator=self.ctx.operator.name,
             keystream_seed_hex=self.seed.hex(),
+            keystream_layout=KEYSTREAM_LAYOUT,
             resumed_from=self.req.resume.as_dict() if self.req.resume else None,
         )
         if self.req.dry_run:
@@ -554,6 +555,7 @@ class _Session:
                 "firmware": self.firmware,
                 "prng": "AES-256-CTR" if has_random else None,
                 "keystream_seed_hex": self.seed.hex() if has_random else None,
+                "keystream_layout": KEYSTREAM_LAYOUT if has_random else None,
                 "passes": [*self.prior_passes, *(p.as_dict() for p in self.passes)],
                 "resumed_from": self.req.resume.as_dict() if self.req.resume else None,
             },
@@ -735,6 +737,12 @@ def find_resume_point(report: JournalReport, target: Target, method_name: str) -
     seed = data.get("keystream_seed_hex")
     if not isinstance(seed, str) or len(seed) != 64:
         raise ResumeError("the interrupted session recorded no keystream seed")
+    if data.get("keystream_layout") != KEYSTREAM_LAYOUT:
+        # Written by another version: its random passes could not be verified here.
+        raise ResumeError(
+            "the interrupted session used another keystream layout "
+            f"({data.get('keystream_layout') or 'aes-256-ctr/v1'}); start a new erasure"
+        )
     index = 0
     while index in last["passes_ok"]:
         index += 1

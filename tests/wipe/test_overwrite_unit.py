@@ -137,6 +137,54 @@ def test_keystream_is_addressable_anywhere(offset: int, length: int, index: int)
     assert ks.bytes_at(offset, length) == whole[offset - start : offset - start + length]
 
 
+def _reference_keystream(seed: bytes, index: int, offset: int, length: int) -> bytes:
+    """KEYSTREAM_LAYOUT computed from its text alone: AES-256 (ECB, one block at a time)
+    of each counter block, no CTR or GCM engine involved."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = hashlib.sha256(seed + index.to_bytes(4, "big")).digest()
+    ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    chunk_bytes = 4 << 20
+    out = bytearray()
+    for block in range(offset // 16, -(-(offset + length) // 16)):
+        chunk, j = divmod(block * 16, chunk_bytes)
+        nonce = hashlib.sha256(b"bench-agent-iv" + key + chunk.to_bytes(8, "big")).digest()[:12]
+        out += ecb.update(nonce + (2 + j // 16).to_bytes(4, "big"))
+    skip = offset % 16
+    return bytes(out[skip : skip + length])
+
+
+@pytest.mark.parametrize("engine", ["ctr", "gcm"])
+@settings(max_examples=40, deadline=None)
+@given(
+    offset=st.one_of(
+        st.integers(0, 1 << 34),
+        st.integers(1, 8).map(lambda k: k * (4 << 20) - 40),  # across a chunk boundary
+    ),
+    length=st.integers(1, 3000),
+    index=st.integers(0, 3),
+)
+def test_keystream_matches_its_documented_layout(
+    engine: str, offset: int, length: int, index: int
+) -> None:
+    """Both engines (GCM for chunk starts on VAES CPUs, CTR elsewhere) give exactly the
+    bytes KEYSTREAM_LAYOUT describes, at any offset, across 4 MiB chunk boundaries."""
+    import wipe.patterns as patterns
+
+    original = patterns._chunk_start_engine
+    patterns._chunk_start_engine = lambda: engine  # type: ignore[assignment]
+    try:
+        ks = Keystream(SEED, index)
+        want = _reference_keystream(SEED, index, offset, length)
+        assert ks.bytes_at(offset, length) == want
+        start = offset - offset % (4 << 20)  # from the chunk start: GCM when chosen
+        assert ks.bytes_at(start, offset - start + length)[offset - start :] == want
+    finally:
+        patterns._chunk_start_engine = original  # type: ignore[assignment]
+
+
 def test_keystream_differs_per_pass_and_seed() -> None:
     a, b, c = Keystream(SEED, 0), Keystream(SEED, 1), Keystream(bytes(32), 0)
     assert len({a.bytes_at(0, 64), b.bytes_at(0, 64), c.bytes_at(0, 64)}) == 3
@@ -193,7 +241,9 @@ def test_open_missing_device_is_a_clear_error(tmp_path: Path) -> None:
         open_device(str(tmp_path / "absent"), write=True)
 
 
-@pytest.mark.parametrize("pattern", [Pattern("constant", 0), Pattern("random")])
+@pytest.mark.parametrize(
+    "pattern", [Pattern("constant", 0), Pattern("constant", 0xFF), Pattern("random")]
+)
 def test_mismatch_runs_are_joined_across_comparison_slices(
     tmp_path: Path, pattern: Pattern
 ) -> None:
@@ -201,7 +251,7 @@ def test_mismatch_runs_are_joined_across_comparison_slices(
     1 MiB comparison slice inside an 8 MiB region; isolated blocks stay separate."""
     size = 10 << 20
     ks = Keystream(SEED, 0) if pattern.kind == "random" else None
-    good = ks.bytes_at(0, size) if ks is not None else bytes(size)
+    good = ks.bytes_at(0, size) if ks is not None else bytes([pattern.byte]) * size
     data = bytearray(good)
     runs = [(3 * 512, 3 * 512), ((1 << 20) - 1024, 3072), ((9 << 20) + 512, 512)]
     for start, length in runs:

@@ -168,6 +168,19 @@ def test_resume_refuses_other_method_and_unknown_disk(setup: dict[str, Path]) ->
         find_resume_point(verify_journal(setup["journal"]), _target(setup["drive"]), "dod-3pass")
 
 
+def test_resume_refuses_a_session_written_with_another_keystream_layout(
+    setup: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session from another version wrote random passes this version cannot regenerate:
+    resuming it would end in a verification failure, so it is refused up front."""
+    _kill_mid_way(setup)
+    report = verify_journal(setup["journal"])
+    assert find_resume_point(report, _target(setup["drive"]), "dod-3pass").pass_index == 1
+    monkeypatch.setattr("wipe.engine.KEYSTREAM_LAYOUT", "aes-256-ctr/v3: some future layout")
+    with pytest.raises(ResumeError, match="another keystream layout"):
+        find_resume_point(report, _target(setup["drive"]), "dod-3pass")
+
+
 def test_resume_offset_must_be_block_aligned(tmp_path: Path) -> None:
     import threading
 

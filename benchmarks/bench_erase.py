@@ -154,6 +154,9 @@ def main() -> int:
             # Each of ours is bracketed by the dd runs it is compared with (the host's
             # speed drifts within seconds), and its ratio uses their mean.
             w_a = w_next  # the device holds zeros
+            # After a 2 GiB write the host keeps flushing for seconds and the next read
+            # is slowed: one uncounted read lets it settle before the bracketed reads.
+            timed(dd_read, size)
             r1 = timed(dd_read, size)
             run_ours(row, "verify zero", "verify", "zero")
             r2 = timed(dd_read, size)
@@ -164,6 +167,7 @@ def main() -> int:
             run_ours(row, "zero", "write", "zero")
             w_b = timed(dd_write, size)
             run_ours(row, "random", "write", "random")
+            timed(dd_read, size)  # settle after the write, as above
             r3 = timed(dd_read, size)
             run_ours(row, "verify random", "verify", "random")
             r4 = timed(dd_read, size)

@@ -50,6 +50,14 @@ def register(sub: Any, env: Environment) -> None:
         help=env.say("lister les disques et les refus", "list disks and refusals"),
     )
     p.add_argument(
+        "--all",
+        action="store_true",
+        help=env.say(
+            "avec --list : montrer aussi les périphériques sans support (taille nulle)",
+            "with --list: also show devices with no medium (size zero)",
+        ),
+    )
+    p.add_argument(
         "--method",
         default="auto",
         help=env.say(
@@ -161,7 +169,15 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
             )
         )
         return 0
-    for t in targets:
+    shown = [t for t in targets if args.all or t.size_bytes]
+    hidden = len(targets) - len(shown)
+    env.out(
+        env.say(
+            f"{'PÉRIPHÉRIQUE':<16} {'TAILLE':>9}  {'TYPE':<7} {'BUS':<6} MODÈLE [SÉRIE]  → ÉTAT",
+            f"{'DEVICE':<16} {'SIZE':>9}  {'MEDIA':<7} {'BUS':<6} MODEL [SERIAL]  → STATUS",
+        )
+    )
+    for t in shown:
         status = (
             env.say("effaçable", "erasable")
             if t.erasable
@@ -170,6 +186,13 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
         env.out(
             f"{t.device_path:<16} {_human(t.size_bytes):>9}  {t.media:<7} "
             f"{t.transport or '?':<6} {t.model or '?'} [{t.serial or '-'}]  → {status}"
+        )
+    if hidden:
+        env.out(
+            env.say(
+                f"({hidden} périphérique(s) sans support masqué(s) : --all pour les voir)",
+                f"({hidden} device(s) with no medium hidden: --all shows them)",
+            )
         )
     return 0
 

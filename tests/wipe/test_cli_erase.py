@@ -273,8 +273,12 @@ def test_live_progress_lines_on_a_tty_and_human_list(loop_factory, tmp_path: Pat
 
     code, out, _ = _run(["erase", "--list"], tmp_path)
     assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["PÉRIPHÉRIQUE", "TAILLE", "TYPE"]
     row = next(ln for ln in out.splitlines() if ln.startswith(a.device + " "))
     assert "effaçable" in row and "loop device" in row
+    assert not any(" 0 o " in ln for ln in out.splitlines())  # no medium: hidden by default
+    _, everything, _ = _run(["erase", "--list", "--all"], tmp_path)
+    assert len(everything.splitlines()) >= len(out.splitlines()) - 1
     vda = next((ln for ln in out.splitlines() if ln.startswith("/dev/vda ")), None)
     if vda is not None:
         assert "disque de démarrage" in vda

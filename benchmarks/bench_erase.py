@@ -14,7 +14,8 @@ Usage (root)::
 
 Machines here are noisy (2x swings run to run): each of our runs is bracketed by
 the dd runs it is compared with; read the per-round ratios and their median, not
-the MB/s. A control row (dd read bracketed by dd reads) shows the run's noise floor. ``--dir /dev/shm`` puts the image in RAM: then every figure is CPU-bound.
+the MB/s. A control row (dd read bracketed by dd reads) shows the run's noise floor.
+``--dir /dev/shm`` puts the image in RAM: then every figure is CPU-bound.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def test_keystream_matches_its_documented_layout(
 ) -> None:
     """Both engines (GCM for chunk starts on VAES CPUs, CTR elsewhere) give exactly the
     bytes KEYSTREAM_LAYOUT describes, at any offset, across 4 MiB chunk boundaries."""
-    import wipe.patterns as patterns
+    from wipe import patterns
 
     original = patterns._chunk_start_engine
     patterns._chunk_start_engine = lambda: engine  # type: ignore[assignment]

@@ -494,18 +494,28 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     worker = threading.Thread(
         target=lambda: results.extend(erase_many(requests, ctx)), name="erase-many", daemon=True
     )
-    worker.start()
-    while worker.is_alive():
-        try:
-            worker.join(timeout=0.5)
-        except KeyboardInterrupt:
-            ctx.cancel.set()
-            env.err(
-                env.say(
-                    "Interruption demandée : arrêt propre en cours…",
-                    "Interrupt requested: stopping cleanly…",
-                )
+
+    def stop_cleanly(*_: Any) -> None:
+        # Ctrl-C, the service manager's SIGTERM, a closed terminal's SIGHUP: every drive
+        # stops at its next block and gets an ABORTED certificate, not a torn session.
+        ctx.cancel.set()
+        env.err(
+            env.say(
+                "Interruption demandée : arrêt propre en cours…",
+                "Interrupt requested: stopping cleanly…",
             )
+        )
+
+    previous = _install_stop_handlers(stop_cleanly)
+    try:
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(timeout=0.5)
+            except KeyboardInterrupt:
+                stop_cleanly()
+    finally:
+        _restore_handlers(previous)
     ok_results = {"ERASED", "DRY_RUN"}
     if args.json:
         env.out(
@@ -533,6 +543,25 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
             for reason in o.reasons_en if env.lang == "en" else o.reasons_fr:
                 env.out(f"      {reason}")
     return 0 if results and all(o.result in ok_results for o in results) else 1
+
+
+def _install_stop_handlers(handler: Any) -> dict[int, Any]:
+    """SIGTERM and SIGHUP call ``handler`` (main thread only; elsewhere nothing changes)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, handler)
+    return previous
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    import signal
+
+    for sig, old in previous.items():
+        signal.signal(sig, old)
 
 
 def _hpa(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:

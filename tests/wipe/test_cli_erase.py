@@ -336,3 +336,49 @@ def test_auto_method_follows_the_policy(loop_factory, tmp_path: Path) -> None:
     assert payload["verification"]["mode"] == "last"
     assert payload["result"] == "ERASED" and payload["sanitization"]["level"] == "clear"
     assert surviving_canaries(a.backing) == []
+
+
+@pytest.mark.root
+@pytest.mark.loop
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_ends_aborted_with_a_certificate(
+    loop_factory, tmp_path: Path, signame: str
+) -> None:
+    """A service manager stopping the station (SIGTERM) or a closed terminal (SIGHUP):
+    the run stops at the next block and signs an ABORTED certificate; the journal holds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from wipe.certificate import verify_certificate
+    from wipe.journal import verify_journal
+
+    loop = loop_factory(256 << 20, name="t")
+    home = tmp_path / "home"
+    journal = home / "erasure-journal.jsonl"
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "bench_agent", "erase", loop.device),
+            *("--method", "dod-7pass", "--yes-i-know", "--json"),
+        ],
+        env={"BENCH_AGENT_HOME": str(home), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and '"pass-start"' in journal.read_text():
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(getattr(signal, signame))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err.decode()[-2000:]
+    (result,) = json.loads(out)
+    assert result["result"] == "ABORTED", result
+    check = verify_certificate(Path(result["certificate"]))
+    assert check.ok
+    assert verify_journal(journal).ok
+    assert "session-end" in journal.read_text()  # closed, not left interrupted

@@ -462,6 +462,14 @@ class _Session:
             self.reason("aucune méthode demandée", "no method requested")
             return "FAILED"
         failed = False
+        if any(p.device_gone for p in (*self.passes, *self.verifications)):
+            failed = True
+            self.reason(
+                "le disque a disparu pendant l'effacement (débranché, pont USB réinitialisé ?) : "
+                "le rebrancher et recommencer",
+                "the disk disappeared during the erasure (unplugged, USB bridge reset?): "
+                "plug it back and run again",
+            )
         write_errors = sum(len(p.errors) for p in self.passes)
         done_passes = len(self.prior_passes) + len(self.passes)
         if done_passes < len(method.passes) or not all(p.ok for p in self.passes):

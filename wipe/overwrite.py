@@ -31,6 +31,12 @@ PROBE_BYTES = 64 << 10
 MAX_ERROR_RANGES = 1000
 MAX_REFINED_BLOCKS = 64
 """After this many failed blocks, record whole blocks (a dead drive must not take days)."""
+MAX_REFINED_PROBES = 8
+"""A block whose failing 64 KiB probes exceed this is recorded probe by probe, without
+looking for the failing sectors: a bad sector fails one probe; a dying head fails them
+all, and at seconds per failing sector read the refinement would take days."""
+GONE_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO, errno.ENOMEDIUM})
+"""The device left (unplugged from its dock, its USB bridge reset): the pass stops."""
 PROGRESS_INTERVAL_S = 0.5
 READERS = 3
 """Verification threads: each reads and compares its own region, so reads stay in
@@ -97,6 +103,8 @@ class PassResult:
     errors_truncated: bool = False
     cancelled: bool = False
     stopped_on_error: bool = False
+    device_gone: bool = False
+    """The device disappeared mid-pass (ENODEV, ENXIO, ENOMEDIUM): the pass stopped."""
     flushed: bool = False
     resumed_at_byte: int | None = None
     """Set when an earlier, interrupted session wrote this pass up to that offset."""
@@ -131,6 +139,7 @@ class PassResult:
             "errors_truncated": self.errors_truncated,
             "cancelled": self.cancelled,
             "stopped_on_error": self.stopped_on_error,
+            "device_gone": self.device_gone,
             "flushed": self.flushed if self.phase == "write" else None,
             "resumed_at_byte": self.resumed_at_byte,
             "ok": self.ok,
@@ -203,6 +212,7 @@ class _ErrorLog:
     def __init__(self, result: PassResult) -> None:
         self.result = result
         self.failed_blocks = 0
+        self.gone = False
         self._lock = threading.Lock()  # reader and comparer threads both record
 
     def add(self, start: int, length: int, kind: str, detail: str) -> None:
@@ -276,6 +286,8 @@ def _try_io(
             # Drop the traceback: its frames hold views of the mmap buffer, which could
             # then not be closed (BufferError) until a garbage collection.
             last = exc.with_traceback(None)
+            if exc.errno in GONE_ERRNOS:
+                break  # retrying a device that is gone only delays the verdict
     return last
 
 
@@ -293,17 +305,30 @@ def _io_block(
     error = _try_io(op, dev.fd, view, offset, length, retries=options.retries)
     if error is None:
         return length
+    if error.errno in GONE_ERRNOS:
+        log.gone = True
+        log.add(offset, length, op, _describe(error) + " (device gone)")
+        return 0
     log.failed_blocks += 1
     if log.failed_blocks > MAX_REFINED_BLOCKS:
         log.add(offset, length, op, _describe(error))
         return 0
     done = 0
-    sector = dev.logical_block_bytes
+    failed: list[tuple[int, int, OSError]] = []
     for sub in range(0, length, PROBE_BYTES):
         sub_len = min(PROBE_BYTES, length - sub)
-        if _try_io(op, dev.fd, view[sub:], offset + sub, sub_len, retries=0) is None:
+        err = _try_io(op, dev.fd, view[sub:], offset + sub, sub_len, retries=0)
+        if err is None:
             done += sub_len
-            continue
+        else:
+            failed.append((sub, sub_len, err))
+    if len(failed) > MAX_REFINED_PROBES or any(e.errno in GONE_ERRNOS for *_, e in failed):
+        log.gone = log.gone or any(e.errno in GONE_ERRNOS for *_, e in failed)
+        for sub, sub_len, err in failed:
+            log.add(offset + sub, sub_len, op, _describe(err))
+        return done
+    sector = dev.logical_block_bytes
+    for sub, sub_len, _ in failed:
         for sec in range(sub, sub + sub_len, sector):
             sec_len = min(sector, sub + sub_len - sec)
             err = _try_io(op, dev.fd, view[sec:], offset + sec, sec_len, retries=options.retries)
@@ -381,8 +406,9 @@ def write_pass(
                 )
                 with done_lock:
                     done_bytes[0] += n
-                if n < length and opts.abort_on_error:
+                if log.gone or (n < length and opts.abort_on_error):
                     result.stopped_on_error = True
+                    result.device_gone = log.gone
                     stop.set()
             free.put(idx)
 
@@ -575,8 +601,9 @@ def verify_regions(
                 offset, length = region
                 equal = check_one(buf, expected, offset, length)
                 events.put((max(equal, 0), equal >= 0))
-                if equal < 0 and opts.abort_on_error:
+                if log.gone or (equal < 0 and opts.abort_on_error):
                     result.stopped_on_error = True
+                    result.device_gone = log.gone
                     stop.set()
         finally:
             events.put(None)

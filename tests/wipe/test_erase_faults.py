@@ -81,3 +81,38 @@ def test_abort_on_first_error(faulty_loop, ctx) -> None:
     assert write_pass["stopped_on_error"] is True
     assert write_pass["bytes_done"] < 12 << 20  # stopped near the first bad range (4 MiB)
     assert payload["verification"]["passes"] == []  # no read-back after an abort
+
+
+def test_unplugged_drive_is_failed_with_the_reason_while_the_other_is_erased(
+    loop_factory, ctx, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Two drives in parallel; writes to one start failing with ENODEV (its dock lost
+    it: the loop driver cannot produce that errno, so os.pwrite is wrapped for that fd
+    only). It ends FAILED saying the disk disappeared; the other ends ERASED."""
+    import errno
+    import os
+
+    gone = loop_factory(32 << 20, name="gone")
+    fine = loop_factory(32 << 20, name="fine")
+    real_pwrite = os.pwrite
+    gone_rdev = os.stat(gone.device).st_rdev
+
+    def pwrite(fd: int, data, offset: int) -> int:  # type: ignore[no-untyped-def]
+        st = os.fstat(fd)
+        if st.st_rdev == gone_rdev and offset >= 8 << 20:
+            raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    outcomes = erase_many([_req(gone.device), _req(fine.device)], ctx)
+    monkeypatch.undo()
+    by_device = {o.device_path: o for o in outcomes}
+    lost, kept = by_device[gone.device], by_device[fine.device]
+    assert lost.result == "FAILED"
+    assert any("disparu" in r for r in lost.reasons_fr)
+    assert any("disappeared" in r for r in lost.reasons_en)
+    (write_pass,) = lost.envelope["payload"]["method"]["passes"]
+    assert write_pass["device_gone"] is True and write_pass["bytes_done"] == 8 << 20
+    assert kept.result == "ERASED"
+    assert surviving_canaries(fine.backing) == []
+    assert verify_certificate(lost.certificate_path).ok

@@ -333,3 +333,81 @@ def test_failing_verification_of_a_large_drive_stays_bounded(tmp_path: Path) -> 
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert int(proc.stdout.strip()) < 100_000, f"peak RSS {proc.stdout.strip()} KiB"
+
+
+class _FailingWrites:
+    """Wraps os.pwrite: raises ``error`` for writes touching [start, end); counts calls.
+
+    A dying drive (every sector of a block failing) and an unplugged one (ENODEV) cannot
+    be made here with a real device: the loop driver turns every backing error into EIO.
+    """
+
+    def __init__(self, real, start: int, end: int, error: int) -> None:  # type: ignore[no-untyped-def]
+        self.real, self.start, self.end, self.error = real, start, end, error
+        self.calls = 0
+
+    def __call__(self, fd: int, data, offset: int) -> int:  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if offset < self.end and self.start < offset + len(data):
+            raise OSError(self.error, os.strerror(self.error))
+        return self.real(fd, data, offset)
+
+
+def _write_with(monkeypatch, tmp_path: Path, failing: _FailingWrites, size: int):  # type: ignore[no-untyped-def]
+    path = tmp_path / "drive.img"
+    path.write_bytes(bytes(size))
+    monkeypatch.setattr(os, "pwrite", failing)
+    dev = open_device(str(path), write=True)
+    try:
+        return write_pass(
+            dev,
+            Pattern("constant", 0xAA),
+            None,
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+            options=RunOptions(block_bytes=1 << 20),
+        )
+    finally:
+        monkeypatch.undo()
+        dev.close()
+
+
+def test_a_block_failing_everywhere_is_not_searched_sector_by_sector(
+    monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Every 64 KiB probe of block 2 fails: recorded as that whole block after 16 probes,
+    not after 2048 sectors x 3 tries (hours on a drive that takes seconds per failure)."""
+    import errno
+
+    failing = _FailingWrites(os.pwrite, 2 << 20, 3 << 20, errno.EIO)
+    result = _write_with(monkeypatch, tmp_path, failing, 4 << 20)
+    assert [(e.start_byte, e.length_bytes, e.kind) for e in result.errors] == [
+        (2 << 20, 1 << 20, "write")
+    ]
+    assert result.bytes_done == 3 << 20 and not result.ok and not result.device_gone
+    assert failing.calls <= 3 + 3 + 16  # 3 good blocks, 3 tries of the bad one, 16 probes
+
+
+def test_a_few_bad_sectors_are_still_found_exactly(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    failing = _FailingWrites(os.pwrite, (1 << 20) + 4096, (1 << 20) + 5120, errno.EIO)
+    result = _write_with(monkeypatch, tmp_path, failing, 2 << 20)
+    assert [(e.start_byte, e.length_bytes) for e in result.errors] == [((1 << 20) + 4096, 1024)]
+    assert result.bytes_done == (2 << 20) - 1024
+
+
+def test_an_unplugged_drive_stops_the_pass_at_once(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """ENODEV from 3 MiB on (the dock lost the drive): no retries, no probing, no
+    writing on into the void; the pass says the device is gone."""
+    import errno
+
+    size = 64 << 20
+    failing = _FailingWrites(os.pwrite, 3 << 20, size, errno.ENODEV)
+    result = _write_with(monkeypatch, tmp_path, failing, size)
+    assert result.device_gone and result.stopped_on_error and not result.ok
+    assert result.errors[0].start_byte == 3 << 20
+    assert "device gone" in result.errors[0].detail
+    assert failing.calls <= 3 + 3  # blocks 0-2, then one try of block 3 (+ queued ones)
+    assert result.bytes_done == 3 << 20

@@ -63,6 +63,14 @@ def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
 
     code, out, _ = _run(["verify", str(cert)], home)
     assert code == 0 and "Certificat VALIDE" in out
+    # Both certificates wait in the outbox, byte for byte as written, for `sync now`.
+    code, out, _ = _run(["sync", "status", "--json"], home)
+    waiting = json.loads(out)["pending"]
+    assert sorted(w["id"] for w in waiting) == sorted(
+        json.loads(Path(r["certificate"]).read_text())["payload"]["certificate_id"]
+        for r in results
+    )
+    assert {w["kind"] for w in waiting} == {"certificate"}
     doc = json.loads(cert.read_text())
     doc["payload"]["sanitization"]["level"] = "purge"  # claim more than was achieved
     cert.write_text(json.dumps(doc))
@@ -89,6 +97,8 @@ def test_dry_run_and_refusals(loop_factory, tmp_path: Path) -> None:
     assert code == 0, err
     assert "DRY_RUN" in out and "DRY RUN" in out
     assert len(surviving_canaries(a.backing)) > 50
+    _, status, _ = _run(["sync", "status", "--json"], home)
+    assert json.loads(status)["counts"]["pending"] == 0  # a dry run is not evidence
 
     # Not a TTY and no --yes-i-know: refused before anything is written.
     code, _, err = _run(["erase", a.device, "--method", "zero"], home, lang="en")

@@ -1,0 +1,210 @@
+"""The bench's outbox against the real central service (SQLite and PostgreSQL):
+`bench-agent sync` delivers every report and certificate exactly once, survives a
+server that is down, a lost answer, a revoked token and a conflicting document,
+and carries evidence by USB (export / import) when there is no network at all."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import sqlite3
+import uuid
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from central_harness import Running, TenantSetup, make_tenant
+from central_samples import (
+    certificate_payload,
+    drives,
+    machines,
+    report_payload,
+    sign_certificate,
+    unit_report,
+)
+
+from bench_agent.cli import main
+from bench_agent.context import Environment
+from central_inventory.admin import create_token, register_bench, revoke_token
+from wipe.signing import BenchKey
+
+MACHINES = machines()
+DRIVES = drives()
+
+
+def _sync(home: Path, *argv: str) -> tuple[int, str, str]:
+    env = Environment(
+        stdout=io.StringIO(), stderr=io.StringIO(), environ={"BENCH_AGENT_HOME": str(home)}
+    )
+    code = main(["sync", *argv], env=env)
+    return code, env.stdout.getvalue(), env.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+class Bench:
+    """A bench home with its own key, registered on the server with a token."""
+
+    def __init__(self, server: Running, tmp_path: Path, name: str = "home") -> None:
+        self.home = tmp_path / name
+        self.key = BenchKey.load_or_create(self.home / "bench-key.pem")
+        self.tenant: TenantSetup = make_tenant(server.sessions)
+        self.name = f"{self.tenant.slug}-sync"
+        register_bench(server.sessions, self.tenant.slug, self.name, self.key.public_raw)
+        issued = create_token(server.sessions, "bench", bench=self.name)
+        self.token_pk = issued.token_pk
+        token_file = tmp_path / f"{name}-token.txt"
+        token_file.write_text(issued.token + "\n")
+        code, _, err = _sync(
+            self.home, "configure", "--url", server.base_url, "--token-file", str(token_file)
+        )
+        assert code == 0, err
+
+    def report_file(self, i: int) -> Path:
+        """An unsigned UnitReport as `bench-agent inventory --json` writes it."""
+        machine = MACHINES[i % len(MACHINES)]
+        report = unit_report(machine, DRIVES[i % len(DRIVES)], bench_id=self.name)
+        path = self.home / f"report-{i}.json"
+        path.write_text(json.dumps(report_payload(report)))
+        return path
+
+    def certificate_file(self, i: int) -> Path:
+        payload = certificate_payload(str(uuid.uuid4()), DRIVES[i % len(DRIVES)])
+        path = self.home / f"cert-{i}.json"
+        path.write_bytes(sign_certificate(self.key, payload))
+        return path
+
+    def outbox_rows(self) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(self.home / "outbox.sqlite")) as db:
+            return db.execute(
+                "SELECT kind, item_id, state, attempts, last_status, last_error FROM items"
+            ).fetchall()
+
+
+def test_every_document_reaches_the_server_once_even_after_a_lost_answer(
+    server: Running, tmp_path: Path
+) -> None:
+    bench = Bench(server, tmp_path)
+    files = [bench.report_file(i) for i in range(3)] + [bench.certificate_file(0)]
+    code, out, err = _sync(bench.home, "add", *map(str, files))
+    assert code == 0, err
+    assert out.count("ajouté") == 4
+    code, out, _ = _sync(bench.home, "add", str(files[0]))  # same file again: nothing new
+    assert code == 0 and "déjà dans la boîte d'envoi" in out
+
+    before = server.counts()
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["sent"]) == 4 and result["counts"]["pending"] == 0
+    after = server.counts()
+    assert after["reports"] - before["reports"] == 3
+    assert after["certificates"] - before["certificates"] == 1
+
+    # The answers were lost (power cut after the POST, before the outbox was updated):
+    # everything is sent again and the server says it already has it.
+    with closing(sqlite3.connect(bench.home / "outbox.sqlite")) as db, db:
+        db.execute("UPDATE items SET state = 'pending', sent_at = NULL")
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["sent"] == [] and len(result["already_stored"]) == 4
+    assert server.counts() == after
+
+    code, out, _ = _sync(bench.home, "now", "--json")  # nothing left to do
+    assert code == 0 and json.loads(out)["sent"] == json.loads(out)["already_stored"] == []
+    code, out, _ = _sync(bench.home, "status")
+    assert "0 en attente, 4 envoyé(s), 0 refusé(s)" in out
+
+
+def test_server_down_keeps_everything_and_waits_before_the_next_try(
+    server: Running, tmp_path: Path
+) -> None:
+    bench = Bench(server, tmp_path)
+    _sync(bench.home, "add", str(bench.report_file(1)), str(bench.report_file(2)))
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    code, out, err = _sync(bench.home, "now", "--url", dead)
+    assert code == 1
+    assert "Envoi interrompu" in err and "rien n'est perdu" in err
+    rows = bench.outbox_rows()
+    assert [r[2] for r in rows] == ["pending", "pending"]
+    assert rows[0][3] == 1 and "refused" in (rows[0][5] or "").lower()  # tried once
+    assert rows[1][3] == 0  # the run stopped at the first unanswered item
+
+    code, out, _ = _sync(bench.home, "now", "--url", dead, "--json")  # within the delay
+    assert code == 1 and bench.outbox_rows()[0][3] == 1  # not tried again yet
+
+    before = server.counts()
+    code, out, err = _sync(bench.home, "now", "--all", "--json")  # the server is back
+    assert code == 0, err
+    assert len(json.loads(out)["sent"]) == 2
+    assert server.counts()["reports"] - before["reports"] == 2
+
+
+def test_revoked_token_stops_sending_and_loses_nothing(server: Running, tmp_path: Path) -> None:
+    bench = Bench(server, tmp_path)
+    _sync(bench.home, "add", str(bench.report_file(3)))
+    revoke_token(server.sessions, bench.token_pk)
+    code, _, err = _sync(bench.home, "now")
+    assert code == 1 and "HTTP 401" in err
+    ((_, _, state, _, status, _),) = bench.outbox_rows()
+    assert state == "pending" and status == 401
+
+
+def test_a_conflicting_document_is_rejected_kept_and_shown(server: Running, tmp_path: Path) -> None:
+    """Another body already sits on the server under the same report id: 409. The
+    bench keeps its document as rejected with the server's reason; it is not retried."""
+    bench = Bench(server, tmp_path)
+    path = bench.report_file(4)
+    payload = json.loads(path.read_text())
+    other = dict(payload, notes=[*payload.get("notes", [])])
+    other["created_at"] = "2020-01-01T00:00:00Z"
+    token = (tmp_path / "home-token.txt").read_text().strip()
+    with server.client(token) as client:
+        response = client.post(
+            "/api/v1/reports",
+            content=json.dumps(bench.key.sign(other)).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    assert response.status_code == 201, response.text
+    _sync(bench.home, "add", str(path))
+    code, out, _ = _sync(bench.home, "now")
+    assert code == 1 and "REFUSÉ" in out and "409" in out
+    code, out, _ = _sync(bench.home, "status", "--json")
+    status = json.loads(out)
+    assert status["counts"] == {"pending": 0, "sent": 0, "rejected": 1}
+    assert status["rejected"][0]["last_status"] == 409
+    code, out, _ = _sync(bench.home, "now", "--all")  # rejected items are not retried
+    assert code == 1 and bench.outbox_rows()[0][2] == "rejected"
+
+
+def test_usb_export_then_import_on_a_connected_bench(server: Running, tmp_path: Path) -> None:
+    """An offline bench exports its pending evidence to a USB stick; another bench with
+    network imports it (signatures checked, a tampered file refused) and sends it."""
+    offline = Bench(server, tmp_path, "offline")
+    _sync(offline.home, "add", str(offline.report_file(5)), str(offline.certificate_file(1)))
+    usb = tmp_path / "usb"
+    code, out, _ = _sync(offline.home, "export", str(usb))
+    assert code == 0 and "2 document(s)" in out
+    exported = sorted(p.name for p in usb.glob("*.json"))
+    assert len(exported) == 2 and (usb / "SHA256SUMS").read_text().count("\n") == 2
+    tampered = usb / "report-tampered.json"
+    envelope = json.loads(next(usb.glob("report-*.json")).read_text())
+    envelope["payload"]["created_at"] = "1999-01-01T00:00:00Z"
+    tampered.write_text(json.dumps(envelope))
+
+    connected = tmp_path / "connected"
+    token = (tmp_path / "offline-token.txt").read_text().strip()
+    code, out, err = _sync(connected, "import", str(usb))
+    assert code == 1 and "Ajoutés : 2" in out and "report-tampered.json" in err
+    before = server.counts()
+    # Documents keep the offline bench's signature, so they go with that bench's token.
+    (tmp_path / "t").write_text(token)
+    code, out, err = _sync(
+        connected, "now", "--url", server.base_url, "--token-file", str(tmp_path / "t")
+    )
+    assert code == 0, err
+    after = server.counts()
+    assert after["reports"] - before["reports"] == 1
+    assert after["certificates"] - before["certificates"] == 1

@@ -67,8 +67,7 @@ def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
     code, out, _ = _run(["sync", "status", "--json"], home)
     waiting = json.loads(out)["pending"]
     assert sorted(w["id"] for w in waiting) == sorted(
-        json.loads(Path(r["certificate"]).read_text())["payload"]["certificate_id"]
-        for r in results
+        json.loads(Path(r["certificate"]).read_text())["payload"]["certificate_id"] for r in results
     )
     assert {w["kind"] for w in waiting} == {"certificate"}
     doc = json.loads(cert.read_text())

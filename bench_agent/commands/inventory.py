@@ -41,6 +41,16 @@ def register(sub: Any, env: Environment) -> None:
             "add the SMART health of every internal disk (bench-agent health)",
         ),
     )
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help=env.say(
+            "signer le rapport avec la clé du banc, l'écrire dans $BENCH_AGENT_HOME/reports/ "
+            "et le mettre en boîte d'envoi (bench-agent sync)",
+            "sign the report with the bench key, write it to $BENCH_AGENT_HOME/reports/ and "
+            "put it in the outbox (bench-agent sync)",
+        ),
+    )
     p.set_defaults(handler=run_inventory)
 
 
@@ -65,9 +75,13 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
             raise
         env.err(message)
         return 3
+    report = build_report(inv, asset_tag=getattr(args, "asset_tag", None))
+    report.health = health
+    if getattr(args, "save", False):
+        code = save_report(report, env)
+        if code:
+            return code
     if getattr(args, "json", False):
-        report = build_report(inv, asset_tag=getattr(args, "asset_tag", None))
-        report.health = health
         env.out(to_json(report).decode("utf-8"))
     else:
         for line in render_inventory(inv, env.say, env.lang):
@@ -79,4 +93,47 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
             for disk_health in health:
                 for line in render(disk_health, env):
                     env.out("  " + line)
+    return 0
+
+
+def save_report(report: Any, env: Environment) -> int:
+    """Sign, write (atomically, fsynced) and put in the outbox; 0 or an exit code."""
+    import json
+    import os
+
+    from bench_agent.commands.erase import bench_home, key_path
+    from bench_agent.commands.sync import enqueue_quietly
+    from bench_agent.model import to_json
+    from wipe.signing import BenchKey, SignatureError
+
+    try:
+        key = BenchKey.load_or_create(key_path(env))
+        envelope = key.sign(json.loads(to_json(report)))
+        folder = bench_home(env) / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{report.report_id}.json"
+        tmp = folder / f".{report.report_id}.json.part"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(envelope, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except (OSError, ValueError, SignatureError) as exc:
+        env.err(env.say(f"Rapport non enregistré : {exc}", f"Report not saved: {exc}"))
+        return 3
+    problem = enqueue_quietly(env, envelope)
+    if problem:
+        env.err(
+            env.say(
+                f"Rapport enregistré ({path}) mais pas mis en boîte d'envoi : {problem}",
+                f"Report saved ({path}) but not put in the outbox: {problem}",
+            )
+        )
+        return 1
+    env.err(
+        env.say(
+            f"Rapport signé enregistré : {path} (en boîte d'envoi)",
+            f"Signed report saved: {path} (in the outbox)",
+        )
+    )
     return 0

@@ -208,3 +208,30 @@ def test_usb_export_then_import_on_a_connected_bench(server: Running, tmp_path: 
     after = server.counts()
     assert after["reports"] - before["reports"] == 1
     assert after["certificates"] - before["certificates"] == 1
+
+
+def test_inventory_save_then_sync_puts_the_laptop_on_the_server(
+    server: Running, tmp_path: Path
+) -> None:
+    """The whole bench path on a recorded ThinkPad X1 Carbon 5th: `inventory --save`
+    signs and writes the report, `sync now` delivers it, the staff find it by serial."""
+    bench = Bench(server, tmp_path)
+    host = Path(__file__).resolve().parents[1] / "fixtures/full_hosts"
+    env = Environment(
+        stdout=io.StringIO(), stderr=io.StringIO(), environ={"BENCH_AGENT_HOME": str(bench.home)}
+    )
+    argv = ["inventory", "--host-dir", str(host / "Lenovo_ThinkPad_X1_Carbon_5th_live")]
+    assert main([*argv, "--save", "--asset-tag", "LCT-7731"], env=env) == 0
+    assert "Rapport signé enregistré" in env.stderr.getvalue()  # type: ignore[attr-defined]
+    (saved,) = (bench.home / "reports").glob("*.json")
+    envelope = json.loads(saved.read_text())
+    assert envelope["payload"]["unit"]["serial"] == "PF0QMY5N"
+    assert envelope["signature"]["public_key"] == bench.key.public_b64
+
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert json.loads(out)["sent"] == [envelope["payload"]["report_id"]]
+    with server.client(bench.tenant.staff_token) as client:
+        found = client.get("/api/v1/units", params={"id_esn": "LCT-7731"}).json()
+    assert found["total"] == 1
+    assert "PF0QMY5N" in json.dumps(found["data"][0])

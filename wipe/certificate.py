@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wipe.signing import BenchKey, SignatureError, canonical_json, verify_envelope
+from wipe.signing import BenchKey, SignatureError, canonical_json, parse_json, verify_envelope
 
 SCHEMA = "bench-agent/erasure-certificate/1"
 RESULTS = ("ERASED", "FAILED", "ABORTED", "UNVERIFIED", "DRY_RUN", "INTERRUPTED")
@@ -117,7 +117,7 @@ def _verify_certificate(
         )
         return check
     try:
-        envelope = json.loads(raw)
+        envelope = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         check.fail(f"ce n'est pas du JSON valide ({exc})", f"not valid JSON ({exc})")
         return check

@@ -456,8 +456,16 @@ class _Session:
             return "ABORTED"
         if self.firmware_still_running:
             return "FAILED"
+        hidden = self.hidden_bytes_not_overwritten()
+        if hidden:
+            self.reason(
+                f"{hidden} octets cachés (HPA/DCO) n'ont pas été effacés : restaurer la taille "
+                "native (politique hpa), éteindre/rallumer, puis recommencer",
+                f"{hidden} hidden bytes (HPA/DCO) were not erased: restore the native size "
+                "(hpa policy), power-cycle, then run again",
+            )
         if self.req.firmware_method and method is None:
-            return "ERASED" if self.firmware_proved else "FAILED"
+            return "ERASED" if self.firmware_proved and not hidden else "FAILED"
         if method is None:
             self.reason("aucune méthode demandée", "no method requested")
             return "FAILED"
@@ -485,15 +493,8 @@ class _Session:
                 f"vérification échouée : {bad} plage(s) illisibles ou différentes",
                 f"verification failed: {bad} unreadable or differing range(s)",
             )
-        hidden = self.hidden_bytes_not_overwritten()
         if hidden:
             failed = True
-            self.reason(
-                f"{hidden} octets cachés (HPA/DCO) n'ont pas été effacés : restaurer la taille "
-                "native (politique hpa), éteindre/rallumer, puis recommencer",
-                f"{hidden} hidden bytes (HPA/DCO) were not erased: restore the native size "
-                "(hpa policy), power-cycle, then run again",
-            )
         if failed:
             return "FAILED"
         if self.req.verification.mode == "none" or not self.verifications:
@@ -505,16 +506,28 @@ class _Session:
         return "ERASED"
 
     def hidden_bytes_not_overwritten(self) -> int:
-        """Bytes the drive hides (HPA/DCO) beyond what was overwritten; 0 when none or unknown."""
+        """Bytes the drive has (native or DCO max) beyond what was overwritten; 0 when unknown.
+
+        Compared with the size actually opened, not with the drive's current HPA: after
+        ``hdparm -N p<native>`` the drive hides nothing but the kernel keeps the old
+        size until a rescan or power cycle, so the restored sectors were not written.
+        """
         hpa = self.req.hpa_dco or {}
-        sector = hpa.get("logical_sector_bytes") or 512
-        maxima = [hpa.get(k) for k in ("native_sectors", "dco_real_sectors")]
-        real = max((m for m in maxima if isinstance(m, int)), default=None)
-        hidden = hpa.get("hidden_sectors")
-        if real is None or not isinstance(hidden, int) or hidden <= 0:
+        before = hpa.get("before")
+        readings: list[dict[str, Any]] = [hpa, before if isinstance(before, dict) else {}]
+        real_bytes: list[int] = []
+        for reading in readings:
+            sector = reading.get("logical_sector_bytes")
+            if not isinstance(sector, int) or sector <= 0:
+                sector = 512
+            for k in ("native_sectors", "dco_real_sectors"):
+                value = reading.get(k)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    real_bytes.append(value * sector)
+        if not real_bytes:
             return 0
         covered = self.device_size_bytes or 0
-        return max(0, real * sector - covered)
+        return max(0, max(real_bytes) - covered)
 
     def level(self, result: str) -> dict[str, Any]:
         """The sanitization level achieved, and why (never a level not achieved)."""
@@ -727,16 +740,20 @@ def find_resume_point(report: JournalReport, target: Target, method_name: str) -
             return device.get("serial") == target.serial
         return device.get("device_path") == target.device_path
 
-    candidates = [
+    # Only the disk's latest session that could write: any later one (an erasure, a
+    # resume that finished) changed the disk, and the old checkpoint says nothing about it.
+    of_disk = [
         s
         for s in sessions.values()
-        if s["end"] in (None, "INTERRUPTED")
-        and same_disk(s["start"]["data"].get("device") or {})
+        if same_disk(s["start"]["data"].get("device") or {})
         and not s["start"]["data"].get("dry_run")
     ]
-    if not candidates:
-        raise ResumeError(f"no interrupted session of {target.device_path} in the journal")
-    last = candidates[-1]
+    if not of_disk or of_disk[-1]["end"] not in (None, "INTERRUPTED"):
+        raise ResumeError(
+            f"no interrupted session of {target.device_path} in the journal"
+            + (f" (its latest session ended {of_disk[-1]['end']})" if of_disk else "")
+        )
+    last = of_disk[-1]
     start = last["start"]
     data = start["data"]
     method = (data.get("method") or {}).get("name")

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from wipe.signing import BenchKey, SignatureError, canonical_json, verify_envelope
+from wipe.signing import BenchKey, SignatureError, canonical_json, parse_json, verify_envelope
 
 GENESIS = "0" * 64
 
@@ -159,7 +159,7 @@ class JournalReport:
 def _is_acknowledged_tear(line: bytes, following: bytes) -> bool:
     """A torn line is accepted only when the next entry is a torn-entry naming its hash."""
     try:
-        payload = json.loads(following)["payload"]
+        payload = parse_json(following)["payload"]
     except (ValueError, KeyError, TypeError):
         return False
     data = payload.get("data") if isinstance(payload, dict) else None
@@ -196,7 +196,7 @@ def _verify_journal(path: str | Path, trusted_public_key: bytes | None) -> Journ
         if not line.strip():
             continue
         try:
-            envelope = json.loads(line)
+            envelope = parse_json(line)
         except ValueError:
             if _is_acknowledged_tear(line, lines[lineno] if lineno < len(lines) else b""):
                 report.torn_lines.append(lineno)
@@ -212,7 +212,8 @@ def _verify_journal(path: str | Path, trusted_public_key: bytes | None) -> Journ
             if not isinstance(payload, dict):
                 prev = "?"
                 continue
-        key_id = envelope.get("signature", {}).get("key_id")
+        sig = envelope.get("signature")
+        key_id = sig.get("key_id") if isinstance(sig, dict) else None
         if signer is None:
             signer = key_id
         elif key_id != signer:
@@ -238,12 +239,19 @@ def _verify_journal(path: str | Path, trusted_public_key: bytes | None) -> Journ
     head_path = p.with_name(p.name + ".head")
     if head_path.exists():
         try:
-            head = verify_envelope(
-                json.loads(head_path.read_text(encoding="utf-8")), trusted_public_key
-            )
+            head_envelope = parse_json(head_path.read_text(encoding="utf-8"))
+            head = verify_envelope(head_envelope, trusted_public_key)
         except (ValueError, SignatureError) as exc:
             report.problems.append(f"{head_path.name}: head record invalid ({exc})")
         else:
+            head_key = head_envelope["signature"].get("key_id")
+            if signer is not None and head_key != signer:
+                # Anyone can sign a head with a key of their own: only the journal's counts.
+                report.problems.append(
+                    f"{head_path.name}: signed by another key ({head_key}) than the entries"
+                )
+            if not isinstance(head, dict):
+                head = {}
             if head.get("seq") != expected_seq - 1 or head.get("hash") != prev:
                 report.problems.append(
                     f"journal ends at entry {expected_seq - 1} but its signed head says "

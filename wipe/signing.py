@@ -34,6 +34,16 @@ def canonical_json(payload: Any) -> bytes:
     ).encode("utf-8")
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid in canonical JSON")
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """``json.loads`` refusing NaN and Infinity, which canonical JSON cannot hold (so a
+    document carrying them can neither be signed nor hashed: it is malformed)."""
+    return json.loads(raw, parse_constant=_reject_constant)
+
+
 def public_key_bytes(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

@@ -32,6 +32,7 @@ def test_same_document_twice_is_one_item(tmp_path: Path) -> None:
     first, second = box.add(envelope), box.add(json.loads(json.dumps(envelope)))
     assert first.new and not second.new and first.item_id == second.item_id
     assert box.counts() == {"pending": 1, "sent": 0, "rejected": 0}
+    assert (tmp_path / "outbox.sqlite").stat().st_mode & 0o777 == 0o600
 
 
 def test_other_content_under_the_same_id_is_refused(tmp_path: Path) -> None:

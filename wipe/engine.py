@@ -249,6 +249,15 @@ class _Session:
                     f"({t.size_bytes} o)",
                     f"size at open ({dev.size_bytes} B) differs from /sys ({t.size_bytes} B)",
                 )
+            if dev.size_bytes == 0 or (t.size_bytes is not None and dev.size_bytes < t.size_bytes):
+                # The medium shrank or left since it was selected and confirmed (a card
+                # swapped in its reader, a dock reset): not the disk the operator confirmed,
+                # and the bytes /sys reported cannot all be overwritten.
+                self.reason(
+                    "le support a changé depuis sa sélection : rien n'a été écrit, relancer",
+                    "the medium changed since it was selected: nothing was written, run again",
+                )
+                return self.finish("FAILED")
             if self.req.firmware_method:
                 self.run_firmware(dev)
             if (

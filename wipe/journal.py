@@ -57,7 +57,13 @@ class Journal:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 seq, prev, torn = self._tail(fd)
-                if torn is not None:
+                whole = self._whole_entry(torn, seq, prev) if torn is not None else None
+                if whole is not None:
+                    # Only the newline was lost: the entry is whole, ours, and next in the
+                    # chain. Ending its line keeps it (a torn-entry would repeat its seq).
+                    os.write(fd, b"\n")
+                    seq, prev = whole
+                elif torn is not None:
                     # A power cut tore the last line: keep its bytes (evidence), end the line,
                     # and say so in a signed entry chained to the last whole one.
                     os.write(fd, b"\n")
@@ -95,6 +101,19 @@ class Journal:
         os.replace(tmp, self.head_path)
         self._last_payload = payload
         return seq + 1, digest
+
+    def _whole_entry(self, line: bytes, seq: int, prev: str) -> tuple[int, str] | None:
+        """(seq, hash) of ``line`` when it is this key's complete entry following ``prev``."""
+        try:
+            envelope = parse_json(line)
+            payload = verify_envelope(envelope, self.key.public_raw)
+        except (ValueError, SignatureError, RecursionError):
+            return None
+        if not isinstance(payload, dict) or payload.get("seq") != seq + 1:
+            return None
+        if payload.get("prev") != prev:
+            return None
+        return seq + 1, entry_hash(envelope)
 
     def _tail(self, fd: int) -> tuple[int, str, bytes | None]:
         """Sequence number and hash of the last whole entry, and a torn last line if any."""

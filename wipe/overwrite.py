@@ -503,7 +503,17 @@ def sampled_regions(
     last_block = size - lb if size % lb == 0 else size - size % lb
     regions = {(s, min(sample, size - s)) for s in starts}
     regions.add((max(0, last_block - (sample - lb)), size - max(0, last_block - (sample - lb))))
-    return sorted(regions)
+    # Join overlapping samples (the first and last ones, a start rounded down into the
+    # previous stratum): a byte read twice must not count twice in the coverage.
+    merged: list[tuple[int, int]] = []
+    for start, length in sorted(regions):
+        if merged and start < merged[-1][0] + merged[-1][1]:
+            prev_start, prev_length = merged[-1]
+            end = max(prev_start + prev_length, start + length)
+            merged[-1] = (prev_start, end - prev_start)
+        else:
+            merged.append((start, length))
+    return merged
 
 
 def verify_regions(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from wipe_helpers import Loop, surviving_canaries
 
+from wipe.blockdev import open_device
 from wipe.certificate import sign_certificate, verify_certificate
 from wipe.engine import (
     EraseRequest,
@@ -19,6 +21,7 @@ from wipe.engine import (
 )
 from wipe.journal import Journal, entry_hash, verify_journal
 from wipe.methods import load_method, parse_verification
+from wipe.overwrite import sampled_regions
 from wipe.patterns import KEYSTREAM_LAYOUT
 from wipe.signing import BenchKey
 from wipe.targets import Target, select_targets
@@ -237,3 +240,71 @@ def test_resumed_session_cannot_be_resumed_again_once_erased(tmp_path: Path) -> 
     _session(j, "resumed", "random", "ERASED", resumed_from={"session_id": "old"})
     with pytest.raises(ResumeError):
         find_resume_point(verify_journal(j.path), target, "random")
+
+
+# -- the medium changed between selection and opening ---------------------------------
+
+
+@pytest.mark.root
+@pytest.mark.loop
+@pytest.mark.parametrize("new_size", [0, 4 << 20])
+def test_medium_that_shrank_since_selection_is_not_certified(
+    loop_factory, ctx, new_size: int
+) -> None:
+    """/sys said 8 MiB when the disk was selected; the open sees less (a card swapped in its
+    reader, no medium at all): nothing is written and no ERASED certificate is signed."""
+    loop = loop_factory(8 << 20)
+    req = _loop_request(loop, {})
+    assert req.target.size_bytes == 8 << 20
+    os.truncate(loop.backing, new_size)
+    subprocess.run(["losetup", "-c", loop.device], check=True, capture_output=True)
+    out = erase_device(req, ctx)
+    assert out.result == "FAILED", out.reasons_en
+    assert out.envelope["payload"]["sanitization"]["level"] is None
+    assert out.envelope["payload"]["bytes_written"] == 0
+    if new_size:
+        assert len(surviving_canaries(loop.backing)) > 40  # the confirmed disk is not this one
+
+
+# -- journal: a power cut that lost only the newline ----------------------------------
+
+
+def test_line_missing_only_its_newline_stays_in_the_chain(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    for i in range(3):
+        j.append("pass-end", {"session_id": "s", "index": i})
+    raw = j.path.read_bytes()
+    j.path.write_bytes(raw[:-1])
+    j.append("session-end", {"session_id": "s", "result": "ERASED"})
+    report = verify_journal(j.path)
+    assert report.ok, report.problems
+    assert [p["seq"] for p in report.payloads] == [1, 2, 3, 4]
+    # A line really torn mid-way is still acknowledged by a torn-entry.
+    raw = j.path.read_bytes()
+    j.path.write_bytes(raw[:-40])
+    j.append("session-end", {"session_id": "t", "result": "ERASED"})
+    report = verify_journal(j.path)
+    assert report.ok, report.problems
+    assert report.torn_lines == [4]
+    assert [p["event"] for p in report.payloads][-2:] == ["torn-entry", "session-end"]
+
+
+# -- sampled verification: coverage counts each byte once ------------------------------
+
+
+@pytest.mark.parametrize(("size", "percent"), [(64 << 20, 5.0), (64 << 20, 50.0), (1 << 30, 1.0)])
+def test_sampled_regions_do_not_overlap(tmp_path: Path, size: int, percent: float) -> None:
+    path = tmp_path / "d.img"
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+    dev = open_device(str(path), write=False)
+    try:
+        for i in range(20):
+            regions = sampled_regions(dev, percent, bytes([i]) * 32)
+            ends = [s + n for s, n in regions]
+            assert all(ends[k] <= regions[k + 1][0] for k in range(len(regions) - 1)), regions
+            assert regions[0][0] == 0 and ends[-1] == size
+            assert all(s % 512 == 0 and n % 512 == 0 for s, n in regions)
+            assert sum(n for _, n in regions) >= size * percent / 100
+    finally:
+        dev.close()

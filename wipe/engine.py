@@ -175,6 +175,8 @@ class _Session:
         self.t0 = time.monotonic()
         self.seed = bytes.fromhex(req.resume.seed_hex) if req.resume else os.urandom(32)
         self.next_checkpoint = 0
+        self.write_fd: int | None = None
+        """The device's fd while it is open for writing (flushed before each checkpoint)."""
         self.reasons_fr: list[str] = []
         self.reasons_en: list[str] = []
         self.passes: list[PassResult] = []
@@ -195,8 +197,15 @@ class _Session:
         self.ctx.journal.append(event, {"session_id": self.id, **data})
 
     def progress(self, p: Progress) -> None:
-        if p.phase == "write" and p.bytes_total and p.bytes_done >= self.next_checkpoint:
-            # Resume points: bytes written so far without error in this pass.
+        if (
+            p.phase == "write"
+            and p.bytes_total
+            and p.bytes_done >= self.next_checkpoint
+            and self.flushed_for_checkpoint()
+        ):
+            # Resume points: bytes written so far without error in this pass, and on the
+            # medium (flushed above: a drive's write cache lost in a power cut must not
+            # hold bytes a checkpoint vouches for).
             self.log(
                 "checkpoint",
                 index=p.pass_index,
@@ -207,6 +216,16 @@ class _Session:
             self.next_checkpoint = (p.bytes_done // step + 1) * step
         if self.ctx.progress is not None:
             self.ctx.progress(p)
+
+    def flushed_for_checkpoint(self) -> bool:
+        """fdatasync before a checkpoint; no checkpoint when the flush fails."""
+        if self.write_fd is None:
+            return False
+        try:
+            os.fdatasync(self.write_fd)
+        except OSError:
+            return False
+        return True
 
     # -- steps ---------------------------------------------------------------
 
@@ -242,6 +261,7 @@ class _Session:
             self.reason(f"ouverture impossible : {exc}", f"cannot open: {exc}")
             return self.finish("FAILED")
         self.device_size_bytes = dev.size_bytes
+        self.write_fd = dev.fd
         try:
             if t.size_bytes is not None and dev.size_bytes != t.size_bytes:
                 self.reason(
@@ -267,6 +287,7 @@ class _Session:
             ):
                 self.run_overwrite(dev)
         finally:
+            self.write_fd = None
             dev.close()
         return self.finish(self.decide())
 

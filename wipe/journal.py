@@ -10,6 +10,7 @@ chain.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -92,7 +93,7 @@ class Journal:
         payload = {"seq": seq + 1, "time": self.now(), "prev": prev, "event": event, "data": data}
         envelope = self.key.sign(payload)
         line = json.dumps(envelope, sort_keys=True, ensure_ascii=False) + "\n"
-        os.write(fd, line.encode("utf-8"))
+        _write_all(fd, line.encode("utf-8"))
         os.fsync(fd)
         digest = entry_hash(envelope)
         head = self.key.sign({"seq": seq + 1, "hash": digest})
@@ -187,6 +188,17 @@ def _is_acknowledged_tear(line: bytes, following: bytes) -> bool:
         and isinstance(data, dict)
         and data.get("sha256") == hashlib.sha256(line).hexdigest()
     )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is out (a short write must not tear an entry silently);
+    an error (disk full) propagates: the erasure does not go on unjournaled."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "journal write made no progress")
+        view = view[written:]
 
 
 def verify_journal(path: str | Path, trusted_public_key: bytes | None = None) -> JournalReport:

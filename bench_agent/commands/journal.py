@@ -26,6 +26,15 @@ def register(sub: Any, env: Environment) -> None:
         ),
     )
     v.add_argument("--journal", metavar="FILE", help=env.say("fichier journal", "journal file"))
+    v.add_argument(
+        "--key",
+        metavar="FILE",
+        help=env.say(
+            "clé du banc dont les entrées doivent porter la signature (défaut : celle du banc, "
+            "si elle existe)",
+            "bench key the entries must be signed with (default: this bench's, if any)",
+        ),
+    )
     v.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
     v.set_defaults(handler=run_journal_verify)
     p.set_defaults(handler=lambda args, env: _usage(p, env))
@@ -46,7 +55,20 @@ def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
     if not path.exists():
         env.err(env.say(f"Pas de journal : {path}", f"No journal: {path}"))
         return 3
-    report = verify_journal(path)
+    from bench_agent.commands.erase import key_path
+    from wipe.signing import BenchKey, SignatureError
+
+    trusted: bytes | None = None
+    key_file = key_path(env, args.key)
+    if key_file.exists() or args.key:
+        try:
+            trusted = BenchKey.load(key_file).public_raw
+        except (OSError, ValueError, SignatureError) as exc:
+            env.err(env.say(f"Clé du banc illisible : {exc}", f"Bench key unreadable: {exc}"))
+            return 3
+    # With the bench's own key, a journal re-signed from end to end with another key
+    # (everything consistent, wrong origin) is an alteration, not an intact journal.
+    report = verify_journal(path, trusted)
     interrupted = report.interrupted_sessions()
     if args.json:
         env.out(
@@ -54,6 +76,7 @@ def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
                 {
                     "journal": str(path),
                     "valid": report.ok,
+                    "origin_checked": trusted is not None,
                     "entries": report.entries,
                     "problems": report.problems,
                     "interrupted_sessions": [
@@ -68,8 +91,10 @@ def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
         if report.ok:
             env.out(
                 env.say(
-                    f"Journal INTACT : {report.entries} entrées ({path})",
-                    f"Journal INTACT: {report.entries} entries ({path})",
+                    f"Journal INTACT : {report.entries} entrées ({path})"
+                    + (" — signé par la clé de ce banc" if trusted else " — intégrité seulement"),
+                    f"Journal INTACT: {report.entries} entries ({path})"
+                    + (" — signed by this bench's key" if trusted else " — integrity only"),
                 )
             )
         else:

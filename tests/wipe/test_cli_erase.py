@@ -391,3 +391,23 @@ def test_sigterm_or_sighup_ends_aborted_with_a_certificate(
     assert check.ok
     assert verify_journal(journal).ok
     assert "session-end" in journal.read_text()  # closed, not left interrupted
+
+
+def test_journal_verify_checks_origin_with_the_bench_key(tmp_path: Path) -> None:
+    """A journal rebuilt from end to end with another key is consistent in itself; with
+    the bench's own key the command sees that it is not this bench's journal."""
+    from wipe.journal import Journal
+    from wipe.signing import BenchKey
+
+    home = tmp_path / "home"
+    bench = BenchKey.load_or_create(home / "bench-key.pem")
+    Journal(home / "erasure-journal.jsonl", bench).append("session-start", {"session_id": "a"})
+    code, out, _ = _run(["journal", "verify"], home)
+    assert code == 0 and "signé par la clé de ce banc" in out
+
+    forged = home / "forged.jsonl"
+    Journal(forged, BenchKey.generate()).append("session-start", {"session_id": "a"})
+    code, out, _ = _run(["journal", "verify", "--journal", str(forged)], home)
+    assert code == 1 and "Journal ALTÉRÉ" in out
+    code, out, _ = _run(["journal", "verify", "--journal", str(forged), "--json"], tmp_path / "x")
+    assert code == 0 and json.loads(out)["origin_checked"] is False  # no bench key here

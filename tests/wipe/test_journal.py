@@ -141,3 +141,26 @@ def test_hostile_deeply_nested_line(journal: Journal) -> None:
     journal.path.write_bytes(journal.path.read_bytes() + b"[" * 200_000 + b"\n")
     report = verify_journal(journal.path)
     assert not report.ok
+
+
+def test_short_writes_still_give_whole_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.write may write part of a line (signals, a nearly full disk): the journal
+    writes the rest, and every entry verifies."""
+    import os
+
+    real = os.write
+
+    def dribble(fd: int, data: bytes) -> int:
+        return real(fd, bytes(data[:7]))
+
+    key = BenchKey.generate()
+    j = Journal(tmp_path / "short.jsonl", key)
+    monkeypatch.setattr(os, "write", dribble)
+    for i in range(3):
+        j.append("pass-end", {"session_id": "s", "index": i})
+    monkeypatch.undo()
+    report = verify_journal(tmp_path / "short.jsonl")
+    assert report.ok, report.problems
+    assert report.entries == 3

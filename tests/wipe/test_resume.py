@@ -205,3 +205,58 @@ def test_resume_offset_must_be_block_aligned(tmp_path: Path) -> None:
     finally:
         dev.close()
     assert os.path.getsize(f) == 1 << 20
+
+
+def test_a_checkpoint_is_journaled_only_after_the_bytes_are_flushed(
+    setup: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every checkpoint follows an fdatasync of the device; when flushing fails, no
+    checkpoint vouches for bytes a drive's write cache may still lose."""
+    key = BenchKey.load(setup["key"])
+    journal = Journal(setup["journal"], key)
+    ctx = EraseContext(
+        key=key,
+        journal=journal,
+        cert_dir=setup["certs"],
+        policy=load_policy(),
+        options=RunOptions(block_bytes=1 << 20, clock=iter(range(10**9)).__next__),
+    )
+    real = os.fdatasync
+    order: list[str] = []
+    real_append = journal.append
+
+    def fdatasync(fd: int) -> None:
+        order.append("flush")
+        real(fd)
+
+    def append(event: str, data: dict) -> object:  # type: ignore[type-arg]
+        order.append(event)
+        return real_append(event, data)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    monkeypatch.setattr(journal, "append", append)
+    m = load_method("zero")
+    out = erase_device(
+        EraseRequest(
+            target=_target(setup["drive"]), method=m, verification=m.verification, confirmed=True
+        ),
+        ctx,
+    )
+    assert out.result == "ERASED"
+    checkpoints = [i for i, e in enumerate(order) if e == "checkpoint"]
+    assert len(checkpoints) >= 5
+    assert all(order[i - 1] == "flush" for i in checkpoints)
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)
+    order.clear()
+    out = erase_device(
+        EraseRequest(
+            target=_target(setup["drive"]), method=m, verification=m.verification, confirmed=True
+        ),
+        ctx,
+    )
+    assert "checkpoint" not in order
+    assert out.result == "FAILED"  # the pass's own final flush failed too

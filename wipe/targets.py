@@ -168,6 +168,13 @@ def list_targets(view: SystemView | None = None) -> list[Target]:
         mounted.setdefault(disk, []).append(m.mount_point)
         if m.mount_point in BOOT_MOUNT_POINTS:
             boot_disks.setdefault(disk, m.mount_point)
+    # A multi-device btrfs shows one device in the mount table; the kernel lists every
+    # member of each mounted btrfs under /sys/fs/btrfs/<fsid>/devices/.
+    for fsid in v.list_dir("/sys/fs/btrfs"):
+        for member in v.list_dir(f"/sys/fs/btrfs/{fsid}/devices"):
+            disk = _disk_of_device_name(v, f"/dev/{member}")
+            if disk is not None:
+                mounted.setdefault(disk, []).append(f"btrfs {fsid[:8]}")
     swap_disks = {d for d in (_disk_of_device_name(v, s) for s in swaps) if d}
     targets: list[Target] = []
     for name in v.list_dir("/sys/block"):

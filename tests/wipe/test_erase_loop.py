@@ -134,6 +134,32 @@ def test_mounted_loop_device_is_refused(loop_factory, ctx, tmp_path) -> None:
     assert b"\x53\xef" in next(read_backing(loop.backing))[1][1024 + 56 : 1024 + 58]  # ext4 magic
 
 
+def test_second_member_of_a_mounted_btrfs_is_refused(loop_factory, tmp_path) -> None:
+    """A two-device btrfs (raid1) mounted from the first loop device: the mount table
+    names only that one, yet the second holds the same data and must be refused."""
+    require_program("mkfs.btrfs")
+    first = loop_factory(128 << 20, canaries=False, name="b1")
+    second = loop_factory(128 << 20, canaries=False, name="b2")
+    subprocess.run(
+        ["mkfs.btrfs", "-q", "-f", "-d", "raid1", "-m", "raid1", first.device, second.device],
+        check=True,
+        capture_output=True,
+    )
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", first.device, str(mnt)], check=True, capture_output=True)
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+        assert second.device not in mountinfo  # only the device it was mounted from
+        (target,) = select_targets([second.device])
+        assert [r.code for r in target.refusals] == ["mounted"]
+        assert "btrfs" in target.refusals[0].en
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+    (target,) = select_targets([second.device])
+    assert target.erasable  # unmounted: the kernel no longer lists it
+
+
 def test_sampled_verification_covers_first_and_last_blocks(loop_factory, ctx) -> None:
     loop = loop_factory(64 << 20)
     outcome = erase_device(_request(loop, "random", "sampled:5"), ctx)

@@ -181,3 +181,20 @@ def test_live_system_disk_is_refused() -> None:
         assert disks or os.major(root_dev) == 0, "root on a block device but no boot disk found"
     else:
         assert "boot-disk" in [r.code for r in targets[disk].refusals]
+
+
+def test_second_device_of_a_mounted_btrfs_is_refused(fake_root: Path) -> None:
+    """A two-device btrfs mounted from sdd1: the mount table names only sdd1, the kernel
+    lists both members under /sys/fs/btrfs/<fsid>/devices. sde1 must not be erasable."""
+    fsid = "3c2b1a0f-1111-2222-3333-444455556666"
+    devices = fake_root / "sys/fs/btrfs" / fsid / "devices"
+    devices.mkdir(parents=True)
+    (fake_root / "sys/fs/btrfs/features").mkdir()  # not a filesystem: no devices/
+    for member in ("sdd1", "sde1"):
+        os.symlink(fake_root / "sys/block" / member[:3] / member, devices / member)
+    (fake_root / "proc/swaps").write_text(SWAPS.splitlines()[0] + "\n")  # no swap on sde
+    by_name = {t.name: t for t in list_targets(SystemView(fake_root))}
+    codes = [r.code for r in by_name["sde"].refusals]
+    assert "mounted" in codes
+    assert any("btrfs 3c2b1a0f" in r.fr for r in by_name["sde"].refusals)
+    assert not [r for r in by_name["nvme0n1"].refusals if r.code == "mounted"]

@@ -35,7 +35,7 @@ from wipe.overwrite import (
     verify_regions,
     write_pass,
 )
-from wipe.patterns import KEYSTREAM_LAYOUT, Keystream
+from wipe.patterns import KEYSTREAM_LAYOUT, Keystream, Pattern
 from wipe.policy import Policy
 from wipe.proof import compare, read_samples, sample_offsets
 from wipe.runner_protocol import Runner
@@ -409,6 +409,10 @@ class _Session:
                         "completed_in_session": resume.session_id,
                     }
                 )
+                if i == count - 1 and mode.mode != "none":
+                    # Every pass was written before the interruption (it came during the
+                    # read-back): what is on the disk is the last pass, read it back now.
+                    self.verify_pass(dev, i, pattern, keystream, opts)
                 continue
             if resume is not None and i == resume.pass_index:
                 block = dev.logical_block_bytes
@@ -444,38 +448,52 @@ class _Session:
             if result.stopped_on_error:
                 return
             last = i == count - 1
-            if mode.mode == "all" or (mode.mode in {"last", "sampled"} and last):
-                if mode.mode == "sampled":
-                    regions = sampled_regions(
-                        dev, mode.sample_percent or 100.0, self.seed[16:] + self.seed[:16]
-                    )
-                else:
-                    regions = full_regions(dev, opts.block_bytes)
-                check = verify_regions(
-                    dev,
-                    pattern,
-                    keystream,
-                    regions,
-                    pass_index=i,
-                    pass_count=count,
-                    cancel=self.ctx.cancel,
-                    progress=self.progress,
-                    options=opts,
-                )
-                self.verifications.append(check)
-                self.log(
-                    "verify-end",
-                    index=i,
-                    bytes_checked=check.bytes_done,
-                    bytes_total=check.bytes_total,
-                    errors=len(check.errors),
-                    ok=check.ok,
-                )
-                if check.cancelled:
-                    self.cancelled = True
-                    return
-                if check.stopped_on_error:
-                    return
+            if (mode.mode == "all" or (mode.mode in {"last", "sampled"} and last)) and (
+                not self.verify_pass(dev, i, pattern, keystream, opts)
+            ):
+                return
+
+    def verify_pass(
+        self,
+        dev: OpenDevice,
+        index: int,
+        pattern: Pattern,
+        keystream: Keystream | None,
+        opts: RunOptions,
+    ) -> bool:
+        """Read pass ``index`` back; False when the run must stop (cancelled, aborted)."""
+        assert self.req.method is not None
+        mode = self.req.verification
+        if mode.mode == "sampled":
+            regions = sampled_regions(
+                dev, mode.sample_percent or 100.0, self.seed[16:] + self.seed[:16]
+            )
+        else:
+            regions = full_regions(dev, opts.block_bytes)
+        check = verify_regions(
+            dev,
+            pattern,
+            keystream,
+            regions,
+            pass_index=index,
+            pass_count=len(self.req.method.passes),
+            cancel=self.ctx.cancel,
+            progress=self.progress,
+            options=opts,
+        )
+        self.verifications.append(check)
+        self.log(
+            "verify-end",
+            index=index,
+            bytes_checked=check.bytes_done,
+            bytes_total=check.bytes_total,
+            errors=len(check.errors),
+            ok=check.ok,
+        )
+        if check.cancelled:
+            self.cancelled = True
+            return False
+        return not check.stopped_on_error
 
     # -- verdict ---------------------------------------------------------------
 

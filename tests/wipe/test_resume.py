@@ -260,3 +260,49 @@ def test_a_checkpoint_is_journaled_only_after_the_bytes_are_flushed(
     )
     assert "checkpoint" not in order
     assert out.result == "FAILED"  # the pass's own final flush failed too
+
+
+def test_killed_during_the_read_back_resumes_with_the_read_back(setup: dict[str, Path]) -> None:
+    """Every pass written, the power went during verification: the resume writes
+    nothing, reads the last pass back, and only then says ERASED."""
+    code = KILLED_RUN.replace(
+        'p.phase == "write" and p.pass_index == 1', 'p.phase == "verify" and p.pass_index == 2'
+    ).format(
+        repo=str(REPO),
+        key=str(setup["key"]),
+        journal=str(setup["journal"]),
+        certs=str(setup["certs"]),
+        drive=str(setup["drive"]),
+        size=SIZE,
+    )
+    assert code != KILLED_RUN
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    key = BenchKey.load(setup["key"])
+    ctx = EraseContext(
+        key=key,
+        journal=Journal(setup["journal"], key),
+        cert_dir=setup["certs"],
+        policy=load_policy(),
+        options=RunOptions(block_bytes=1 << 20),
+    )
+    point = find_resume_point(
+        verify_journal(setup["journal"]), _target(setup["drive"]), "dod-3pass"
+    )
+    assert point.pass_index == 3  # all three passes were written
+    m = load_method("dod-3pass")
+    out = erase_device(
+        EraseRequest(
+            target=_target(setup["drive"]),
+            method=m,
+            verification=m.verification,
+            confirmed=True,
+            resume=point,
+        ),
+        ctx,
+    )
+    assert out.result == "ERASED", out.reasons_en
+    payload = out.envelope["payload"]
+    assert payload["bytes_written"] == 0
+    assert payload["verification"]["passed"] is True
+    assert payload["verification"]["bytes_checked"] == SIZE

@@ -1,0 +1,39 @@
+"""What every screen of the bench shares: the app, the language, Échap to go back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from bench_agent.tui.app import BenchApp
+    from bench_agent.tui.state import Sitting
+
+
+class BenchScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Retour", show=False),
+    ]
+
+    @property
+    def bench(self) -> BenchApp:
+        return cast("BenchApp", self.app)
+
+    @property
+    def sitting(self) -> Sitting:
+        return self.bench.sitting
+
+    def say(self, fr: str, en: str) -> str:
+        return self.bench.env.say(fr, en)
+
+    def state_changed(self) -> None:
+        """Redraw from the sitting (called by the app whenever it changes)."""
+
+    def on_mount(self) -> None:
+        self.state_changed()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:  # never pop the main screen
+            self.app.pop_screen()

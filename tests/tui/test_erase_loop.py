@@ -1,0 +1,147 @@
+"""Erasing a real loop device from the bench app, with key presses only (root, CI)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import SelectionList
+
+from bench_agent.context import Environment
+from bench_agent.host.recorded import RecordedHost
+from bench_agent.sync.outbox import Outbox
+from bench_agent.tui.app import BenchApp, create_app
+from bench_agent.tui.screens import EraseScreen
+from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, QuitDuringEraseScreen
+from bench_agent.tui.state import StepState
+from tests.tui.driving import drive
+from wipe.certificate import verify_certificate
+
+# The erasure tests' loop-device helpers (tests/wipe has no __init__: imported by path).
+sys.path.insert(0, str(Path(__file__).parents[1] / "wipe"))
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from wipe_helpers import Loop, loop_factory, surviving_canaries
+
+__all__ = ["loop_factory"]
+
+pytestmark = [pytest.mark.root, pytest.mark.loop]
+SIZE = (100, 40)
+
+
+async def select_and_erase(app: BenchApp, pilot: object, device: str) -> None:
+    """Open step 3, move to ``device`` with the arrows, Espace, then e and the serial."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    await app.workers.wait_for_complete()
+    await pilot.press("3")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert isinstance(app.screen, EraseScreen)
+    targets = app.screen.query_one(SelectionList)
+    values = [targets.get_option_at_index(i).value for i in range(targets.option_count)]
+    assert device in values, f"{device} not listed among {values}"
+    for _ in range(targets.option_count):
+        highlighted = targets.highlighted
+        if highlighted is not None and targets.get_option_at_index(highlighted).value == device:
+            break
+        await pilot.press("down")
+    await pilot.press("space", "e")
+    await pilot.pause()
+    assert isinstance(app.screen, ConfirmSerialScreen)
+    token = app.screen.target.confirmation_token
+    await pilot.press(*token[-4:], "enter")
+    await pilot.pause()
+
+
+def certificate_result(path: Path) -> str:
+    envelope = json.loads(path.read_text(encoding="utf-8"))
+    return str(envelope["payload"]["result"])
+
+
+@drive
+async def test_erasure_by_keys_ends_erased_with_a_verified_certificate(
+    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+) -> None:
+    loop = loop_factory(32 << 20, name="tui-erase")
+    app = create_app(bench_env, x1_host)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_and_erase(app, pilot, loop.device)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        run = app.sitting.erase
+        assert run is not None and not run.dry_run
+        assert [o.result for o in run.outcomes] == ["ERASED"], run.notes
+        outcome = run.outcomes[0]
+        assert outcome.certificate_path is not None
+        assert verify_certificate(outcome.certificate_path).ok
+        assert certificate_result(outcome.certificate_path) == "ERASED"
+        assert str(outcome.certificate_path) in str(app.screen.query_one("#results").render())
+        assert app.sitting.states["erase"] is StepState.DONE
+    assert surviving_canaries(loop.backing) == []
+    outbox = Outbox(Path(bench_env.environ["BENCH_AGENT_HOME"]) / "outbox.sqlite")
+    assert [i.kind for i in outbox.items("pending")] == ["certificate"]
+
+
+@drive
+async def test_wrong_serial_erases_nothing(
+    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+) -> None:
+    loop = loop_factory(8 << 20, name="tui-refuse")
+    app = create_app(bench_env, x1_host)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("3")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        targets = app.screen.query_one(SelectionList)
+        for _ in range(targets.option_count):
+            highlighted = targets.highlighted
+            if highlighted is not None and targets.get_option_at_index(highlighted).value == (
+                loop.device
+            ):
+                break
+            await pilot.press("down")
+        await pilot.press("space", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmSerialScreen)
+        await pilot.press("x", "x", "x", "x", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.sitting.erase is None
+    assert len(surviving_canaries(loop.backing)) > 90
+
+
+@drive
+async def test_quit_during_erasure_asks_then_aborts_cleanly(
+    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+) -> None:
+    # Large and sparse: it cannot finish before the quit is confirmed (it stops at the
+    # next block once cancelled, so the test stays short).
+    loop = loop_factory(8 << 30, name="tui-abort")
+    app = create_app(bench_env, x1_host)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_and_erase(app, pilot, loop.device)
+        run = app.sitting.erase
+        assert run is not None and run.running
+        for _ in range(200):  # wait for the first progress figures (the writing started)
+            if run.progress:
+                break
+            await pilot.pause(0.05)
+        assert run.progress, "no progress reported"
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitDuringEraseScreen)
+        assert run.running, "the erasure kept running while the question is asked"
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert not run.running
+    assert [o.result for o in run.outcomes] == ["ABORTED"]
+    path = run.outcomes[0].certificate_path
+    assert path is not None and verify_certificate(path).ok
+    assert certificate_result(path) == "ABORTED"
+    assert app.return_code == 1

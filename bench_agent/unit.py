@@ -5,10 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from typing import Any
 
 from bench_agent import __version__
+from bench_agent.model.common import Text
 from bench_agent.model.inventory import Inventory
-from bench_agent.model.report import BenchInfo, IdentityBasis, UnitIdentity, UnitReport
+from bench_agent.model.report import (
+    BenchInfo,
+    ErasureSummary,
+    IdentityBasis,
+    UnitIdentity,
+    UnitReport,
+)
 
 
 def _norm(value: str | None) -> str:
@@ -77,4 +85,55 @@ def build_report(
             bench_id=bench_id, agent_version=__version__, site=site, technician=technician
         ),
         inventory=inv,
+    )
+
+
+_RESULTS = ("ERASED", "UNVERIFIED", "FAILED", "ABORTED", "INTERRUPTED", "DRY_RUN")
+
+
+def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def summarize_certificate(payload: dict[str, Any]) -> ErasureSummary:
+    """The key facts of a (verified) erasure certificate's payload, for the unit report
+    and its label. Raises ValueError on a payload that is not a certificate."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("certificate_id"), str):
+        raise ValueError("not an erasure certificate (no certificate_id)")
+    result = payload.get("result")
+    if result not in _RESULTS:
+        raise ValueError(f"unknown erasure result {result!r}")
+    media = _obj(payload, "media")
+    method = _obj(payload, "method")
+    names = [
+        n
+        for n in (_str(_obj(method, "firmware"), "method"), _str(_obj(method, "overwrite"), "name"))
+        if n
+    ]
+    level = _obj(payload, "sanitization").get("level")
+    verification = _obj(payload, "verification")
+    passed = verification.get("passed")
+    mode = _str(verification, "mode")
+    reasons = _obj(payload, "reasons")
+    fr = [r for r in reasons.get("fr") or [] if isinstance(r, str)]
+    en = [r for r in reasons.get("en") or [] if isinstance(r, str)]
+    outcome = "passed" if passed is True else "failed" if passed is False else "not run"
+    return ErasureSummary(
+        certificate_id=payload["certificate_id"],
+        device=_str(media, "device_path") or "?",
+        disk_model=_str(media, "model"),
+        disk_serial=_str(media, "serial"),
+        method=" + ".join(names) or "unknown",
+        level=level if level in ("clear", "purge") else "none",
+        result=result,
+        started_at=_str(payload, "started_at"),
+        finished_at=_str(payload, "ended_at"),
+        verification=None if mode is None else f"{mode}: {outcome}",
+        reason=Text(fr=" ; ".join(fr), en="; ".join(en)) if fr or en else None,
     )

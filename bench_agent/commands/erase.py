@@ -136,7 +136,7 @@ def register(sub: Any, env: Environment) -> None:
     p.set_defaults(handler=run_erase)
 
 
-def _human(size: int | None) -> str:
+def human_size(size: int | None) -> str:
     if size is None:
         return "?"
     value = float(size)
@@ -184,7 +184,7 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
             else "; ".join(env.say(r.fr, r.en) for r in t.refusals)
         )
         env.out(
-            f"{t.device_path:<16} {_human(t.size_bytes):>9}  {t.media:<7} "
+            f"{t.device_path:<16} {human_size(t.size_bytes):>9}  {t.media:<7} "
             f"{t.transport or '?':<6} {t.model or '?'} [{t.serial or '-'}]  → {status}"
         )
     if hidden:
@@ -419,7 +419,7 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
                 confirmed=True,  # serial typed above, or --yes-i-know
                 asset_tag=args.asset_tag,
                 abort_on_error=args.abort_on_error,
-                hpa_dco=None if args.dry_run else _hpa(runner, t, policy.restore_native_max),
+                hpa_dco=None if args.dry_run else hpa_status(runner, t, policy.restore_native_max),
             )
         )
 
@@ -578,7 +578,7 @@ def _restore_handlers(previous: dict[int, Any]) -> None:
         signal.signal(sig, old)
 
 
-def _hpa(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:
+def hpa_status(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:
     """HPA/DCO status from wipe.hpa when installed; an HPA is removed when the policy says so."""
     try:
         from wipe import hpa

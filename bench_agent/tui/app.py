@@ -289,7 +289,9 @@ class BenchApp(App[int]):
             health = self.sitting.health
             if health is None:
                 health = sitting.check_health(self.host)
-            result = sitting.grade(inv, health, code, self.env)
+            run = self.sitting.erase
+            erasures = sitting.erasure_summaries(run.outcomes) if run is not None else []
+            result = sitting.grade(inv, health, code, self.env, erasures)
         except Exception as exc:  # a grading bug must not crash the bench
             self.post_message(m.StepFailed("grade", sitting.failure_text(exc, self.env)))
             return

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bench_agent.model.grade import Grade
     from bench_agent.model.health import DiskHealth
     from bench_agent.model.inventory import Inventory
-    from bench_agent.model.report import UnitReport
+    from bench_agent.model.report import ErasureSummary, UnitReport
     from wipe.engine import EraseContext, EraseOutcome, EraseRequest
     from wipe.overwrite import Progress
     from wipe.targets import Target
@@ -115,7 +115,7 @@ def prepare_erase(
 ) -> EraseJob | str:
     """Build the requests exactly as ``bench-agent erase --method auto`` does, after the
     technician confirmed every disk; an error sentence when something stops it."""
-    from bench_agent.commands.erase import _hpa, bench_home, journal_path, key_path
+    from bench_agent.commands.erase import bench_home, hpa_status, journal_path, key_path
     from bench_agent.host.live import LiveHost
     from wipe.engine import (
         EraseContext,
@@ -164,7 +164,7 @@ def prepare_erase(
                 firmware_method="auto" if media_policy.firmware else None,
                 dry_run=dry_run,
                 confirmed=True,  # the technician typed the serial in the app
-                hpa_dco=None if dry_run else _hpa(runner, t, policy.restore_native_max),
+                hpa_dco=None if dry_run else hpa_status(runner, t, policy.restore_native_max),
             )
         )
     journal = Journal(journal_path(env), key)
@@ -230,8 +230,24 @@ def cosmetic_grades(env: Environment) -> list[tuple[str, str]]:
     return [(g.code, env.say(g.fr, g.en)) for g in scale.grades]
 
 
+def erasure_summaries(outcomes: list[EraseOutcome]) -> list[ErasureSummary]:
+    """The key facts of this sitting's certificates (dry runs are not evidence)."""
+    from bench_agent.unit import summarize_certificate
+
+    found = []
+    for outcome in outcomes:
+        if outcome.envelope is None or outcome.result == "DRY_RUN":
+            continue
+        found.append(summarize_certificate(outcome.envelope["payload"]))
+    return found
+
+
 def grade(
-    inv: Inventory, health: list[DiskHealth], cosmetic: str, env: Environment
+    inv: Inventory,
+    health: list[DiskHealth],
+    cosmetic: str,
+    env: Environment,
+    erasures: list[ErasureSummary] | None = None,
 ) -> tuple[UnitReport, Grade] | str:
     """A fresh report of the unit (a new id: saved evidence is never replaced) graded
     with the network's default profile and the technician's cosmetic grade."""
@@ -252,6 +268,7 @@ def grade(
         scale = load_cosmetic_scale()
         report = build_report(inv)
         report.health = list(health)
+        report.erasures = list(erasures or [])
         result = grade_unit(
             report,
             profile,

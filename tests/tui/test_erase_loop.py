@@ -81,9 +81,24 @@ async def test_erasure_by_keys_ends_erased_with_a_verified_certificate(
         assert certificate_result(outcome.certificate_path) == "ERASED"
         assert str(outcome.certificate_path) in str(app.screen.query_one("#results").render())
         assert app.sitting.states["erase"] is StepState.DONE
+        certificate_id = json.loads(outcome.certificate_path.read_text())["payload"][
+            "certificate_id"
+        ]
+        # Step 4: the graded report carries this sitting's erasure, so the label can say it.
+        await pilot.press("escape", "4", "b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = app.sitting.report
+        assert report is not None, app.sitting.grade_error
+        (summary,) = report.erasures
+        assert summary.certificate_id == certificate_id
+        assert (summary.result, summary.level, summary.device) == ("ERASED", "clear", loop.device)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
     assert surviving_canaries(loop.backing) == []
     outbox = Outbox(Path(bench_env.environ["BENCH_AGENT_HOME"]) / "outbox.sqlite")
-    assert [i.kind for i in outbox.items("pending")] == ["certificate"]
+    assert [i.kind for i in outbox.items("pending")] == ["certificate", "report"]
 
 
 @drive

@@ -70,6 +70,16 @@ def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
         json.loads(Path(r["certificate"]).read_text())["payload"]["certificate_id"] for r in results
     )
     assert {w["kind"] for w in waiting} == {"certificate"}
+    # The unit report's summary of a real certificate says what the certificate says.
+    from bench_agent.unit import summarize_certificate
+
+    summary = summarize_certificate(signed)
+    assert summary.certificate_id == signed["certificate_id"]
+    assert (summary.result, summary.level, summary.method) == ("ERASED", "clear", "dod-3pass")
+    assert summary.device == a.device and summary.verification == "last: passed"
+    for hostile in ({}, {"certificate_id": "x", "result": "MAYBE"}, {"certificate_id": 3}):
+        with pytest.raises(ValueError):
+            summarize_certificate(hostile)
     doc = json.loads(cert.read_text())
     doc["payload"]["sanitization"]["level"] = "purge"  # claim more than was achieved
     cert.write_text(json.dumps(doc))

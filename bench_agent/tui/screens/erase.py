@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, ProgressBar, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from bench_agent.commands.erase import _human, progress_line
+from bench_agent.commands.erase import human_size, progress_line
 from bench_agent.tui.screens.base import BenchScreen
 from bench_agent.tui.state import EraseRun
 
@@ -99,7 +99,7 @@ class EraseScreen(BenchScreen):
         if targets is None:
             return
         for t in targets:
-            size = _human(t.size_bytes)
+            size = human_size(t.size_bytes)
             head = f"{t.device_path:<14} {size:>9}  {t.model or '?'} [{t.serial or '-'}]"
             if t.erasable:
                 box.add_option(Selection(head, t.device_path))

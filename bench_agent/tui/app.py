@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from bench_agent.context import Environment
+from bench_agent.functional.catalogue import Outcome, Result
 from bench_agent.tui import messages as m
 from bench_agent.tui import sitting
 from bench_agent.tui.state import EraseRun, Sitting, StepState
@@ -154,6 +155,9 @@ class BenchApp(App[int]):
         elif message.step == "sync":
             s.outbox_error = message.message
             s.sending = False
+        elif message.step == "functional":
+            s.functional_note = message.message
+            s.functional_busy = None
         self.set_state(message.step, StepState.PROBLEM)
         if message.step == "erase" and self.quit_when_erased:
             self.exit(1, return_code=1)
@@ -291,7 +295,8 @@ class BenchApp(App[int]):
                 health = sitting.check_health(self.host)
             run = self.sitting.erase
             erasures = sitting.erasure_summaries(run.outcomes) if run is not None else []
-            result = sitting.grade(inv, health, code, self.env, erasures)
+            functional = list(self.sitting.functional.values())
+            result = sitting.grade(inv, health, code, self.env, erasures, functional=functional)
         except Exception as exc:  # a grading bug must not crash the bench
             self.post_message(m.StepFailed("grade", sitting.failure_text(exc, self.env)))
             return
@@ -420,6 +425,124 @@ class BenchApp(App[int]):
         self.sitting.sending = False
         self.sitting.sync_lines = message.lines
         self.set_state("sync", StepState.DONE if message.ok else StepState.PROBLEM)
+
+    # -- functional tests -------------------------------------------------------------
+
+    def record_functional(self, outcome: Outcome, comment: str | None = None) -> None:
+        """Keep one functional test's result (who, when) and update the step's state."""
+        from bench_agent.functional import CATALOGUE
+
+        s = self.sitting
+        s.functional[outcome.name] = sitting.functional_test(outcome, self.env, comment)
+        results = [t.result for t in s.functional.values()]
+        if "fail" in results:
+            state = StepState.PROBLEM
+        elif all(t.name in s.functional for t in CATALOGUE):
+            state = StepState.DONE
+        else:
+            state = StepState.TODO
+        self.set_state("functional", state)
+
+    def start_functional(self, name: str) -> bool:
+        """Run the worker of test ``name`` ("automatic" for the automatic checks)."""
+        if self.sitting.functional_busy is not None:
+            return False
+        self.sitting.functional_busy = name
+        self.sitting.functional_note = ""
+        self.set_state("functional", StepState.RUNNING)
+        if name == "automatic":
+            self.functional_automatic()
+        elif name == "speakers":
+            self.functional_tone()
+        elif name == "microphone":
+            self.functional_microphone()
+        elif name == "usb":
+            self.functional_usb(sitting.usb_devices(self.host))
+        return True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="functional")
+    def functional_automatic(self) -> None:
+        try:
+            outcomes = sitting.automatic_checks(self.host)
+        except Exception as exc:  # a profile or host problem is a sentence
+            self.post_message(m.StepFailed("functional", sitting.failure_text(exc, self.env)))
+            return
+        self.post_message(m.FunctionalChecked(outcomes))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="functional")
+    def functional_tone(self) -> None:
+        try:
+            outcome = sitting.play_tone(self.host)
+        except Exception as exc:  # sound stack trouble: a sentence
+            self.post_message(m.StepFailed("functional", sitting.failure_text(exc, self.env)))
+            return
+        self.post_message(m.TonePlayed(outcome))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="functional")
+    def functional_microphone(self) -> None:
+        try:
+            outcome = sitting.record_microphone(self.host)
+        except Exception as exc:  # sound stack trouble: a sentence
+            self.post_message(m.StepFailed("functional", sitting.failure_text(exc, self.env)))
+            return
+        self.post_message(m.FunctionalChecked([outcome]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="functional")
+    def functional_usb(self, before: set[str]) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        try:
+            outcome = sitting.wait_usb_plug(self.host, before, lambda: worker.is_cancelled)
+        except Exception as exc:  # unreadable /sys/bus/usb: a sentence
+            self.post_message(m.StepFailed("functional", sitting.failure_text(exc, self.env)))
+            return
+        self.post_message(m.FunctionalChecked([outcome]))
+
+    def on_functional_checked(self, message: m.FunctionalChecked) -> None:
+        self.sitting.functional_busy = None
+        usb = self.sitting.functional.get("usb")
+        for outcome in message.outcomes:
+            if outcome.name == "usb" and usb is not None and outcome.result == "pass":
+                # One pass per port tried: keep the ports seen so far; an earlier fail stays.
+                ports = f"{usb.data.get('ports') or ''} {outcome.data.get('port')}".strip()
+                data = {**outcome.data, "ports": ports}
+                result: Result = "fail" if usb.result == "fail" else "pass"
+                outcome = Outcome(outcome.name, result, outcome.reason, data)  # noqa: PLW2901
+            self.record_functional(outcome)
+
+    def on_tone_played(self, message: m.TonePlayed) -> None:
+        from bench_agent.tui.screens.functional import AnswerScreen
+
+        self.sitting.functional_busy = None
+        if message.outcome is not None:
+            self.record_functional(message.outcome)
+            return
+        self.push_screen(
+            AnswerScreen(
+                self.env.say(
+                    "Avez-vous entendu le son des deux côtés ? o / n",
+                    "Did you hear the tone from both sides? y / n",
+                )
+            ),
+            lambda yes: self.answered("speakers", yes),
+        )
+
+    def answered(self, name: str, yes: bool | None, data: dict[str, Any] | None = None) -> None:
+        """The technician's answer to a yes/no test (None: the question was left)."""
+        from bench_agent.i18n import tr
+
+        if yes is None:
+            self.set_state("functional", self.sitting.states["functional"])
+            if self.sitting.states["functional"] is StepState.RUNNING:
+                self.set_state("functional", StepState.TODO)
+            return
+        reason = (
+            tr("confirmé par le technicien", "confirmed by the technician")
+            if yes
+            else tr("défaut constaté par le technicien", "defect seen by the technician")
+        )
+        self.record_functional(Outcome(name, "pass" if yes else "fail", reason, dict(data or {})))
 
 
 def create_app(env: Environment | None = None, host: Host | None = None) -> BenchApp:

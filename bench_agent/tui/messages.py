@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from bench_agent.functional.catalogue import Outcome
     from bench_agent.model.grade import Grade
     from bench_agent.model.health import DiskHealth
     from bench_agent.model.inventory import Inventory
@@ -92,3 +93,17 @@ class OutboxRead(Message):
 class OutboxSent(Message):
     ok: bool
     lines: list[str]
+
+
+@dataclass
+class FunctionalChecked(Message):
+    """Functional tests the machine decided (automatic checks, microphone, USB)."""
+
+    outcomes: list[Outcome]
+
+
+@dataclass
+class TonePlayed(Message):
+    """The speaker tone was played (``outcome`` None) or could not be (n/a, fail)."""
+
+    outcome: Outcome | None

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
+    from bench_agent.functional.catalogue import Outcome
+    from bench_agent.functional.profile import FunctionalProfile
     from bench_agent.host.base import Host
     from bench_agent.model.grade import Grade
     from bench_agent.model.health import DiskHealth
     from bench_agent.model.inventory import Inventory
-    from bench_agent.model.report import ErasureSummary, UnitReport
+    from bench_agent.model.report import ErasureSummary, FunctionalTest, UnitReport
     from wipe.engine import EraseContext, EraseOutcome, EraseRequest
     from wipe.overwrite import Progress
     from wipe.targets import Target
@@ -248,6 +250,8 @@ def grade(
     cosmetic: str,
     env: Environment,
     erasures: list[ErasureSummary] | None = None,
+    *,
+    functional: list[FunctionalTest] | None = None,
 ) -> tuple[UnitReport, Grade] | str:
     """A fresh report of the unit (a new id: saved evidence is never replaced) graded
     with the network's default profile and the technician's cosmetic grade."""
@@ -269,6 +273,7 @@ def grade(
         report = build_report(inv)
         report.health = list(health)
         report.erasures = list(erasures or [])
+        report.functional_tests = list(functional or [])
         result = grade_unit(
             report,
             profile,
@@ -431,3 +436,126 @@ def send_now(env: Environment) -> tuple[bool, list[str]]:
             )
         )
     return counts["pending"] == 0 and counts["rejected"] == 0, lines
+
+
+# -- functional tests ----------------------------------------------------------------
+
+
+def functional_test(
+    outcome: Outcome, env: Environment, comment: str | None = None
+) -> FunctionalTest:
+    """The report's record of one functional test: who (BENCH_AGENT_OPERATOR) and when."""
+    from bench_agent.model.report import FunctionalTest
+    from bench_agent.unit import utc_now_iso
+
+    return FunctionalTest(
+        name=outcome.name,
+        result=outcome.result,
+        by=env.environ.get("BENCH_AGENT_OPERATOR") or None,
+        at=utc_now_iso(),
+        comment=comment or env.t(outcome.reason) or None,
+        data=dict(outcome.data),
+    )
+
+
+def functional_profile() -> FunctionalProfile:
+    from bench_agent.functional import load_functional_profile
+
+    return load_functional_profile()
+
+
+def automatic_checks(host: Host) -> list[Outcome]:
+    from bench_agent.functional import run_automatic
+
+    return run_automatic(host, functional_profile())
+
+
+def play_tone(host: Host) -> Outcome | None:
+    """Play the test tone; None when it played (the technician then answers)."""
+    from bench_agent.functional.audio import tone_argv
+    from bench_agent.functional.catalogue import Outcome
+    from bench_agent.i18n import tr
+
+    argv = tone_argv()
+    if not host.which(argv[0]):
+        return Outcome(
+            "speakers",
+            "n/a",
+            tr(
+                "speaker-test absent (paquet alsa-utils)",
+                "speaker-test missing (package alsa-utils)",
+            ),
+        )
+    result = host.run(argv, timeout_s=20.0)
+    if result.ok:
+        return None
+    detail = (
+        result.stderr.decode("utf-8", "replace").strip().splitlines() or [result.error or ""]
+    )[0]
+    return Outcome(
+        "speakers", "fail", tr(f"aucune sortie son : {detail}", f"no sound output: {detail}")
+    )
+
+
+def record_microphone(host: Host) -> Outcome:
+    from bench_agent.functional.audio import judge_recording, record_argv
+    from bench_agent.functional.catalogue import Outcome
+    from bench_agent.i18n import tr
+
+    profile = functional_profile()
+    argv = record_argv(profile.microphone_record_s)
+    if not host.which(argv[0]):
+        return Outcome(
+            "microphone",
+            "n/a",
+            tr("arecord absent (paquet alsa-utils)", "arecord missing (package alsa-utils)"),
+        )
+    result = host.run(argv, timeout_s=profile.microphone_record_s + 10.0)
+    if not result.ok:
+        detail = (
+            result.stderr.decode("utf-8", "replace").strip().splitlines() or [result.error or ""]
+        )[0]
+        return Outcome(
+            "microphone", "fail", tr(f"aucune entrée son : {detail}", f"no sound input: {detail}")
+        )
+    return judge_recording(result.stdout, profile.microphone_min_level_dbfs)
+
+
+def wait_usb_plug(host: Host, before: set[str], cancelled: Callable[[], bool]) -> Outcome:
+    from bench_agent.functional.catalogue import Outcome
+    from bench_agent.functional.usb import root_hubs, root_port, wait_for_new_device
+    from bench_agent.i18n import tr
+
+    profile = functional_profile()
+    if not root_hubs(host):
+        return Outcome("usb", "n/a", tr("aucun contrôleur USB", "no USB controller"))
+    found = wait_for_new_device(
+        host, before, profile.usb_plug_timeout_s, profile.usb_poll_interval_s, cancelled=cancelled
+    )
+    if found is None:
+        t = f"{profile.usb_plug_timeout_s:g}"
+        return Outcome(
+            "usb",
+            "fail",
+            tr(
+                f"aucune clé vue en {t} s : port défectueux ?",
+                f"no stick seen in {t} s: faulty port?",
+            ),
+        )
+    port = root_port(found)
+    return Outcome(
+        "usb",
+        "pass",
+        tr(f"clé vue sur le port {port}", f"stick seen on port {port}"),
+        {"port": port},
+    )
+
+
+def usb_devices(host: Host) -> set[str]:
+    from bench_agent.functional.usb import devices
+
+    return devices(host)
+
+
+def backlight_present(host: Host) -> bool:
+    return bool(host.list_dir("/sys/class/backlight"))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bench_agent.model.grade import Grade
     from bench_agent.model.health import DiskHealth
     from bench_agent.model.inventory import Inventory
-    from bench_agent.model.report import UnitReport
+    from bench_agent.model.report import FunctionalTest, UnitReport
     from bench_agent.tui.sitting import OutboxState
     from wipe.engine import EraseOutcome
     from wipe.overwrite import Progress
@@ -53,6 +53,7 @@ STEPS: tuple[Step, ...] = (
     Step(4, "grade", "Catégorie", "Category"),
     Step(5, "label", "Étiquette", "Label"),
     Step(6, "sync", "Envoi", "Sending"),
+    Step(7, "functional", "Tests fonctionnels", "Functional tests"),
 )
 
 
@@ -97,6 +98,11 @@ class Sitting:
     outbox_error: str | None = None
     sync_lines: list[str] = field(default_factory=list)
     sending: bool = False
+    functional: dict[str, FunctionalTest] = field(default_factory=dict)
+    """Each functional test's latest result, by test name (the report keeps these)."""
+    functional_note: str = ""
+    functional_busy: str | None = None
+    """The test a worker is running now (one at a time: they share sound and USB)."""
 
     @property
     def erasing(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench_agent.tui.screens.base import BenchScreen
 from bench_agent.tui.screens.erase import EraseScreen
+from bench_agent.tui.screens.functional import FunctionalScreen
 from bench_agent.tui.screens.grade import GradeScreen
 from bench_agent.tui.screens.health import HealthScreen
 from bench_agent.tui.screens.inventory import InventoryScreen
@@ -17,6 +18,7 @@ STEP_SCREENS: tuple[type[BenchScreen], ...] = (
     GradeScreen,
     LabelScreen,
     SyncScreen,
+    FunctionalScreen,
 )
 
 __all__ = ["STEP_SCREENS", "BenchScreen"]

@@ -29,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         say = cast("BenchApp", self.app).env.say
         rows = [
-            (say("1 à 6 (ou & é \" ' ( -)", "1 to 6"), say("ouvrir une étape", "open a step")),
+            (say("1 à 7 (ou & é \" ' ( - è)", "1 to 7"), say("ouvrir une étape", "open a step")),
             (say("↑ ↓ puis Entrée", "↑ ↓ then Enter"), say("ouvrir une étape", "open a step")),
             (say("Échap", "Esc"), say("revenir à l'accueil", "back to the main screen")),
             ("F1, ?", say("cette aide", "this help")),
@@ -59,6 +59,14 @@ class HelpScreen(ModalScreen[None]):
             ),
             (say("Étiquette : p / i", "Label: p / i"), say("PDF / imprimer", "PDF / print")),
             (say("Envoi : e", "Sending: e"), say("envoyer maintenant", "send now")),
+            (
+                say("Tests : a k e l h m u", "Tests: a k e l h m u"),
+                say(
+                    "automatiques, clavier, écran, lumière, son, micro, USB",
+                    "automatic, keyboard, screen, backlight, sound, mic, USB",
+                ),
+            ),
+            (say("Clavier : Échap ×3", "Keyboard: Esc ×3"), say("terminer", "end the test")),
             (say("Santé, Envoi : r", "Health, Sending: r"), say("relire", "refresh")),
         ]
         text = "\n".join(f"{k:<28} {v}" for k, v in rows)

@@ -1,4 +1,4 @@
-"""The main screen: the unit on the bench and its six steps with their state."""
+"""The main screen: the unit on the bench and its seven steps with their state."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from textual.widgets.option_list import Option
 from bench_agent.tui.screens.base import BenchScreen
 from bench_agent.tui.state import STATE_LABELS, STEPS, StepState
 
-# The digit row of an AZERTY keyboard gives & é " ' ( - without Shift: both open a step.
-AZERTY_DIGITS = ("ampersand", "é", "quotation_mark", "apostrophe", "left_parenthesis", "minus")
+# The digit row of an AZERTY keyboard gives & é " ' ( - è without Shift: both open a step.
+AZERTY_DIGITS = (
+    "ampersand",
+    "é",
+    "quotation_mark",
+    "apostrophe",
+    "left_parenthesis",
+    "minus",
+    "è",
+)
 
 STATE_STYLES = {
     StepState.TODO: "bold",
@@ -26,7 +34,7 @@ STATE_STYLES = {
 
 class MainScreen(BenchScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(str(n), f"open({n})", show=False) for n in range(1, 7)),
+        *(Binding(str(n), f"open({n})", show=False) for n in range(1, 8)),
         *(Binding(k, f"open({n})", show=False) for n, k in enumerate(AZERTY_DIGITS, 1)),
     ]
 
@@ -35,8 +43,8 @@ class MainScreen(BenchScreen):
         yield OptionList(*(Option("", id=s.key) for s in STEPS), id="steps")
         yield Static(
             self.say(
-                "1-6 ou ↑↓ Entrée : ouvrir   Échap : retour   F1 ou ? : touches   q : quitter",
-                "1-6 or ↑↓ Enter: open   Esc: back   F1 or ?: keys   q: quit",
+                "1-7 ou ↑↓ Entrée : ouvrir   Échap : retour   F1 ou ? : touches   q : quitter",
+                "1-7 or ↑↓ Enter: open   Esc: back   F1 or ?: keys   q: quit",
             ),
             classes="hint",
         )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from wipe.blockdev import OpenDevice, open_device
 from wipe.overwrite import (
+    PassResult,
     Progress,
     RunOptions,
     full_regions,
@@ -29,6 +30,23 @@ def _file(tmp_path: Path, size: int) -> Path:
     p = tmp_path / "drive.img"
     p.write_bytes(os.urandom(size))
     return p
+
+
+def _read_back(path: Path, pattern: Pattern, ks: Keystream | None, block_bytes: int) -> PassResult:
+    """One full verification of the file at ``path`` (opened read-only)."""
+    dev = open_device(str(path), write=False)
+    try:
+        return verify_regions(
+            dev,
+            pattern,
+            ks,
+            full_regions(dev, block_bytes),
+            pass_index=0,
+            pass_count=1,
+            cancel=threading.Event(),
+        )
+    finally:
+        dev.close()
 
 
 @pytest.mark.parametrize(
@@ -72,19 +90,7 @@ def test_mismatch_ranges_are_sector_precise(tmp_path: Path) -> None:
         fh.write(b"\x01")  # inside sector 1953 (512-byte sectors)
         fh.seek((2 << 20) - 1)
         fh.write(b"\x02")  # the very last byte
-    dev = open_device(str(path), write=False)
-    try:
-        v = verify_regions(
-            dev,
-            Pattern("constant", 0),
-            None,
-            full_regions(dev, 1 << 20),
-            pass_index=0,
-            pass_count=1,
-            cancel=threading.Event(),
-        )
-    finally:
-        dev.close()
+    v = _read_back(path, Pattern("constant", 0), None, 1 << 20)
     assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [
         (1953 * 512, 512, "mismatch"),
         ((2 << 20) - 512, 512, "mismatch"),
@@ -107,19 +113,7 @@ def test_random_read_back_finds_every_changed_sector(tmp_path: Path, block_bytes
             original = fh.read(1)
             fh.seek(where)
             fh.write(bytes([original[0] ^ 0x01]))  # one bit flipped
-    dev = open_device(str(path), write=False)
-    try:
-        v = verify_regions(
-            dev,
-            Pattern("random", 0),
-            ks,
-            full_regions(dev, block_bytes),
-            pass_index=0,
-            pass_count=1,
-            cancel=threading.Event(),
-        )
-    finally:
-        dev.close()
+    v = _read_back(path, Pattern("random", 0), ks, block_bytes)
     assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [
         (0, 512, "mismatch"),
         (1_500_000 // 512 * 512, 512, "mismatch"),
@@ -259,19 +253,7 @@ def test_mismatch_runs_are_joined_across_comparison_slices(
             data[i + 7] ^= 0xFF  # one byte per block: every block of the run differs
     path = tmp_path / "drive.img"
     path.write_bytes(bytes(data))
-    dev = open_device(str(path), write=False)
-    try:
-        v = verify_regions(
-            dev,
-            pattern,
-            ks,
-            full_regions(dev, 8 << 20),
-            pass_index=0,
-            pass_count=1,
-            cancel=threading.Event(),
-        )
-    finally:
-        dev.close()
+    v = _read_back(path, pattern, ks, 8 << 20)
     assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [
         (s, n, "mismatch") for s, n in runs
     ]
@@ -286,19 +268,7 @@ def test_a_drive_that_differs_everywhere_is_one_range(tmp_path: Path, pattern: P
     path = tmp_path / "drive.img"
     path.write_bytes(os.urandom(size) if pattern.kind == "constant" else bytes(size))
     ks = Keystream(SEED, 0) if pattern.kind == "random" else None
-    dev = open_device(str(path), write=False)
-    try:
-        v = verify_regions(
-            dev,
-            pattern,
-            ks,
-            full_regions(dev, 8 << 20),
-            pass_index=0,
-            pass_count=1,
-            cancel=threading.Event(),
-        )
-    finally:
-        dev.close()
+    v = _read_back(path, pattern, ks, 8 << 20)
     assert [(e.start_byte, e.length_bytes, e.kind) for e in v.errors] == [(0, size, "mismatch")]
     assert not v.ok and not v.errors_truncated
 

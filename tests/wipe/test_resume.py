@@ -8,12 +8,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wipe.certificate import verify_certificate
 from wipe.engine import (
     EraseContext,
+    EraseOutcome,
     EraseRequest,
     ResumeError,
     erase_device,
@@ -77,8 +79,13 @@ def setup(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def _kill_mid_way(paths: dict[str, Path]) -> None:
-    code = KILLED_RUN.format(
+def _kill_mid_way(
+    paths: dict[str, Path], when: str = 'p.phase == "write" and p.pass_index == 1'
+) -> None:
+    """Run dod-3pass in a real process and SIGKILL it once ``when`` holds in a progress
+    report (past the half of that phase)."""
+    template = KILLED_RUN.replace('p.phase == "write" and p.pass_index == 1', when)
+    code = template.format(
         repo=str(REPO),
         key=str(paths["key"]),
         journal=str(paths["journal"]),
@@ -103,17 +110,35 @@ def _target(drive: Path) -> Target:
     )
 
 
+def _ctx(paths: dict[str, Path], journal: Journal | None = None, **options: Any) -> EraseContext:
+    key = BenchKey.load(paths["key"])
+    return EraseContext(
+        key=key,
+        journal=journal or Journal(paths["journal"], key),
+        cert_dir=paths["certs"],
+        policy=load_policy(),
+        options=RunOptions(block_bytes=1 << 20, **options),
+    )
+
+
+def _erase(
+    paths: dict[str, Path], ctx: EraseContext, method: str, resume: Any = None
+) -> EraseOutcome:
+    m = load_method(method)
+    request = EraseRequest(
+        target=_target(paths["drive"]),
+        method=m,
+        verification=m.verification,
+        confirmed=True,
+        resume=resume,
+    )
+    return erase_device(request, ctx)
+
+
 def test_killed_run_is_recorded_interrupted_then_resumed(setup: dict[str, Path]) -> None:
     _kill_mid_way(setup)
     assert not list(setup["certs"].glob("*.json"))  # killed before any certificate
-    key = BenchKey.load(setup["key"])
-    ctx = EraseContext(
-        key=key,
-        journal=Journal(setup["journal"], key),
-        cert_dir=setup["certs"],
-        policy=load_policy(),
-        options=RunOptions(block_bytes=1 << 20),
-    )
+    ctx = _ctx(setup)
     report = verify_journal(setup["journal"])
     assert report.ok, report.problems  # a kill leaves a consistent journal
     (interrupted,) = record_interrupted(report, ctx)
@@ -126,17 +151,7 @@ def test_killed_run_is_recorded_interrupted_then_resumed(setup: dict[str, Path])
     )
     assert point.pass_index == 1
     assert SIZE * 0.4 <= point.offset_bytes < SIZE
-    m = load_method("dod-3pass")
-    out = erase_device(
-        EraseRequest(
-            target=_target(setup["drive"]),
-            method=m,
-            verification=m.verification,
-            confirmed=True,
-            resume=point,
-        ),
-        ctx,
-    )
+    out = _erase(setup, ctx, "dod-3pass", resume=point)
     assert out.result == "ERASED", out.reasons_en
     payload = out.envelope["payload"]
     assert payload["method"]["resumed_from"]["session_id"] == point.session_id
@@ -212,15 +227,8 @@ def test_a_checkpoint_is_journaled_only_after_the_bytes_are_flushed(
 ) -> None:
     """Every checkpoint follows an fdatasync of the device; when flushing fails, no
     checkpoint vouches for bytes a drive's write cache may still lose."""
-    key = BenchKey.load(setup["key"])
-    journal = Journal(setup["journal"], key)
-    ctx = EraseContext(
-        key=key,
-        journal=journal,
-        cert_dir=setup["certs"],
-        policy=load_policy(),
-        options=RunOptions(block_bytes=1 << 20, clock=iter(range(10**9)).__next__),
-    )
+    journal = Journal(setup["journal"], BenchKey.load(setup["key"]))
+    ctx = _ctx(setup, journal, clock=iter(range(10**9)).__next__)
     real = os.fdatasync
     order: list[str] = []
     real_append = journal.append
@@ -235,13 +243,7 @@ def test_a_checkpoint_is_journaled_only_after_the_bytes_are_flushed(
 
     monkeypatch.setattr(os, "fdatasync", fdatasync)
     monkeypatch.setattr(journal, "append", append)
-    m = load_method("zero")
-    out = erase_device(
-        EraseRequest(
-            target=_target(setup["drive"]), method=m, verification=m.verification, confirmed=True
-        ),
-        ctx,
-    )
+    out = _erase(setup, ctx, "zero")
     assert out.result == "ERASED"
     checkpoints = [i for i, e in enumerate(order) if e == "checkpoint"]
     assert len(checkpoints) >= 5
@@ -252,12 +254,7 @@ def test_a_checkpoint_is_journaled_only_after_the_bytes_are_flushed(
 
     monkeypatch.setattr(os, "fdatasync", failing)
     order.clear()
-    out = erase_device(
-        EraseRequest(
-            target=_target(setup["drive"]), method=m, verification=m.verification, confirmed=True
-        ),
-        ctx,
-    )
+    out = _erase(setup, ctx, "zero")
     assert "checkpoint" not in order
     assert out.result == "FAILED"  # the pass's own final flush failed too
 
@@ -265,42 +262,13 @@ def test_a_checkpoint_is_journaled_only_after_the_bytes_are_flushed(
 def test_killed_during_the_read_back_resumes_with_the_read_back(setup: dict[str, Path]) -> None:
     """Every pass written, the power went during verification: the resume writes
     nothing, reads the last pass back, and only then says ERASED."""
-    code = KILLED_RUN.replace(
-        'p.phase == "write" and p.pass_index == 1', 'p.phase == "verify" and p.pass_index == 2'
-    ).format(
-        repo=str(REPO),
-        key=str(setup["key"]),
-        journal=str(setup["journal"]),
-        certs=str(setup["certs"]),
-        drive=str(setup["drive"]),
-        size=SIZE,
-    )
-    assert code != KILLED_RUN
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
-    key = BenchKey.load(setup["key"])
-    ctx = EraseContext(
-        key=key,
-        journal=Journal(setup["journal"], key),
-        cert_dir=setup["certs"],
-        policy=load_policy(),
-        options=RunOptions(block_bytes=1 << 20),
-    )
+    _kill_mid_way(setup, when='p.phase == "verify" and p.pass_index == 2')
+    ctx = _ctx(setup)
     point = find_resume_point(
         verify_journal(setup["journal"]), _target(setup["drive"]), "dod-3pass"
     )
     assert point.pass_index == 3  # all three passes were written
-    m = load_method("dod-3pass")
-    out = erase_device(
-        EraseRequest(
-            target=_target(setup["drive"]),
-            method=m,
-            verification=m.verification,
-            confirmed=True,
-            resume=point,
-        ),
-        ctx,
-    )
+    out = _erase(setup, ctx, "dod-3pass", resume=point)
     assert out.result == "ERASED", out.reasons_en
     payload = out.envelope["payload"]
     assert payload["bytes_written"] == 0

@@ -54,6 +54,15 @@ def build_parser(env: Environment, only: str | None = None) -> argparse.Argument
     parser.add_argument(
         "--lang", choices=["fr", "en"], help=env.say("langue des messages", "message language")
     )
+    parser.add_argument(
+        "--app-host-dir",
+        dest="app_host_dir",
+        metavar="DIR",
+        help=env.say(
+            "l'application sur un ordinateur enregistré (démonstration, formation)",
+            "the app on a recorded computer (demonstration, training)",
+        ),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in [only] if only else _command_names():
         module = importlib.import_module(f"bench_agent.commands.{name}")
@@ -65,10 +74,11 @@ def _subcommand(argv: Sequence[str]) -> str | None:
     """The subcommand named in argv, when it can be told without parsing everything."""
     args = list(argv)
     while args and args[0].startswith("-"):
-        # Only --lang takes a value at the top level; anything else parses in full.
-        if args[0] == "--lang" and len(args) > 1:
+        # Only --lang and --app-host-dir take a value at the top level; anything else
+        # parses in full.
+        if args[0] in ("--lang", "--app-host-dir") and len(args) > 1:
             args = args[2:]
-        elif args[0].startswith("--lang="):
+        elif args[0].startswith(("--lang=", "--app-host-dir=")):
             args = args[1:]
         else:
             return None

@@ -556,9 +556,18 @@ def create_app(env: Environment | None = None, host: Host | None = None) -> Benc
 
 def run(args: argparse.Namespace, env: Environment) -> int:
     """``bench-agent`` without a subcommand."""
+    from bench_agent.commands._host import host_error
     from bench_agent.host import open_host
 
-    host_dir: str | None = getattr(args, "host_dir", None)
-    app = create_app(env, open_host(host_dir))
+    host_dir: str | None = getattr(args, "app_host_dir", None) or getattr(args, "host_dir", None)
+    try:
+        host = open_host(host_dir)
+    except (LookupError, OSError, ValueError) as exc:
+        message = host_error(exc, host_dir, env)
+        if message is None:
+            raise
+        env.err(message)
+        return 3
+    app = create_app(env, host)
     code = app.run()
     return code if code is not None else 0

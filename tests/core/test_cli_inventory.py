@@ -87,6 +87,8 @@ def test_fast_path_parses_only_the_named_command_yet_help_lists_all() -> None:
 
     assert _subcommand(["inventory", "--json"]) == "inventory"
     assert _subcommand(["--lang", "en", "grade"]) == "grade"
+    assert _subcommand(["--app-host-dir", "x"]) is None  # the app, not a subcommand
+    assert _subcommand(["--app-host-dir=x", "--lang", "en", "health"]) == "health"
     assert _subcommand(["--lang=fr", "health"]) == "health"
     assert _subcommand(["--help"]) is None
     assert _subcommand(["not-a-command"]) is None
@@ -96,3 +98,9 @@ def test_fast_path_parses_only_the_named_command_yet_help_lists_all() -> None:
     assert code == 0
     for name in ("inventory", "record", "schema", "health", "erase", "grade", "verify"):
         assert name in out.getvalue()
+
+
+def test_app_on_a_recorded_host_that_is_not_one_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run_cli("--app-host-dir", str(tmp_path / "nothing"))
+    assert code == 3
+    assert "n'est pas une machine enregistrée" in err

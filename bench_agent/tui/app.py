@@ -44,6 +44,12 @@ class BenchApp(App[int]):
         self.host = host
         self.sitting = Sitting()
         self.quit_when_erased = False
+        from bench_agent.host.recorded import RecordedHost
+
+        # A recorded computer (training, demos) is not the machine whose disks the erase
+        # step lists: erasing them "for" the recorded unit would wipe the wrong machine.
+        self.simulation_only = isinstance(host, RecordedHost)
+        self.sitting.dry_run = self.simulation_only
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -200,7 +206,7 @@ class BenchApp(App[int]):
         """Start erasing the confirmed disks; False when an erasure already runs."""
         if self.sitting.erasing or not device_paths:
             return False
-        run = EraseRun(devices=list(device_paths), dry_run=dry_run)
+        run = EraseRun(devices=list(device_paths), dry_run=dry_run or self.simulation_only)
         self.sitting.erase = run
         self.set_state("erase", StepState.RUNNING)
         self.erase_disks(run)
@@ -545,13 +551,27 @@ class BenchApp(App[int]):
         self.record_functional(Outcome(name, "pass" if yes else "fail", reason, dict(data or {})))
 
 
-def create_app(env: Environment | None = None, host: Host | None = None) -> BenchApp:
+def create_app(
+    env: Environment | None = None,
+    host: Host | None = None,
+    *,
+    simulation_only: bool | None = None,
+) -> BenchApp:
     """The one factory of the CLI and the tests: a recorded host and an Environment
-    pointing at a temporary $BENCH_AGENT_HOME make a test bench."""
+    pointing at a temporary $BENCH_AGENT_HOME make a test bench.
+
+    ``simulation_only`` defaults to "the host is a recorded computer": its erase step
+    lists this machine's disks, so only a dry run is allowed. Tests that erase a real
+    loop device beside a recorded unit say ``simulation_only=False``.
+    """
     from bench_agent.host import open_host
 
     env = env or Environment()
-    return BenchApp(env, host if host is not None else open_host(None))
+    app = BenchApp(env, host if host is not None else open_host(None))
+    if simulation_only is not None:
+        app.simulation_only = simulation_only
+        app.sitting.dry_run = simulation_only
+    return app
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:

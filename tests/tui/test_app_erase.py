@@ -67,7 +67,7 @@ async def test_erasure_by_keys_ends_erased_with_a_verified_certificate(
     bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
 ) -> None:
     loop = loop_factory(32 << 20, name="tui-erase")
-    app = create_app(bench_env, x1_host)
+    app = create_app(bench_env, x1_host, simulation_only=False)
     async with app.run_test(size=SIZE) as pilot:
         await select_and_erase(app, pilot, loop.device)
         await app.workers.wait_for_complete()
@@ -106,7 +106,7 @@ async def test_wrong_serial_erases_nothing(
     bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
 ) -> None:
     loop = loop_factory(8 << 20, name="tui-refuse")
-    app = create_app(bench_env, x1_host)
+    app = create_app(bench_env, x1_host, simulation_only=False)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.press("3")
@@ -137,7 +137,7 @@ async def test_quit_during_erasure_asks_then_aborts_cleanly(
     # Large and sparse: it cannot finish before the quit is confirmed (it stops at the
     # next block once cancelled, so the test stays short).
     loop = loop_factory(8 << 30, name="tui-abort")
-    app = create_app(bench_env, x1_host)
+    app = create_app(bench_env, x1_host, simulation_only=False)
     async with app.run_test(size=SIZE) as pilot:
         await select_and_erase(app, pilot, loop.device)
         run = app.sitting.erase
@@ -160,3 +160,38 @@ async def test_quit_during_erasure_asks_then_aborts_cleanly(
     assert path is not None and verify_certificate(path).ok
     assert certificate_result(path) == "ABORTED"
     assert app.return_code == 1
+
+
+@drive
+async def test_on_a_recorded_computer_the_erase_step_only_simulates(
+    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+) -> None:
+    """`bench-agent --app-host-dir DIR` (training, demos): the disks listed belong to the
+    machine running the app, not to the recorded unit — erasing them is refused; the
+    step runs in simulation and `s` cannot switch that off."""
+    loop = loop_factory(8 << 20, name="tui-recorded")
+    app = create_app(bench_env, x1_host)  # the default for a recorded host
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("3")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.sitting.dry_run
+        await pilot.press("s")  # try to switch to the real mode
+        await pilot.pause()
+        assert app.sitting.dry_run
+        targets = app.screen.query_one(SelectionList)
+        for _ in range(targets.option_count):
+            highlighted = targets.highlighted
+            if highlighted is not None and targets.get_option_at_index(highlighted).value == (
+                loop.device
+            ):
+                break
+            await pilot.press("down")
+        await pilot.press("space", "e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        run = app.sitting.erase
+        assert run is not None and run.dry_run
+        assert [o.result for o in run.outcomes] == ["DRY_RUN"]
+    assert len(surviving_canaries(loop.backing)) > 90

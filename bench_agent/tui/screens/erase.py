@@ -170,6 +170,16 @@ class EraseScreen(BenchScreen):
     def action_toggle_dry_run(self) -> None:
         if self.sitting.erasing:
             return
+        if self.bench.simulation_only:
+            self.notify(
+                self.say(
+                    "Ordinateur enregistré : simulation seulement (les disques listés sont "
+                    "ceux de cette machine-ci).",
+                    "Recorded computer: dry run only (the disks listed are this machine's).",
+                ),
+                severity="warning",
+            )
+            return
         self.sitting.dry_run = not self.sitting.dry_run
         self.state_changed()
 

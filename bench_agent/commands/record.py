@@ -31,6 +31,16 @@ def register(sub: Any, env: Environment) -> None:
         action="store_true",
         help=env.say("enregistrer aussi les sorties SMART", "also record the SMART outputs"),
     )
+    p.add_argument(
+        "--with-functional",
+        action="store_true",
+        help=env.say(
+            "enregistrer aussi ce que lisent les tests fonctionnels automatiques "
+            "(réseau, chargeur, Wi-Fi, webcam, batterie)",
+            "also record what the automatic functional tests read "
+            "(network, charger, Wi-Fi, webcam, battery)",
+        ),
+    )
     p.set_defaults(handler=run_record)
 
 
@@ -61,6 +71,10 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
             check_all(host)
         except ImportError:
             env.err(env.say("Module santé indisponible.", "Health module unavailable."))
+    if getattr(args, "with_functional", False):
+        from bench_agent.functional import load_functional_profile, run_automatic
+
+        run_automatic(host, load_functional_profile())
     write_recording(recording, out, args.description or (inv.identity.model or ""))
     env.out(
         env.say(

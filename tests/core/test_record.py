@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
@@ -40,3 +41,25 @@ def test_record_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     assert main(["record", str(tmp_path)], env=env) == 2
     assert "n'est pas vide" in err.getvalue()
     assert (tmp_path / "keep.txt").read_text() == "technician's notes"
+
+
+def test_record_with_functional_replays_the_automatic_checks(tmp_path: Path) -> None:
+    """`record --with-functional`: the automatic functional checks replayed on the
+    recording give the live machine's results, reason for reason."""
+    from bench_agent.functional import load_functional_profile, run_automatic
+
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    assert main(["record", str(tmp_path / "m"), "--with-functional"], env=env) == 0
+    profile = load_functional_profile()
+
+    def results(host: object) -> list[tuple[str, str, str]]:
+        return [
+            (o.name, o.result, o.reason.en)
+            for o in run_automatic(host, profile)  # type: ignore[arg-type]
+        ]
+
+    assert results(RecordedHost(tmp_path / "m")) == results(LiveHost())
+    # Without the flag the functional reads are not recorded: replaying says so.
+    assert main(["record", str(tmp_path / "plain")], env=env) == 0
+    with pytest.raises(LookupError, match="record"):
+        run_automatic(RecordedHost(tmp_path / "plain"), profile)

@@ -8,6 +8,9 @@ the shape of ``wipe.runner_protocol.Runner``, so ``wipe.firmware`` runs against
 the emulated controllers exactly as it would against a laptop's drives.
 
 Everything lives in a temporary directory; the drives are sparse files.
+``Guest`` takes SMBIOS strings, drive serials and extra programs (dmidecode,
+smartctl) so the same guest serves as a virtual laptop for the inventory and
+health end-to-end tests (tests/e2e). It runs under TCG (see ``accelerator``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +141,11 @@ def debian_kernel() -> tuple[Path, Path]:
     return found[-1], modules
 
 
-def build_initramfs(work: Path, modules_dir: Path) -> Path:
+PROGRAMS = ("hdparm", "nvme")
+"""Programs of this machine copied (with their libraries) into every guest."""
+
+
+def build_initramfs(work: Path, modules_dir: Path, programs: Sequence[str] = PROGRAMS) -> Path:
     root = work / "root"
     for sub in ("bin", "usr/sbin", "mods", "proc", "sys", "dev", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -145,7 +153,7 @@ def build_initramfs(work: Path, modules_dir: Path) -> Path:
     if busybox is None:
         raise GuestError("busybox (static) not found")
     shutil.copy(busybox, root / "bin" / "busybox")
-    for program in ("hdparm", "nvme"):
+    for program in programs:
         path = shutil.which(program, path="/usr/sbin:/sbin:/usr/bin:/bin")
         if path is None:
             raise GuestError(f"{program} not installed")
@@ -226,38 +234,69 @@ class GuestRunner:
         )
 
 
-class Guest:
-    """A running QEMU guest; use as a context manager."""
+def accelerator() -> str:
+    """QEMU's accelerator: ``tcg`` unless BENCH_QEMU_ACCEL says otherwise (``kvm``).
 
-    def __init__(self, work: Path) -> None:
+    Not chosen from /dev/kvm alone: on the CI machine /dev/kvm opens but the CPU
+    exposes no vmx/svm and a KVM guest hangs after the boot loader, while TCG
+    boots this initramfs in about 10 s.
+    """
+    return os.environ.get("BENCH_QEMU_ACCEL") or "tcg"
+
+
+class Guest:
+    """A QEMU guest with one NVMe, one SATA and one USB drive (64 MiB sparse files each).
+
+    ``smbios`` entries are passed as ``-smbios`` options (``type=1,manufacturer=...``;
+    a comma inside a value is written ``,,``); ``programs`` are extra programs of
+    this machine to copy into the guest beside hdparm and nvme-cli.
+    """
+
+    def __init__(
+        self,
+        work: Path,
+        *,
+        smbios: Sequence[str] = (),
+        programs: Sequence[str] = (),
+        nvme_serial: str = "LCTNVME0001",
+        sata_serial: str = "LCTSATA0001",
+        sata_model: str = "LCT-SATA-SSD",
+    ) -> None:
         self.work = work
+        self.smbios = tuple(smbios)
+        self.programs = (*PROGRAMS, *programs)
+        self.nvme_serial = nvme_serial
+        self.sata_serial = sata_serial
+        self.sata_model = sata_model
         self.proc: subprocess.Popen[bytes] | None = None
         self.runner: GuestRunner | None = None
 
     def start(self, boot_timeout_s: float = 180.0) -> GuestRunner:
         vmlinuz, modules = debian_kernel()
-        initrd = build_initramfs(self.work, modules)
+        initrd = build_initramfs(self.work, modules, self.programs)
         for name in ("nvme", "sata", "usb"):
             with open(self.work / f"{name}.img", "wb") as fh:
                 fh.truncate(64 * 1024 * 1024)
         sock_path = self.work / "agent.sock"
         argv = [
             "qemu-system-x86_64",
-            "-M", "q35", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
+            "-M", "q35", "-accel", accelerator(), "-cpu", "max", "-m", "512", "-smp", "1",
             "-kernel", str(vmlinuz), "-initrd", str(initrd),
             "-append", "console=ttyS0 quiet rdinit=/init panic=-1",
             "-display", "none", "-no-reboot", "-nic", "none", "-monitor", "none",
             "-serial", f"file:{self.work / 'console.log'}",
             "-serial", f"unix:{sock_path},server=on,wait=off",
             "-drive", f"file={self.work / 'nvme.img'},if=none,id=nv0,format=raw",
-            "-device", "nvme,serial=LCTNVME0001,drive=nv0",
+            "-device", f"nvme,serial={self.nvme_serial},drive=nv0",
             "-drive", f"file={self.work / 'sata.img'},if=none,id=sat0,format=raw",
-            "-device", "ide-hd,bus=ide.0,drive=sat0,model=LCT-SATA-SSD,serial=LCTSATA0001,"
-            "rotation_rate=1",
+            "-device", f"ide-hd,bus=ide.0,drive=sat0,model={self.sata_model},"
+            f"serial={self.sata_serial},rotation_rate=1",
             "-device", "qemu-xhci,id=xhci",
             "-drive", f"file={self.work / 'usb.img'},if=none,id=us0,format=raw",
             "-device", "usb-storage,bus=xhci.0,drive=us0,serial=LCTUSB0001",
         ]  # fmt: skip
+        for entry in self.smbios:
+            argv += ["-smbios", entry]
         with open(self.work / "qemu.stderr", "wb") as stderr:
             self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

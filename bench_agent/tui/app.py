@@ -209,8 +209,54 @@ class BenchApp(App[int]):
         run = EraseRun(devices=list(device_paths), dry_run=dry_run or self.simulation_only)
         self.sitting.erase = run
         self.set_state("erase", StepState.RUNNING)
-        self.erase_disks(run)
+        if run.dry_run:
+            self.erase_disks(run)  # nothing is written, nothing to unfreeze
+        else:
+            self.check_frozen(run)
         return True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
+    def check_frozen(self, run: EraseRun) -> None:
+        try:
+            frozen = sitting.frozen_for_erase(run.devices)
+        except Exception as exc:  # asking the drives must never stop the erasure itself
+            run.notes.append(sitting.failure_text(exc, self.env))
+            frozen = []
+        self.post_message(m.FrozenChecked(frozen))
+
+    def on_frozen_checked(self, message: m.FrozenChecked) -> None:
+        from bench_agent.tui.screens.dialogs import UnfreezeScreen
+
+        run = self.sitting.erase
+        if run is None or not run.running:
+            return
+        if not message.frozen or run.cancel.is_set():
+            self.erase_disks(run)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unfreeze_disks(run, message.frozen)
+            else:
+                self.erase_disks(run)
+
+        self.push_screen(UnfreezeScreen(message.frozen), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
+    def unfreeze_disks(self, run: EraseRun, frozen: list[str]) -> None:
+        try:
+            lines = sitting.unfreeze(frozen, self.env)
+        except Exception as exc:  # a failed suspend is a note; the overwrite still runs
+            lines = [sitting.failure_text(exc, self.env)]
+        self.post_message(m.Unfrozen(lines))
+
+    def on_unfrozen(self, message: m.Unfrozen) -> None:
+        run = self.sitting.erase
+        if run is None:
+            return
+        run.notes.extend(message.lines)
+        self.state_changed()
+        self.erase_disks(run)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
     def erase_disks(self, run: EraseRun) -> None:

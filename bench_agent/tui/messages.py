@@ -56,6 +56,20 @@ class WipeProgressed(Message):
 
 
 @dataclass
+class FrozenChecked(Message):
+    """Drives the BIOS froze among those about to get a firmware method."""
+
+    frozen: list[str]
+
+
+@dataclass
+class Unfrozen(Message):
+    """The suspend/resume ran; one line per drive for the technician."""
+
+    lines: list[str]
+
+
+@dataclass
 class WipeStarted(Message):
     notes: list[str]
 

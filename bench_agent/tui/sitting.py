@@ -197,6 +197,54 @@ def prepare_erase(
     return EraseJob(requests, ctx, notes)
 
 
+def frozen_for_erase(device_paths: list[str]) -> list[str]:
+    """The selected drives that will get a firmware method (policy) and that the BIOS
+    froze (ATA security); [] when firmware methods or the policy are unavailable."""
+    from bench_agent.host.live import LiveHost
+    from wipe.engine import load_firmware_module
+    from wipe.methods import MethodFileError
+    from wipe.policy import load_policy
+    from wipe.targets import select_targets
+
+    firmware = load_firmware_module()
+    if firmware is None or not hasattr(firmware, "frozen_drives"):
+        return []
+    try:
+        policy = load_policy(None)
+    except (MethodFileError, ValueError):
+        return []  # prepare_erase reports the broken policy in a sentence
+    wanted = [
+        (t.device_path, t.transport)
+        for t in select_targets(device_paths)
+        if t.erasable and policy.for_media(t.media).firmware
+    ]
+    if not wanted:
+        return []
+    return [caps.device_path for caps in firmware.frozen_drives(LiveHost(), wanted)]
+
+
+def unfreeze(device_paths: list[str], env: Environment) -> list[str]:
+    """Suspend 5 s and resume, then ask each drive again: one sentence per drive."""
+    from bench_agent.host.live import LiveHost
+    from wipe.firmware import unfreeze as firmware_unfreeze
+    from wipe.targets import select_targets
+
+    drives = [(t.device_path, t.transport) for t in select_targets(device_paths)]
+    report = firmware_unfreeze(LiveHost(), drives)
+    lines = []
+    if not report.suspended:
+        lines.append(env.say("La mise en veille a échoué.", "The suspend failed."))
+    lines += [env.say(f"Dégelé : {p}", f"Unfrozen: {p}") for p in report.unfrozen]
+    lines += [
+        env.say(
+            f"Toujours gelé : {p} — l'écrasement sera utilisé",
+            f"Still frozen: {p} — the overwrite will be used",
+        )
+        for p in (*report.still_frozen, *report.unknown)
+    ]
+    return lines
+
+
 def run_erase_job(job: EraseJob) -> list[EraseOutcome]:
     from wipe.engine import erase_many
 

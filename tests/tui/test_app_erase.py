@@ -195,3 +195,47 @@ async def test_on_a_recorded_computer_the_erase_step_only_simulates(
         assert run is not None and run.dry_run
         assert [o.result for o in run.outcomes] == ["DRY_RUN"]
     assert len(surviving_canaries(loop.backing)) > 90
+
+
+@pytest.mark.parametrize("answer", ["o", "n"])
+@drive
+async def test_a_frozen_drive_gets_the_unfreeze_offer_before_anything_is_written(
+    bench_env: Environment,
+    x1_host: RecordedHost,
+    loop_factory: Callable[..., Loop],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    """A drive the BIOS froze (here: the detection says so for the loop device — a loop
+    device has no ATA security to freeze; the detection itself is tested on recorded hdparm
+    outputs): the app asks before the erasure; yes runs the suspend/resume, no does not;
+    either way the erasure then runs and ends ERASED."""
+    from bench_agent.tui import sitting
+    from bench_agent.tui.screens.dialogs import UnfreezeScreen
+
+    loop = loop_factory(16 << 20, name=f"tui-frozen-{answer}")
+    suspended: list[list[str]] = []
+    monkeypatch.setattr(sitting, "frozen_for_erase", lambda paths: [loop.device])
+
+    def fake_unfreeze(paths: list[str], env: Environment) -> list[str]:
+        suspended.append(list(paths))
+        return [f"Dégelé : {paths[0]}"]
+
+    monkeypatch.setattr(sitting, "unfreeze", fake_unfreeze)
+    app = create_app(bench_env, x1_host, simulation_only=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_and_erase(app, pilot, loop.device)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, UnfreezeScreen)
+        assert len(surviving_canaries(loop.backing)) > 90  # nothing written while asking
+        await pilot.press(answer)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        run = app.sitting.erase
+        assert run is not None
+        assert [o.result for o in run.outcomes] == ["ERASED"], run.notes
+    assert suspended == ([[loop.device]] if answer == "o" else [])
+    assert (f"Dégelé : {loop.device}" in run.notes) == (answer == "o")
+    assert surviving_canaries(loop.backing) == []

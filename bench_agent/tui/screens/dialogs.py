@@ -109,6 +109,46 @@ class QuitDuringEraseScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+class UnfreezeScreen(ModalScreen[bool]):
+    """A drive frozen by the BIOS: offer the 5 s suspend/resume that usually unfreezes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "answer(True)", show=False),
+        Binding("y", "answer(True)", show=False),
+        Binding("n", "answer(False)", show=False),
+        Binding("escape", "answer(False)", show=False),
+    ]
+
+    def __init__(self, frozen: list[str]) -> None:
+        super().__init__()
+        self.frozen = frozen
+
+    def compose(self) -> ComposeResult:
+        say = cast("BenchApp", self.app).env.say
+        names = ", ".join(self.frozen)
+        with Vertical(id="dialog"):
+            yield Static(
+                say("Disque gelé par le BIOS", "Drive frozen by the BIOS"), classes="title"
+            )
+            yield Static(
+                say(
+                    f"{names} : l'effacement micrologiciel est impossible tant que le disque "
+                    "est gelé. Une mise en veille de 5 s suivie du réveil le dégèle en général. "
+                    "Sinon, l'écrasement prévu par la politique sera utilisé.",
+                    f"{names}: firmware erasure is impossible while the drive is frozen. "
+                    "A 5 s suspend and resume usually unfreezes it. Otherwise the policy's "
+                    "overwrite is used.",
+                )
+            )
+            yield Static(
+                say("Mettre en veille 5 s ? o = oui, n = non", "Suspend for 5 s? y = yes, n = no"),
+                classes="hint",
+            )
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
 class ConfirmSerialScreen(ModalScreen[bool]):
     """Type the serial's last 4 characters (or the whole serial), as the CLI asks."""
 

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from bench_agent.functional import CATALOGUE
 from bench_agent.functional.keyboard import AZERTY_ROWS, KeyboardTest
+from bench_agent.tui import messages as m
 from bench_agent.tui import sitting as services
 from bench_agent.tui.screens.base import BenchScreen
 from bench_agent.tui.state import StepState
@@ -77,7 +78,14 @@ class FunctionalScreen(BenchScreen):
         from bench_agent.functional.catalogue import Outcome
         from bench_agent.i18n import tr
 
-        if not services.backlight_present(self.bench.host):
+        try:
+            present = services.backlight_present(self.bench.host)
+        except Exception as exc:  # e.g. a recorded computer without that listing
+            self.bench.post_message(
+                m.StepFailed("functional", services.failure_text(exc, self.bench.env))
+            )
+            return
+        if not present:
             self.bench.record_functional(
                 Outcome(
                     "backlight",

@@ -595,7 +595,7 @@ def wait_usb_plug(host: Host, before: set[str], cancelled: Callable[[], bool]) -
         "usb",
         "pass",
         tr(f"clé vue sur le port {port}", f"stick seen on port {port}"),
-        {"port": port},
+        {"port": port, "ports": port},
     )
 
 

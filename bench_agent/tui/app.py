@@ -509,7 +509,7 @@ class BenchApp(App[int]):
         elif name == "microphone":
             self.functional_microphone()
         elif name == "usb":
-            self.functional_usb(sitting.usb_devices(self.host))
+            self.functional_usb()
         return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="functional")
@@ -540,11 +540,14 @@ class BenchApp(App[int]):
         self.post_message(m.FunctionalChecked([outcome]))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="functional")
-    def functional_usb(self, before: set[str]) -> None:
+    def functional_usb(self) -> None:
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
         try:
+            # Read in the worker: a recording without a USB listing is a sentence, not
+            # a crash of the app (the listing is the "before" of the plug detection).
+            before = sitting.usb_devices(self.host)
             outcome = sitting.wait_usb_plug(self.host, before, lambda: worker.is_cancelled)
         except Exception as exc:  # unreadable /sys/bus/usb: a sentence
             self.post_message(m.StepFailed("functional", sitting.failure_text(exc, self.env)))

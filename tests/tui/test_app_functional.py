@@ -420,3 +420,31 @@ async def test_backlight_on_a_recording_without_that_listing_is_a_note_not_a_cra
         assert "backlight" not in app.sitting.functional
         assert "/sys/class/backlight" in app.sitting.functional_note
         assert app.sitting.states["functional"] is StepState.PROBLEM
+
+
+@drive
+async def test_usb_on_a_recording_without_the_bus_listing_is_a_note_not_a_crash(
+    bench_env: Environment, x1_host: RecordedHost
+) -> None:
+    """Like the backlight: a recording that never listed /sys/bus/usb/devices makes `u`
+    a note and a PROBLEM state, never a crash of the app."""
+    from bench_agent.host import FixtureMissingError
+
+    real_list_dir = x1_host.list_dir
+
+    def list_dir(path: str) -> list[str] | None:
+        if path.startswith("/sys/bus/usb/devices"):
+            raise FixtureMissingError(str(X1_CARBON), f"directory listing {path}", "test")
+        return real_list_dir(path)
+
+    x1_host.list_dir = list_dir  # type: ignore[method-assign]
+    app = create_app(bench_env, x1_host)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_functional(app, pilot)
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, FunctionalScreen)
+        assert "usb" not in app.sitting.functional
+        assert "/sys/bus/usb/devices" in app.sitting.functional_note
+        assert app.sitting.states["functional"] is StepState.PROBLEM

@@ -517,20 +517,10 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     finally:
         _restore_handlers(previous)
     ok_results = {"ERASED", "DRY_RUN"}
-    from bench_agent.commands.sync import enqueue_quietly
+    from bench_agent.commands.sync import enqueue_certificates
 
-    for o in results:
-        # Every real certificate (ERASED or not: a failure is evidence too) waits in the
-        # outbox for `bench-agent sync now`; a dry run is not evidence of anything.
-        if o.envelope is not None and o.result != "DRY_RUN":
-            problem = enqueue_quietly(env, o.envelope)
-            if problem:
-                env.err(
-                    env.say(
-                        f"Certificat de {o.device_path} non mis en boîte d'envoi : {problem}",
-                        f"Certificate of {o.device_path} not put in the outbox: {problem}",
-                    )
-                )
+    for problem in enqueue_certificates(env, results):
+        env.err(problem)
     if args.json:
         env.out(
             json.dumps(

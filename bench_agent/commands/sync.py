@@ -136,6 +136,24 @@ def enqueue_quietly(env: Environment, envelope: Any) -> str | None:
     return None
 
 
+def enqueue_certificates(env: Environment, outcomes: list[Any]) -> list[str]:
+    """Every real certificate of an erasure goes to the outbox (ERASED or not: a failure
+    is evidence too; a dry run is evidence of nothing); one sentence per problem."""
+    problems: list[str] = []
+    for o in outcomes:
+        if o.envelope is None or o.result == "DRY_RUN":
+            continue
+        problem = enqueue_quietly(env, o.envelope)
+        if problem:
+            problems.append(
+                env.say(
+                    f"Certificat de {o.device_path} non mis en boîte d'envoi : {problem}",
+                    f"Certificate of {o.device_path} not put in the outbox: {problem}",
+                )
+            )
+    return problems
+
+
 def run_status(args: argparse.Namespace, env: Environment) -> int:
     outbox = outbox_for(env)
     counts = outbox.counts()

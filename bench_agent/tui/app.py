@@ -260,6 +260,8 @@ class BenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="erase")
     def erase_disks(self, run: EraseRun) -> None:
+        from bench_agent.commands.sync import enqueue_certificates
+
         inv = self.sitting.inventory
         source = sitting.identity_of(inv) if inv is not None else {}
         try:
@@ -276,7 +278,7 @@ class BenchApp(App[int]):
                 return
             self.post_message(m.WipeStarted(job.notes))
             outcomes = sitting.run_erase_job(job)
-            problems = sitting.enqueue_certificates(self.env, outcomes)
+            problems = enqueue_certificates(self.env, outcomes)
         except Exception as exc:  # the engine reports per disk; this is the unexpected rest
             self.post_message(m.StepFailed("erase", sitting.failure_text(exc, self.env)))
             return

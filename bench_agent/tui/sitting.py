@@ -251,24 +251,6 @@ def run_erase_job(job: EraseJob) -> list[EraseOutcome]:
     return erase_many(job.requests, job.ctx)
 
 
-def enqueue_certificates(env: Environment, outcomes: list[EraseOutcome]) -> list[str]:
-    """Every real certificate goes to the outbox (a failure is evidence too); problems."""
-    from bench_agent.commands.sync import enqueue_quietly
-
-    problems: list[str] = []
-    for o in outcomes:
-        if o.envelope is not None and o.result != "DRY_RUN":
-            problem = enqueue_quietly(env, o.envelope)
-            if problem:
-                problems.append(
-                    env.say(
-                        f"Certificat de {o.device_path} non mis en boîte d'envoi : {problem}",
-                        f"Certificate of {o.device_path} not put in the outbox: {problem}",
-                    )
-                )
-    return problems
-
-
 # -- grade --------------------------------------------------------------------------
 
 

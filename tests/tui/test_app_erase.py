@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import SelectionList
 
 from bench_agent.context import Environment
@@ -31,16 +32,17 @@ pytestmark = [pytest.mark.root, pytest.mark.loop]
 SIZE = (100, 40)
 
 
-async def select_and_erase(app: BenchApp, pilot: object, device: str) -> None:
-    """Open step 3, move to ``device`` with the arrows, Espace, then e and the serial."""
-    from textual.pilot import Pilot
-
-    assert isinstance(pilot, Pilot)
+async def open_erase_step(app: BenchApp, pilot: Pilot[int]) -> None:
+    """Open step 3 once the inventory is in and the disks are listed."""
     await app.workers.wait_for_complete()
     await pilot.press("3")
     await app.workers.wait_for_complete()
     await pilot.pause()
     assert isinstance(app.screen, EraseScreen)
+
+
+async def pick(app: BenchApp, pilot: Pilot[int], device: str) -> None:
+    """Move to ``device`` with the arrows, select it with Espace, then press e."""
     targets = app.screen.query_one(SelectionList)
     values = [targets.get_option_at_index(i).value for i in range(targets.option_count)]
     assert device in values, f"{device} not listed among {values}"
@@ -51,6 +53,12 @@ async def select_and_erase(app: BenchApp, pilot: object, device: str) -> None:
         await pilot.press("down")
     await pilot.press("space", "e")
     await pilot.pause()
+
+
+async def select_and_erase(app: BenchApp, pilot: Pilot[int], device: str) -> None:
+    """Open step 3, pick ``device``, then type its serial's last 4 characters."""
+    await open_erase_step(app, pilot)
+    await pick(app, pilot, device)
     assert isinstance(app.screen, ConfirmSerialScreen)
     token = app.screen.target.confirmation_token
     await pilot.press(*token[-4:], "enter")
@@ -108,20 +116,8 @@ async def test_wrong_serial_erases_nothing(
     loop = loop_factory(8 << 20, name="tui-refuse")
     app = create_app(bench_env, x1_host, simulation_only=False)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press("3")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        targets = app.screen.query_one(SelectionList)
-        for _ in range(targets.option_count):
-            highlighted = targets.highlighted
-            if highlighted is not None and targets.get_option_at_index(highlighted).value == (
-                loop.device
-            ):
-                break
-            await pilot.press("down")
-        await pilot.press("space", "e")
-        await pilot.pause()
+        await open_erase_step(app, pilot)
+        await pick(app, pilot, loop.device)
         assert isinstance(app.screen, ConfirmSerialScreen)
         await pilot.press("x", "x", "x", "x", "enter")
         await app.workers.wait_for_complete()
@@ -172,23 +168,12 @@ async def test_on_a_recorded_computer_the_erase_step_only_simulates(
     loop = loop_factory(8 << 20, name="tui-recorded")
     app = create_app(bench_env, x1_host)  # the default for a recorded host
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press("3")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_erase_step(app, pilot)
         assert app.sitting.dry_run
         await pilot.press("s")  # try to switch to the real mode
         await pilot.pause()
         assert app.sitting.dry_run
-        targets = app.screen.query_one(SelectionList)
-        for _ in range(targets.option_count):
-            highlighted = targets.highlighted
-            if highlighted is not None and targets.get_option_at_index(highlighted).value == (
-                loop.device
-            ):
-                break
-            await pilot.press("down")
-        await pilot.press("space", "e")
+        await pick(app, pilot, loop.device)
         await app.workers.wait_for_complete()
         await pilot.pause()
         run = app.sitting.erase

@@ -32,3 +32,12 @@ def drive(scenario: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
             raise failure[0]
 
     return test
+
+
+async def open_step(app: Any, pilot: Any, key: str) -> None:
+    """From the main screen: wait for the start-up work, press ``key``, wait for the
+    step's own workers (health check, outbox read...) and the next refresh."""
+    await app.workers.wait_for_complete()
+    await pilot.press(key)
+    await app.workers.wait_for_complete()
+    await pilot.pause()

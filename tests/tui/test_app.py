@@ -22,7 +22,7 @@ from bench_agent.tui.screens.dialogs import HelpScreen
 from bench_agent.tui.screens.main import MainScreen
 from bench_agent.tui.state import StepState
 from tests.tui.conftest import X1_CARBON
-from tests.tui.driving import drive
+from tests.tui.driving import drive, open_step
 
 SIZE = (100, 40)
 
@@ -119,10 +119,7 @@ async def test_health_screen_shows_the_recorded_verdicts(
 ) -> None:
     app = create_app(bench_env, x1_host)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_step(app, pilot, "2")
         health = app.sitting.health
         assert health, "the X1 Carbon recording has its disks' SMART answers"
         disks = list(app.screen.query(".disk").results(Static))
@@ -176,10 +173,7 @@ async def test_sync_screen_shows_counts_and_send_without_config(
 ) -> None:
     app = create_app(bench_env, x1_host)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press("6")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_step(app, pilot, "6")
         assert "En attente : 0" in text_of(app, "#counts")
         await pilot.press("e")
         await app.workers.wait_for_complete()

@@ -18,7 +18,7 @@ from bench_agent.tui.app import BenchApp, create_app
 from bench_agent.tui.screens import EraseScreen
 from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, QuitDuringEraseScreen
 from bench_agent.tui.state import StepState
-from tests.tui.driving import drive
+from tests.tui.driving import drive, open_step
 from wipe.certificate import verify_certificate
 
 # The erasure tests' loop-device helpers (tests/wipe has no __init__: imported by path).
@@ -34,10 +34,7 @@ SIZE = (100, 40)
 
 async def open_erase_step(app: BenchApp, pilot: Pilot[int]) -> None:
     """Open step 3 once the inventory is in and the disks are listed."""
-    await app.workers.wait_for_complete()
-    await pilot.press("3")
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await open_step(app, pilot, "3")
     assert isinstance(app.screen, EraseScreen)
 
 

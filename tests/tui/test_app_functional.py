@@ -31,7 +31,7 @@ from bench_agent.tui.screens.functional import (
 from bench_agent.tui.screens.main import MainScreen
 from bench_agent.tui.state import StepState
 from tests.tui.conftest import X1_CARBON
-from tests.tui.driving import drive
+from tests.tui.driving import drive, open_step
 
 FUNCTIONAL = Path(__file__).parents[1] / "fixtures" / "functional" / "all_good"
 SIZE = (120, 40)
@@ -256,9 +256,7 @@ def operator_env(bench_env: Environment) -> Environment:
 
 
 async def open_functional(app: BenchApp, pilot: Any) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.press("7")
-    await pilot.pause()
+    await open_step(app, pilot, "7")
     assert isinstance(app.screen, FunctionalScreen)
 
 

@@ -304,7 +304,6 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
         Operator,
         erase_many,
         load_firmware_module,
-        record_interrupted,
     )
     from wipe.journal import Journal, JournalError, verify_journal
     from wipe.methods import (
@@ -391,18 +390,13 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
             offer_unfreeze(wanted, runner, firmware, args, env)
     requests: list[EraseRequest] = []
     for t in targets:
-        media_policy = policy.for_media(t.media)
         if args.method == "auto":
-            if media_policy.overwrite is None:
-                method = None
-            else:
-                try:
-                    method = load_method(media_policy.overwrite)
-                except (MethodFileError, UnknownMethodError) as exc:
-                    env.err(env.say(f"Politique invalide : {exc}", f"Invalid policy: {exc}"))
-                    return 2
-            fw_name = "auto" if media_policy.firmware else None
-            mode = verification or media_policy.verification
+            try:
+                method, fw_name, policy_mode = auto_choice(policy, t.media)
+            except (MethodFileError, UnknownMethodError) as exc:
+                env.err(env.say(f"Politique invalide : {exc}", f"Invalid policy: {exc}"))
+                return 2
+            mode = verification or policy_mode
         else:
             method = fixed_method
             fw_name = fixed_firmware
@@ -452,14 +446,8 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
         progress=progress,
     )
     try:
-        if journal.path.exists():
-            for o in record_interrupted(verify_journal(journal.path, key.public_raw), ctx):
-                env.err(
-                    env.say(
-                        f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
-                        f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
-                    )
-                )
+        for note in record_interrupted_sessions(env, journal, key, ctx):
+            env.err(note)
     except (JournalError, OSError) as exc:
         env.err(env.say(f"Journal illisible : {exc}", f"Journal unreadable: {exc}"))
         return 3
@@ -566,6 +554,34 @@ def _restore_handlers(previous: dict[int, Any]) -> None:
 
     for sig, old in previous.items():
         signal.signal(sig, old)
+
+
+def auto_choice(policy: Any, media: str) -> tuple[Any, str | None, Any]:
+    """What `--method auto` does for a media type, per the erasure policy: the overwrite
+    method (None for firmware only), ``"auto"`` firmware or None, the verification.
+    Raises MethodFileError / UnknownMethodError on a policy naming a bad method."""
+    from wipe.methods import load_method
+
+    media_policy = policy.for_media(media)
+    method = load_method(media_policy.overwrite) if media_policy.overwrite else None
+    return method, ("auto" if media_policy.firmware else None), media_policy.verification
+
+
+def record_interrupted_sessions(env: Environment, journal: Any, key: Any, ctx: Any) -> list[str]:
+    """Sessions the journal shows killed mid-way get their INTERRUPTED certificate now;
+    one sentence each. Raises JournalError / OSError on an unreadable journal."""
+    from wipe.engine import record_interrupted
+    from wipe.journal import verify_journal
+
+    if not journal.path.exists():
+        return []
+    return [
+        env.say(
+            f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
+            f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
+        )
+        for o in record_interrupted(verify_journal(journal.path, key.public_raw), ctx)
+    ]
 
 
 def hpa_status(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:

@@ -117,17 +117,23 @@ def prepare_erase(
 ) -> EraseJob | str:
     """Build the requests exactly as ``bench-agent erase --method auto`` does, after the
     technician confirmed every disk; an error sentence when something stops it."""
-    from bench_agent.commands.erase import bench_home, hpa_status, journal_path, key_path
+    from bench_agent.commands.erase import (
+        auto_choice,
+        bench_home,
+        hpa_status,
+        journal_path,
+        key_path,
+        record_interrupted_sessions,
+    )
     from bench_agent.host.live import LiveHost
     from wipe.engine import (
         EraseContext,
         EraseRequest,
         Operator,
         load_firmware_module,
-        record_interrupted,
     )
-    from wipe.journal import Journal, JournalError, verify_journal
-    from wipe.methods import MethodFileError, UnknownMethodError, load_method
+    from wipe.journal import Journal, JournalError
+    from wipe.methods import MethodFileError, UnknownMethodError
     from wipe.policy import load_policy
     from wipe.signing import BenchKey, SignatureError
     from wipe.targets import select_targets
@@ -153,17 +159,16 @@ def prepare_erase(
     firmware = load_firmware_module()
     requests: list[EraseRequest] = []
     for t in targets:
-        media_policy = policy.for_media(t.media)
         try:
-            method = load_method(media_policy.overwrite) if media_policy.overwrite else None
+            method, firmware_method, verification = auto_choice(policy, t.media)
         except (MethodFileError, UnknownMethodError) as exc:
             return env.say(f"Politique invalide : {exc}", f"Invalid policy: {exc}")
         requests.append(
             EraseRequest(
                 target=t,
                 method=method,
-                verification=media_policy.verification,
-                firmware_method="auto" if media_policy.firmware else None,
+                verification=verification,
+                firmware_method=firmware_method,
                 dry_run=dry_run,
                 confirmed=True,  # the technician typed the serial in the app
                 hpa_dco=None if dry_run else hpa_status(runner, t, policy.restore_native_max),
@@ -182,16 +187,8 @@ def prepare_erase(
         progress=progress,
         cancel=cancel,
     )
-    notes: list[str] = []
     try:
-        if journal.path.exists():
-            for o in record_interrupted(verify_journal(journal.path, key.public_raw), ctx):
-                notes.append(
-                    env.say(
-                        f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
-                        f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
-                    )
-                )
+        notes = record_interrupted_sessions(env, journal, key, ctx)
     except (JournalError, OSError) as exc:
         return env.say(f"Journal illisible : {exc}", f"Journal unreadable: {exc}")
     return EraseJob(requests, ctx, notes)

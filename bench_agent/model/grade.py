@@ -6,7 +6,10 @@ from typing import Literal
 
 from bench_agent.model.common import Model, Text
 
-Category = Literal["D", "C", "B", "A", "PREMIUM", "NOT_DISTRIBUTABLE"]
+Category = Literal["D", "C", "B", "A", "PREMIUM", "TO_REPAIR", "NOT_DISTRIBUTABLE"]
+"""TO_REPAIR ("à réparer"): a part failed its test and must be repaired before the unit
+can be distributed; NOT_DISTRIBUTABLE: the unit cannot leave (unerased disk, failed
+disk, missing test...). Both carry their reasons in ``Grade.rules``/``Grade.actions``."""
 
 
 class RuleHit(Model, kw_only=True):

@@ -80,7 +80,10 @@ class BenchInfo(Model, kw_only=True):
 class UnitReport(Model, kw_only=True):
     schema_version: str = SCHEMA_VERSION
     report_id: str
-    """UUID of this report; the central service deduplicates on it."""
+    """UUID of the unit's report on this bench; every revision of it keeps this id."""
+    revision: int = 1
+    """1 for the first save; each change after a save re-signs revision + 1 of the same
+    report id. The central service keeps every revision and shows the highest."""
     created_at: str
     """ISO 8601 UTC."""
     unit: UnitIdentity

@@ -1,11 +1,11 @@
 """Record what the part-B probes read on the machine running this script.
 
-Used once to make tests/probes_b/hosts/this-vm (the project's CI-like VM: virtio
+Used once to make tests/probes/hosts/this-vm (the project's CI-like VM: virtio
 disk, zram, no DRM, no TPM, legacy boot). /proc/self/mountinfo is trimmed to
 the system mounts (/, /proc, /sys, /dev...): the rest belongs to the machine's
 sandboxing, not to the hardware under test.
 
-    .venv/bin/python tests/probes_b/record_this_vm.py tests/probes_b/hosts/this-vm
+    .venv/bin/python tests/probes/record_this_vm.py tests/probes/hosts/this-vm
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def main(target: Path) -> None:
         recording,
         target,
         "this project's VM (virtio disk, zram, no DMI/DRM/TPM), "
-        "recorded by tests/probes_b/record_this_vm.py",
+        "recorded by tests/probes/record_this_vm.py",
     )
 
 

@@ -16,7 +16,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_committed_fixtures_match_the_builder(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("probes_b_build_hosts", HERE / "build_hosts.py")
+    spec = importlib.util.spec_from_file_location("probes_build_hosts", HERE / "build_hosts.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -26,5 +26,5 @@ def test_committed_fixtures_match_the_builder(tmp_path: Path) -> None:
     for fresh in written:
         committed = HERE / "hosts" / fresh.name
         assert _files(committed) == _files(fresh), (
-            f"{committed} is stale: run python tests/probes_b/build_hosts.py"
+            f"{committed} is stale: run python tests/probes/build_hosts.py"
         )

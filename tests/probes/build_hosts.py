@@ -18,8 +18,8 @@ format lspci prints. MAC addresses are written to ``/sys/class/net/*/address``
 on purpose: the probes must never read them, and the tests check that none
 appears in their output.
 
-Run ``python tests/probes_b/build_hosts.py`` to regenerate tests/probes_b/hosts/;
-tests/probes_b/test_fixtures_fresh.py checks that the committed folders match.
+Run ``python tests/probes/build_hosts.py`` to regenerate tests/probes/hosts/;
+tests/probes/test_fixtures_fresh.py checks that the committed folders match.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Probes part A on recorded laptops, compared field by field with inventories written by hand.
 
-Each tests/probes_a/expected/<Model>.json was written from the raw corpus
+Each tests/probes/expected/<Model>.json was written from the raw corpus
 dmidecode file (and, for the Dell XPS 13, the upower output of that machine),
 not from the probes' output; its "reviewed" line says what is tricky in it.
 Every field of Identity, Cpu, Memory, Dimm and Battery must be listed, so a new

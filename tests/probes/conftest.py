@@ -1,4 +1,4 @@
-"""Helpers for probes part B tests: small recorded hosts written on the fly."""
+"""Helpers for the probe tests: small recorded hosts written on the fly."""
 
 from __future__ import annotations
 

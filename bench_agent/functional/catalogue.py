@@ -36,6 +36,10 @@ class Outcome:
     result: Result
     reason: Text
     data: dict[str, DataValue] = field(default_factory=dict)
+    missing: Literal["part", "tool"] | None = None
+    """Why an ``n/a`` is one: ``part`` — the machine shows no such part (a failure unless
+    the technician confirms the model has none); ``tool`` — the bench could not test it
+    (a program missing, not root): not tested, never a pass."""
 
 
 CATALOGUE: tuple[TestSpec, ...] = (

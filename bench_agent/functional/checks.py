@@ -50,7 +50,10 @@ def check_ethernet(host: Host) -> Outcome:
     wired, _ = interfaces(host)
     if not wired:
         return Outcome(
-            "ethernet", "n/a", tr("aucune carte réseau filaire", "no wired network interface")
+            "ethernet",
+            "n/a",
+            tr("aucune carte réseau filaire", "no wired network interface"),
+            missing="part",
         )
     states: dict[str, str] = {}
     for iface in wired:
@@ -98,6 +101,7 @@ def check_charger(host: Host) -> Outcome:
                 "aucune alimentation secteur ou USB déclarée par la machine",
                 "the machine reports no mains or USB power supply",
             ),
+            missing="part",
         )
     online = [n for n in chargers if host.read_text(f"{POWER}/{n}/online") == "1"]
     data: dict[str, str | int | float | bool | None] = {"supplies": ",".join(chargers)}
@@ -133,7 +137,7 @@ def count_nmcli_networks(text: str) -> int:
 def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
     _, wireless = interfaces(host)
     if not wireless:
-        return Outcome("wifi", "n/a", tr("pas de carte Wi-Fi", "no Wi-Fi hardware"))
+        return Outcome("wifi", "n/a", tr("pas de carte Wi-Fi", "no Wi-Fi hardware"), missing="part")
     iface = wireless[0]
     attempts: list[tuple[list[str], Callable[[str], int]]] = [
         (["iw", "dev", iface, "scan"], count_iw_networks),
@@ -184,6 +188,7 @@ def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
                 f"{iface} present but neither iw nor nmcli installed (package iw)",
             ),
             {"interface": iface},
+            missing="tool",
         )
     detail = "; ".join(errors)
     if any("not permitted" in e.lower() or "(-1)" in e for e in errors):
@@ -195,6 +200,7 @@ def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
                 f"scan refused, run as root: {detail}",
             ),
             {"interface": iface},
+            missing="tool",
         )
     return Outcome(
         "wifi",
@@ -221,7 +227,9 @@ def cameras(host: Host) -> list[tuple[str, str]]:
 def check_webcam(host: Host) -> Outcome:
     found = cameras(host)
     if not found:
-        return Outcome("webcam", "n/a", tr("aucune webcam détectée", "no webcam detected"))
+        return Outcome(
+            "webcam", "n/a", tr("aucune webcam détectée", "no webcam detected"), missing="part"
+        )
     node, name = found[0]
     device = f"/dev/{node}"
     data: dict[str, str | int | float | bool | None] = {"device": device, "name": name}
@@ -255,6 +263,7 @@ def check_webcam(host: Host) -> Outcome:
                 f"{name} present but no capture tool: neither ffmpeg nor v4l2-ctl (v4l-utils)",
             ),
             data,
+            missing="tool",
         )
     result = host.run(argv, timeout_s=15.0)
     data["tool"] = argv[0]
@@ -287,7 +296,9 @@ def check_battery(host: Host, profile: FunctionalProfile) -> Outcome:
         n for n, k in _supplies(host) if k == "battery" and not n.startswith(PERIPHERAL_PREFIXES)
     ]
     if not batteries:
-        return Outcome("battery_autonomy", "n/a", tr("pas de batterie", "no battery"))
+        return Outcome(
+            "battery_autonomy", "n/a", tr("pas de batterie", "no battery"), missing="part"
+        )
     name = batteries[0]
     base = f"{POWER}/{name}"
     if host.read_text(f"{base}/present") == "0":
@@ -320,6 +331,7 @@ def check_battery(host: Host, profile: FunctionalProfile) -> Outcome:
                 f"{name} reports neither design capacity nor power draw",
             ),
             data,
+            missing="tool",
         )
     problems_fr: list[str] = []
     problems_en: list[str] = []

@@ -1,0 +1,511 @@
+"""The erasure flow of a bench: targets and their refusals, the plan per drive, frozen
+drives, resume of an interrupted run, the run itself and its evidence in the outbox.
+
+Both ``bench-agent erase`` and the app's erasure step call these; the engine is
+:mod:`wipe` (which imports nothing of ours)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench_agent.bench.errors import BenchError
+from bench_agent.bench.paths import BenchPaths
+from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from bench_agent.model.inventory import Inventory
+    from bench_agent.model.report import ErasureSummary
+    from wipe.engine import EraseContext, EraseOutcome, EraseRequest, Operator, ResumePoint
+    from wipe.methods import Method, Verification
+    from wipe.overwrite import Progress
+    from wipe.policy import Policy
+    from wipe.runner_protocol import Runner
+    from wipe.signing import BenchKey
+    from wipe.targets import Target
+
+ASSUMED_RATE_BYTES_PER_S = {"hdd": 100e6, "ssd": 350e6, "nvme": 1200e6}
+"""Typical sustained write speed per media, for the duration shown before confirming
+(the real rate is shown during the run)."""
+DEFAULT_RATE_BYTES_PER_S = 150e6
+FIRMWARE_ESTIMATE_S = 120.0
+"""A firmware sanitize of a flash drive usually takes seconds to two minutes."""
+
+
+# -- targets ------------------------------------------------------------------------
+
+
+def list_targets(*, with_empty: bool = False) -> list[Target]:
+    """Every block device, with its refusals (boot disk, mounted, swap, LVM/RAID...);
+    devices with no medium only when asked."""
+    from wipe.targets import list_targets as wipe_list_targets
+
+    return [t for t in wipe_list_targets() if with_empty or t.size_bytes]
+
+
+def select(device_paths: list[str]) -> list[Target]:
+    """The named devices, checked again now (a disk mounted since the list was shown is
+    refused)."""
+    from wipe.targets import select_targets
+
+    return select_targets(device_paths)
+
+
+def refusal_lines(targets: list[Target]) -> list[Text]:
+    return [
+        Text(fr=f"REFUSÉ {t.device_path} : {r.fr}", en=f"REFUSED {t.device_path}: {r.en}")
+        for t in targets
+        for r in t.refusals
+    ]
+
+
+def confirmation_ok(target: Target, answer: str) -> bool:
+    """The whole serial, or its last 4 characters (an accidental Enter never erases)."""
+    token = target.confirmation_token
+    answer = answer.strip()
+    return bool(answer) and (answer == token or (len(answer) >= 4 and answer == token[-4:]))
+
+
+# -- policy and plan ----------------------------------------------------------------
+
+
+def load_policy(path: str | None = None) -> Policy:
+    from wipe.methods import MethodFileError
+    from wipe.policy import load_policy as wipe_load_policy
+
+    try:
+        return wipe_load_policy(path)
+    except (MethodFileError, ValueError, OSError) as exc:
+        raise BenchError(
+            Text(
+                fr=f"Politique d'effacement invalide : {exc}", en=f"Invalid erasure policy: {exc}"
+            ),
+            exit_code=2,
+        ) from exc
+
+
+def auto_choice(policy: Policy, media: str) -> tuple[Method | None, str | None, Verification]:
+    """What ``--method auto`` does for a media type: the overwrite method (None for firmware
+    only), ``"auto"`` firmware or None, and the verification."""
+    from wipe.methods import MethodFileError, UnknownMethodError, load_method
+
+    media_policy = policy.for_media(media)
+    try:
+        method = load_method(media_policy.overwrite) if media_policy.overwrite else None
+    except (MethodFileError, UnknownMethodError) as exc:
+        raise BenchError(
+            Text(fr=f"Politique invalide : {exc}", en=f"Invalid policy: {exc}"), exit_code=2
+        ) from exc
+    return method, ("auto" if media_policy.firmware else None), media_policy.verification
+
+
+@dataclass(frozen=True, slots=True)
+class DrivePlan:
+    """What will be done to one drive, shown before the technician confirms it."""
+
+    target: Target
+    method: Method | None
+    firmware: str | None
+    verification: Verification
+    expected_s: float
+    resume: ResumePoint | None = None
+
+    def text(self) -> Text:
+        parts_fr: list[str] = []
+        parts_en: list[str] = []
+        if self.firmware:
+            parts_fr.append("micrologiciel")
+            parts_en.append("firmware")
+        if self.method is not None:
+            passes = len(self.method.passes)
+            parts_fr.append(f"{self.method.title_fr} ({passes} passe{'s' if passes > 1 else ''})")
+            parts_en.append(f"{self.method.title_en} ({passes} pass{'es' if passes > 1 else ''})")
+        check = _verification_words(self.verification)
+        fr = " + ".join(parts_fr) + f", vérif. {check.fr}, ~{duration_text(self.expected_s)}"
+        en = " + ".join(parts_en) + f", verify {check.en}, ~{duration_text(self.expected_s)}"
+        if self.resume is not None:
+            done = self.resume.offset_bytes
+            fr += f" (reprise passe {self.resume.pass_index + 1} à {human_size(done)})"
+            en += f" (resumes pass {self.resume.pass_index + 1} at {human_size(done)})"
+        return Text(fr=fr, en=en)
+
+
+def _verification_words(v: Verification) -> Text:
+    words = {
+        "none": ("aucune", "none"),
+        "last": ("dernière passe", "last pass"),
+        "all": ("toutes les passes", "every pass"),
+    }
+    if v.mode == "sampled":
+        pct = f"{v.sample_percent:g}"
+        return Text(fr=f"{pct} % échantillonné", en=f"{pct} % sampled")
+    fr, en = words.get(v.mode, (v.mode, v.mode))
+    return Text(fr=fr, en=en)
+
+
+def expected_seconds(
+    target: Target, method: Method | None, firmware: str | None, v: Verification
+) -> float:
+    size = float(target.size_bytes or 0)
+    rate = ASSUMED_RATE_BYTES_PER_S.get(target.media, DEFAULT_RATE_BYTES_PER_S)
+    seconds = FIRMWARE_ESTIMATE_S if firmware else 0.0
+    if method is not None:
+        passes = len(method.passes)
+        reads = {"none": 0.0, "last": 1.0, "all": float(passes)}.get(v.mode)
+        if reads is None:  # sampled
+            reads = (v.sample_percent or 0.0) / 100.0
+        seconds += size * (passes + reads) / rate
+    return seconds
+
+
+def plan(
+    targets: list[Target], policy: Policy, *, resumes: dict[str, ResumePoint] | None = None
+) -> list[DrivePlan]:
+    """The policy's choice for each drive (``--method auto``), with its expected duration."""
+    plans = []
+    for t in targets:
+        method, firmware, verification = auto_choice(policy, t.media)
+        resume = (resumes or {}).get(t.device_path)
+        if resume is not None and method is not None and resume.method == method.name:
+            firmware = None  # the firmware step, if any, already ran in the interrupted session
+        else:
+            resume = None
+        plans.append(
+            DrivePlan(
+                t,
+                method,
+                firmware,
+                verification,
+                expected_seconds(t, method, firmware, verification),
+                resume,
+            )
+        )
+    return plans
+
+
+# -- frozen drives ------------------------------------------------------------------
+
+
+def firmware_module() -> Any:
+    from wipe.engine import load_firmware_module
+
+    return load_firmware_module()
+
+
+def frozen_drives(plans: list[DrivePlan], runner: Runner) -> list[str]:
+    """Drives about to get a firmware method that the BIOS froze (ATA security)."""
+    wanted = [
+        (p.target.device_path, p.target.transport)
+        for p in plans
+        if p.firmware and p.target.erasable
+    ]
+    if not wanted:
+        return []
+    return [caps.device_path for caps in firmware_module().frozen_drives(runner, wanted)]
+
+
+def unfreeze(device_paths: list[str], targets: list[Target], runner: Runner) -> list[Text]:
+    """Suspend 5 s and resume, then ask each drive again: one sentence per drive."""
+    from wipe.firmware import unfreeze as firmware_unfreeze
+
+    drives = [(t.device_path, t.transport) for t in targets if t.device_path in device_paths]
+    report = firmware_unfreeze(runner, drives)
+    lines = []
+    if not report.suspended:
+        lines.append(Text(fr="La mise en veille a échoué.", en="The suspend failed."))
+    lines += [Text(fr=f"Dégelé : {p}", en=f"Unfrozen: {p}") for p in report.unfrozen]
+    lines += [
+        Text(
+            fr=f"Toujours gelé : {p} — l'écrasement sera utilisé",
+            en=f"Still frozen: {p} — the overwrite will be used",
+        )
+        for p in (*report.still_frozen, *report.unknown)
+    ]
+    return lines
+
+
+# -- key, journal, interrupted sessions, resume ---------------------------------------
+
+
+def bench_key(path: Path) -> BenchKey:
+    from wipe.signing import BenchKey, SignatureError
+
+    try:
+        return BenchKey.load_or_create(path)
+    except (OSError, ValueError, SignatureError) as exc:
+        raise BenchError(
+            Text(
+                fr=f"Clé du banc illisible ({path.name}) : appelez le coordinateur.",
+                en=f"Bench key unreadable ({path.name}): call the coordinator.",
+            )
+        ) from exc
+
+
+def source_computer(inv: Inventory | None) -> dict[str, Any]:
+    """The computer the drives come from, for the certificate's "media source"."""
+    if inv is None:
+        return {"hostname": os.uname().nodename}
+    ident = inv.identity
+    return {
+        "maker": ident.maker,
+        "model": ident.model or ident.product_name,
+        "serial": ident.serial,
+        "hostname": os.uname().nodename,
+    }
+
+
+@dataclass
+class EraseSetup:
+    """What every erasure of this bench shares."""
+
+    paths: BenchPaths
+    key: BenchKey
+    policy: Policy
+    runner: Runner
+    cert_dir: Path
+    journal_path: Path
+
+    @classmethod
+    def open(
+        cls,
+        paths: BenchPaths,
+        runner: Runner,
+        *,
+        policy_path: str | None = None,
+        key_path: Path | None = None,
+        journal_path: Path | None = None,
+        cert_dir: Path | None = None,
+    ) -> EraseSetup:
+        return cls(
+            paths,
+            bench_key(key_path or paths.key),
+            load_policy(policy_path),
+            runner,
+            cert_dir or paths.certificates,
+            journal_path or paths.journal,
+        )
+
+    def context(
+        self,
+        *,
+        operator: Operator,
+        source: dict[str, Any],
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> EraseContext:
+        from wipe.engine import EraseContext
+        from wipe.journal import Journal
+
+        return EraseContext(
+            key=self.key,
+            journal=Journal(self.journal_path, self.key),
+            cert_dir=self.cert_dir,
+            policy=self.policy,
+            operator=operator,
+            source_computer=source,
+            runner=self.runner,
+            firmware=firmware_module(),
+            progress=progress,
+            cancel=cancel or threading.Event(),
+        )
+
+    def record_interrupted(self, ctx: EraseContext) -> list[EraseOutcome]:
+        """Sessions the journal shows killed mid-way get their INTERRUPTED certificate now."""
+        from wipe.engine import record_interrupted
+        from wipe.journal import JournalError, verify_journal
+
+        if not self.journal_path.exists():
+            return []
+        try:
+            return record_interrupted(verify_journal(self.journal_path, self.key.public_raw), ctx)
+        except (JournalError, OSError) as exc:
+            raise BenchError(
+                Text(
+                    fr="Journal d'effacement illisible : appelez le coordinateur.",
+                    en="Erasure journal unreadable: call the coordinator.",
+                )
+            ) from exc
+
+    def resume_points(self, targets: list[Target]) -> dict[str, ResumePoint]:
+        """Drives whose latest overwrite was interrupted and can continue from its last
+        error-free checkpoint (same method as the policy's), by device path."""
+        from wipe.engine import ResumeError, find_resume_point
+        from wipe.journal import JournalError, verify_journal
+
+        if not self.journal_path.exists():
+            return {}
+        try:
+            report = verify_journal(self.journal_path, self.key.public_raw)
+        except (JournalError, OSError):
+            return {}
+        found = {}
+        for t in targets:
+            method, _firmware, _v = auto_choice(self.policy, t.media)
+            if method is None or not t.erasable:
+                continue
+            try:
+                found[t.device_path] = find_resume_point(report, t, method.name)
+            except ResumeError:
+                continue
+        return found
+
+
+def hpa_status(runner: Runner, target: Target, restore: bool) -> dict[str, Any] | None:
+    """HPA/DCO status; an HPA is removed when the policy says so (advisory: recorded as
+    found, and the engine fails safe on hidden sectors)."""
+    from wipe import hpa
+
+    try:
+        status = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
+        data: dict[str, Any] = status.to_dict()
+        if restore and (status.hpa_hidden_sectors or 0) > 0:
+            outcome = hpa.restore_native_max(
+                runner, target.device_path, permanent=True, transport=target.transport
+            )
+            after = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
+            data = {**after.to_dict(), "before": data, "restore": outcome.to_dict()}
+        return data
+    except Exception as exc:  # advisory: recorded, and the engine fails safe on hidden sectors
+        return {"status": "unknown", "reason_en": f"{type(exc).__name__}: {exc}"}
+
+
+def requests_for(
+    setup: EraseSetup,
+    plans: list[DrivePlan],
+    *,
+    dry_run: bool,
+    asset_tag: str | None = None,
+    abort_on_error: bool = False,
+) -> list[EraseRequest]:
+    """One request per confirmed drive (the caller checked each serial, or unattended)."""
+    from wipe.engine import EraseRequest
+
+    return [
+        EraseRequest(
+            target=p.target,
+            method=p.method,
+            verification=p.verification,
+            firmware_method=p.firmware,
+            dry_run=dry_run,
+            confirmed=True,
+            asset_tag=asset_tag,
+            abort_on_error=abort_on_error,
+            hpa_dco=None
+            if dry_run
+            else hpa_status(setup.runner, p.target, setup.policy.restore_native_max),
+            resume=p.resume,
+        )
+        for p in plans
+    ]
+
+
+def run(requests: list[EraseRequest], ctx: EraseContext) -> list[EraseOutcome]:
+    from wipe.engine import erase_many
+
+    return erase_many(requests, ctx)
+
+
+# -- evidence -----------------------------------------------------------------------
+
+
+def summaries(outcomes: list[EraseOutcome]) -> list[ErasureSummary]:
+    """The key facts of real certificates (dry runs are evidence of nothing)."""
+    from bench_agent.unit import summarize_certificate
+
+    return [
+        summarize_certificate(o.envelope["payload"])
+        for o in outcomes
+        if o.envelope is not None and o.result != "DRY_RUN"
+    ]
+
+
+def enqueue_certificates(paths: BenchPaths, outcomes: list[EraseOutcome]) -> list[Text]:
+    """Every real certificate goes to the outbox (a failure is evidence too)."""
+    from bench_agent.bench.sending import enqueue
+
+    problems: list[Text] = []
+    for o in outcomes:
+        if o.envelope is None or o.result == "DRY_RUN":
+            continue
+        problem = enqueue(paths, o.envelope)
+        if problem:
+            problems.append(
+                Text(
+                    fr=f"Certificat de {o.device_path} : {problem.fr}",
+                    en=f"Certificate of {o.device_path}: {problem.en}",
+                )
+            )
+    return problems
+
+
+def outcome_reasons(outcome: EraseOutcome) -> Text:
+    return Text(fr=" ; ".join(outcome.reasons_fr), en="; ".join(outcome.reasons_en))
+
+
+# -- words and figures ----------------------------------------------------------------
+
+
+def human_size(size: int | None) -> str:
+    """``512.1 Go``: decimal units, as printed on drives."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("o", "Ko", "Mo", "Go", "To"):
+        if value < 1000 or unit == "To":
+            return f"{value:.0f} {unit}" if unit == "o" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} o"
+
+
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``12 min 05 s``, ``2 h 07 min``: what a technician reads at a glance."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+PHASES = {
+    "write": ("écriture", "write"),
+    "verify": ("vérif.", "verify"),
+    "sample": ("échant.", "sample"),
+    "firmware": ("micrologiciel", "firmware"),
+}
+
+
+def progress_text(p: Progress, *, with_device: bool = True) -> Text:
+    """One short progress line: [device] phase pass percent rate time-left errors
+    (fits 80 columns with a bar beside it)."""
+    pct = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 0.0
+    rate = f"{p.throughput_bytes_per_s / 1e6:.0f}" if p.throughput_bytes_per_s else "-"
+    left = duration_text(p.eta_s) if p.eta_s is not None else "-"
+    phase_fr, phase_en = PHASES.get(p.phase, (p.phase, p.phase))
+    head = f"{p.device} " if with_device else ""
+    passes = f"{p.pass_index + 1}/{p.pass_count}"
+    fr = f"{head}{phase_fr} {passes} {pct:3.0f} % {rate} Mo/s reste {left}"
+    en = f"{head}{phase_en} {passes} {pct:3.0f} % {rate} MB/s left {left}"
+    if p.error_ranges:
+        fr += f" — {p.error_ranges} zone(s) en erreur"
+        en += f" — {p.error_ranges} error range(s)"
+    return Text(fr=fr, en=en)
+
+
+@dataclass
+class EraseRun:
+    """One erasure of several drives in parallel, as the app follows it (not persisted:
+    the journal is the durable record of a run)."""
+
+    devices: list[str]
+    dry_run: bool
+    cancel: threading.Event = field(default_factory=threading.Event)
+    running: bool = True
+    progress: dict[str, Progress] = field(default_factory=dict)
+    outcomes: list[EraseOutcome] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
+    error: Text | None = None

@@ -1,0 +1,360 @@
+"""The rules of a sitting, as pure functions over its record: what each step's state is,
+what may be done next, and why not. Tested without Textual; the app only draws them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from bench_agent.bench.record import SittingRecord
+    from bench_agent.model.grade import Grade
+    from bench_agent.model.inventory import Disk
+
+
+class StepState(StrEnum):
+    TODO = "todo"
+    RUNNING = "running"
+    DONE = "done"
+    PROBLEM = "problem"
+    BLOCKED = "blocked"
+
+
+STATE_WORDS: dict[StepState, Text] = {
+    StepState.TODO: Text(fr="à faire", en="to do"),
+    StepState.RUNNING: Text(fr="en cours", en="running"),
+    StepState.DONE: Text(fr="fait", en="done"),
+    StepState.PROBLEM: Text(fr="PROBLÈME", en="PROBLEM"),
+    StepState.BLOCKED: Text(fr="bloqué", en="blocked"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    number: int
+    key: str
+    title: Text
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "unit", Text(fr="Identifiant de l'unité", en="Unit id")),
+    Step(2, "inventory", Text(fr="Inventaire", en="Inventory")),
+    Step(3, "health", Text(fr="Santé des disques", en="Disk health")),
+    Step(4, "functional", Text(fr="Tests fonctionnels", en="Functional tests")),
+    Step(5, "cosmetic", Text(fr="Aspect", en="Cosmetic grade")),
+    Step(6, "erase", Text(fr="Effacement", en="Erasure")),
+    Step(7, "grade", Text(fr="Catégorie et enregistrement", en="Category and save")),
+    Step(8, "label", Text(fr="Étiquette", en="Label")),
+    Step(9, "sync", Text(fr="Envoi", en="Sending")),
+)
+STEP_KEYS = tuple(s.key for s in STEPS)
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    state: StepState
+    detail: Text | None = None
+    """One short line beside the step (what is missing, what went wrong)."""
+
+
+def internal_disks(record: SittingRecord) -> list[Disk]:
+    """The unit's own disks: every disk of the inventory but the bench's boot stick."""
+    if record.inventory is None:
+        return []
+    return [d for d in record.inventory.disks if not d.boot_medium and not d.removable]
+
+
+def erasure_of(record: SittingRecord, disk: Disk) -> str | None:
+    """The result of the latest certificate of ``disk`` in this sitting (by serial, else
+    by device name), or None."""
+    found: str | None = None
+    for e in record.erasures:
+        if (disk.serial and e.disk_serial == disk.serial) or (
+            not (disk.serial and e.disk_serial) and e.device.rsplit("/", 1)[-1] == disk.name
+        ):
+            found = e.result
+    return found
+
+
+def unerased_disks(record: SittingRecord) -> list[tuple[Disk, str | None]]:
+    """Internal disks without an ERASED certificate, with the result they have."""
+    return [
+        (d, result) for d in internal_disks(record) if (result := erasure_of(record, d)) != "ERASED"
+    ]
+
+
+def missing_tests(record: SittingRecord, required: tuple[str, ...]) -> list[str]:
+    return [name for name in required if name not in record.functional]
+
+
+def failed_tests(record: SittingRecord) -> list[str]:
+    return [name for name, t in record.functional.items() if t.result == "fail"]
+
+
+def content_fingerprint(record: SittingRecord) -> str:
+    """What a saved report says about the unit: any change to these makes a new revision."""
+    content = (
+        record.unit_id,
+        record.serial_entered,
+        record.inventory,
+        record.health,
+        sorted(record.functional.items()),
+        record.cosmetic,
+        record.erasures,
+        record.override,
+    )
+    return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
+
+
+def is_dirty(record: SittingRecord) -> bool:
+    """Saved, then changed: the next save re-signs a new revision of the same report."""
+    return record.saved_revision == 0 or record.saved_fingerprint != content_fingerprint(record)
+
+
+def serial_needed(record: SittingRecord) -> bool:
+    """The firmware gives no usable serial and the technician has not typed one."""
+    inv = record.inventory
+    return inv is not None and not inv.identity.serial and not record.serial_entered
+
+
+DISTRIBUTABLE = frozenset({"D", "C", "B", "A", "PREMIUM"})
+
+
+def label_refusals(record: SittingRecord, grade: Grade | None) -> list[Text]:
+    """Why the label cannot be printed now ([] when it can). The label says what the
+    saved report says, so it needs a saved, current report, and never goes on a unit
+    whose disks are not all erased (its category would be a promise we cannot keep)."""
+    reasons: list[Text] = []
+    if record.inventory is None:
+        reasons.append(Text(fr="inventaire pas encore fait", en="inventory not done yet"))
+        return reasons
+    for disk, result in unerased_disks(record):
+        state = result or Text(fr="pas effacé", en="not erased").fr
+        reasons.append(
+            Text(
+                fr=f"disque {disk.name} : {_result_fr(result)}",
+                en=f"disk {disk.name}: {_result_en(result)}",
+            )
+        )
+        del state
+    if record.saved_revision == 0:
+        reasons.append(
+            Text(fr="rapport pas encore enregistré (étape 7)", en="report not saved yet (step 7)")
+        )
+    elif is_dirty(record):
+        reasons.append(
+            Text(
+                fr="des résultats ont changé depuis l'enregistrement : enregistrez (étape 7)",
+                en="results changed since the save: save again (step 7)",
+            )
+        )
+    return reasons
+
+
+def _result_fr(result: str | None) -> str:
+    return {
+        None: "pas effacé",
+        "FAILED": "effacement ÉCHOUÉ",
+        "ABORTED": "effacement arrêté",
+        "INTERRUPTED": "effacement interrompu",
+        "UNVERIFIED": "effacement non vérifié",
+    }.get(result, f"pas effacé ({result})")
+
+
+def _result_en(result: str | None) -> str:
+    return {
+        None: "not erased",
+        "FAILED": "erasure FAILED",
+        "ABORTED": "erasure stopped",
+        "INTERRUPTED": "erasure interrupted",
+        "UNVERIFIED": "erasure not verified",
+    }.get(result, f"not erased ({result})")
+
+
+def send_refusals(record: SittingRecord) -> list[Text]:
+    if record.saved_revision == 0:
+        return [
+            Text(fr="rapport pas encore enregistré (étape 7)", en="report not saved yet (step 7)")
+        ]
+    return []
+
+
+def steps(
+    record: SittingRecord,
+    *,
+    grade: Grade | None,
+    required_tests: tuple[str, ...],
+    running: frozenset[str] = frozenset(),
+) -> dict[str, StepView]:
+    """Each step's state and its one-line detail, in the order of :data:`STEPS`."""
+    views: dict[str, StepView] = {}
+    n_disks = len(internal_disks(record))
+
+    views["unit"] = (
+        StepView(StepState.DONE, Text(fr=record.unit_id, en=record.unit_id))
+        if record.unit_id
+        else StepView(
+            StepState.TODO, Text(fr="scannez ou tapez l'identifiant", en="scan or type the id")
+        )
+    )
+
+    if record.inventory is not None:
+        inv_detail = None
+        if serial_needed(record):
+            inv_detail = Text(fr="n° de série à saisir", en="serial number to enter")
+        views["inventory"] = StepView(StepState.DONE, inv_detail)
+    elif record.inventory_problem is not None:
+        views["inventory"] = StepView(StepState.PROBLEM, record.inventory_problem)
+    else:
+        views["inventory"] = StepView(StepState.TODO)
+
+    if record.health is not None:
+        fail = [h.device for h in record.health if h.verdict == "FAIL"]
+        doubtful = [h.device for h in record.health if h.verdict in ("SUSPECT", "UNKNOWN")]
+        if fail:
+            views["health"] = StepView(
+                StepState.PROBLEM,
+                Text(fr=f"disque HS : {', '.join(fail)}", en=f"failed disk: {', '.join(fail)}"),
+            )
+        elif doubtful:
+            views["health"] = StepView(
+                StepState.PROBLEM,
+                Text(fr=f"à revoir : {', '.join(doubtful)}", en=f"to check: {', '.join(doubtful)}"),
+            )
+        else:
+            views["health"] = StepView(StepState.DONE)
+    elif record.health_problem is not None:
+        views["health"] = StepView(StepState.PROBLEM, record.health_problem)
+    else:
+        views["health"] = StepView(StepState.TODO)
+
+    missing = missing_tests(record, required_tests)
+    failed = failed_tests(record)
+    done = len(required_tests) - len(missing)
+    count = Text(fr=f"{done}/{len(required_tests)} faits", en=f"{done}/{len(required_tests)} done")
+    if failed:
+        views["functional"] = StepView(
+            StepState.PROBLEM,
+            Text(fr=f"en échec : {', '.join(failed)}", en=f"failed: {', '.join(failed)}"),
+        )
+    elif missing:
+        views["functional"] = StepView(StepState.TODO, count)
+    else:
+        views["functional"] = StepView(StepState.DONE, count)
+
+    views["cosmetic"] = (
+        StepView(StepState.DONE, Text(fr=record.cosmetic, en=record.cosmetic))
+        if record.cosmetic
+        else StepView(StepState.TODO)
+    )
+
+    gaps = unerased_disks(record)
+    if record.inventory is None:
+        views["erase"] = StepView(StepState.TODO)
+    elif not gaps:
+        views["erase"] = StepView(
+            StepState.DONE,
+            Text(fr=f"{n_disks} disque(s) effacé(s)", en=f"{n_disks} disk(s) erased"),
+        )
+    elif any(result not in (None,) for _d, result in gaps):
+        bad = ", ".join(f"{d.name} {r or '-'}" for d, r in gaps)
+        views["erase"] = StepView(StepState.PROBLEM, Text(fr=bad, en=bad))
+    else:
+        views["erase"] = StepView(
+            StepState.TODO,
+            Text(fr=f"{len(gaps)} disque(s) à effacer", en=f"{len(gaps)} disk(s) to erase"),
+        )
+    if record.erase_started and "erase" not in running:
+        views["erase"] = StepView(
+            StepState.PROBLEM,
+            Text(
+                fr="effacement interrompu : reprise possible", en="erasure interrupted: can resume"
+            ),
+        )
+
+    if record.inventory is None:
+        views["grade"] = StepView(StepState.TODO)
+    else:
+        category = grade.category if grade is not None else None
+        name = category_text(category) if category else None
+        if record.saved_revision and not is_dirty(record):
+            state = StepState.DONE if category in DISTRIBUTABLE else StepState.PROBLEM
+            rev = record.saved_revision
+            views["grade"] = StepView(
+                state,
+                Text(
+                    fr=f"{name.fr if name else '?'} — enregistré (rév. {rev})",
+                    en=f"{name.en if name else '?'} — saved (rev. {rev})",
+                ),
+            )
+        else:
+            words = Text(fr="à enregistrer", en="to save")
+            if record.saved_revision:
+                words = Text(fr="modifié, à réenregistrer", en="changed, save again")
+            views["grade"] = StepView(
+                StepState.TODO,
+                Text(
+                    fr=f"{name.fr} — {words.fr}" if name else words.fr,
+                    en=f"{name.en} — {words.en}" if name else words.en,
+                ),
+            )
+
+    refusals = label_refusals(record, grade)
+    if record.label is not None and record.label_revision == record.saved_revision and not refusals:
+        views["label"] = StepView(StepState.DONE)
+    elif refusals:
+        views["label"] = StepView(StepState.BLOCKED, refusals[0])
+    else:
+        views["label"] = StepView(StepState.TODO)
+
+    if (
+        record.sent is not None
+        and record.sent.revision == record.saved_revision
+        and not is_dirty(record)
+    ):
+        views["sync"] = StepView(StepState.DONE)
+    elif record.saved_revision == 0:
+        views["sync"] = StepView(StepState.BLOCKED, send_refusals(record)[0])
+    else:
+        views["sync"] = StepView(StepState.TODO)
+
+    for key in running:
+        if key in views:
+            views[key] = StepView(StepState.RUNNING, views[key].detail)
+    return views
+
+
+CATEGORY_WORDS = {
+    "NOT_DISTRIBUTABLE": ("NON DISTRIBUABLE", "NOT DISTRIBUTABLE"),
+    "TO_REPAIR": ("À RÉPARER", "TO REPAIR"),
+    "PREMIUM": ("Premium", "Premium"),
+}
+
+
+def category_text(category: str) -> Text:
+    fr, en = CATEGORY_WORDS.get(category, (category, category))
+    return Text(fr=fr, en=en)
+
+
+def leave_warnings(
+    record: SittingRecord, grade: Grade | None, required: tuple[str, ...]
+) -> list[Text]:
+    """What is unfinished when the technician moves to the next unit ([] = complete)."""
+    warnings: list[Text] = []
+    if unerased_disks(record):
+        warnings.append(Text(fr="des disques ne sont pas effacés", en="some disks are not erased"))
+    if missing_tests(record, required):
+        warnings.append(Text(fr="des tests ne sont pas faits", en="some tests are not done"))
+    if is_dirty(record):
+        warnings.append(Text(fr="le rapport n'est pas enregistré", en="the report is not saved"))
+    elif record.sent is None or record.sent.revision != record.saved_revision:
+        warnings.append(Text(fr="le rapport n'est pas envoyé", en="the report is not sent"))
+    if record.label is None or record.label_revision != record.saved_revision:
+        warnings.append(Text(fr="l'étiquette n'est pas imprimée", en="the label is not printed"))
+    return warnings

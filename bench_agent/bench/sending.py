@@ -1,0 +1,182 @@
+"""The outbox of signed evidence and its way to the central inventory."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bench_agent.bench.errors import BenchError
+from bench_agent.bench.files import write_atomic
+from bench_agent.bench.paths import BenchPaths
+from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bench_agent.sync.central import CentralConfig, SyncReport
+    from bench_agent.sync.outbox import Outbox
+
+
+def outbox(paths: BenchPaths) -> Outbox:
+    from bench_agent.sync.outbox import Outbox
+
+    return Outbox(paths.outbox)
+
+
+def enqueue(paths: BenchPaths, envelope: dict[str, Any]) -> Text | None:
+    """Put a freshly signed document in the outbox; a problem is returned, never raised
+    (the document is already on disk: ``sync add`` can put it there later)."""
+    from bench_agent.sync.outbox import OutboxError
+
+    try:
+        outbox(paths).add(envelope)
+    except (OutboxError, OSError, ValueError) as exc:
+        from bench_agent.bench.log import log_problem
+
+        log_problem(paths.log, "outbox", exc)
+        return Text(
+            fr="document enregistré mais pas mis en boîte d'envoi (détail dans le journal)",
+            en="document saved but not put in the outbox (detail in the log)",
+        )
+    return None
+
+
+def load_config(
+    paths: BenchPaths,
+    environ: Any,
+    url: str | None = None,
+    token_file: Path | None = None,
+) -> CentralConfig:
+    """Command line, then environment, then ``sync.toml``; BenchError when incomplete."""
+    from pathlib import Path
+
+    from bench_agent.sync.central import CentralConfig
+
+    stored: dict[str, Any] = {}
+    if paths.sync_config.exists():
+        try:
+            stored = tomllib.loads(paths.sync_config.read_text(encoding="utf-8")).get("central", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise BenchError(
+                Text(
+                    fr=f"Fichier de configuration d'envoi illisible ({exc}).",
+                    en=f"Sending configuration file unreadable ({exc}).",
+                )
+            ) from exc
+    url = url or environ.get("BENCH_AGENT_CENTRAL_URL") or stored.get("url")
+    if not url:
+        raise BenchError(
+            Text(
+                fr="Envoi non configuré : demandez au coordinateur l'adresse du service "
+                "central (bench-agent sync configure).",
+                en="Sending is not set up: ask the coordinator for the central service's "
+                "address (bench-agent sync configure).",
+            )
+        )
+    token = environ.get("BENCH_AGENT_CENTRAL_TOKEN") if token_file is None else None
+    if not token:
+        path = token_file or Path(stored.get("token_file") or paths.token)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise BenchError(
+                Text(
+                    fr="Le jeton du banc manque : demandez-le au coordinateur "
+                    "(bench-agent sync configure).",
+                    en="The bench token is missing: ask the coordinator for it "
+                    "(bench-agent sync configure).",
+                )
+            ) from exc
+    try:
+        return CentralConfig(url=str(url), token=token)
+    except ValueError as exc:
+        raise BenchError(
+            Text(fr=f"Configuration d'envoi invalide : {exc}", en=f"Invalid sending setup: {exc}")
+        ) from exc
+
+
+def configure(paths: BenchPaths, url: str, token: str) -> None:
+    """Store the central URL and the bench token (0600)."""
+    from bench_agent.sync.central import CentralConfig
+
+    CentralConfig(url=url, token=token)  # ValueError on a bad one
+    write_atomic(paths.token, (token + "\n").encode(), mode=0o600)
+    os.chmod(paths.token, 0o600)
+    write_atomic(
+        paths.sync_config,
+        (
+            f"[central]\nurl = {json.dumps(url)}\ntoken_file = {json.dumps(str(paths.token))}\n"
+        ).encode(),
+    )
+
+
+@dataclass
+class OutboxState:
+    counts: dict[str, int]
+    problems: list[Text]
+    """Last error of each waiting document, and why each rejected one was refused."""
+
+
+def outbox_state(paths: BenchPaths) -> OutboxState:
+    box = outbox(paths)
+    problems = [
+        Text(fr=f"en attente : {i.kind} — {i.last_error}", en=f"pending: {i.kind} — {i.last_error}")
+        for i in box.items("pending")
+        if i.last_error
+    ]
+    problems += [
+        Text(fr=f"REFUSÉ : {i.kind} — {i.last_error}", en=f"REJECTED: {i.kind} — {i.last_error}")
+        for i in box.items("rejected")
+    ]
+    return OutboxState(box.counts(), problems)
+
+
+@dataclass
+class SendResult:
+    report: SyncReport
+    counts: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return self.counts["pending"] == 0 and self.counts["rejected"] == 0
+
+    def lines(self) -> list[Text]:
+        r, c = self.report, self.counts
+        lines = [
+            Text(
+                fr=f"Envoyés : {len(r.sent)} ; déjà présents : {len(r.already)} ; "
+                f"refusés : {len(r.rejected)} ; en attente : {c['pending']}",
+                en=f"Sent: {len(r.sent)}; already there: {len(r.already)}; "
+                f"rejected: {len(r.rejected)}; pending: {c['pending']}",
+            )
+        ]
+        lines += [
+            Text(fr=f"REFUSÉ {i} — {why}", en=f"REJECTED {i} — {why}") for i, why in r.rejected
+        ]
+        if r.stopped:
+            lines.append(
+                Text(
+                    fr=f"Envoi interrompu : {r.stopped} (nouvel essai plus tard, rien n'est perdu)",
+                    en=f"Sending stopped: {r.stopped} (retried later, nothing is lost)",
+                )
+            )
+        return lines
+
+
+def send_now(
+    paths: BenchPaths,
+    environ: Any,
+    *,
+    url: str | None = None,
+    token_file: Path | None = None,
+    include_waiting: bool = True,
+) -> SendResult:
+    from bench_agent.sync.central import send_due
+
+    config = load_config(paths, environ, url, token_file)
+    box = outbox(paths)
+    report = send_due(box, config, include_waiting=include_waiting)
+    return SendResult(report, box.counts())

@@ -1,0 +1,605 @@
+"""The bench service: one unit's sitting and every operation on it.
+
+:class:`Bench` is what both skins hold: the app calls its methods from thread workers,
+the commands call them directly. Every change is written to the sitting record at once
+(atomic, fsynced), so a restart finds the unit as it was left.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from bench_agent.bench import erasure, flow, sending
+from bench_agent.bench import functional as functional_service
+from bench_agent.bench.errors import BenchError
+from bench_agent.bench.paths import BenchPaths
+from bench_agent.bench.record import RecordError, SittingRecord, SittingStore, new_record
+from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from bench_agent.functional.catalogue import Outcome
+    from bench_agent.grading import CpuTable, Profile
+    from bench_agent.grading.spec import CosmeticScaleSpec, NeedSpec
+    from bench_agent.host.base import Host
+    from bench_agent.model.grade import Grade
+    from bench_agent.model.report import FunctionalTest, UnitReport
+    from wipe.engine import EraseOutcome
+    from wipe.overwrite import Progress
+    from wipe.runner_protocol import Runner
+
+DEFAULT_PROFILE = "network-2024"
+OPERATOR_VARIABLE = "BENCH_AGENT_OPERATOR"
+UNIT_ID_MAX = 64
+
+
+def utc_now() -> str:
+    from bench_agent.unit import utc_now_iso
+
+    return utc_now_iso()
+
+
+def clean_unit_id(text: str) -> str:
+    """A scanned or typed unit id: printable, no spaces around, at most 64 characters.
+    ValueError (with a sentence) otherwise."""
+    value = text.strip()
+    if not value:
+        raise BenchError(Text(fr="Identifiant vide.", en="Empty id."), exit_code=2)
+    if len(value) > UNIT_ID_MAX or not value.isprintable():
+        raise BenchError(
+            Text(
+                fr=f"Identifiant refusé : {UNIT_ID_MAX} caractères imprimables au plus.",
+                en=f"Id refused: at most {UNIT_ID_MAX} printable characters.",
+            ),
+            exit_code=2,
+        )
+    return value
+
+
+@dataclass
+class Grading:
+    """The grading data, loaded once per bench (profiles are read from the wheel)."""
+
+    profile: Profile
+    table: CpuTable
+    needs: list[NeedSpec]
+    scale: CosmeticScaleSpec
+
+    @classmethod
+    def load(cls, profile_name: str = DEFAULT_PROFILE, cpu_table: Path | None = None) -> Grading:
+        from bench_agent.grading import (
+            ProfileError,
+            default_cpu_table,
+            load_cosmetic_scale,
+            load_cpu_table,
+            load_needs,
+            load_profile,
+        )
+
+        try:
+            return cls(
+                load_profile(profile_name),
+                load_cpu_table(cpu_table) if cpu_table else default_cpu_table(),
+                load_needs(),
+                load_cosmetic_scale(),
+            )
+        except ProfileError as exc:
+            raise BenchError(exc.text, exit_code=2 if exc.field == "(profile)" else 3) from exc
+
+    @property
+    def required_tests(self) -> tuple[str, ...]:
+        spec = getattr(self.profile.spec, "functional", None)
+        required = getattr(spec, "required", None)
+        if required is None:
+            return functional_service.TEST_NAMES
+        return tuple(required)
+
+    def cosmetic_codes(self) -> list[str]:
+        return [g.code for g in self.scale.grades]
+
+    def grade(
+        self, report: UnitReport, *, override: Any = None, technical: int = 0, aesthetic: int = 0
+    ) -> Grade:
+        from bench_agent.grading import GradingInputError, TechnicianInput, grade_unit
+
+        try:
+            grade = grade_unit(
+                report,
+                self.profile,
+                self.table,
+                needs=self.needs,
+                technician=TechnicianInput(technical, aesthetic, report.cosmetic_grade),
+                cosmetic_codes=self.cosmetic_codes(),
+            )
+            if override is not None:
+                grade = self.apply_override(
+                    grade, override.category, override.reason, override.by, override.at
+                )
+        except GradingInputError as exc:
+            raise BenchError(exc.message, exit_code=2) from exc
+        return grade
+
+    @staticmethod
+    def apply_override(grade: Grade, category: str, reason: str, by: str, at: str) -> Grade:
+        from bench_agent.grading import GradingInputError, apply_override
+
+        try:
+            return apply_override(grade, category, reason, by, at)
+        except GradingInputError as exc:
+            raise BenchError(exc.message, exit_code=2) from exc
+
+
+@dataclass
+class Saved:
+    path: Path
+    revision: int
+    new: bool
+    """False when nothing changed since the last save (no new revision)."""
+    outbox_problem: Text | None = None
+
+
+@dataclass
+class Bench:
+    """One bench, one unit on it."""
+
+    paths: BenchPaths
+    host: Host
+    runner: Runner | None
+    """Runs drive commands for erasure (hdparm, nvme); None on a recorded computer (demo,
+    training): nothing of this machine is then erased."""
+    environ: Mapping[str, str]
+    record: SittingRecord
+    store: SittingStore
+    clock: Callable[[], str] = utc_now
+    notes: list[Text] = field(default_factory=list)
+    """What happened when the sitting was opened (a damaged file kept aside...)."""
+    untested: dict[str, Text] = field(default_factory=dict)
+    """Tests the bench could not run now (a program missing), with why."""
+    _grading: Grading | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        paths: BenchPaths,
+        host: Host,
+        runner: Runner | None,
+        environ: Mapping[str, str],
+        *,
+        clock: Callable[[], str] = utc_now,
+    ) -> Bench:
+        """The sitting in progress on this bench (after ``q``, a crash or a power cut),
+        or a new one."""
+        store = SittingStore(paths.sittings)
+        notes: list[Text] = []
+        try:
+            record = store.load()
+        except RecordError as exc:
+            from bench_agent.bench.log import log_problem
+
+            log_problem(paths.log, "sitting", exc)
+            record = None
+            notes.append(
+                Text(
+                    fr="Le dossier de l'unité précédente était abîmé : mis de côté, "
+                    "nouvelle unité.",
+                    en="The previous unit's file was damaged: kept aside, new unit started.",
+                )
+            )
+        operator = environ.get(OPERATOR_VARIABLE) or None
+        if record is None:
+            record = new_record(clock(), operator)
+            store.save(record)
+        return cls(paths, host, runner, environ, record, store, clock, notes)
+
+    @property
+    def operator(self) -> str | None:
+        return self.environ.get(OPERATOR_VARIABLE) or self.record.operator
+
+    @property
+    def grading(self) -> Grading:
+        if self._grading is None:
+            self._grading = Grading.load()
+        return self._grading
+
+    def _save(self) -> None:
+        self.store.save(self.record)
+
+    def update(self, **changes: Any) -> None:
+        """Change fields of the record and write it."""
+        with self._lock:
+            self.record = msgspec.structs.replace(self.record, **changes)
+            self._save()
+
+    # -- unit, inventory, health --------------------------------------------------------
+
+    def set_unit_id(self, text: str) -> str:
+        value = clean_unit_id(text)
+        self.update(unit_id=value)
+        return value
+
+    def set_serial(self, text: str) -> str:
+        value = clean_unit_id(text)
+        self.update(serial_entered=value)
+        return value
+
+    def collect_inventory(self) -> None:
+        from bench_agent.inventory import collect_inventory
+
+        try:
+            inv = collect_inventory(self.host)
+        except Exception as exc:  # any probe failure reaches the technician as a sentence
+            text = self.problem(exc, "inventory")
+            self.update(inventory_problem=text)
+            raise BenchError(text) from exc
+        self.update(inventory=inv, inventory_problem=None)
+
+    def check_health(self, self_test: Literal["short", "extended"] | None = None) -> None:
+        from bench_agent.health import check_all
+
+        try:
+            if self_test:
+                self.update(self_test=self_test)
+                disks = check_all(self.host, self_test=self_test)
+            else:
+                disks = check_all(self.host)
+        except Exception as exc:  # smartctl missing, unreadable device: a sentence
+            text = self.problem(exc, "health")
+            self.update(health_problem=text, self_test=None)
+            raise BenchError(text) from exc
+        self.update(health=disks, health_problem=None, self_test=None)
+
+    def inventory_warnings(self) -> list[Text]:
+        """What the technician must look at after the inventory."""
+        from bench_agent.bench.warnings import inventory_warnings
+
+        return inventory_warnings(self.record)
+
+    # -- functional tests --------------------------------------------------------------
+
+    def record_test(self, test: FunctionalTest) -> None:
+        with self._lock:
+            previous = self.record.functional.get(test.name)
+            merged = functional_service.merge_usb(previous, test)
+            self.untested.pop(test.name, None)
+            self.update(functional={**self.record.functional, test.name: merged})
+
+    def record_outcomes(self, outcomes: list[Outcome]) -> None:
+        now = self.clock()
+        for outcome in outcomes:
+            test = functional_service.record_of(outcome, by=self.operator, at=now)
+            if test is None:
+                reason = functional_service.untested_reason(outcome)
+                if reason is not None:
+                    self.untested[outcome.name] = reason
+                continue
+            self.record_test(test)
+
+    def answer_test(self, name: str, yes: bool, data: dict[str, Any] | None = None) -> None:
+        self.record_test(
+            functional_service.answered(name, yes, by=self.operator, at=self.clock(), data=data)
+        )
+
+    def confirm_absent(self, name: str) -> None:
+        self.record_test(
+            functional_service.confirmed_absent(name, by=self.operator, at=self.clock())
+        )
+
+    def forget_test(self, name: str) -> None:
+        with self._lock:
+            tests = dict(self.record.functional)
+            tests.pop(name, None)
+            self.update(functional=tests)
+
+    # -- cosmetic grade ----------------------------------------------------------------
+
+    def cosmetic_choices(self) -> list[tuple[str, Text]]:
+        return [(g.code, Text(fr=g.fr, en=g.en)) for g in self.grading.scale.grades]
+
+    def set_cosmetic(self, code: str) -> None:
+        code = code.strip().upper()
+        if code not in self.grading.cosmetic_codes():
+            listed = ", ".join(self.grading.cosmetic_codes())
+            raise BenchError(
+                Text(
+                    fr=f"Aspect inconnu : {code} (attendu : {listed})",
+                    en=f"Unknown cosmetic grade: {code} (expected: {listed})",
+                ),
+                exit_code=2,
+            )
+        self.update(cosmetic=code)
+
+    # -- erasure -----------------------------------------------------------------------
+
+    def erase_setup(self) -> erasure.EraseSetup:
+        if self.runner is None:
+            raise BenchError(
+                Text(
+                    fr="Ordinateur enregistré (démonstration) : aucun disque n'est effacé ici.",
+                    en="Recorded computer (demonstration): no disk is erased here.",
+                ),
+                exit_code=2,
+            )
+        return erasure.EraseSetup.open(self.paths, self.runner)
+
+    def erase_candidates(self) -> list[Any]:
+        return erasure.list_targets()
+
+    def erase_plans(self, device_paths: list[str]) -> list[erasure.DrivePlan]:
+        """The plan per drive (method, verification, expected duration, resume point),
+        refusals checked again; BenchError listing every refusal."""
+        setup = self.erase_setup()
+        targets = erasure.select(device_paths)
+        refused = erasure.refusal_lines(targets)
+        if refused:
+            raise BenchError(
+                Text(
+                    fr="\n".join([t.fr for t in refused] + ["Aucun disque effacé."]),
+                    en="\n".join([t.en for t in refused] + ["No disk was erased."]),
+                ),
+                exit_code=1,
+            )
+        return erasure.plan(targets, setup.policy, resumes=setup.resume_points(targets))
+
+    def frozen(self, plans: list[erasure.DrivePlan]) -> list[str]:
+        if self.runner is None:
+            return []
+        return erasure.frozen_drives(plans, self.runner)
+
+    def unfreeze(self, plans: list[erasure.DrivePlan], frozen: list[str]) -> list[Text]:
+        if self.runner is None:
+            return []
+        return erasure.unfreeze(frozen, [p.target for p in plans], self.runner)
+
+    def erase(
+        self,
+        plans: list[erasure.DrivePlan],
+        *,
+        dry_run: bool,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+        operator: Any = None,
+        asset_tag: str | None = None,
+        abort_on_error: bool = False,
+        cert_dir: Path | None = None,
+    ) -> tuple[list[EraseOutcome], list[Text]]:
+        """Erase the confirmed drives in parallel; the certificates go to the sitting and
+        the outbox. Returns the outcomes and sentences for the technician."""
+        from wipe.engine import Operator
+
+        setup = self.erase_setup()
+        if cert_dir is not None:
+            setup.cert_dir = cert_dir
+        op = operator or Operator(name=self.operator)
+        ctx = setup.context(
+            operator=op,
+            source=erasure.source_computer(self.record.inventory),
+            progress=progress,
+            cancel=cancel,
+        )
+        notes: list[Text] = []
+        for o in setup.record_interrupted(ctx):
+            notes.append(
+                Text(
+                    fr=f"Effacement interrompu enregistré : {o.device_path}",
+                    en=f"Interrupted erasure recorded: {o.device_path}",
+                )
+            )
+        devices = [p.target.device_path for p in plans]
+        if not dry_run:
+            self.update(erase_started=sorted(set(self.record.erase_started) | set(devices)))
+        requests = erasure.requests_for(
+            setup,
+            plans,
+            dry_run=dry_run,
+            asset_tag=asset_tag or self.record.unit_id,
+            abort_on_error=abort_on_error,
+        )
+        outcomes = erasure.run(requests, ctx)
+        notes += erasure.enqueue_certificates(self.paths, outcomes)
+        self.add_certificates(outcomes)
+        if not dry_run:
+            self.update(erase_started=[d for d in self.record.erase_started if d not in devices])
+        return outcomes, notes
+
+    def add_certificates(self, outcomes: list[EraseOutcome]) -> None:
+        self.add_summaries(erasure.summaries(outcomes))
+
+    def add_summaries(self, found: list[Any]) -> None:
+        """The latest certificate per drive wins (a later erasure replaces a failed one)."""
+        with self._lock:
+            kept = [
+                e
+                for e in self.record.erasures
+                if e.certificate_id not in {f.certificate_id for f in found}
+            ]
+            self.update(erasures=[*kept, *found])
+
+    # -- report, grade, save -----------------------------------------------------------
+
+    def report(self, *, revision: int | None = None) -> UnitReport:
+        """The unit's report as it stands (graded), with this sitting's report id."""
+        from bench_agent.functional.catalogue import CATALOGUE
+        from bench_agent.unit import build_report
+
+        r = self.record
+        if r.inventory is None:
+            raise BenchError(
+                Text(
+                    fr="Inventaire pas encore fait (étape 2).",
+                    en="Inventory not done yet (step 2).",
+                ),
+                exit_code=1,
+            )
+        report = build_report(r.inventory, asset_tag=r.unit_id, technician=self.operator)
+        report.report_id = r.report_id
+        report.revision = revision if revision is not None else max(r.saved_revision, 1)
+        report.created_at = self.clock()
+        if r.serial_entered:
+            report.unit.serial = r.serial_entered
+            report.unit.key = (
+                f"entered:{r.serial_entered.lower()}"
+                if report.unit.basis == "none"
+                else report.unit.key
+            )
+        report.health = list(r.health or [])
+        order = {t.name: i for i, t in enumerate(CATALOGUE)}
+        report.functional_tests = sorted(r.functional.values(), key=lambda t: order.get(t.name, 99))
+        report.erasures = list(r.erasures)
+        report.cosmetic_grade = r.cosmetic
+        report.grade = self.grading.grade(report, override=r.override)
+        if report.grade.cosmetic:
+            report.cosmetic_grade = report.grade.cosmetic
+        return report
+
+    def current_grade(self) -> Grade | None:
+        if self.record.inventory is None:
+            return None
+        return self.report().grade
+
+    def override(self, category: str, reason: str) -> Grade:
+        """The technician's category, with a mandatory reason (and who, when)."""
+        from bench_agent.model.grade import Override
+
+        by = self.operator or "technicien"
+        grade = self.report().grade
+        assert grade is not None
+        overridden = self.grading.apply_override(grade, category.upper(), reason, by, self.clock())
+        assert overridden.override is not None
+        self.update(override=msgspec.convert(msgspec.to_builtins(overridden.override), Override))
+        return overridden
+
+    def clear_override(self) -> None:
+        self.update(override=None)
+
+    def step_views(self, running: frozenset[str] = frozenset()) -> dict[str, flow.StepView]:
+        try:
+            grade = self.current_grade()
+        except BenchError:
+            grade = None
+        return flow.steps(
+            self.record, grade=grade, required_tests=self.grading.required_tests, running=running
+        )
+
+    def save(self) -> Saved:
+        """Sign and write the report; a new revision only when something changed."""
+        from bench_agent.bench.reports import revision_path, sign_and_write
+
+        with self._lock:
+            path = self.paths.report(self.record.report_id)
+            if not flow.is_dirty(self.record) and path.exists():
+                return Saved(path, self.record.saved_revision, new=False)
+            revision = self.record.saved_revision + 1
+            report = self.report(revision=revision)
+            key = erasure.bench_key(self.paths.key)
+            try:
+                envelope = sign_and_write(
+                    report, key, revision_path(self.paths.reports, report.report_id, revision)
+                )
+                sign_and_write(report, key, path)
+            except OSError as exc:
+                raise BenchError(self.problem(exc, "save")) from exc
+            self.update(
+                saved_revision=revision, saved_fingerprint=flow.content_fingerprint(self.record)
+            )
+        problem = sending.enqueue(self.paths, envelope)
+        return Saved(path, revision, new=True, outbox_problem=problem)
+
+    # -- label -------------------------------------------------------------------------
+
+    def label_refusals(self) -> list[Text]:
+        return flow.label_refusals(self.record, self.current_grade())
+
+    def make_label(
+        self, *, lang: str, printer: str | None = None, template: str | None = None
+    ) -> Text:
+        """Render the saved revision's label; print it when a printer is given (else a
+        PDF in the labels folder). Refused, with the reasons, when the unit may not be
+        labelled. Returns the sentence to show."""
+        from bench_agent.bench import labels
+        from bench_agent.bench.reports import load_report_file
+        from bench_agent.labels.template import DEFAULT_TEMPLATE
+        from bench_agent.model.report import LabelRecord
+
+        refusals = self.label_refusals()
+        if refusals:
+            raise BenchError(
+                Text(
+                    fr="Étiquette refusée : " + " ; ".join(r.fr for r in refusals),
+                    en="Label refused: " + "; ".join(r.en for r in refusals),
+                ),
+                exit_code=1,
+            )
+        report = load_report_file(self.paths.report(self.record.report_id)).report
+        chosen = labels.load_template(template or DEFAULT_TEMPLATE)
+        base_url, _warning = labels.qr_url_base(self.paths, self.environ)
+        rendered = labels.render(report, chosen, lang, base_url)
+        pdf_path = self.paths.labels / f"{report.report_id}.r{report.revision}.pdf"
+        labels.write_pdf(pdf_path, rendered.pdf)
+        if printer:
+            job, warnings = labels.print_pdf(self.host, rendered, printer)
+            text = Text(
+                fr=f"Étiquette imprimée sur {printer} (tâche {job}).",
+                en=f"Label printed on {printer} (job {job}).",
+            )
+            for w in warnings:
+                text = Text(fr=text.fr + " " + w.fr, en=text.en + " " + w.en)
+        else:
+            text = Text(
+                fr=f"Étiquette prête (PDF, aucune imprimante configurée) : {pdf_path.name}",
+                en=f"Label ready (PDF, no printer configured): {pdf_path.name}",
+            )
+        self.update(
+            label=LabelRecord(
+                template=chosen.name, printed_at=self.clock(), printer=printer, output=str(pdf_path)
+            ),
+            label_revision=report.revision,
+        )
+        return text
+
+    # -- sending -----------------------------------------------------------------------
+
+    def send(self) -> sending.SendResult:
+        from bench_agent.bench.record import SentRecord
+
+        refusals = flow.send_refusals(self.record)
+        if refusals:
+            raise BenchError(
+                Text(fr="Envoi : " + refusals[0].fr, en="Sending: " + refusals[0].en), exit_code=1
+            )
+        result = sending.send_now(self.paths, self.environ)
+        if result.ok:
+            self.update(sent=SentRecord(revision=self.record.saved_revision, at=self.clock()))
+        return result
+
+    def outbox_state(self) -> sending.OutboxState:
+        return sending.outbox_state(self.paths)
+
+    # -- next unit ---------------------------------------------------------------------
+
+    def leave_warnings(self) -> list[Text]:
+        return flow.leave_warnings(self.record, self.current_grade(), self.grading.required_tests)
+
+    def next_unit(self) -> None:
+        """Archive this sitting and start an empty one (the caller asked the technician
+        first when :meth:`leave_warnings` is not empty)."""
+        with self._lock:
+            self.record = msgspec.structs.replace(self.record, closed_at=self.clock())
+            self.store.close(self.record)
+            self.record = new_record(self.clock(), self.operator)
+            self.untested = {}
+            self._save()
+
+    # -- problems ----------------------------------------------------------------------
+
+    def problem(self, exc: BaseException, where: str) -> Text:
+        from bench_agent.bench.log import problem_text
+
+        return problem_text(exc, self.paths.log, where)

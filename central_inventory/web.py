@@ -25,7 +25,7 @@ from central_inventory.ingest import STATUSES, valid_id
 HERE = Path(__file__).parent
 COOKIE = "ci_session"
 LANG_COOKIE = "lang"
-CATEGORIES = ("PREMIUM", "A", "B", "C", "D", "NOT_DISTRIBUTABLE")
+CATEGORIES = ("PREMIUM", "A", "B", "C", "D", "TO_REPAIR", "NOT_DISTRIBUTABLE")
 PAGE_SIZE = 200
 
 _env = jinja2.Environment(

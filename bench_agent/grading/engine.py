@@ -7,6 +7,12 @@ the bands. A failed or missing disk makes the unit NOT_DISTRIBUTABLE whatever th
 note. Every step is a RuleHit whose contribution is what it changed, so the
 contributions always add up to the note.
 
+Gates, when the profile has them: every internal disk needs an ERASED certificate
+(``[erasure]``), every required functional test a result (``[functional]``); what a
+failed test does is the profile's ``[functional.on_fail]``: TO_REPAIR,
+NOT_DISTRIBUTABLE or a category cap. NOT_DISTRIBUTABLE wins over TO_REPAIR, which
+wins over the note's category (a cap lowers the note, like the profile's caps).
+
 The *system disk* is the internal disk that gives the unit its best note: the
 technician installs the system on the best disk, and so adding a disk never
 lowers a grade. Boot media (the live USB), removable and USB disks are not part
@@ -21,6 +27,8 @@ from typing import Any
 
 import msgspec
 
+from bench_agent.functional.catalogue import CATALOGUE
+from bench_agent.grading.categories import CATEGORY_RANK, is_distributable
 from bench_agent.grading.cpu_table import CpuMatch, CpuTable
 from bench_agent.grading.profile import Profile
 from bench_agent.grading.spec import ConditionSpec, CriterionSpec, NeedSpec
@@ -29,12 +37,27 @@ from bench_agent.model.common import Text
 from bench_agent.model.grade import CpuAssessment, Grade, NeedMatch, Override, RuleHit
 from bench_agent.model.health import DiskHealth
 from bench_agent.model.inventory import Disk
-from bench_agent.model.report import UnitReport
+from bench_agent.model.report import ErasureSummary, FunctionalTest, UnitReport
 
 GIB = 1024**3
 GB = 1000**3
 
-CATEGORY_RANK = {"NOT_DISTRIBUTABLE": 0, "D": 1, "C": 2, "B": 3, "A": 4, "PREMIUM": 5}
+ERASURE_GATE_RULES = ("erasure.missing", "erasure.not_erased")
+"""Rules of the erasure gate: no override lifts them (data protection)."""
+
+_EFFECT_TEXT = {
+    "NOT_DISTRIBUTABLE": ("non distribuable", "not distributable"),
+    "TO_REPAIR": ("à réparer", "to repair"),
+}
+_ERASURE_RESULT_TEXT = {
+    "UNVERIFIED": ("écrit sans relecture", "written, not read back"),
+    "FAILED": ("échec", "failed"),
+    "ABORTED": ("abandonné", "aborted"),
+    "INTERRUPTED": ("interrompu en cours", "interrupted mid-way"),
+    "DRY_RUN": ("simulation, rien n'a été effacé", "dry run, nothing was erased"),
+}
+_TEST_TITLES = {test.name: test.title for test in CATALOGUE}
+_TEST_ORDER = {test.name: index for index, test in enumerate(CATALOGUE)}
 
 _CRITERION_TEXT = {
     "ram": ("Mémoire vive", "RAM", "Gio", "GiB"),
@@ -156,6 +179,36 @@ def health_for(disk: Disk, health: Sequence[DiskHealth]) -> DiskHealth | None:
         if record.device in (disk.path, disk.name, f"/dev/{disk.name}"):
             return record
     return None
+
+
+def erasures_for(disk: Disk, erasures: Sequence[ErasureSummary]) -> list[ErasureSummary]:
+    """The certificates of ``disk``: by serial when both sides know it, else by device.
+
+    Two different serials are two drives even at one path: an erasure station's dock
+    gives ``sdb`` to every drive it takes, so a path alone must not cover a new drive
+    when the serials say otherwise.
+    """
+    own = (disk.serial or "").strip()
+    found = []
+    for record in erasures:
+        theirs = (record.disk_serial or "").strip()
+        if own and theirs:
+            if own == theirs:
+                found.append(record)
+        elif record.device in (disk.path, disk.name, f"/dev/{disk.name}"):
+            found.append(record)
+    return found
+
+
+def functional_title(name: str) -> Text:
+    """The catalogue's title of a functional test (its raw name when not in the catalogue)."""
+    return _TEST_TITLES.get(name, tr(name, name))
+
+
+def _effect_text(effect: str) -> tuple[str, str]:
+    if effect in _EFFECT_TEXT:
+        return _EFFECT_TEXT[effect]
+    return f"catégorie {effect} au plus", f"category {effect} at most"
 
 
 def _condition_met(when: ConditionSpec, kind: str | None, facts: _Facts) -> tuple[bool, list[str]]:
@@ -334,6 +387,123 @@ def _facts(report: UnitReport, cpu_table: CpuTable) -> _Facts:
     )
 
 
+@dataclass
+class _Gates:
+    """What the gates found: explanation lines, actions and the blocking verdicts."""
+
+    hits: list[RuleHit]
+    actions: list[Text]
+    blocking: set[str]
+    """NOT_DISTRIBUTABLE and/or TO_REPAIR."""
+
+
+def _erasure_gate(profile: Profile, disks: list[Disk], report: UnitReport, gates: _Gates) -> None:
+    gate = profile.spec.erasure
+    if gate is None or not gate.required:
+        return
+    effect_fr, effect_en = _effect_text(gate.missing)
+    for disk in disks:
+        records = erasures_for(disk, report.erasures)
+        if any(r.result == "ERASED" for r in records):
+            continue
+        if records:
+            # The latest attempt says why the disk is not erased (FAILED, DRY_RUN...).
+            result = records[-1].result
+            why_fr, why_en = _ERASURE_RESULT_TEXT.get(result, (result, result))
+            hit = RuleHit(
+                rule="erasure.not_erased",
+                contribution=0,
+                value=result,
+                message=tr(
+                    f"Disque {disk.name} : effacement {result} ({why_fr}), pas ERASED "
+                    f"→ {effect_fr}",
+                    f"Disk {disk.name}: erasure {result} ({why_en}), not ERASED → {effect_en}",
+                ),
+            )
+        else:
+            hit = RuleHit(
+                rule="erasure.missing",
+                contribution=0,
+                message=tr(
+                    f"Disque {disk.name} : aucun certificat d'effacement → {effect_fr}",
+                    f"Disk {disk.name}: no erasure certificate → {effect_en}",
+                ),
+            )
+        gates.hits.append(hit)
+        gates.actions.append(tr(f"Effacer le disque {disk.name}", f"Erase disk {disk.name}"))
+        gates.blocking.add(gate.missing)
+
+
+def latest_results(tests: Sequence[FunctionalTest]) -> dict[str, FunctionalTest]:
+    """Each test's last recorded result: a re-test replaces the earlier one."""
+    latest: dict[str, FunctionalTest] = {}
+    for test in tests:
+        latest[test.name] = test
+    return latest
+
+
+def _functional_gate(profile: Profile, report: UnitReport, note: int, gates: _Gates) -> None:
+    """Apply the functional gate to a unit whose note so far is ``note``."""
+    gate = profile.spec.functional
+    if gate is None or not gate.enabled:
+        return
+    latest = latest_results(report.functional_tests)
+    failed = sorted(
+        (name for name, test in latest.items() if test.result == "fail"),
+        key=lambda name: (_TEST_ORDER.get(name, len(_TEST_ORDER)), name),
+    )
+    for name in failed:
+        title = functional_title(name)
+        effect = profile.fail_effect(name)
+        effect_fr, effect_en = _effect_text(effect)
+        contribution, cap = 0, None
+        if effect in _EFFECT_TEXT:
+            gates.blocking.add(effect)
+            after_fr = after_en = ""
+        else:
+            # A cap lowers the note like the profile's caps do (the open-ended top band
+            # has no limit), so the contributions still add up to the note.
+            cap = profile.band_max(effect)
+            contribution = min(note, cap) - note if cap is not None else 0
+            note += contribution
+            if contribution:
+                after_fr, after_en = f" → note ramenée à {note}", f" → note lowered to {note}"
+            else:
+                after_fr = " (note déjà sous la limite)"
+                after_en = " (note already within the limit)"
+        gates.hits.append(
+            RuleHit(
+                rule="functional.fail",
+                contribution=contribution,
+                cap=cap,
+                value=name,
+                message=tr(
+                    f"Test échoué : {title.fr} → {effect_fr}{after_fr}",
+                    f"Test failed: {title.en} → {effect_en}{after_en}",
+                ),
+            )
+        )
+        gates.actions.append(tr(f"Réparer : {title.fr}", f"Repair: {title.en}"))
+    effect_fr, effect_en = _effect_text(gate.missing)
+    for name in gate.required:
+        if name in latest:
+            continue
+        title = functional_title(name)
+        gates.hits.append(
+            RuleHit(
+                rule="functional.missing",
+                contribution=0,
+                value=name,
+                message=tr(
+                    f"Test non fait : {title.fr} → {effect_fr}",
+                    f"Test not done: {title.en} → {effect_en}",
+                ),
+            )
+        )
+        gates.actions.append(tr(f"Faire le test : {title.fr}", f"Run the test: {title.en}"))
+        gates.blocking.add(gate.missing)
+
+
 def grade_unit(
     report: UnitReport,
     profile: Profile,
@@ -440,6 +610,14 @@ def grade_unit(
                 actions.append(
                     tr(f"Tester à nouveau le disque {disk.name}", f"Test disk {disk.name} again")
                 )
+    gates = _Gates(hits=[], actions=[], blocking=set())
+    _erasure_gate(profile, disks, report, gates)
+    _functional_gate(profile, report, sum(h.contribution for h in hits), gates)
+    hits.extend(gates.hits)
+    actions.extend(gates.actions)
+    if not_distributable:
+        gates.blocking.add("NOT_DISTRIBUTABLE")
+
     threshold = profile.spec.battery.replace_below_pct
     for battery in report.inventory.batteries:
         if (
@@ -465,8 +643,13 @@ def grade_unit(
             )
 
     note = sum(h.contribution for h in hits)
-    category = "NOT_DISTRIBUTABLE" if not_distributable else profile.category_for(note)
-    matches = [match_need(need, facts, best, not_distributable) for need in needs]
+    if "NOT_DISTRIBUTABLE" in gates.blocking:
+        category = "NOT_DISTRIBUTABLE"
+    elif "TO_REPAIR" in gates.blocking:
+        category = "TO_REPAIR"
+    else:
+        category = profile.category_for(note)
+    matches = [match_need(need, facts, best, category) for need in needs]
     cpu = facts.cpu
     return Grade(
         profile=profile.name,
@@ -493,14 +676,16 @@ def grade_unit(
     )
 
 
-def match_need(
-    need: NeedSpec, facts: _Facts, best: _Candidate, not_distributable: bool
-) -> NeedMatch:
-    """Whether the unit suits a beneficiary need, and what it lacks."""
+def match_need(need: NeedSpec, facts: _Facts, best: _Candidate, category: str) -> NeedMatch:
+    """Whether the unit suits a beneficiary need, and what it lacks.
+
+    A unit that cannot leave (NOT_DISTRIBUTABLE, TO_REPAIR) suits no need."""
     missing: list[Text] = []
     req = need.requires
-    if not_distributable:
+    if category == "NOT_DISTRIBUTABLE":
         missing.append(tr("unité non distribuable", "unit not distributable"))
+    elif category == "TO_REPAIR":
+        missing.append(tr("unité à réparer", "unit to repair"))
     if req.ram and (facts.ram_gib is None or facts.ram_gib < req.ram.min_gib):
         missing.append(
             tr(
@@ -554,7 +739,11 @@ def match_need(
 
 
 def apply_override(grade: Grade, category: str, reason: str, by: str, at: str) -> Grade:
-    """The grade with the technician's category; the reason and the name are mandatory."""
+    """The grade with the technician's category; the reason and the name are mandatory.
+
+    A unit stopped by the erasure gate cannot be overridden to a distributable
+    category: its disks hold the donor's data until they are erased.
+    """
     if category not in CATEGORY_RANK:
         listed = ", ".join(CATEGORY_RANK)
         raise GradingInputError(
@@ -570,6 +759,15 @@ def apply_override(grade: Grade, category: str, reason: str, by: str, at: str) -
     if not by.strip():
         raise GradingInputError(
             tr("une dérogation doit dire qui la décide", "an override must say who decides it")
+        )
+    if is_distributable(category) and any(h.rule in ERASURE_GATE_RULES for h in grade.rules):
+        raise GradingInputError(
+            tr(
+                "la barrière d'effacement ne peut pas être levée par une dérogation "
+                "(protection des données) : effacez d'abord chaque disque interne",
+                "the erasure gate cannot be overridden (data protection): "
+                "erase every internal disk first",
+            )
         )
     override: dict[str, Any] = {
         "category": category,

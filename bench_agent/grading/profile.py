@@ -10,14 +10,18 @@ whole, and ``enabled = false`` switches an inherited rule off.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from bench_agent.functional.catalogue import CATALOGUE
+from bench_agent.grading.categories import BAND_CATEGORIES
 from bench_agent.grading.spec import (
     CosmeticScaleSpec,
     CriterionSpec,
+    FailEffect,
     Locator,
     NeedSpec,
     ProfileSpec,
@@ -26,7 +30,10 @@ from bench_agent.grading.spec import (
 from bench_agent.grading.toml_source import Path_, ProfileError, TomlSource, read_toml
 from bench_agent.i18n import tr
 
-CATEGORY_ORDER = ("D", "C", "B", "A", "PREMIUM")
+CATEGORY_ORDER = BAND_CATEGORIES
+DEFAULT_FAIL_EFFECT: FailEffect = "TO_REPAIR"
+"""What a failed test does when the profile's ``[functional.on_fail]`` has no entry for
+it and no ``default``: the part must be repaired before the unit leaves."""
 CRITERIA = ("ram", "ssd", "hdd", "cpu", "screen", "battery")
 
 
@@ -55,6 +62,12 @@ class Profile:
     def criterion(self, key: str) -> CriterionSpec | None:
         crit: CriterionSpec | None = getattr(self.spec.criteria, key)
         return crit if crit is not None and crit.enabled else None
+
+    def fail_effect(self, test: str) -> FailEffect:
+        """What a failed ``test`` does to the unit, by the profile's ``[functional.on_fail]``."""
+        gate = self.spec.functional
+        table = gate.on_fail if gate is not None else {}
+        return table.get(test, table.get("default", DEFAULT_FAIL_EFFECT))
 
     def band_max(self, category: str) -> int | None:
         for band in self.spec.bands:
@@ -230,6 +243,54 @@ def validate_profile(spec: ProfileSpec, locate: Locator) -> None:
                 ("une catégorie des tranches", "a category of the bands"),
             )
         _validate_condition(cap.when, (*path, "when"), locate)
+    _validate_functional_gate(spec, categories, locate)
+
+
+def _validate_functional_gate(
+    spec: ProfileSpec, categories: Collection[str], locate: Locator
+) -> None:
+    """Test names must be the catalogue's (a typo would silently drop a legal test)."""
+    gate = spec.functional
+    if gate is None:
+        return
+    known = [test.name for test in CATALOGUE]
+    listed = ", ".join(known)
+    seen: set[str] = set()
+    for index, name in enumerate(gate.required):
+        path: Path_ = ("functional", "required", index)
+        if name not in known:
+            raise locate.error(
+                path,
+                (f"test inconnu « {name} »", f"unknown test '{name}'"),
+                (f"un de : {listed}", f"one of: {listed}"),
+            )
+        if name in seen:
+            raise locate.error(
+                path,
+                (f"test « {name} » en double", f"test '{name}' listed twice"),
+                ("chaque test une seule fois", "each test once"),
+            )
+        seen.add(name)
+    for name, effect in gate.on_fail.items():
+        path = ("functional", "on_fail", name)
+        if name != "default" and name not in known:
+            raise locate.error(
+                path,
+                (f"test inconnu « {name} »", f"unknown test '{name}'"),
+                (f"default ou un de : {listed}", f"default or one of: {listed}"),
+            )
+        if effect in BAND_CATEGORIES and effect not in categories:
+            raise locate.error(
+                path,
+                (
+                    f"catégorie {effect} absente des tranches",
+                    f"category {effect} not in the bands",
+                ),
+                (
+                    "TO_REPAIR, NOT_DISTRIBUTABLE ou une catégorie des tranches",
+                    "TO_REPAIR, NOT_DISTRIBUTABLE or a category of the bands",
+                ),
+            )
 
 
 def _validate_criterion(crit: CriterionSpec, path: Path_, locate: Locator) -> None:

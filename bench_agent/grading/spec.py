@@ -15,6 +15,10 @@ from bench_agent.i18n import tr
 
 BandCategory = Literal["D", "C", "B", "A", "PREMIUM"]
 StorageKind = Literal["hdd", "ssd", "nvme"]
+Blocking = Literal["NOT_DISTRIBUTABLE", "TO_REPAIR"]
+"""A gate's verdict: the unit cannot leave (non distribuable) or must be repaired first."""
+FailEffect = Literal["NOT_DISTRIBUTABLE", "TO_REPAIR", "D", "C", "B", "A", "PREMIUM"]
+"""What a failed functional test does: block the unit, or cap it at a band category."""
 
 
 class Spec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -100,6 +104,26 @@ class BatteryRulesSpec(Spec, kw_only=True):
     """Health below this (percent) asks for a new battery."""
 
 
+class ErasureGateSpec(Spec, kw_only=True):
+    required: bool
+    """Every internal disk must be covered by an erasure certificate whose result is
+    ERASED (UNVERIFIED, FAILED, ABORTED, INTERRUPTED and DRY_RUN never count)."""
+    missing: Blocking = "NOT_DISTRIBUTABLE"
+    """The category of a unit with a disk not so covered."""
+
+
+class FunctionalGateSpec(Spec, kw_only=True):
+    required: list[str]
+    """Catalogue test names that must have a result (pass, fail, or n/a: the technician
+    confirmed the model has no such part)."""
+    missing: Blocking = "NOT_DISTRIBUTABLE"
+    """The category of a unit with a required test without a result."""
+    on_fail: dict[str, FailEffect] = {}
+    """Test name (or ``default``) → what its failure does. Unlisted tests take
+    ``default``; without ``default``, TO_REPAIR."""
+    enabled: bool = True
+
+
 class ProfileSpec(Spec, kw_only=True):
     name: str
     version: str
@@ -114,6 +138,10 @@ class ProfileSpec(Spec, kw_only=True):
     caps: dict[str, CapSpec] = {}
     disk: DiskRulesSpec = msgspec.field(default_factory=DiskRulesSpec)
     battery: BatteryRulesSpec = msgspec.field(default_factory=BatteryRulesSpec)
+    erasure: ErasureGateSpec | None = None
+    """The erasure gate; without it (older profiles) erasures do not change the grade."""
+    functional: FunctionalGateSpec | None = None
+    """The functional-test gate; without it test results do not change the grade."""
     bands: list[BandSpec]
 
 

@@ -19,6 +19,7 @@ MISSING = "—"
 
 _CATEGORY_WORDS = {
     "NOT_DISTRIBUTABLE": ("NON DISTRIBUABLE", "NOT DISTRIBUTABLE"),
+    "TO_REPAIR": ("À RÉPARER", "TO REPAIR"),
     "PREMIUM": ("Catégorie Premium", "Category Premium"),
 }
 _RESULT_WORDS = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from bench_agent.functional.catalogue import CATALOGUE
+from bench_agent.grading.engine import internal_disks
 from bench_agent.model import (
     Battery,
     Cpu,
@@ -17,7 +19,7 @@ from bench_agent.model import (
     UnitReport,
     Win11Readiness,
 )
-from bench_agent.model.report import BenchInfo
+from bench_agent.model.report import BenchInfo, ErasureSummary, FunctionalTest
 
 GIB = 1024**3
 GB = 1000**3
@@ -67,6 +69,31 @@ def healthy(disk: Disk, verdict: str = "OK") -> DiskHealth:
     return DiskHealth(device=disk.path, serial=disk.serial, verdict=verdict)  # type: ignore[arg-type]
 
 
+def erased(disk: Disk, result: str = "ERASED", device: str | None = None) -> ErasureSummary:
+    """One erasure certificate's summary for ``disk`` (its serial, its path)."""
+    return ErasureSummary(
+        certificate_id=f"cert-{disk.name}-{result.lower()}",
+        device=device or disk.path,
+        disk_model=disk.model,
+        disk_serial=disk.serial,
+        method="overwrite-zero",
+        level="clear",
+        result=result,  # type: ignore[arg-type]
+        finished_at="2026-01-01T00:00:00Z",
+    )
+
+
+def functional_results(results: Mapping[str, str | None] | None = None) -> list[FunctionalTest]:
+    """Every catalogue test with a result: ``pass`` unless ``results`` says otherwise
+    (``None`` as a result leaves that test out: not done)."""
+    chosen = {t.name: "pass" for t in CATALOGUE} | dict(results or {})
+    return [
+        FunctionalTest(name=name, result=result, by="Awa", at="2026-01-01T00:00:00Z")  # type: ignore[arg-type]
+        for name, result in chosen.items()
+        if result is not None
+    ]
+
+
 def unit(
     *,
     cpu: str | None,
@@ -79,8 +106,12 @@ def unit(
     screen_in: float | None = None,
     screen_height_px: int | None = None,
     webcam: bool = False,
+    erasures: Sequence[ErasureSummary] | None = None,
+    functional: Sequence[FunctionalTest] | None = None,
 ) -> UnitReport:
-    """A UnitReport; disks without an explicit health list get an OK verdict each."""
+    """A UnitReport of a unit through the bench: disks without an explicit health list
+    get an OK verdict each, internal disks without an explicit erasure list an ERASED
+    certificate each, and every catalogue test passes unless ``functional`` is given."""
     records = list(health) if health is not None else [healthy(d) for d in disks]
     batteries = (
         [Battery(name="BAT0", health_pct=battery_pct, design_wh=50.0, full_wh=battery_pct / 2)]
@@ -109,11 +140,16 @@ def unit(
         devices=devices,
         win11=Win11Readiness(ready=win11),
     )
-    return UnitReport(
+    report = UnitReport(
         report_id="00000000-0000-4000-8000-000000000000",
         created_at="2026-01-01T00:00:00Z",
         unit=UnitIdentity(key="test", basis="none"),
         bench=BenchInfo(agent_version="test"),
         inventory=inventory,
         health=records,
+        functional_tests=list(functional) if functional is not None else functional_results(),
     )
+    report.erasures = (
+        list(erasures) if erasures is not None else [erased(d) for d in internal_disks(report)]
+    )
+    return report

@@ -167,7 +167,7 @@ def test_override_records_who_when_why() -> None:
             "Z",
             "why",
             "Awa",
-            "unknown category 'Z' (expected: NOT_DISTRIBUTABLE, D, C, B, A, PREMIUM)",
+            "unknown category 'Z' (expected: NOT_DISTRIBUTABLE, TO_REPAIR, D, C, B, A, PREMIUM)",
         ),
     ],
 )

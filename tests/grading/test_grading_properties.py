@@ -1,15 +1,17 @@
-"""Property tests: more RAM, more storage or a better disk verdict never lowers the
-category; every grade's explanation adds up to its note. Both shipped profiles."""
+"""Property tests: more RAM, more storage, a better disk verdict, one more erased disk
+or a better test result never lowers the category; every grade's explanation adds up
+to its note. Both shipped profiles."""
 
 from __future__ import annotations
 
 from functools import cache
 
 import msgspec
-from grading_units import GB, GIB, healthy, unit
+from grading_units import GB, GIB, erased, functional_results, healthy, unit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench_agent.functional.catalogue import CATALOGUE
 from bench_agent.grading import TechnicianInput, default_cpu_table, grade_unit, load_profile
 from bench_agent.grading.cpu_table import CpuTable
 from bench_agent.grading.engine import CATEGORY_RANK
@@ -31,6 +33,11 @@ CPUS = [
     "Intel(R) Core(TM) i9-99999 unknown",
 ]
 VERDICTS = ["OK", "WORN", "SUSPECT", "UNKNOWN", "FAIL"]
+ERASURE_RESULTS = ["ERASED", "UNVERIFIED", "FAILED", "ABORTED", "INTERRUPTED", "DRY_RUN", None]
+TEST_RESULTS = ["pass", "n/a", "fail", None]
+"""Best first: a missing result (None) is worse than a failure (which at most caps or
+sends the unit to repair, where a missing test keeps it off the shelf)."""
+TEST_NAMES = [t.name for t in CATALOGUE]
 
 
 @cache
@@ -63,6 +70,16 @@ def units(draw: st.DrawFn) -> UnitReport:
     count = draw(st.integers(min_value=0, max_value=3))
     pairs = [draw(disks(i)) for i in range(count)]
     ram = draw(st.one_of(st.none(), st.floats(min_value=0.25, max_value=64)))
+    # Mostly complete units (so the note's rules are exercised), some with gaps.
+    certificates = [
+        erased(d, result)
+        for d, _ in pairs
+        for result in [draw(st.sampled_from(ERASURE_RESULTS[:1] * 6 + ERASURE_RESULTS))]
+        if result is not None
+    ]
+    results = {
+        name: draw(st.sampled_from(TEST_RESULTS[:1] * 12 + TEST_RESULTS)) for name in TEST_NAMES
+    }
     return unit(
         cpu=draw(st.sampled_from(CPUS)),
         ram_installed_bytes=int(ram * GIB) if ram is not None else None,
@@ -70,6 +87,8 @@ def units(draw: st.DrawFn) -> UnitReport:
         health=[healthy(d, v) for d, v in pairs],
         win11=draw(st.sampled_from([True, False, None])),
         battery_pct=draw(st.one_of(st.none(), st.floats(min_value=1, max_value=100))),
+        erasures=certificates,
+        functional=functional_results(results),
     )
 
 
@@ -121,11 +140,12 @@ def test_more_storage_never_lowers_the_category(
         bigger = with_inventory(report, disks=grown)
         for profile in profiles():
             assert rank(bigger, profile, tech) >= rank(report, profile, tech)
-    # ...or one more disk (in good health).
+    # ...or one more disk (in good health, erased: an unerased disk rightly stops the unit).
     added, _ = data.draw(disks(len(current)))
     more = msgspec.structs.replace(
         with_inventory(report, disks=[*current, added]),
         health=[*report.health, DiskHealth(device=added.path, serial=added.serial, verdict="OK")],
+        erasures=[*report.erasures, erased(added)],
     )
     for profile in profiles():
         assert rank(more, profile, tech) >= rank(report, profile, tech)
@@ -148,6 +168,33 @@ def test_better_disk_verdict_never_lowers_the_category(
         assert rank(improved, profile, tech) >= rank(report, profile, tech)
 
 
+@settings(max_examples=150, deadline=None)
+@given(units(), technicians, st.data())
+def test_erasing_a_disk_never_lowers_the_category(
+    report: UnitReport, tech: TechnicianInput, data: st.DataObject
+) -> None:
+    if not report.inventory.disks:
+        return
+    disk = data.draw(st.sampled_from(report.inventory.disks))
+    more = msgspec.structs.replace(report, erasures=[*report.erasures, erased(disk)])
+    for profile in profiles():
+        assert rank(more, profile, tech) >= rank(report, profile, tech)
+
+
+@settings(max_examples=150, deadline=None)
+@given(units(), technicians, st.sampled_from(TEST_NAMES), st.data())
+def test_better_test_result_never_lowers_the_category(
+    report: UnitReport, tech: TechnicianInput, name: str, data: st.DataObject
+) -> None:
+    results: dict[str, str | None] = {t.name: None for t in CATALOGUE}
+    results |= {t.name: t.result for t in report.functional_tests}
+    worse = TEST_RESULTS.index(results[name])
+    results[name] = data.draw(st.sampled_from(TEST_RESULTS[: worse + 1]))
+    improved = msgspec.structs.replace(report, functional_tests=functional_results(results))
+    for profile in profiles():
+        assert rank(improved, profile, tech) >= rank(report, profile, tech)
+
+
 @settings(max_examples=200, deadline=None)
 @given(units(), technicians)
 def test_explanation_adds_up_to_the_note(report: UnitReport, tech: TechnicianInput) -> None:
@@ -155,5 +202,7 @@ def test_explanation_adds_up_to_the_note(report: UnitReport, tech: TechnicianInp
         grade = grade_unit(report, profile, table(), technician=tech)
         assert sum(hit.contribution for hit in grade.rules) == grade.note
         assert all(hit.message.fr and hit.message.en for hit in grade.rules)
-        if grade.category != "NOT_DISTRIBUTABLE":
+        if grade.category not in ("NOT_DISTRIBUTABLE", "TO_REPAIR"):
             assert grade.category == profile.category_for(grade.note)
+        if grade.category in ("NOT_DISTRIBUTABLE", "TO_REPAIR"):
+            assert grade.suitable_needs == [] and grade.actions

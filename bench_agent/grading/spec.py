@@ -280,7 +280,41 @@ def convert(data: Any, tp: type[T], locate: Locator, prefix: Path_ = ()) -> T:
     try:
         return msgspec.convert(data, tp)
     except msgspec.ValidationError as exc:
-        raise _translate(str(exc), tp, locate, prefix) from exc
+        raise _translate(str(exc), tp, locate, prefix, data) from exc
+
+
+def _value_at(data: Any, path: Path_) -> Any:
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _dict_entry_error(
+    message: str, root: Any, locate: Locator, prefix: Path_, data: Any
+) -> ProfileError | None:
+    """msgspec says ``[...]`` for a bad entry of a table of tables (``caps``,
+    ``functional.on_fail``) without its key: convert each entry to find which one."""
+    match = _MSG.match(message)
+    raw = match.group("path") if match else None
+    if not raw or "[...]" not in raw:
+        return None
+    table_path = _parse_msgspec_path(raw[: raw.index("[...]")])
+    table = _value_at(data, table_path)
+    table_type = _type_at(root, table_path)
+    if not isinstance(table, dict) or typing.get_origin(table_type) is not dict:
+        return None
+    entry_type = typing.get_args(table_type)[1]
+    for key, value in table.items():
+        try:
+            msgspec.convert(value, entry_type)
+        except msgspec.ValidationError as exc:
+            return _translate(str(exc), entry_type, locate, (*prefix, *table_path, key), value)
+    return None
 
 
 class Locator:
@@ -315,7 +349,11 @@ class Locator:
         )
 
 
-def _translate(message: str, root: Any, locate: Locator, prefix: Path_) -> ProfileError:
+def _translate(
+    message: str, root: Any, locate: Locator, prefix: Path_, data: Any = None
+) -> ProfileError:
+    if (entry := _dict_entry_error(message, root, locate, prefix, data)) is not None:
+        return entry
     match = _MSG.match(message)
     what = match.group("what") if match else message
     path = (*prefix, *_parse_msgspec_path(match.group("path") if match else None))

@@ -257,3 +257,16 @@ def test_hostile_nesting_is_a_clear_error(tmp_path: Path, value: str) -> None:
     assert str(error_of(path)) == (
         f"{path}: (syntax): nesting too deep; expected a profile file of reasonable depth"
     )
+
+
+def test_bad_value_in_a_named_table_names_its_key(tmp_path: Path) -> None:
+    # msgspec reports "caps[...]" without the key: the error must still name caps.hdd.
+    site = write(
+        tmp_path,
+        "site",
+        'name = "site"\nversion = "1"\nvalid_from = "2025-01-01"\nextends = "network-2024"\n'
+        '\n[caps.hdd]\nwhen = { storage = "floppy" }\n',
+    )
+    assert str(error_of(site)) == (
+        f"{site}:7: caps.hdd.when.storage: invalid value 'floppy'; expected one of: hdd, ssd, nvme"
+    )

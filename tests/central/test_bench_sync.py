@@ -216,7 +216,7 @@ def test_inventory_save_then_sync_puts_the_laptop_on_the_server(
     """The whole bench path on a recorded ThinkPad X1 Carbon 5th: `inventory --save`
     signs and writes the report, `sync now` delivers it, the staff find it by serial."""
     bench = Bench(server, tmp_path)
-    host = Path(__file__).resolve().parents[1] / "fixtures/full_hosts"
+    host = Path(__file__).resolve().parents[1] / "fixtures/hosts"
     env = Environment(
         stdout=io.StringIO(), stderr=io.StringIO(), environ={"BENCH_AGENT_HOME": str(bench.home)}
     )

@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -43,7 +44,7 @@ from bench_agent.unit import build_report
 from tests.support.requirements import require, require_program
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-X1 = FIXTURES / "full_hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
+X1 = FIXTURES / "hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
 CORPUS_HOSTS = sorted(p for p in (FIXTURES / "hosts").iterdir() if (p / "host.json").is_file())
 BASE = "https://inventaire.lacollecte.example"
 CERT_ID = "3f9c1a52-7d1e-4c1b-9a55-0b8e2f6d1c11"
@@ -194,7 +195,8 @@ def test_corpus_host_label(host: Path, tmp_path: Path) -> None:
     assert "Effacement : aucun" in text
     serial = report.unit.serial
     assert f"S/N {serial or '—'}" in text
-    expected = f"{BASE}/units?q={serial}" if serial else f"{BASE}/units?q=none%3A"
+    # Without a system serial the QR asks for the unit key (a disk serial, or "none:").
+    expected = f"{BASE}/units?q={quote(serial or report.unit.key, safe='')}"
     assert qr_codes(pdf, tmp_path) == [expected]
     battery = report.inventory.batteries
     if battery and battery[0].health_pct is not None:

@@ -5,7 +5,7 @@ and macOS ``system_profiler SPPowerDataType`` text. The probe reads Linux
 sysfs, so each is converted to the attribute values the kernel would show for
 the same reading, in its units (µWh, µAh, µV):
 
-- upower: see ``upower_to_sysfs`` in tests/fixtures/build_hosts_from_corpus.py.
+- upower: see ``upower_to_sysfs`` in tests/fixtures/build_hosts.py.
 - acpiconf: "Design capacity: 7236 mAh" -> charge_full_design 7236000;
   "Design voltage: 7600 mV" -> voltage_min_design 7600000; "Present voltage"
   -> voltage_now; "Remaining capacity: 100%" -> charge_now as that share of
@@ -19,27 +19,12 @@ the same reading, in its units (µWh, µAh, µV):
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
-from types import ModuleType
 
 from bench_agent.probes.battery import BATTERY_FILES
+from tests.fixtures.build_hosts import upower_to_sysfs
 
-BUILDER = Path(__file__).parent.parent / "fixtures" / "build_hosts_from_corpus.py"
-
-
-def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_hosts_from_corpus", BUILDER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def upower_to_sysfs(text: str) -> tuple[str, dict[str, str | None]]:
-    result: tuple[str, dict[str, str | None]] = _builder().upower_to_sysfs(text)
-    return result
+__all__ = ["acpiconf_to_sysfs", "macos_to_sysfs", "upower_to_sysfs"]
 
 
 def _fields(text: str) -> dict[str, str]:

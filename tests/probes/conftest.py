@@ -11,8 +11,6 @@ import pytest
 
 from bench_agent.host.recorded import RecordedHost, command_slug
 
-HOSTS_B = Path(__file__).parent / "hosts"
-
 MakeHost = Callable[..., RecordedHost]
 
 
@@ -65,8 +63,3 @@ def make_host(tmp_path: Path) -> MakeHost:
         return write_host(tmp_path / f"host{next(counter)}", **kwargs)
 
     return make
-
-
-@pytest.fixture(scope="session")
-def hosts_b() -> Path:
-    return HOSTS_B

@@ -16,7 +16,7 @@ from bench_agent.host.recorded import RecordedHost
 from bench_agent.model.common import Note
 from bench_agent.probes.devices import parse_lspci_vmm, probe_devices
 
-HOSTS = Path(__file__).parent / "hosts"
+HOSTS = Path(__file__).parents[1] / "fixtures" / "hosts"
 
 # (kind, bus, vendor_id, product_id, interface)
 EXPECTED = {
@@ -32,7 +32,7 @@ EXPECTED = {
         ("webcam", "usb", "04ca", "7032", None),  # HP HD Webcam
         ("optical", "other", None, None, "sr0"),  # hp DVDRAM GU90N
     ],
-    "Lenovo_ThinkPad_X1_Carbon_5th": [
+    "Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW": [
         ("gpu", "pci", "8086", "5916", None),  # HD Graphics 620
         ("audio", "pci", "8086", "9d71", None),
         ("ethernet", "pci", "8086", "15d8", "enp0s31f6"),  # I219-V
@@ -52,7 +52,7 @@ EXPECTED = {
         ("wifi", "pci", "8086", "0083", None),  # Centrino Wireless-N 1000, no driver
         ("webcam", "usb", "0402", "9665", None),  # 1.3M WebCam
     ],
-    "Lenovo_V330-15IKB": [
+    "Lenovo_V330-15IKB_81AX": [
         ("gpu", "pci", "8086", "5916", None),
         ("audio", "pci", "8086", "9d71", None),
         ("wifi", "pci", "8086", "3166", None),  # Wireless-AC 3165, no driver loaded
@@ -70,7 +70,7 @@ EXPECTED = {
         ("bluetooth", "usb", "04ca", "3015", None),  # lshw: no vendor string
         ("webcam", "usb", "0408", "a031", None),  # Quanta VGA WebCam
     ],
-    "Lenovo_B570": [
+    "Lenovo_B570_HuronRiver": [
         ("gpu", "pci", "8086", "0116", None),
         ("audio", "pci", "8086", "1c20", None),
         ("wifi", "pci", "168c", "002b", "wlp2s0"),  # AR9285
@@ -80,7 +80,7 @@ EXPECTED = {
         ("bluetooth", "usb", "0489", "e00d", None),  # Broadcom Bluetooth 2.1
         ("optical", "other", None, None, "sr0"),  # Optiarc DVD RW AD-7710H
     ],
-    "Lenovo_G50-80": [
+    "Lenovo_G50-80_80E5": [
         ("gpu", "pci", "8086", "1616", None),  # HD Graphics 5500
         ("audio", "pci", "8086", "160c", None),
         ("audio", "pci", "8086", "9ca0", None),
@@ -90,7 +90,7 @@ EXPECTED = {
         ("bluetooth", "usb", "8087", "07dc", None),
         ("optical", "other", None, None, "sr0"),  # PLDS DVD-RW DA8A6SH
     ],
-    "Lenovo_G560": [
+    "Lenovo_G560_0679": [
         ("gpu", "pci", "8086", "0046", None),
         ("audio", "pci", "8086", "3b56", None),
         ("wifi", "pci", "14e4", "4727", "wlp5s0b1"),  # BCM4313
@@ -145,8 +145,8 @@ class _NoLspci(RecordedHost):
 
 def test_sysfs_fallback_without_lspci_gives_ids_and_drivers() -> None:
     notes: list[Note] = []
-    devices = probe_devices(_NoLspci(HOSTS / "Lenovo_ThinkPad_X1_Carbon_5th"), notes)
-    assert _summary(devices) == EXPECTED["Lenovo_ThinkPad_X1_Carbon_5th"]
+    devices = probe_devices(_NoLspci(HOSTS / "Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW"), notes)
+    assert _summary(devices) == EXPECTED["Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW"]
     assert [n.code for n in notes] == ["devices.no_lspci"]
     wifi = next(d for d in devices if d.kind == "wifi")
     assert wifi.vendor is None and wifi.driver == "iwlwifi"

@@ -9,10 +9,8 @@ model field cannot slip through unreviewed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import msgspec
@@ -27,7 +25,6 @@ from bench_agent.probes import battery, cpu, dmidecode, identity, memory
 EXPECTED_DIR = Path(__file__).parent / "expected"
 EXPECTED = sorted(EXPECTED_DIR.glob("*.json"))
 HOSTS_DIR = Path(__file__).parent.parent / "fixtures" / "hosts"
-BUILDER = Path(__file__).parent.parent / "fixtures" / "build_hosts_from_corpus.py"
 
 
 def _fields(struct: type[msgspec.Struct]) -> set[str]:
@@ -113,18 +110,3 @@ def test_whole_inventory_runs_on_every_corpus_host(host_dir: Path) -> None:
     assert inv.memory.source == "dmidecode"
     assert inv.memory.installed_bytes is not None and inv.memory.installed_bytes > 0
     assert not any(n.code.startswith("dmidecode.") for n in inv.notes)
-
-
-def _load_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_hosts_from_corpus", BUILDER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_committed_fixtures_match_the_builder() -> None:
-    """The fixture folders are what the builder makes of the corpus (else: re-run it)."""
-    assert _load_builder().main(["--check"]) == 0, (
-        "fixtures out of date: run .venv/bin/python tests/fixtures/build_hosts_from_corpus.py"
-    )

@@ -1,7 +1,7 @@
 """Disk probe over hosts derived from the corpus (hwinfo + lshw) and small synthetic hosts.
 
 Expected values come from what lshw/hwinfo say about each machine (see
-build_hosts.py for how the sysfs was derived).
+tests/fixtures/build_hosts.py for how the sysfs was derived).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bench_agent.probes.storage import (
     transport_from_path,
 )
 
-HOSTS = Path(__file__).parent / "hosts"
+HOSTS = Path(__file__).parents[1] / "fixtures" / "hosts"
 
 
 def _disks(name: str) -> tuple[dict[str, storage.Disk], list[Note]]:
@@ -54,7 +54,7 @@ def test_probook_sata_hdd_and_live_usb_stick() -> None:
 
 
 def test_x1_carbon_nvme_is_the_running_system_and_empty_readers_are_skipped() -> None:
-    disks, notes = _disks("Lenovo_ThinkPad_X1_Carbon_5th")
+    disks, notes = _disks("Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW")
     assert list(disks) == ["nvme0n1"]
     d = disks["nvme0n1"]
     # lshw: SAMSUNG MZVLW1T0HMLH-000L7, serial S35ANX0J401001, version 6L7QCXY7,
@@ -85,7 +85,7 @@ def test_aspire_one_old_sata_hdd_and_usb_flash_boot() -> None:
 
 
 def test_v330_full_ata_identity_from_vpd_page_89_and_network_boot() -> None:
-    disks, notes = _disks("Lenovo_V330-15IKB")
+    disks, notes = _disks("Lenovo_V330-15IKB_81AX")
     sda = disks["sda"]
     # sysfs model is "KINGSTON SA400S3" (16 chars, as lshw shows); page 0x89
     # carries the full IDENTIFY model/serial/firmware (smartctl of the same snapshot).
@@ -105,7 +105,7 @@ MORE_MACHINES = {
     "Acer_Aspire_A315-53": {
         "sda": ("WDC WDS240G2G0A-", "192267801547", 240065183744, "sata", "ssd", False, False),
     },
-    "Lenovo_B570": {
+    "Lenovo_B570_HuronRiver": {
         "sda": (
             "WDC WDS240G2G0A-00JH30",
             "185140800457",
@@ -116,7 +116,7 @@ MORE_MACHINES = {
             False,
         ),
     },
-    "Lenovo_G50-80": {
+    "Lenovo_G50-80_80E5": {
         "sda": (
             "KINGSTON SA400S37240G",
             "50026B7783D25098",
@@ -129,7 +129,7 @@ MORE_MACHINES = {
         # SCSI vendor "USB" is a placeholder, not a maker.
         "sdb": ("SanDisk 3.2Gen1", None, 30765219840, "usb", "unknown", True, True),
     },
-    "Lenovo_G560": {
+    "Lenovo_G560_0679": {
         # sdb (the card reader's empty slot) is skipped with a note.
         "sda": (
             "Crucial_CT275MX300SSD1",

@@ -9,9 +9,7 @@ import pytest
 from bench_agent.context import Environment
 from bench_agent.host.recorded import RecordedHost
 
-X1_CARBON = (
-    Path(__file__).parents[1] / "fixtures" / "full_hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
-)
+X1_CARBON = Path(__file__).parents[1] / "fixtures" / "hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Part-B probes on this project's VM: its recording (always) and the live machine.
+"""The probes on this project's CI-class VM: its recording (always) and the live machine.
 
 The VM has a virtio disk (vda), zram swap, loop devices, no DRM, no TPM, no
 USB and legacy boot: the probes must report unknowns as unknown, not crash.
@@ -17,7 +17,7 @@ from bench_agent.host.recorded import RecordedHost
 from bench_agent.model.common import Note
 from bench_agent.probes import devices, display, firmware, os_release, storage
 
-RECORDED = Path(__file__).parent / "hosts" / "this-vm"
+RECORDED = Path(__file__).parents[1] / "fixtures" / "hosts" / "ci-vm-virtio"
 
 
 def test_recorded_vm_virtio_disk_is_the_boot_disk_and_zram_loops_are_skipped() -> None:

@@ -156,6 +156,9 @@ class Bench:
     record: SittingRecord
     store: SittingStore
     clock: Callable[[], str] = utc_now
+    simulation_only: bool = False
+    """A recorded computer (demonstration, training): the disks listed for erasure are
+    this machine's, so only dry runs are allowed."""
     notes: list[Text] = field(default_factory=list)
     """What happened when the sitting was opened (a damaged file kept aside...)."""
     untested: dict[str, Text] = field(default_factory=dict)
@@ -174,6 +177,7 @@ class Bench:
         environ: Mapping[str, str],
         *,
         clock: Callable[[], str] = utc_now,
+        simulation_only: bool = False,
     ) -> Bench:
         """The sitting in progress on this bench (after ``q``, a crash or a power cut),
         or a new one."""
@@ -197,7 +201,7 @@ class Bench:
         if record is None:
             record = new_record(clock(), operator)
             store.save(record)
-        return cls(paths, host, runner, environ, record, store, clock, notes)
+        return cls(paths, host, runner, environ, record, store, clock, simulation_only, notes)
 
     @property
     def operator(self) -> str | None:
@@ -374,6 +378,14 @@ class Bench:
         the outbox. Returns the outcomes and sentences for the technician."""
         from wipe.engine import Operator
 
+        if self.simulation_only and not dry_run:
+            raise BenchError(
+                Text(
+                    fr="Ordinateur enregistré (démonstration) : simulation seulement.",
+                    en="Recorded computer (demonstration): dry run only.",
+                ),
+                exit_code=2,
+            )
         setup = self.erase_setup()
         if cert_dir is not None:
             setup.cert_dir = cert_dir

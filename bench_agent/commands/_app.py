@@ -1,4 +1,7 @@
-"""Without a subcommand: the bench app (Textual), see docs/app.md."""
+"""Without a subcommand: the bench app (Textual), see docs/app.md.
+
+The composition root of the app: this machine (or a recorded one), the drive runner,
+the bench's folder and its sitting, handed to the app."""
 
 from __future__ import annotations
 
@@ -8,6 +11,35 @@ from bench_agent.context import Environment
 
 
 def run_app(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.tui.app import run
+    from bench_agent.bench import BenchError
+    from bench_agent.bench.paths import BenchPaths
+    from bench_agent.bench.service import Bench
+    from bench_agent.commands._host import host_error
+    from bench_agent.host import open_host
+    from bench_agent.host.live import LiveHost
+    from bench_agent.host.recorded import RecordedHost
+    from bench_agent.tui.app import create_app
 
-    return run(args, env)
+    host_dir: str | None = getattr(args, "app_host_dir", None) or getattr(args, "host_dir", None)
+    try:
+        host = open_host(host_dir)
+    except (LookupError, OSError, ValueError) as exc:
+        message = host_error(exc, host_dir, env)
+        if message is None:
+            raise
+        env.err(message)
+        return 3
+    try:
+        service = Bench.open(
+            BenchPaths.from_environ(env.environ),
+            host,
+            LiveHost(),
+            env.environ,
+            # A recorded computer is not the machine whose disks the erase step lists.
+            simulation_only=isinstance(host, RecordedHost),
+        )
+    except (BenchError, OSError) as exc:
+        env.err(env.say(f"Le banc ne peut pas démarrer : {exc}", f"The bench cannot start: {exc}"))
+        return 3
+    code = create_app(env, service).run()
+    return code if code is not None else 0

@@ -3,45 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from bench_agent.functional.catalogue import Outcome
-    from bench_agent.model.grade import Grade
-    from bench_agent.model.health import DiskHealth
-    from bench_agent.model.inventory import Inventory
-    from bench_agent.model.report import UnitReport
-    from bench_agent.tui.sitting import OutboxState
+    from bench_agent.bench.erasure import DrivePlan
+    from bench_agent.model.common import Text
     from wipe.engine import EraseOutcome
     from wipe.overwrite import Progress
     from wipe.targets import Target
 
 
 @dataclass
-class InventoryCollected(Message):
-    inventory: Inventory
-    lines: list[str]
-
-
-@dataclass
 class StepFailed(Message):
-    """A worker of a step stopped on an error the technician must read."""
+    """A worker of a step stopped on a problem the technician must read."""
 
     step: str
-    message: str
+    text: Text
 
 
 @dataclass
-class HealthChecked(Message):
-    disks: list[DiskHealth]
+class StepFinished(Message):
+    """A worker of a step finished; ``text`` is the sentence to show, if any."""
+
+    step: str
+    text: Text | None = None
+
+
+@dataclass
+class TestsRecorded(Message):
+    """Functional test results went into the sitting."""
+
+
+@dataclass
+class ToneDone(Message):
+    """The test tone played: the technician answers."""
 
 
 @dataclass
 class TargetsListed(Message):
     targets: list[Target]
+
+
+@dataclass
+class ErasePlanned(Message):
+    plans: list[DrivePlan]
+    frozen: list[str]
 
 
 @dataclass
@@ -56,68 +64,6 @@ class WipeProgressed(Message):
 
 
 @dataclass
-class FrozenChecked(Message):
-    """Drives the BIOS froze among those about to get a firmware method."""
-
-    frozen: list[str]
-
-
-@dataclass
-class Unfrozen(Message):
-    """The suspend/resume ran; one line per drive for the technician."""
-
-    lines: list[str]
-
-
-@dataclass
-class WipeStarted(Message):
-    notes: list[str]
-
-
-@dataclass
 class WipeFinished(Message):
     outcomes: list[EraseOutcome]
-    problems: list[str]
-
-
-@dataclass
-class GradeComputed(Message):
-    report: UnitReport
-    grade: Grade
-
-
-@dataclass
-class ReportSaved(Message):
-    path: Path | None
-    message: str
-
-
-@dataclass
-class LabelMade(Message):
-    ok: bool
-    message: str
-
-
-@dataclass
-class OutboxRead(Message):
-    state: OutboxState
-
-
-@dataclass
-class OutboxSent(Message):
-    ok: bool
-    lines: list[str]
-
-
-@dataclass
-class FunctionalChecked(Message):
-    """Functional tests the machine decided (automatic checks, microphone, USB)."""
-
-    outcomes: list[Outcome]
-
-
-@dataclass
-class TonePlayed(Message):
-    """The speaker tone was played (``outcome`` None) or could not be (n/a, fail)."""
-
-    outcome: Outcome | None
+    notes: list[Text]

@@ -8,8 +8,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 if TYPE_CHECKING:
+    from bench_agent.bench.service import Bench
+    from bench_agent.model.common import Text
     from bench_agent.tui.app import BenchApp
-    from bench_agent.tui.state import Sitting
 
 
 class BenchScreen(Screen[None]):
@@ -22,14 +23,17 @@ class BenchScreen(Screen[None]):
         return cast("BenchApp", self.app)
 
     @property
-    def sitting(self) -> Sitting:
-        return self.bench.sitting
+    def service(self) -> Bench:
+        return self.bench.service
 
     def say(self, fr: str, en: str) -> str:
         return self.bench.env.say(fr, en)
 
+    def t(self, text: Text | None) -> str:
+        return self.bench.t(text)
+
     def state_changed(self) -> None:
-        """Redraw from the sitting (called by the app whenever it changes)."""
+        """Redraw from the service (called by the app whenever it changes)."""
 
     def on_mount(self) -> None:
         self.state_changed()

@@ -1,4 +1,5 @@
-"""Step 3: choose the disks (Espace), confirm each serial, erase with live progress.
+"""Step 6: choose the disks (Espace), see the plan per drive, confirm each serial, erase
+with live progress (two lines per drive: a bar, then rate and time left).
 
 The erasure itself runs in the app's worker: leaving this screen never stops it.
 """
@@ -7,27 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text as RichText
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, ProgressBar, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from bench_agent.commands.erase import human_size, progress_line
+from bench_agent.bench.erasure import EraseRun, human_size, outcome_reasons, progress_text
 from bench_agent.tui.screens.base import BenchScreen
-from bench_agent.tui.state import EraseRun
 
 if TYPE_CHECKING:
+    from bench_agent.bench.erasure import DrivePlan
     from wipe.overwrite import Progress
     from wipe.targets import Target
 
 RESULTS = {
     "ERASED": ("EFFACÉ", "ERASED"),
     "DRY_RUN": ("SIMULATION", "DRY RUN"),
-    "ABORTED": ("ABANDONNÉ", "ABORTED"),
+    "ABORTED": ("ARRÊTÉ", "ABORTED"),
     "FAILED": ("ÉCHEC", "FAILED"),
     "UNVERIFIED": ("NON VÉRIFIÉ", "UNVERIFIED"),
-    "REFUSED": ("REFUSÉ", "REFUSED"),
+    "INTERRUPTED": ("INTERROMPU", "INTERRUPTED"),
 }
 
 
@@ -45,7 +47,7 @@ class EraseScreen(BenchScreen):
         self._shown_run: EraseRun | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("3  Effacement", "3  Erasure"), classes="title")
+        yield Static(self.say("6  Effacement", "6  Erasure"), classes="title")
         yield Static(id="mode")
         yield SelectionList[str](id="targets")
         with VerticalScroll(id="run"):
@@ -54,9 +56,8 @@ class EraseScreen(BenchScreen):
             yield Static(id="results")
         yield Static(
             self.say(
-                "Espace : choisir   e : effacer   s : simulation   a ou Ctrl+C : arrêter   "
-                "Échap : retour",
-                "Space: select   e: erase   s: dry run   a or Ctrl+C: stop   Esc: back",
+                "Espace : choisir  e : effacer  s : simulation  a : arrêter  Échap : retour",
+                "Space: select  e: erase  s: dry run  a: stop  Esc: back",
             ),
             classes="hint",
         )
@@ -64,50 +65,63 @@ class EraseScreen(BenchScreen):
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
         super().on_mount()
-        if not self.sitting.erasing:
+        if not self.bench.erasing:
             self.bench.list_targets()
 
     # -- drawing ----------------------------------------------------------------------
 
     def state_changed(self) -> None:
-        s = self.sitting
+        app = self.bench
         mode = self.query_one("#mode", Static)
-        mode.update(
+        interrupted = self.service.record.erase_started and not app.erasing
+        text = (
             self.say("Mode : SIMULATION (rien n'est écrit)", "Mode: DRY RUN (nothing is written)")
-            if s.dry_run
+            if app.dry_run
             else self.say("Mode : RÉEL", "Mode: REAL")
         )
-        mode.set_class(s.dry_run, "dry-run")
-        if s.targets is not self._shown_targets:
-            self._fill_targets(s.targets)
-        run = s.erase
+        if interrupted:
+            text += self.say(
+                "\nEffacement interrompu : choisissez le disque, e le reprend où il s'était arrêté.",
+                "\nErasure interrupted: select the disk, e resumes it where it stopped.",
+            )
+        mode.update(text)
+        mode.set_class(app.dry_run, "dry-run")
+        if app.targets is not self._shown_targets:
+            self._fill_targets(app.targets)
+        run = app.erase_run
         if run is not self._shown_run and run is not None:
             self._make_progress_rows(run)
         self._shown_run = run
-        notes = [s.targets_error] if s.targets_error else []
+        notes = []
+        problem = app.problems.get("erase")
+        if problem is not None:
+            notes.append(self.t(problem))
         if run is not None:
-            notes += run.notes
-            if run.error:
-                notes.append(run.error)
-        self.query_one("#erase-notes", Static).update("\n".join(n for n in notes if n))
+            notes += [self.t(n) for n in run.notes]
+        view = self.query_one("#erase-notes", Static)
+        view.update("\n".join(n for n in notes if n))
+        view.set_class(problem is not None, "problem")
         self._show_results(run)
 
     def _fill_targets(self, targets: list[Target] | None) -> None:
         self._shown_targets = targets
         box = self.query_one(SelectionList)
         box.clear_options()
-        if targets is None:
-            return
-        for t in targets:
-            size = human_size(t.size_bytes)
-            head = f"{t.device_path:<14} {size:>9}  {t.model or '?'} [{t.serial or '-'}]"
+        for t in targets or []:
+            head = (
+                f"{t.device_path:<13} {human_size(t.size_bytes):>8} {t.media:<4} {t.model or '?'}"
+            )
+            serial = self.say(f"série {t.serial or '-'}", f"serial {t.serial or '-'}")
             if t.erasable:
-                box.add_option(Selection(head, t.device_path))
+                box.add_option(Selection(RichText(f"{head}\n   {serial}"), t.device_path))
             else:
+                # The reason on its own lines, never cut at 80 columns.
                 why = "; ".join(self.say(r.fr, r.en) for r in t.refusals)
                 refused = self.say("REFUSÉ", "REFUSED")
                 box.add_option(
-                    Selection(f"{head}  → {refused} : {why}", t.device_path, disabled=True)
+                    Selection(
+                        RichText(f"{head}\n   {refused} : {why}"), t.device_path, disabled=True
+                    )
                 )
 
     def _make_progress_rows(self, run: EraseRun) -> None:
@@ -115,7 +129,7 @@ class EraseScreen(BenchScreen):
         box.remove_children()
         for index, device in enumerate(run.devices):
             box.mount(
-                Horizontal(
+                Vertical(
                     ProgressBar(total=None, show_eta=False, id=f"bar-{index}"),
                     Label(f"{device} …", id=f"line-{index}"),
                     classes="disk-progress",
@@ -123,16 +137,15 @@ class EraseScreen(BenchScreen):
             )
 
     def show_progress(self, p: Progress) -> None:
-        run = self.sitting.erase
+        run = self.bench.erase_run
         if run is None or p.device not in run.devices or self._shown_run is not run:
             return
         index = run.devices.index(p.device)
         bars = self.query(f"#bar-{index}")
         if not bars:
             return
-        bar = bars.first(ProgressBar)
-        bar.update(total=p.bytes_total or None, progress=p.bytes_done)
-        self.query_one(f"#line-{index}", Label).update(progress_line(self.bench.env, p))
+        bars.first(ProgressBar).update(total=p.bytes_total or None, progress=p.bytes_done)
+        self.query_one(f"#line-{index}", Label).update(self.t(progress_text(p)))
 
     def _show_results(self, run: EraseRun | None) -> None:
         view = self.query_one("#results", Static)
@@ -143,88 +156,122 @@ class EraseScreen(BenchScreen):
             view.update(
                 self.say("Arrêt demandé…", "Stop requested…")
                 if run.cancel.is_set()
-                else self.say("Effacement en cours…", "Erasing…")
+                else self.say(
+                    "Effacement en cours… (Échap : autres étapes)", "Erasing… (Esc: other steps)"
+                )
             )
             return
         lines: list[str] = []
         for o in run.outcomes:
             label = self.say(*RESULTS.get(o.result, (o.result, o.result)))
-            lines.append(f"{o.device_path} : {label} ({o.result})")
-            if o.certificate_path:
-                lines.append(
-                    self.say(
-                        f"  certificat : {o.certificate_path}",
-                        f"  certificate: {o.certificate_path}",
-                    )
-                )
-            reasons = o.reasons_en if self.bench.env.lang == "en" else o.reasons_fr
-            lines += [f"  {r}" for r in reasons]
+            lines.append(f"{o.device_path} : {label}")
+            reasons = self.t(outcome_reasons(o))
+            if reasons:
+                lines.append(f"  {reasons}")
         view.update("\n".join(lines))
 
     # -- actions ----------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        if not self.sitting.erasing:
+        if not self.bench.erasing:
             self.bench.list_targets()
 
     def action_toggle_dry_run(self) -> None:
-        if self.sitting.erasing:
+        app = self.bench
+        if app.erasing:
             return
-        if self.bench.simulation_only:
+        if app.simulation_only:
             self.notify(
                 self.say(
-                    "Ordinateur enregistré : simulation seulement (les disques listés sont "
-                    "ceux de cette machine-ci).",
-                    "Recorded computer: dry run only (the disks listed are this machine's).",
+                    "Ordinateur enregistré : simulation seulement.",
+                    "Recorded computer: dry run only.",
                 ),
                 severity="warning",
             )
             return
-        self.sitting.dry_run = not self.sitting.dry_run
+        app.dry_run = not app.dry_run
         self.state_changed()
 
     def action_cancel(self) -> None:
         self.bench.cancel_erase()
 
     def action_erase(self) -> None:
-        s = self.sitting
-        if s.erasing:
+        app = self.bench
+        if app.erasing:
             self.notify(
                 self.say("Un effacement est déjà en cours.", "An erasure is already running.")
             )
             return
         chosen = set(self.query_one(SelectionList).selected)
-        targets = [t for t in s.targets or [] if t.device_path in chosen and t.erasable]
-        if not targets:
+        devices = [
+            t.device_path for t in app.targets or [] if t.device_path in chosen and t.erasable
+        ]
+        if not devices:
             self.notify(
                 self.say("Choisissez d'abord un disque (Espace).", "Select a disk first (Space)."),
                 severity="warning",
             )
             return
-        if s.dry_run:
-            # A dry run writes nothing: no serial to type (as `erase --dry-run`).
-            self.bench.start_erase([t.device_path for t in targets], dry_run=True)
-            return
-        self._confirm(targets, [])
+        app.plan_erase(devices)
 
-    def _confirm(self, pending: list[Target], confirmed: list[str]) -> None:
+    def on_screen_resume(self) -> None:
+        self.state_changed()
+
+    def planned(self, plans: list[DrivePlan], frozen: list[str]) -> None:
+        """The plan is ready: show it, then confirm each serial (not for a dry run)."""
+        from bench_agent.tui.screens.dialogs import PlanScreen, QuestionScreen
+
+        app = self.bench
+        dry_run = app.dry_run
+
+        def after_plan(yes: bool | None) -> None:
+            if not yes:
+                return
+            if dry_run:
+                app.start_erase(plans, True, [])
+                return
+            if not frozen:
+                self._confirm(plans, list(plans), [], [])
+                return
+            names = ", ".join(frozen)
+            app.push_screen(
+                QuestionScreen(
+                    self.say(
+                        f"{names} : gelé par le BIOS. Mettre en veille 5 s pour le dégeler "
+                        "(sinon l'écrasement seul sera utilisé) ?  o = oui, n = non",
+                        f"{names}: frozen by the BIOS. Suspend for 5 s to unfreeze it "
+                        "(otherwise only the overwrite is used)?  y = yes, n = no",
+                    )
+                ),
+                lambda yes: self._confirm(plans, list(plans), [], frozen if yes else []),
+            )
+
+        app.push_screen(PlanScreen(plans, dry_run), after_plan)
+
+    def _confirm(
+        self,
+        plans: list[DrivePlan],
+        pending: list[DrivePlan],
+        confirmed: list[DrivePlan],
+        unfreeze: list[str],
+    ) -> None:
         from bench_agent.tui.screens.dialogs import ConfirmSerialScreen
 
         if not pending:
-            self.bench.start_erase(confirmed, dry_run=False)
+            self.bench.start_erase(confirmed, False, unfreeze)
             return
-        target, rest = pending[0], pending[1:]
+        plan, rest = pending[0], pending[1:]
 
         def answered(ok: bool | None) -> None:
             if ok:
-                self._confirm(rest, [*confirmed, target.device_path])
+                self._confirm(plans, rest, [*confirmed, plan], unfreeze)
             else:
                 self.notify(
                     self.say(
-                        f"Non confirmé : {target.device_path}. Aucun disque effacé.",
-                        f"Not confirmed: {target.device_path}. No disk was erased.",
+                        f"Non confirmé : {plan.target.device_path}. Aucun disque effacé.",
+                        f"Not confirmed: {plan.target.device_path}. No disk was erased.",
                     ),
                     severity="error",
                 )
 
-        self.app.push_screen(ConfirmSerialScreen(target), answered)
+        self.app.push_screen(ConfirmSerialScreen(plan.target), answered)

@@ -1,4 +1,4 @@
-"""Step 7: the functional tests, one line each with its result; a key runs each one.
+"""Step 4: the functional tests, one line each with its result; a key runs each one.
 
 The keyboard test and the screen colours take the whole screen; yes/no questions
 are a small modal (o or y for yes, n for no).
@@ -12,16 +12,13 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from bench_agent.functional import CATALOGUE
 from bench_agent.functional.keyboard import AZERTY_ROWS, KeyboardTest
-from bench_agent.tui import messages as m
-from bench_agent.tui import sitting as services
 from bench_agent.tui.screens.base import BenchScreen
-from bench_agent.tui.state import StepState
+from bench_agent.tui.screens.dialogs import QuestionScreen
 
 if TYPE_CHECKING:
     from bench_agent.tui.app import BenchApp
@@ -29,7 +26,7 @@ if TYPE_CHECKING:
 RESULT_TEXT = {
     "pass": (("OK", "PASS"), "bold green"),
     "fail": (("ÉCHEC", "FAIL"), "bold red"),
-    "n/a": (("S.O.", "N/A"), "bold"),
+    "n/a": (("ABSENT", "ABSENT"), "bold"),
 }
 COLOURS = (("red", "rouge", "red"), ("lime", "vert", "green"), ("blue", "bleu", "blue"),
            ("white", "blanc", "white"), ("black", "noir", "black"))  # fmt: skip
@@ -44,18 +41,20 @@ class FunctionalScreen(BenchScreen):
         Binding("h", "run('speakers')", show=False),
         Binding("m", "run('microphone')", show=False),
         Binding("u", "run('usb')", show=False),
+        Binding("0", "absent", show=False),
+        Binding("à", "absent", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("7  Tests fonctionnels", "7  Functional tests"), classes="title")
+        yield Static(self.say("4  Tests fonctionnels", "4  Functional tests"), classes="title")
         yield Static(id="tests")
         yield Static(id="note")
         yield Static(
             self.say(
-                "a : automatiques   k : clavier   e : écran   l : luminosité   h : son   "
-                "m : micro   u : un port USB   Échap : retour",
-                "a: automatic   k: keyboard   e: screen   l: backlight   h: sound   "
-                "m: mic   u: one USB port   Esc: back",
+                "a : automatiques  k : clavier  e : écran  l : luminosité  h : son  m : micro\n"
+                "u : un port USB  0 : pièce absente sur ce modèle  Échap : retour",
+                "a: automatic  k: keyboard  e: screen  l: backlight  h: sound  m: mic\n"
+                "u: one USB port  0: part absent on this model  Esc: back",
             ),
             classes="hint",
         )
@@ -65,7 +64,7 @@ class FunctionalScreen(BenchScreen):
             self.notify(self.say("Branchez la clé dans un port…", "Plug the stick into a port…"))
         elif name == "microphone":
             self.notify(self.say("Parlez : enregistrement 3 s…", "Speak: recording 3 s…"))
-        if not self.bench.start_functional(name):
+        if not self.bench.start_test(name):
             self.notify(self.say("Un test est déjà en cours.", "A test is already running."))
 
     def action_keyboard(self) -> None:
@@ -75,83 +74,119 @@ class FunctionalScreen(BenchScreen):
         self.app.push_screen(ColourScreen())
 
     def action_backlight(self) -> None:
+        from bench_agent.bench import functional as f
         from bench_agent.functional.catalogue import Outcome
         from bench_agent.i18n import tr
+        from bench_agent.tui.screens.dialogs import QuestionScreen
 
         try:
-            present = services.backlight_present(self.bench.host)
+            present = f.backlight_present(self.service.host)
         except Exception as exc:  # e.g. a recorded computer without that listing
-            self.bench.post_message(
-                m.StepFailed("functional", services.failure_text(exc, self.bench.env))
-            )
+            self.bench.problems["functional"] = self.service.problem(exc, "backlight")
+            self.state_changed()
             return
         if not present:
-            self.bench.record_functional(
-                Outcome(
-                    "backlight",
-                    "n/a",
-                    tr("pas de réglage de luminosité (/sys/class/backlight vide)",
-                       "no brightness control (/sys/class/backlight empty)"),
-                )
-            )  # fmt: skip
+            self.service.record_outcomes(
+                [
+                    Outcome(
+                        "backlight",
+                        "n/a",
+                        tr("pas de réglage de luminosité vu", "no brightness control seen"),
+                        missing="part",
+                    )
+                ]
+            )
+            self.bench.state_changed()
             return
         self.app.push_screen(
-            AnswerScreen(
+            QuestionScreen(
                 self.say(
-                    "Baissez puis montez la luminosité (touches Fn). A-t-elle changé ? o / n",
-                    "Lower then raise the brightness (Fn keys). Did it change? y / n",
+                    "Baissez puis montez la luminosité (touches Fn). A-t-elle changé ?  o / n",
+                    "Lower then raise the brightness (Fn keys). Did it change?  y / n",
                 )
             ),
-            lambda yes: self.bench.answered("backlight", yes),
+            lambda yes: self.bench.answer_test("backlight", yes),
         )
 
+    def action_absent(self) -> None:
+        """Confirm, test by test, that a part the machine does not show is absent on this
+        model (not applicable); otherwise it stays a failure."""
+        from bench_agent.tui.screens.dialogs import QuestionScreen
+
+        absent = [
+            t for t in CATALOGUE
+            if (done := self.service.record.functional.get(t.name)) is not None
+            and done.result == "fail" and done.data.get("absent")
+        ]  # fmt: skip
+        if not absent:
+            self.notify(
+                self.say("Aucune pièce introuvable à confirmer.", "No missing part to confirm.")
+            )
+            return
+
+        def ask(rest: list[object]) -> None:
+            if not rest:
+                return
+            test = rest[0]
+            name = test.name  # type: ignore[attr-defined]
+            title = self.t(test.title)  # type: ignore[attr-defined]
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.bench.confirm_absent(name)
+                ask(rest[1:])
+
+            self.app.push_screen(
+                QuestionScreen(
+                    self.say(
+                        f"{title} : introuvable. Ce modèle n'en a-t-il vraiment pas ?  "
+                        "o = oui (non applicable), n = non (reste en échec)",
+                        f"{title}: not found. Does this model really have none?  "
+                        "y = yes (not applicable), n = no (stays failed)",
+                    )
+                ),
+                answered,
+            )
+
+        ask(list(absent))
+
     def state_changed(self) -> None:
-        s = self.sitting
+        record = self.service.record
+        required = set(self.service.grading.required_tests)
         lines = Text()
         for test in CATALOGUE:
-            done = s.functional.get(test.name)
-            title = self.bench.env.t(test.title)
+            done = record.functional.get(test.name)
+            title = self.t(test.title)
             lines.append(f" {test.key}  {title:<30} ")
-            if s.functional_busy in (test.name, "automatic" if test.automatic else ""):
+            untested = self.bench.untested_reason(test.name)
+            if self.bench.busy_test in (test.name, "automatic" if test.automatic else ""):
                 lines.append(self.say("en cours…", "running…"), "bold yellow")
-            elif done is None:
-                lines.append(self.say("à faire", "to do"))
-            else:
+            elif done is not None:
                 label, style = RESULT_TEXT[done.result]
                 lines.append(self.say(*label), style)
-                if done.comment:
-                    lines.append(f"  {done.comment}")
+                if done.result == "fail" and done.data.get("absent"):
+                    lines.append(
+                        self.say(
+                            " (introuvable : 0 si absent du modèle)",
+                            " (not found: 0 if the model has none)",
+                        )
+                    )
+                elif done.by:
+                    lines.append(f" {done.by}")
+            elif untested is not None:
+                lines.append(self.say("NON TESTÉ", "NOT TESTED"), "bold red")
+                lines.append(f"  {self.t(untested)}")
+            else:
+                lines.append(
+                    self.say("à faire", "to do")
+                    + ("" if test.name in required else " (facultatif)")
+                )
             lines.append("\n")
         self.query_one("#tests", Static).update(lines)
         note = self.query_one("#note", Static)
-        note.update(s.functional_note)
-        note.set_class(
-            s.states["functional"] is StepState.PROBLEM and bool(s.functional_note), "problem"
-        )
-
-
-class AnswerScreen(ModalScreen[bool]):
-    """A yes/no question: o or y yes, n no, Échap leaves without answering."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o,y", "answer(True)", show=False),
-        Binding("n", "answer(False)", show=False),
-        Binding("escape", "leave", show=False),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(self.question, id="question")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-    def action_leave(self) -> None:
-        self.dismiss(None)  # None: left without an answer
+        problem = self.bench.problems.get("functional")
+        note.update(self.t(problem))
+        note.set_class(problem is not None, "problem")
 
 
 class KeyCatcher(Static, can_focus=True):
@@ -226,9 +261,9 @@ class KeyboardScreen(Screen[None]):
             # The question sits on top of this screen (a callback belongs to the screen
             # that pushed it): leave the keyboard map only once answered.
             bench.pop_screen()
-            bench.answered("keyboard", yes, data)
+            bench.answer_test("keyboard", yes, data)
 
-        bench.push_screen(AnswerScreen(question), answered)
+        bench.push_screen(QuestionScreen(question), answered)
 
 
 class ColourScreen(Screen[None]):
@@ -266,7 +301,7 @@ class ColourScreen(Screen[None]):
         bench = self.bench
         data = {"colours": len(COLOURS), "defects": ", ".join(self.defects)}
         bench.pop_screen()
-        bench.answered("screen", not self.defects, data)
+        bench.answer_test("screen", not self.defects, data)
 
     def action_leave(self) -> None:
         self.app.pop_screen()

@@ -1,4 +1,5 @@
-"""Step 4: the cosmetic grade (one key), the network's category and why; Entrée saves."""
+"""Step 7: the network's category and why, the needs it suits, an override with its
+reason (d), and saving the signed report (Entrée)."""
 
 from __future__ import annotations
 
@@ -9,98 +10,118 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from bench_agent.tui import sitting as services
+from bench_agent.bench import BenchError
+from bench_agent.bench.flow import category_text, is_dirty
 from bench_agent.tui.screens.base import BenchScreen
-from bench_agent.tui.state import StepState
-
-CATEGORY_NAMES = {"NOT_DISTRIBUTABLE": ("NON DISTRIBUABLE", "NOT DISTRIBUTABLE")}
 
 
 class GradeScreen(BenchScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(
-            Binding(f"{c.lower()},{c}", f"cosmetic('{c}')", show=False)
-            for c in ("Z", "A", "B", "C", "D", "E")
-        ),
         Binding("enter", "save", show=False),
+        Binding("d", "override", show=False),
+        Binding("x", "clear_override", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("4  Catégorie", "4  Category"), classes="title")
-        scale = "\n".join(
-            f"  {code}  {text}" for code, text in services.cosmetic_grades(self.bench.env)
-        )
         yield Static(
-            self.say("Aspect de l'appareil (une touche) :", "Cosmetic grade (one key):")
-            + "\n"
-            + scale,
-            id="scale",
+            self.say("7  Catégorie et enregistrement", "7  Category and save"), classes="title"
         )
+        yield Static(id="saved")
         with VerticalScroll(id="body"):
             yield Static(id="grade")
-            yield Static(id="saved")
         yield Static(
             self.say(
-                "Z A B C D E : aspect   Entrée : enregistrer   Échap : retour",
-                "Z A B C D E: cosmetic grade   Enter: save   Esc: back",
+                "Entrée : enregistrer   d : déroger (avec raison)   x : annuler la dérogation   Échap : retour",
+                "Enter: save   d: override (with a reason)   x: cancel the override   Esc: back",
             ),
             classes="hint",
         )
 
-    def action_cosmetic(self, code: str) -> None:
-        self.bench.choose_cosmetic(code)
-
-    def action_save(self) -> None:
-        if self.sitting.grade is None:
-            self.notify(
-                self.say("Choisissez d'abord l'aspect.", "Choose the cosmetic grade first.")
-            )
-            return
-        self.bench.save_report()
+    def on_mount(self) -> None:
+        self.query_one("#body").focus()
+        super().on_mount()
 
     def state_changed(self) -> None:
-        s = self.sitting
-        env = self.bench.env
         view = self.query_one("#grade", Static)
-        if s.grade_error:
-            view.update(s.grade_error)
+        try:
+            g = self.service.current_grade()
+        except BenchError as exc:
+            view.update(self.t(exc.text))
             view.set_class(True, "problem")
-        elif s.grade is None:
-            view.set_class(False, "problem")
+            return
+        view.set_class(False, "problem")
+        if g is None:
             view.update(
-                self.say("Calcul en cours…", "Computing…")
-                if s.states["grade"] is StepState.RUNNING
-                else self.say("Choisissez l'aspect.", "Choose the cosmetic grade.")
+                self.say(
+                    "Inventaire pas encore fait (étape 2).", "Inventory not done yet (step 2)."
+                )
             )
-        else:
-            g = s.grade
-            view.set_class(False, "problem")
-            name = self.say(*CATEGORY_NAMES.get(g.category, (g.category, g.category)))
-            lines = [
-                self.say(
-                    f"Catégorie : {name}  (note {g.note}, profil {g.profile} {g.profile_version})",
-                    f"Category: {name}  (note {g.note}, profile {g.profile} {g.profile_version})",
-                ),
-                self.say(
-                    f"Aspect : {g.cosmetic or s.cosmetic}", f"Cosmetic: {g.cosmetic or s.cosmetic}"
-                ),
-                self.say("Règles appliquées :", "Rules applied:"),
-                *(f"  {hit.contribution:+d}  {env.t(hit.message)}" for hit in g.rules),
-                f"  = {g.note}",
-            ]
-            if g.actions:
-                lines.append(self.say("Actions nécessaires :", "Actions required:"))
-                lines += [f"  - {env.t(a)}" for a in g.actions]
-            suited = [env.t(n.name) for n in g.needs if n.suitable]
+            return
+        name = self.t(category_text(g.category))
+        lines = [
+            self.say(f"Catégorie : {name}", f"Category: {name}")
+            + self.say(
+                f"  (note {g.note}, profil {g.profile})", f"  (note {g.note}, profile {g.profile})"
+            ),
+        ]
+        if g.override is not None:
+            computed = self.t(category_text(g.computed_category))
             lines.append(
-                self.say("Convient pour : ", "Suits: ")
-                + (", ".join(suited) if suited else self.say("aucun besoin", "no need"))
+                self.say(
+                    f"Dérogation de {g.override.by} (calculée : {computed}) : {g.override.reason}",
+                    f"Override by {g.override.by} (computed: {computed}): {g.override.reason}",
+                )
             )
-            view.update("\n".join(lines))
+        lines.append(self.say("Règles appliquées :", "Rules applied:"))
+        lines += [f"  {hit.contribution:+d}  {self.t(hit.message)}" for hit in g.rules]
+        if g.actions:
+            lines.append(self.say("À faire :", "To do:"))
+            lines += [f"  - {self.t(a)}" for a in g.actions]
+        suited = [self.t(n.name) for n in g.needs if n.suitable]
+        lines.append(
+            self.say("Convient pour : ", "Suits: ")
+            + (", ".join(suited) if suited else self.say("aucun besoin", "no need"))
+        )
+        view.update("\n".join(lines))
         saved = self.query_one("#saved", Static)
-        if s.save_message:
-            saved.update(s.save_message)
-        elif s.grade is not None:
-            saved.update(self.say("Entrée pour enregistrer le rapport.", "Enter saves the report."))
+        r = self.service.record
+        problem = self.bench.problems.get("grade")
+        if "grade" in self.bench.running:
+            saved.update(self.say("Enregistrement…", "Saving…"))
+        elif problem is not None:
+            saved.update(self.t(problem))
+        elif r.saved_revision and not is_dirty(r):
+            saved.update(
+                self.t(self.bench.messages.get("grade"))
+                or self.say(
+                    f"Enregistré (révision {r.saved_revision}).",
+                    f"Saved (revision {r.saved_revision}).",
+                )
+            )
+        elif r.saved_revision:
+            saved.update(
+                self.say(
+                    f"Modifié depuis la révision {r.saved_revision} : Entrée pour réenregistrer.",
+                    f"Changed since revision {r.saved_revision}: Enter saves again.",
+                )
+            )
         else:
-            saved.update("")
+            saved.update(self.say("Pas encore enregistré : Entrée.", "Not saved yet: Enter."))
+        saved.set_class(problem is not None, "problem")
+
+    def action_save(self) -> None:
+        self.bench.save_report()
+
+    def action_override(self) -> None:
+        from bench_agent.tui.screens.dialogs import OverrideScreen
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self.bench.override(*answer)
+
+        self.app.push_screen(OverrideScreen(), chosen)
+
+    def action_clear_override(self) -> None:
+        if self.service.record.override is not None:
+            self.service.clear_override()
+            self.bench.state_changed()

@@ -1,8 +1,12 @@
-"""Step 1: the inventory, as the summary lines of ``bench-agent inventory``."""
+"""Step 2: the inventory with what to look at first (worn battery, junk serial, failed
+disk, Windows 11); s types the real serial when the firmware's is unreadable."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -10,12 +14,22 @@ from bench_agent.tui.screens.base import BenchScreen
 
 
 class InventoryScreen(BenchScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "serial", show=False),
+        Binding("r", "refresh", show=False),
+    ]
+
     def compose(self) -> ComposeResult:
-        yield Static(self.say("1  Inventaire", "1  Inventory"), classes="title")
+        yield Static(self.say("2  Inventaire", "2  Inventory"), classes="title")
+        yield Static(id="warnings", classes="problem")
         with VerticalScroll(id="body"):
             yield Static(id="inventory")
         yield Static(
-            self.say("↑↓ : défiler   Échap : retour", "↑↓: scroll   Esc: back"), classes="hint"
+            self.say(
+                "↑↓ : défiler   s : saisir le n° de série   r : relire   Échap : retour",
+                "↑↓: scroll   s: enter the serial   r: read again   Esc: back",
+            ),
+            classes="hint",
         )
 
     def on_mount(self) -> None:
@@ -23,13 +37,44 @@ class InventoryScreen(BenchScreen):
         super().on_mount()
 
     def state_changed(self) -> None:
-        s = self.sitting
+        from bench_agent.summary import render_inventory
+
+        r = self.service.record
         view = self.query_one("#inventory", Static)
-        if s.inventory_error:
-            view.update(s.inventory_error)
-            view.set_class(True, "problem")
-        elif s.inventory is None:
+        warnings = self.query_one("#warnings", Static)
+        problem = self.bench.problems.get("inventory") or r.inventory_problem
+        if "inventory" in self.bench.running:
             view.update(self.say("Inventaire en cours…", "Inventory running…"))
+            warnings.update("")
+        elif problem is not None and r.inventory is None:
+            view.update(self.t(problem))
+            warnings.update("")
+        elif r.inventory is None:
+            view.update(self.say("r : lancer l'inventaire", "r: run the inventory"))
         else:
-            view.set_class(False, "problem")
-            view.update("\n".join(s.inventory_lines))
+            lines = render_inventory(r.inventory, self.bench.env.say, self.bench.env.lang)
+            view.update("\n".join(lines))
+            found = self.service.inventory_warnings()
+            warnings.update("\n".join("! " + self.t(w) for w in found))
+
+    def action_refresh(self) -> None:
+        if "inventory" not in self.bench.running:
+            self.bench.collect_inventory()
+
+    def action_serial(self) -> None:
+        from bench_agent.tui.screens.dialogs import TextScreen
+
+        def entered(value: str | None) -> None:
+            if value:
+                self.bench.set_serial(value)
+
+        self.app.push_screen(
+            TextScreen(
+                self.say("N° de série de l'étiquette", "Serial number on the sticker"),
+                self.say(
+                    "Tapez ou scannez le numéro de série imprimé sous l'appareil, puis Entrée.",
+                    "Type or scan the serial printed under the unit, then Enter.",
+                ),
+            ),
+            entered,
+        )

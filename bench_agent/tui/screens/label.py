@@ -1,4 +1,5 @@
-"""Step 5: the unit's label as a PDF under $BENCH_AGENT_HOME/labels/, or printed."""
+"""Step 8: the unit's label, printed (or a PDF when no printer is set); refused, with
+the reasons, when the unit may not be labelled."""
 
 from __future__ import annotations
 
@@ -8,50 +9,56 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from bench_agent.tui import sitting as services
+from bench_agent.bench.labels import PRINTER_VARIABLE, printer_queue
 from bench_agent.tui.screens.base import BenchScreen
 
 
 class LabelScreen(BenchScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "label(False)", show=False),
-        Binding("i", "label(True)", show=False),
+        Binding("i", "label", show=False),
+        Binding("enter", "label", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("5  Étiquette", "5  Label"), classes="title")
+        yield Static(self.say("8  Étiquette", "8  Label"), classes="title")
         yield Static(id="label-info")
         yield Static(id="label-result")
         yield Static(
-            self.say("p : PDF   i : imprimer   Échap : retour", "p: PDF   i: print   Esc: back"),
+            self.say("i ou Entrée : imprimer   Échap : retour", "i or Enter: print   Esc: back"),
             classes="hint",
         )
 
     def state_changed(self) -> None:
-        info = self.query_one("#label-info", Static)
-        if not services.labels_available():
-            info.update(self.say("Module étiquettes indisponible.", "Label module unavailable."))
+        queue = printer_queue(self.service.environ)
+        printer = queue or self.say(
+            f"aucune (PDF seulement ; {PRINTER_VARIABLE})", f"none (PDF only; {PRINTER_VARIABLE})"
+        )
+        lines = [self.say(f"Imprimante : {printer}", f"Printer: {printer}")]
+        refusals = self.service.label_refusals()
+        if refusals:
+            lines.append(self.say("Impossible pour l'instant :", "Not possible yet:"))
+            lines += [f"  - {self.t(r)}" for r in refusals]
         else:
-            queue = services.printer_queue(self.bench.env)
-            printer = queue or self.say(
-                f"aucune ({services.PRINTER_VARIABLE} non défini)",
-                f"none ({services.PRINTER_VARIABLE} not set)",
-            )
-            ready = self.sitting.saved_path is not None
-            info.update(
-                self.say(f"Imprimante : {printer}", f"Printer: {printer}")
-                + "\n"
-                + (
-                    self.say("Rapport enregistré : prêt.", "Report saved: ready.")
-                    if ready
-                    else self.say(
-                        "Enregistrez d'abord la catégorie (étape 4).",
-                        "Save the category first (step 4).",
-                    )
+            lines.append(self.say("Prête à imprimer.", "Ready to print."))
+        record = self.service.record
+        if record.label is not None and record.label.printed_at:
+            lines.append(
+                self.say(
+                    f"Dernière étiquette : révision {record.label_revision}, {record.label.printed_at}",
+                    f"Last label: revision {record.label_revision}, {record.label.printed_at}",
                 )
             )
-        self.query_one("#label-result", Static).update(self.sitting.label_message)
+        self.query_one("#label-info", Static).update("\n".join(lines))
+        result = self.query_one("#label-result", Static)
+        problem = self.bench.problems.get("label")
+        if "label" in self.bench.running:
+            result.update(self.say("Impression…", "Printing…"))
+        elif problem is not None:
+            result.update(self.t(problem))
+            result.set_class(True, "problem")
+        else:
+            result.update(self.t(self.bench.messages.get("label")))
+            result.set_class(False, "problem")
 
-    def action_label(self, to_printer: bool) -> None:
-        if services.labels_available():
-            self.bench.make_label(to_printer)
+    def action_label(self) -> None:
+        self.bench.make_label()

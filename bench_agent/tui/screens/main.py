@@ -1,19 +1,20 @@
-"""The main screen: the unit on the bench and its seven steps with their state."""
+"""The main screen: the unit's id (a real input: a barcode scanner types into it), the
+unit, and its nine steps with their state."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
+from rich.text import Text as RichText
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from bench_agent.bench.flow import STATE_WORDS, STEPS, StepState, StepView
 from bench_agent.tui.screens.base import BenchScreen
-from bench_agent.tui.state import STATE_LABELS, STEPS, StepState
 
-# The digit row of an AZERTY keyboard gives & é " ' ( - è without Shift: both open a step.
+# The digit row of an AZERTY keyboard gives & é " ' ( - è _ ç without Shift: both open a step.
 AZERTY_DIGITS = (
     "ampersand",
     "é",
@@ -22,63 +23,115 @@ AZERTY_DIGITS = (
     "left_parenthesis",
     "minus",
     "è",
+    "underscore",
+    "ç",
 )
 
+# Bold and a word for every state: readable without colour on a 16-colour console.
 STATE_STYLES = {
-    StepState.TODO: "bold",
+    StepState.TODO: "",
     StepState.RUNNING: "bold yellow",
     StepState.DONE: "bold green",
     StepState.PROBLEM: "bold red",
+    StepState.BLOCKED: "bold magenta",
 }
 
 
 class MainScreen(BenchScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(str(n), f"open({n})", show=False) for n in range(1, 8)),
+        *(Binding(str(n), f"open({n})", show=False) for n in range(1, 10)),
         *(Binding(k, f"open({n})", show=False) for n, k in enumerate(AZERTY_DIGITS, 1)),
+        Binding("n", "next_unit", show=False),
     ]
 
     def compose(self) -> ComposeResult:
         yield Static(id="unit")
+        yield Input(
+            id="unit-id",
+            placeholder=self.say(
+                "Scannez ou tapez l'identifiant de l'unité, puis Entrée",
+                "Scan or type the unit's id, then Enter",
+            ),
+        )
         yield OptionList(*(Option("", id=s.key) for s in STEPS), id="steps")
+        yield Static(id="next")
         yield Static(
             self.say(
-                "1-7 ou ↑↓ Entrée : ouvrir   Échap : retour   F1 ou ? : touches   q : quitter",
-                "1-7 or ↑↓ Enter: open   Esc: back   F1 or ?: keys   q: quit",
+                "1-9 ↑↓ Entrée : étape  n : unité suivante  F1 : aide  F2 : English  q : quitter",
+                "1-9 ↑↓ Enter: step  n: next unit  F1: help  F2: français  q: quit",
             ),
             classes="hint",
         )
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        box = self.query_one("#unit-id", Input)
+        if self.service.record.unit_id:
+            box.value = self.service.record.unit_id
+            self.query_one(OptionList).focus()
+        else:
+            box.focus()
         super().on_mount()
 
+    def focus_unit_id(self) -> None:
+        box = self.query_one("#unit-id", Input)
+        box.value = self.service.record.unit_id or ""
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "unit-id":
+            return
+        event.stop()
+        if self.bench.set_unit_id(event.value):
+            self.query_one(OptionList).focus()
+
     def identity_text(self) -> str:
-        s = self.sitting
-        if s.inventory is None:
-            if s.inventory_error:
-                return self.say("Machine non identifiée", "Unidentified machine")
-            return self.say("Inventaire en cours…", "Inventory running…")
-        ident = s.inventory.identity
+        r = self.service.record
+        if r.inventory is None:
+            if "inventory" in self.bench.running:
+                return self.say("Inventaire en cours…", "Inventory running…")
+            return self.say("Machine non identifiée", "Unidentified machine")
+        ident = r.inventory.identity
         unknown = self.say("inconnu", "unknown")
         maker = ident.maker or unknown
         model = ident.model or ident.product_name or unknown
-        serial = ident.serial or unknown
-        return f"{maker} {model}   " + self.say(f"N° de série : {serial}", f"Serial: {serial}")
+        serial = r.serial_entered or ident.serial or self.say("À SAISIR", "TO ENTER")
+        return f"{maker} {model}\n" + self.say(f"N° de série : {serial}", f"Serial: {serial}")
 
     def state_changed(self) -> None:
         self.query_one("#unit", Static).update(self.identity_text())
+        views = self.bench.views()
         steps = self.query_one(OptionList)
         for index, step in enumerate(STEPS):
-            state = self.sitting.states[step.key]
-            prompt = Text.assemble(
-                f"{step.number}  {self.say(step.fr, step.en):<22}",
-                (self.say(*STATE_LABELS[state]), STATE_STYLES[state]),
+            view = views[step.key]
+            detail = self.t(view.detail)
+            line = RichText.assemble(
+                f"{step.number} {self.t(step.title):<28}",
+                (f"{self.t(STATE_WORDS[view.state]):<9}", STATE_STYLES[view.state]),
             )
-            steps.replace_option_prompt_at_index(index, prompt)
+            if detail:
+                room = 76 - 28 - 2 - 9 - 1
+                line.append(" " + (detail if len(detail) <= room else detail[: room - 1] + "…"))
+            steps.replace_option_prompt_at_index(index, line)
+        self.query_one("#next", Static).update(self.next_hint(views))
+
+    def next_hint(self, views: dict[str, StepView]) -> str:
+        """The obvious next step, in one line."""
+        for step in STEPS:
+            view = views[step.key]
+            if view.state in (StepState.TODO, StepState.PROBLEM):
+                return self.say(
+                    f"Étape suivante : {step.number} {self.t(step.title)}",
+                    f"Next: {step.number} {self.t(step.title)}",
+                )
+        return self.say(
+            "Unité terminée : n pour la suivante.", "Unit finished: n for the next one."
+        )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.bench.open_step(event.option_index + 1)
 
     def action_open(self, number: int) -> None:
         self.bench.open_step(number)
+
+    def action_next_unit(self) -> None:
+        self.bench.next_unit()

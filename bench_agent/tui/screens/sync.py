@@ -1,4 +1,4 @@
-"""Step 6: the outbox (waiting, sent, rejected, last errors) and sending it now."""
+"""Step 9: the outbox (waiting, sent, rejected) and sending it now."""
 
 from __future__ import annotations
 
@@ -14,52 +14,45 @@ from bench_agent.tui.screens.base import BenchScreen
 class SyncScreen(BenchScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "send", show=False),
-        Binding("r", "refresh", show=False),
+        Binding("enter", "send", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("6  Envoi", "6  Sending"), classes="title")
+        yield Static(self.say("9  Envoi", "9  Sending"), classes="title")
         yield Static(id="counts")
-        yield Static(id="errors")
         yield Static(id="sent")
         yield Static(
             self.say(
-                "e : envoyer maintenant   r : relire   Échap : retour",
-                "e: send now   r: refresh   Esc: back",
+                "e ou Entrée : envoyer maintenant   Échap : retour",
+                "e or Enter: send now   Esc: back",
             ),
             classes="hint",
         )
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.bench.read_outbox()
-
-    def action_refresh(self) -> None:
-        self.bench.read_outbox()
+    def state_changed(self) -> None:
+        try:
+            state = self.service.outbox_state()
+        except Exception as exc:  # unreadable outbox file: a sentence, the detail in the log
+            text = self.t(self.service.problem(exc, "outbox"))
+        else:
+            c = state.counts
+            text = self.say(
+                f"Boîte d'envoi : {c['pending']} en attente, {c['sent']} envoyé(s), "
+                f"{c['rejected']} refusé(s)",
+                f"Outbox: {c['pending']} pending, {c['sent']} sent, {c['rejected']} rejected",
+            )
+            text += "".join("\n  " + self.t(p) for p in state.problems[:5])
+        self.query_one("#counts", Static).update(text)
+        sent = self.query_one("#sent", Static)
+        problem = self.bench.problems.get("sync")
+        if "sync" in self.bench.running:
+            sent.update(self.say("Envoi en cours…", "Sending…"))
+        elif problem is not None:
+            sent.update(self.t(problem))
+            sent.set_class(True, "problem")
+        else:
+            sent.update(self.t(self.bench.messages.get("sync")))
+            sent.set_class(False, "problem")
 
     def action_send(self) -> None:
-        self.bench.send_outbox()
-
-    def state_changed(self) -> None:
-        s = self.sitting
-        counts = self.query_one("#counts", Static)
-        if s.outbox_error:
-            counts.update(s.outbox_error)
-        elif s.outbox is None:
-            counts.update(self.say("Lecture de la boîte d'envoi…", "Reading the outbox…"))
-        else:
-            c = s.outbox.counts
-            counts.update(
-                self.say(
-                    f"En attente : {c['pending']}   envoyés : {c['sent']}   "
-                    f"refusés : {c['rejected']}",
-                    f"Pending: {c['pending']}   sent: {c['sent']}   rejected: {c['rejected']}",
-                )
-            )
-        errors = s.outbox.errors if s.outbox is not None else []
-        self.query_one("#errors", Static).update("\n".join(errors[-8:]))
-        sent = self.query_one("#sent", Static)
-        if s.sending:
-            sent.update(self.say("Envoi en cours…", "Sending…"))
-        else:
-            sent.update("\n".join(s.sync_lines))
+        self.bench.send()

@@ -1,0 +1,44 @@
+"""Step 5: the unit's cosmetic grade, one key."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+
+from bench_agent.tui.screens.base import BenchScreen
+
+CODES = ("Z", "A", "B", "C", "D", "E")
+
+
+class CosmeticScreen(BenchScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(f"{c.lower()},{c}", f"choose('{c}')", show=False) for c in CODES
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.say("5  Aspect", "5  Cosmetic grade"), classes="title")
+        yield Static(id="scale")
+        yield Static(id="chosen")
+        yield Static(
+            self.say("Une touche : " + " ".join(CODES) + "   Échap : retour",
+                     "One key: " + " ".join(CODES) + "   Esc: back"),
+            classes="hint",
+        )  # fmt: skip
+
+    def state_changed(self) -> None:
+        chosen = self.service.record.cosmetic
+        rows = []
+        for code, text in self.service.cosmetic_choices():
+            mark = ">" if code == chosen else " "
+            rows.append(f"{mark} {code}  {self.t(text)}")
+        self.query_one("#scale", Static).update("\n".join(rows))
+        self.query_one("#chosen", Static).update(
+            self.say(f"Choisi : {chosen}", f"Chosen: {chosen}") if chosen else ""
+        )
+
+    def action_choose(self, code: str) -> None:
+        self.bench.set_cosmetic(code)
+        self.action_back()

@@ -42,7 +42,7 @@ from bench_agent.health import check_all
 from bench_agent.host.recorded import RecordedHost
 from bench_agent.inventory import collect_inventory
 from bench_agent.labels.content import category_text
-from bench_agent.model import Grade, UnitReport, to_json
+from bench_agent.model import Disk, Grade, UnitReport, to_json
 from bench_agent.model.report import ErasureSummary, FunctionalTest
 from bench_agent.unit import build_report
 
@@ -96,7 +96,7 @@ def site_profile(folder: Path, body: str, name: str = "site") -> Path:
     return path
 
 
-def x1_disk(report: UnitReport):  # type: ignore[no-untyped-def]
+def x1_disk(report: UnitReport) -> Disk:
     return report.inventory.disks[0]
 
 
@@ -598,7 +598,7 @@ def test_error_in_a_site_file_names_the_site_file(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{site}:7: functional.on_fail.keybaord: unknown test")
 
 
-def test_ram_fixture_unchanged() -> None:
+def test_grading_units_are_erased_and_tested_by_default() -> None:
     # The synthetic units of the other grading tests are erased and tested by default.
     report = unit(cpu="Apple M1", ram_installed_bytes=16 * GIB, disks=[ssd("sda", 500 * GB)])
     assert [e.result for e in report.erasures] == ["ERASED"]

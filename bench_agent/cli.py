@@ -101,9 +101,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         env.lang = args.lang
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
-        from bench_agent.commands import _app
+        from bench_agent.launch import run_app
 
-        return _app.run_app(args, env)
+        return run_app(args, env)
     try:
         return handler(args, env)
     except BrokenPipeError:

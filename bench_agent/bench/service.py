@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bench_agent.grading.spec import CosmeticScaleSpec, NeedSpec
     from bench_agent.host.base import Host
     from bench_agent.model.grade import Grade
-    from bench_agent.model.report import FunctionalTest, UnitReport
+    from bench_agent.model.report import ErasureSummary, FunctionalTest, UnitReport
     from wipe.engine import EraseOutcome
     from wipe.overwrite import Progress
     from wipe.runner_protocol import Runner
@@ -424,14 +424,17 @@ class Bench:
     def add_certificates(self, outcomes: list[EraseOutcome]) -> None:
         self.add_summaries(erasure.summaries(outcomes))
 
-    def add_summaries(self, found: list[Any]) -> None:
-        """The latest certificate per drive wins (a later erasure replaces a failed one)."""
+    def add_summaries(self, found: list[ErasureSummary]) -> None:
+        """The latest certificate per drive wins (a later erasure replaces an earlier one,
+        whatever either's result): the report says what was done last to each disk."""
+
+        def same_disk(a: ErasureSummary, b: ErasureSummary) -> bool:
+            if a.disk_serial and b.disk_serial:
+                return a.disk_serial == b.disk_serial
+            return a.device == b.device
+
         with self._lock:
-            kept = [
-                e
-                for e in self.record.erasures
-                if e.certificate_id not in {f.certificate_id for f in found}
-            ]
+            kept = [e for e in self.record.erasures if not any(same_disk(e, f) for f in found)]
             self.update(erasures=[*kept, *found])
 
     # -- report, grade, save -----------------------------------------------------------

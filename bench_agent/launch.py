@@ -1,4 +1,4 @@
-"""Without a subcommand: the bench app (Textual), see docs/app.md.
+"""`bench-agent` without a subcommand: the bench app (Textual), see docs/app.md.
 
 The composition root of the app: this machine (or a recorded one), the drive runner,
 the bench's folder and its sitting, handed to the app."""

@@ -11,6 +11,8 @@ from wipe_helpers import surviving_canaries
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
+from wipe.certificate import sign_certificate, verify_certificate
+from wipe.signing import BenchKey
 
 
 def _run(argv: list[str], home: Path, lang: str = "fr") -> tuple[int, str, str]:
@@ -339,6 +341,15 @@ def test_verify_hostile_files(tmp_path: Path) -> None:
         fh.truncate(17 << 20)
     code, out, _ = _run(["verify", str(big)], tmp_path, lang="en")
     assert code == 1 and "too large" in out
+
+
+def test_certificate_with_nan_is_invalid_not_a_crash() -> None:
+    key = BenchKey.generate()
+    env = sign_certificate(key, {"schema": "x", "result": "FAILED", "media": {"serial": "A"}})
+    raw = json.dumps(env).replace('"serial": "A"', '"serial": NaN')
+    check = verify_certificate(raw.encode())
+    assert not check.ok
+    assert check.problems_en
 
 
 @pytest.mark.root

@@ -1,12 +1,17 @@
-"""Drive with I/O errors: FAILED with its ranges; a healthy drive beside it: ERASED."""
+"""Faulty drives: I/O errors end FAILED with their ranges while a healthy drive beside
+them is ERASED; a drive that disappears, or whose medium changed since it was selected,
+is never certified erased."""
 
 from __future__ import annotations
+
+import os
+import subprocess
 
 import pytest
 from wipe_helpers import CANARY, surviving_canaries
 
 from wipe.certificate import verify_certificate
-from wipe.engine import EraseRequest, erase_many
+from wipe.engine import EraseRequest, erase_device, erase_many
 from wipe.journal import verify_journal
 from wipe.methods import load_method, parse_verification
 from wipe.targets import select_targets
@@ -116,3 +121,22 @@ def test_unplugged_drive_is_failed_with_the_reason_while_the_other_is_erased(
     assert kept.result == "ERASED"
     assert surviving_canaries(fine.backing) == []
     assert verify_certificate(lost.certificate_path).ok
+
+
+@pytest.mark.parametrize("new_size", [0, 4 << 20])
+def test_medium_that_shrank_since_selection_is_not_certified(
+    loop_factory, ctx, new_size: int
+) -> None:
+    """/sys said 8 MiB when the disk was selected; the open sees less (a card swapped in its
+    reader, no medium at all): nothing is written and no ERASED certificate is signed."""
+    loop = loop_factory(8 << 20)
+    req = _req(loop.device, hpa_dco={})
+    assert req.target.size_bytes == 8 << 20
+    os.truncate(loop.backing, new_size)
+    subprocess.run(["losetup", "-c", loop.device], check=True, capture_output=True)
+    out = erase_device(req, ctx)
+    assert out.result == "FAILED", out.reasons_en
+    assert out.envelope["payload"]["sanitization"]["level"] is None
+    assert out.envelope["payload"]["bytes_written"] == 0
+    if new_size:
+        assert len(surviving_canaries(loop.backing)) > 40  # the confirmed disk is not this one

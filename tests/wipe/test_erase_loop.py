@@ -7,6 +7,7 @@ import json
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.requirements import require_program
@@ -241,3 +242,54 @@ def test_peak_memory_stays_bounded(loop_factory) -> None:
     )
     peak_kib = int(proc.stdout.strip())
     assert peak_kib < 100_000, f"peak RSS {peak_kib} KiB"
+
+
+# -- HPA: a restored HPA the kernel does not see yet was never overwritten -------------
+
+
+def _restored_hpa(visible_sectors: int, native_sectors: int) -> dict[str, Any]:
+    """What ``bench-agent erase`` records after ``hdparm -N p<native>`` succeeded: the drive
+    now shows its native size, the kernel still has the old one (no rescan)."""
+    before = {
+        "status": "hidden",
+        "visible_sectors": visible_sectors,
+        "native_sectors": native_sectors,
+        "hpa_hidden_sectors": native_sectors - visible_sectors,
+        "dco_hidden_sectors": 0,
+        "hidden_sectors": native_sectors - visible_sectors,
+        "logical_sector_bytes": 512,
+    }
+    return {
+        "status": "none",
+        "visible_sectors": native_sectors,
+        "native_sectors": native_sectors,
+        "dco_real_sectors": None,
+        "hpa_hidden_sectors": 0,
+        "dco_hidden_sectors": 0,
+        "hidden_sectors": 0,
+        "hidden_bytes": 0,
+        "logical_sector_bytes": 512,
+        "before": before,
+        "restore": {"completed": True, "kernel_rescan_needed": True},
+    }
+
+
+def test_restored_hpa_beyond_the_kernel_size_is_not_erased(loop_factory, ctx) -> None:
+    loop = loop_factory(8 << 20)
+    sectors = loop.size_bytes // 512
+    req = _request(loop, "zero", "last", hpa_dco=_restored_hpa(sectors, sectors + 2048))
+    out = erase_device(req, ctx)
+    assert surviving_canaries(loop.backing) == []  # the visible part was overwritten...
+    assert out.result == "FAILED", out.reasons_en  # ...but 1 MiB the drive has was not
+    assert any("1048576 hidden bytes (HPA/DCO)" in r for r in out.reasons_en)
+    assert out.envelope["payload"]["sanitization"]["level"] is None
+
+
+def test_restored_hpa_the_kernel_sees_is_erased(loop_factory, ctx) -> None:
+    """After a rescan (or a power cycle) the opened size is the native size: ERASED."""
+    loop = loop_factory(8 << 20)
+    sectors = loop.size_bytes // 512
+    req = _request(loop, "zero", "last", hpa_dco=_restored_hpa(sectors - 2048, sectors))
+    out = erase_device(req, ctx)
+    assert out.result == "ERASED", out.reasons_en
+    assert surviving_canaries(loop.backing) == []

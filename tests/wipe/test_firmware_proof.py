@@ -259,3 +259,21 @@ def test_no_overwrite_while_the_drive_still_sanitizes(tmp_path: Path, disk: Targ
     assert out.envelope["payload"]["method"]["passes"] == []
     assert Path(disk.device_path).read_bytes() == before
     assert out.envelope["payload"]["method"]["firmware"]["nist_level"] is None
+
+
+def test_firmware_only_erasure_with_hidden_sectors_fails(tmp_path: Path, disk: Target) -> None:
+    """docs/erasure.md: whatever the policy, sectors still hidden (HPA/DCO) end FAILED, even
+    when the firmware command really rewrote every sector the OS sees."""
+    req = _req(disk, None)
+    req.verification = parse_verification("none")
+    req.hpa_dco = {
+        "status": "hidden",
+        "native_sectors": SIZE // 512 + 2048,
+        "hpa_hidden_sectors": 2048,
+        "hidden_sectors": 2048,
+        "logical_sector_bytes": 512,
+    }
+    out = erase_device(req, _ctx(tmp_path, FakeFirmware("erase")))
+    assert out.envelope["payload"]["method"]["firmware"]["completed"] is True
+    assert out.result == "FAILED", out.reasons_en
+    assert out.envelope["payload"]["sanitization"]["level"] is None

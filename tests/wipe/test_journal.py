@@ -1,4 +1,5 @@
-"""The journal detects edited, deleted, reordered and truncated entries."""
+"""The journal detects edited, deleted, reordered and truncated entries; hostile lines are
+reported, never raised."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wipe.engine import EraseContext, record_interrupted
-from wipe.journal import Journal, JournalError, verify_journal
+from wipe.journal import Journal, JournalError, entry_hash, verify_journal
 from wipe.policy import load_policy
 from wipe.signing import BenchKey
 
@@ -164,3 +165,63 @@ def test_short_writes_still_give_whole_entries(
     report = verify_journal(tmp_path / "short.jsonl")
     assert report.ok, report.problems
     assert report.entries == 3
+
+
+def test_journal_line_with_a_non_object_signature_is_reported(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    for i in range(3):
+        j.append("pass-end", {"session_id": "s", "index": i})
+    lines = j.path.read_text().splitlines()
+    doc = json.loads(lines[1])
+    doc["signature"] = "forged"
+    lines[1] = json.dumps(doc)
+    j.path.write_text("\n".join(lines) + "\n")
+    report = verify_journal(j.path)
+    assert not report.ok
+    assert any(p.startswith("line 2:") for p in report.problems)
+
+
+def test_journal_line_with_nan_is_reported(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    for i in range(3):
+        j.append("pass-end", {"session_id": "s", "index": i})
+    lines = j.path.read_text().splitlines()
+    lines[1] = lines[1].replace('"index": 1', '"index": NaN')
+    assert "NaN" in lines[1]
+    j.path.write_text("\n".join(lines) + "\n")
+    report = verify_journal(j.path)
+    assert not report.ok
+    assert any(p.startswith("line 2:") for p in report.problems)
+
+
+def test_cut_tail_with_a_head_signed_by_another_key_is_found(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    for i in range(4):
+        j.append("pass-end", {"session_id": "s", "index": i})
+    lines = j.path.read_text().splitlines()[:2]
+    j.path.write_text("\n".join(lines) + "\n")
+    forged = BenchKey.generate().sign({"seq": 2, "hash": entry_hash(json.loads(lines[-1]))})
+    j.head_path.write_text(json.dumps(forged))
+    report = verify_journal(j.path)
+    assert not report.ok
+    assert any("head" in p for p in report.problems)
+
+
+def test_line_missing_only_its_newline_stays_in_the_chain(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    for i in range(3):
+        j.append("pass-end", {"session_id": "s", "index": i})
+    raw = j.path.read_bytes()
+    j.path.write_bytes(raw[:-1])
+    j.append("session-end", {"session_id": "s", "result": "ERASED"})
+    report = verify_journal(j.path)
+    assert report.ok, report.problems
+    assert [p["seq"] for p in report.payloads] == [1, 2, 3, 4]
+    # A line really torn mid-way is still acknowledged by a torn-entry.
+    raw = j.path.read_bytes()
+    j.path.write_bytes(raw[:-40])
+    j.append("session-end", {"session_id": "t", "result": "ERASED"})
+    report = verify_journal(j.path)
+    assert report.ok, report.problems
+    assert report.torn_lines == [4]
+    assert [p["event"] for p in report.payloads][-2:] == ["torn-entry", "session-end"]

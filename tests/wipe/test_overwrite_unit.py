@@ -381,3 +381,21 @@ def test_an_unplugged_drive_stops_the_pass_at_once(monkeypatch, tmp_path: Path) 
     assert "device gone" in result.errors[0].detail
     assert failing.calls <= 3 + 3  # blocks 0-2, then one try of block 3 (+ queued ones)
     assert result.bytes_done == 3 << 20
+
+
+@pytest.mark.parametrize(("size", "percent"), [(64 << 20, 5.0), (64 << 20, 50.0), (1 << 30, 1.0)])
+def test_sampled_regions_do_not_overlap(tmp_path: Path, size: int, percent: float) -> None:
+    path = tmp_path / "d.img"
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+    dev = open_device(str(path), write=False)
+    try:
+        for i in range(20):
+            regions = sampled_regions(dev, percent, bytes([i]) * 32)
+            ends = [s + n for s, n in regions]
+            assert all(ends[k] <= regions[k + 1][0] for k in range(len(regions) - 1)), regions
+            assert regions[0][0] == 0 and ends[-1] == size
+            assert all(s % 512 == 0 and n % 512 == 0 for s, n in regions)
+            assert sum(n for _, n in regions) >= size * percent / 100
+    finally:
+        dev.close()

@@ -1,4 +1,5 @@
-"""A run killed mid-way (SIGKILL, a real process) leaves an INTERRUPTED record and can resume."""
+"""A run killed mid-way (SIGKILL, a real process) leaves an INTERRUPTED record and can resume;
+only the disk's latest session may be resumed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from wipe.engine import (
 from wipe.journal import Journal, verify_journal
 from wipe.methods import load_method
 from wipe.overwrite import RunOptions
+from wipe.patterns import KEYSTREAM_LAYOUT
 from wipe.policy import load_policy
 from wipe.signing import BenchKey
 from wipe.targets import Target
@@ -274,3 +276,53 @@ def test_killed_during_the_read_back_resumes_with_the_read_back(setup: dict[str,
     assert payload["bytes_written"] == 0
     assert payload["verification"]["passed"] is True
     assert payload["verification"]["bytes_checked"] == SIZE
+
+
+# -- only the disk's latest session may be resumed ---------------------------------
+
+
+def _session(j: Journal, sid: str, method: str, end: str | None, **start: Any) -> None:
+    device = {"serial": "SER-R", "device_path": "/dev/sdx"}
+    j.append(
+        "session-start",
+        {
+            "session_id": sid,
+            "device": device,
+            "method": {"name": method},
+            "dry_run": False,
+            "keystream_seed_hex": "ab" * 32,
+            "keystream_layout": KEYSTREAM_LAYOUT,
+            **start,
+        },
+    )
+    j.append("pass-start", {"session_id": sid, "index": 0})
+    j.append("checkpoint", {"session_id": sid, "index": 0, "bytes_done": 900, "error_ranges": 0})
+    if end is not None:
+        j.append("session-end", {"session_id": sid, "result": end})
+
+
+def test_resume_refuses_an_interrupted_session_followed_by_another(tmp_path: Path) -> None:
+    """An old interrupted session must not be resumed once the disk was erased (or written)
+    again: its checkpoint offset no longer says anything about the disk's content."""
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    target = Target("sdx", "/dev/sdx", "M", "SER-R", 1000, "sata", True, "hdd")
+    _session(j, "old", "random", "INTERRUPTED")
+    point = find_resume_point(verify_journal(j.path), target, "random")
+    assert (point.session_id, point.offset_bytes) == ("old", 900)
+    _session(j, "later", "zero", "ERASED")
+    with pytest.raises(ResumeError):
+        find_resume_point(verify_journal(j.path), target, "random")
+    # A dry run writes nothing: it does not hide the interrupted session.
+    j2 = Journal(tmp_path / "j2.jsonl", BenchKey.generate())
+    _session(j2, "old", "random", "INTERRUPTED")
+    _session(j2, "dry", "random", "DRY_RUN", dry_run=True)
+    assert find_resume_point(verify_journal(j2.path), target, "random").session_id == "old"
+
+
+def test_resumed_session_cannot_be_resumed_again_once_erased(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.jsonl", BenchKey.generate())
+    target = Target("sdx", "/dev/sdx", "M", "SER-R", 1000, "sata", True, "hdd")
+    _session(j, "old", "random", "INTERRUPTED")
+    _session(j, "resumed", "random", "ERASED", resumed_from={"session_id": "old"})
+    with pytest.raises(ResumeError):
+        find_resume_point(verify_journal(j.path), target, "random")

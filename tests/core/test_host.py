@@ -24,13 +24,20 @@ def test_live_host_reads_files_and_reports_absent(tmp_path: Path) -> None:
     assert host.list_dir(str(tmp_path / "nope")) is None
 
 
-def test_live_host_runs_argv_with_lang_c_per_call() -> None:
-    host = LiveHost()
-    result = host.run(["sh", "-c", "echo $LANG $LC_ALL"])
+def test_live_host_runs_argv_with_lang_c_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command runs with LANG=C and LC_ALL=C (tools print parseable English on a
+    French bench); the bench's own environment is left as it was."""
+    for name in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.setenv(name, "fr_FR.UTF-8")
+    before = dict(os.environ)
+    result = LiveHost().run(["env"])
     assert result.ok
-    assert result.text().strip() == "C C"
-    # The process environment itself is never changed.
-    assert os.environ.get("LC_ALL") != "C" or "LC_ALL" in command_env()
+    child = dict(line.split("=", 1) for line in result.text().splitlines() if "=" in line)
+    locale = {k: v for k, v in child.items() if k.startswith("LC_") or k in ("LANG", "LANGUAGE")}
+    assert locale == {"LANG": "C", "LC_ALL": "C"}  # no French setting reaches the tool
+    assert {"/usr/sbin", "/sbin"} <= set(child["PATH"].split(":"))  # smartctl, dmidecode...
+    assert dict(os.environ) == before  # per call, never process-wide
+    assert command_env()["LC_ALL"] == command_env()["LANG"] == "C"
 
 
 def test_live_host_missing_program_and_timeout() -> None:

@@ -404,10 +404,11 @@ def _erasure_gate(profile: Profile, disks: list[Disk], report: UnitReport, gates
     effect_fr, effect_en = _effect_text(gate.missing)
     for disk in disks:
         records = erasures_for(disk, report.erasures)
-        if any(r.result == "ERASED" for r in records):
+        # The latest certificate decides, whatever an earlier one says: the bench keeps
+        # the last erasure of each drive, and the label shows it.
+        if records and records[-1].result == "ERASED":
             continue
         if records:
-            # The latest attempt says why the disk is not erased (FAILED, DRY_RUN...).
             result = records[-1].result
             why_fr, why_en = _ERASURE_RESULT_TEXT.get(result, (result, result))
             hit = RuleHit(

@@ -106,8 +106,8 @@ class BatteryRulesSpec(Spec, kw_only=True):
 
 class ErasureGateSpec(Spec, kw_only=True):
     required: bool
-    """Every internal disk must be covered by an erasure certificate whose result is
-    ERASED (UNVERIFIED, FAILED, ABORTED, INTERRUPTED and DRY_RUN never count)."""
+    """Every internal disk's latest erasure certificate must say ERASED (UNVERIFIED,
+    FAILED, ABORTED, INTERRUPTED and DRY_RUN never count)."""
     missing: Blocking = "NOT_DISTRIBUTABLE"
     """The category of a unit with a disk not so covered."""
 

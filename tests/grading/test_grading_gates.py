@@ -161,12 +161,14 @@ def test_only_erased_counts(result: str, why_en: str) -> None:
     assert [a.en for a in graded.actions] == ["Erase disk nvme0n1"]
 
 
-def test_a_later_erased_certificate_covers_an_earlier_failure() -> None:
+def test_the_latest_certificate_decides() -> None:
     report = bench_report()
     disk = x1_disk(report)
     report.erasures = [erased(disk, "FAILED"), erased(disk, "ERASED")]
     assert grade(report).category == "B"
-    # The reason given is the latest attempt's.
+    # A later attempt that did not finish is what the disk last went through.
+    report.erasures = [erased(disk, "ERASED"), erased(disk, "INTERRUPTED")]
+    assert rules(grade(report), "erasure") == [("erasure.not_erased", 0, "INTERRUPTED")]
     report.erasures = [erased(disk, "FAILED"), erased(disk, "DRY_RUN")]
     assert rules(grade(report), "erasure") == [("erasure.not_erased", 0, "DRY_RUN")]
 

@@ -204,8 +204,9 @@ def _rows(session: Session, model: Any, tenant_id: int | None) -> Iterator[Any]:
 def export(
     sessions: sessionmaker[Session], out: TextIO, tenant: str | None = None
 ) -> dict[str, int]:
-    """Every report and certificate as JSON lines, each with its envelope verbatim
-    (a portable, verifiable dump: every line can be checked with the bench's key)."""
+    """Every report revision and certificate as JSON lines, each with its envelope verbatim
+    (a portable, verifiable dump: every line can be checked with the bench's key); a
+    report line says its revision and whether it is its unit's current report."""
     counts = {"reports": 0, "certificates": 0}
     with sessions() as session:
         tenant_id = _tenant_id(session, tenant) if tenant else None
@@ -213,6 +214,7 @@ def export(
         benches = dict(session.execute(select(Bench.id, Bench.name)).all())
         keys = dict(session.execute(select(Bench.id, Bench.public_key_b64)).all())
         units = dict(session.execute(select(Unit.id, Unit.unit_key)).all())
+        latest = dict(session.execute(select(Unit.id, Unit.latest_version)).all())
         for report in _rows(session, Report, tenant_id):
             line = {
                 "kind": "report",
@@ -222,6 +224,8 @@ def export(
                 "bench_public_key": keys[report.bench_id],
                 "unit_key": units[report.unit_id],
                 "version": report.version,
+                "revision": report.revision,
+                "current": report.version is not None and report.version == latest[report.unit_id],
                 "received_at": report.received_at.isoformat(),
                 "envelope": json.loads(report.envelope),
             }

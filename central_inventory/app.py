@@ -33,7 +33,6 @@ from central_inventory.db import (
     MAX_PK,
     Batch,
     Certificate,
-    Report,
     Tenant,
     Unit,
     make_engine,
@@ -41,9 +40,10 @@ from central_inventory.db import (
     utcnow,
 )
 from central_inventory.errors import ApiError
-from central_inventory.evidence import unit_view, verify_certificate
+from central_inventory.evidence import report_row, unit_view, verify_certificate
 from central_inventory.i18n import tr
 from central_inventory.ingest import (
+    MAX_REVISION,
     has_control,
     ingest_certificate,
     ingest_report,
@@ -307,15 +307,23 @@ def _api_routes(app: FastAPI) -> None:
         principal: Annotated[Principal, Depends(api_principal)],
         session: Annotated[Session, Depends(db_session)],
     ) -> dict[str, Any]:
-        """One unit with its version history (newest first)."""
+        """One unit, its current report and every revision received (current first)."""
         view = unit_view(session, unit_id)
         if view is None or not principal.can_see_tenant(view.unit.tenant_id):
             raise not_found()
         data = _unit_json(view.unit)
+        current = view.current
+        data["current_report"] = (
+            None
+            if current is None
+            else {"report_id": current.report_id, "revision": current.revision}
+        )
         data["versions"] = [
             {
                 "version": r.version,
                 "report_id": r.report_id,
+                "revision": r.revision,
+                "current": r is current,
                 "reported_at": r.reported_at,
                 "received_at": r.received_at.isoformat(),
                 "category": r.category,
@@ -368,14 +376,18 @@ def _api_routes(app: FastAPI) -> None:
         report_id: str,
         principal: Annotated[Principal, Depends(api_principal)],
         session: Annotated[Session, Depends(db_session)],
+        revision: Annotated[int | None, Query(ge=1, le=MAX_REVISION)] = None,
     ) -> Response:
-        """The signed envelope exactly as it was received."""
-        if not valid_id(report_id):
-            raise not_found()
-        row = session.scalars(select(Report).where(Report.report_id == report_id)).first()
+        """The signed envelope exactly as it was received: the highest revision received,
+        or the one named by ``revision``."""
+        row = report_row(session, report_id, revision)
         if row is None or not principal.can_see_tenant(row.tenant_id):
             raise not_found()
-        return Response(row.envelope, media_type="application/json")
+        return Response(
+            row.envelope,
+            media_type="application/json",
+            headers={"X-Report-Revision": str(row.revision)},
+        )
 
     @app.get("/api/v1/certificates/{certificate_id}", tags=["evidence"], responses=auth_errors)
     def get_certificate(

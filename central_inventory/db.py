@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -120,19 +121,46 @@ class Unit(Base):
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    """The ``version`` of the unit's current report (the highest revision of the report id
+    received last)."""
 
 
 class Report(Base):
-    """One signed unit report, stored verbatim (the envelope as received)."""
+    """One revision of a signed unit report, stored verbatim (the envelope as received).
+
+    A bench keeps one ``report_id`` per unit and re-signs revision n + 1 when anything
+    changes: every revision is a row. ``version`` numbers the unit's successive current
+    reports; a revision that arrives after a higher one of its report id is history only
+    (``version`` NULL, never current).
+    """
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("unit_id", "version", name="uq_reports_unit_version"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "version", name="uq_reports_unit_version"),
+        UniqueConstraint("report_id", "revision", name="uq_reports_report_revision"),
+        # One head per report id: two concurrent revisions cannot both become the head
+        # (the loser's insert conflicts and its transaction is run again).
+        Index(
+            "uq_reports_head",
+            "report_id",
+            unique=True,
+            sqlite_where=text("head"),
+            postgresql_where=text("head"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[str] = mapped_column(String(100), unique=True)
+    report_id: Mapped[str] = mapped_column(String(100))
+    revision: Mapped[int] = mapped_column(Integer)
+    """The payload's ``revision`` (1, 2, ...): the bench's own numbering of this report."""
+    head: Mapped[bool] = mapped_column(Boolean)
+    """The highest revision of its report id received so far."""
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     bench_id: Mapped[int] = mapped_column(ForeignKey("benches.id"))
-    version: Mapped[int] = mapped_column(Integer)
+    """The bench that signed it; later revisions of the report id must come from it."""
+    version: Mapped[int | None] = mapped_column(Integer)
+    """The unit's version this row made current; None for a revision that arrived after a
+    higher one of its report id (kept as history, never current)."""
     reported_at: Mapped[str] = mapped_column(String(64))
     """The report's own ``created_at`` (as the bench wrote it)."""
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -19,6 +19,7 @@ from central_inventory.db import (
     Tenant,
     Unit,
 )
+from central_inventory.ingest import valid_id
 from wipe.signing import SignatureError, verify_envelope
 
 
@@ -127,14 +128,31 @@ def verify_certificate(session: Session, certificate_id: str) -> Verification | 
     )
 
 
+def report_row(session: Session, report_id: str, revision: int | None = None) -> Report | None:
+    """One stored revision of a report id: the highest received (its head) by default.
+    Tenancy is the caller's to check."""
+    if not valid_id(report_id):
+        return None
+    query = select(Report).where(Report.report_id == report_id)
+    if revision is None:
+        query = query.where(Report.head)
+    else:
+        query = query.where(Report.revision == revision)
+    return session.scalars(query).first()
+
+
 @dataclass(kw_only=True)
 class UnitView:
     unit: Unit
     tenant: Tenant
     batch_code: str | None
     versions: list[Report]
+    """Every stored revision of the unit's reports: the current first, then the earlier
+    current ones (newest first), then revisions that only ever were history."""
+    current: Report | None
+    """The unit's current report: the highest revision of the report id received last."""
     latest: dict[str, Any]
-    """Payload of the latest report (the UnitReport as JSON)."""
+    """Payload of the current report (the UnitReport as JSON)."""
     certificates: list[Certificate] = field(default_factory=list)
     pending_certificate_ids: list[str] = field(default_factory=list)
     """Listed by a report, not received yet."""
@@ -148,13 +166,16 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
     assert tenant is not None
     versions = list(
         session.scalars(
-            select(Report).where(Report.unit_id == unit.id).order_by(Report.version.desc())
+            select(Report)
+            .where(Report.unit_id == unit.id)
+            .order_by(Report.version.desc().nulls_last(), Report.id.desc())
         )
     )
+    current = next((r for r in versions if r.version == unit.latest_version), None)
     latest: dict[str, Any] = {}
-    if versions:
+    if current is not None:
         try:
-            document = json.loads(versions[0].envelope)
+            document = json.loads(current.envelope)
             latest = document.get("payload", {}) if isinstance(document, dict) else {}
         except ValueError:
             latest = {}
@@ -188,6 +209,7 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
         tenant=tenant,
         batch_code=batch_code,
         versions=versions,
+        current=current,
         latest=latest,
         certificates=certificates,
         pending_certificate_ids=[c for c in linked if c not in received],

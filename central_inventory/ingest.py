@@ -17,7 +17,18 @@ from typing import Any, Literal, cast
 import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Engine, Table, bindparam, case, func, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -32,6 +43,8 @@ from wipe.signing import ALG, canonical_json, key_id, unb64
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 """Report and certificate ids: UUIDs in practice; printable, URL-safe, at most 100 chars."""
+MAX_REVISION = 2**31 - 1
+"""A report revision is an INTEGER column (PostgreSQL): 1 to 2**31 - 1."""
 ID_ESN_PATTERN = re.compile(r"^(BX|CR|GR|LI|LV|LY|MA|MB|RO|SD|ST|VI)(PC|TA)\d{2}-\d{4}$")
 CERTIFICATE_RESULTS = ("ERASED", "FAILED", "ABORTED", "UNVERIFIED", "DRY_RUN", "INTERRUPTED")
 """As written by ``wipe.certificate`` (only ERASED means the disk was erased and verified)."""
@@ -62,19 +75,35 @@ class Stored:
     id: str
     unit_id: int | None = None
     version: int | None = None
+    revision: int | None = None
+    """A report's revision (the payload's own number)."""
+    current: bool | None = None
+    """A newly stored report revision: whether it became the unit's current report (False
+    when a higher revision of its report id was already there: kept as history)."""
 
     def body(self) -> dict[str, Any]:
-        if self.status == "stored":
-            message = tr("Enregistré.", "Stored.")
-        else:
+        if self.status == "already_stored":
             message = tr(
                 "Déjà enregistré à l'identique : rien n'a été modifié.",
                 "Already stored with the same content: nothing changed.",
             )
+        elif self.current is False:
+            message = tr(
+                "Enregistré comme historique : une révision plus récente de ce rapport est "
+                "déjà la version courante de l'unité.",
+                "Stored as history: a higher revision of this report is already the unit's "
+                "current one.",
+            )
+        else:
+            message = tr("Enregistré.", "Stored.")
         body: dict[str, Any] = {"status": self.status, f"{self.kind}_id": self.id}
+        if self.revision is not None:
+            body["revision"] = self.revision
         if self.unit_id is not None:
             body["unit_id"] = self.unit_id
             body["version"] = self.version
+        if self.current is not None:
+            body["current"] = self.current
         body["message"] = message
         return body
 
@@ -255,6 +284,9 @@ def validate_report(payload: Any, canonical: bytes | None = None) -> UnitReport:
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
         raise _invalid("report", str(exc)) from None
     _id("report", "$.report_id", report.report_id)
+    # msgspec already refused a bool, a string or a float; the range is ours.
+    if not 1 <= report.revision <= MAX_REVISION:
+        raise _invalid("report", f"$.revision: expected an integer from 1 to {MAX_REVISION}")
     _text("report", "$.unit.key", report.unit.key, 400, required=True)
     _text("report", "$.unit.serial", report.unit.serial, 200)
     _text("report", "$.unit.asset_tag", report.unit.asset_tag, 64)
@@ -372,8 +404,12 @@ def _site(report: UnitReport, bench_site: str | None) -> str | None:
 
 
 _CONFLICT_REPORT = tr(
-    "Cet identifiant de rapport est déjà enregistré avec un contenu différent.",
-    "This report id is already stored with different content.",
+    "Cette révision de ce rapport est déjà enregistrée avec un contenu différent.",
+    "This revision of this report is already stored with different content.",
+)
+_ANOTHER_BENCH = tr(
+    "Ce rapport a été créé par un autre banc : seul ce banc peut en signer une révision.",
+    "This report was created by another bench: only that bench may sign a revision of it.",
 )
 _CONFLICT_CERT = tr(
     "Cet identifiant de certificat est déjà enregistré avec un contenu différent.",
@@ -528,6 +564,8 @@ UNIT_FIELDS = (
     "last_report_at",
     "latest_version",
 )
+MERGED_UNIT_FIELDS = ("serial", "id_esn", "maker", "model", "form_factor", "site", "category")
+"""Unit fields a newer current report fills in (kept when the report leaves them empty)."""
 
 
 @dataclass(frozen=True)
@@ -535,8 +573,10 @@ class _Statements:
     """The ingestion statements, built once per dialect: building them per request cost
     more CPU than running them."""
 
-    existing_report: Any
+    known_report: Any
     unit_upsert: Any
+    unit_bump: Any
+    demote_head: Any
     insert_report: Any
     insert_links: Any
     existing_certificate: Any
@@ -553,6 +593,36 @@ WITH allowed AS (
       AND benches.public_key_b64 = CAST(:public_key_b64 AS VARCHAR)
       AND benches.name = CAST(:bench_name AS VARCHAR)
       AND benches.site IS NOT DISTINCT FROM CAST(:bench_site AS VARCHAR)
+), prior AS (
+    SELECT reports.id, reports.unit_id, reports.revision FROM reports
+    WHERE reports.report_id = CAST(:report_id AS VARCHAR) AND reports.head
+      AND reports.tenant_id = CAST(:tenant_id AS INTEGER)
+      AND reports.bench_id = CAST(:bench_id AS INTEGER)
+      AND EXISTS (SELECT 1 FROM allowed)
+      AND NOT EXISTS (
+          SELECT 1 FROM reports AS taken
+          WHERE taken.report_id = CAST(:report_id AS VARCHAR)
+            AND taken.revision = CAST(:revision AS INTEGER))
+), demoted AS (
+    UPDATE reports SET head = false FROM prior
+    WHERE reports.id = prior.id AND reports.head AND prior.revision < CAST(:revision AS INTEGER)
+    RETURNING reports.unit_id
+), bumped_unit AS (
+    UPDATE units SET
+        latest_version = units.latest_version + 1,
+        last_report_at = CAST(:now AS TIMESTAMPTZ),
+        serial = coalesce(CAST(:serial AS VARCHAR), units.serial),
+        id_esn = coalesce(CAST(:id_esn AS VARCHAR), units.id_esn),
+        maker = coalesce(CAST(:maker AS VARCHAR), units.maker),
+        model = coalesce(CAST(:model AS VARCHAR), units.model),
+        form_factor = coalesce(CAST(:form_factor AS VARCHAR), units.form_factor),
+        site = coalesce(CAST(:site AS VARCHAR), units.site),
+        category = coalesce(CAST(:category AS VARCHAR), units.category),
+        status = CASE WHEN units.status_manual THEN units.status
+                      ELSE CAST(:status AS VARCHAR) END,
+        batch_id = coalesce(CAST(:batch_id AS INTEGER), units.batch_id)
+    FROM demoted WHERE units.id = demoted.unit_id
+    RETURNING units.id, units.latest_version
 ), new_unit AS (
     INSERT INTO units (tenant_id, unit_key, serial, id_esn, maker, model, form_factor, site,
                        category, status, status_manual, batch_id, first_seen_at,
@@ -577,32 +647,48 @@ WITH allowed AS (
         status = CASE WHEN units.status_manual THEN units.status ELSE EXCLUDED.status END,
         batch_id = coalesce(EXCLUDED.batch_id, units.batch_id)
     RETURNING id, latest_version
+), placed AS (
+    SELECT true AS head, id AS unit_id, latest_version AS version FROM new_unit
+    UNION ALL
+    SELECT true, id, latest_version FROM bumped_unit
+    UNION ALL
+    SELECT false, unit_id, CAST(NULL AS INTEGER) FROM prior
+    WHERE prior.revision > CAST(:revision AS INTEGER)
 ), new_report AS (
-    INSERT INTO reports (report_id, tenant_id, unit_id, bench_id, version, reported_at,
-                         received_at, category, payload_sha256, envelope)
-    SELECT CAST(:report_id AS VARCHAR), CAST(:tenant_id AS INTEGER), new_unit.id,
-           CAST(:bench_id AS INTEGER), new_unit.latest_version, CAST(:reported_at AS VARCHAR),
-           CAST(:now AS TIMESTAMPTZ), CAST(:category AS VARCHAR),
-           CAST(:payload_sha256 AS VARCHAR), CAST(:envelope AS TEXT)
-    FROM new_unit
-    ON CONFLICT (report_id) DO NOTHING
-    RETURNING id, unit_id
+    INSERT INTO reports (report_id, revision, head, tenant_id, unit_id, bench_id, version,
+                         reported_at, received_at, category, payload_sha256, envelope)
+    SELECT CAST(:report_id AS VARCHAR), CAST(:revision AS INTEGER), placed.head,
+           CAST(:tenant_id AS INTEGER), placed.unit_id, CAST(:bench_id AS INTEGER),
+           placed.version, CAST(:reported_at AS VARCHAR), CAST(:now AS TIMESTAMPTZ),
+           CAST(:category AS VARCHAR), CAST(:payload_sha256 AS VARCHAR),
+           CAST(:envelope AS TEXT)
+    FROM placed
+    ON CONFLICT DO NOTHING
+    RETURNING id, unit_id, version, head
 ), links AS (
     INSERT INTO report_certificates (report_pk, certificate_id, unit_id)
     SELECT new_report.id, linked.certificate_id, new_report.unit_id
     FROM new_report CROSS JOIN unnest(CAST(:certificate_ids AS VARCHAR[])) AS linked(certificate_id)
 )
-SELECT EXISTS (SELECT 1 FROM allowed) AS allowed, new_unit.id AS unit_id,
-       new_unit.latest_version AS version, new_report.id AS report_pk
-FROM (SELECT 1) AS one LEFT JOIN new_unit ON true LEFT JOIN new_report ON true
+SELECT EXISTS (SELECT 1 FROM allowed) AS allowed, new_report.id AS report_pk,
+       new_report.unit_id AS unit_id, new_report.version AS version, new_report.head AS head
+FROM (SELECT 1) AS one LEFT JOIN new_report ON true
 """
 )
 """PostgreSQL, one statement, one round trip: the caller's token and bench re-checked
 (still active, same key, tenant, name and site as the principal the request was verified
-for), the unit upsert, the report and its certificate links. The unit is left alone when
-the report id is already known (a retry); when a concurrent request stores the same id
-first, ``report_pk`` comes back NULL and the caller rolls the transaction back (the
-unit's version bump with it)."""
+for), then one of three placements of the revision:
+
+- a report id not seen yet: the unit upsert (by unit key), the report as head and current;
+- a higher revision of a report id this bench stored: the previous head demoted, the
+  report's unit (not the unit key's) bumped to a new version, the report as head;
+- a lower revision: stored as history on the report's unit, which is left alone.
+
+Certificate links are written for all three. Anything else writes nothing and
+``report_pk`` comes back NULL: the same revision already stored, a report id of another
+bench, or a concurrent request that won (its head demoted first, or an insert conflict on
+the one-head-per-report-id index); the caller answers from the stored rows, or rolls the
+transaction back (the unit's version bump with it) and runs it again."""
 
 
 class _RetryError(Exception):
@@ -628,6 +714,9 @@ def _statements(dialect: str) -> _Statements:
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     insert = dialect_insert(units).values({name: bindparam(name) for name in UNIT_FIELDS})
     new = insert.excluded
+    merged: dict[str, Any] = {
+        name: func.coalesce(new[name], units.c[name]) for name in MERGED_UNIT_FIELDS
+    }
     # One statement creates the unit or bumps its version under the row lock, so two
     # reports of one unit arriving together get versions n and n+1, never twice n.
     upsert = insert.on_conflict_do_update(
@@ -635,22 +724,47 @@ def _statements(dialect: str) -> _Statements:
         set_={
             "latest_version": units.c.latest_version + 1,
             "last_report_at": new.last_report_at,
-            "serial": func.coalesce(new.serial, units.c.serial),
-            "id_esn": func.coalesce(new.id_esn, units.c.id_esn),
-            "maker": func.coalesce(new.maker, units.c.maker),
-            "model": func.coalesce(new.model, units.c.model),
-            "form_factor": func.coalesce(new.form_factor, units.c.form_factor),
-            "site": func.coalesce(new.site, units.c.site),
-            "category": func.coalesce(new.category, units.c.category),
+            **merged,
             "status": case((units.c.status_manual, units.c.status), else_=new.status),
             "batch_id": func.coalesce(new.batch_id, units.c.batch_id),
         },
     ).returning(units.c.id, units.c.latest_version)
+    # A new head revision bumps its report's unit (found by id: a revision may correct
+    # the serial, hence the unit key, and still belongs to the unit its report id is on).
+    bump = (
+        units.update()
+        .where(units.c.id == bindparam("bump_unit_id"))
+        .values(
+            latest_version=units.c.latest_version + 1,
+            last_report_at=bindparam("bump_now"),
+            **{
+                name: func.coalesce(bindparam(f"bump_{name}"), units.c[name])
+                for name in MERGED_UNIT_FIELDS
+            },
+            status=case((units.c.status_manual, units.c.status), else_=bindparam("bump_status")),
+            batch_id=func.coalesce(bindparam("bump_batch_id", type_=Integer), units.c.batch_id),
+        )
+        .returning(units.c.id, units.c.latest_version)
+    )
     return _Statements(
-        existing_report=select(
-            reports.c.tenant_id, reports.c.payload_sha256, reports.c.unit_id, reports.c.version
-        ).where(reports.c.report_id == bindparam("report_id")),
+        known_report=select(
+            reports.c.id,
+            reports.c.tenant_id,
+            reports.c.bench_id,
+            reports.c.unit_id,
+            reports.c.revision,
+            reports.c.head,
+            reports.c.version,
+            reports.c.payload_sha256,
+        ).where(
+            reports.c.report_id == bindparam("report_id"),
+            or_(reports.c.head, reports.c.revision == bindparam("revision")),
+        ),
         unit_upsert=upsert,
+        unit_bump=bump,
+        demote_head=reports.update()
+        .where(reports.c.id == bindparam("head_pk"), reports.c.head)
+        .values(head=False),
         insert_report=reports.insert().returning(reports.c.id),
         insert_links=cast(Table, ReportCertificate.__table__).insert(),
         existing_certificate=select(certificates.c.tenant_id, certificates.c.payload_sha256).where(
@@ -673,8 +787,9 @@ def _store_report(
     tenant_id = principal.tenant_id
     statements = _statements(connection.dialect.name)
     postgresql = connection.dialect.name == "postgresql"
+    head = None
     if not postgresql:
-        _check_known_report(connection, statements, tenant_id, report.report_id, payload_sha256)
+        head = _known_report(connection, statements, principal, report, payload_sha256)
     batch_id = None
     if batch_code:
         batch_id = connection.scalar(
@@ -698,22 +813,29 @@ def _store_report(
         "status": derive_status(report),
     }
     certificate_ids = sorted({e.certificate_id for e in report.erasures})
+    report_row = {
+        "report_id": report.report_id,
+        "revision": report.revision,
+        "tenant_id": tenant_id,
+        "bench_id": principal.bench_pk,
+        "reported_at": report.created_at.strip(),
+        "received_at": now,
+        "category": category,
+        "payload_sha256": payload_sha256,
+        "envelope": envelope_text,
+    }
     if postgresql:
         row = connection.execute(
             _PG_STORE_REPORT,
             {
                 **unit_row,
+                **report_row,
                 "token_pk": principal.token_pk,
                 "public_key_b64": principal.bench_public_key_b64,
                 "bench_name": principal.bench_name,
                 "bench_site": principal.bench_site,
                 "batch_id": batch_id,
                 "now": now,
-                "report_id": report.report_id,
-                "bench_id": principal.bench_pk,
-                "reported_at": report.created_at.strip(),
-                "payload_sha256": payload_sha256,
-                "envelope": envelope_text,
                 "certificate_ids": certificate_ids,
             },
         ).one()
@@ -722,37 +844,44 @@ def _store_report(
             # replaced): resolve it again (raises 401/403 when no longer allowed).
             raise _StalePrincipalError()
         if row.report_pk is None:
-            # Known id (or stored by a concurrent request meanwhile): answer from the stored
-            # row, and roll back whatever this statement changed.
-            _check_known_report(connection, statements, tenant_id, report.report_id, payload_sha256)
+            # Known revision, another bench's report id, or a concurrent request first:
+            # answer from the stored rows, else roll back what this statement changed and
+            # run it again.
+            _known_report(connection, statements, principal, report, payload_sha256)
             raise _RetryError(report.report_id)
-        unit_id, version = row.unit_id, row.version
+        unit_id, version, current = row.unit_id, row.version, row.head
     else:
-        unit_id, version = connection.execute(
-            statements.unit_upsert,
-            {
-                **unit_row,
-                "status_manual": False,
-                "batch_id": batch_id,
-                "first_seen_at": now,
-                "last_report_at": now,
-                "latest_version": 1,
-            },
-        ).one()
+        if head is None:
+            unit_id, version = connection.execute(
+                statements.unit_upsert,
+                {
+                    **unit_row,
+                    "status_manual": False,
+                    "batch_id": batch_id,
+                    "first_seen_at": now,
+                    "last_report_at": now,
+                    "latest_version": 1,
+                },
+            ).one()
+            current = True
+        elif report.revision > head.revision:
+            connection.execute(statements.demote_head, {"head_pk": head.id})
+            unit_id, version = connection.execute(
+                statements.unit_bump,
+                {
+                    **{f"bump_{name}": unit_row[name] for name in MERGED_UNIT_FIELDS},
+                    "bump_status": unit_row["status"],
+                    "bump_batch_id": batch_id,
+                    "bump_now": now,
+                    "bump_unit_id": head.unit_id,
+                },
+            ).one()
+            current = True
+        else:
+            unit_id, version, current = head.unit_id, None, False
         report_pk = connection.execute(
             statements.insert_report,
-            {
-                "report_id": report.report_id,
-                "tenant_id": tenant_id,
-                "unit_id": unit_id,
-                "bench_id": principal.bench_pk,
-                "version": version,
-                "reported_at": report.created_at.strip(),
-                "received_at": now,
-                "category": category,
-                "payload_sha256": payload_sha256,
-                "envelope": envelope_text,
-            },
+            {**report_row, "unit_id": unit_id, "version": version, "head": current},
         ).scalar_one()
         if certificate_ids:
             connection.execute(
@@ -763,33 +892,63 @@ def _store_report(
                 ],
             )
     return Stored(
-        status="stored", kind="report", id=report.report_id, unit_id=unit_id, version=version
+        status="stored",
+        kind="report",
+        id=report.report_id,
+        unit_id=unit_id,
+        version=version,
+        revision=report.revision,
+        current=current,
     )
 
 
-def _check_known_report(
+def _known_report(
     connection: Connection,
     statements: _Statements,
-    tenant_id: int,
-    report_id: str,
+    principal: Principal,
+    report: UnitReport,
     payload_sha256: str,
-) -> None:
-    """Raise the answer for a report id already stored: 200 when it is the same content
-    from the same tenant (:class:`_AlreadyKnownError`), 409 otherwise."""
-    existing = connection.execute(statements.existing_report, {"report_id": report_id}).first()
-    if existing is None:
-        return
-    if existing.tenant_id == tenant_id and existing.payload_sha256 == payload_sha256:
-        raise _AlreadyKnownError(
-            Stored(
-                status="already_stored",
-                kind="report",
-                id=report_id,
-                unit_id=existing.unit_id,
-                version=existing.version,
+) -> Any:
+    """The head row of ``report.report_id`` (None for a new report id), after raising the
+    answer when that revision is already stored (200 when the same content from the same
+    tenant, :class:`_AlreadyKnownError`; 409 otherwise) or the report id belongs to
+    another bench (409: nobody appends a revision to another bench's report)."""
+    head = same = None
+    for row in connection.execute(
+        statements.known_report, {"report_id": report.report_id, "revision": report.revision}
+    ):
+        if row.revision == report.revision:
+            same = row
+        if row.head:
+            head = row
+    if same is not None:
+        if same.tenant_id == principal.tenant_id and same.payload_sha256 == payload_sha256:
+            raise _AlreadyKnownError(
+                Stored(
+                    status="already_stored",
+                    kind="report",
+                    id=report.report_id,
+                    unit_id=same.unit_id,
+                    version=same.version,
+                    revision=report.revision,
+                )
             )
+        raise ApiError(
+            409,
+            "conflict",
+            _CONFLICT_REPORT,
+            detail={"report_id": report.report_id, "revision": report.revision},
         )
-    raise ApiError(409, "conflict", _CONFLICT_REPORT, detail=report_id)
+    if head is not None and (
+        head.tenant_id != principal.tenant_id or head.bench_id != principal.bench_pk
+    ):
+        raise ApiError(
+            409,
+            "report_of_another_bench",
+            _ANOTHER_BENCH,
+            detail={"report_id": report.report_id, "revision": report.revision},
+        )
+    return head
 
 
 def ingest_certificate(engine: Engine, token: str | None, body: bytes) -> tuple[Principal, Stored]:

@@ -19,7 +19,7 @@ from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.batch_report import OUTCOME_LABELS, build, to_csv, to_pdf
 from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
-from central_inventory.evidence import mask_serial, unit_view, verify_certificate
+from central_inventory.evidence import mask_serial, report_row, unit_view, verify_certificate
 from central_inventory.ingest import STATUSES, valid_id
 
 HERE = Path(__file__).parent
@@ -258,18 +258,29 @@ def register_pages(app: FastAPI) -> None:
             principal = _page_principal(request, session)
             if principal is None:
                 return _login_redirect(request)
-            model: Any = {"report": Report, "certificate": Certificate}.get(kind)
-            row = None
-            if model is not None and valid_id(item_id):
-                column = model.report_id if kind == "report" else model.certificate_id
-                row = session.scalars(select(model).where(column == item_id)).first()
+            row: Report | Certificate | None = None
+            filename = f"{kind}-{item_id}.json"
+            if kind == "report":
+                # The highest revision received, or ?revision=N (any other value: not found).
+                wanted = request.query_params.get("revision")
+                revision = parse_pk(wanted) if wanted is not None else None
+                report = None
+                if wanted is None or revision is not None:
+                    report = report_row(session, item_id, revision)
+                if report is not None:
+                    filename = f"report-{item_id}-r{report.revision}.json"
+                row = report
+            elif kind == "certificate" and valid_id(item_id):
+                row = session.scalars(
+                    select(Certificate).where(Certificate.certificate_id == item_id)
+                ).first()
             if row is None or not principal.can_see_tenant(row.tenant_id):
                 return render_not_found(request)
             return Response(
                 row.envelope,
                 media_type="application/json",
                 headers={
-                    "Content-Disposition": f'attachment; filename="{kind}-{item_id}.json"',
+                    "Content-Disposition": f'attachment; filename="{filename}"',
                     "Cache-Control": "no-store",
                 },
             )

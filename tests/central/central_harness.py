@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -91,3 +92,9 @@ def make_tenant(
         benches.append(BenchSetup(name, key, issued.token, issued.token_pk))
     staff = create_token(sessions, "staff", tenant=slug)
     return TenantSetup(slug, tenant_id, benches, staff.token, staff.token_pk)
+
+
+def postgres_only(test: Any) -> Any:
+    """Collected for the PostgreSQL server only (conftest deselects the SQLite variant)."""
+    test.postgres_only = True
+    return test

@@ -114,6 +114,7 @@ def unit_report(
     certificate_id: str | None = None,
     category: str = "B",
     report_id: str | None = None,
+    revision: int = 1,
     erasure_result: str = "ERASED",
 ) -> UnitReport:
     key = f"{machine.maker}|{machine.product}|{machine.serial}".lower()
@@ -135,6 +136,7 @@ def unit_report(
         )
     return UnitReport(
         report_id=report_id or str(uuid.uuid4()),
+        revision=revision,
         created_at="2026-11-20T09:05:00Z",
         unit=UnitIdentity(
             key=key,

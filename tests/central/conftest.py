@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,14 +39,12 @@ def _postgres_schema_url(schema: str) -> str:
     return f"{base}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('central') / 'central.db'}"
+@contextmanager
+def _fresh_database(kind: str, directory: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in ``directory``, or a PostgreSQL schema of its
+    own (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'central.db'}"
         return
     schema = f"central_test_{secrets.token_hex(6)}"
     admin = make_engine(postgres_url())
@@ -57,6 +56,24 @@ def database_url(
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with _fresh_database(request.param, tmp_path_factory.mktemp("central")) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for one test (migrations from an older schema)."""
+    with _fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -85,13 +102,14 @@ def tenant_b(server: Running) -> TenantSetup:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``postgres_only`` (an attribute, see test_central_ingest_fast_path)
+    """Tests marked ``postgres_only`` (an attribute, see central_harness)
     exercise PostgreSQL-only behaviour: their SQLite variant is deselected, not skipped."""
     deselected = [
         item
         for item in items
         if getattr(getattr(item, "function", None), "postgres_only", False)
-        and item.name.endswith("[sqlite]")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "sqlite"
     ]
     if deselected:
         config.hook.pytest_deselected(items=deselected)

@@ -9,7 +9,7 @@ import base64
 import threading
 from typing import Any
 
-from central_harness import Running, TenantSetup
+from central_harness import Running, TenantSetup, postgres_only
 from central_samples import drives, machines, report_payload, signed, unit_report
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
@@ -105,12 +105,6 @@ def test_concurrent_reports_of_one_unit_get_consecutive_versions(
     for thread in threads:
         thread.join()
     assert sorted(versions) == [1, 2, 3, 4, 5, 6]
-
-
-def postgres_only(test: Any) -> Any:
-    """Collected for the PostgreSQL server only (conftest deselects the SQLite variant)."""
-    test.postgres_only = True
-    return test
 
 
 @postgres_only

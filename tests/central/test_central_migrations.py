@@ -1,0 +1,115 @@
+"""Schema migrations on a database holding data (SQLite and PostgreSQL): 0001 → 0002
+(report revisions) keeps every stored report, takes each one's revision from its payload,
+and the next revision of an old report id then lands as its unit's current report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from central_harness import make_tenant
+from central_samples import drives, machines, report_payload, unit_report
+from sqlalchemy import Engine, inspect, text
+
+from central_inventory.db import make_engine, make_sessionmaker
+from central_inventory.ingest import ingest_report
+from central_inventory.migrate import current_revision, downgrade, head_revision, upgrade
+from wipe.signing import BenchKey, canonical_json
+
+
+def _old_report(
+    engine: Engine, key: BenchKey, payload: dict[str, Any], unit_pk: int, version: int
+) -> str:
+    """A report row as 0001 stored it (report_id unique, no revision column)."""
+    envelope = json.dumps(key.sign(payload))
+    with engine.begin() as connection:
+        tenant_id, bench_id = connection.execute(
+            text("SELECT tenant_id, id FROM benches ORDER BY id DESC LIMIT 1")
+        ).one()
+        connection.execute(
+            text(
+                "INSERT INTO reports (report_id, tenant_id, unit_id, bench_id, version, "
+                "reported_at, received_at, category, payload_sha256, envelope) VALUES "
+                "(:rid, :tenant, :unit, :bench, :version, :at, CURRENT_TIMESTAMP, 'B', :sha, "
+                ":envelope)"
+            ),
+            {
+                "rid": payload["report_id"],
+                "tenant": tenant_id,
+                "unit": unit_pk,
+                "bench": bench_id,
+                "version": version,
+                "at": payload["created_at"],
+                "sha": hashlib.sha256(canonical_json(payload)).hexdigest(),
+                "envelope": envelope,
+            },
+        )
+    return envelope
+
+
+def test_revisions_migration_keeps_old_reports_and_takes_new_revisions(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0001")
+        tenant = make_tenant(make_sessionmaker(engine), "GR")
+        bench = tenant.benches[0]
+        machine, drive = machines()[0], drives()[0]
+
+        def payload(report_id: str, revision: int) -> dict[str, Any]:
+            report = unit_report(
+                machine, drive, bench_id=bench.name, report_id=report_id, revision=revision
+            )
+            return report_payload(report)
+
+        with engine.begin() as connection:
+            unit_pk = connection.execute(
+                text(
+                    "INSERT INTO units (tenant_id, unit_key, status, status_manual, "
+                    "first_seen_at, last_report_at, latest_version) VALUES (:tenant, :key, "
+                    "'EN_COURS_DE_TRAITEMENT', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 2) "
+                    "RETURNING id"
+                ),
+                {"tenant": tenant.tenant_id, "key": f"{machine.maker}|{machine.serial}".lower()},
+            ).scalar_one()
+        numbered, plain = str(uuid.uuid4()), str(uuid.uuid4())
+        # A payload that already carries revision 2, and one written before revisions.
+        numbered_envelope = _old_report(engine, bench.key, payload(numbered, 2), unit_pk, 1)
+        old = payload(plain, 1)
+        old.pop("revision", None)
+        _old_report(engine, bench.key, old, unit_pk, 2)
+
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT report_id, revision, head, version FROM reports ORDER BY version")
+            ).all()
+        assert [tuple(r) for r in rows] == [(numbered, 2, True, 1), (plain, 1, True, 2)]
+        columns = {c["name"]: c for c in inspect(engine).get_columns("reports")}
+        assert columns["version"]["nullable"] is True
+        assert columns["revision"]["default"] is None and columns["head"]["default"] is None
+
+        _, again = ingest_report(engine, bench.token, numbered_envelope.encode())
+        assert again.status == "already_stored" and again.revision == 2
+        _, third = ingest_report(
+            engine, bench.token, json.dumps(bench.key.sign(payload(numbered, 3))).encode()
+        )
+        assert (third.unit_id, third.version, third.current) == (unit_pk, 3, True)
+        _, first = ingest_report(
+            engine, bench.token, json.dumps(bench.key.sign(payload(numbered, 1))).encode()
+        )
+        assert (first.version, first.current) == (None, False)
+
+        # Down again: only each report id's highest revision survives; up again works.
+        downgrade(engine, "0001")
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT count(*) FROM reports")).scalar_one()
+        assert kept == 2
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
-from bench_agent.model import from_json
+from bench_agent.functional.catalogue import CATALOGUE
+from bench_agent.model import from_json, to_json
+from bench_agent.model.report import ErasureSummary, FunctionalTest
 
 HOST = Path(__file__).parents[1] / "fixtures" / "hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
 
@@ -52,12 +54,16 @@ def test_grade_of_the_saved_report(tmp_path: Path) -> None:
     saved = tmp_path / "report.json"
     saved.write_text(out)
     code, out, err = run_cli("grade", "--report", str(saved), "--json")
-    assert code == 0, err
+    # Fresh from the inventory: no erasure certificate, no functional test → the
+    # profile's gates keep it from leaving (exit 1), while the note is still computed.
+    assert code == 1, err
     grade = json.loads(out)
     # network-2024: RAM 16 GiB → 4, SSD 1024 GB → 4, CPU i7-7500U (3630 in the
     # seed table) < 5000 → 2, NVMe +1 = 11; not Windows 11 capable (7th gen) → at
-    # most 7 → B.
-    assert (grade["category"], grade["note"]) == ("B", 7)
+    # most 7.
+    assert (grade["category"], grade["note"]) == ("NOT_DISTRIBUTABLE", 7)
+    rules = {r["rule"].split(".")[0] + "." + r["rule"].split(".")[1] for r in grade["rules"]}
+    assert {"erasure.missing", "functional.missing"} <= rules
 
 
 def test_text_inventory_with_health_in_english() -> None:
@@ -76,6 +82,24 @@ def test_override_is_saved_in_the_report_with_who_and_why(tmp_path: Path) -> Non
     code, _, err = run_cli("grade", "--report", str(saved), "--override", "A", "--save")
     assert code == 2 and "--reason" in err  # an override without a reason is refused
     assert from_json(saved.read_bytes()).grade is None  # ...and nothing was written
+    # The erasure gate is data protection: no override lifts it.
+    code, _, err = run_cli(
+        "grade", "--report", str(saved), "--cosmetic", "B", "--override", "A",
+        "--reason", "écran neuf posé", "--by", "Samia", "--save",
+    )  # fmt: skip
+    assert code == 2, err
+    assert from_json(saved.read_bytes()).grade is None
+    # Once erased and tested, an override with who and why is kept.
+    report = from_json(saved.read_bytes())
+    disk = report.inventory.disks[0]
+    report.erasures = [
+        ErasureSummary(certificate_id="c1", device=f"/dev/{disk.name}", disk_serial=disk.serial,
+                       method="random", result="ERASED")
+    ]  # fmt: skip
+    report.functional_tests = [
+        FunctionalTest(name=t.name, result="pass", at="2026-12-03T10:00:00Z") for t in CATALOGUE
+    ]
+    saved.write_bytes(to_json(report))
     code, _, err = run_cli(
         "grade", "--report", str(saved), "--cosmetic", "B", "--override", "A",
         "--reason", "écran neuf posé", "--by", "Samia", "--save",

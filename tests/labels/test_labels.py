@@ -22,6 +22,7 @@ import pytest
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
+from bench_agent.functional.catalogue import CATALOGUE
 from bench_agent.grading import (
     TechnicianInput,
     default_cpu_table,
@@ -39,7 +40,13 @@ from bench_agent.labels.content import erasure_text, short_cpu
 from bench_agent.labels.printing import lp_argv
 from bench_agent.model import to_json
 from bench_agent.model.inventory import Disk, Inventory
-from bench_agent.model.report import BenchInfo, ErasureSummary, UnitIdentity, UnitReport
+from bench_agent.model.report import (
+    BenchInfo,
+    ErasureSummary,
+    FunctionalTest,
+    UnitIdentity,
+    UnitReport,
+)
 from bench_agent.unit import build_report
 from tests.support.requirements import require, require_program
 
@@ -93,15 +100,6 @@ def x1_report() -> UnitReport:
     """The recorded ThinkPad X1 Carbon 5th, graded by the network profile, its NVMe
     drive erased (purge)."""
     report = build_report(collect_inventory(RecordedHost(X1)), asset_tag="GRPC25-0322")
-    scale = load_cosmetic_scale()
-    report.grade = grade_unit(
-        report,
-        load_profile("network-2024"),
-        default_cpu_table(),
-        needs=load_needs(),
-        technician=TechnicianInput(0, 0, "A"),
-        cosmetic_codes=[g.code for g in scale.grades],
-    )
     disk = report.inventory.disks[0]
     report.erasures = [
         ErasureSummary(
@@ -116,6 +114,19 @@ def x1_report() -> UnitReport:
             finished_at="2026-11-26T09:02:10Z",
         )
     ]
+    # Every test the law requires passed: the gates let the unit be graded for real.
+    report.functional_tests = [
+        FunctionalTest(name=t.name, result="pass", at="2026-11-26T08:50:00Z") for t in CATALOGUE
+    ]
+    scale = load_cosmetic_scale()
+    report.grade = grade_unit(
+        report,
+        load_profile("network-2024"),
+        default_cpu_table(),
+        needs=load_needs(),
+        technician=TechnicianInput(0, 0, "A"),
+        cosmetic_codes=[g.code for g in scale.grades],
+    )
     report.created_at = "2026-11-26T09:05:00Z"
     return report
 

@@ -5,8 +5,11 @@ Plain HTTP(S) with the standard library (nothing to install on the live image):
 token and the signed envelope as it sits in the outbox. What each answer means:
 
 - 201 stored, 200 already stored → ``sent`` (a resend after a lost answer is a 200);
-- 400, 409, 413, 422 → ``rejected``: the server refuses this content; kept with the
-  server's reason, never retried, never dropped;
+  a report revision older than one the server already has is stored as history (201:
+  sent; the server keeps the higher one as the unit's current report);
+- 400, 409, 413, 422 → ``rejected``: the server refuses this content (409: the same
+  report revision or certificate id with another content, or a report id another
+  bench created); kept with the server's reason, never retried, never dropped;
 - 401, 403 → the bench's token or key is not accepted: nothing more is sent in this
   run, everything stays pending;
 - no answer, 429, 5xx → retried later with a growing delay; the run stops (a server
@@ -114,7 +117,8 @@ def send_due(
     post: Poster = http_post,
     progress: Callable[[Item, Answer], None] | None = None,
 ) -> SyncReport:
-    """Send every due item, oldest first; see the module docstring for each answer."""
+    """Send every due item, oldest first (a report's revisions in ascending order, see
+    ``Outbox.due``); see the module docstring for each answer."""
     report = SyncReport()
     base = config.url.rstrip("/")
     headers = {

@@ -86,7 +86,7 @@ def test_answers_decide_the_state_and_retries_wait(tmp_path: Path) -> None:
     def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
         seen.append(url)
         assert headers["Authorization"] == "Bearer tok"
-        assert json.loads(body)["payload"]["report_id"] in ids
+        assert json.loads(body)["payload"]["report_id"] + "#1" in ids
         return next(answers)
 
     config = CentralConfig("http://127.0.0.1:9", "tok")
@@ -143,7 +143,7 @@ def test_a_kill_9_mid_way_leaves_every_item_whole(tmp_path: Path) -> None:
     box = Outbox(path)
     items = box.items()
     assert len(items) >= acknowledged + 1
-    assert [i.item_id for i in items] == [f"r-{n:06d}" for n in range(len(items))]
+    assert [i.item_id for i in items] == [f"r-{n:06d}#1" for n in range(len(items))]
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     from wipe.signing import verify_envelope

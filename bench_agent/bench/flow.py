@@ -99,6 +99,10 @@ def failed_tests(record: SittingRecord) -> list[str]:
 
 def content_fingerprint(record: SittingRecord) -> str:
     """What a saved report says about the unit: any change to these makes a new revision."""
+    # Hash the record as it reads back from its file: a number held as an int in memory
+    # (a SMART value of 2891) reads back as 2891.0, which must not look like a change
+    # after a restart.
+    record = msgspec.json.decode(msgspec.json.encode(record), type=type(record))
     content = (
         record.unit_id,
         record.serial_entered,

@@ -37,6 +37,20 @@ STATE_STYLES = {
 }
 
 
+ROW_WIDTH = 74
+"""The width of a step row at 80 columns (before the list is laid out)."""
+
+
+def clip(text: str, room: int) -> str:
+    """``text`` in ``room`` columns, cut after a whole word (never mid-word) with "…"."""
+    if len(text) <= room:
+        return text
+    cut = text[: room - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0].rstrip(" :;,—(")
+    return cut + "…"
+
+
 class MainScreen(BenchScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(str(n), f"open({n})", show=False) for n in range(1, 10)),
@@ -57,7 +71,7 @@ class MainScreen(BenchScreen):
         yield Static(id="next")
         yield Static(
             self.say(
-                "1-9 ↑↓ Entrée : étape  n : unité suivante  F1 : aide  F2 : English  q : quitter",
+                "1-9 ↑↓ Entrée : étape  n : suivante  F1 : aide  F2 : English  q : quitter",
                 "1-9 ↑↓ Enter: step  n: next unit  F1: help  F2: français  q: quit",
             ),
             classes="hint",
@@ -101,6 +115,10 @@ class MainScreen(BenchScreen):
         self.query_one("#unit", Static).update(self.identity_text())
         views = self.bench.views()
         steps = self.query_one(OptionList)
+        # "9 " + title + state + " ": what is left of the row for the detail (one line:
+        # a wrapped row would push the list below the fold).
+        width = steps.scrollable_content_region.width or ROW_WIDTH
+        room = max(12, width - 2 - 28 - 9 - 1)
         for index, step in enumerate(STEPS):
             view = views[step.key]
             detail = self.t(view.detail)
@@ -109,8 +127,7 @@ class MainScreen(BenchScreen):
                 (f"{self.t(STATE_WORDS[view.state]):<9}", STATE_STYLES[view.state]),
             )
             if detail:
-                room = 76 - 28 - 2 - 9 - 1
-                line.append(" " + (detail if len(detail) <= room else detail[: room - 1] + "…"))
+                line.append(" " + clip(detail, room))
             steps.replace_option_prompt_at_index(index, line)
         self.query_one("#next", Static).update(self.next_hint(views))
 
@@ -126,6 +143,10 @@ class MainScreen(BenchScreen):
         return self.say(
             "Unité terminée : n pour la suivante.", "Unit finished: n for the next one."
         )
+
+    def on_resize(self) -> None:
+        # The rows' room for their detail depends on the width.
+        self.call_after_refresh(self.state_changed)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.bench.open_step(event.option_index + 1)

@@ -292,15 +292,16 @@ def steps(
             rev = record.saved_revision
             views["grade"] = StepView(
                 state,
+                # Short enough for the main screen's row at 80 columns, whatever the category.
                 Text(
-                    fr=f"{name.fr if name else '?'} — enregistré (rév. {rev})",
-                    en=f"{name.en if name else '?'} — saved (rev. {rev})",
+                    fr=f"{name.fr if name else '?'} — rév. {rev} signée",
+                    en=f"{name.en if name else '?'} — rev. {rev} signed",
                 ),
             )
         else:
             words = Text(fr="à enregistrer", en="to save")
             if record.saved_revision:
-                words = Text(fr="modifié, à réenregistrer", en="changed, save again")
+                words = Text(fr="à réenregistrer", en="save again")
             views["grade"] = StepView(
                 StepState.TODO,
                 Text(

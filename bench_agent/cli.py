@@ -3,7 +3,10 @@
 Every step of the bench is a subcommand, for scripts, erasure stations and
 tests. Subcommands live in :mod:`bench_agent.commands`, one module each with a
 ``register(subparsers, env)`` function; handlers import their heavy
-dependencies lazily so ``bench-agent inventory`` stays fast.
+dependencies lazily so ``bench-agent inventory`` stays fast. The commands are a
+skin over :mod:`bench_agent.bench` (the services the app uses too): they read
+argv and print; a service's :class:`~bench_agent.bench.errors.BenchError` is
+printed here in the technician's language with its exit code.
 
 Exit codes: 0 success; 1 the command ran and found a problem (a failed disk,
 a failed erasure, an invalid certificate); 2 usage error; 3 the environment
@@ -104,8 +107,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         from bench_agent.launch import run_app
 
         return run_app(args, env)
+    from bench_agent.bench.errors import BenchError
+
     try:
         return handler(args, env)
+    except BenchError as exc:
+        # A service's sentence for the technician (the detail is in the bench log).
+        env.err(env.t(exc.text))
+        return exc.exit_code
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error of ours.
         import os

@@ -1,4 +1,5 @@
-"""Process context for the CLI (streams, language, environment), replaceable in tests."""
+"""Process context for the CLI (streams, language, environment, the machine), replaceable
+in tests."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bench_agent.i18n import detect_lang
 from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from bench_agent.host.base import Host
 
 
 @dataclass
@@ -18,6 +22,9 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     lang: str = ""
+    host: Host | None = None
+    """The machine the bench runs on (erases, prints from). None: this machine, built in
+    one place (:func:`bench_agent.commands._host.this_machine`); tests put a double here."""
 
     def __post_init__(self) -> None:
         if not self.lang:

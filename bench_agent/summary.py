@@ -1,10 +1,14 @@
-"""Readable French/English text of an inventory, for the terminal."""
+"""Readable French/English text of an inventory and of disk health, for the terminal."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bench_agent.model.inventory import Inventory
+
+if TYPE_CHECKING:
+    from bench_agent.model.health import DiskHealth
 
 Say = Callable[[str, str], str]
 
@@ -189,4 +193,74 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
         lines.extend(f"  - {note.message.get(lang)}" for note in inv.notes)
     if inv.duration_ms is not None:
         lines.append(say(f"Durée : {inv.duration_ms:.0f} ms", f"Took {inv.duration_ms:.0f} ms"))
+    return lines
+
+
+VERDICT_LABEL = {
+    "OK": ("BON", "OK"),
+    "WORN": ("USÉ", "WORN"),
+    "SUSPECT": ("SUSPECT", "SUSPECT"),
+    "FAIL": ("HORS SERVICE", "FAIL"),
+    "UNKNOWN": ("NON ÉVALUABLE", "UNKNOWN"),
+}
+SELF_TEST_STATUS = {
+    "passed": ("réussi", "passed"),
+    "failed": ("ÉCHEC", "FAILED"),
+    "aborted": ("annulé", "aborted"),
+    "interrupted": ("interrompu", "interrupted"),
+    "in_progress": ("en cours", "in progress"),
+    "timeout": ("trop long, arrêté", "timed out, stopped"),
+    "unknown": ("résultat inconnu", "result unknown"),
+}
+SEVERITY_LABEL = {
+    "INFO": ("info", "info"),
+    "WORN": ("usure", "worn"),
+    "SUSPECT": ("suspect", "suspect"),
+    "FAIL": ("ÉCHEC", "FAIL"),
+    "UNKNOWN": ("inconnu", "unknown"),
+}
+
+
+def render_health(health: DiskHealth, say: Say, lang: str) -> list[str]:
+    """Human lines for one drive: verdict first, then every finding."""
+    fr, en = VERDICT_LABEL[health.verdict]
+    label = say(fr, en)
+    who = " ".join(x for x in (health.model, health.serial and f"S/N {health.serial}") if x)
+    lines = [
+        f"{health.device}  {who}".rstrip(),
+        f"  {label} — {health.reason.get(lang) if health.reason else ''}",
+    ]
+    facts = []
+    if health.power_on_hours is not None:
+        facts.append(
+            say(
+                f"{health.power_on_hours} h de fonctionnement",
+                f"{health.power_on_hours} power-on hours",
+            )
+        )
+    if health.percentage_used is not None:
+        facts.append(say(f"usure {health.percentage_used} %", f"wear {health.percentage_used}%"))
+    if health.temperature_c is not None:
+        facts.append(f"{health.temperature_c:.0f} °C")
+    if facts:
+        lines.append("  " + ", ".join(facts))
+    for finding in health.findings:
+        sev_fr, sev_en = SEVERITY_LABEL[finding.severity]
+        lines.append(f"  [{say(sev_fr, sev_en)}] {finding.message.get(lang)}")
+    if health.self_test is not None:
+        test = health.self_test
+        status_fr, status_en = SELF_TEST_STATUS.get(test.status, (test.status, test.status))
+        lines.append(
+            say(f"  Autotest {test.kind} : {status_fr}.", f"  {test.kind} self-test: {status_en}.")
+        )
+    if health.read_check is not None and health.read_check.throughput_mb_s is not None:
+        rc = health.read_check
+        lines.append(
+            say(
+                f"  Lecture : {rc.sampled_bytes // (1 << 20)} Mio à {rc.throughput_mb_s:.1f} Mo/s, "
+                f"{len(rc.error_offsets)} erreur(s).",
+                f"  Read check: {rc.sampled_bytes // (1 << 20)} MiB at "
+                f"{rc.throughput_mb_s:.1f} MB/s, {len(rc.error_offsets)} error(s).",
+            )
+        )
     return lines

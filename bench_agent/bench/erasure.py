@@ -18,6 +18,7 @@ from bench_agent.bench.paths import BenchPaths
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
+    from bench_agent.host.base import Host
     from bench_agent.model.inventory import Inventory
     from bench_agent.model.report import ErasureSummary
     from wipe.engine import EraseContext, EraseOutcome, EraseRequest, Operator, ResumePoint
@@ -162,29 +163,81 @@ def expected_seconds(
     return seconds
 
 
+def parse_verification(text: str) -> Verification:
+    """``none``, ``last``, ``all`` or ``sampled:<percent>``; BenchError (usage) otherwise."""
+    from wipe.methods import parse_verification as wipe_parse_verification
+
+    try:
+        return wipe_parse_verification(text)
+    except ValueError as exc:
+        raise BenchError(
+            Text(fr=f"Vérification invalide : {exc}", en=f"Invalid verification: {exc}"),
+            exit_code=2,
+        ) from exc
+
+
+def chosen_method(name: str) -> tuple[Method | None, str | None]:
+    """A method named by the technician instead of the policy's: an overwrite method
+    (name or .toml file) or a firmware method. BenchError (usage) when unknown."""
+    from wipe.methods import MethodFileError, UnknownMethodError, load_method
+
+    firmware = firmware_module()
+    if name in set(getattr(firmware, "METHODS", {}) or {}):
+        return None, name
+    try:
+        return load_method(name), None
+    except (MethodFileError, UnknownMethodError, ValueError, OSError) as exc:
+        raise BenchError(
+            Text(fr=f"Méthode invalide : {exc}", en=f"Invalid method: {exc}"), exit_code=2
+        ) from exc
+
+
 def plan(
-    targets: list[Target], policy: Policy, *, resumes: dict[str, ResumePoint] | None = None
+    targets: list[Target],
+    policy: Policy,
+    *,
+    resumes: dict[str, ResumePoint] | None = None,
+    method: Method | None = None,
+    firmware: str | None = None,
+    verification: Verification | None = None,
 ) -> list[DrivePlan]:
-    """The policy's choice for each drive (``--method auto``), with its expected duration."""
+    """The policy's choice for each drive (``--method auto``), or the ``method`` /
+    ``firmware`` the technician chose, with ``verification`` replacing the method's when
+    given; with the expected duration of each."""
+    from wipe.methods import parse_verification as wipe_parse_verification
+
     plans = []
     for t in targets:
-        method, firmware, verification = auto_choice(policy, t.media)
-        resume = (resumes or {}).get(t.device_path)
-        if resume is not None and method is not None and resume.method == method.name:
-            firmware = None  # the firmware step, if any, already ran in the interrupted session
+        if method is None and firmware is None:
+            chosen, fw, check = auto_choice(policy, t.media)
         else:
-            resume = None
+            chosen, fw = method, firmware
+            check = method.verification if method else wipe_parse_verification("none")
         plans.append(
-            DrivePlan(
-                t,
-                method,
-                firmware,
-                verification,
-                expected_seconds(t, method, firmware, verification),
-                resume,
-            )
+            _drive_plan(t, chosen, fw, verification or check, (resumes or {}).get(t.device_path))
         )
     return plans
+
+
+def _drive_plan(
+    t: Target,
+    method: Method | None,
+    firmware: str | None,
+    verification: Verification,
+    resume: ResumePoint | None,
+) -> DrivePlan:
+    if resume is not None and method is not None and resume.method == method.name:
+        firmware = None  # the firmware step, if any, already ran in the interrupted session
+    else:
+        resume = None
+    return DrivePlan(
+        t,
+        method,
+        firmware,
+        verification,
+        expected_seconds(t, method, firmware, verification),
+        resume,
+    )
 
 
 # -- frozen drives ------------------------------------------------------------------
@@ -243,6 +296,39 @@ def bench_key(path: Path) -> BenchKey:
                 en=f"Bench key unreadable ({path.name}): call the coordinator.",
             )
         ) from exc
+
+
+def operator(
+    name: str | None = None,
+    *,
+    role: str | None = None,
+    organisation: str | None = None,
+    location: str | None = None,
+    contact: str | None = None,
+    donor: str | None = None,
+) -> Operator:
+    """Who erases, for the certificate's "performed by"."""
+    from wipe.engine import Operator
+
+    return Operator(
+        name=name,
+        role=role,
+        organisation=organisation,
+        location=location,
+        contact=contact,
+        donor=donor,
+    )
+
+
+def probed_source_computer(host: Host) -> dict[str, Any]:
+    """The computer the drives are in, as the inventory identifies it (junk DMI strings
+    filtered, commercial model), when no report or sitting says which unit it is."""
+    from bench_agent.model.common import Note
+    from bench_agent.model.inventory import Inventory
+    from bench_agent.probes.identity import probe_identity
+
+    notes: list[Note] = []
+    return source_computer(Inventory(identity=probe_identity(host, notes)))
 
 
 def source_computer(inv: Inventory | None) -> dict[str, Any]:
@@ -328,6 +414,26 @@ class EraseSetup:
                     fr="Journal d'effacement illisible : appelez le coordinateur.",
                     en="Erasure journal unreadable: call the coordinator.",
                 )
+            ) from exc
+
+    def resume_point(self, target: Target, method: Method | None) -> ResumePoint:
+        """Where the interrupted overwrite of ``target`` with ``method`` stopped (asked
+        for by the technician); BenchError (a problem, exit 1) saying why it cannot."""
+        from wipe.engine import ResumeError, find_resume_point
+        from wipe.journal import JournalError, verify_journal
+
+        try:
+            if method is None:
+                raise ResumeError("only an overwrite can be resumed")
+            report = verify_journal(self.journal_path, self.key.public_raw)
+            return find_resume_point(report, target, method.name)
+        except (ResumeError, JournalError, OSError) as exc:
+            raise BenchError(
+                Text(
+                    fr=f"Reprise impossible pour {target.device_path} : {exc}",
+                    en=f"Cannot resume {target.device_path}: {exc}",
+                ),
+                exit_code=1,
             ) from exc
 
     def resume_points(self, targets: list[Target]) -> dict[str, ResumePoint]:
@@ -421,6 +527,22 @@ def summaries(outcomes: list[EraseOutcome]) -> list[ErasureSummary]:
         for o in outcomes
         if o.envelope is not None and o.result != "DRY_RUN"
     ]
+
+
+def merge_summaries(
+    existing: list[ErasureSummary], found: list[ErasureSummary]
+) -> list[ErasureSummary]:
+    """A unit's erasures after new certificates: the latest certificate of each drive
+    (same serial, else same device) replaces its earlier ones (a later erasure covers a
+    failed one); other drives keep theirs."""
+
+    def same_drive(a: ErasureSummary, b: ErasureSummary) -> bool:
+        if a.disk_serial and b.disk_serial:
+            return a.disk_serial == b.disk_serial
+        return a.device == b.device
+
+    kept = [e for e in existing if not any(same_drive(e, f) for f in found)]
+    return [*kept, *found]
 
 
 def enqueue_certificates(paths: BenchPaths, outcomes: list[EraseOutcome]) -> list[Text]:

@@ -44,6 +44,21 @@ def load_template(name: str) -> LabelTemplate:
         ) from exc
 
 
+def templates() -> list[tuple[LabelTemplate | None, Text | None]]:
+    """Every shipped label template, or the sentence saying why one does not load."""
+    from bench_agent.grading.toml_source import ProfileError
+    from bench_agent.labels import list_templates
+    from bench_agent.labels import load_template as labels_load_template
+
+    found: list[tuple[LabelTemplate | None, Text | None]] = []
+    for path in list_templates():
+        try:
+            found.append((labels_load_template(path), None))
+        except ProfileError as exc:
+            found.append((None, exc.text))
+    return found
+
+
 def qr_url_base(
     paths: BenchPaths, environ: Any, given: str | None = None
 ) -> tuple[str | None, Text | None]:
@@ -142,10 +157,12 @@ def print_pdf(
             )
         )
     if running is False:
+        on_fr, on_en = (f" sur {server}", f" on {server}") if server else ("", "")
         raise BenchError(
             Text(
-                fr="Le service d'impression CUPS n'est pas démarré : lancez-le puis réessayez.",
-                en="The CUPS print service is not running: start it and try again.",
+                fr=f"Le service d'impression CUPS n'est pas démarré{on_fr} : lancez-le puis "
+                "réessayez.",
+                en=f"The CUPS print service is not running{on_en}: start it and try again.",
             )
         )
     fd, name = tempfile.mkstemp(prefix="bench-label-", suffix=".pdf")

@@ -1,31 +1,32 @@
-"""bench-agent erase: certified erasure of selected disks (several at once)."""
+"""bench-agent erase: certified erasure of selected disks (several at once).
+
+The flow is the bench's (:mod:`bench_agent.bench.erasure`): refusals, the plan per drive,
+frozen drives, resume, the run, the outbox; this module reads the options, asks the
+technician and prints. With ``--report`` or ``--sitting`` the certificates are attached
+to that unit."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench_agent.commands._host import bench_paths, open_sitting, this_machine
 from bench_agent.context import Environment
 
+if TYPE_CHECKING:
+    from bench_agent.bench.erasure import DrivePlan
+    from bench_agent.bench.paths import BenchPaths
+    from bench_agent.bench.service import Bench
+    from bench_agent.model.common import Text
+    from bench_agent.model.report import UnitReport
+    from wipe.engine import EraseOutcome
+    from wipe.runner_protocol import Runner
 
-def bench_home(env: Environment) -> Path:
-    """Where the bench key, the journal and certificates live ($BENCH_AGENT_HOME)."""
-    home = env.environ.get("BENCH_AGENT_HOME")
-    if home:
-        return Path(home)
-    return Path(env.environ.get("HOME", "~")).expanduser() / ".local/share/bench-agent"
-
-
-def key_path(env: Environment, given: str | None = None) -> Path:
-    return Path(given) if given else bench_home(env) / "bench-key.pem"
-
-
-def journal_path(env: Environment, given: str | None = None) -> Path:
-    return Path(given) if given else bench_home(env) / "erasure-journal.jsonl"
+OK_RESULTS = frozenset({"ERASED", "DRY_RUN"})
 
 
 def register(sub: Any, env: Environment) -> None:
@@ -132,27 +133,37 @@ def register(sub: Any, env: Environment) -> None:
     p.add_argument("--key", metavar="FILE", help=env.say("clé du banc", "bench key"))
     p.add_argument("--journal", metavar="FILE", help=env.say("journal", "journal"))
     p.add_argument("--policy", metavar="FILE", help=env.say("politique", "policy file"))
+    unit = p.add_mutually_exclusive_group()
+    unit.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help=env.say(
+            "rapport de l'unité dont viennent les disques (inventory --save) : les certificats "
+            "y sont joints, dans une nouvelle révision signée (l'étiquette dit alors ce "
+            "qu'ils disent)",
+            "report of the unit the disks come from (inventory --save): the certificates are "
+            "attached to it, in a new signed revision (the label then says what they say)",
+        ),
+    )
+    unit.add_argument(
+        "--sitting",
+        action="store_true",
+        help=env.say(
+            "joindre les certificats à l'unité en cours sur le banc (celle de l'application)",
+            "attach the certificates to the unit in progress on the bench (the app's)",
+        ),
+    )
     p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
     p.set_defaults(handler=run_erase)
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("o", "Ko", "Mo", "Go", "To"):
-        if value < 1000 or unit == "To":
-            return f"{value:.0f} {unit}" if unit == "o" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} o"
 
 
 def _list(args: argparse.Namespace, env: Environment) -> int:
     import json
 
-    from wipe.targets import list_targets
+    from bench_agent.bench import erasure
 
-    targets = list_targets()
+    targets = erasure.list_targets(with_empty=True)
     if args.json:
         env.out(
             json.dumps(
@@ -184,7 +195,7 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
             else "; ".join(env.say(r.fr, r.en) for r in t.refusals)
         )
         env.out(
-            f"{t.device_path:<16} {human_size(t.size_bytes):>9}  {t.media:<7} "
+            f"{t.device_path:<16} {erasure.human_size(t.size_bytes):>9}  {t.media:<7} "
             f"{t.transport or '?':<6} {t.model or '?'} [{t.serial or '-'}]  → {status}"
         )
     if hidden:
@@ -199,6 +210,8 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
 
 def _confirm(target: Any, env: Environment) -> bool:
     """Interactive confirmation: type the serial (or its last 4 characters)."""
+    from bench_agent.bench import erasure
+
     token = target.confirmation_token
     prompt = env.say(
         f"Effacer DÉFINITIVEMENT {target.device_path} ({target.model or '?'}, "
@@ -208,17 +221,18 @@ def _confirm(target: Any, env: Environment) -> bool:
     )
     env.stdout.write(prompt)
     env.stdout.flush()
-    answer = sys.stdin.readline().strip()
-    return bool(answer) and (answer == token or (len(answer) >= 4 and answer == token[-4:]))
+    return erasure.confirmation_ok(target, sys.stdin.readline())
 
 
 def offer_unfreeze(
-    targets: list[Any], runner: Any, firmware: Any, args: argparse.Namespace, env: Environment
+    plans: list[DrivePlan], runner: Runner, args: argparse.Namespace, env: Environment
 ) -> None:
-    """Find drives the BIOS froze; suspend/resume to unfreeze them if the technician agrees
-    (or ``--unfreeze``). Nothing is erased yet; a drive still frozen gets the overwrite."""
-    drives = [(t.device_path, t.transport) for t in targets]
-    frozen = [c.device_path for c in firmware.frozen_drives(runner, drives)]
+    """Find drives the BIOS froze among those about to get a firmware method; suspend
+    and resume to unfreeze them if the technician agrees (or ``--unfreeze``). Nothing is
+    erased yet; a drive still frozen gets the overwrite."""
+    from bench_agent.bench import erasure
+
+    frozen = erasure.frozen_drives(plans, runner)
     if not frozen:
         return
     names = ", ".join(frozen)
@@ -251,42 +265,116 @@ def offer_unfreeze(
         env.stdout.flush()
         if sys.stdin.readline().strip().lower() not in ("o", "oui", "y", "yes"):
             return
-    report = firmware.unfreeze(runner, [d for d in drives if d[0] in frozen])
-    if not report.suspended:
-        err = str(report.command.get("stderr") or report.command.get("returncode"))
-        env.err(env.say(f"La mise en veille a échoué : {err}", f"Suspend failed: {err}"))
-    if report.unfrozen:
-        env.err(env.say("Dégelé : ", "Unfrozen: ") + ", ".join(report.unfrozen))
-    if report.still_frozen or report.unknown:
-        env.err(
-            env.say(
-                "Toujours gelé ou illisible : ",
-                "Still frozen or unreadable: ",
+    for line in erasure.unfreeze(frozen, [p.target for p in plans], runner):
+        env.err(env.t(line))
+
+
+# -- the unit the erased drives belong to ------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    """Where the certificates go besides the outbox: nowhere (plain ``erase``), a saved
+    report (``--report``) or the bench's sitting (``--sitting``)."""
+
+    source: dict[str, Any] | None = None
+    """The computer the drives are in, when the unit says it."""
+    asset_tag: str | None = None
+    report_path: Path | None = None
+    report: UnitReport | None = None
+    bench: Bench | None = None
+    notes: list[Text] = field(default_factory=list)
+
+    def attach(self, paths: BenchPaths, outcomes: list[EraseOutcome], now: str) -> list[Text]:
+        """Attach the real certificates to the unit; the sentences to print."""
+        from bench_agent.bench import erasure, reports
+        from bench_agent.bench.errors import BenchError
+        from bench_agent.model.common import Text
+
+        found = erasure.summaries(outcomes)
+        if not found:
+            return []
+        if self.bench is not None:
+            self.bench.add_certificates(outcomes)
+            name = self.bench.record.unit_id or self.bench.record.report_id[:8]
+            return [
+                Text(
+                    fr=f"Certificats joints à l'unité en cours ({name}).",
+                    en=f"Certificates attached to the unit in progress ({name}).",
+                )
+            ]
+        if self.report is None or self.report_path is None:
+            return []
+        report = self.report
+        report.erasures = erasure.merge_summaries(report.erasures, found)
+        report.created_at = now
+        notes: list[Text] = []
+        if report.grade is not None:
+            try:
+                grade, notes = reports.regrade(report, now)
+                report.grade = grade
+                if grade is not None and grade.cosmetic:
+                    report.cosmetic_grade = grade.cosmetic
+            except BenchError as exc:
+                notes.append(
+                    Text(
+                        fr=f"Catégorie non recalculée : {exc.text.fr}",
+                        en=f"Category not computed again: {exc.text.en}",
+                    )
+                )
+        saved = reports.save_report_file(paths, self.report_path, report)
+        if saved.signed:
+            notes.append(
+                Text(
+                    fr=f"Certificats joints au rapport : {saved.path} (révision {saved.revision})",
+                    en=f"Certificates attached to the report: {saved.path} "
+                    f"(revision {saved.revision})",
+                )
             )
-            + ", ".join(report.still_frozen + report.unknown)
-            + env.say(" — l'écrasement sera utilisé.", " — the overwrite will be used.")
+        else:
+            notes.append(
+                Text(
+                    fr=f"Certificats joints au rapport : {saved.path}",
+                    en=f"Certificates attached to the report: {saved.path}",
+                )
+            )
+        if saved.outbox_problem is not None:
+            notes.append(saved.outbox_problem)
+        return notes
+
+
+def _unit(args: argparse.Namespace, env: Environment, runner: Runner | None) -> _Unit:
+    """The unit named by --report or --sitting, read before anything is erased (a
+    tampered report or a missing sitting stops the command here)."""
+    from bench_agent.bench import erasure, reports
+
+    if args.report is not None:
+        report = reports.load_report_file(args.report).report
+        return _Unit(
+            source=erasure.source_computer(report.inventory),
+            asset_tag=report.unit.asset_tag,
+            report_path=args.report,
+            report=report,
         )
+    if args.sitting:
+        bench = open_sitting(env, this_machine(env), runner)
+        record = bench.record
+        return _Unit(
+            source=erasure.source_computer(record.inventory) if record.inventory else None,
+            asset_tag=record.unit_id,
+            bench=bench,
+        )
+    return _Unit()
 
 
-def _source_computer() -> dict[str, Any]:
-    """The computer the drives come from, as the inventory identifies it (junk DMI
-    strings filtered, commercial model), for the certificate's "media source"."""
-    from bench_agent.host.live import LiveHost
-    from bench_agent.model.common import Note
-    from bench_agent.probes.identity import probe_identity
-
-    notes: list[Note] = []
-    ident = probe_identity(LiveHost(), notes)
-    return {
-        "maker": ident.maker,
-        "model": ident.model or ident.product_name,
-        "serial": ident.serial,
-        "hostname": os.uname().nodename,
-    }
+# -- the command -----------------------------------------------------------------------
 
 
 def run_erase(args: argparse.Namespace, env: Environment) -> int:
     import json
+
+    from bench_agent.bench import erasure
+    from bench_agent.bench.errors import BenchError
 
     if args.list:
         return _list(args, env)
@@ -298,55 +386,17 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
         )
         return 2
 
-    from wipe.engine import (
-        EraseContext,
-        EraseRequest,
-        Operator,
-        erase_many,
-        load_firmware_module,
-    )
-    from wipe.journal import Journal, JournalError, verify_journal
-    from wipe.methods import (
-        Method,
-        MethodFileError,
-        UnknownMethodError,
-        load_method,
-        parse_verification,
-    )
-    from wipe.policy import load_policy
-    from wipe.signing import BenchKey, SignatureError
-    from wipe.targets import select_targets
+    paths = bench_paths(env)
+    # Usage first: a bad method, verification or policy is refused before any disk is read.
+    policy = erasure.load_policy(args.policy)
+    verification = erasure.parse_verification(args.verify) if args.verify else None
+    method, firmware = (None, None) if args.method == "auto" else erasure.chosen_method(args.method)
 
-    try:
-        policy = load_policy(args.policy)
-        verification = parse_verification(args.verify) if args.verify else None
-    except (MethodFileError, ValueError) as exc:
-        env.err(env.say(f"Erreur : {exc}", f"Error: {exc}"))
-        return 2
-
-    firmware = load_firmware_module()
-    firmware_names = set(getattr(firmware, "METHODS", {}) or {})
-    fixed_method: Method | None = None
-    fixed_firmware: str | None = None
-    if args.method == "auto":
-        pass
-    elif args.method in firmware_names:
-        fixed_firmware = args.method
-    else:
-        try:
-            fixed_method = load_method(args.method)
-        except (MethodFileError, UnknownMethodError) as exc:
-            env.err(env.say(f"Méthode invalide : {exc}", f"Invalid method: {exc}"))
-            return 2
-
-    targets = select_targets(list(args.devices))
-    refused = [t for t in targets if not t.erasable]
+    targets = erasure.select(list(args.devices))
+    refused = erasure.refusal_lines(targets)
     if refused:
-        for t in refused:
-            for r in t.refusals:
-                env.err(
-                    env.say(f"REFUSÉ {t.device_path} : {r.fr}", f"REFUSED {t.device_path}: {r.en}")
-                )
+        for line in refused:
+            env.err(env.t(line))
         env.err(env.say("Aucun disque n'a été effacé.", "No disk was erased."))
         return 1
 
@@ -371,144 +421,89 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
                 )
                 return 1
 
-    try:
-        key = BenchKey.load_or_create(key_path(env, args.key))
-    except (OSError, ValueError, SignatureError) as exc:
-        env.err(env.say(f"Clé du banc illisible : {exc}", f"Bench key unreadable: {exc}"))
-        return 3
-
-    from bench_agent.host.live import LiveHost
-
-    runner = LiveHost()
-    if firmware is not None and hasattr(firmware, "frozen_drives"):
-        wanted = [
-            t
-            for t in targets
-            if fixed_firmware or (args.method == "auto" and policy.for_media(t.media).firmware)
-        ]
-        if wanted:
-            offer_unfreeze(wanted, runner, firmware, args, env)
-    requests: list[EraseRequest] = []
-    for t in targets:
-        if args.method == "auto":
-            try:
-                method, fw_name, policy_mode = auto_choice(policy, t.media)
-            except (MethodFileError, UnknownMethodError) as exc:
-                env.err(env.say(f"Politique invalide : {exc}", f"Invalid policy: {exc}"))
-                return 2
-            mode = verification or policy_mode
-        else:
-            method = fixed_method
-            fw_name = fixed_firmware
-            mode = verification or (
-                fixed_method.verification if fixed_method else parse_verification("none")
-            )
-        requests.append(
-            EraseRequest(
-                target=t,
-                method=method,
-                verification=mode,
-                firmware_method=fw_name,
-                dry_run=args.dry_run,
-                confirmed=True,  # serial typed above, or --yes-i-know
-                asset_tag=args.asset_tag,
-                abort_on_error=args.abort_on_error,
-                hpa_dco=None if args.dry_run else hpa_status(runner, t, policy.restore_native_max),
-            )
-        )
+    runner = this_machine(env)
+    unit = _unit(args, env, runner)
+    setup = erasure.EraseSetup(
+        paths,
+        erasure.bench_key(Path(args.key) if args.key else paths.key),
+        policy,
+        runner,
+        Path(args.cert_dir) if args.cert_dir else paths.certificates,
+        Path(args.journal) if args.journal else paths.journal,
+    )
+    plans = erasure.plan(
+        targets, policy, method=method, firmware=firmware, verification=verification
+    )
+    offer_unfreeze(plans, runner, args, env)
 
     live = env.stdout.isatty() and not args.json
     lock = threading.Lock()
 
     def progress(p: Any) -> None:
-        if not live:
-            return
-        with lock:
-            env.out(progress_line(env, p))
+        if live:
+            with lock:
+                env.out(env.t(erasure.progress_text(p)))
 
-    journal = Journal(journal_path(env, args.journal), key)
-    ctx = EraseContext(
-        key=key,
-        journal=journal,
-        cert_dir=Path(args.cert_dir) if args.cert_dir else bench_home(env) / "certificates",
-        policy=policy,
-        operator=Operator(
-            name=args.operator,
+    ctx = setup.context(
+        operator=erasure.operator(
+            args.operator,
             role=args.role,
             organisation=args.organisation,
             location=args.location,
             contact=args.contact,
             donor=args.donor,
         ),
-        source_computer=_source_computer(),
-        runner=runner,
-        firmware=firmware,
+        source=unit.source or erasure.probed_source_computer(runner),
         progress=progress,
     )
-    try:
-        for note in record_interrupted_sessions(env, journal, key, ctx):
-            env.err(note)
-    except (JournalError, OSError) as exc:
-        env.err(env.say(f"Journal illisible : {exc}", f"Journal unreadable: {exc}"))
-        return 3
-
-    if args.resume:
-        from wipe.engine import ResumeError, find_resume_point
-
-        report = verify_journal(journal.path, key.public_raw)
-        for req in requests:
-            try:
-                if req.method is None:
-                    raise ResumeError("only an overwrite can be resumed")
-                req.resume = find_resume_point(report, req.target, req.method.name)
-            except ResumeError as exc:
-                env.err(
-                    env.say(
-                        f"Reprise impossible pour {req.target.device_path} : {exc}",
-                        f"Cannot resume {req.target.device_path}: {exc}",
-                    )
-                )
-                return 1
-            env.err(
-                env.say(
-                    f"Reprise de {req.target.device_path} : passe {req.resume.pass_index + 1}, "
-                    f"à partir de {req.resume.offset_bytes} octets",
-                    f"Resuming {req.target.device_path}: pass {req.resume.pass_index + 1} "
-                    f"from byte {req.resume.offset_bytes}",
-                )
-            )
-
-    results: list[Any] = []
-    worker = threading.Thread(
-        target=lambda: results.extend(erase_many(requests, ctx)), name="erase-many", daemon=True
-    )
-
-    def stop_cleanly(*_: Any) -> None:
-        # Ctrl-C, the service manager's SIGTERM, a closed terminal's SIGHUP: every drive
-        # stops at its next block and gets an ABORTED certificate, not a torn session.
-        ctx.cancel.set()
+    for o in setup.record_interrupted(ctx):
         env.err(
             env.say(
-                "Interruption demandée : arrêt propre en cours…",
-                "Interrupt requested: stopping cleanly…",
+                f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
+                f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
             )
         )
 
-    previous = _install_stop_handlers(stop_cleanly)
-    try:
-        worker.start()
-        while worker.is_alive():
-            try:
-                worker.join(timeout=0.5)
-            except KeyboardInterrupt:
-                stop_cleanly()
-    finally:
-        _restore_handlers(previous)
-    ok_results = {"ERASED", "DRY_RUN"}
-    from bench_agent.commands.sync import enqueue_certificates
+    if args.resume:
+        resumes = {}
+        for p in plans:
+            point = setup.resume_point(p.target, p.method)
+            resumes[p.target.device_path] = point
+            env.err(
+                env.say(
+                    f"Reprise de {p.target.device_path} : passe {point.pass_index + 1}, "
+                    f"à partir de {point.offset_bytes} octets",
+                    f"Resuming {p.target.device_path}: pass {point.pass_index + 1} "
+                    f"from byte {point.offset_bytes}",
+                )
+            )
+        plans = erasure.plan(
+            targets,
+            policy,
+            resumes=resumes,
+            method=method,
+            firmware=firmware,
+            verification=verification,
+        )
 
-    for problem in enqueue_certificates(env, results):
-        env.err(problem)
+    requests = erasure.requests_for(
+        setup,
+        plans,
+        dry_run=args.dry_run,
+        asset_tag=args.asset_tag or unit.asset_tag,
+        abort_on_error=args.abort_on_error,
+    )
+    results = _run_until_done(requests, ctx, env)
+    for problem in erasure.enqueue_certificates(paths, results):
+        env.err(env.t(problem))
+    attach_code = 0
+    try:
+        for note in unit.attach(paths, results, _now()):
+            env.err(env.t(note))
+    except BenchError as exc:  # the certificates are written and in the outbox
+        env.err(env.t(exc.text))
+        attach_code = exc.exit_code
+
     if args.json:
         env.out(
             json.dumps(
@@ -534,7 +529,47 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
             )
             for reason in o.reasons_en if env.lang == "en" else o.reasons_fr:
                 env.out(f"      {reason}")
-    return 0 if results and all(o.result in ok_results for o in results) else 1
+    erased = bool(results) and all(o.result in OK_RESULTS for o in results)
+    return attach_code or (0 if erased else 1)
+
+
+def _now() -> str:
+    from bench_agent.bench.service import utc_now
+
+    return utc_now()
+
+
+def _run_until_done(requests: list[Any], ctx: Any, env: Environment) -> list[EraseOutcome]:
+    """Erase in a worker thread; Ctrl-C, SIGTERM and SIGHUP stop every drive cleanly."""
+    from bench_agent.bench import erasure
+
+    results: list[EraseOutcome] = []
+    worker = threading.Thread(
+        target=lambda: results.extend(erasure.run(requests, ctx)), name="erase-many", daemon=True
+    )
+
+    def stop_cleanly(*_: Any) -> None:
+        # Ctrl-C, the service manager's SIGTERM, a closed terminal's SIGHUP: every drive
+        # stops at its next block and gets an ABORTED certificate, not a torn session.
+        ctx.cancel.set()
+        env.err(
+            env.say(
+                "Interruption demandée : arrêt propre en cours…",
+                "Interrupt requested: stopping cleanly…",
+            )
+        )
+
+    previous = _install_stop_handlers(stop_cleanly)
+    try:
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(timeout=0.5)
+            except KeyboardInterrupt:
+                stop_cleanly()
+    finally:
+        _restore_handlers(previous)
+    return results
 
 
 def _install_stop_handlers(handler: Any) -> dict[int, Any]:
@@ -554,86 +589,3 @@ def _restore_handlers(previous: dict[int, Any]) -> None:
 
     for sig, old in previous.items():
         signal.signal(sig, old)
-
-
-def auto_choice(policy: Any, media: str) -> tuple[Any, str | None, Any]:
-    """What `--method auto` does for a media type, per the erasure policy: the overwrite
-    method (None for firmware only), ``"auto"`` firmware or None, the verification.
-    Raises MethodFileError / UnknownMethodError on a policy naming a bad method."""
-    from wipe.methods import load_method
-
-    media_policy = policy.for_media(media)
-    method = load_method(media_policy.overwrite) if media_policy.overwrite else None
-    return method, ("auto" if media_policy.firmware else None), media_policy.verification
-
-
-def record_interrupted_sessions(env: Environment, journal: Any, key: Any, ctx: Any) -> list[str]:
-    """Sessions the journal shows killed mid-way get their INTERRUPTED certificate now;
-    one sentence each. Raises JournalError / OSError on an unreadable journal."""
-    from wipe.engine import record_interrupted
-    from wipe.journal import verify_journal
-
-    if not journal.path.exists():
-        return []
-    return [
-        env.say(
-            f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
-            f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
-        )
-        for o in record_interrupted(verify_journal(journal.path, key.public_raw), ctx)
-    ]
-
-
-def hpa_status(runner: Any, target: Any, restore: bool) -> dict[str, Any] | None:
-    """HPA/DCO status from wipe.hpa when installed; an HPA is removed when the policy says so."""
-    try:
-        from wipe import hpa
-    except ImportError:
-        return None
-    try:
-        status = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
-        data: dict[str, Any] = status.to_dict()
-        if restore and (status.hpa_hidden_sectors or 0) > 0:
-            outcome = hpa.restore_native_max(
-                runner, target.device_path, permanent=True, transport=target.transport
-            )
-            after = hpa.detect_hpa(runner, target.device_path, transport=target.transport)
-            data = {**after.to_dict(), "before": data, "restore": outcome.to_dict()}
-        return data
-    except Exception as exc:  # advisory: recorded, and the engine fails safe on hidden sectors
-        return {"status": "unknown", "reason_en": f"{type(exc).__name__}: {exc}"}
-
-
-PHASES = {
-    "write": ("écriture", "write"),
-    "verify": ("vérification", "verify"),
-    "sample": ("échantillons", "samples"),
-    "firmware": ("micrologiciel", "firmware"),
-}
-
-
-def duration_text(seconds: float) -> str:
-    """``42 s``, ``12 min 05 s``, ``2 h 07 min``: what a technician reads at a glance."""
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
-
-
-def progress_line(env: Environment, p: Any) -> str:
-    """One progress line: device, phase, pass, percent, rate, time left, errors."""
-    fr, en = PHASES.get(p.phase, (p.phase, p.phase))
-    phase = env.say(fr, en)
-    mb = env.say("Mo/s", "MB/s")
-    rate = f"{p.throughput_bytes_per_s / 1e6:.0f} {mb}" if p.throughput_bytes_per_s else "-"
-    left = duration_text(p.eta_s) if p.eta_s is not None else "-"
-    pct = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 0.0
-    line = (
-        f"{p.device} {phase} {env.say('passe', 'pass')} {p.pass_index + 1}/{p.pass_count} "
-        f"{pct:5.1f} % {rate} {env.say('reste', 'left')} {left}"
-    )
-    if p.error_ranges:
-        line += f" — {p.error_ranges} " + env.say("zone(s) en erreur", "error range(s)")
-    return line

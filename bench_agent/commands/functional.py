@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from bench_agent.commands._host import add_host_dir_argument, host_error
+from bench_agent.commands._host import add_host_dir_argument, host_error, open_machine
 from bench_agent.context import Environment
 
 RESULT_LABEL = {"pass": ("OK", "PASS"), "fail": ("ÉCHEC", "FAIL"), "n/a": ("S.O.", "N/A")}
@@ -42,7 +42,6 @@ def register(sub: Any, env: Environment) -> None:
 def run_functional(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.functional import load_functional_profile, run_automatic, spec
     from bench_agent.grading.toml_source import ProfileError
-    from bench_agent.host import open_host
 
     try:
         profile = load_functional_profile(args.profile)
@@ -50,7 +49,7 @@ def run_functional(args: argparse.Namespace, env: Environment) -> int:
         env.err(env.say("Erreur dans le profil : ", "Profile error: ") + env.t(exc.text))
         return 2
     try:
-        host = open_host(args.host_dir)
+        host = open_machine(env, args.host_dir)
         outcomes = run_automatic(host, profile)
     except (OSError, ValueError, LookupError) as exc:
         text = host_error(exc, args.host_dir, env)

@@ -1,4 +1,8 @@
-"""bench-agent grade: the unit's category with every rule that fired."""
+"""bench-agent grade: the unit's category with every rule that fired.
+
+Grading is the bench's (:class:`bench_agent.bench.service.Grading`, the app's too); a
+saved report is read plain or signed, and ``--save`` on a signed one writes its next
+signed revision (:mod:`bench_agent.bench.reports`)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench_agent.commands._host import add_host_dir_argument
+from bench_agent.commands._host import add_host_dir_argument, bench_paths, open_machine
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
@@ -24,7 +28,14 @@ def register(sub: Any, env: Environment) -> None:
         ),
     )
     p.add_argument(
-        "--report", type=Path, help=env.say("rapport d'unité JSON", "UnitReport JSON file")
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help=env.say(
+            "rapport d'unité JSON, simple ou signé (inventory --json, inventory --save, "
+            "l'application)",
+            "UnitReport JSON, plain or signed (inventory --json, inventory --save, the app)",
+        ),
     )
     add_host_dir_argument(p, env)
     p.add_argument(
@@ -47,56 +58,53 @@ def register(sub: Any, env: Environment) -> None:
         "--aesthetic-note", type=int, default=0, help=env.say("note esthétique", "aesthetic note")
     )
     p.add_argument(
-        "--override", metavar="CAT", help=env.say("dérogation de catégorie", "category override")
+        "--override",
+        metavar="CAT",
+        help=env.say(
+            "dérogation de catégorie (D, C, B, A, PREMIUM, TO_REPAIR, NOT_DISTRIBUTABLE), "
+            "avec --reason et --by",
+            "category override (D, C, B, A, PREMIUM, TO_REPAIR, NOT_DISTRIBUTABLE), "
+            "with --reason and --by",
+        ),
     )
     p.add_argument(
-        "--reason", default="", help=env.say("raison de la dérogation", "reason for the override")
+        "--reason",
+        default="",
+        metavar="TEXT",
+        help=env.say("raison de la dérogation", "reason for the override"),
     )
     p.add_argument(
-        "--by", default="", help=env.say("auteur de la dérogation", "who decides the override")
+        "--by",
+        default="",
+        metavar="NAME",
+        help=env.say("auteur de la dérogation", "who decides the override"),
     )
     p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
     p.add_argument(
         "--save",
         action="store_true",
         help=env.say(
-            "enregistrer la catégorie (et la dérogation) dans le rapport --report",
-            "store the grade (and any override) in the --report file",
+            "enregistrer la catégorie (et la dérogation) dans le rapport --report : un "
+            "rapport signé reçoit une nouvelle révision signée (l'ancienne est gardée dans "
+            "reports/revisions/ du banc, la nouvelle va en boîte d'envoi)",
+            "store the grade (and any override) in the --report file: a signed report gets "
+            "a new signed revision (the old one is kept in the bench's reports/revisions/, "
+            "the new one goes to the outbox)",
         ),
     )
     p.set_defaults(handler=run_grade)
 
 
 def _load_report(args: argparse.Namespace, env: Environment) -> UnitReport | int:
-    import msgspec
-
-    from bench_agent.model import from_json
+    from bench_agent.bench.reports import load_report_file
 
     if args.report is not None:
-        try:
-            return from_json(args.report.read_bytes())
-        except OSError as exc:
-            env.err(
-                env.say(
-                    f"Rapport illisible : {args.report} ({exc.strerror})",
-                    f"Report not readable: {args.report} ({exc.strerror})",
-                )
-            )
-            return EXIT_ENVIRONMENT
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            env.err(
-                env.say(
-                    f"Rapport invalide : {args.report} : {exc}",
-                    f"Invalid report: {args.report}: {exc}",
-                )
-            )
-            return EXIT_ENVIRONMENT
-    from bench_agent.host import open_host
+        return load_report_file(args.report).report
     from bench_agent.inventory import collect_inventory
     from bench_agent.unit import build_report
 
     try:
-        host = open_host(args.host_dir)
+        host = open_machine(env, args.host_dir)
         return build_report(collect_inventory(host))
     except Exception as exc:  # a broken fixture or probe must reach the user as a message
         env.err(env.say(f"Inventaire impossible : {exc}", f"Inventory failed: {exc}"))
@@ -106,19 +114,8 @@ def _load_report(args: argparse.Namespace, env: Environment) -> UnitReport | int
 def run_grade(args: argparse.Namespace, env: Environment) -> int:
     import msgspec
 
-    from bench_agent.grading import (
-        GradingInputError,
-        ProfileError,
-        TechnicianInput,
-        apply_override,
-        default_cpu_table,
-        grade_unit,
-        load_cosmetic_scale,
-        load_cpu_table,
-        load_needs,
-        load_profile,
-    )
-    from bench_agent.unit import utc_now_iso
+    from bench_agent.bench.flow import DISTRIBUTABLE
+    from bench_agent.bench.service import Grading, utc_now
 
     if args.override is not None and (not args.reason.strip() or not args.by.strip()):
         env.err(
@@ -128,84 +125,59 @@ def run_grade(args: argparse.Namespace, env: Environment) -> int:
             )
         )
         return EXIT_USAGE
-    try:
-        profile = load_profile(args.profile)
-        table = load_cpu_table(args.cpu_table) if args.cpu_table else default_cpu_table()
-        needs = load_needs()
-        scale = load_cosmetic_scale()
-    except ProfileError as exc:
-        env.err(env.t(exc.text))
-        return EXIT_USAGE if exc.field == "(profile)" else EXIT_ENVIRONMENT
+    if args.save and args.report is None:
+        env.err(env.say("--save demande --report FICHIER", "--save needs --report FILE"))
+        return EXIT_USAGE
+    grading = Grading.load(args.profile, args.cpu_table)
     loaded = _load_report(args, env)
     if isinstance(loaded, int):
         return loaded
-    try:
-        grade = grade_unit(
-            loaded,
-            profile,
-            table,
-            needs=needs,
-            technician=TechnicianInput(
-                args.technical_note,
-                args.aesthetic_note,
-                # A cosmetic grade already in the report counts unless the command overrides it.
-                args.cosmetic or loaded.cosmetic_grade,
-            ),
-            cosmetic_codes=[g.code for g in scale.grades],
+    report = loaded
+    if args.cosmetic:
+        # A cosmetic grade already in the report counts unless the command gives one.
+        report.cosmetic_grade = args.cosmetic
+    grade = grading.grade(report, technical=args.technical_note, aesthetic=args.aesthetic_note)
+    if args.override is not None:
+        grade = grading.apply_override(
+            grade, args.override.upper(), args.reason, args.by, utc_now()
         )
-        if args.override is not None:
-            grade = apply_override(
-                grade, args.override.upper(), args.reason, args.by, utc_now_iso()
-            )
-    except GradingInputError as exc:
-        env.err(env.t(exc.message))
-        return EXIT_USAGE
     if args.save:
-        saved = _save_grade(args, loaded, grade, env)
-        if saved != EXIT_OK:
-            return saved
+        _save_grade(args.report, report, grade, utc_now(), env)
     if args.json:
         env.out(msgspec.json.format(msgspec.json.encode(grade), indent=2).decode())
     else:
         print_grade(grade, env)
-    return EXIT_PROBLEM if grade.category == "NOT_DISTRIBUTABLE" else EXIT_OK
+    return EXIT_OK if grade.category in DISTRIBUTABLE else EXIT_PROBLEM
 
 
-def _save_grade(
-    args: argparse.Namespace, report: UnitReport, grade: Grade, env: Environment
-) -> int:
-    """Write the report back with its grade, atomically (a crash never leaves half a file)."""
-    import os
-    from pathlib import Path
+def _save_grade(path: Path, report: UnitReport, grade: Grade, now: str, env: Environment) -> None:
+    """The report with its grade: a signed report's next revision (re-signed, the old
+    one kept, the new one in the outbox), or a plain report updated in place."""
+    from bench_agent.bench.reports import save_report_file
 
-    from bench_agent.model import to_json
-
-    if not args.report:
-        env.err(env.say("--save demande --report FICHIER", "--save needs --report FILE"))
-        return EXIT_USAGE
     report.grade = grade
     if grade.cosmetic:
         report.cosmetic_grade = grade.cosmetic
-    path = Path(args.report)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(to_json(report) + b"\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        env.err(env.say(f"Impossible d'écrire {path} : {exc}", f"Cannot write {path}: {exc}"))
-        return EXIT_ENVIRONMENT
-    return EXIT_OK
-
-
-_NAMES = {
-    "NOT_DISTRIBUTABLE": ("NON DISTRIBUABLE", "NOT DISTRIBUTABLE"),
-    "PREMIUM": ("Premium", "Premium"),
-}
+    before = report.revision
+    report.created_at = now
+    saved = save_report_file(bench_paths(env), path, report)
+    if saved.signed:
+        env.err(
+            env.say(
+                f"Rapport signé enregistré : {saved.path} (révision {saved.revision} ; "
+                f"la révision {before} est gardée)",
+                f"Signed report saved: {saved.path} (revision {saved.revision}; "
+                f"revision {before} is kept)",
+            )
+        )
+        if saved.outbox_problem is not None:
+            env.err(env.t(saved.outbox_problem))
 
 
 def category_label(category: str, env: Environment) -> str:
-    fr, en = _NAMES.get(category, (category, category))
-    return env.say(fr, en)
+    from bench_agent.bench.flow import category_text
+
+    return env.t(category_text(category))
 
 
 def print_grade(grade: Grade, env: Environment) -> None:

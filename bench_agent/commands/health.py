@@ -6,35 +6,11 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bench_agent.commands._host import add_host_dir_argument, host_error
+from bench_agent.commands._host import add_host_dir_argument, host_error, open_machine
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
     from bench_agent.model.health import DiskHealth
-
-VERDICT_LABEL = {
-    "OK": ("BON", "OK"),
-    "WORN": ("USÉ", "WORN"),
-    "SUSPECT": ("SUSPECT", "SUSPECT"),
-    "FAIL": ("HORS SERVICE", "FAIL"),
-    "UNKNOWN": ("NON ÉVALUABLE", "UNKNOWN"),
-}
-SELF_TEST_STATUS = {
-    "passed": ("réussi", "passed"),
-    "failed": ("ÉCHEC", "FAILED"),
-    "aborted": ("annulé", "aborted"),
-    "interrupted": ("interrompu", "interrupted"),
-    "in_progress": ("en cours", "in progress"),
-    "timeout": ("trop long, arrêté", "timed out, stopped"),
-    "unknown": ("résultat inconnu", "result unknown"),
-}
-SEVERITY_LABEL = {
-    "INFO": ("info", "info"),
-    "WORN": ("usure", "worn"),
-    "SUSPECT": ("suspect", "suspect"),
-    "FAIL": ("ÉCHEC", "FAIL"),
-    "UNKNOWN": ("inconnu", "unknown"),
-}
 
 
 def register(sub: Any, env: Environment) -> None:
@@ -93,7 +69,8 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
     from pathlib import Path
 
     from bench_agent.health import PolicyError, assess_output, check_all, load_policy
-    from bench_agent.host import FixtureMissingError, open_host
+    from bench_agent.host import FixtureMissingError
+    from bench_agent.summary import render_health
 
     if args.read_check is not None and args.read_check <= 0:
         env.err(
@@ -123,7 +100,7 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
         results.append(assess_output(data, policy, name))
     if args.devices or not args.from_file:
         try:
-            host = open_host(args.host_dir)
+            host = open_machine(env, args.host_dir)
             if args.host_dir is None and not host.is_root():
                 env.err(
                     env.say(
@@ -152,7 +129,7 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
         env.out(to_json(results).decode("utf-8"))
     else:
         for health in results:
-            for line in render(health, env):
+            for line in render_health(health, env.say, env.lang):
                 env.out(line)
         if not results:
             env.out(
@@ -222,52 +199,3 @@ def _self_test(
     except FixtureMissingError as exc:
         result = not_recorded("extended" if kind == "extended" else "short", exc.what)
     apply_self_test(health, result, policy)
-
-
-def render(health: DiskHealth, env: Environment) -> list[str]:
-    """Human lines for one drive: verdict first, then every finding."""
-    fr, en = VERDICT_LABEL[health.verdict]
-    label = env.say(fr, en)
-    who = " ".join(x for x in (health.model, health.serial and f"S/N {health.serial}") if x)
-    lines = [
-        f"{health.device}  {who}".rstrip(),
-        f"  {label} — {env.t(health.reason) if health.reason else ''}",
-    ]
-    facts = []
-    if health.power_on_hours is not None:
-        facts.append(
-            env.say(
-                f"{health.power_on_hours} h de fonctionnement",
-                f"{health.power_on_hours} power-on hours",
-            )
-        )
-    if health.percentage_used is not None:
-        facts.append(
-            env.say(f"usure {health.percentage_used} %", f"wear {health.percentage_used}%")
-        )
-    if health.temperature_c is not None:
-        facts.append(f"{health.temperature_c:.0f} °C")
-    if facts:
-        lines.append("  " + ", ".join(facts))
-    for finding in health.findings:
-        sev_fr, sev_en = SEVERITY_LABEL[finding.severity]
-        lines.append(f"  [{env.say(sev_fr, sev_en)}] {env.t(finding.message)}")
-    if health.self_test is not None:
-        test = health.self_test
-        status_fr, status_en = SELF_TEST_STATUS.get(test.status, (test.status, test.status))
-        lines.append(
-            env.say(
-                f"  Autotest {test.kind} : {status_fr}.", f"  {test.kind} self-test: {status_en}."
-            )
-        )
-    if health.read_check is not None and health.read_check.throughput_mb_s is not None:
-        rc = health.read_check
-        lines.append(
-            env.say(
-                f"  Lecture : {rc.sampled_bytes // (1 << 20)} Mio à {rc.throughput_mb_s:.1f} Mo/s, "
-                f"{len(rc.error_offsets)} erreur(s).",
-                f"  Read check: {rc.sampled_bytes // (1 << 20)} MiB at "
-                f"{rc.throughput_mb_s:.1f} MB/s, {len(rc.error_offsets)} error(s).",
-            )
-        )
-    return lines

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench_agent.commands._host import add_host_dir_argument, host_error
+from bench_agent.commands._host import add_host_dir_argument, bench_paths, host_error, open_machine
 from bench_agent.context import Environment
+
+if TYPE_CHECKING:
+    from bench_agent.model.report import UnitReport
 
 
 def register(sub: Any, env: Environment) -> None:
@@ -45,25 +48,26 @@ def register(sub: Any, env: Environment) -> None:
         "--save",
         action="store_true",
         help=env.say(
-            "signer le rapport avec la clé du banc, l'écrire dans $BENCH_AGENT_HOME/reports/ "
-            "et le mettre en boîte d'envoi (bench-agent sync)",
-            "sign the report with the bench key, write it to $BENCH_AGENT_HOME/reports/ and "
-            "put it in the outbox (bench-agent sync)",
+            "signer le rapport avec la clé du banc (révision 1), l'écrire dans "
+            "$BENCH_AGENT_HOME/reports/ et le mettre en boîte d'envoi (bench-agent sync) ; "
+            "grade --save et erase --report en écrivent les révisions suivantes",
+            "sign the report with the bench key (revision 1), write it to "
+            "$BENCH_AGENT_HOME/reports/ and put it in the outbox (bench-agent sync); "
+            "grade --save and erase --report write its next revisions",
         ),
     )
     p.set_defaults(handler=run_inventory)
 
 
 def run_inventory(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.host import open_host
     from bench_agent.inventory import collect_inventory
     from bench_agent.model import to_json
-    from bench_agent.summary import render_inventory
+    from bench_agent.summary import render_health, render_inventory
     from bench_agent.unit import build_report
 
     health = []
     try:
-        host = open_host(args.host_dir)
+        host = open_machine(env, args.host_dir)
         inv = collect_inventory(host)
         if getattr(args, "health", False):
             from bench_agent.health import check_all
@@ -87,53 +91,33 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
         for line in render_inventory(inv, env.say, env.lang):
             env.out(line)
         if health:
-            from bench_agent.commands.health import render
-
             env.out(env.say("Santé des disques :", "Disk health:"))
             for disk_health in health:
-                for line in render(disk_health, env):
+                for line in render_health(disk_health, env.say, env.lang):
                     env.out("  " + line)
     return 0
 
 
-def save_report(report: Any, env: Environment) -> int:
-    """Sign, write (atomically, fsynced) and put in the outbox; 0 or an exit code."""
-    import json
-    import os
+def save_report(report: UnitReport, env: Environment) -> int:
+    """Revision 1 of the unit's report, signed and written by the bench's one writer
+    (:func:`bench_agent.bench.reports.save_revision`) and put in the outbox; 0 or 1."""
+    from bench_agent.bench.reports import save_revision
 
-    from bench_agent.commands.erase import bench_home, key_path
-    from bench_agent.commands.sync import enqueue_quietly
-    from bench_agent.model import to_json
-    from wipe.signing import BenchKey, SignatureError
-
-    try:
-        key = BenchKey.load_or_create(key_path(env))
-        envelope = key.sign(json.loads(to_json(report)))
-        folder = bench_home(env) / "reports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{report.report_id}.json"
-        tmp = folder / f".{report.report_id}.json.part"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(envelope, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except (OSError, ValueError, SignatureError) as exc:
-        env.err(env.say(f"Rapport non enregistré : {exc}", f"Report not saved: {exc}"))
-        return 3
-    problem = enqueue_quietly(env, envelope)
-    if problem:
+    report.revision = 1
+    saved = save_revision(bench_paths(env), report)
+    if saved.outbox_problem is not None:
         env.err(
             env.say(
-                f"Rapport enregistré ({path}) mais pas mis en boîte d'envoi : {problem}",
-                f"Report saved ({path}) but not put in the outbox: {problem}",
+                f"Rapport signé enregistré : {saved.path} — ",
+                f"Signed report saved: {saved.path} — ",
             )
+            + env.t(saved.outbox_problem)
         )
         return 1
     env.err(
         env.say(
-            f"Rapport signé enregistré : {path} (en boîte d'envoi)",
-            f"Signed report saved: {path} (in the outbox)",
+            f"Rapport signé enregistré : {saved.path} (en boîte d'envoi)",
+            f"Signed report saved: {saved.path} (in the outbox)",
         )
     )
     return 0

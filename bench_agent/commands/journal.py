@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench_agent.commands._host import bench_paths
 from bench_agent.context import Environment
 
 
@@ -47,19 +48,19 @@ def _usage(parser: argparse.ArgumentParser, env: Environment) -> int:
 
 def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
     import json
+    from pathlib import Path
 
-    from bench_agent.commands.erase import journal_path
     from wipe.journal import verify_journal
 
-    path = journal_path(env, args.journal)
+    paths = bench_paths(env)
+    path = Path(args.journal) if args.journal else paths.journal
     if not path.exists():
         env.err(env.say(f"Pas de journal : {path}", f"No journal: {path}"))
         return 3
-    from bench_agent.commands.erase import key_path
     from wipe.signing import BenchKey, SignatureError
 
     trusted: bytes | None = None
-    key_file = key_path(env, args.key)
+    key_file = Path(args.key) if args.key else paths.key
     if key_file.exists() or args.key:
         try:
             trusted = BenchKey.load(key_file).public_raw

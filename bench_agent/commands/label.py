@@ -1,4 +1,8 @@
-"""bench-agent label: render the unit's label as a PDF, or print it through CUPS."""
+"""bench-agent label: render the unit's label as a PDF, or print it through CUPS.
+
+The label is the bench's (:mod:`bench_agent.bench.labels`): from a saved report
+(``--report``), the unit on the bench (``--sitting``, refused while a disk is not
+erased) or a machine read now; this module reads the options and prints."""
 
 from __future__ import annotations
 
@@ -7,22 +11,25 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench_agent.commands._host import add_host_dir_argument, host_error
+from bench_agent.commands._host import (
+    add_host_dir_argument,
+    bench_paths,
+    host_error,
+    open_machine,
+    open_sitting,
+    this_machine,
+)
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
     from bench_agent.host.base import Host
-    from bench_agent.labels import LabelTemplate
     from bench_agent.model.report import UnitReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
-MAX_REPORT_BYTES = 32 << 20
-"""A unit report is a few hundred kB at most; anything larger is not one."""
-LP_TIMEOUT_S = 30.0
-MAX_COPIES = 99
 
 
 def register(sub: Any, env: Environment) -> None:
+    from bench_agent.bench.labels import MAX_COPIES
     from bench_agent.labels.template import DEFAULT_TEMPLATE
 
     p = sub.add_parser(
@@ -32,18 +39,34 @@ def register(sub: Any, env: Environment) -> None:
         ),
         description=env.say(
             "Produit l'étiquette de l'unité (catégorie, caractéristiques, batterie, "
-            "effacement, QR code) en PDF ou l'envoie à une file CUPS.",
+            "effacement, QR code) en PDF ou l'envoie à une file CUPS : d'un rapport "
+            "enregistré (--report), de l'unité en cours sur le banc (--sitting : refusée "
+            "tant qu'un disque n'est pas effacé) ou de la machine lue maintenant.",
             "Renders the unit's label (category, specs, battery, erasure, QR code) as a PDF "
-            "or sends it to a CUPS queue.",
+            "or sends it to a CUPS queue: from a saved report (--report), the unit in "
+            "progress on the bench (--sitting: refused while a disk is not erased) or the "
+            "machine read now.",
         ),
     )
-    p.add_argument(
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
         "--report",
         type=Path,
         metavar="FILE",
         help=env.say(
-            "rapport d'unité JSON, simple ou signé (inventory --save)",
-            "UnitReport JSON, plain or signed (inventory --save)",
+            "rapport d'unité JSON, simple ou signé (inventory --save, grade --save, "
+            "erase --report)",
+            "UnitReport JSON, plain or signed (inventory --save, grade --save, erase --report)",
+        ),
+    )
+    source.add_argument(
+        "--sitting",
+        action="store_true",
+        help=env.say(
+            "l'unité en cours sur le banc (sa dernière révision enregistrée) ; sans --output "
+            "ni --printer, le PDF va dans le dossier des étiquettes du banc",
+            "the unit in progress on the bench (its last saved revision); without --output "
+            "or --printer the PDF goes to the bench's labels folder",
         ),
     )
     add_host_dir_argument(p, env)
@@ -72,7 +95,9 @@ def register(sub: Any, env: Environment) -> None:
         type=int,
         default=1,
         metavar="N",
-        help=env.say("nombre d'exemplaires", "number of copies"),
+        help=env.say(
+            f"nombre d'exemplaires (1 à {MAX_COPIES})", f"number of copies (1 to {MAX_COPIES})"
+        ),
     )
     p.add_argument(
         "--qr-url-base",
@@ -101,11 +126,21 @@ def register(sub: Any, env: Environment) -> None:
 
 
 def run_label(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.grading.toml_source import ProfileError
-    from bench_agent.labels import FontMissingError, label_content, load_template, render_label
+    from bench_agent.bench import labels
+    from bench_agent.bench.reports import load_report_file
 
     if args.list_templates:
         return _list_templates(args, env)
+    if not 1 <= args.copies <= labels.MAX_COPIES:
+        env.err(
+            env.say(
+                f"--copies : entre 1 et {labels.MAX_COPIES}, pas {args.copies}",
+                f"--copies: between 1 and {labels.MAX_COPIES}, not {args.copies}",
+            )
+        )
+        return EXIT_USAGE
+    if args.sitting:
+        return _label_sitting(args, env)
     if args.output is None and args.printer is None:
         env.err(
             env.say(
@@ -114,46 +149,27 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
             )
         )
         return EXIT_USAGE
-    if not 1 <= args.copies <= MAX_COPIES:
-        env.err(
-            env.say(
-                f"--copies : entre 1 et {MAX_COPIES}, pas {args.copies}",
-                f"--copies: between 1 and {MAX_COPIES}, not {args.copies}",
-            )
-        )
-        return EXIT_USAGE
-    try:
-        template = load_template(args.template)
-    except ProfileError as exc:
-        env.err(
-            env.say("Modèle d'étiquette invalide : ", "Invalid label template: ") + env.t(exc.text)
-        )
-        return EXIT_USAGE
-    loaded = _load_report(args, env)
-    if isinstance(loaded, int):
-        return loaded
-    report = loaded
-    base_url, warning = qr_url_base(args.qr_url_base, env)
+    template = labels.load_template(args.template)
+    if args.report is not None:
+        report = load_report_file(args.report).report
+    else:
+        loaded = _report_from_host(args, env)
+        if isinstance(loaded, int):
+            return loaded
+        report = loaded
+    base_url, warning = labels.qr_url_base(bench_paths(env), env.environ, args.qr_url_base)
     if warning:
-        env.err(warning)
-    content = label_content(report, env.lang, base_url)
-    title = label_title(report)
-    try:
-        rendered = render_label(content, template, title=title)
-    except FontMissingError as exc:
-        env.err(env.say(f"Police introuvable : {exc}", f"Font not found: {exc}"))
-        return EXIT_ENVIRONMENT
+        env.err(env.t(warning))
+    rendered = labels.render(report, template, env.lang, base_url)
     result: dict[str, Any] = {
         "template": template.name,
         "page_mm": [template.spec.width_mm, template.spec.height_mm],
-        "qr": content.qr_payload,
+        "qr": rendered.qr,
         "lines": rendered.lines,
         "copies": args.copies,
     }
     if args.output is not None:
-        code = _write_pdf(args.output, rendered.pdf, env)
-        if code:
-            return code
+        labels.write_pdf(args.output, rendered.pdf)
         result["output"] = str(args.output)
         if not args.json:
             env.out(
@@ -163,9 +179,15 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
                 )
             )
     else:
-        code, job_id = _print(args, env, rendered.pdf, template, title)
-        if code:
-            return code
+        job_id, warnings = labels.print_pdf(
+            printer_host() or this_machine(env),
+            rendered,
+            args.printer,
+            copies=args.copies,
+            server=args.server,
+        )
+        for w in warnings:
+            env.err(env.t(w))
         result.update(printer=args.printer, job_id=job_id)
         if not args.json:
             env.out(
@@ -181,26 +203,75 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
     return EXIT_OK
 
 
-def label_title(report: UnitReport) -> str:
-    """The job title (cups-pdf names its file after it): the serial and the report id."""
-    from bench_agent.labels.content import clean_text
+def printer_host() -> Host | None:
+    """The machine whose CUPS client prints a label from a report or a machine read now;
+    None: the bench's own (:func:`this_machine`). Tests replace it with a spooler double."""
+    return None
 
-    serial = clean_text(report.unit.serial, 40) or clean_text(report.unit.asset_tag, 40) or "unit"
-    return f"etiquette {serial} {report.report_id[:8]}"
+
+def _label_sitting(args: argparse.Namespace, env: Environment) -> int:
+    """The label of the unit on the bench, from its saved revision (Bench.make_label:
+    refused, with the reasons, while the unit may not be labelled)."""
+    from bench_agent.bench import labels
+
+    if args.copies != 1 or args.server:
+        env.err(
+            env.say(
+                "--sitting imprime un exemplaire sur le serveur CUPS de la machine : sans "
+                "--copies ni --server (ou --report avec le rapport de l'unité).",
+                "--sitting prints one copy on this machine's CUPS server: no --copies or "
+                "--server (or --report with the unit's report).",
+            )
+        )
+        return EXIT_USAGE
+    environ = dict(env.environ)
+    if args.qr_url_base:
+        environ["BENCH_AGENT_CENTRAL_URL"] = args.qr_url_base
+    bench = open_sitting(env, this_machine(env), None, environ)
+    text = bench.make_label(lang=env.lang, printer=args.printer, template=args.template)
+    record = bench.record
+    assert record.label is not None and record.label.output is not None
+    pdf = Path(record.label.output)
+    if args.output is not None:
+        labels.write_pdf(args.output, pdf.read_bytes())
+        pdf = args.output
+    if args.json:
+        env.out(
+            json.dumps(
+                {
+                    "report_id": record.report_id,
+                    "revision": record.label_revision,
+                    "template": record.label.template,
+                    "output": str(pdf),
+                    "printer": args.printer,
+                    "message": env.t(text),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    elif args.output is not None:
+        env.out(
+            env.say(
+                f"Étiquette écrite : {pdf} (révision {record.label_revision})",
+                f"Label written: {pdf} (revision {record.label_revision})",
+            )
+        )
+    else:
+        env.out(env.t(text))
+    return EXIT_OK
 
 
 def _list_templates(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.grading.toml_source import ProfileError
-    from bench_agent.labels import list_templates, load_template
+    from bench_agent.bench import labels
     from bench_agent.labels.template import DEFAULT_TEMPLATE
 
     rows: list[dict[str, Any]] = []
     code = EXIT_OK
-    for path in list_templates():
-        try:
-            template = load_template(path)
-        except ProfileError as exc:
-            env.err(env.t(exc.text))
+    for template, problem in labels.templates():
+        if template is None:
+            assert problem is not None
+            env.err(env.t(problem))
             code = EXIT_USAGE
             continue
         spec = template.spec
@@ -226,230 +297,14 @@ def _list_templates(args: argparse.Namespace, env: Environment) -> int:
     return code
 
 
-def qr_url_base(given: str | None, env: Environment) -> tuple[str | None, str | None]:
-    """--qr-url-base, then BENCH_AGENT_CENTRAL_URL, then ``[central] url`` in
-    ``$BENCH_AGENT_HOME/sync.toml``; with a warning when sync.toml is unreadable."""
-    import tomllib
-
-    from bench_agent.commands.erase import bench_home
-
-    if given:
-        return given, None
-    if env.environ.get("BENCH_AGENT_CENTRAL_URL"):
-        return env.environ["BENCH_AGENT_CENTRAL_URL"], None
-    path = bench_home(env) / "sync.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None, None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return None, env.say(
-            f"Attention : {path} illisible ({exc}) ; le QR code porte la clé de l'unité.",
-            f"Warning: {path} unreadable ({exc}); the QR code carries the unit key.",
-        )
-    central = data.get("central")
-    url = central.get("url") if isinstance(central, dict) else None
-    return (url, None) if isinstance(url, str) and url else (None, None)
-
-
-def _load_report(args: argparse.Namespace, env: Environment) -> UnitReport | int:
-    if args.report is None:
-        return _report_from_host(args, env)
-    return load_report_file(args.report, env)
-
-
-def load_report_file(path: Path, env: Environment) -> UnitReport | int:
-    """A UnitReport from a plain JSON file or a signed envelope (signature checked)."""
-    import msgspec
-
-    from bench_agent.model.report import UnitReport
-    from wipe.signing import SignatureError, verify_envelope
-
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_REPORT_BYTES + 1)
-    except OSError as exc:
-        env.err(
-            env.say(
-                f"Rapport illisible : {path} ({exc.strerror})",
-                f"Report not readable: {path} ({exc.strerror})",
-            )
-        )
-        return EXIT_ENVIRONMENT
-    if len(raw) > MAX_REPORT_BYTES:
-        env.err(
-            env.say(
-                f"Rapport trop gros : {path} (plus de {MAX_REPORT_BYTES >> 20} Mio)",
-                f"Report too large: {path} (over {MAX_REPORT_BYTES >> 20} MiB)",
-            )
-        )
-        return EXIT_ENVIRONMENT
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        env.err(
-            env.say(
-                f"Rapport invalide : {path} n'est pas du JSON ({exc})",
-                f"Invalid report: {path} is not JSON ({exc})",
-            )
-        )
-        return EXIT_ENVIRONMENT
-    if isinstance(data, dict) and "signature" in data:
-        try:
-            data = verify_envelope(data)
-        except SignatureError as exc:
-            env.err(
-                env.say(
-                    f"Rapport signé refusé : {path} : {exc}. Aucune étiquette produite.",
-                    f"Signed report refused: {path}: {exc}. No label produced.",
-                )
-            )
-            return EXIT_PROBLEM
-    try:
-        return msgspec.convert(data, UnitReport)
-    except msgspec.ValidationError as exc:
-        env.err(
-            env.say(
-                f"Rapport invalide : {path} : {exc}",
-                f"Invalid report: {path}: {exc}",
-            )
-        )
-        return EXIT_ENVIRONMENT
-
-
 def _report_from_host(args: argparse.Namespace, env: Environment) -> UnitReport | int:
-    from bench_agent.host import open_host
     from bench_agent.inventory import collect_inventory
     from bench_agent.unit import build_report
 
     try:
-        host = open_host(args.host_dir)
+        host = open_machine(env, args.host_dir)
         return build_report(collect_inventory(host))
     except (LookupError, OSError, ValueError) as exc:  # FixtureMissingError is a LookupError
         message = host_error(exc, args.host_dir, env)
         env.err(message or env.say(f"Inventaire impossible : {exc}", f"Inventory failed: {exc}"))
         return EXIT_ENVIRONMENT
-
-
-def _write_pdf(path: Path, pdf: bytes, env: Environment) -> int:
-    """Write atomically: a half-written label never reaches a printer's hot folder."""
-    import os
-
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_bytes(pdf)
-        os.replace(tmp, path)
-    except OSError as exc:
-        env.err(
-            env.say(
-                f"Écriture impossible : {path} ({exc.strerror})",
-                f"Cannot write: {path} ({exc.strerror})",
-            )
-        )
-        return EXIT_ENVIRONMENT
-    return EXIT_OK
-
-
-def printer_host() -> Host:
-    """The host that runs lp (a seam tests replace)."""
-    from bench_agent.host.live import LiveHost
-
-    return LiveHost()
-
-
-def _print(
-    args: argparse.Namespace, env: Environment, pdf: bytes, template: LabelTemplate, title: str
-) -> tuple[int, str | None]:
-    import os
-    import tempfile
-
-    from bench_agent.labels import printing
-
-    host = printer_host()
-    queue, server = args.printer, args.server
-    running = printing.scheduler_running(host.run(printing.scheduler_argv(server), 10.0))
-    if running is None and host.which("lpstat") is None:
-        env.err(
-            env.say(
-                "Commandes CUPS introuvables (lpstat, lp) : installez cups-client.",
-                "CUPS commands not found (lpstat, lp): install cups-client.",
-            )
-        )
-        return EXIT_ENVIRONMENT, None
-    if running is False:
-        env.err(
-            env.say(
-                "Le service d'impression CUPS n'est pas démarré"
-                + (f" sur {server}" if server else "")
-                + " : lancez-le (systemctl start cups) puis réessayez.",
-                "The CUPS print service is not running"
-                + (f" on {server}" if server else "")
-                + ": start it (systemctl start cups) and try again.",
-            )
-        )
-        return EXIT_ENVIRONMENT, None
-    fd, name = tempfile.mkstemp(prefix="bench-label-", suffix=".pdf")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        argv = printing.lp_argv(
-            queue, name, copies=args.copies, media=template.media, title=title, server=server
-        )
-        # lp has sent the file to the spooler when it returns: the temporary file can go.
-        outcome = printing.parse_lp_result(host.run(argv, LP_TIMEOUT_S))
-    except OSError as exc:
-        env.err(
-            env.say(f"Fichier temporaire impossible : {exc}", f"Cannot write a temp file: {exc}")
-        )
-        return EXIT_ENVIRONMENT, None
-    finally:
-        Path(name).unlink(missing_ok=True)
-    if outcome.ok:
-        if printing.queue_disabled(host.run(printing.queue_state_argv(queue, server), 10.0)):
-            env.err(
-                env.say(
-                    f"Attention : la file {queue} est arrêtée ; la tâche {outcome.job_id} attend "
-                    f"(cupsenable {queue} pour la relancer).",
-                    f"Warning: queue {queue} is stopped; job {outcome.job_id} is waiting "
-                    f"(cupsenable {queue} restarts it).",
-                )
-            )
-        return EXIT_OK, outcome.job_id
-    if outcome.problem == "not-installed":
-        env.err(
-            env.say(
-                "Commande lp introuvable : installez cups-client.",
-                "lp not found: install cups-client.",
-            )
-        )
-        return EXIT_ENVIRONMENT, None
-    if outcome.problem == "timeout":
-        env.err(
-            env.say(
-                f"lp n'a pas répondu en {LP_TIMEOUT_S:g} s : le service CUPS est-il bloqué ?",
-                f"lp did not answer within {LP_TIMEOUT_S:g} s: is the CUPS service stuck?",
-            )
-        )
-        return EXIT_ENVIRONMENT, None
-    if outcome.problem == "no-queue":
-        known = printing.queue_names(host.run(printing.queues_argv(server), 10.0))
-        listed = ", ".join(known) if known else env.say("aucune", "none")
-        env.err(
-            env.say(
-                f"File d'impression inconnue : {queue}. Files disponibles : {listed}.",
-                f"Unknown print queue: {queue}. Available queues: {listed}.",
-            )
-        )
-        return EXIT_PROBLEM, None
-    if outcome.problem == "not-accepting":
-        env.err(
-            env.say(
-                f"La file {queue} refuse les tâches (cupsaccept {queue} pour la rouvrir).",
-                f"Queue {queue} is not accepting jobs (cupsaccept {queue} reopens it).",
-            )
-        )
-        return EXIT_PROBLEM, None
-    env.err(
-        env.say(f"L'impression a échoué : {outcome.detail}", f"Printing failed: {outcome.detail}")
-    )
-    return EXIT_PROBLEM, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench_agent.commands._host import this_machine
 from bench_agent.context import Environment
 
 
@@ -48,7 +49,6 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
     from pathlib import Path
 
     from bench_agent.host.base import Recording
-    from bench_agent.host.live import LiveHost
     from bench_agent.host.recorded import write_recording
     from bench_agent.inventory import collect_inventory
 
@@ -62,7 +62,7 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
         )
         return 2
     recording = Recording()
-    host = LiveHost(recording)
+    host = this_machine(env, recording)
     inv = collect_inventory(host)
     if args.with_health:
         try:

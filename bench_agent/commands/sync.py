@@ -1,19 +1,21 @@
-"""bench-agent sync: the outbox of signed evidence and its way to the central inventory."""
+"""bench-agent sync: the outbox of signed evidence and its way to the central inventory
+(the bench's :mod:`bench_agent.bench.sending`; this module reads options and prints)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench_agent.commands._host import bench_paths
 from bench_agent.context import Environment
 
+if TYPE_CHECKING:
+    from bench_agent.sync.outbox import Outbox
+    from wipe.signing import BenchKey
+
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
-CONFIG_FILE = "sync.toml"
-TOKEN_FILE = "central-token"
-OUTBOX_FILE = "outbox.sqlite"
 
 
 def register(sub: Any, env: Environment) -> None:
@@ -117,45 +119,8 @@ def _usage(parser: argparse.ArgumentParser, env: Environment) -> int:
     return EXIT_USAGE
 
 
-def outbox_for(env: Environment) -> Any:
-    from bench_agent.commands.erase import bench_home
-    from bench_agent.sync.outbox import Outbox
-
-    return Outbox(bench_home(env) / OUTBOX_FILE)
-
-
-def enqueue_quietly(env: Environment, envelope: Any) -> str | None:
-    """Put a freshly signed document in the outbox; a problem is returned, never raised
-    (the document is already on disk: the technician can `sync add` it later)."""
-    from bench_agent.sync.outbox import OutboxError
-
-    try:
-        outbox_for(env).add(envelope)
-    except (OutboxError, OSError, ValueError) as exc:
-        return str(exc)
-    return None
-
-
-def enqueue_certificates(env: Environment, outcomes: list[Any]) -> list[str]:
-    """Every real certificate of an erasure goes to the outbox (ERASED or not: a failure
-    is evidence too; a dry run is evidence of nothing); one sentence per problem."""
-    problems: list[str] = []
-    for o in outcomes:
-        if o.envelope is None or o.result == "DRY_RUN":
-            continue
-        problem = enqueue_quietly(env, o.envelope)
-        if problem:
-            problems.append(
-                env.say(
-                    f"Certificat de {o.device_path} non mis en boîte d'envoi : {problem}",
-                    f"Certificate of {o.device_path} not put in the outbox: {problem}",
-                )
-            )
-    return problems
-
-
 def run_status(args: argparse.Namespace, env: Environment) -> int:
-    outbox = outbox_for(env)
+    outbox = _outbox(env)
     counts = outbox.counts()
     waiting = outbox.items("pending")
     rejected = outbox.items("rejected")
@@ -202,67 +167,36 @@ def _item_dict(item: Any) -> dict[str, Any]:
     }
 
 
-def load_config(env: Environment, url: str | None, token_file: Path | None) -> Any:
-    """Command line, then environment, then ``$BENCH_AGENT_HOME/sync.toml``."""
-    import tomllib
+def _outbox(env: Environment) -> Outbox:
+    from bench_agent.bench import sending
 
-    from bench_agent.commands.erase import bench_home
-    from bench_agent.sync.central import CentralConfig
-
-    home = bench_home(env)
-    stored: dict[str, Any] = {}
-    config_path = home / CONFIG_FILE
-    if config_path.exists():
-        try:
-            stored = tomllib.loads(config_path.read_text(encoding="utf-8")).get("central", {})
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{config_path}: {exc}") from exc
-    url = url or env.environ.get("BENCH_AGENT_CENTRAL_URL") or stored.get("url")
-    token = env.environ.get("BENCH_AGENT_CENTRAL_TOKEN") if token_file is None else None
-    if not token:
-        path = token_file or Path(stored.get("token_file") or home / TOKEN_FILE)
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ValueError(f"bench token unreadable ({path}): {exc.strerror}") from exc
-    if not url:
-        raise ValueError("no central URL (sync configure --url, or BENCH_AGENT_CENTRAL_URL)")
-    return CentralConfig(url=str(url), token=token)
+    return sending.outbox(bench_paths(env))
 
 
 def run_now(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.sync.central import send_due
+    from bench_agent.bench import sending
 
-    try:
-        config = load_config(env, args.url, args.token_file)
-    except ValueError as exc:
-        env.err(env.say(f"Configuration d'envoi : {exc}", f"Sync configuration: {exc}"))
-        return EXIT_ENVIRONMENT
-    outbox = outbox_for(env)
-    report = send_due(outbox, config, include_waiting=args.all)
-    counts = outbox.counts()
+    result = sending.send_now(
+        bench_paths(env),
+        env.environ,
+        url=args.url,
+        token_file=args.token_file,
+        include_waiting=args.all,
+    )
     if args.json:
-        env.out(json.dumps({**report.as_dict(), "counts": counts}, ensure_ascii=False, indent=2))
-    else:
         env.out(
-            env.say(
-                f"Envoyés : {len(report.sent)} ; déjà présents : {len(report.already)} ; "
-                f"refusés : {len(report.rejected)} ; restent en attente : {counts['pending']}",
-                f"Sent: {len(report.sent)}; already there: {len(report.already)}; "
-                f"rejected: {len(report.rejected)}; still pending: {counts['pending']}",
+            json.dumps(
+                {**result.report.as_dict(), "counts": result.counts}, ensure_ascii=False, indent=2
             )
         )
-        for item_id, reason in report.rejected:
-            env.out(f"  {env.say('REFUSÉ', 'REJECTED')} {item_id} — {reason}")
-        if report.stopped:
-            env.err(
-                env.say(
-                    f"Envoi interrompu : {report.stopped} "
-                    "(nouvel essai plus tard, rien n'est perdu)",
-                    f"Sending stopped: {report.stopped} (retried later, nothing is lost)",
-                )
-            )
-    return EXIT_OK if counts["pending"] == 0 and counts["rejected"] == 0 else EXIT_PROBLEM
+    else:
+        lines = result.lines()
+        stopped = lines.pop() if result.report.stopped else None
+        for line in lines:
+            env.out(env.t(line))
+        if stopped is not None:
+            env.err(env.t(stopped))
+    return EXIT_OK if result.ok else EXIT_PROBLEM
 
 
 def _load_json(path: Path) -> Any:
@@ -273,11 +207,11 @@ def _load_json(path: Path) -> Any:
 
 
 def run_add(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.commands.erase import key_path
+    from bench_agent.bench import erasure
     from bench_agent.sync.outbox import OutboxError
-    from wipe.signing import BenchKey
 
-    outbox = outbox_for(env)
+    paths = bench_paths(env)
+    outbox = _outbox(env)
     key: BenchKey | None = None
     failures = 0
     for path in args.files:
@@ -286,7 +220,7 @@ def run_add(args: argparse.Namespace, env: Environment) -> int:
             if isinstance(document, dict) and set(document) == {"payload", "signature"}:
                 envelope = document
             elif isinstance(document, dict) and isinstance(document.get("report_id"), str):
-                key = key or BenchKey.load_or_create(key_path(env, args.key))
+                key = key or erasure.bench_key(Path(args.key) if args.key else paths.key)
                 envelope = key.sign(document)
             else:
                 raise OutboxError("neither a signed document nor a unit report (no report_id)")
@@ -307,26 +241,14 @@ def run_add(args: argparse.Namespace, env: Environment) -> int:
 
 
 def run_configure(args: argparse.Namespace, env: Environment) -> int:
-    from bench_agent.commands.erase import bench_home
-    from bench_agent.sync.central import CentralConfig
+    from bench_agent.bench import sending
 
     try:
         token = args.token_file.read_text(encoding="utf-8").strip()
-        CentralConfig(url=args.url, token=token)
+        sending.configure(bench_paths(env), args.url, token)
     except (OSError, ValueError) as exc:
         env.err(env.say(f"Configuration refusée : {exc}", f"Configuration refused: {exc}"))
         return EXIT_USAGE
-    home = bench_home(env)
-    home.mkdir(parents=True, exist_ok=True)
-    token_path = home / TOKEN_FILE
-    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(token + "\n")
-    os.chmod(token_path, 0o600)
-    (home / CONFIG_FILE).write_text(
-        f"[central]\nurl = {json.dumps(args.url)}\ntoken_file = {json.dumps(str(token_path))}\n",
-        encoding="utf-8",
-    )
     env.out(env.say(f"Service central : {args.url}", f"Central service: {args.url}"))
     return EXIT_OK
 
@@ -334,27 +256,18 @@ def run_configure(args: argparse.Namespace, env: Environment) -> int:
 def run_export(args: argparse.Namespace, env: Environment) -> int:
     import hashlib
 
-    outbox = outbox_for(env)
+    from bench_agent.bench.files import write_atomic
+
+    outbox = _outbox(env)
     items = outbox.items() if args.all else outbox.items("pending")
     directory: Path = args.directory
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         lines = []
         for item in items:
             name = f"{item.kind}-{_safe(item.item_id)}.json"
-            target = directory / name
-            tmp = directory / (name + ".part")
-            with open(tmp, "wb") as fh:
-                fh.write(item.body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            write_atomic(directory / name, item.body)
             lines.append(f"{hashlib.sha256(item.body).hexdigest()}  {name}\n")
-        manifest = directory / "SHA256SUMS"
-        with open(manifest, "w", encoding="utf-8") as fh:
-            fh.writelines(lines)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_atomic(directory / "SHA256SUMS", "".join(lines).encode("utf-8"))
     except OSError as exc:
         env.err(env.say(f"Export impossible : {exc}", f"Export failed: {exc}"))
         return EXIT_ENVIRONMENT
@@ -374,7 +287,7 @@ def _safe(item_id: str) -> str:
 def run_import(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.sync.outbox import OutboxError
 
-    outbox = outbox_for(env)
+    outbox = _outbox(env)
     files = sorted(p for p in args.directory.glob("*.json") if p.is_file())
     if not files:
         env.err(
@@ -401,7 +314,7 @@ def run_import(args: argparse.Namespace, env: Environment) -> int:
 
 
 def run_requeue(args: argparse.Namespace, env: Environment) -> int:
-    outbox = outbox_for(env)
+    outbox = _outbox(env)
     rejected = outbox.items("rejected")
     for item in rejected:
         outbox.requeue(item.seq)

@@ -32,7 +32,7 @@ from bench_agent.grading import (
     load_profile,
 )
 from bench_agent.grading.toml_source import ProfileError
-from bench_agent.host.base import CommandResult
+from bench_agent.host.base import CommandResult, Host
 from bench_agent.host.recorded import RecordedHost
 from bench_agent.inventory import collect_inventory
 from bench_agent.labels import label_content, list_templates, load_template, render_label
@@ -148,10 +148,12 @@ def render_to(report: UnitReport, template: str, path: Path, lang: str = "fr") -
     return path
 
 
-def run_cli(*argv: str, lang: str = "fr", home: Path | None = None) -> tuple[int, str, str]:
+def run_cli(
+    *argv: str, lang: str = "fr", home: Path | None = None, host: Host | None = None
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     environ = {"BENCH_AGENT_LANG": lang, "BENCH_AGENT_HOME": str(home or "/nonexistent")}
-    env = Environment(stdout=out, stderr=err, environ=environ)
+    env = Environment(stdout=out, stderr=err, environ=environ, host=host)
     return main(list(argv), env=env), out.getvalue(), err.getvalue()
 
 
@@ -333,8 +335,7 @@ def test_signed_report_prints_and_a_tampered_one_is_refused(tmp_path: Path) -> N
     code, out, err = run_cli("label", "--report", str(bad), "--output", str(tmp_path / "b.pdf"))
     assert code == 1
     assert err == (
-        f"Rapport signé refusé : {bad} : signature does not verify: the document was altered. "
-        "Aucune étiquette produite.\n"
+        f"Rapport signé refusé : {bad} : signature does not verify: the document was altered\n"
     )
     assert not (tmp_path / "b.pdf").exists()
 
@@ -510,13 +511,18 @@ def answer(stdout: str = "", stderr: str = "", code: int = 0) -> CommandResult:
 RUNNING = answer("scheduler is running\n")
 
 
-def print_with(
-    double: SpoolerDouble, monkeypatch: pytest.MonkeyPatch, *extra: str, lang: str = "fr"
-) -> tuple[int, str, str]:
-    import bench_agent.commands.label as label_command
-
-    monkeypatch.setattr(label_command, "printer_host", lambda: double)
-    return run_cli("label", "--host-dir", str(X1), "--printer", "BENCH_PDF", *extra, lang=lang)
+def print_with(double: SpoolerDouble, *extra: str, lang: str = "fr") -> tuple[int, str, str]:
+    """The label command with the double as the machine that runs lp (Environment.host)."""
+    return run_cli(
+        "label",
+        "--host-dir",
+        str(X1),
+        "--printer",
+        "BENCH_PDF",
+        *extra,
+        lang=lang,
+        host=double,  # type: ignore[arg-type]
+    )
 
 
 def test_lp_argv_is_the_documented_command() -> None:
@@ -528,7 +534,7 @@ def test_lp_argv_is_the_documented_command() -> None:
     ]  # fmt: skip
 
 
-def test_printing_reports_the_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_printing_reports_the_job_id() -> None:
     double = SpoolerDouble(
         {
             "lpstat -r": RUNNING,
@@ -536,7 +542,7 @@ def test_printing_reports_the_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
             "lpstat BENCH_PDF": answer("printer BENCH_PDF is idle.  enabled since ...\n"),
         }
     )
-    code, out, err = print_with(double, monkeypatch, "--copies", "3")
+    code, out, err = print_with(double, "--copies", "3")
     assert (code, err) == (0, "")
     assert out == (
         "Étiquette envoyée à BENCH_PDF : tâche BENCH_PDF-42 (3 exemplaires, brother-ql-62x29)\n"
@@ -547,7 +553,7 @@ def test_printing_reports_the_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not Path(lp_call[-1]).exists()  # the temporary PDF is gone
 
 
-def test_unknown_queue_lists_the_real_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_queue_lists_the_real_ones() -> None:
     double = SpoolerDouble(
         {
             "lpstat -r": RUNNING,
@@ -555,38 +561,35 @@ def test_unknown_queue_lists_the_real_ones(monkeypatch: pytest.MonkeyPatch) -> N
             "lpstat -e": answer("BROTHER_QL\nDYMO\n"),
         }
     )
-    code, out, err = print_with(double, monkeypatch)
+    code, out, err = print_with(double)
     assert (code, out) == (1, "")
-    assert err == "File d'impression inconnue : BENCH_PDF. Files disponibles : BROTHER_QL, DYMO.\n"
+    assert err == "Imprimante inconnue : BENCH_PDF. Imprimantes disponibles : BROTHER_QL, DYMO.\n"
 
 
-def test_stopped_cups_is_an_environment_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopped_cups_is_an_environment_error() -> None:
     double = SpoolerDouble({"lpstat -r": answer("scheduler is not running\n")})
-    code, _, err = print_with(double, monkeypatch)
+    code, _, err = print_with(double)
     assert code == 3
-    assert err == (
-        "Le service d'impression CUPS n'est pas démarré : lancez-le (systemctl start cups) "
-        "puis réessayez.\n"
-    )
+    assert err == "Le service d'impression CUPS n'est pas démarré : lancez-le puis réessayez.\n"
     assert [c[0] for c in double.calls] == ["lpstat"]  # lp never ran
 
 
-def test_missing_cups_client_is_an_environment_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    code, _, err = print_with(SpoolerDouble({}), monkeypatch, lang="en")
+def test_missing_cups_client_is_an_environment_error() -> None:
+    code, _, err = print_with(SpoolerDouble({}), lang="en")
     assert code == 3
-    assert err == "CUPS commands not found (lpstat, lp): install cups-client.\n"
+    assert err == "Printing commands not found (package cups-client).\n"
 
 
-def test_rejecting_queue_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rejecting_queue_is_a_problem() -> None:
     double = SpoolerDouble(
         {
             "lpstat -r": RUNNING,
             "lp": answer(stderr='lp: Destination "BENCH_PDF" is not accepting jobs.\n', code=1),
         }
     )
-    code, _, err = print_with(double, monkeypatch)
+    code, _, err = print_with(double)
     assert code == 1
-    assert err == "La file BENCH_PDF refuse les tâches (cupsaccept BENCH_PDF pour la rouvrir).\n"
+    assert err == "L'imprimante BENCH_PDF refuse les tâches (cupsaccept BENCH_PDF).\n"
 
 
 # ---------------------------------------------------------------- printing (real CUPS)
@@ -677,7 +680,7 @@ def test_real_cups_prints_the_label_to_a_pdf_queue(tmp_path: Path) -> None:
 def test_real_cups_unknown_queue_and_unreachable_server(tmp_path: Path) -> None:
     cups_queue()
     code, _, err = run_cli("label", "--host-dir", str(X1), "--printer", "NO_SUCH_QUEUE_X")
-    assert code == 1 and err.startswith("File d'impression inconnue : NO_SUCH_QUEUE_X.")
+    assert code == 1 and err.startswith("Imprimante inconnue : NO_SUCH_QUEUE_X.")
     # Port 9 (discard) has no CUPS behind it: what a bench with a stopped cupsd sees.
     code, _, err = run_cli(
         "label", "--host-dir", str(X1), "--printer", "BENCH_PDF", "--server", "127.0.0.1:9"

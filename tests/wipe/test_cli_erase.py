@@ -288,8 +288,9 @@ def test_live_progress_lines_on_a_tty_and_human_list(loop_factory, tmp_path: Pat
     lines = env.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
     progress = [ln for ln in lines if ln.startswith(a.device + " ")]
     assert progress, lines
-    assert any(" écriture passe 1/1 " in ln and "100.0 %" in ln for ln in progress)
-    assert any(" vérification passe 1/1 " in ln for ln in progress)
+    assert any(" écriture 1/1 100 % " in ln and " Mo/s reste " in ln for ln in progress)
+    assert any(" vérif. 1/1 " in ln for ln in progress)
+    assert all(len(ln) <= 80 for ln in progress)  # the app's line, fits the console
     assert "Résumé :" in lines
 
     code, out, _ = _run(["erase", "--list"], tmp_path)
@@ -306,17 +307,14 @@ def test_live_progress_lines_on_a_tty_and_human_list(loop_factory, tmp_path: Pat
 
 
 def test_progress_line_in_both_languages() -> None:
-    from bench_agent.commands.erase import duration_text, progress_line
+    """The command prints the bench's progress line (the app's too)."""
+    from bench_agent.bench.erasure import duration_text, progress_text
     from wipe.overwrite import Progress
 
     p = Progress("/dev/sdb", "verify", 1, 3, 250, 1000, 95e6, 7530.0, error_ranges=2)
-    fr = progress_line(Environment(stdout=io.StringIO(), lang="fr"), p)
-    en = progress_line(Environment(stdout=io.StringIO(), lang="en"), p)
-    assert (
-        fr
-        == "/dev/sdb vérification passe 2/3  25.0 % 95 Mo/s reste 2 h 05 min — 2 zone(s) en erreur"
-    )
-    assert en == "/dev/sdb verify pass 2/3  25.0 % 95 MB/s left 2 h 05 min — 2 error range(s)"
+    line = progress_text(p)
+    assert line.fr == "/dev/sdb vérif. 2/3  25 % 95 Mo/s reste 2 h 05 min — 2 zone(s) en erreur"
+    assert line.en == "/dev/sdb verify 2/3  25 % 95 MB/s left 2 h 05 min — 2 error range(s)"
     assert [duration_text(s) for s in (0.4, 59, 60, 725, 3599.6, 86400)] == [
         "0 s",
         "59 s",

@@ -82,10 +82,14 @@ def _erase_args(**over: object) -> object:
     return argparse.Namespace(**{**base, **over})
 
 
-def _target(path: str) -> object:
+def _plan(path: str) -> object:
+    """The plan of a SATA drive about to get the policy's firmware method."""
     import types
 
-    return types.SimpleNamespace(device_path=path, transport="sata")
+    from bench_agent.bench.erasure import DrivePlan
+
+    target = types.SimpleNamespace(device_path=path, transport="sata", erasable=True)
+    return DrivePlan(target, None, "auto", None, 0.0)  # type: ignore[arg-type]
 
 
 def _env():  # type: ignore[no-untyped-def]
@@ -97,7 +101,6 @@ def _env():  # type: ignore[no-untyped-def]
 
 
 def test_erase_command_suspends_on_unfreeze_and_says_which_drive_thawed() -> None:
-    import wipe.firmware as fw
     from bench_agent.commands.erase import offer_unfreeze
 
     runner = ReplayRunner(
@@ -108,32 +111,30 @@ def test_erase_command_suspends_on_unfreeze_and_says_which_drive_thawed() -> Non
         ]
     )
     env = _env()
-    offer_unfreeze([_target(SDA)], runner, fw, _erase_args(unfreeze=True), env)  # type: ignore[arg-type]
+    offer_unfreeze([_plan(SDA)], runner, _erase_args(unfreeze=True), env)  # type: ignore[arg-type]
     runner.assert_done()
     err = env.stderr.getvalue()
     assert "Disque gelé par le BIOS" in err and "Dégelé : /dev/sda" in err
 
 
 def test_unattended_station_never_suspends_without_the_flag(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import wipe.firmware as fw
     from bench_agent.commands.erase import offer_unfreeze
 
     monkeypatch.setattr("sys.stdin", _Tty("o"))
     runner = ReplayRunner([(["hdparm", "-I", SDA], output(FROZEN))])
     env = _env()
-    offer_unfreeze([_target(SDA)], runner, fw, _erase_args(yes_i_know=True), env)  # type: ignore[arg-type]
+    offer_unfreeze([_plan(SDA)], runner, _erase_args(yes_i_know=True), env)  # type: ignore[arg-type]
     runner.assert_done()  # no rtcwake
     assert "Pas de mise en veille sans --unfreeze" in env.stderr.getvalue()
 
 
 def test_technician_is_asked_and_a_no_means_no(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import wipe.firmware as fw
     from bench_agent.commands.erase import offer_unfreeze
 
     monkeypatch.setattr("sys.stdin", _Tty("n"))
     runner = ReplayRunner([(["hdparm", "-I", SDA], output(FROZEN))])
     env = _env()
-    offer_unfreeze([_target(SDA)], runner, fw, _erase_args(), env)  # type: ignore[arg-type]
+    offer_unfreeze([_plan(SDA)], runner, _erase_args(), env)  # type: ignore[arg-type]
     runner.assert_done()
     assert "[o/N]" in env.stdout.getvalue()
 
@@ -146,8 +147,6 @@ def test_technician_is_asked_and_a_no_means_no(monkeypatch) -> None:  # type: ig
         ]
     )
     env = _env()
-    offer_unfreeze([_target(SDA)], runner, fw, _erase_args(), env)  # type: ignore[arg-type]
+    offer_unfreeze([_plan(SDA)], runner, _erase_args(), env)  # type: ignore[arg-type]
     runner.assert_done()
-    assert "Toujours gelé ou illisible : /dev/sda — l'écrasement sera utilisé." in (
-        env.stderr.getvalue()
-    )
+    assert "Toujours gelé : /dev/sda — l'écrasement sera utilisé" in env.stderr.getvalue()

@@ -90,11 +90,27 @@ def _subcommand(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _lang_option(argv: Sequence[str]) -> str | None:
+    """The top-level ``--lang`` given before the subcommand, if any."""
+    args = list(argv)
+    while args and args[0].startswith("-"):
+        if args[0] == "--lang" and len(args) > 1:
+            return args[1] if args[1] in ("fr", "en") else None
+        if args[0].startswith("--lang="):
+            value = args[0].split("=", 1)[1]
+            return value if value in ("fr", "en") else None
+        args = args[2:] if args[0] == "--app-host-dir" else args[1:]
+    return None
+
+
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     import sys
 
     args_list = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_option(args_list)
+    if lang:
+        env.lang = lang  # before the parser is built: its help is in that language
     parser = build_parser(env, only=_subcommand(args_list))
     try:
         args = parser.parse_args(args_list)

@@ -391,6 +391,9 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     policy = erasure.load_policy(args.policy)
     verification = erasure.parse_verification(args.verify) if args.verify else None
     method, firmware = (None, None) if args.method == "auto" else erasure.chosen_method(args.method)
+    runner = this_machine(env)
+    # The unit next: a tampered report or a missing sitting stops before any disk is read.
+    unit = _unit(args, env, runner)
 
     targets = erasure.select(list(args.devices))
     refused = erasure.refusal_lines(targets)
@@ -421,8 +424,6 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
                 )
                 return 1
 
-    runner = this_machine(env)
-    unit = _unit(args, env, runner)
     setup = erasure.EraseSetup(
         paths,
         erasure.bench_key(Path(args.key) if args.key else paths.key),

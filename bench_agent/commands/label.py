@@ -22,7 +22,6 @@ from bench_agent.commands._host import (
 from bench_agent.context import Environment
 
 if TYPE_CHECKING:
-    from bench_agent.host.base import Host
     from bench_agent.model.report import UnitReport
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
@@ -180,7 +179,7 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
             )
     else:
         job_id, warnings = labels.print_pdf(
-            printer_host() or this_machine(env),
+            this_machine(env),
             rendered,
             args.printer,
             copies=args.copies,
@@ -201,12 +200,6 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
     if args.json:
         env.out(json.dumps(result, ensure_ascii=False, indent=2))
     return EXIT_OK
-
-
-def printer_host() -> Host | None:
-    """The machine whose CUPS client prints a label from a report or a machine read now;
-    None: the bench's own (:func:`this_machine`). Tests replace it with a spooler double."""
-    return None
 
 
 def _label_sitting(args: argparse.Namespace, env: Environment) -> int:

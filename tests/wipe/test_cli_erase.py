@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from wipe_helpers import surviving_canaries
@@ -430,3 +431,154 @@ def test_journal_verify_checks_origin_with_the_bench_key(tmp_path: Path) -> None
     assert code == 1 and "Journal ALTÉRÉ" in out
     code, out, _ = _run(["journal", "verify", "--journal", str(forged), "--json"], tmp_path / "x")
     assert code == 0 and json.loads(out)["origin_checked"] is False  # no bench key here
+
+
+# ---------------------------------------------------------------- the unit the disks belong to
+
+X1 = Path(__file__).parents[1] / "fixtures" / "hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
+
+
+def _x1_with_disk(device: str) -> Any:
+    """The recorded ThinkPad X1's inventory, its internal disk being ``device`` (what the
+    inventory reads on a unit whose disk is that loop device)."""
+    from bench_agent.host.recorded import RecordedHost
+    from bench_agent.inventory import collect_inventory
+    from bench_agent.model.inventory import Disk
+
+    inv = collect_inventory(RecordedHost(X1))
+    inv.disks = [Disk(name=Path(device).name, path=device, capacity_bytes=16 << 20)]
+    return inv
+
+
+def _pdf_text(pdf: Path) -> str:
+    import subprocess
+
+    from support.requirements import require_program
+
+    out = subprocess.run(
+        [require_program("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, check=True
+    )
+    return out.stdout.decode("utf-8")
+
+
+def _payload(path: Path, home: Path) -> dict[str, Any]:
+    from wipe.signing import BenchKey, verify_envelope
+
+    trusted = BenchKey.load(home / "bench-key.pem").public_raw
+    payload: dict[str, Any] = verify_envelope(json.loads(path.read_bytes()), trusted)
+    return payload
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_erase_with_report_attaches_the_certificate_and_the_label_says_so(
+    loop_factory, tmp_path: Path
+) -> None:
+    """`erase --report`: the certificate goes into a new signed revision of the unit's
+    report (graded again: the erasure gate is lifted), and `label --report` on it says
+    the disk is erased — it said "Effacement : aucun"."""
+    from bench_agent.bench.paths import BenchPaths
+    from bench_agent.bench.reports import save_revision
+    from bench_agent.unit import build_report
+
+    a = loop_factory(16 << 20, name="unit")
+    home = tmp_path / "home"
+    report = build_report(_x1_with_disk(a.device), asset_tag="LCT-0042-7")
+    path = save_revision(BenchPaths(home), report).path  # what inventory --save writes
+    report_id = report.report_id
+    code, _, err = _run(["grade", "--report", str(path), "--save"], home)
+    assert code == 1 and "révision 2" in err
+    assert "erasure.missing" in {r["rule"] for r in _payload(path, home)["grade"]["rules"]}
+
+    code, out, err = _run(
+        ["erase", a.device, "--report", str(path), "--method", "zero", "--yes-i-know", "--json"],
+        home,
+    )
+    assert code == 0, err
+    (result,) = json.loads(out)
+    assert result["result"] == "ERASED" and surviving_canaries(a.backing) == []
+    assert f"Certificats joints au rapport : {path} (révision 3)" in err
+    cert = json.loads(Path(result["certificate"]).read_text())["payload"]
+    assert cert["media"]["asset_tag"] == "LCT-0042-7"  # the unit's id, from the report
+    assert cert["source_computer"]["model"] == "ThinkPad X1 Carbon 5th"
+
+    payload = _payload(path, home)
+    assert (payload["report_id"], payload["revision"]) == (report_id, 3)
+    (erased,) = payload["erasures"]
+    assert (erased["certificate_id"], erased["result"]) == (cert["certificate_id"], "ERASED")
+    assert erased["device"] == a.device
+    rules = {r["rule"] for r in payload["grade"]["rules"]}
+    assert not rules & {"erasure.missing", "erasure.not_erased"}  # graded again
+    revisions = home / "reports" / "revisions"
+    assert sorted(p.name for p in revisions.iterdir()) == [
+        f"{report_id}.r{n}.json" for n in (1, 2, 3)
+    ]
+    _, status, _ = _run(["sync", "status", "--json"], home)
+    assert {w["id"] for w in json.loads(status)["pending"]} == {
+        cert["certificate_id"],
+        *(f"{report_id}#{n}" for n in (1, 2, 3)),
+    }
+
+    pdf = tmp_path / "label.pdf"
+    code, _, err = _run(["label", "--report", str(path), "-o", str(pdf)], home)
+    assert code == 0, err
+    text = _pdf_text(pdf)
+    assert "Effacé ✓ NIST Clear" in text and "Effacement : aucun" not in text
+    old = tmp_path / "label-r1.pdf"
+    assert (
+        _run(["label", "--report", str(revisions / f"{report_id}.r1.json"), "-o", str(old)], home)[
+            0
+        ]
+        == 0
+    )
+    assert "Effacement : aucun" in _pdf_text(old)  # revision 1 still says what it said
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_erase_with_sitting_attaches_to_the_unit_on_the_bench(loop_factory, tmp_path: Path) -> None:
+    """`erase --sitting`: the certificate joins the sitting the app shows; `label
+    --sitting` refuses the unit while its disk is not erased, then labels its saved
+    revision."""
+    from bench_agent.bench.paths import BenchPaths
+    from bench_agent.bench.service import Bench
+    from bench_agent.host.recorded import RecordedHost
+
+    a = loop_factory(16 << 20, name="unit")
+    disk = Path(a.device).name
+    home = tmp_path / "home"
+    paths = BenchPaths(home)
+    environ = {"BENCH_AGENT_HOME": str(home)}
+    bench = Bench.open(paths, RecordedHost(X1), None, environ)
+    bench.update(inventory=_x1_with_disk(a.device), unit_id="LCT-0042-7")
+
+    pdf = tmp_path / "label.pdf"
+    code, out, err = _run(["label", "--sitting", "-o", str(pdf)], home)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Étiquette refusée : disque {disk} : pas effacé ; "
+        "rapport pas encore enregistré (étape 7)\n"
+    )
+    assert not pdf.exists()
+
+    code, out, err = _run(
+        ["erase", a.device, "--sitting", "--method", "zero", "--yes-i-know", "--json"], home
+    )
+    assert code == 0, err
+    assert "Certificats joints à l'unité en cours (LCT-0042-7)." in err
+    (result,) = json.loads(out)
+    cert = json.loads(Path(result["certificate"]).read_text())["payload"]
+    assert cert["media"]["asset_tag"] == "LCT-0042-7"
+    assert cert["source_computer"]["serial"] == "PF0QMY5N"
+
+    bench = Bench.open(paths, RecordedHost(X1), None, environ)  # what the app reloads
+    (erased,) = bench.record.erasures
+    assert (erased.certificate_id, erased.result) == (cert["certificate_id"], "ERASED")
+    assert bench.save().revision == 1  # step 7 in the app
+
+    code, out, err = _run(["label", "--sitting", "-o", str(pdf)], home)
+    assert code == 0, err
+    assert out == f"Étiquette écrite : {pdf} (révision 1)\n"
+    assert "Effacé ✓ NIST Clear" in _pdf_text(pdf)
+    bench = Bench.open(paths, RecordedHost(X1), None, environ)
+    assert bench.record.label is not None and bench.record.label_revision == 1

@@ -73,6 +73,41 @@ def test_truncated_tail_is_found_by_the_signed_head(journal: Journal) -> None:
     assert "signed head says 6" in problems[0]
 
 
+def test_stopped_between_an_entry_and_its_head_is_not_tampering(journal: Journal) -> None:
+    # A kill or a power cut after the entry's fsync and before the head's rename: the
+    # head still names the entry before the last one.
+    head_before = journal.head_path.read_bytes()
+    journal.append("checkpoint", {"session_id": "s1", "index": 0, "bytes_done": 4096})
+    journal.head_path.write_bytes(head_before)
+    report = verify_journal(journal.path)
+    assert report.ok, report.problems
+    assert report.unconfirmed_last_entry and report.entries == 7
+    # The next append confirms it.
+    journal.append("session-end", {"session_id": "s1", "result": "INTERRUPTED"})
+    again = verify_journal(journal.path)
+    assert again.ok and not again.unconfirmed_last_entry
+
+
+def test_a_head_two_entries_behind_is_still_found(journal: Journal) -> None:
+    head_before = journal.head_path.read_bytes()
+    journal.append("checkpoint", {"session_id": "s1", "index": 0, "bytes_done": 1})
+    journal.append("checkpoint", {"session_id": "s1", "index": 0, "bytes_done": 2})
+    journal.head_path.write_bytes(head_before)
+    report = verify_journal(journal.path)
+    assert not report.ok and "signed head says 6" in report.problems[0]
+
+
+def test_a_last_entry_replaced_after_a_stale_head_is_found(journal: Journal) -> None:
+    head_before = journal.head_path.read_bytes()
+    journal.append("session-end", {"session_id": "s1", "result": "FAILED"})
+    journal.head_path.write_bytes(head_before)
+    lines = _lines(journal)
+    envelope = json.loads(lines[-1])
+    envelope["payload"]["data"]["result"] = "ERASED"  # the signature no longer verifies
+    _write(journal, [*lines[:-1], json.dumps(envelope)])
+    assert not verify_journal(journal.path).ok
+
+
 def test_garbage_line_is_reported_not_raised(journal: Journal) -> None:
     lines = _lines(journal)
     lines[0] = lines[0][:40]

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -23,10 +26,13 @@ from central_samples import (
     sign_certificate,
     unit_report,
 )
+from sqlalchemy import select
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
 from central_inventory.admin import create_token, register_bench, revoke_token
+from central_inventory.db import Report, Unit
+from tests.sync.outbox_v0 import write_v0_outbox
 from wipe.signing import BenchKey
 
 MACHINES = machines()
@@ -64,6 +70,21 @@ class Bench:
         machine = MACHINES[i % len(MACHINES)]
         report = unit_report(machine, DRIVES[i % len(DRIVES)], bench_id=self.name)
         path = self.home / f"report-{i}.json"
+        path.write_text(json.dumps(report_payload(report)))
+        return path
+
+    def revision_file(self, report_id: str, revision: int, i: int, category: str = "B") -> Path:
+        """Revision ``revision`` of one unit's report, unsigned (``sync add`` signs it)."""
+        machine = MACHINES[i % len(MACHINES)]
+        report = unit_report(
+            machine,
+            DRIVES[i % len(DRIVES)],
+            bench_id=self.name,
+            report_id=report_id,
+            revision=revision,
+            category=category,
+        )
+        path = self.home / f"report-{report_id}-r{revision}.json"
         path.write_text(json.dumps(report_payload(report)))
         return path
 
@@ -230,8 +251,120 @@ def test_inventory_save_then_sync_puts_the_laptop_on_the_server(
 
     code, out, err = _sync(bench.home, "now", "--json")
     assert code == 0, err
-    assert json.loads(out)["sent"] == [envelope["payload"]["report_id"]]
+    assert json.loads(out)["sent"] == [f"{envelope['payload']['report_id']}#1"]
     with server.client(bench.tenant.staff_token) as client:
         found = client.get("/api/v1/units", params={"id_esn": "LCT-7731"}).json()
     assert found["total"] == 1
     assert "PF0QMY5N" in json.dumps(found["data"][0])
+
+
+def _current(server: Running, report_id: str) -> tuple[int, str | None, list[tuple[int, bool]]]:
+    """The current revision of a report id's unit, its category, and (revision, head) of
+    every stored row of the report id."""
+    with server.sessions() as session:
+        rows = session.execute(
+            select(Report.revision, Report.head, Report.unit_id)
+            .where(Report.report_id == report_id)
+            .order_by(Report.revision)
+        ).all()
+        unit = session.get(Unit, rows[0].unit_id)
+        assert unit is not None
+        current = session.scalar(
+            select(Report.revision).where(
+                Report.unit_id == unit.id, Report.version == unit.latest_version
+            )
+        )
+        assert current is not None
+        return current, unit.category, [(r.revision, r.head) for r in rows]
+
+
+def test_two_revisions_from_the_outbox_end_with_the_highest_current(
+    server: Running, tmp_path: Path
+) -> None:
+    bench = Bench(server, tmp_path)
+    report_id = str(uuid.uuid4())
+    first = bench.revision_file(report_id, 1, 6, category="C")
+    second = bench.revision_file(report_id, 2, 6, category="A")
+    code, out, err = _sync(bench.home, "add", str(first), str(second))
+    assert code == 0, err
+    assert f"report {report_id}#1 ajouté" in out and f"report {report_id}#2 ajouté" in out
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert json.loads(out)["sent"] == [f"{report_id}#1", f"{report_id}#2"]
+    assert _current(server, report_id) == (2, "A", [(1, False), (2, True)])
+
+
+def test_an_older_revision_sent_last_is_kept_as_history(server: Running, tmp_path: Path) -> None:
+    """Revision 1 reaches the outbox only after revision 2 was sent (a USB import, a
+    `sync add` of an old file): it is delivered and stored, the unit stays on 2."""
+    bench = Bench(server, tmp_path)
+    report_id = str(uuid.uuid4())
+    _sync(bench.home, "add", str(bench.revision_file(report_id, 2, 7, category="A")))
+    assert _sync(bench.home, "now")[0] == 0
+    _sync(bench.home, "add", str(bench.revision_file(report_id, 1, 7, category="D")))
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert json.loads(out)["sent"] == [f"{report_id}#1"]
+    assert _current(server, report_id) == (2, "A", [(1, False), (2, True)])
+
+
+def test_outbox_restarted_between_revisions(server: Running, tmp_path: Path) -> None:
+    """Revision 1 is sent by one process; revision 2 is added and sent by another (the
+    bench restarted): only the outbox file carries the state between them."""
+    bench = Bench(server, tmp_path)
+    report_id = str(uuid.uuid4())
+    _sync(bench.home, "add", str(bench.revision_file(report_id, 1, 8, category="C")))
+    assert _sync(bench.home, "now")[0] == 0
+    second = bench.revision_file(report_id, 2, 8, category="B")
+    environ = {**os.environ, "BENCH_AGENT_HOME": str(bench.home)}
+    for argv in (["add", str(second)], ["now", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench_agent", "sync", *argv],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sent"] == [f"{report_id}#2"]
+    assert _current(server, report_id) == (2, "B", [(1, False), (2, True)])
+    assert [row[1:3] for row in bench.outbox_rows()] == [
+        (f"{report_id}#1", "sent"),
+        (f"{report_id}#2", "sent"),
+    ]
+
+
+def test_an_outbox_from_before_revisions_is_sent_then_revised(
+    server: Running, tmp_path: Path
+) -> None:
+    """A bench updated with a report still waiting in its old outbox file (keyed by the
+    plain report id, signed without a revision): sent as revision 1, then revision 2."""
+    bench = Bench(server, tmp_path)
+    report_id = str(uuid.uuid4())
+    old = json.loads(bench.revision_file(report_id, 1, 9, category="C").read_text())
+    old.pop("revision")
+    write_v0_outbox(bench.home / "outbox.sqlite", [(bench.key.sign(old), "pending")])
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert json.loads(out)["sent"] == [f"{report_id}#1"]
+    _sync(bench.home, "add", str(bench.revision_file(report_id, 2, 9, category="A")))
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert json.loads(out)["sent"] == [f"{report_id}#2"]
+    assert _current(server, report_id) == (2, "A", [(1, False), (2, True)])
+
+
+def test_a_revision_of_another_benchs_report_is_rejected_and_kept(
+    server: Running, tmp_path: Path
+) -> None:
+    owner, intruder = Bench(server, tmp_path, "owner"), Bench(server, tmp_path, "intruder")
+    report_id = str(uuid.uuid4())
+    _sync(owner.home, "add", str(owner.revision_file(report_id, 1, 10, category="B")))
+    assert _sync(owner.home, "now")[0] == 0
+    _sync(intruder.home, "add", str(intruder.revision_file(report_id, 2, 10, category="D")))
+    code, out, _ = _sync(intruder.home, "now")
+    assert code == 1 and "REFUSÉ" in out and "409 report_of_another_bench" in out
+    ((_, item_id, state, _, status, _),) = intruder.outbox_rows()
+    assert (item_id, state, status) == (f"{report_id}#2", "rejected", 409)
+    assert _current(server, report_id) == (1, "B", [(1, True)])

@@ -17,7 +17,8 @@ import pytest
 from bench_agent.sync import outbox as outbox_module
 from bench_agent.sync.central import Answer, CentralConfig, send_due
 from bench_agent.sync.outbox import MAX_REVISION, Outbox, OutboxError
-from wipe.signing import BenchKey, canonical_json
+from tests.sync.outbox_v0 import write_v0_outbox
+from wipe.signing import BenchKey
 
 KEY = BenchKey.generate()
 CONFIG = CentralConfig("http://127.0.0.1:9", "tok")
@@ -118,49 +119,6 @@ def test_a_report_without_revision_is_revision_1(tmp_path: Path) -> None:
     rid = str(uuid.uuid4())
     assert box.add(KEY.sign(_report(rid, None))).item_id == f"{rid}#1"
     assert box.add(KEY.sign(_report(rid, MAX_REVISION))).item_id == f"{rid}#{MAX_REVISION}"
-
-
-# The outbox file as bench-agent wrote it before revisions (PRAGMA user_version 0).
-V0_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL CHECK (kind IN ('report', 'certificate')),
-    item_id TEXT NOT NULL UNIQUE,
-    body BLOB NOT NULL,
-    sha256 TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_status INTEGER,
-    sent_at REAL
-);
-CREATE INDEX IF NOT EXISTS items_pending ON items (state, next_attempt_at);
-"""
-
-
-def write_v0_outbox(path: Path, documents: list[tuple[dict[str, Any], str]]) -> None:
-    """A pre-revision outbox holding (envelope, state) items keyed by their plain id."""
-    import hashlib
-
-    with closing(sqlite3.connect(path)) as db, db:
-        db.executescript(V0_SCHEMA)
-        for envelope, state in documents:
-            payload = envelope["payload"]
-            kind = "certificate" if "certificate_id" in payload else "report"
-            db.execute(
-                "INSERT INTO items (kind, item_id, body, sha256, created_at, state) "
-                "VALUES (?,?,?,?,?,?)",
-                (
-                    kind,
-                    payload.get("certificate_id") or payload["report_id"],
-                    json.dumps(envelope).encode(),
-                    hashlib.sha256(canonical_json(envelope)).hexdigest(),
-                    time.time(),
-                    state,
-                ),
-            )
 
 
 def _plain_rows(path: Path) -> list[tuple[Any, ...]]:

@@ -114,10 +114,41 @@ def untested_reason(outcome: Outcome) -> Text | None:
 # -- the machine side of the interactive tests ------------------------------------------
 
 
-def automatic_checks(host: Host) -> list[Outcome]:
-    from bench_agent.functional import run_automatic
+def automatic_checks(
+    host: Host, on_error: Callable[[str, Exception], object] | None = None
+) -> list[Outcome]:
+    """Every automatic check, each on its own: one the bench cannot run (a listing it
+    cannot read, a recording without it) is "not tested" with the detail logged, and
+    the others still give their result."""
+    from bench_agent.functional import checks
 
-    return run_automatic(host, profile())
+    prof = profile()
+    runs: list[tuple[str, Callable[[], Outcome]]] = [
+        ("webcam", lambda: checks.check_webcam(host)),
+        ("wifi", lambda: checks.check_wifi(host, prof)),
+        ("ethernet", lambda: checks.check_ethernet(host)),
+        ("charger", lambda: checks.check_charger(host)),
+        ("battery_autonomy", lambda: checks.check_battery(host, prof)),
+    ]
+    outcomes = []
+    for name, run in runs:
+        try:
+            outcomes.append(run())
+        except Exception as exc:  # one unreadable source must not stop the other checks
+            if on_error is not None:
+                on_error(name, exc)
+            outcomes.append(
+                Outcome(
+                    name,
+                    "n/a",
+                    tr(
+                        "le banc n'a pas pu faire ce test (détail dans le journal du banc)",
+                        "the bench could not run this test (detail in the bench log)",
+                    ),
+                    missing="tool",
+                )
+            )
+    return outcomes
 
 
 def play_tone(host: Host) -> Outcome | None:

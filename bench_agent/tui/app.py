@@ -261,7 +261,9 @@ class BenchApp(App[int]):
         worker = get_current_worker()
         try:
             if name == "automatic":
-                outcomes = f.automatic_checks(host)
+                outcomes = f.automatic_checks(
+                    host, lambda test, exc: self.service.problem(exc, f"functional {test}")
+                )
             elif name == "speakers":
                 tone = f.play_tone(host)
                 if tone is None:
@@ -554,8 +556,10 @@ class BenchApp(App[int]):
         self.push_screen(
             QuestionScreen(
                 self.say(
-                    f"Cette unité n'est pas terminée :\n{listed}\nPasser quand même à la suivante ?  o = oui, n = non",
-                    f"This unit is not finished:\n{listed}\nGo to the next one anyway?  y = yes, n = no",
+                    f"Cette unité n'est pas terminée :\n{listed}\n"
+                    "Passer quand même à la suivante ?  o = oui, n = non",
+                    f"This unit is not finished:\n{listed}\n"
+                    "Go to the next one anyway?  y = yes, n = no",
                 ),
                 danger=True,
             ),

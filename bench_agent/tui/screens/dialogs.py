@@ -40,15 +40,39 @@ class HelpScreen(ModalScreen[None]):
             ("F1, ?", say("cette aide", "this help")),
             ("F2", say("English / français", "français / English")),
             ("q", say("quitter (tout est gardé)", "quit (everything is kept)")),
-            (say("Inventaire : s", "Inventory: s"), say("saisir le n° de série", "enter the serial")),
+            (
+                say("Inventaire : s", "Inventory: s"),
+                say("saisir le n° de série", "enter the serial"),
+            ),
             (say("Santé : t", "Health: t"), say("autotest court", "short self-test")),
-            (say("Tests : a k e l h m u", "Tests: a k e l h m u"), say("auto, clavier, écran, lumière, son, micro, USB", "auto, keyboard, screen, light, sound, mic, USB")),
-            (say("Tests : ↑↓ puis 0", "Tests: ↑↓ then 0"), say("pièce absente sur ce modèle", "part absent on this model")),
-            (say("Effacement : Espace, e", "Erasure: Space, e"), say("choisir, effacer", "select, erase")),
-            (say("Effacement : a, Ctrl+C", "Erasure: a, Ctrl+C"), say("arrêter proprement", "stop cleanly")),
-            (say("Catégorie : Entrée, d", "Category: Enter, d"), say("enregistrer, déroger", "save, override")),
-            (say("Étiquette, Envoi : Entrée", "Label, Sending: Enter"), say("imprimer, envoyer", "print, send")),
-        ]  # fmt: skip
+            (
+                say("Tests : a k e l h m u", "Tests: a k e l h m u"),
+                say(
+                    "auto, clavier, écran, lumière, son, micro, USB",
+                    "auto, keyboard, screen, light, sound, mic, USB",
+                ),
+            ),
+            (
+                say("Tests : ↑↓ puis 0", "Tests: ↑↓ then 0"),
+                say("pièce absente sur ce modèle", "part absent on this model"),
+            ),
+            (
+                say("Effacement : Espace, e", "Erasure: Space, e"),
+                say("choisir, effacer", "select, erase"),
+            ),
+            (
+                say("Effacement : a, Ctrl+C", "Erasure: a, Ctrl+C"),
+                say("arrêter proprement", "stop cleanly"),
+            ),
+            (
+                say("Catégorie : Entrée, d", "Category: Enter, d"),
+                say("enregistrer, déroger", "save, override"),
+            ),
+            (
+                say("Étiquette, Envoi : Entrée", "Label, Sending: Enter"),
+                say("imprimer, envoyer", "print, send"),
+            ),
+        ]
         text = "\n".join(f"{k:<26} {v}" for k, v in rows)
         with Vertical(id="dialog"):
             yield Static(say("Touches du clavier", "Keyboard keys"), classes="title")
@@ -81,7 +105,7 @@ class QuestionScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
     def action_leave(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]  # None: left without an answer
+        self.dismiss(None)  # None: left without an answer
 
 
 class QuitDuringEraseScreen(QuestionScreen):

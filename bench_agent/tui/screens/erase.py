@@ -81,7 +81,8 @@ class EraseScreen(BenchScreen):
         )
         if interrupted:
             text += self.say(
-                "\nEffacement interrompu : choisissez le disque, e le reprend où il s'était arrêté.",
+                "\nEffacement interrompu : choisissez le disque, e le reprend où il "
+                "s'était arrêté.",
                 "\nErasure interrupted: select the disk, e resumes it where it stopped.",
             )
         mode.update(text)

@@ -31,7 +31,8 @@ class GradeScreen(BenchScreen):
             yield Static(id="grade")
         yield Static(
             self.say(
-                "Entrée : enregistrer   d : déroger (avec raison)   x : annuler la dérogation   Échap : retour",
+                "Entrée : enregistrer   d : déroger (avec raison)   x : annuler la dérogation"
+                "   Échap : retour",
                 "Enter: save   d: override (with a reason)   x: cancel the override   Esc: back",
             ),
             classes="hint",

@@ -44,7 +44,8 @@ class LabelScreen(BenchScreen):
         if record.label is not None and record.label.printed_at:
             lines.append(
                 self.say(
-                    f"Dernière étiquette : révision {record.label_revision}, {record.label.printed_at}",
+                    f"Dernière étiquette : révision {record.label_revision}, "
+                    f"{record.label.printed_at}",
                     f"Last label: revision {record.label_revision}, {record.label.printed_at}",
                 )
             )

@@ -26,6 +26,16 @@ def register(sub: Any, env: Environment) -> None:
         help=env.say(
             "catégorie de l'unité et son explication", "the unit's category and its explanation"
         ),
+        description=env.say(
+            "Catégorie de l'unité selon le profil du réseau, avec chaque règle appliquée, "
+            "d'un rapport enregistré (--report), d'une machine enregistrée (--host-dir) ou de "
+            "celle-ci. Code de sortie 1 si l'unité est NON DISTRIBUABLE ou À RÉPARER, 2 pour "
+            "une erreur d'utilisation, 3 si le rapport ou la machine ne peut pas être lu.",
+            "The unit's category per the network's profile, with every rule applied, from a "
+            "saved report (--report), a recorded machine (--host-dir) or this one. Exit "
+            "status 1 when the unit is NOT DISTRIBUTABLE or TO REPAIR, 2 on a usage error, "
+            "3 when the report or the machine cannot be read.",
+        ),
     )
     p.add_argument(
         "--report",

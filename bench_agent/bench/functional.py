@@ -142,8 +142,8 @@ def automatic_checks(
                     name,
                     "n/a",
                     tr(
-                        "le banc n'a pas pu faire ce test (détail dans le journal du banc)",
-                        "the bench could not run this test (detail in the bench log)",
+                        "impossible sur ce banc (voir le journal du banc)",
+                        "cannot run on this bench (see the bench log)",
                     ),
                     missing="tool",
                 )

@@ -20,8 +20,8 @@ class CosmeticScreen(BenchScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self.say("5  Aspect", "5  Cosmetic grade"), classes="title")
-        yield Static(id="scale")
-        yield Static(id="chosen")
+        yield Static(markup=False, id="scale")
+        yield Static(markup=False, id="chosen")
         yield Static(
             self.say("Une touche : " + " ".join(CODES) + "   Échap : retour",
                      "One key: " + " ".join(CODES) + "   Esc: back"),

@@ -99,7 +99,7 @@ class QuestionScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="danger" if self.danger else ""):
-            yield Static(self.question, id="question")
+            yield Static(self.question, id="question", markup=False)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -177,7 +177,7 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
             )
             yield Input(id="category", placeholder=say("catégorie", "category"))
             yield Input(id="reason", placeholder=say("raison", "reason"))
-            yield Static(id="override-problem", classes="problem")
+            yield Static(markup=False, id="override-problem", classes="problem")
 
     def on_mount(self) -> None:
         self.query_one("#category", Input).focus()

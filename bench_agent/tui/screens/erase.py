@@ -48,12 +48,13 @@ class EraseScreen(BenchScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self.say("6  Effacement", "6  Erasure"), classes="title")
-        yield Static(id="mode")
+        yield Static(markup=False, id="mode")
         yield SelectionList[str](id="targets")
+        yield Static(markup=False, id="refusals")
         with VerticalScroll(id="run"):
-            yield Static(id="erase-notes")
+            yield Static(markup=False, id="erase-notes")
             yield Vertical(id="progress")
-            yield Static(id="results")
+            yield Static(markup=False, id="results")
         yield Static(
             self.say(
                 "Espace : choisir  e : effacer  s : simulation  a : arrêter  Échap : retour",
@@ -108,22 +109,24 @@ class EraseScreen(BenchScreen):
         self._shown_targets = targets
         box = self.query_one(SelectionList)
         box.clear_options()
+        refused_lines: list[str] = []
         for t in targets or []:
+            size = human_size(t.size_bytes)
             head = (
-                f"{t.device_path:<13} {human_size(t.size_bytes):>8} {t.media:<4} {t.model or '?'}"
+                f"{t.device_path:<12} {size:>8} {t.media:<7} {t.model or '?'} [{t.serial or '-'}]"
             )
-            serial = self.say(f"série {t.serial or '-'}", f"serial {t.serial or '-'}")
             if t.erasable:
-                box.add_option(Selection(RichText(f"{head}\n   {serial}"), t.device_path))
+                # Rich Text, never markup: a serial like [ABC] must print as it is.
+                box.add_option(Selection(RichText(head[:70]), t.device_path))
             else:
-                # The reason on its own lines, never cut at 80 columns.
-                why = "; ".join(self.say(r.fr, r.en) for r in t.refusals)
                 refused = self.say("REFUSÉ", "REFUSED")
                 box.add_option(
-                    Selection(
-                        RichText(f"{head}\n   {refused} : {why}"), t.device_path, disabled=True
-                    )
+                    Selection(RichText(f"{head[:60]} {refused}"), t.device_path, disabled=True)
                 )
+                # The reasons on their own lines below the list: never cut at 80 columns.
+                why = "; ".join(self.say(r.fr, r.en) for r in t.refusals)
+                refused_lines.append(f"{t.device_path} : {why}")
+        self.query_one("#refusals", Static).update(RichText("\n".join(refused_lines)))
 
     def _make_progress_rows(self, run: EraseRun) -> None:
         box = self.query_one("#progress", Vertical)
@@ -132,7 +135,7 @@ class EraseScreen(BenchScreen):
             box.mount(
                 Vertical(
                     ProgressBar(total=None, show_eta=False, id=f"bar-{index}"),
-                    Label(f"{device} …", id=f"line-{index}"),
+                    Label(f"{device} …", id=f"line-{index}", markup=False),
                     classes="disk-progress",
                 )
             )

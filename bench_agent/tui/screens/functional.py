@@ -47,8 +47,8 @@ class FunctionalScreen(BenchScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self.say("4  Tests fonctionnels", "4  Functional tests"), classes="title")
-        yield Static(id="tests")
-        yield Static(id="note")
+        yield Static(markup=False, id="tests")
+        yield Static(markup=False, id="note")
         yield Static(
             self.say(
                 "a : automatiques  k : clavier  e : écran  l : luminosité  h : son  m : micro\n"

@@ -26,9 +26,9 @@ class GradeScreen(BenchScreen):
         yield Static(
             self.say("7  Catégorie et enregistrement", "7  Category and save"), classes="title"
         )
-        yield Static(id="saved")
+        yield Static(markup=False, id="saved")
         with VerticalScroll(id="body"):
-            yield Static(id="grade")
+            yield Static(markup=False, id="grade")
         yield Static(
             self.say(
                 "Entrée : enregistrer   d : déroger (avec raison)   x : annuler la dérogation"

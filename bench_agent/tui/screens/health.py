@@ -63,7 +63,7 @@ class HealthScreen(BenchScreen):
         if "health" in self.bench.running:
             box.mount(Static(self.say("Lecture SMART en cours…", "Reading SMART…")))
         if problem is not None:
-            box.mount(Static(self.t(problem), classes="problem"))
+            box.mount(Static(self.t(problem), classes="problem", markup=False))
         if r.health is not None and not r.health:
             box.mount(Static(self.say("Aucun disque interne trouvé.", "No internal disk found.")))
         for d in r.health or []:
@@ -71,4 +71,4 @@ class HealthScreen(BenchScreen):
             who = " ".join(x for x in (d.model, d.serial and f"S/N {d.serial}") if x)
             reason = self.t(d.reason) if d.reason else ""
             line = f"{label:<14} {d.device}  {who}\n{'':<14} {reason}".rstrip()
-            box.mount(Static(line, classes=f"disk verdict-{d.verdict}"))
+            box.mount(Static(line, classes=f"disk verdict-{d.verdict}", markup=False))

@@ -21,9 +21,9 @@ class InventoryScreen(BenchScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self.say("2  Inventaire", "2  Inventory"), classes="title")
-        yield Static(id="warnings", classes="problem")
+        yield Static(markup=False, id="warnings", classes="problem")
         with VerticalScroll(id="body"):
-            yield Static(id="inventory")
+            yield Static(markup=False, id="inventory")
         yield Static(
             self.say(
                 "↑↓ : défiler   s : saisir le n° de série   r : relire   Échap : retour",

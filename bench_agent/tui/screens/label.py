@@ -21,8 +21,8 @@ class LabelScreen(BenchScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self.say("8  Étiquette", "8  Label"), classes="title")
-        yield Static(id="label-info")
-        yield Static(id="label-result")
+        yield Static(markup=False, id="label-info")
+        yield Static(markup=False, id="label-result")
         yield Static(
             self.say("i ou Entrée : imprimer   Échap : retour", "i or Enter: print   Esc: back"),
             classes="hint",

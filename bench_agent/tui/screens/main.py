@@ -59,7 +59,7 @@ class MainScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="unit")
+        yield Static(markup=False, id="unit")
         yield Input(
             id="unit-id",
             placeholder=self.say(
@@ -68,7 +68,7 @@ class MainScreen(BenchScreen):
             ),
         )
         yield OptionList(*(Option("", id=s.key) for s in STEPS), id="steps")
-        yield Static(id="next")
+        yield Static(markup=False, id="next")
         yield Static(
             self.say(
                 "1-9 ↑↓ Entrée : étape  n : suivante  F1 : aide  F2 : English  q : quitter",

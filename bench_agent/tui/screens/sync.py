@@ -19,8 +19,8 @@ class SyncScreen(BenchScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self.say("9  Envoi", "9  Sending"), classes="title")
-        yield Static(id="counts")
-        yield Static(id="sent")
+        yield Static(markup=False, id="counts")
+        yield Static(markup=False, id="sent")
         yield Static(
             self.say(
                 "e ou Entrée : envoyer maintenant   Échap : retour",

@@ -97,6 +97,16 @@ def failed_tests(record: SittingRecord) -> list[str]:
     return [name for name, t in record.functional.items() if t.result == "fail"]
 
 
+def test_title(name: str) -> Text:
+    """A functional test's title for the technician (its catalogue title)."""
+    from bench_agent.functional.catalogue import spec
+
+    try:
+        return spec(name).title
+    except KeyError:
+        return Text(fr=name, en=name)
+
+
 def content_fingerprint(record: SittingRecord) -> str:
     """What a saved report says about the unit: any change to these makes a new revision."""
     # Hash the record as it reads back from its file: a number held as an int in memory
@@ -239,13 +249,16 @@ def steps(
         views["health"] = StepView(StepState.TODO)
 
     missing = missing_tests(record, required_tests)
-    failed = failed_tests(record)
+    failed = [test_title(name) for name in failed_tests(record)]
     done = len(required_tests) - len(missing)
     count = Text(fr=f"{done}/{len(required_tests)} faits", en=f"{done}/{len(required_tests)} done")
     if failed:
         views["functional"] = StepView(
             StepState.PROBLEM,
-            Text(fr=f"en échec : {', '.join(failed)}", en=f"failed: {', '.join(failed)}"),
+            Text(
+                fr="en échec : " + ", ".join(t.fr for t in failed),
+                en="failed: " + ", ".join(t.en for t in failed),
+            ),
         )
     elif missing:
         views["functional"] = StepView(StepState.TODO, count)

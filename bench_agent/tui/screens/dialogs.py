@@ -73,8 +73,8 @@ class HelpScreen(ModalScreen[None]):
                 say("imprimer, envoyer", "print, send"),
             ),
         ]
-        text = "\n".join(f"{k:<26} {v}" for k, v in rows)
-        with Vertical(id="dialog"):
+        text = "\n".join(f"{k:<24} {v}" for k, v in rows)
+        with Vertical(id="dialog", classes="wide"):
             yield Static(say("Touches du clavier", "Keyboard keys"), classes="title")
             yield Static(text, id="help-keys")
             yield Static(say("Échap pour fermer", "Esc to close"), classes="hint")

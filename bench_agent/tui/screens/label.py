@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from bench_agent.bench.labels import PRINTER_VARIABLE, printer_queue
+from bench_agent.bench.labels import printer_queue
 from bench_agent.tui.screens.base import BenchScreen
 
 
@@ -31,7 +31,7 @@ class LabelScreen(BenchScreen):
     def state_changed(self) -> None:
         queue = printer_queue(self.service.environ)
         printer = queue or self.say(
-            f"aucune (PDF seulement ; {PRINTER_VARIABLE})", f"none (PDF only; {PRINTER_VARIABLE})"
+            "aucune configurée (l'étiquette sera un PDF)", "none set up (the label will be a PDF)"
         )
         lines = [self.say(f"Imprimante : {printer}", f"Printer: {printer}")]
         refusals = self.service.label_refusals()

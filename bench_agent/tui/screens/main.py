@@ -61,6 +61,8 @@ class MainScreen(BenchScreen):
     def compose(self) -> ComposeResult:
         yield Static(markup=False, id="unit")
         yield Input(
+            # The id typed so far survives a redraw (F2 rebuilds the screen).
+            value=self.service.record.unit_id or "",
             id="unit-id",
             placeholder=self.say(
                 "Scannez ou tapez l'identifiant de l'unité, puis Entrée",

@@ -427,15 +427,8 @@ class Bench:
     def add_summaries(self, found: list[ErasureSummary]) -> None:
         """The latest certificate per drive wins (a later erasure replaces an earlier one,
         whatever either's result): the report says what was done last to each disk."""
-
-        def same_disk(a: ErasureSummary, b: ErasureSummary) -> bool:
-            if a.disk_serial and b.disk_serial:
-                return a.disk_serial == b.disk_serial
-            return a.device == b.device
-
         with self._lock:
-            kept = [e for e in self.record.erasures if not any(same_disk(e, f) for f in found)]
-            self.update(erasures=[*kept, *found])
+            self.update(erasures=erasure.merge_summaries(self.record.erasures, found))
 
     # -- report, grade, save -----------------------------------------------------------
 

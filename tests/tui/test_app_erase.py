@@ -1,223 +1,266 @@
-"""Erasing a real loop device from the bench app, with key presses only (root, CI)."""
+"""Step 6 of the bench app erasing a real loop device (root, CI): the plan shown before
+the serial is typed, a wrong serial erases nothing, the right one erases every byte and
+puts an ERASED certificate into the sitting; quitting mid-erasure stops it cleanly."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
+import mmap
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import SelectionList
 
-from bench_agent.context import Environment
-from bench_agent.host.recorded import RecordedHost
-from bench_agent.sync.outbox import Outbox
-from bench_agent.tui.app import BenchApp, create_app
+from bench_agent.host.live import LiveHost
+from bench_agent.tui.app import BenchApp
 from bench_agent.tui.screens import EraseScreen
-from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, QuitDuringEraseScreen
-from bench_agent.tui.state import StepState
-from tests.tui.driving import drive, open_step
+from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, PlanScreen, QuitDuringEraseScreen
+from tests.support.requirements import require_loop_devices
+from tests.tui.conftest import AppFactory
+from tests.tui.driving import (
+    SIZE,
+    back,
+    burst,
+    drive,
+    notes,
+    open_step,
+    scanner,
+    screen_text,
+    settle,
+    words,
+)
 from wipe.certificate import verify_certificate
 
-# The erasure tests' loop-device helpers (tests/wipe has no __init__: imported by path).
-sys.path.insert(0, str(Path(__file__).parents[1] / "wipe"))
-sys.path.insert(0, str(Path(__file__).parents[1]))
-from wipe_helpers import Loop, loop_factory, surviving_canaries
-
-__all__ = ["loop_factory"]
-
 pytestmark = [pytest.mark.root, pytest.mark.loop]
-SIZE = (100, 40)
+
+SECTOR = 512
 
 
-async def open_erase_step(app: BenchApp, pilot: Pilot[int]) -> None:
-    """Open step 3 once the inventory is in and the disks are listed."""
-    await open_step(app, pilot, "3")
-    assert isinstance(app.screen, EraseScreen)
+@dataclass
+class Loop:
+    device: str
+    backing: Path
+    original: bytes
+
+    @property
+    def name(self) -> str:
+        return self.device.rsplit("/", 1)[-1]
 
 
-async def pick(app: BenchApp, pilot: Pilot[int], device: str) -> None:
-    """Move to ``device`` with the arrows, select it with Espace, then press e."""
+def read_back(path: Path) -> bytes:
+    """The backing file's bytes, read with O_DIRECT (never a cached copy)."""
+    size = path.stat().st_size
+    chunk = 1 << 20
+    buf = mmap.mmap(-1, chunk)
+    out = bytearray()
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    try:
+        for off in range(0, size, chunk):
+            n = os.preadv(fd, [buf], off)
+            out += buf[:n]
+    finally:
+        os.close(fd)
+        buf.close()
+    return bytes(out)
+
+
+@pytest.fixture
+def random_loop(tmp_path: Path) -> Iterator[Callable[..., Loop]]:
+    """Loop devices (direct I/O) over files of random bytes; detached afterwards."""
+    require_loop_devices()
+    made: list[str] = []
+
+    def make(size_bytes: int, name: str) -> Loop:
+        backing = tmp_path / f"{name}.img"
+        original = os.urandom(size_bytes) if size_bytes <= 64 << 20 else b""
+        with open(backing, "wb") as fh:
+            if original:
+                fh.write(original)
+            else:
+                fh.truncate(size_bytes)  # large and sparse: never read back whole
+            fh.flush()
+            os.fsync(fh.fileno())
+            os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        device = subprocess.run(
+            ["losetup", "--find", "--show", "--direct-io=on", str(backing)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        made.append(device)
+        return Loop(device, backing, original)
+
+    try:
+        yield make
+    finally:
+        for device in made:
+            subprocess.run(["losetup", "-d", device], check=False, capture_output=True)
+
+
+def real_app(make_app: AppFactory) -> BenchApp:
+    """The app as on a bench: this machine's drives through the live runner, real mode."""
+    return make_app(runner=LiveHost(), simulation_only=False)
+
+
+async def choose(app: BenchApp, pilot: object, device: str) -> None:
+    """Move to ``device`` with the arrows, select it with Espace, press e."""
     targets = app.screen.query_one(SelectionList)
     values = [targets.get_option_at_index(i).value for i in range(targets.option_count)]
     assert device in values, f"{device} not listed among {values}"
+    targets.focus()
     for _ in range(targets.option_count):
-        highlighted = targets.highlighted
-        if highlighted is not None and targets.get_option_at_index(highlighted).value == device:
+        index = targets.highlighted
+        if index is not None and targets.get_option_at_index(index).value == device:
             break
-        await pilot.press("down")
-    await pilot.press("space", "e")
-    await pilot.pause()
-
-
-async def select_and_erase(app: BenchApp, pilot: Pilot[int], device: str) -> None:
-    """Open step 3, pick ``device``, then type its serial's last 4 characters."""
-    await open_erase_step(app, pilot)
-    await pick(app, pilot, device)
-    assert isinstance(app.screen, ConfirmSerialScreen)
-    token = app.screen.target.confirmation_token
-    await pilot.press(*token[-4:], "enter")
-    await pilot.pause()
-
-
-def certificate_result(path: Path) -> str:
-    envelope = json.loads(path.read_text(encoding="utf-8"))
-    return str(envelope["payload"]["result"])
+        await pilot.press("down")  # type: ignore[attr-defined]
+    if device not in targets.selected:
+        await pilot.press("space")  # type: ignore[attr-defined]
+    assert targets.selected == [device]
+    await pilot.press("e")  # type: ignore[attr-defined]
+    await settle(app, pilot)  # type: ignore[arg-type]
 
 
 @drive
-async def test_erasure_by_keys_ends_erased_with_a_verified_certificate(
-    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+async def test_erasure_by_keys_from_step_6(
+    make_app: AppFactory, random_loop: Callable[..., Loop]
 ) -> None:
-    loop = loop_factory(32 << 20, name="tui-erase")
-    app = create_app(bench_env, x1_host, simulation_only=False)
+    loop = random_loop(8 << 20, "tui-erase")
+    app = real_app(make_app)
     async with app.run_test(size=SIZE) as pilot:
-        await select_and_erase(app, pilot, loop.device)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        run = app.sitting.erase
-        assert run is not None and not run.dry_run
-        assert [o.result for o in run.outcomes] == ["ERASED"], run.notes
+        await scanner(app, pilot, "LCT-0042-7")
+        await open_step(app, pilot, "6")
+        assert isinstance(app.screen, EraseScreen)
+        shown = screen_text(app)
+        assert "Mode : RÉEL" in shown, shown
+        (row,) = [line for line in shown.splitlines() if loop.device in line]
+        assert "loop device" in row and "REFUSÉ" not in row
+
+        # The plan comes first, before any serial is asked.
+        await choose(app, pilot, loop.device)
+        assert isinstance(app.screen, PlanScreen)
+        shown = words(app)
+        assert f"Ce qui va être effacé {loop.device} loop device" in shown
+        assert "Une passe aléatoire (AES-256-CTR) (1 passe), vérif. dernière passe, ~0 s" in shown
+        await pilot.press("o")
+        assert isinstance(app.screen, ConfirmSerialScreen)
+        assert f"Effacer DÉFINITIVEMENT {loop.device} ?" in words(app)
+
+        # A wrong answer: refused, nothing written.
+        await burst(app, pilot, [*"xxxx", "enter"])
+        assert isinstance(app.screen, EraseScreen)
+        assert f"Non confirmé : {loop.device}. Aucun disque effacé." in notes(app)
+        assert app.erase_run is None
+        assert read_back(loop.backing) == loop.original
+
+        # The device's name (a loop device has no serial): erased.
+        await pilot.press("e")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await burst(app, pilot, [*loop.name, "enter"])
+        await settle(app, pilot)
+        run = app.erase_run
+        assert run is not None and not run.running and not run.dry_run
+        assert [o.result for o in run.outcomes] == ["ERASED"], [app.t(n) for n in run.notes]
+        shown = screen_text(app)
+        assert f"{loop.device} : EFFACÉ" in shown
+        # The progress line kept its rate and time left within 80 columns.
+        (line,) = [x for x in shown.splitlines() if x.strip().startswith(f"{loop.device} vérif.")]
+        assert " 1/1 100 % " in line and " Mo/s reste " in line
+
+        # The certificate: signed, in the sitting, in the outbox.
         outcome = run.outcomes[0]
         assert outcome.certificate_path is not None
         assert verify_certificate(outcome.certificate_path).ok
-        assert certificate_result(outcome.certificate_path) == "ERASED"
-        assert str(outcome.certificate_path) in str(app.screen.query_one("#results").render())
-        assert app.sitting.states["erase"] is StepState.DONE
-        certificate_id = json.loads(outcome.certificate_path.read_text())["payload"][
-            "certificate_id"
-        ]
-        # Step 4: the graded report carries this sitting's erasure, so the label can say it.
-        await pilot.press("escape", "4", "b")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        report = app.sitting.report
-        assert report is not None, app.sitting.grade_error
-        (summary,) = report.erasures
-        assert summary.certificate_id == certificate_id
-        assert (summary.result, summary.level, summary.device) == ("ERASED", "clear", loop.device)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-    assert surviving_canaries(loop.backing) == []
-    outbox = Outbox(Path(bench_env.environ["BENCH_AGENT_HOME"]) / "outbox.sqlite")
-    assert [i.kind for i in outbox.items("pending")] == ["certificate", "report"]
+        summaries = [e for e in app.service.record.erasures if e.device == loop.device]
+        assert [(e.result, e.method, e.level) for e in summaries] == [
+            ("ERASED", "random", "clear")
+        ], app.service.record.erasures
+        assert app.service.record.erase_started == []
+        await back(app, pilot)
+
+    # Every sector rewritten with the policy's random pattern (media "unknown": one
+    # random pass, the last pass read back).
+    after = read_back(loop.backing)
+    assert len(after) == len(loop.original)
+    same = [
+        i
+        for i in range(0, len(after), SECTOR)
+        if after[i : i + SECTOR] == loop.original[i : i + SECTOR]
+    ]
+    assert same == []
+    assert after.count(0) < len(after) // 100, "random, not zeros"
+    equal_bytes = sum(
+        1 for a, b in zip(after[: 1 << 20], loop.original[: 1 << 20], strict=True) if a == b
+    )
+    assert equal_bytes < (1 << 20) // 100  # about 1/256 for two random streams
 
 
 @drive
-async def test_wrong_serial_erases_nothing(
-    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+async def test_quit_during_erasure_asks_then_stops_it_cleanly(
+    make_app: AppFactory, random_loop: Callable[..., Loop]
 ) -> None:
-    loop = loop_factory(8 << 20, name="tui-refuse")
-    app = create_app(bench_env, x1_host, simulation_only=False)
+    # Large and sparse: it cannot finish before the quit is confirmed (the engine stops
+    # at the next block once cancelled, so the test stays short).
+    loop = random_loop(8 << 30, "tui-abort")
+    app = real_app(make_app)
     async with app.run_test(size=SIZE) as pilot:
-        await open_erase_step(app, pilot)
-        await pick(app, pilot, loop.device)
-        assert isinstance(app.screen, ConfirmSerialScreen)
-        await pilot.press("x", "x", "x", "x", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.sitting.erase is None
-    assert len(surviving_canaries(loop.backing)) > 90
-
-
-@drive
-async def test_quit_during_erasure_asks_then_aborts_cleanly(
-    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
-) -> None:
-    # Large and sparse: it cannot finish before the quit is confirmed (it stops at the
-    # next block once cancelled, so the test stays short).
-    loop = loop_factory(8 << 30, name="tui-abort")
-    app = create_app(bench_env, x1_host, simulation_only=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await select_and_erase(app, pilot, loop.device)
-        run = app.sitting.erase
+        await scanner(app, pilot, "LCT-0042-7")
+        await open_step(app, pilot, "6")
+        await choose(app, pilot, loop.device)
+        await pilot.press("o")
+        await burst(app, pilot, [*loop.name, "enter"], wait=False)
+        run = app.erase_run
         assert run is not None and run.running
-        for _ in range(200):  # wait for the first progress figures (the writing started)
+        for _ in range(200):  # the first progress figures: the writing started
             if run.progress:
                 break
             await pilot.pause(0.05)
         assert run.progress, "no progress reported"
+        assert app.service.record.erase_started == [loop.device], "on disk before any write"
         await pilot.press("q")
-        await pilot.pause()
         assert isinstance(app.screen, QuitDuringEraseScreen)
-        assert run.running, "the erasure kept running while the question is asked"
+        assert run.running, "the erasure goes on while the question is asked"
         await pilot.press("o")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(400):  # the engine stops at its next block, then the app exits
+            if not run.running:
+                break
+            await pilot.pause(0.05)
     assert not run.running
     assert [o.result for o in run.outcomes] == ["ABORTED"]
     path = run.outcomes[0].certificate_path
     assert path is not None and verify_certificate(path).ok
-    assert certificate_result(path) == "ABORTED"
     assert app.return_code == 1
+    # The sitting says it: not erased, nothing left "in progress".
+    record = app.service.record
+    assert [(e.device, e.result) for e in record.erasures] == [(loop.device, "ABORTED")]
+    assert record.erase_started == []
 
 
 @drive
-async def test_on_a_recorded_computer_the_erase_step_only_simulates(
-    bench_env: Environment, x1_host: RecordedHost, loop_factory: Callable[..., Loop]
+async def test_a_recorded_computer_only_simulates(
+    make_app: AppFactory, random_loop: Callable[..., Loop]
 ) -> None:
-    """`bench-agent --app-host-dir DIR` (training, demos): the disks listed belong to the
-    machine running the app, not to the recorded unit — erasing them is refused; the
-    step runs in simulation and `s` cannot switch that off."""
-    loop = loop_factory(8 << 20, name="tui-recorded")
-    app = create_app(bench_env, x1_host)  # the default for a recorded host
+    """`bench-agent --app-host-dir DIR` (training, demos): the disks listed are the
+    machine's running the app, not the recorded unit's: dry runs only, `s` cannot
+    switch that off, and nothing is written."""
+    loop = random_loop(8 << 20, "tui-recorded")
+    app = make_app()  # a recorded host: simulation only
     async with app.run_test(size=SIZE) as pilot:
-        await open_erase_step(app, pilot)
-        assert app.sitting.dry_run
-        await pilot.press("s")  # try to switch to the real mode
-        await pilot.pause()
-        assert app.sitting.dry_run
-        await pick(app, pilot, loop.device)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        run = app.sitting.erase
+        await scanner(app, pilot, "LCT-0042-7")
+        await open_step(app, pilot, "6")
+        assert "Mode : SIMULATION" in screen_text(app)
+        await pilot.press("s")
+        assert app.dry_run
+        await choose(app, pilot, loop.device)
+        assert isinstance(app.screen, PlanScreen)
+        assert "SIMULATION : rien ne sera écrit" in screen_text(app)
+        await pilot.press("o")
+        await settle(app, pilot)
+        run = app.erase_run
         assert run is not None and run.dry_run
         assert [o.result for o in run.outcomes] == ["DRY_RUN"]
-    assert len(surviving_canaries(loop.backing)) > 90
-
-
-@pytest.mark.parametrize("answer", ["o", "n"])
-@drive
-async def test_a_frozen_drive_gets_the_unfreeze_offer_before_anything_is_written(
-    bench_env: Environment,
-    x1_host: RecordedHost,
-    loop_factory: Callable[..., Loop],
-    monkeypatch: pytest.MonkeyPatch,
-    answer: str,
-) -> None:
-    """A drive the BIOS froze (here: the detection says so for the loop device — a loop
-    device has no ATA security to freeze; the detection itself is tested on recorded hdparm
-    outputs): the app asks before the erasure; yes runs the suspend/resume, no does not;
-    either way the erasure then runs and ends ERASED."""
-    from bench_agent.tui import sitting
-    from bench_agent.tui.screens.dialogs import UnfreezeScreen
-
-    loop = loop_factory(16 << 20, name=f"tui-frozen-{answer}")
-    suspended: list[list[str]] = []
-    monkeypatch.setattr(sitting, "frozen_for_erase", lambda paths: [loop.device])
-
-    def fake_unfreeze(paths: list[str], env: Environment) -> list[str]:
-        suspended.append(list(paths))
-        return [f"Dégelé : {paths[0]}"]
-
-    monkeypatch.setattr(sitting, "unfreeze", fake_unfreeze)
-    app = create_app(bench_env, x1_host, simulation_only=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await select_and_erase(app, pilot, loop.device)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.screen, UnfreezeScreen)
-        assert len(surviving_canaries(loop.backing)) > 90  # nothing written while asking
-        await pilot.press(answer)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        run = app.sitting.erase
-        assert run is not None
-        assert [o.result for o in run.outcomes] == ["ERASED"], run.notes
-    assert suspended == ([[loop.device]] if answer == "o" else [])
-    assert (f"Dégelé : {loop.device}" in run.notes) == (answer == "o")
-    assert surviving_canaries(loop.backing) == []
+        assert app.service.record.erasures == []
+    assert read_back(loop.backing) == loop.original

@@ -8,7 +8,6 @@ as a FAILED certificate for that drive only; other drives carry on.
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
@@ -19,10 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import wipe.firmware
 from wipe import certificate as certmod
 from wipe.blockdev import DeviceOpenError, OpenDevice, open_device
+from wipe.firmware import FirmwareCapabilities, FirmwareOutcome, FirmwareProgress
+from wipe.firmware.execute import CancelEvent
+from wipe.firmware.execute import ProgressCallback as FirmwareProgressCallback
+from wipe.firmware.policy import Media
 from wipe.journal import Journal, JournalReport
 from wipe.methods import Method, Verification, as_dict
 from wipe.overwrite import (
@@ -117,6 +121,33 @@ class EraseRequest:
     """Continue an interrupted overwrite (same method and keystream seed)."""
 
 
+class FirmwareMethods(Protocol):
+    """What a session asks of the firmware methods: :mod:`wipe.firmware`, or a test double."""
+
+    def detect(
+        self, runner: Runner, device_path: str, *, transport: str | None = None
+    ) -> FirmwareCapabilities: ...
+
+    def policy_choice(
+        self,
+        capabilities: FirmwareCapabilities,
+        media: Media,
+        *,
+        allow_ata_security_erase: bool = False,
+    ) -> list[str]: ...
+
+    def execute(
+        self,
+        runner: Runner,
+        device_path: str,
+        method_name: str,
+        progress_cb: FirmwareProgressCallback | None = None,
+        cancel_event: CancelEvent | None = None,
+        *,
+        transport: str | None = None,
+    ) -> FirmwareOutcome: ...
+
+
 @dataclass(slots=True)
 class EraseContext:
     """What every session shares: the bench key, journal, output directory, seams."""
@@ -128,8 +159,8 @@ class EraseContext:
     operator: Operator = field(default_factory=Operator)
     source_computer: dict[str, Any] = field(default_factory=dict)
     runner: Runner | None = None
-    firmware: Any = None
-    """The firmware module (``wipe.firmware``) or a test double; loaded lazily when None."""
+    firmware: FirmwareMethods | None = None
+    """A test double for the firmware methods; :mod:`wipe.firmware` itself when None."""
     progress: ProgressCallback | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     options: RunOptions = field(default_factory=RunOptions)
@@ -149,6 +180,10 @@ class EraseOutcome:
     reasons_en: list[str]
 
 
+_MEDIA: dict[str, Media] = {"hdd": "hdd", "ssd": "ssd", "nvme": "nvme"}
+"""A target's media as the firmware policy names it (anything else: unknown)."""
+
+
 def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -156,14 +191,6 @@ def _iso(dt: datetime) -> str:
 def media_type_label(media: str) -> str:
     """NIST sample certificate's media type."""
     return {"hdd": "magnetic", "ssd": "flash", "nvme": "flash"}.get(media, "unknown")
-
-
-def load_firmware_module() -> Any:
-    """``wipe.firmware`` if present; None when part B is not installed."""
-    try:
-        return importlib.import_module("wipe.firmware")
-    except ImportError:
-        return None
 
 
 class _Session:
@@ -292,24 +319,30 @@ class _Session:
         return self.finish(self.decide())
 
     def run_firmware(self, dev: OpenDevice) -> None:
-        fw = self.ctx.firmware if self.ctx.firmware is not None else load_firmware_module()
+        fw: FirmwareMethods = self.ctx.firmware if self.ctx.firmware is not None else wipe.firmware
         name = self.req.firmware_method
+        assert name is not None
         record: dict[str, Any] = {"requested": name, "method": None, "completed": False}
         self.firmware = record
-        if fw is None or self.ctx.runner is None:
-            record["reason_fr"] = "méthodes micrologicielles indisponibles (module absent)"
-            record["reason_en"] = "firmware methods unavailable (module not installed)"
+        runner = self.ctx.runner
+        if runner is None:
+            # A session built without a command runner cannot talk to the drive.
+            record["reason_fr"] = (
+                "méthode micrologicielle non lancée : cette session n'a aucun moyen "
+                "d'envoyer des commandes au disque"
+            )
+            record["reason_en"] = (
+                "firmware method not run: this session has no way to send commands to the drive"
+            )
             self.reason(record["reason_fr"], record["reason_en"])
             return
-        caps = fw.detect(
-            self.ctx.runner, self.req.target.device_path, transport=self.req.target.transport
-        )
-        record["capabilities"] = caps.to_dict() if hasattr(caps, "to_dict") else repr(caps)
+        caps = fw.detect(runner, self.req.target.device_path, transport=self.req.target.transport)
+        record["capabilities"] = caps.to_dict()
         if name == "auto":
             choices = list(
                 fw.policy_choice(
                     caps,
-                    self.req.target.media,
+                    _MEDIA.get(self.req.target.media, "unknown"),
                     allow_ata_security_erase=self.ctx.policy.allow_ata_security_erase,
                 )
             )
@@ -327,22 +360,20 @@ class _Session:
         self.log("firmware-start", method=name, samples=len(offsets))
         start = time.monotonic()
 
-        def fw_progress(p: Any) -> None:
-            fraction = getattr(p, "fraction", None)
+        def fw_progress(p: FirmwareProgress) -> None:
             total = dev.size_bytes
-            done = int(total * fraction) if isinstance(fraction, float | int) else 0
+            done = int(total * p.fraction) if p.fraction is not None else 0
             self.progress(Progress(dev.path, "firmware", 0, 1, done, total, None, None))
 
         outcome = fw.execute(
-            self.ctx.runner,
+            runner,
             self.req.target.device_path,
             name,
             fw_progress,
             self.ctx.cancel,
             transport=self.req.target.transport,
         )
-        data = outcome.to_dict() if hasattr(outcome, "to_dict") else {}
-        record.update(data)
+        record.update(outcome.to_dict())
         record["duration_s"] = round(time.monotonic() - start, 3)
         after = read_samples(dev, offsets)
         proof = compare(before, after)
@@ -351,7 +382,7 @@ class _Session:
         record["completed"] = bool(outcome.completed) and proof.proved
         record["claimed_nist_level"] = record.pop("nist_level", None)
         record["nist_level"] = outcome.nist_level if record["completed"] else None
-        if getattr(outcome, "still_running_on_drive", False):
+        if outcome.still_running_on_drive:
             # Overwriting while the drive sanitizes would race it: stop here.
             self.firmware_still_running = True
             self.reason(
@@ -362,7 +393,7 @@ class _Session:
             )
         self.firmware_proved = record["completed"]
         self.firmware_purge_proved = record["completed"] and outcome.nist_level == "purge"
-        if getattr(outcome, "cancelled", False):
+        if outcome.cancelled:
             self.cancelled = True
         if not outcome.completed:
             self.reason(

@@ -244,9 +244,9 @@ def _drive_plan(
 
 
 def firmware_module() -> Any:
-    from wipe.engine import load_firmware_module
+    import wipe.firmware
 
-    return load_firmware_module()
+    return wipe.firmware
 
 
 def frozen_drives(plans: list[DrivePlan], runner: Runner) -> list[str]:

@@ -65,13 +65,10 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
     host = this_machine(env, recording)
     inv = collect_inventory(host)
     if args.with_health:
-        try:
-            from bench_agent.health import check_all  # type: ignore[attr-defined,unused-ignore]
+        from bench_agent.health import check_all
 
-            check_all(host)
-        except ImportError:
-            env.err(env.say("Module santé indisponible.", "Health module unavailable."))
-    if getattr(args, "with_functional", False):
+        check_all(host)
+    if args.with_functional:
         from bench_agent.functional import load_functional_profile, run_automatic
 
         run_automatic(host, load_functional_profile())

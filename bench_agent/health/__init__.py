@@ -7,7 +7,6 @@ Entry points: :func:`check_all` (every drive of a host, for the UnitReport),
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -18,8 +17,10 @@ from bench_agent.health.smart import SmartctlOutputError, SmartData
 from bench_agent.health.verdict import assess, decode_exit_status, unknown
 from bench_agent.host.base import FixtureMissingError, Host
 from bench_agent.i18n import tr
+from bench_agent.model.common import Note
 from bench_agent.model.health import DiskHealth
 from bench_agent.model.inventory import Disk
+from bench_agent.probes import storage
 
 if TYPE_CHECKING:
     from bench_agent.health.selftest import SelfTestProgress
@@ -40,43 +41,27 @@ __all__ = [
     "parse_output",
 ]
 
-_DISK_NAME = re.compile(r"^(sd[a-z]+|hd[a-z]+|vd[a-z]+|xvd[a-z]+|nvme\d+n\d+|mmcblk\d+)$")
 
-
-def _probe(host: Host) -> list[Disk] | None:
-    """The storage probe's disks, or None when that probe is absent."""
-    try:
-        from bench_agent.probes import storage
-    except ImportError:
-        return None
-    if not hasattr(storage, "probe_disks"):
-        return None
-    from bench_agent.model.common import Note
-
+def _probe(host: Host) -> list[Disk]:
+    """The storage probe's disks (its notes are the inventory's business, not health's)."""
     notes: list[Note] = []
-    disks: list[Disk] = storage.probe_disks(host, notes)
-    return disks
+    return storage.probe_disks(host, notes)
 
 
 def list_drives(host: Host) -> list[tuple[str, str | None]]:
     """(path, transport) of every internal drive, as grading counts them: the boot
     medium, removable media and USB disks are left out (name a device to check one)."""
-    disks = _probe(host)
-    if disks is not None:
-        return [
-            (d.path, d.transport)
-            for d in disks
-            if not d.boot_medium and not d.removable and d.transport != "usb"
-        ]
-    # Fallback while the storage probe is absent: the kernel's list of whole disks.
-    names = host.list_dir("/sys/block") or []
-    return [(f"/dev/{name}", None) for name in names if _DISK_NAME.match(name)]
+    return [
+        (d.path, d.transport)
+        for d in _probe(host)
+        if not d.boot_medium and not d.removable and d.transport != "usb"
+    ]
 
 
 def _transports(host: Host, devices: list[str]) -> list[tuple[str, str | None]]:
     """Named devices with their transport when the storage probe can tell (USB: bridge sweep)."""
     try:
-        disks = _probe(host) or []
+        disks = _probe(host)
     except LookupError:
         disks = []  # a recorded host without /sys: the transport stays unknown
     by_path = {d.path: d.transport for d in disks}

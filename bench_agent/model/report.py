@@ -57,17 +57,13 @@ class ErasureSummary(Model, kw_only=True):
 
 
 class LabelRecord(Model, kw_only=True):
+    """A label printed for the unit, kept in the bench's sitting record
+    (:mod:`bench_agent.bench.record`); the UnitReport has no label field."""
+
     template: str
     printed_at: str | None = None
     printer: str | None = None
     output: str | None = None
-
-
-class SyncState(Model, kw_only=True):
-    status: Literal["pending", "sent", "failed"] = "pending"
-    attempts: int = 0
-    last_attempt_at: str | None = None
-    sinks: dict[str, str] = {}
 
 
 class BenchInfo(Model, kw_only=True):
@@ -94,6 +90,4 @@ class UnitReport(Model, kw_only=True):
     erasures: list[ErasureSummary] = []
     cosmetic_grade: str | None = None
     grade: Grade | None = None
-    label: LabelRecord | None = None
-    sync: SyncState | None = None
     comments: list[Text] = []

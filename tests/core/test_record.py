@@ -63,3 +63,22 @@ def test_record_with_functional_replays_the_automatic_checks(tmp_path: Path) -> 
     assert main(["record", str(tmp_path / "plain")], env=env) == 0
     with pytest.raises(LookupError, match="record"):
         run_automatic(RecordedHost(tmp_path / "plain"), profile)
+
+
+def test_record_with_health_replays_the_health_check(tmp_path: Path) -> None:
+    """`record --with-health`: the health check replayed on the recording gives the live
+    machine's verdicts (the health module always ships: no "unavailable" path)."""
+    from datetime import UTC, datetime
+
+    from bench_agent.health import check_all
+
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, environ={})
+    assert main(["record", str(tmp_path / "m"), "--with-health"], env=env) == 0
+    assert err.getvalue() == ""
+
+    def now() -> datetime:
+        return datetime(2026, 1, 5, tzinfo=UTC)
+
+    replayed = check_all(RecordedHost(tmp_path / "m"), now=now)
+    assert replayed == check_all(LiveHost(), now=now)

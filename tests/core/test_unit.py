@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -64,9 +66,36 @@ def test_report_round_trips_and_is_strictly_validated() -> None:
 def test_schema_describes_every_report_section() -> None:
     schema = json_schema()
     report_def = schema["$defs"]["UnitReport"]  # type: ignore[index]
-    for field in ("inventory", "health", "functional_tests", "erasures", "grade", "label", "sync"):
+    for field in ("inventory", "health", "functional_tests", "erasures", "grade", "revision"):
         assert field in report_def["properties"]
     assert "report_id" in report_def["required"]
+    # Never set by anything, so removed: a printed label lives in the sitting record, the
+    # sending state in the outbox.
+    assert "label" not in report_def["properties"]
+    assert "sync" not in report_def["properties"]
+
+
+def test_an_old_report_with_label_and_sync_still_reads() -> None:
+    """Reports written before the two fields went carry ``"label": null, "sync": null``
+    (and could carry a value): they still decode and still validate against the schema."""
+    import json
+
+    import jsonschema
+
+    report = build_report(_inv(maker="Dell Inc.", serial="JHXPY53"))
+    for old in (
+        {"label": None, "sync": None},
+        {
+            "label": {"template": "default", "printed_at": "2026-01-05T10:00:00Z"},
+            "sync": {"status": "sent", "attempts": 1, "sinks": {"central": "ok"}},
+        },
+    ):
+        instance = json.loads(to_json(report)) | old
+        again = from_json(json.dumps(instance))
+        assert again == report
+        assert "label" not in json.loads(to_json(again))
+        assert "sync" not in json.loads(to_json(again))
+        jsonschema.Draft202012Validator(json_schema()).validate(instance)
 
 
 def test_a_report_validates_against_the_published_schema() -> None:
@@ -80,3 +109,20 @@ def test_a_report_validates_against_the_published_schema() -> None:
     instance["unit"]["basis"] = "guess"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(json_schema()).validate(instance)
+
+
+def test_an_old_signed_report_with_label_and_sync_still_loads(tmp_path: Path) -> None:
+    """The signature covers the payload as written, ``"label": null, "sync": null`` included:
+    the bench still verifies and reads such a file."""
+    import json
+
+    from bench_agent.bench.reports import load_report_file
+    from wipe.signing import BenchKey
+
+    report = build_report(_inv(maker="Dell Inc.", serial="JHXPY53"))
+    payload = json.loads(to_json(report)) | {"label": None, "sync": None}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(BenchKey.generate().sign(payload)))
+    loaded = load_report_file(path)
+    assert loaded.signed
+    assert loaded.report == report

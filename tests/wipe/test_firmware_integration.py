@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import wipe.firmware
 from wipe.blockdev import open_device
 from wipe.engine import EraseContext, EraseRequest, erase_device
 from wipe.journal import Journal
@@ -74,7 +75,6 @@ def drive(tmp_path: Path) -> Path:
 
 
 def _erase(tmp_path: Path, drive: Path, runner: QemuNvme) -> dict:
-    firmware = pytest.importorskip("wipe.firmware")
     key = BenchKey.generate()
     ctx = EraseContext(
         key=key,
@@ -82,7 +82,7 @@ def _erase(tmp_path: Path, drive: Path, runner: QemuNvme) -> dict:
         cert_dir=tmp_path / "certs",
         policy=load_policy(),
         runner=runner,
-        firmware=firmware,
+        firmware=wipe.firmware,
         # The commands name /dev/nvme0n1; the engine's reads go to the file.
         open_device=lambda path, write: open_device(str(drive), write=write),
     )

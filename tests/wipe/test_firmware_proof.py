@@ -10,67 +10,67 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wipe.certificate import verify_certificate
-from wipe.engine import EraseContext, EraseRequest, erase_device
+from wipe.engine import EraseContext, EraseRequest, FirmwareMethods, erase_device
+from wipe.firmware import FirmwareCapabilities, FirmwareOutcome
+from wipe.firmware.execute import CancelEvent, ProgressCallback
+from wipe.firmware.policy import Media
 from wipe.journal import Journal, verify_journal
 from wipe.methods import load_method, parse_verification
 from wipe.policy import load_policy
 from wipe.proof import compare, sample_offsets
+from wipe.runner_protocol import Runner
 from wipe.signing import BenchKey
 from wipe.targets import Target
 
 SIZE = 8 << 20
 
 
-@dataclass
-class Caps:
-    methods: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"methods": list(self.methods)}
-
-
-@dataclass
-class Outcome:
-    completed: bool
-    reason_fr: str
-    reason_en: str
-    nist_level: str | None
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    cancelled: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "completed": self.completed,
-            "reason_en": self.reason_en,
-            "commands": self.commands,
-            "nist_level": self.nist_level,
-        }
-
-
 class FakeFirmware:
-    """Stands in for wipe.firmware; ``effect`` says what the 'drive' does."""
+    """Stands in for wipe.firmware (the engine's ``FirmwareMethods``): it answers with the
+    real capability and outcome records; ``effect`` says what the 'drive' does."""
 
     def __init__(self, effect: str, supported: tuple[str, ...] = ("nvme-sanitize-crypto",)):
         self.effect = effect
         self.supported = supported
         self.executed: list[str] = []
 
-    def detect(self, runner: object, device_path: str, **kw: object) -> Caps:
-        return Caps(self.supported)
+    def detect(
+        self, runner: Runner, device_path: str, *, transport: str | None = None
+    ) -> FirmwareCapabilities:
+        return FirmwareCapabilities(
+            device_path=device_path,
+            interface="nvme",
+            known=True,
+            methods=self.supported,
+            reason_fr="",
+            reason_en="",
+        )
 
-    def policy_choice(self, caps: Caps, media: str, **kw: object) -> list[str]:
-        return list(caps.methods)
+    def policy_choice(
+        self,
+        capabilities: FirmwareCapabilities,
+        media: Media,
+        *,
+        allow_ata_security_erase: bool = False,
+    ) -> list[str]:
+        return list(capabilities.methods)
 
     def execute(
-        self, runner: object, path: str, name: str, progress: Any, cancel: Any, **kw: object
-    ) -> Outcome:
+        self,
+        runner: Runner,
+        path: str,
+        name: str,
+        progress_cb: ProgressCallback | None = None,
+        cancel_event: CancelEvent | None = None,
+        *,
+        transport: str | None = None,
+    ) -> FirmwareOutcome:
         self.executed.append(name)
         cmd = {
             "argv": ["hdparm", "--security-erase", "x", path],
@@ -82,9 +82,11 @@ class FakeFirmware:
             with open(path, "r+b") as fh:
                 fh.write(os.urandom(SIZE))
         if self.effect == "fail":
-            return Outcome(False, "commande abandonnée", "command aborted", None, [cmd])
+            return FirmwareOutcome(
+                name, path, False, "commande abandonnée", "command aborted", [cmd]
+            )
         # "nothing": claims success like an exit code 0 would.
-        return Outcome(True, "terminé", "completed", "purge", [cmd])
+        return FirmwareOutcome(name, path, True, "terminé", "completed", [cmd], nist_level="purge")
 
 
 @pytest.fixture
@@ -105,7 +107,7 @@ def disk(tmp_path: Path) -> Target:
     )
 
 
-def _ctx(tmp_path: Path, fw: object | None) -> EraseContext:
+def _ctx(tmp_path: Path, fw: FirmwareMethods | None) -> EraseContext:
     key = BenchKey.generate()
     return EraseContext(
         key=key,
@@ -177,12 +179,18 @@ def test_no_supported_method(tmp_path: Path, disk: Target) -> None:
     assert any("no safe firmware method" in r for r in out.reasons_en)
 
 
-def test_firmware_module_unavailable(tmp_path: Path, disk: Target) -> None:
+def test_a_firmware_request_without_a_runner_fails_with_its_reason(
+    tmp_path: Path, disk: Target
+) -> None:
     ctx = _ctx(tmp_path, None)
     ctx.runner = None
     out = erase_device(_req(disk, None), ctx)
     assert out.result == "FAILED"
-    assert any("firmware methods unavailable" in r for r in out.reasons_en)
+    assert any("no way to send commands to the drive" in r for r in out.reasons_en)
+    record = out.envelope["payload"]["method"]["firmware"]
+    assert record["completed"] is False
+    assert "no way to send commands" in record["reason_en"]
+    assert Path(disk.device_path).read_bytes() != bytes(SIZE)  # nothing was written
 
 
 def test_sample_offsets_spread_and_include_ends() -> None:
@@ -244,10 +252,10 @@ def test_hidden_sectors_left_unwritten_fail(
 
 
 class StillRunning(FakeFirmware):
-    def execute(self, *args: Any, **kw: object) -> Outcome:
+    def execute(self, *args: Any, **kw: Any) -> FirmwareOutcome:
         out = super().execute(*args, **kw)
         out.completed = False
-        out.still_running_on_drive = True  # type: ignore[attr-defined]
+        out.still_running_on_drive = True
         return out
 
 

@@ -179,10 +179,10 @@ def parse_verification(text: str) -> Verification:
 def chosen_method(name: str) -> tuple[Method | None, str | None]:
     """A method named by the technician instead of the policy's: an overwrite method
     (name or .toml file) or a firmware method. BenchError (usage) when unknown."""
+    from wipe.firmware import METHODS
     from wipe.methods import MethodFileError, UnknownMethodError, load_method
 
-    firmware = firmware_module()
-    if name in set(getattr(firmware, "METHODS", {}) or {}):
+    if name in METHODS:
         return None, name
     try:
         return load_method(name), None

@@ -1,0 +1,222 @@
+"""The real ``bench-agent`` in tmux, TERM=linux, 80×25: the first steps walked by reading
+the screen, and ``kill -9`` at several steps followed by a restart that shows every
+result kept."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench_agent.bench.flow import STATE_WORDS, STEPS
+from bench_agent.host.recorded import RecordedHost
+from tests.tui.conftest import X1_CARBON, X1_SERIAL
+from tests.tui.terminal import (
+    HEIGHT,
+    WIDTH,
+    Terminal,
+    bench_command,
+    bench_environ,
+    developer_text,
+    sitting,
+    step_row,
+    wait_sitting,
+)
+
+UNIT_ID = "LCT-0042-7"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "bench-home"
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, home: Path) -> Iterator[Terminal]:
+    term = Terminal(tmp_path, bench_environ(home, tmp_path), bench_command(X1_CARBON))
+    term.start()
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def main_screen(term: Terminal) -> str:
+    """Wait for the main screen with the inventory done."""
+    return term.wait_for(
+        lambda s: f"N° de série : {X1_SERIAL}" in s and "fait" in _row(s, 2),
+        "the main screen after the inventory",
+    )
+
+
+def _row(screen: str, number: int) -> str:
+    try:
+        return step_row(screen, number)
+    except AssertionError:
+        return ""
+
+
+def full_details(home: Path) -> set[str]:
+    """Every word of the steps' texts as the flow gives them, uncut."""
+    from bench_agent.bench.paths import BenchPaths
+    from bench_agent.bench.service import Bench
+
+    environ = {"BENCH_AGENT_HOME": str(home)}
+    bench = Bench.open(BenchPaths(home), RecordedHost(str(X1_CARBON)), None, environ)
+    words: set[str] = set()
+    for view in bench.step_views().values():
+        if view.detail is not None:
+            words.update(view.detail.fr.split())
+    for step in STEPS:
+        words.update(step.title.fr.split())
+    for state in STATE_WORDS.values():
+        words.update(state.fr.split())
+    return words
+
+
+def cut_mid_word(screen: str, vocabulary: set[str]) -> list[str]:
+    """Words cut by an ellipsis that are not whole words of the texts, and words folded
+    at the right edge onto the next line."""
+    cut = [
+        token
+        for line in screen.splitlines()
+        for token in line.replace("▊", " ").replace("▎", " ").split()
+        if token.endswith("…") and token[:-1] not in vocabulary
+    ]
+    lines = screen.splitlines()
+    for above, below in itertools.pairwise(lines):
+        text = above.rstrip(" ▎")
+        if len(text) >= WIDTH - 2 and text[-1:].isalnum() and below.lstrip(" ▊")[:1].isalnum():
+            cut.append(f"{text.split()[-1]}|{below.split()[0]}")
+    return cut
+
+
+def test_first_steps_walked_by_reading_the_screen(terminal: Terminal, home: Path) -> None:
+    shown = main_screen(terminal)
+    assert len(shown.splitlines()) <= HEIGHT
+    assert "Identifiant" in _row(shown, 1) and "à faire" in _row(shown, 1)
+    assert developer_text(shown) == []
+
+    # A scanner: every character in one write, then Entrée. No step may open.
+    terminal.type(UNIT_ID)
+    terminal.keys("Enter")
+    shown = terminal.wait_for(lambda s: UNIT_ID in _row(s, 1), "the unit id on step 1")
+    assert "fait" in _row(shown, 1)
+    assert "2  Inventaire" not in shown and "6  Effacement" not in shown
+    assert wait_sitting(home, lambda r: r.get("unit_id") == UNIT_ID, "the unit id")
+
+    # Step 2 by its number, read from the screen.
+    number = _row(shown, 2).split("▊", 1)[1].split()[0]
+    assert number == "2"
+    terminal.keys(number)
+    shown = terminal.wait_text("2  Inventaire", "Numéro de série")
+    assert X1_SERIAL in shown
+    assert "Lenovo ThinkPad X1 Carbon 5th" in shown
+    assert developer_text(shown) == [], developer_text(shown)
+    terminal.keys("Escape")
+    main_screen(terminal)
+
+    # Step 5: one key gives the grade and goes back to the main screen.
+    terminal.keys("5")
+    shown = terminal.wait_text("5  Aspect", "Comme neuf")
+    assert developer_text(shown) == []
+    terminal.keys("b")
+    shown = terminal.wait_for(lambda s: "fait" in _row(s, 5), "step 5 done")
+    assert " B " in _row(shown, 5) + " "
+    assert wait_sitting(home, lambda r: r.get("cosmetic") == "B", "the cosmetic grade")
+
+    # The main screen at 80×25 on the Linux console: every step on one row, nothing cut
+    # mid-word, nothing for developers.
+    shown = main_screen(terminal)
+    lines = shown.splitlines()
+    assert all(len(line) <= WIDTH for line in lines)
+    rows = [
+        i
+        for i, line in enumerate(lines)
+        for n in range(1, 10)
+        if line.lstrip().startswith(f"▊ {n} ")
+    ]
+    assert rows == list(range(rows[0], rows[0] + 9)), shown
+    assert cut_mid_word(shown, full_details(home)) == [], shown
+    assert developer_text(shown) == []
+    assert "q : quitter" in shown
+
+    # q asks (n stays); o quits, everything kept.
+    terminal.keys("q")
+    terminal.wait_text("Quitter le banc ?")
+    terminal.keys("n")
+    main_screen(terminal)
+    terminal.keys("q")
+    terminal.wait_text("Quitter le banc ?")
+    terminal.keys("o")
+    terminal.wait_for(lambda _s: terminal.dead, "the bench quit")
+    kept = sitting(home)
+    assert (kept["unit_id"], kept["cosmetic"]) == (UNIT_ID, "B")
+
+
+def test_the_cut_check_finds_a_word_cut_in_the_middle() -> None:
+    """The check above can fail: the row the app drew before its fix."""
+    row = " ▊ 9 Envoi                       bloqué    rapport pas encore enregistré (étap…  ▎"
+    assert cut_mid_word(row, {"rapport", "pas", "encore", "enregistré", "(étape", "7)"}) == [
+        "(étap…"
+    ]
+    whole = " ▊ 9 Envoi                       bloqué    rapport pas encore enregistré…        ▎"
+    assert cut_mid_word(whole, {"rapport", "pas", "encore", "enregistré"}) == []
+    assert developer_text("Erreur : /tmp/x/central-token") == ["Erreur : /tmp/x/central-token"]
+
+
+def test_kill_9_at_each_step_then_restart_keeps_every_result(
+    terminal: Terminal, home: Path
+) -> None:
+    main_screen(terminal)
+    report_id = wait_sitting(home, lambda r: bool(r.get("inventory")), "the inventory")["report_id"]
+
+    def kill_and_restart() -> str:
+        before = terminal.pid
+        terminal.kill9()
+        terminal.restart()
+        shown = main_screen(terminal)
+        assert terminal.pid != before
+        return shown
+
+    # Step 1, then killed.
+    terminal.type(UNIT_ID)
+    terminal.keys("Enter")
+    wait_sitting(home, lambda r: r.get("unit_id") == UNIT_ID, "the unit id")
+    shown = kill_and_restart()
+    assert UNIT_ID in _row(shown, 1) and "fait" in _row(shown, 1)
+
+    # Step 5, then killed: steps 1 and 5 kept.
+    terminal.keys("5")
+    terminal.wait_text("5  Aspect")
+    terminal.keys("c")
+    wait_sitting(home, lambda r: r.get("cosmetic") == "C", "the cosmetic grade")
+    shown = kill_and_restart()
+    assert UNIT_ID in _row(shown, 1)
+    assert "fait" in _row(shown, 5) and " C " in _row(shown, 5) + " "
+
+    # Step 3 (the disk health), then killed.
+    terminal.keys("3")
+    terminal.wait_text("3  Santé des disques", "BON")
+    wait_sitting(home, lambda r: r.get("health") is not None, "the disk health")
+    shown = kill_and_restart()
+    assert "fait" in _row(shown, 3)
+
+    # Step 7: saved, then killed: revision 1 of the same report, still saved.
+    terminal.keys("7")
+    terminal.wait_text("7  Catégorie")
+    terminal.keys("Enter")
+    terminal.wait_text("révision 1")
+    wait_sitting(home, lambda r: r.get("saved_revision") == 1, "the save")
+    shown = kill_and_restart()
+    assert "rév. 1 signée" in _row(shown, 7), shown
+    for n in (1, 3, 5):
+        assert "fait" in _row(shown, n)
+    record = sitting(home)
+    assert record["report_id"] == report_id
+    assert (record["unit_id"], record["cosmetic"], record["saved_revision"]) == (UNIT_ID, "C", 1)
+    assert (home / "reports" / f"{report_id}.json").exists()
+    assert not list((home / "sittings").glob("current.damaged-*"))
+    assert developer_text(shown) == []

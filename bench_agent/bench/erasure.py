@@ -130,8 +130,14 @@ class DrivePlan:
         en = " + ".join(parts_en) + f", verify {check.en}, ~{duration_text(self.expected_s)}"
         if self.resume is not None:
             done = self.resume.offset_bytes
-            fr += f" (reprise passe {self.resume.pass_index + 1} à {human_size(done)})"
-            en += f" (resumes pass {self.resume.pass_index + 1} at {human_size(done)})"
+            passes = len(self.method.passes) if self.method is not None else 0
+            if self.resume.pass_index >= passes:
+                # Killed after the last pass was written: only the read-back is left.
+                fr += " (reprise : passes écrites, reste la vérification)"
+                en += " (resumes: passes written, verification left)"
+            else:
+                fr += f" (reprise passe {self.resume.pass_index + 1} à {human_size(done)})"
+                en += f" (resumes pass {self.resume.pass_index + 1} at {human_size(done)})"
         return Text(fr=fr, en=en)
 
 

@@ -15,6 +15,7 @@ from bench_agent.host.base import Host
 from bench_agent.host.live import LiveHost
 from bench_agent.host.recorded import RecordedHost
 from bench_agent.tui.app import BenchApp, create_app
+from tests.tui.loops import random_loop
 
 X1_CARBON = Path(__file__).parents[1] / "fixtures" / "hosts" / "Lenovo_ThinkPad_X1_Carbon_5th_live"
 X1_SERIAL = "PF0QMY5N"
@@ -84,3 +85,6 @@ def make_app(bench_env: Environment, x1_host: RecordedHost) -> AppFactory:
         return create_app(bench_env, service)
 
     return make
+
+
+__all__ = ["random_loop"]

@@ -83,10 +83,11 @@ class Terminal:
         deadline = time.monotonic() + timeout
         shown = ""
         while time.monotonic() < deadline:
+            dead = self.dead
             shown = self.screen()
             if check(shown):
                 return shown
-            if self.dead:
+            if dead:  # nothing will change any more
                 break
             time.sleep(0.1)  # polling a real terminal, not a timing assertion
         raise AssertionError(f"never on screen: {what}\n{shown}")
@@ -117,6 +118,11 @@ class Terminal:
 def bench_command(host_dir: Path) -> list[str]:
     """``bench-agent --app-host-dir DIR``, from this virtual environment."""
     return [sys.executable, "-m", "bench_agent", "--app-host-dir", str(host_dir)]
+
+
+def bench_live_command() -> list[str]:
+    """``bench-agent`` on this machine: its own disks are the unit's."""
+    return [sys.executable, "-m", "bench_agent"]
 
 
 def bench_environ(home: Path, tmp: Path) -> dict[str, str]:

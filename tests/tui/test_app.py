@@ -5,14 +5,18 @@ category per the grading profile with an override, the label gate, saved revisio
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Input, OptionList
 
+from bench_agent.bench.erasure import DrivePlan
 from bench_agent.bench.flow import STEPS
 from bench_agent.bench.reports import load_report_file
 from bench_agent.context import Environment
 from bench_agent.grading import load_profile
+from bench_agent.host.base import CommandResult
+from bench_agent.host.recorded import RecordedHost
 from bench_agent.model.report import ErasureSummary
 from bench_agent.tui.app import BenchApp
 from bench_agent.tui.screens import (
@@ -28,7 +32,7 @@ from bench_agent.tui.screens import (
 from bench_agent.tui.screens.dialogs import HelpScreen, OverrideScreen, QuestionScreen
 from bench_agent.tui.screens.functional import KeyboardScreen
 from bench_agent.tui.screens.main import MainScreen
-from tests.tui.conftest import OPERATOR, X1_DISK, X1_SERIAL, AppFactory
+from tests.tui.conftest import OPERATOR, X1_CARBON, X1_DISK, X1_SERIAL, AppFactory
 from tests.tui.driving import (
     SIZE,
     back,
@@ -39,6 +43,7 @@ from tests.tui.driving import (
     scanner,
     screen_text,
     settle,
+    words,
 )
 
 UNIT_ID = "LCT-0042-7"
@@ -427,6 +432,45 @@ async def test_an_unerased_unit_cannot_be_overridden_to_a_distributable_category
         assert "Catégorie : NON DISTRIBUABLE" in screen_text(app)
 
 
+class FailingDiskHost(RecordedHost):
+    """The X1 Carbon whose NVMe drive now answers that it is failing (SMART overall
+    health FAILED, smartctl's exit bit 3)."""
+
+    def run(self, argv: list[str], timeout_s: float = 10.0) -> CommandResult:
+        result = super().run(argv, timeout_s)
+        if argv[0] != "smartctl":
+            return result
+        doc = json.loads(result.stdout)
+        doc["smart_status"] = {"passed": False, "nvme": {"value": 4}}
+        doc.setdefault("nvme_smart_health_information_log", {})["critical_warning"] = 4
+        return replace(
+            result, returncode=(result.returncode or 0) | 8, stdout=json.dumps(doc).encode()
+        )
+
+
+@drive
+async def test_a_failed_disk_stops_the_unit_whatever_else_passed(make_app: AppFactory) -> None:
+    app = make_app(FailingDiskHost(str(X1_CARBON)))
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner(app, pilot, UNIT_ID)
+        await open_step(app, pilot, "3")
+        shown = screen_text(app)
+        assert f"HORS SERVICE   /dev/{X1_DISK}" in shown, shown
+        await back(app, pilot)
+        assert f"PROBLÈME  disque HS : /dev/{X1_DISK}" in step_row(app, 3)
+        erase_x1_disk(app)
+        pass_every_test_but(app)
+        await open_step(app, pilot, "5")
+        await pilot.press("a")
+        await open_step(app, pilot, "7")
+        shown = words(app)
+        assert "Catégorie : NON DISTRIBUABLE" in shown
+        assert f"Disque {X1_DISK} : santé FAIL" in shown
+        grade = app.service.current_grade()
+        assert grade is not None and grade.category == "NOT_DISTRIBUTABLE"
+        assert not any(n.suitable for n in grade.needs)
+
+
 # -- 4. the label gate ---------------------------------------------------------------------
 
 
@@ -545,3 +589,26 @@ async def test_f2_switches_to_english_and_back(
         await settle(app, pilot)
         assert f"N° de série : {X1_SERIAL}" in screen_text(app)
     assert bench_env.lang == "fr"
+
+
+# -- the erasure plan's words -------------------------------------------------------------
+
+
+def test_the_plan_says_where_an_interrupted_erasure_resumes() -> None:
+    """Mid-pass: the pass and the offset; after the last pass: only the read-back is
+    left (never "pass 2" of a one-pass method)."""
+    from wipe.engine import ResumePoint
+    from wipe.methods import load_method, parse_verification
+    from wipe.targets import Target
+
+    disk = Target("sda", "/dev/sda", "Disk", "S1", 500 * 10**9, "sata", True, "hdd")
+    method = load_method("random")
+    assert len(method.passes) == 1
+
+    def plan_text(pass_index: int, offset: int) -> str:
+        resume = ResumePoint("s", "t", "random", "00" * 32, pass_index, offset)
+        plan = DrivePlan(disk, method, None, parse_verification("last"), 60.0, resume)
+        return plan.text().fr
+
+    assert plan_text(0, 120 * 10**6).endswith("(reprise passe 1 à 120.0 Mo)")
+    assert plan_text(1, 0).endswith("(reprise : passes écrites, reste la vérification)")

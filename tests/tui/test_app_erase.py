@@ -4,13 +4,6 @@ puts an ERASED certificate into the sitting; quitting mid-erasure stops it clean
 
 from __future__ import annotations
 
-import mmap
-import os
-import subprocess
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 from textual.widgets import SelectionList
 
@@ -18,7 +11,6 @@ from bench_agent.host.live import LiveHost
 from bench_agent.tui.app import BenchApp
 from bench_agent.tui.screens import EraseScreen
 from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, PlanScreen, QuitDuringEraseScreen
-from tests.support.requirements import require_loop_devices
 from tests.tui.conftest import AppFactory
 from tests.tui.driving import (
     SIZE,
@@ -32,72 +24,10 @@ from tests.tui.driving import (
     settle,
     words,
 )
+from tests.tui.loops import SECTOR, MakeLoop, read_back
 from wipe.certificate import verify_certificate
 
 pytestmark = [pytest.mark.root, pytest.mark.loop]
-
-SECTOR = 512
-
-
-@dataclass
-class Loop:
-    device: str
-    backing: Path
-    original: bytes
-
-    @property
-    def name(self) -> str:
-        return self.device.rsplit("/", 1)[-1]
-
-
-def read_back(path: Path) -> bytes:
-    """The backing file's bytes, read with O_DIRECT (never a cached copy)."""
-    size = path.stat().st_size
-    chunk = 1 << 20
-    buf = mmap.mmap(-1, chunk)
-    out = bytearray()
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
-    try:
-        for off in range(0, size, chunk):
-            n = os.preadv(fd, [buf], off)
-            out += buf[:n]
-    finally:
-        os.close(fd)
-        buf.close()
-    return bytes(out)
-
-
-@pytest.fixture
-def random_loop(tmp_path: Path) -> Iterator[Callable[..., Loop]]:
-    """Loop devices (direct I/O) over files of random bytes; detached afterwards."""
-    require_loop_devices()
-    made: list[str] = []
-
-    def make(size_bytes: int, name: str) -> Loop:
-        backing = tmp_path / f"{name}.img"
-        original = os.urandom(size_bytes) if size_bytes <= 64 << 20 else b""
-        with open(backing, "wb") as fh:
-            if original:
-                fh.write(original)
-            else:
-                fh.truncate(size_bytes)  # large and sparse: never read back whole
-            fh.flush()
-            os.fsync(fh.fileno())
-            os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-        device = subprocess.run(
-            ["losetup", "--find", "--show", "--direct-io=on", str(backing)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        made.append(device)
-        return Loop(device, backing, original)
-
-    try:
-        yield make
-    finally:
-        for device in made:
-            subprocess.run(["losetup", "-d", device], check=False, capture_output=True)
 
 
 def real_app(make_app: AppFactory) -> BenchApp:
@@ -124,9 +54,7 @@ async def choose(app: BenchApp, pilot: object, device: str) -> None:
 
 
 @drive
-async def test_erasure_by_keys_from_step_6(
-    make_app: AppFactory, random_loop: Callable[..., Loop]
-) -> None:
+async def test_erasure_by_keys_from_step_6(make_app: AppFactory, random_loop: MakeLoop) -> None:
     loop = random_loop(8 << 20, "tui-erase")
     app = real_app(make_app)
     async with app.run_test(size=SIZE) as pilot:
@@ -200,7 +128,7 @@ async def test_erasure_by_keys_from_step_6(
 
 @drive
 async def test_quit_during_erasure_asks_then_stops_it_cleanly(
-    make_app: AppFactory, random_loop: Callable[..., Loop]
+    make_app: AppFactory, random_loop: MakeLoop
 ) -> None:
     # Large and sparse: it cannot finish before the quit is confirmed (the engine stops
     # at the next block once cancelled, so the test stays short).
@@ -241,7 +169,7 @@ async def test_quit_during_erasure_asks_then_stops_it_cleanly(
 
 @drive
 async def test_a_recorded_computer_only_simulates(
-    make_app: AppFactory, random_loop: Callable[..., Loop]
+    make_app: AppFactory, random_loop: MakeLoop
 ) -> None:
     """`bench-agent --app-host-dir DIR` (training, demos): the disks listed are the
     machine's running the app, not the recorded unit's: dry runs only, `s` cannot

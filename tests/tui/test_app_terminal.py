@@ -5,6 +5,10 @@ result kept."""
 from __future__ import annotations
 
 import itertools
+import os
+import re
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,12 +17,14 @@ import pytest
 from bench_agent.bench.flow import STATE_WORDS, STEPS
 from bench_agent.host.recorded import RecordedHost
 from tests.tui.conftest import X1_CARBON, X1_SERIAL
+from tests.tui.loops import MakeLoop, zero_sectors
 from tests.tui.terminal import (
     HEIGHT,
     WIDTH,
     Terminal,
     bench_command,
     bench_environ,
+    bench_live_command,
     developer_text,
     sitting,
     step_row,
@@ -220,3 +226,78 @@ def test_kill_9_at_each_step_then_restart_keeps_every_result(
     assert (home / "reports" / f"{report_id}.json").exists()
     assert not list((home / "sittings").glob("current.damaged-*"))
     assert developer_text(shown) == []
+
+
+def choose_disk(terminal: Terminal, device: str) -> str:
+    """On step 6: move to ``device`` with ↓ (read from the list on screen), Espace, e;
+    the plan dialog then."""
+    shown = terminal.wait_text(device)
+    rows = [line for line in shown.splitlines() if "▐X▌" in line and "REFUSÉ" not in line]
+    index = next(i for i, line in enumerate(rows) if f" {device} " in line)
+    for _ in range(index):
+        terminal.keys("Down")
+    terminal.keys("Space")
+    terminal.keys("e")
+    return terminal.wait_text("Continuer ? o = oui, n = non")
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_kill_9_during_erasure_then_resume_from_the_checkpoint(
+    tmp_path: Path, home: Path, random_loop: MakeLoop
+) -> None:
+    """The live bench (this machine's disks), a loop device of 1 GiB: killed after the
+    first checkpoints, restarted, step 6 offers the resume, the plan says where it
+    resumes, and the erasure ends ERASED."""
+    loop = random_loop(1 << 30, "tui-resume")
+    journal = home / "erasure-journal.jsonl"
+    term = Terminal(tmp_path, bench_environ(home, tmp_path), bench_live_command())
+    term.start()
+    try:
+        term.wait_text("Scannez ou tapez")
+        term.type(UNIT_ID)
+        term.keys("Enter")
+        wait_sitting(home, lambda r: r.get("unit_id") == UNIT_ID, "the unit id")
+        term.keys("6")
+        term.wait_text("6  Effacement", "Mode : RÉEL")
+        plan = choose_disk(term, loop.device)
+        assert f"{loop.device}  loop device" in plan, plan
+        term.keys("o")
+        term.wait_text(f"Effacer DÉFINITIVEMENT {loop.device} ?")
+        term.type(loop.name)
+        term.keys("Enter")
+        # Killed mid-pass, right after its first checkpoint (one every tenth of the disk).
+        pid = term.pid
+        deadline = time.monotonic() + 30
+        while not journal.exists() or '"checkpoint"' not in journal.read_text():
+            assert time.monotonic() < deadline, "no checkpoint written"
+            time.sleep(0.002)  # polling the journal another process writes
+        os.kill(pid, signal.SIGKILL)
+        term.wait_for(lambda _s: term.dead, "the bench killed")
+        assert sitting(home)["erase_started"] == [loop.device]
+
+        term.restart()
+        shown = term.wait_for(lambda s: "effacement interrompu" in _row(s, 6), "the interruption")
+        assert "PROBLÈME" in _row(shown, 6)
+        assert UNIT_ID in _row(shown, 1)
+        term.keys("6")
+        term.wait_text("Effacement interrompu : choisissez le disque")
+        plan = " ".join(choose_disk(term, loop.device).split())
+        resumed = re.search(r"\(reprise passe 1 à ([\d.]+) (Mo|Go)\)", plan)
+        assert resumed is not None, plan
+        assert float(resumed.group(1)) > 0
+        term.keys("o")
+        term.wait_text(f"Effacer DÉFINITIVEMENT {loop.device} ?")
+        term.type(loop.name)
+        term.keys("Enter")
+        shown = term.wait_text(f"{loop.device} : EFFACÉ", timeout=120)
+        assert developer_text(re.sub(r"/dev/\w+", "DISK", shown)) == []
+    finally:
+        term.close()
+    record = sitting(home)
+    results = [(e["device"], e["result"]) for e in record["erasures"]]
+    assert results[-1] == (loop.device, "ERASED"), results
+    assert record["erase_started"] == []
+    # The first session wrote up to its checkpoint, the resumed one the rest: no sector
+    # of the (sparse, all zero) image is left unwritten.
+    assert zero_sectors(loop.backing) == 0

@@ -127,6 +127,10 @@ class EraseScreen(BenchScreen):
                 why = "; ".join(self.say(r.fr, r.en) for r in t.refusals)
                 refused_lines.append(f"{t.device_path} : {why}")
         self.query_one("#refusals", Static).update(RichText("\n".join(refused_lines)))
+        # Espace works at once: the first disk that may be erased is under the cursor.
+        first = next((i for i, t in enumerate(targets or []) if t.erasable), None)
+        if first is not None:
+            box.highlighted = first
 
     def _make_progress_rows(self, run: EraseRun) -> None:
         box = self.query_one("#progress", Vertical)

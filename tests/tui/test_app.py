@@ -29,7 +29,7 @@ from bench_agent.tui.screens import (
     LabelScreen,
     SyncScreen,
 )
-from bench_agent.tui.screens.dialogs import HelpScreen, OverrideScreen, QuestionScreen
+from bench_agent.tui.screens.dialogs import HelpScreen, OverrideScreen, QuestionScreen, TextScreen
 from bench_agent.tui.screens.functional import KeyboardScreen
 from bench_agent.tui.screens.main import MainScreen
 from tests.tui.conftest import OPERATOR, X1_CARBON, X1_DISK, X1_SERIAL, AppFactory
@@ -161,6 +161,29 @@ async def test_an_empty_unit_id_is_refused(make_app: AppFactory) -> None:
         assert app.service.record.unit_id is None
         assert "Identifiant vide." in notes(app)
         assert isinstance(app.focused, Input)
+
+
+@drive
+async def test_a_unit_without_a_serial_asks_for_the_one_on_its_sticker(
+    make_app: AppFactory,
+) -> None:
+    host = RecordedHost(str(X1_CARBON.parent / "HP_ProBook_450_G2"))
+    app = make_app(host)
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner(app, pilot, UNIT_ID)
+        assert "N° de série : À SAISIR" in screen_text(app)
+        assert "n° de série à saisir" in step_row(app, 2)
+        await open_step(app, pilot, "2")
+        await pilot.press("s")
+        assert isinstance(app.screen, TextScreen)
+        await burst(app, pilot, [*"5CG4321XYZ", "enter"])
+        assert isinstance(app.screen, InventoryScreen)
+        assert app.service.record.serial_entered == "5CG4321XYZ"
+        await back(app, pilot)
+        assert "N° de série : 5CG4321XYZ" in screen_text(app)
+        assert "à saisir" not in step_row(app, 2)
+        report = app.service.report()
+        assert report.unit.serial == "5CG4321XYZ"
 
 
 # -- the main screen and the steps ---------------------------------------------------------
@@ -312,6 +335,57 @@ async def test_restart_shows_every_result_kept(make_app: AppFactory) -> None:
         assert "rév. 1 signée" in step_row(again, 7)
         # The focus is on the steps: the id is not typed again, a digit opens a step.
         assert isinstance(again.focused, OptionList)
+
+
+@drive
+async def test_next_unit_asks_when_unfinished_then_starts_an_empty_sitting(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner(app, pilot, UNIT_ID)
+        first = app.service.record
+        await pilot.press("n")
+        assert isinstance(app.screen, QuestionScreen)
+        shown = words(app)
+        assert "Cette unité n'est pas terminée" in shown
+        assert "des disques ne sont pas effacés" in shown
+        await pilot.press("n")  # no: the unit stays
+        assert isinstance(app.screen, MainScreen)
+        assert app.service.record.report_id == first.report_id
+        await pilot.press("n", "o")
+        await settle(app, pilot)
+        record = app.service.record
+        assert record.report_id != first.report_id
+        assert record.unit_id is None and record.cosmetic is None
+        assert record.inventory is not None, "the next unit's inventory is read at once"
+        assert isinstance(app.focused, Input) and app.focused.value == ""
+        assert "à faire" in step_row(app, 1)
+        done = app.service.paths.sittings / "done" / f"{first.sitting_id}.json"
+        assert json.loads(done.read_bytes())["unit_id"] == UNIT_ID
+    again = make_app()
+    assert again.service.record.report_id == record.report_id
+
+
+@drive
+async def test_sending_without_a_configured_inventory_is_a_sentence(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner(app, pilot, UNIT_ID)
+        await open_step(app, pilot, "7")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await back(app, pilot)
+        await open_step(app, pilot, "9")
+        assert "Boîte d'envoi : 1 en attente" in screen_text(app)
+        await pilot.press("e")
+        await settle(app, pilot)
+        shown = screen_text(app)
+        assert "Envoi non configuré : demandez au coordinateur" in shown
+        assert "Traceback" not in shown and "Error" not in shown
+        assert str(app.service.paths.home) not in shown
+        await back(app, pilot)
+        assert "fait" not in step_row(app, 9)
 
 
 # -- 3. category per the profile, override with a reason --------------------------------

@@ -23,12 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class Terminal:
-    """One tmux server of its own (its socket under the test's folder), one pane."""
+    """One tmux server of its own, one pane."""
 
     def __init__(self, folder: Path, environ: Mapping[str, str], argv: list[str]) -> None:
         self.tmux = require_program("tmux")
         self.folder = folder
-        self.socket = folder / f"tmux-{uuid.uuid4().hex[:8]}"
+        # A server of its own, by name (a socket path under a deep test folder could
+        # pass the 108 bytes a Unix socket path allows).
+        self.server = f"bench-test-{uuid.uuid4().hex[:12]}"
         self.config = folder / "tmux.conf"
         # No status line (the pane is the whole 80×25), the pane kept when the app dies
         # (to read its exit status), no delay after Échap.
@@ -41,10 +43,10 @@ class Terminal:
 
     def run(self, *args: str) -> str:
         return subprocess.run(
-            [self.tmux, "-u", "-S", str(self.socket), "-f", str(self.config), *args],
+            [self.tmux, "-u", "-L", self.server, "-f", str(self.config), *args],
             check=True,
             capture_output=True,
-            text=True,
+            encoding="utf-8",
             timeout=20,
         ).stdout
 
@@ -52,6 +54,7 @@ class Terminal:
         self.run(
             "new-session", "-d", "-s", "bench", "-x", str(WIDTH), "-y", str(HEIGHT), self.command
         )
+        self.socket_path = Path(self.run("display-message", "-p", "#{socket_path}").strip())
 
     def restart(self) -> None:
         """The same command again in the same pane (the bench switched on again)."""
@@ -59,8 +62,11 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run(
-            [self.tmux, "-S", str(self.socket), "kill-server"], capture_output=True, check=False
+            [self.tmux, "-L", self.server, "kill-server"], capture_output=True, check=False
         )
+        socket_path = getattr(self, "socket_path", None)
+        if socket_path is not None:
+            socket_path.unlink(missing_ok=True)
 
     # -- reading ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from bench_agent.bench.erasure import DrivePlan
@@ -19,19 +20,16 @@ from bench_agent.host.base import CommandResult
 from bench_agent.host.recorded import RecordedHost
 from bench_agent.model.report import ErasureSummary
 from bench_agent.tui.app import BenchApp
-from bench_agent.tui.screens import (
-    CosmeticScreen,
-    EraseScreen,
-    FunctionalScreen,
-    GradeScreen,
-    HealthScreen,
-    InventoryScreen,
-    LabelScreen,
-    SyncScreen,
-)
+from bench_agent.tui.screens.cosmetic import CosmeticScreen
 from bench_agent.tui.screens.dialogs import HelpScreen, OverrideScreen, QuestionScreen, TextScreen
-from bench_agent.tui.screens.functional import KeyboardScreen
+from bench_agent.tui.screens.erase import EraseScreen
+from bench_agent.tui.screens.functional import FunctionalScreen, KeyboardScreen
+from bench_agent.tui.screens.grade import GradeScreen
+from bench_agent.tui.screens.health import HealthScreen
+from bench_agent.tui.screens.inventory import InventoryScreen
+from bench_agent.tui.screens.label import LabelScreen
 from bench_agent.tui.screens.main import MainScreen
+from bench_agent.tui.screens.sync import SyncScreen
 from tests.tui.conftest import OPERATOR, X1_CARBON, X1_DISK, X1_SERIAL, AppFactory
 from tests.tui.driving import (
     SIZE,
@@ -88,18 +86,18 @@ def pass_every_test_but(app: BenchApp, *failing: str) -> None:
     app.state_changed()
 
 
-async def fail_keyboard_by_keys(app: BenchApp, pilot: object) -> None:
+async def fail_keyboard_by_keys(app: BenchApp, pilot: Pilot[int]) -> None:
     """Step 4, k, three Échap (the keys a broken keyboard leaves), n: keyboard failed."""
-    await open_step(app, pilot, "4")  # type: ignore[arg-type]
+    await open_step(app, pilot, "4")
     assert isinstance(app.screen, FunctionalScreen)
-    await pilot.press("k", "a", "z")  # type: ignore[attr-defined]
+    await pilot.press("k", "a", "z")
     assert isinstance(app.screen, KeyboardScreen)
-    await pilot.press("escape", "escape", "escape")  # type: ignore[attr-defined]
+    await pilot.press("escape", "escape", "escape")
     assert isinstance(app.screen, QuestionScreen)
-    await pilot.press("n")  # type: ignore[attr-defined]
-    await settle(app, pilot)  # type: ignore[arg-type]
+    await pilot.press("n")
+    await settle(app, pilot)
     assert isinstance(app.screen, FunctionalScreen)
-    await back(app, pilot)  # type: ignore[arg-type]
+    await back(app, pilot)
     assert isinstance(app.screen, MainScreen)
 
 

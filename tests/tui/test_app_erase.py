@@ -5,12 +5,13 @@ puts an ERASED certificate into the sitting; quitting mid-erasure stops it clean
 from __future__ import annotations
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import SelectionList
 
 from bench_agent.host.live import LiveHost
 from bench_agent.tui.app import BenchApp
-from bench_agent.tui.screens import EraseScreen
 from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, PlanScreen, QuitDuringEraseScreen
+from bench_agent.tui.screens.erase import EraseScreen
 from tests.tui.conftest import AppFactory
 from tests.tui.driving import (
     SIZE,
@@ -35,7 +36,7 @@ def real_app(make_app: AppFactory) -> BenchApp:
     return make_app(runner=LiveHost(), simulation_only=False)
 
 
-async def choose(app: BenchApp, pilot: object, device: str) -> None:
+async def choose(app: BenchApp, pilot: Pilot[int], device: str) -> None:
     """Move to ``device`` with the arrows, select it with Espace, press e."""
     targets = app.screen.query_one(SelectionList)
     values = [targets.get_option_at_index(i).value for i in range(targets.option_count)]
@@ -45,12 +46,12 @@ async def choose(app: BenchApp, pilot: object, device: str) -> None:
         index = targets.highlighted
         if index is not None and targets.get_option_at_index(index).value == device:
             break
-        await pilot.press("down")  # type: ignore[attr-defined]
+        await pilot.press("down")
     if device not in targets.selected:
-        await pilot.press("space")  # type: ignore[attr-defined]
+        await pilot.press("space")
     assert targets.selected == [device]
-    await pilot.press("e")  # type: ignore[attr-defined]
-    await settle(app, pilot)  # type: ignore[arg-type]
+    await pilot.press("e")
+    await settle(app, pilot)
 
 
 @drive

@@ -5,6 +5,8 @@ confirms the model has none, a missing program "not tested" (never a pass)."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from bench_agent.bench.flow import StepState
 from bench_agent.functional.audio import SAMPLE_RATE, make_wav, record_argv, sine, tone_argv
 from bench_agent.functional.keyboard import KEYS, REQUIRED
@@ -108,9 +110,9 @@ class SoundUsbHost(BenchHost):
         return super().run(argv, timeout_s)
 
 
-async def open_functional(app: BenchApp, pilot: object) -> None:
-    await scanner(app, pilot, "LCT-0042-7")  # type: ignore[arg-type]
-    await open_step(app, pilot, "4")  # type: ignore[arg-type]
+async def open_functional(app: BenchApp, pilot: Pilot[int]) -> None:
+    await scanner(app, pilot, "LCT-0042-7")
+    await open_step(app, pilot, "4")
     assert isinstance(app.screen, FunctionalScreen)
 
 

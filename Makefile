@@ -42,7 +42,12 @@ contracts: setup ## import-linter contracts (wipe standalone, headless core)
 
 check: lint types contracts test ## Everything CI checks
 
+i18n: setup ## Messages: extract (new msgids to translate), check the English, compile the .mo
+	$(BIN)/python tools/i18n_catalogue.py update
+	$(BIN)/python tools/i18n_catalogue.py check
+	$(BIN)/python tools/i18n_catalogue.py compile
+
 bench: setup ## Run the benchmarks (figures go in the README)
 	$(BIN)/python benchmarks/run_all.py
 
-.PHONY: help setup run inventory test lint format types contracts check bench
+.PHONY: help setup run inventory test lint format types contracts check i18n bench

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from bench_agent.i18n import detect_lang
+from bench_agent.i18n import detect_lang, render
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ class Environment:
 
     def say(self, fr: str, en: str) -> str:
         return en if self.lang == "en" else fr
+
+    def _(self, msgid: str, /, **fields: object) -> str:
+        """The message (a French msgid) in this process's language, fields filled."""
+        return render(msgid, self.lang, fields)
 
     def out(self, line: str = "") -> None:
         self.stdout.write(line + "\n")

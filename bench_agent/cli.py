@@ -46,25 +46,18 @@ def build_parser(env: Environment, only: str | None = None) -> argparse.Argument
     command module instead of all of them: the fast path of `bench-agent inventory`)."""
     parser = argparse.ArgumentParser(
         prog="bench-agent",
-        description=env.say(
+        description=env._(
             "Banc de reconditionnement : inventaire, santé des disques, effacement certifié, "
-            "catégorie, étiquette, synchronisation. Sans sous-commande : l'application du banc.",
-            "Refurbishing bench: inventory, disk health, certified erasure, grading, label, "
-            "sync. Without a subcommand: the bench app.",
+            "catégorie, étiquette, synchronisation. Sans sous-commande : l'application du banc."
         ),
     )
     parser.add_argument("--version", action="version", version=f"bench-agent {__version__}")
-    parser.add_argument(
-        "--lang", choices=["fr", "en"], help=env.say("langue des messages", "message language")
-    )
+    parser.add_argument("--lang", choices=["fr", "en"], help=env._("langue des messages"))
     parser.add_argument(
         "--app-host-dir",
         dest="app_host_dir",
         metavar="DIR",
-        help=env.say(
-            "l'application sur un ordinateur enregistré (démonstration, formation)",
-            "the app on a recorded computer (demonstration, training)",
-        ),
+        help=env._("l'application sur un ordinateur enregistré (démonstration, formation)"),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in [only] if only else _command_names():

@@ -39,7 +39,7 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
             simulation_only=isinstance(host, RecordedHost),
         )
     except (BenchError, OSError) as exc:
-        env.err(env.say(f"Le banc ne peut pas démarrer : {exc}", f"The bench cannot start: {exc}"))
+        env.err(env._("Le banc ne peut pas démarrer : {exc}", exc=exc))
         return 3
     code = create_app(env, service).run()
     return code if code is not None else 0

@@ -10,7 +10,7 @@ import sys
 import wave
 
 from bench_agent.functional.catalogue import Outcome
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 
 SAMPLE_RATE = 16_000
 
@@ -71,7 +71,7 @@ def judge_recording(wav_bytes: bytes, min_level_dbfs: float) -> Outcome:
         return Outcome(
             "microphone",
             "fail",
-            tr(f"enregistrement illisible : {exc}", f"unreadable recording: {exc}"),
+            _t("enregistrement illisible : {exc}", exc=exc),
         )
     shown = "-inf" if level == -math.inf else f"{level:.1f}"
     data: dict[str, str | int | float | bool | None] = {
@@ -79,15 +79,14 @@ def judge_recording(wav_bytes: bytes, min_level_dbfs: float) -> Outcome:
         "min_level_dbfs": min_level_dbfs,
     }
     if level >= min_level_dbfs:
-        return Outcome(
-            "microphone", "pass", tr(f"niveau {shown} dBFS", f"level {shown} dBFS"), data
-        )
+        return Outcome("microphone", "pass", _t("niveau {shown} dBFS", shown=shown), data)
     return Outcome(
         "microphone",
         "fail",
-        tr(
-            f"niveau {shown} dBFS < {min_level_dbfs:g} dBFS : micro muet ou coupé ?",
-            f"level {shown} dBFS < {min_level_dbfs:g} dBFS: mic dead or muted?",
+        _t(
+            "niveau {shown} dBFS < {min_level_dbfs:g} dBFS : micro muet ou coupé ?",
+            shown=shown,
+            min_level_dbfs=min_level_dbfs,
         ),
         data,
     )

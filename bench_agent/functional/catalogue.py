@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bench_agent.i18n import tr
+from bench_agent.i18n import N_, _t
 from bench_agent.model.common import Text
 
 Result = Literal["pass", "fail", "n/a"]
@@ -20,12 +20,20 @@ class TestSpec:
 
     name: str
     """The name stored in ``FunctionalTest.name``."""
-    title: Text
-    instructions: Text
+    title_msgid: str
+    instructions_msgid: str
     automatic: bool
     """True when the machine alone decides (no technician answer)."""
     key: str
     """The key that runs it in the bench app's step."""
+
+    @property
+    def title(self) -> Text:
+        return _t(self.title_msgid)
+
+    @property
+    def instructions(self) -> Text:
+        return _t(self.instructions_msgid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,118 +53,90 @@ class Outcome:
 CATALOGUE: tuple[TestSpec, ...] = (
     TestSpec(
         "keyboard",
-        tr("Clavier", "Keyboard"),
-        tr(
+        N_("Clavier"),
+        N_(
             "Appuyez sur chaque touche : elle s'allume sur le plan AZERTY. "
-            "Échap trois fois de suite termine avant la fin.",
-            "Press every key: it lights up on the AZERTY map. Esc three times in a row ends early.",
+            "Échap trois fois de suite termine avant la fin."
         ),
         False,
         "k",
     ),
     TestSpec(
         "screen",
-        tr("Écran (couleurs, pixels morts)", "Screen (colours, dead pixels)"),
-        tr(
+        N_("Écran (couleurs, pixels morts)"),
+        N_(
             "L'écran se remplit de rouge, vert, bleu, blanc puis noir. Pour chaque couleur : "
-            "o si l'écran est uniforme, n si vous voyez un pixel mort ou une tache.",
-            "The screen fills with red, green, blue, white then black. For each colour: "
-            "y if it is even, n if you see a dead pixel or a mark.",
+            "o si l'écran est uniforme, n si vous voyez un pixel mort ou une tache."
         ),
         False,
         "e",
     ),
     TestSpec(
         "backlight",
-        tr("Rétroéclairage", "Backlight"),
-        tr(
+        N_("Rétroéclairage"),
+        N_(
             "Pendant 10 s, baissez puis montez la luminosité avec les touches Fn ; "
-            "l'application lit la valeur. Puis o/n : la luminosité a-t-elle changé ?",
-            "For 10 s, lower then raise the brightness with the Fn keys; the app reads "
-            "the value. Then y/n: did the brightness change?",
+            "l'application lit la valeur. Puis o/n : la luminosité a-t-elle changé ?"
         ),
         False,
         "l",
     ),
     TestSpec(
         "webcam",
-        tr("Webcam", "Webcam"),
-        tr(
-            "Automatique : caméra présente et une image capturée (ffmpeg ou v4l2-ctl).",
-            "Automatic: a camera is present and one frame is captured (ffmpeg or v4l2-ctl).",
-        ),
+        N_("Webcam"),
+        N_("Automatique : caméra présente et une image capturée (ffmpeg ou v4l2-ctl)."),
         True,
         "a",
     ),
     TestSpec(
         "microphone",
-        tr("Microphone", "Microphone"),
-        tr(
-            "Parlez près de l'appareil pendant l'enregistrement de 3 s ; le niveau est mesuré.",
-            "Speak close to the unit during the 3 s recording; the level is measured.",
-        ),
+        N_("Microphone"),
+        N_("Parlez près de l'appareil pendant l'enregistrement de 3 s ; le niveau est mesuré."),
         False,
         "m",
     ),
     TestSpec(
         "speakers",
-        tr("Haut-parleurs", "Speakers"),
-        tr(
-            "Un son de 440 Hz est joué. Puis o/n : l'avez-vous entendu des deux côtés ?",
-            "A 440 Hz tone plays. Then y/n: did you hear it from both sides?",
-        ),
+        N_("Haut-parleurs"),
+        N_("Un son de 440 Hz est joué. Puis o/n : l'avez-vous entendu des deux côtés ?"),
         False,
         "h",
     ),
     TestSpec(
         "usb",
-        tr("Ports USB", "USB ports"),
-        tr(
+        N_("Ports USB"),
+        N_(
             "Touche u, puis branchez une clé USB dans un port : elle doit être vue. "
-            "Recommencez (u) pour chaque port.",
-            "Press u, then plug a USB stick into one port: it must be seen. "
-            "Repeat (u) for every port.",
+            "Recommencez (u) pour chaque port."
         ),
         False,
         "u",
     ),
     TestSpec(
         "wifi",
-        tr("Wi-Fi", "Wi-Fi"),
-        tr(
-            "Automatique : une recherche de réseaux en trouve au moins un.",
-            "Automatic: a network scan finds at least one network.",
-        ),
+        N_("Wi-Fi"),
+        N_("Automatique : une recherche de réseaux en trouve au moins un."),
         True,
         "a",
     ),
     TestSpec(
         "ethernet",
-        tr("Ethernet", "Ethernet"),
-        tr(
-            "Automatique : branchez un câble réseau, le lien doit monter.",
-            "Automatic: plug a network cable, the link must come up.",
-        ),
+        N_("Ethernet"),
+        N_("Automatique : branchez un câble réseau, le lien doit monter."),
         True,
         "a",
     ),
     TestSpec(
         "charger",
-        tr("Chargeur", "Charger"),
-        tr(
-            "Automatique : branchez le chargeur, il doit être vu en ligne.",
-            "Automatic: plug the charger, it must be seen online.",
-        ),
+        N_("Chargeur"),
+        N_("Automatique : branchez le chargeur, il doit être vu en ligne."),
         True,
         "a",
     ),
     TestSpec(
         "battery_autonomy",
-        tr("Autonomie de la batterie", "Battery autonomy"),
-        tr(
-            "Automatique : santé (capacité pleine / d'origine) et autonomie estimée sur batterie.",
-            "Automatic: health (full / design capacity) and estimated runtime on battery.",
-        ),
+        N_("Autonomie de la batterie"),
+        N_("Automatique : santé (capacité pleine / d'origine) et autonomie estimée sur batterie."),
         True,
         "a",
     ),

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bench_agent.functional.catalogue import Outcome
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t, join
+from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
     from bench_agent.functional.profile import FunctionalProfile
@@ -52,7 +53,7 @@ def check_ethernet(host: Host) -> Outcome:
         return Outcome(
             "ethernet",
             "n/a",
-            tr("aucune carte réseau filaire", "no wired network interface"),
+            _t("aucune carte réseau filaire"),
             missing="part",
         )
     states: dict[str, str] = {}
@@ -68,17 +69,14 @@ def check_ethernet(host: Host) -> Outcome:
         return Outcome(
             "ethernet",
             "pass",
-            tr(f"lien actif sur {', '.join(up)}", f"link up on {', '.join(up)}"),
+            _t("lien actif sur {up}", up=", ".join(up)),
             data,
         )
     names = ", ".join(wired)
     return Outcome(
         "ethernet",
         "fail",
-        tr(
-            f"pas de lien sur {names} : câble branché ? port ou carte défectueux",
-            f"no link on {names}: is a cable plugged? faulty port or card",
-        ),
+        _t("pas de lien sur {names} : câble branché ? port ou carte défectueux", names=names),
         data,
     )
 
@@ -97,10 +95,7 @@ def check_charger(host: Host) -> Outcome:
         return Outcome(
             "charger",
             "n/a",
-            tr(
-                "aucune alimentation secteur ou USB déclarée par la machine",
-                "the machine reports no mains or USB power supply",
-            ),
+            _t("aucune alimentation secteur ou USB déclarée par la machine"),
             missing="part",
         )
     online = [n for n in chargers if host.read_text(f"{POWER}/{n}/online") == "1"]
@@ -110,16 +105,13 @@ def check_charger(host: Host) -> Outcome:
         return Outcome(
             "charger",
             "pass",
-            tr(f"chargeur en ligne ({online[0]})", f"charger online ({online[0]})"),
+            _t("chargeur en ligne ({online})", online=online[0]),
             data,
         )
     return Outcome(
         "charger",
         "fail",
-        tr(
-            "chargeur non détecté : branché ? câble, prise ou connecteur défectueux",
-            "charger not detected: plugged in? faulty cable, plug or connector",
-        ),
+        _t("chargeur non détecté : branché ? câble, prise ou connecteur défectueux"),
         data,
     )
 
@@ -137,7 +129,7 @@ def count_nmcli_networks(text: str) -> int:
 def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
     _, wireless = interfaces(host)
     if not wireless:
-        return Outcome("wifi", "n/a", tr("pas de carte Wi-Fi", "no Wi-Fi hardware"), missing="part")
+        return Outcome("wifi", "n/a", _t("pas de carte Wi-Fi"), missing="part")
     iface = wireless[0]
     attempts: list[tuple[list[str], Callable[[str], int]]] = [
         (["iw", "dev", iface, "scan"], count_iw_networks),
@@ -164,18 +156,15 @@ def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
             return Outcome(
                 "wifi",
                 "pass",
-                tr(
-                    f"{found} réseau(x) trouvé(s) sur {iface}",
-                    f"{found} network(s) found on {iface}",
-                ),
+                _t("{found} réseau(x) trouvé(s) sur {iface}", found=found, iface=iface),
                 data,
             )
         return Outcome(
             "wifi",
             "fail",
-            tr(
-                f"aucun réseau trouvé sur {iface} (antenne ? un réseau est-il à portée ?)",
-                f"no network found on {iface} (antenna? is a network in range?)",
+            _t(
+                "aucun réseau trouvé sur {iface} (antenne ? un réseau est-il à portée ?)",
+                iface=iface,
             ),
             data,
         )
@@ -183,10 +172,7 @@ def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
         return Outcome(
             "wifi",
             "n/a",
-            tr(
-                f"carte {iface} présente mais ni iw ni nmcli installés (paquet iw)",
-                f"{iface} present but neither iw nor nmcli installed (package iw)",
-            ),
+            _t("carte {iface} présente mais ni iw ni nmcli installés (paquet iw)", iface=iface),
             {"interface": iface},
             missing="tool",
         )
@@ -195,17 +181,14 @@ def check_wifi(host: Host, profile: FunctionalProfile) -> Outcome:
         return Outcome(
             "wifi",
             "n/a",
-            tr(
-                f"recherche refusée, relancer en root : {detail}",
-                f"scan refused, run as root: {detail}",
-            ),
+            _t("recherche refusée, relancer en root : {detail}", detail=detail),
             {"interface": iface},
             missing="tool",
         )
     return Outcome(
         "wifi",
         "fail",
-        tr(f"la recherche a échoué : {detail}", f"the scan failed: {detail}"),
+        _t("la recherche a échoué : {detail}", detail=detail),
         {"interface": iface},
     )
 
@@ -227,9 +210,7 @@ def cameras(host: Host) -> list[tuple[str, str]]:
 def check_webcam(host: Host) -> Outcome:
     found = cameras(host)
     if not found:
-        return Outcome(
-            "webcam", "n/a", tr("aucune webcam détectée", "no webcam detected"), missing="part"
-        )
+        return Outcome("webcam", "n/a", _t("aucune webcam détectée"), missing="part")
     node, name = found[0]
     device = f"/dev/{node}"
     data: dict[str, str | int | float | bool | None] = {"device": device, "name": name}
@@ -258,9 +239,9 @@ def check_webcam(host: Host) -> Outcome:
         return Outcome(
             "webcam",
             "n/a",
-            tr(
-                f"{name} présente mais capture impossible : ni ffmpeg ni v4l2-ctl (v4l-utils)",
-                f"{name} present but no capture tool: neither ffmpeg nor v4l2-ctl (v4l-utils)",
+            _t(
+                "{name} présente mais capture impossible : ni ffmpeg ni v4l2-ctl (v4l-utils)",
+                name=name,
             ),
             data,
             missing="tool",
@@ -269,16 +250,11 @@ def check_webcam(host: Host) -> Outcome:
     data["tool"] = argv[0]
     if result.ok and len(result.stdout) > 0:
         data["frame_bytes"] = len(result.stdout)
-        return Outcome(
-            "webcam", "pass", tr(f"image capturée ({name})", f"frame captured ({name})"), data
-        )
+        return Outcome("webcam", "pass", _t("image capturée ({name})", name=name), data)
     return Outcome(
         "webcam",
         "fail",
-        tr(
-            f"{name} : aucune image ({_first_line(result)})",
-            f"{name}: no frame ({_first_line(result)})",
-        ),
+        _t("{name} : aucune image ({result})", name=name, result=_first_line(result)),
         data,
     )
 
@@ -296,15 +272,11 @@ def check_battery(host: Host, profile: FunctionalProfile) -> Outcome:
         n for n, k in _supplies(host) if k == "battery" and not n.startswith(PERIPHERAL_PREFIXES)
     ]
     if not batteries:
-        return Outcome(
-            "battery_autonomy", "n/a", tr("pas de batterie", "no battery"), missing="part"
-        )
+        return Outcome("battery_autonomy", "n/a", _t("pas de batterie"), missing="part")
     name = batteries[0]
     base = f"{POWER}/{name}"
     if host.read_text(f"{base}/present") == "0":
-        return Outcome(
-            "battery_autonomy", "fail", tr(f"{name} : emplacement vide", f"{name}: bay empty")
-        )
+        return Outcome("battery_autonomy", "fail", _t("{name} : emplacement vide", name=name))
     status = host.read_text(f"{base}/status") or ""
     capacity = _number(host, f"{base}/capacity")
     # Batteries report energy (µWh, µW) or charge (µAh, µA); the ratios are the same.
@@ -326,46 +298,37 @@ def check_battery(host: Host, profile: FunctionalProfile) -> Outcome:
         return Outcome(
             "battery_autonomy",
             "n/a",
-            tr(
-                f"{name} ne donne ni capacité d'origine ni consommation",
-                f"{name} reports neither design capacity nor power draw",
-            ),
+            _t("{name} ne donne ni capacité d'origine ni consommation", name=name),
             data,
             missing="tool",
         )
-    problems_fr: list[str] = []
-    problems_en: list[str] = []
+    problems: list[Text] = []
     if health is not None and health < profile.battery_min_health_pct:
-        problems_fr.append(f"santé {health:g} % < {profile.battery_min_health_pct:g} %")
-        problems_en.append(f"health {health:g}% < {profile.battery_min_health_pct:g}%")
+        problems.append(
+            _t(
+                "santé {health:g} % < {min_health_pct:g} %",
+                health=health,
+                min_health_pct=profile.battery_min_health_pct,
+            )
+        )
     if autonomy is not None and autonomy < profile.battery_min_autonomy_min:
-        problems_fr.append(
-            f"autonomie estimée {autonomy} min < {profile.battery_min_autonomy_min:g} min"
+        problems.append(
+            _t(
+                "autonomie estimée {autonomy} min < {min_autonomy_min:g} min",
+                autonomy=autonomy,
+                min_autonomy_min=profile.battery_min_autonomy_min,
+            )
         )
-        problems_en.append(
-            f"estimated runtime {autonomy} min < {profile.battery_min_autonomy_min:g} min"
-        )
-    if problems_fr:
-        return Outcome(
-            "battery_autonomy", "fail", tr(", ".join(problems_fr), ", ".join(problems_en)), data
-        )
-    fr = [
-        f"santé {health:g} %" if health is not None else "",
-        f"autonomie estimée {autonomy} min" if autonomy is not None else "",
-    ]
-    en = [
-        f"health {health:g}%" if health is not None else "",
-        f"estimated runtime {autonomy} min" if autonomy is not None else "",
-    ]
-    if autonomy is None:
-        fr.append("autonomie non estimée (sur secteur)")
-        en.append("runtime not estimated (on mains)")
-    return Outcome(
-        "battery_autonomy",
-        "pass",
-        tr(", ".join(x for x in fr if x), ", ".join(x for x in en if x)),
-        data,
-    )
+    if problems:
+        return Outcome("battery_autonomy", "fail", join(", ", problems), data)
+    found: list[Text] = []
+    if health is not None:
+        found.append(_t("santé {health:g} %", health=health))
+    if autonomy is not None:
+        found.append(_t("autonomie estimée {autonomy} min", autonomy=autonomy))
+    else:
+        found.append(_t("autonomie non estimée (sur secteur)"))
+    return Outcome("battery_autonomy", "pass", join(", ", found), data)
 
 
 def run_automatic(host: Host, profile: FunctionalProfile) -> list[Outcome]:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bench_agent.grading.toml_source import ProfileError, TomlSource, format_path, read_toml
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
+from bench_agent.model.common import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +51,9 @@ def load_functional_profile(path: str | Path | None = None) -> FunctionalProfile
     return profile_from_source(read_toml(file, display))
 
 
-# Six positional strings read in message order (problem fr/en, expected fr/en).
-def _error(  # noqa: PLR0917
-    src: TomlSource, key: tuple[str, ...], fr: str, en: str, exp_fr: str, exp_en: str
-) -> ProfileError:
+def _error(src: TomlSource, key: tuple[str, ...], problem: Text, expected: Text) -> ProfileError:
     where = src.line_of(key)
-    return ProfileError(src.file, where, format_path(key), tr(fr, en), tr(exp_fr, exp_en))
+    return ProfileError(src.file, where, format_path(key), problem, expected)
 
 
 def profile_from_source(src: TomlSource) -> FunctionalProfile:
@@ -65,25 +63,22 @@ def profile_from_source(src: TomlSource) -> FunctionalProfile:
             raise _error(
                 src,
                 (top,),
-                "clé inconnue",
-                "unknown key",
-                "name, version, " + ", ".join(_SCHEMA),
-                "name, version, " + ", ".join(_SCHEMA),
+                _t("clé inconnue"),
+                Text(
+                    fr="name, version, " + ", ".join(_SCHEMA),
+                    en="name, version, " + ", ".join(_SCHEMA),
+                ),
             )
     name = data.get("name", "")
     if not isinstance(name, str) or not name:
-        raise _error(
-            src, ("name",), "nom manquant ou vide", "missing or empty name", "un texte", "a string"
-        )
+        raise _error(src, ("name",), _t("nom manquant ou vide"), _t("un texte"))
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
         raise _error(
             src,
             ("version",),
-            f"valeur {version!r}",
-            f"value {version!r}",
-            "un entier",
-            "an integer",
+            _t("valeur {version!r}", version=version),
+            _t("un entier"),
         )
     values: dict[str, Any] = {}
     for section, keys in _SCHEMA.items():
@@ -92,20 +87,16 @@ def profile_from_source(src: TomlSource) -> FunctionalProfile:
             raise _error(
                 src,
                 (section,),
-                "section manquante",
-                "missing section",
-                f"une table [{section}]",
-                f"a [{section}] table",
+                _t("section manquante"),
+                _t("une table [{section}]", section=section),
             )
         for key in table:
             if key not in keys:
                 raise _error(
                     src,
                     (section, key),
-                    "clé inconnue",
-                    "unknown key",
-                    ", ".join(keys),
-                    ", ".join(keys),
+                    _t("clé inconnue"),
+                    Text(fr=", ".join(keys), en=", ".join(keys)),
                 )
         for key, (kind, low, high) in keys.items():
             where = (section, key)
@@ -113,34 +104,31 @@ def profile_from_source(src: TomlSource) -> FunctionalProfile:
                 raise _error(
                     src,
                     where,
-                    "clé manquante",
-                    "missing key",
-                    f"une valeur entre {low:g} et {high:g}",
-                    f"a value from {low:g} to {high:g}",
+                    _t("clé manquante"),
+                    _t("une valeur entre {low:g} et {high:g}", low=low, high=high),
                 )
             value = table[key]
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             if kind is int and not isinstance(value, int):
                 numeric = False
             if not numeric:
-                what = "un entier" if kind is int else "un nombre"
-                what_en = "an integer" if kind is int else "a number"
                 raise _error(
                     src,
                     where,
-                    f"valeur {value!r}",
-                    f"value {value!r}",
-                    f"{what} entre {low:g} et {high:g}",
-                    f"{what_en} from {low:g} to {high:g}",
+                    _t("valeur {value!r}", value=value),
+                    _t(
+                        "{what} entre {low:g} et {high:g}",
+                        what=_t("un entier") if kind is int else _t("un nombre"),
+                        low=low,
+                        high=high,
+                    ),
                 )
             if not low <= value <= high:
                 raise _error(
                     src,
                     where,
-                    f"valeur {value!r} hors limites",
-                    f"value {value!r} out of range",
-                    f"entre {low:g} et {high:g}",
-                    f"from {low:g} to {high:g}",
+                    _t("valeur {value!r} hors limites", value=value),
+                    _t("entre {low:g} et {high:g}", low=low, high=high),
                 )
             values[f"{section}_{key}"] = kind(value)
     return FunctionalProfile(name=name, version=version, source=src.file, **values)

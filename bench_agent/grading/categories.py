@@ -6,7 +6,7 @@ words ("À RÉPARER", "NON DISTRIBUABLE").
 
 from __future__ import annotations
 
-from bench_agent.i18n import tr
+from bench_agent.i18n import N_, _t
 from bench_agent.model.common import Text
 
 BAND_CATEGORIES = ("D", "C", "B", "A", "PREMIUM")
@@ -27,16 +27,17 @@ CATEGORY_RANK = {
 """Higher is better. A unit to repair ranks with a non-distributable one: neither
 leaves the bench until its reasons are dealt with."""
 
-CATEGORY_NAMES: dict[str, Text] = {
-    "NOT_DISTRIBUTABLE": tr("NON DISTRIBUABLE", "NOT DISTRIBUTABLE"),
-    "TO_REPAIR": tr("À RÉPARER", "TO REPAIR"),
-    "PREMIUM": tr("Premium", "Premium"),
+CATEGORY_NAMES: dict[str, str] = {
+    "NOT_DISTRIBUTABLE": N_("NON DISTRIBUABLE"),
+    "TO_REPAIR": N_("À RÉPARER"),
+    "PREMIUM": N_("Premium"),
 }
 
 
 def category_name(category: str) -> Text:
     """The category as a technician reads it (a band letter is its own name)."""
-    return CATEGORY_NAMES.get(category, tr(category, category))
+    name = CATEGORY_NAMES.get(category)
+    return _t(name) if name else Text(fr=category, en=category)
 
 
 def is_distributable(category: str) -> bool:

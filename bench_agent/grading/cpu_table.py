@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from bench_agent.grading.toml_source import ProfileError
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 NAME_HEADERS = ("cpu", "name", "cpuname", "processor", "processeur", "model", "modele")
@@ -133,10 +133,7 @@ class CpuTable:
                 "unscored",
                 None,
                 None,
-                tr(
-                    "CPU sans nom lisible : score non attribué",
-                    "CPU without a readable name: not scored",
-                ),
+                _t("CPU sans nom lisible : score non attribué"),
             )
         key, ghz = normalise_cpu_name(name)
         key = self.aliases.get(key, key)
@@ -148,20 +145,14 @@ class CpuTable:
                     "unscored",
                     None,
                     None,
-                    tr(
-                        f"CPU « {name} » sans numéro de modèle : score non attribué",
-                        f"CPU '{name}' has no model number: not scored",
-                    ),
+                    _t("CPU « {name} » sans numéro de modèle : score non attribué", name=name),
                 )
             return CpuMatch(
                 name,
                 "unscored",
                 None,
                 None,
-                tr(
-                    f"CPU inconnu de la table ({self.origin}) : score non attribué",
-                    f"CPU not in the table ({self.origin}): not scored",
-                ),
+                _t("CPU inconnu de la table ({origin}) : score non attribué", origin=self.origin),
             )
         if len({row.score for row in rows}) > 1:
             same_clock = [row for row in rows if ghz is not None and row.ghz == ghz]
@@ -174,10 +165,7 @@ class CpuTable:
                     "unscored",
                     None,
                     None,
-                    tr(
-                        f"CPU ambigu dans la table ({listed}) : score non attribué",
-                        f"CPU ambiguous in the table ({listed}): not scored",
-                    ),
+                    _t("CPU ambigu dans la table ({listed}) : score non attribué", listed=listed),
                 )
         row = rows[0]
         return CpuMatch(
@@ -185,7 +173,7 @@ class CpuTable:
             "scored",
             row.score,
             row,
-            tr(f"CPU « {row.name} » : {row.score} points", f"CPU '{row.name}': {row.score} points"),
+            _t("CPU « {name} » : {score} points", name=row.name, score=row.score),
         )
 
 
@@ -215,8 +203,8 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
             origin,
             None,
             "(header)",
-            tr("fichier vide", "empty file"),
-            tr("une ligne d'en-tête (cpu;score)", "a header line (cpu;score)"),
+            _t("fichier vide"),
+            _t("une ligne d'en-tête (cpu;score)"),
         )
     header_line = lines[start]
     delimiter = max(";,\t", key=header_line.count)
@@ -227,8 +215,8 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
             origin,
             None,
             "(rows)",
-            tr(f"CSV illisible : {exc}", f"unreadable CSV: {exc}"),
-            tr("un CSV nom;score", "a name;score CSV"),
+            _t("CSV illisible : {exc}", exc=exc),
+            _t("un CSV nom;score"),
         ) from exc
     header = [_header_key(cell) for cell in rows[0]]
     name_col = next((header.index(h) for h in NAME_HEADERS if h in header), None)
@@ -239,12 +227,10 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
             origin,
             start + 1,
             "(header)",
-            tr(f"colonnes non reconnues : {rows[0]}", f"columns not recognised: {rows[0]}"),
-            tr(
+            _t("colonnes non reconnues : {rows}", rows=rows[0]),
+            _t(
                 "une colonne nom (cpu, name, cpu name...) et une colonne score "
-                "(score, cpumark, cpu mark...)",
-                "a name column (cpu, name, cpu name...) and a score column "
-                "(score, cpumark, cpu mark...)",
+                "(score, cpumark, cpu mark...)"
             ),
         )
     table = CpuTable(origin=origin)
@@ -272,8 +258,8 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
             origin,
             start + 1,
             "(rows)",
-            tr("aucune ligne utilisable", "no usable row"),
-            tr("au moins une ligne nom;score", "at least one name;score row"),
+            _t("aucune ligne utilisable"),
+            _t("au moins une ligne nom;score"),
         )
     return table
 
@@ -287,8 +273,8 @@ def load_cpu_table(path: Path, aliases: Path | None = None) -> CpuTable:
             str(path),
             None,
             "(file)",
-            tr(f"fichier illisible ({exc.strerror})", f"file not readable ({exc.strerror})"),
-            tr("un fichier CSV lisible", "a readable CSV file"),
+            _t("fichier illisible ({strerror})", strerror=exc.strerror),
+            _t("un fichier CSV lisible"),
         ) from exc
     table = parse_cpu_csv(text, str(path))
     if aliases is not None:
@@ -307,8 +293,8 @@ def load_aliases(path: Path) -> dict[str, str]:
                 str(path),
                 number,
                 "canonical",
-                tr("nom canonique absent", "canonical name missing"),
-                tr("alias;nom dans la table", "alias;name in the table"),
+                _t("nom canonique absent"),
+                _t("alias;nom dans la table"),
             )
         out[normalise_cpu_name(row[0])[0]] = normalise_cpu_name(row[1])[0]
     return out

@@ -32,7 +32,7 @@ from bench_agent.grading.categories import CATEGORY_RANK, is_distributable
 from bench_agent.grading.cpu_table import CpuMatch, CpuTable
 from bench_agent.grading.profile import Profile
 from bench_agent.grading.spec import ConditionSpec, CriterionSpec, NeedSpec
-from bench_agent.i18n import tr
+from bench_agent.i18n import N_, _t, join
 from bench_agent.model.common import Text
 from bench_agent.model.grade import CpuAssessment, Grade, NeedMatch, Override, RuleHit
 from bench_agent.model.health import DiskHealth
@@ -46,27 +46,28 @@ ERASURE_GATE_RULES = ("erasure.missing", "erasure.not_erased")
 """Rules of the erasure gate: no override lifts them (data protection)."""
 
 _EFFECT_TEXT = {
-    "NOT_DISTRIBUTABLE": ("non distribuable", "not distributable"),
-    "TO_REPAIR": ("à réparer", "to repair"),
+    "NOT_DISTRIBUTABLE": N_("non distribuable"),
+    "TO_REPAIR": N_("à réparer"),
 }
 _ERASURE_RESULT_TEXT = {
-    "UNVERIFIED": ("écrit sans relecture", "written, not read back"),
-    "FAILED": ("échec", "failed"),
-    "ABORTED": ("abandonné", "aborted"),
-    "INTERRUPTED": ("interrompu en cours", "interrupted mid-way"),
-    "DRY_RUN": ("simulation, rien n'a été effacé", "dry run, nothing was erased"),
+    "UNVERIFIED": N_("écrit sans relecture"),
+    "FAILED": N_("échec"),
+    "ABORTED": N_("abandonné"),
+    "INTERRUPTED": N_("interrompu en cours"),
+    "DRY_RUN": N_("simulation, rien n'a été effacé"),
 }
-_TEST_TITLES = {test.name: test.title for test in CATALOGUE}
+_TEST_TITLES = {test.name: test.title_msgid for test in CATALOGUE}
 _TEST_ORDER = {test.name: index for index, test in enumerate(CATALOGUE)}
 
 _CRITERION_TEXT = {
-    "ram": ("Mémoire vive", "RAM", "Gio", "GiB"),
-    "ssd": ("SSD", "SSD", "Go", "GB"),
-    "hdd": ("Disque dur", "Hard disk", "Go", "GB"),
-    "cpu": ("Score CPU", "CPU score", "points", "points"),
-    "screen": ("Écran", "Screen", "pouces", "inches"),
-    "battery": ("Santé batterie", "Battery health", "%", "%"),
+    "ram": (N_("Mémoire vive"), N_("Gio")),
+    "ssd": (N_("SSD"), N_("Go")),
+    "hdd": (N_("Disque dur"), N_("Go")),
+    "cpu": (N_("Score CPU"), N_("points")),
+    "screen": (N_("Écran"), N_("pouces")),
+    "battery": (N_("Santé batterie"), N_("%")),
 }
+NOTHING = Text(fr="", en="")
 
 
 class GradingInputError(ValueError):
@@ -116,6 +117,11 @@ def _fmt_fr(value: float) -> str:
     return _fmt(value).replace(".", ",")
 
 
+def _number(value: float) -> Text:
+    """A figure as each language writes it (15,04 / 15.04)."""
+    return Text(fr=_fmt_fr(value), en=_fmt(value))
+
+
 def criterion_note(crit: CriterionSpec, value: float) -> tuple[int, float | None]:
     """Note of ``value`` and the (tolerance-adjusted) limit it fell below, None above all."""
     factor = 1 - crit.tolerance_pct / 100
@@ -129,29 +135,43 @@ def criterion_note(crit: CriterionSpec, value: float) -> tuple[int, float | None
 def _criterion_hit(
     key: str, crit: CriterionSpec, value: float | None, unknown: Text | None = None
 ) -> RuleHit:
-    label_fr, label_en, unit_fr, unit_en = _CRITERION_TEXT[key]
+    label_id, unit_id = _CRITERION_TEXT[key]
+    label = _t(label_id)
     rule = f"criteria.{key}"
     if value is None:
-        reason = unknown or tr("valeur inconnue", "value unknown")
+        reason = unknown or _t("valeur inconnue")
         return RuleHit(
             rule=rule,
             contribution=crit.unknown_note,
-            message=tr(
-                f"{label_fr} : {reason.fr} → note {crit.unknown_note}",
-                f"{label_en}: {reason.en} → note {crit.unknown_note}",
+            message=_t(
+                "{label} : {reason} → note {note}",
+                label=label,
+                reason=reason,
+                note=crit.unknown_note,
             ),
         )
     note, limit = criterion_note(crit, value)
-    tol = f" (tolérance {_fmt_fr(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
-    tol_en = f" (tolerance {_fmt(crit.tolerance_pct)} %)" if crit.tolerance_pct else ""
+    tol = (
+        _t(" (tolérance {pct} %)", pct=_number(crit.tolerance_pct))
+        if crit.tolerance_pct
+        else NOTHING
+    )
     sign, bound = (
         ("≥", crit.thresholds[-1] * (1 - crit.tolerance_pct / 100))
         if limit is None
         else ("<", limit)
     )
-    fr = f"{label_fr} {_fmt_fr(value)} {unit_fr} {sign} {_fmt_fr(bound)}{tol} → note {note}"
-    en = f"{label_en} {_fmt(value)} {unit_en} {sign} {_fmt(bound)}{tol_en} → note {note}"
-    return RuleHit(rule=rule, contribution=note, value=round(value, 2), message=tr(fr, en))
+    message = _t(
+        "{label} {value} {unit} {sign} {bound}{tolerance} → note {note}",
+        label=label,
+        value=_number(value),
+        unit=_t(unit_id),
+        sign=sign,
+        bound=_number(bound),
+        tolerance=tol,
+        note=note,
+    )
+    return RuleHit(rule=rule, contribution=note, value=round(value, 2), message=message)
 
 
 def disk_kind(disk: Disk) -> str:
@@ -202,13 +222,14 @@ def erasures_for(disk: Disk, erasures: Sequence[ErasureSummary]) -> list[Erasure
 
 def functional_title(name: str) -> Text:
     """The catalogue's title of a functional test (its raw name when not in the catalogue)."""
-    return _TEST_TITLES.get(name, tr(name, name))
+    title = _TEST_TITLES.get(name)
+    return _t(title) if title else Text(fr=name, en=name)
 
 
-def _effect_text(effect: str) -> tuple[str, str]:
+def _effect_text(effect: str) -> Text:
     if effect in _EFFECT_TEXT:
-        return _EFFECT_TEXT[effect]
-    return f"catégorie {effect} au plus", f"category {effect} at most"
+        return _t(_EFFECT_TEXT[effect])
+    return _t("catégorie {effect} au plus", effect=effect)
 
 
 def _condition_met(when: ConditionSpec, kind: str | None, facts: _Facts) -> tuple[bool, list[str]]:
@@ -235,21 +256,18 @@ def _condition_met(when: ConditionSpec, kind: str | None, facts: _Facts) -> tupl
     return True, cautious
 
 
-def _cautious_text(cautious: list[str]) -> tuple[str, str]:
-    fr = {
-        "cpu": "CPU non noté, compté sous le seuil par prudence",
-        "win11": "compatibilité Windows 11 inconnue",
-    }
-    en = {
-        "cpu": "CPU unscored, counted as below by caution",
-        "win11": "Windows 11 readiness unknown",
-    }
+_CAUTIOUS_TEXT = {
+    "cpu": N_("CPU non noté, compté sous le seuil par prudence"),
+    "win11": N_("compatibilité Windows 11 inconnue"),
+}
+
+
+def _cautious_text(cautious: list[str]) -> Text:
     if not cautious:
-        return "", ""
-    return (
-        " (" + " ; ".join(fr[c] for c in cautious) + ")",
-        " (" + "; ".join(en[c] for c in cautious) + ")",
-    )
+        return NOTHING
+    # Babel does not see a call nested in another's arguments: the separator on its own.
+    separator = _t(" ; ")
+    return _t(" ({reasons})", reasons=join(separator, [_t(_CAUTIOUS_TEXT[c]) for c in cautious]))
 
 
 def _evaluate(
@@ -269,18 +287,17 @@ def _evaluate(
         crit = profile.criterion(key)
         if crit is not None:
             capacity = disk.capacity_bytes / GB if disk.capacity_bytes else None
-            hit = _criterion_hit(key, crit, capacity, tr("capacité inconnue", "capacity unknown"))
-            media_fr = (
-                ""
-                if disk.media != "unknown"
-                else " ; type de disque inconnu, compté comme disque dur"
+            hit = _criterion_hit(key, crit, capacity, _t("capacité inconnue"))
+            media = (
+                _t(" ; type de disque inconnu, compté comme disque dur")
+                if disk.media == "unknown"
+                else NOTHING
             )
-            media_en = (
-                "" if disk.media != "unknown" else "; disk type unknown, counted as a hard disk"
-            )
-            hit.message = tr(
-                f"{hit.message.fr} (disque système {disk.name}{media_fr})",
-                f"{hit.message.en} (system disk {disk.name}{media_en})",
+            hit.message = _t(
+                "{message} (disque système {name}{media})",
+                message=hit.message,
+                name=disk.name,
+                media=media,
             )
             hits.append(hit)
     for other in others:
@@ -288,10 +305,7 @@ def _evaluate(
             RuleHit(
                 rule="storage.secondary",
                 contribution=0,
-                message=tr(
-                    f"Disque {other.name} : disque secondaire, non compté",
-                    f"Disk {other.name}: secondary disk, not counted",
-                ),
+                message=_t("Disque {name} : disque secondaire, non compté", name=other.name),
             )
         )
     cpu = profile.criterion("cpu")
@@ -315,16 +329,17 @@ def _evaluate(
         ("aesthetic", technician.aesthetic_note),
     ):
         if value:
-            fr_name = "technique" if kind_name == "technical" else "esthétique"
+            message = (
+                _t("Note technique du technicien : {value:+d}", value=value)
+                if kind_name == "technical"
+                else _t("Note esthétique du technicien : {value:+d}", value=value)
+            )
             hits.append(
                 RuleHit(
                     rule=f"technician.{kind_name}",
                     contribution=value,
                     value=value,
-                    message=tr(
-                        f"Note {fr_name} du technicien : {value:+d}",
-                        f"Technician's {kind_name} note: {value:+d}",
-                    ),
+                    message=message,
                 )
             )
     for name, mod in profile.spec.modifiers.items():
@@ -332,12 +347,12 @@ def _evaluate(
             continue
         met, cautious = _condition_met(mod.when, kind, facts)
         if met:
-            extra_fr, extra_en = _cautious_text(cautious)
+            label = Text(fr=mod.label_fr, en=mod.label_en)
             hits.append(
                 RuleHit(
                     rule=f"modifiers.{name}",
                     contribution=mod.delta,
-                    message=tr(mod.label_fr + extra_fr, mod.label_en + extra_en),
+                    message=join("", [label, _cautious_text(cautious)]),
                 )
             )
     note = sum(h.contribution for h in hits)
@@ -354,17 +369,18 @@ def _evaluate(
             continue
         lowered = min(note, limit) - note
         note += lowered
-        extra_fr, extra_en = _cautious_text(cautious)
-        if lowered:
-            fr, en = f" → note ramenée à {note}", f" → note lowered to {note}"
-        else:
-            fr, en = " (note déjà sous la limite)", " (note already within the limit)"
+        after = (
+            _t(" → note ramenée à {note}", note=note)
+            if lowered
+            else _t(" (note déjà sous la limite)")
+        )
+        label = Text(fr=cap.label_fr, en=cap.label_en)
         hits.append(
             RuleHit(
                 rule=f"caps.{name}",
                 contribution=lowered,
                 cap=limit,
-                message=tr(cap.label_fr + extra_fr + fr, cap.label_en + extra_en + en),
+                message=join("", [label, _cautious_text(cautious), after]),
             )
         )
     return _Candidate(disk=disk, kind=kind, hits=hits, note=note)
@@ -401,7 +417,7 @@ def _erasure_gate(profile: Profile, disks: list[Disk], report: UnitReport, gates
     gate = profile.spec.erasure
     if gate is None or not gate.required:
         return
-    effect_fr, effect_en = _effect_text(gate.missing)
+    effect = _effect_text(gate.missing)
     for disk in disks:
         records = erasures_for(disk, report.erasures)
         # The latest certificate decides, whatever an earlier one says: the bench keeps
@@ -410,28 +426,30 @@ def _erasure_gate(profile: Profile, disks: list[Disk], report: UnitReport, gates
             continue
         if records:
             result = records[-1].result
-            why_fr, why_en = _ERASURE_RESULT_TEXT.get(result, (result, result))
             hit = RuleHit(
                 rule="erasure.not_erased",
                 contribution=0,
                 value=result,
-                message=tr(
-                    f"Disque {disk.name} : effacement {result} ({why_fr}), pas ERASED "
-                    f"→ {effect_fr}",
-                    f"Disk {disk.name}: erasure {result} ({why_en}), not ERASED → {effect_en}",
+                message=_t(
+                    "Disque {name} : effacement {result} ({why}), pas ERASED → {effect}",
+                    name=disk.name,
+                    result=result,
+                    why=_t(_ERASURE_RESULT_TEXT.get(result, result)),
+                    effect=effect,
                 ),
             )
         else:
             hit = RuleHit(
                 rule="erasure.missing",
                 contribution=0,
-                message=tr(
-                    f"Disque {disk.name} : aucun certificat d'effacement → {effect_fr}",
-                    f"Disk {disk.name}: no erasure certificate → {effect_en}",
+                message=_t(
+                    "Disque {name} : aucun certificat d'effacement → {effect}",
+                    name=disk.name,
+                    effect=effect,
                 ),
             )
         gates.hits.append(hit)
-        gates.actions.append(tr(f"Effacer le disque {disk.name}", f"Erase disk {disk.name}"))
+        gates.actions.append(_t("Effacer le disque {name}", name=disk.name))
         gates.blocking.add(gate.missing)
 
 
@@ -456,11 +474,10 @@ def _functional_gate(profile: Profile, report: UnitReport, note: int, gates: _Ga
     for name in failed:
         title = functional_title(name)
         effect = profile.fail_effect(name)
-        effect_fr, effect_en = _effect_text(effect)
         contribution, cap = 0, None
+        after = NOTHING
         if effect in _EFFECT_TEXT:
             gates.blocking.add(effect)
-            after_fr = after_en = ""
         else:
             # A cap lowers the note like the profile's caps do (the open-ended top band
             # has no limit), so the contributions still add up to the note.
@@ -468,24 +485,25 @@ def _functional_gate(profile: Profile, report: UnitReport, note: int, gates: _Ga
             contribution = min(note, cap) - note if cap is not None else 0
             note += contribution
             if contribution:
-                after_fr, after_en = f" → note ramenée à {note}", f" → note lowered to {note}"
+                after = _t(" → note ramenée à {note}", note=note)
             else:
-                after_fr = " (note déjà sous la limite)"
-                after_en = " (note already within the limit)"
+                after = _t(" (note déjà sous la limite)")
         gates.hits.append(
             RuleHit(
                 rule="functional.fail",
                 contribution=contribution,
                 cap=cap,
                 value=name,
-                message=tr(
-                    f"Test échoué : {title.fr} → {effect_fr}{after_fr}",
-                    f"Test failed: {title.en} → {effect_en}{after_en}",
+                message=_t(
+                    "Test échoué : {title} → {effect}{after}",
+                    title=title,
+                    effect=_effect_text(effect),
+                    after=after,
                 ),
             )
         )
-        gates.actions.append(tr(f"Réparer : {title.fr}", f"Repair: {title.en}"))
-    effect_fr, effect_en = _effect_text(gate.missing)
+        gates.actions.append(_t("Réparer : {title}", title=title))
+    missing_effect = _effect_text(gate.missing)
     for name in gate.required:
         if name in latest:
             continue
@@ -495,13 +513,12 @@ def _functional_gate(profile: Profile, report: UnitReport, note: int, gates: _Ga
                 rule="functional.missing",
                 contribution=0,
                 value=name,
-                message=tr(
-                    f"Test non fait : {title.fr} → {effect_fr}",
-                    f"Test not done: {title.en} → {effect_en}",
+                message=_t(
+                    "Test non fait : {title} → {effect}", title=title, effect=missing_effect
                 ),
             )
         )
-        gates.actions.append(tr(f"Faire le test : {title.fr}", f"Run the test: {title.en}"))
+        gates.actions.append(_t("Faire le test : {title}", title=title))
         gates.blocking.add(gate.missing)
 
 
@@ -520,19 +537,23 @@ def grade_unit(
     """
     tech = technician or TechnicianInput()
     limits = profile.spec.technician
-    for kind, value, low, high in (
-        ("technique", tech.technical_note, limits.technical_min, limits.technical_max),
-        ("esthétique", tech.aesthetic_note, limits.aesthetic_min, limits.aesthetic_max),
+    for message, value, low, high in (
+        (
+            N_("note technique {value} hors de la plage du profil {profile} ({low} à {high})"),
+            tech.technical_note,
+            limits.technical_min,
+            limits.technical_max,
+        ),
+        (
+            N_("note esthétique {value} hors de la plage du profil {profile} ({low} à {high})"),
+            tech.aesthetic_note,
+            limits.aesthetic_min,
+            limits.aesthetic_max,
+        ),
     ):
         if not low <= value <= high:
-            kind_en = "technical" if kind == "technique" else "aesthetic"
             raise GradingInputError(
-                tr(
-                    f"note {kind} {value} hors de la plage du profil {profile.name} "
-                    f"({low} à {high})",
-                    f"{kind_en} note {value} outside profile {profile.name}'s range "
-                    f"({low} to {high})",
-                )
+                _t(message, value=value, profile=profile.name, low=low, high=high)
             )
     if (
         tech.cosmetic is not None
@@ -541,9 +562,10 @@ def grade_unit(
     ):
         listed = ", ".join(cosmetic_codes)
         raise GradingInputError(
-            tr(
-                f"grade esthétique « {tech.cosmetic} » inconnu (attendu : {listed})",
-                f"unknown cosmetic grade '{tech.cosmetic}' (expected: {listed})",
+            _t(
+                "grade esthétique « {cosmetic} » inconnu (attendu : {listed})",
+                cosmetic=tech.cosmetic,
+                listed=listed,
             )
         )
     facts = _facts(report, cpu_table)
@@ -569,10 +591,10 @@ def grade_unit(
             RuleHit(
                 rule="disk.missing",
                 contribution=0,
-                message=tr("Aucun disque interne", "No internal disk"),
+                message=_t("Aucun disque interne"),
             )
         )
-        actions.append(tr("Installer un disque", "Fit a disk"))
+        actions.append(_t("Installer un disque"))
         not_distributable = profile.spec.disk.missing_not_distributable
     for disk in disks:
         record = health_for(disk, report.health)
@@ -583,34 +605,27 @@ def grade_unit(
                     rule="disk.health",
                     contribution=0,
                     value=verdict,
-                    message=tr(
-                        f"Disque {disk.name} : santé FAIL", f"Disk {disk.name}: health FAIL"
-                    ),
+                    message=_t("Disque {name} : santé FAIL", name=disk.name),
                 )
             )
-            actions.append(tr(f"Remplacer le disque {disk.name}", f"Replace disk {disk.name}"))
+            actions.append(_t("Remplacer le disque {name}", name=disk.name))
             not_distributable = not_distributable or profile.spec.disk.fail_not_distributable
         elif verdict in ("SUSPECT", "UNKNOWN", "WORN"):
             why = {
-                "SUSPECT": ("santé suspecte", "health suspect"),
-                "UNKNOWN": (
-                    "santé inconnue" if record else "pas de verdict de santé",
-                    "health unknown" if record else "no health verdict",
-                ),
-                "WORN": ("disque usé, utilisable", "worn disk, usable"),
+                "SUSPECT": _t("santé suspecte"),
+                "UNKNOWN": _t("santé inconnue") if record else _t("pas de verdict de santé"),
+                "WORN": _t("disque usé, utilisable"),
             }[verdict]
             hits.append(
                 RuleHit(
                     rule="disk.health",
                     contribution=0,
                     value=verdict,
-                    message=tr(f"Disque {disk.name} : {why[0]}", f"Disk {disk.name}: {why[1]}"),
+                    message=_t("Disque {name} : {why}", name=disk.name, why=why),
                 )
             )
             if verdict != "WORN":
-                actions.append(
-                    tr(f"Tester à nouveau le disque {disk.name}", f"Test disk {disk.name} again")
-                )
+                actions.append(_t("Tester à nouveau le disque {name}", name=disk.name))
     gates = _Gates(hits=[], actions=[], blocking=set())
     _erasure_gate(profile, disks, report, gates)
     _functional_gate(profile, report, sum(h.contribution for h in hits), gates)
@@ -631,17 +646,15 @@ def grade_unit(
                     rule="battery.replace",
                     contribution=0,
                     value=round(battery.health_pct, 1),
-                    message=tr(
-                        f"Batterie {battery.name} : santé {_fmt_fr(battery.health_pct)} % "
-                        f"< {_fmt_fr(threshold)} %",
-                        f"Battery {battery.name}: health {_fmt(battery.health_pct)} % "
-                        f"< {_fmt(threshold)} %",
+                    message=_t(
+                        "Batterie {name} : santé {health_pct} % < {threshold} %",
+                        name=battery.name,
+                        health_pct=_number(battery.health_pct),
+                        threshold=_number(threshold),
                     ),
                 )
             )
-            actions.append(
-                tr(f"Remplacer la batterie {battery.name}", f"Replace battery {battery.name}")
-            )
+            actions.append(_t("Remplacer la batterie {name}", name=battery.name))
 
     note = sum(h.contribution for h in hits)
     if "NOT_DISTRIBUTABLE" in gates.blocking:
@@ -684,14 +697,15 @@ def match_need(need: NeedSpec, facts: _Facts, best: _Candidate, category: str) -
     missing: list[Text] = []
     req = need.requires
     if category == "NOT_DISTRIBUTABLE":
-        missing.append(tr("unité non distribuable", "unit not distributable"))
+        missing.append(_t("unité non distribuable"))
     elif category == "TO_REPAIR":
-        missing.append(tr("unité à réparer", "unit to repair"))
+        missing.append(_t("unité à réparer"))
     if req.ram and (facts.ram_gib is None or facts.ram_gib < req.ram.min_gib):
         missing.append(
-            tr(
-                f"RAM ≥ {_fmt_fr(req.ram.min_gib)} Gio : {req.ram.why_fr}",
-                f"RAM ≥ {_fmt(req.ram.min_gib)} GiB: {req.ram.why_en}",
+            _t(
+                "RAM ≥ {min_gib} Gio : {why}",
+                min_gib=_number(req.ram.min_gib),
+                why=Text(fr=req.ram.why_fr, en=req.ram.why_en),
             )
         )
     if req.storage:
@@ -699,19 +713,20 @@ def match_need(need: NeedSpec, facts: _Facts, best: _Candidate, category: str) -
         capacity = disk.capacity_bytes / GB if disk and disk.capacity_bytes else None
         wrong_kind = req.storage.ssd and best.kind not in ("ssd", "nvme")
         if capacity is None or capacity < req.storage.min_gb or wrong_kind:
-            what = "SSD" if req.storage.ssd else "disque"
-            what_en = "SSD" if req.storage.ssd else "disk"
             missing.append(
-                tr(
-                    f"{what} ≥ {_fmt_fr(req.storage.min_gb)} Go : {req.storage.why_fr}",
-                    f"{what_en} ≥ {_fmt(req.storage.min_gb)} GB: {req.storage.why_en}",
+                _t(
+                    "{what} ≥ {min_gb} Go : {why}",
+                    what=_t("SSD") if req.storage.ssd else _t("disque"),
+                    min_gb=_number(req.storage.min_gb),
+                    why=Text(fr=req.storage.why_fr, en=req.storage.why_en),
                 )
             )
     if req.cpu and (facts.cpu.score is None or facts.cpu.score < req.cpu.min_score):
         missing.append(
-            tr(
-                f"CPU ≥ {_fmt_fr(req.cpu.min_score)} points : {req.cpu.why_fr}",
-                f"CPU ≥ {_fmt(req.cpu.min_score)} points: {req.cpu.why_en}",
+            _t(
+                "CPU ≥ {min_score} points : {why}",
+                min_score=_number(req.cpu.min_score),
+                why=Text(fr=req.cpu.why_fr, en=req.cpu.why_en),
             )
         )
     if req.screen:
@@ -722,20 +737,26 @@ def match_need(need: NeedSpec, facts: _Facts, best: _Candidate, category: str) -
             facts.screen_height_px is None or facts.screen_height_px < req.screen.min_height_px
         )
         if low_size or low_res:
-            missing.append(tr(f"écran : {req.screen.why_fr}", f"screen: {req.screen.why_en}"))
+            why = Text(fr=req.screen.why_fr, en=req.screen.why_en)
+            missing.append(_t("écran : {why}", why=why))
     if req.battery and (
         facts.battery_pct is None or facts.battery_pct < req.battery.min_health_pct
     ):
         missing.append(
-            tr(
-                f"batterie ≥ {_fmt_fr(req.battery.min_health_pct)} % : {req.battery.why_fr}",
-                f"battery ≥ {_fmt(req.battery.min_health_pct)} %: {req.battery.why_en}",
+            _t(
+                "batterie ≥ {min_health_pct} % : {why}",
+                min_health_pct=_number(req.battery.min_health_pct),
+                why=Text(fr=req.battery.why_fr, en=req.battery.why_en),
             )
         )
     if req.webcam and req.webcam.present and not facts.webcam:
-        missing.append(tr(f"webcam : {req.webcam.why_fr}", f"webcam: {req.webcam.why_en}"))
+        why = Text(fr=req.webcam.why_fr, en=req.webcam.why_en)
+        missing.append(_t("webcam : {why}", why=why))
     return NeedMatch(
-        need=need.id, name=tr(need.name_fr, need.name_en), suitable=not missing, missing=missing
+        need=need.id,
+        name=Text(fr=need.name_fr, en=need.name_en),
+        suitable=not missing,
+        missing=missing,
     )
 
 
@@ -748,26 +769,21 @@ def apply_override(grade: Grade, category: str, reason: str, by: str, at: str) -
     if category not in CATEGORY_RANK:
         listed = ", ".join(CATEGORY_RANK)
         raise GradingInputError(
-            tr(
-                f"catégorie « {category} » inconnue (attendu : {listed})",
-                f"unknown category '{category}' (expected: {listed})",
+            _t(
+                "catégorie « {category} » inconnue (attendu : {listed})",
+                category=category,
+                listed=listed,
             )
         )
     if not reason.strip():
-        raise GradingInputError(
-            tr("une dérogation doit donner sa raison", "an override must give its reason")
-        )
+        raise GradingInputError(_t("une dérogation doit donner sa raison"))
     if not by.strip():
-        raise GradingInputError(
-            tr("une dérogation doit dire qui la décide", "an override must say who decides it")
-        )
+        raise GradingInputError(_t("une dérogation doit dire qui la décide"))
     if is_distributable(category) and any(h.rule in ERASURE_GATE_RULES for h in grade.rules):
         raise GradingInputError(
-            tr(
+            _t(
                 "la barrière d'effacement ne peut pas être levée par une dérogation "
-                "(protection des données) : effacez d'abord chaque disque interne",
-                "the erasure gate cannot be overridden (data protection): "
-                "erase every internal disk first",
+                "(protection des données) : effacez d'abord chaque disque interne"
             )
         )
     override: dict[str, Any] = {

@@ -28,7 +28,7 @@ from bench_agent.grading.spec import (
     convert,
 )
 from bench_agent.grading.toml_source import Path_, ProfileError, TomlSource, read_toml
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 
 CATEGORY_ORDER = BAND_CATEGORIES
 DEFAULT_FAIL_EFFECT: FailEffect = "TO_REPAIR"
@@ -106,11 +106,8 @@ def load_profile(name_or_path: str | Path, search: tuple[Path, ...] = ()) -> Pro
                 source.file,
                 source.line_of(("extends",)),
                 "extends",
-                tr(f"héritage circulaire : {cycle}", f"cyclic inheritance: {cycle}"),
-                tr(
-                    "une chaîne qui se termine par un profil sans « extends »",
-                    "a chain that ends with a profile without 'extends'",
-                ),
+                _t("héritage circulaire : {cycle}", cycle=cycle),
+                _t("une chaîne qui se termine par un profil sans « extends »"),
             )
         seen.append(label)
         chain.append(source)
@@ -122,8 +119,8 @@ def load_profile(name_or_path: str | Path, search: tuple[Path, ...] = ()) -> Pro
                 source.file,
                 source.line_of(("extends",)),
                 "extends",
-                tr("mauvais type", "wrong type"),
-                tr("le nom d'un profil entre guillemets", "a quoted profile name"),
+                _t("mauvais type"),
+                _t("le nom d'un profil entre guillemets"),
             )
         else:
             current = _find(parent, (*search, current.parent), source)
@@ -153,15 +150,15 @@ def _find(name: str, search: tuple[Path, ...], referrer: TomlSource | None) -> P
             referrer.file,
             referrer.line_of(("extends",)),
             "extends",
-            tr(f"profil parent « {name} » introuvable", f"parent profile '{name}' not found"),
-            tr(f"un de : {known}", f"one of: {known}"),
+            _t("profil parent « {name} » introuvable", name=name),
+            _t("un de : {known}", known=known),
         )
     raise ProfileError(
         name,
         None,
         "(profile)",
-        tr("profil introuvable", "profile not found"),
-        tr(f"un fichier .toml ou un de : {known}", f"a .toml file or one of: {known}"),
+        _t("profil introuvable"),
+        _t("un fichier .toml ou un de : {known}", known=known),
     )
 
 
@@ -202,8 +199,8 @@ def validate_profile(spec: ProfileSpec, locate: Locator) -> None:
     except ValueError:
         raise locate.error(
             ("valid_from",),
-            (f"date invalide « {spec.valid_from} »", f"invalid date '{spec.valid_from}'"),
-            ("une date AAAA-MM-JJ", "a date YYYY-MM-DD"),
+            _t("date invalide « {valid_from} »", valid_from=spec.valid_from),
+            _t("une date AAAA-MM-JJ"),
         ) from None
     for key in CRITERIA:
         crit = getattr(spec.criteria, key)
@@ -215,8 +212,8 @@ def validate_profile(spec: ProfileSpec, locate: Locator) -> None:
         if not low <= 0 <= high:
             raise locate.error(
                 ("technician", f"{kind}_min"),
-                (f"plage {low}..{high} sans 0", f"range {low}..{high} without 0"),
-                ("min ≤ 0 ≤ max", "min ≤ 0 ≤ max"),
+                _t("plage {low}..{high} sans 0", low=low, high=high),
+                _t("min ≤ 0 ≤ max"),
             )
     _validate_bands(spec, locate)
     categories = {band.category for band in spec.bands}
@@ -227,20 +224,14 @@ def validate_profile(spec: ProfileSpec, locate: Locator) -> None:
         if (cap.max_note is None) == (cap.max_category is None):
             raise locate.error(
                 path,
-                ("plafond mal défini", "cap not well defined"),
-                (
-                    "exactement un de : max_note, max_category",
-                    "exactly one of: max_note, max_category",
-                ),
+                _t("plafond mal défini"),
+                _t("exactement un de : max_note, max_category"),
             )
         if cap.max_category is not None and cap.max_category not in categories:
             raise locate.error(
                 (*path, "max_category"),
-                (
-                    f"catégorie {cap.max_category} absente des tranches",
-                    f"category {cap.max_category} not in the bands",
-                ),
-                ("une catégorie des tranches", "a category of the bands"),
+                _t("catégorie {max_category} absente des tranches", max_category=cap.max_category),
+                _t("une catégorie des tranches"),
             )
         _validate_condition(cap.when, (*path, "when"), locate)
     _validate_functional_gate(spec, categories, locate)
@@ -261,14 +252,14 @@ def _validate_functional_gate(
         if name not in known:
             raise locate.error(
                 path,
-                (f"test inconnu « {name} »", f"unknown test '{name}'"),
-                (f"un de : {listed}", f"one of: {listed}"),
+                _t("test inconnu « {name} »", name=name),
+                _t("un de : {listed}", listed=listed),
             )
         if name in seen:
             raise locate.error(
                 path,
-                (f"test « {name} » en double", f"test '{name}' listed twice"),
-                ("chaque test une seule fois", "each test once"),
+                _t("test « {name} » en double", name=name),
+                _t("chaque test une seule fois"),
             )
         seen.add(name)
     for name, effect in gate.on_fail.items():
@@ -276,20 +267,14 @@ def _validate_functional_gate(
         if name != "default" and name not in known:
             raise locate.error(
                 path,
-                (f"test inconnu « {name} »", f"unknown test '{name}'"),
-                (f"default ou un de : {listed}", f"default or one of: {listed}"),
+                _t("test inconnu « {name} »", name=name),
+                _t("default ou un de : {listed}", listed=listed),
             )
         if effect in BAND_CATEGORIES and effect not in categories:
             raise locate.error(
                 path,
-                (
-                    f"catégorie {effect} absente des tranches",
-                    f"category {effect} not in the bands",
-                ),
-                (
-                    "TO_REPAIR, NOT_DISTRIBUTABLE ou une catégorie des tranches",
-                    "TO_REPAIR, NOT_DISTRIBUTABLE or a category of the bands",
-                ),
+                _t("catégorie {effect} absente des tranches", effect=effect),
+                _t("TO_REPAIR, NOT_DISTRIBUTABLE ou une catégorie des tranches"),
             )
 
 
@@ -298,41 +283,33 @@ def _validate_criterion(crit: CriterionSpec, path: Path_, locate: Locator) -> No
     if not limits or any(b <= a for a, b in pairwise(limits)):
         raise locate.error(
             (*path, "thresholds"),
-            (
-                f"seuils {limits} non strictement croissants",
-                f"thresholds {limits} not strictly ascending",
-            ),
-            ("au moins un seuil, en ordre croissant", "at least one threshold, in ascending order"),
+            _t("seuils {limits} non strictement croissants", limits=limits),
+            _t("au moins un seuil, en ordre croissant"),
         )
     if len(crit.notes) != len(limits) + 1:
         raise locate.error(
             (*path, "notes"),
-            (
-                f"{len(crit.notes)} notes pour {len(limits)} seuils",
-                f"{len(crit.notes)} notes for {len(limits)} thresholds",
+            _t(
+                "{n_notes} notes pour {n_limits} seuils",
+                n_notes=len(crit.notes),
+                n_limits=len(limits),
             ),
-            (
-                f"{len(limits) + 1} notes (une par seuil, plus une au-delà du dernier)",
-                f"{len(limits) + 1} notes (one per threshold, plus one above the last)",
+            _t(
+                "{n_limits} notes (une par seuil, plus une au-delà du dernier)",
+                n_limits=len(limits) + 1,
             ),
         )
     if any(b < a for a, b in pairwise(crit.notes)):
         raise locate.error(
             (*path, "notes"),
-            (f"notes {crit.notes} décroissantes", f"notes {crit.notes} decrease"),
-            (
-                "des notes qui ne baissent pas quand la valeur monte",
-                "notes that never drop as the value grows",
-            ),
+            _t("notes {notes} décroissantes", notes=crit.notes),
+            _t("des notes qui ne baissent pas quand la valeur monte"),
         )
     if not 0 <= crit.tolerance_pct < 50:
         raise locate.error(
             (*path, "tolerance_pct"),
-            (
-                f"tolérance {crit.tolerance_pct} hors plage",
-                f"tolerance {crit.tolerance_pct} out of range",
-            ),
-            ("un pourcentage entre 0 et 50", "a percentage from 0 to 50"),
+            _t("tolérance {tolerance_pct} hors plage", tolerance_pct=crit.tolerance_pct),
+            _t("un pourcentage entre 0 et 50"),
         )
 
 
@@ -340,11 +317,8 @@ def _validate_condition(when: Any, path: Path_, locate: Locator) -> None:
     if when.storage is None and when.cpu_below is None and when.win11_ready is None:
         raise locate.error(
             path,
-            ("condition vide", "empty condition"),
-            (
-                "au moins un de : storage, cpu_below, win11_ready",
-                "at least one of: storage, cpu_below, win11_ready",
-            ),
+            _t("condition vide"),
+            _t("au moins un de : storage, cpu_below, win11_ready"),
         )
 
 
@@ -353,8 +327,8 @@ def _validate_bands(spec: ProfileSpec, locate: Locator) -> None:
     if not bands:
         raise locate.error(
             ("bands",),
-            ("aucune tranche", "no bands"),
-            ("au moins une tranche [[bands]]", "at least one [[bands]]"),
+            _t("aucune tranche"),
+            _t("au moins une tranche [[bands]]"),
         )
     previous_rank = -1
     for index, band in enumerate(bands):
@@ -364,31 +338,28 @@ def _validate_bands(spec: ProfileSpec, locate: Locator) -> None:
             order = ", ".join(CATEGORY_ORDER)
             raise locate.error(
                 (*path, "category"),
-                (f"catégorie {band.category} hors ordre", f"category {band.category} out of order"),
-                (f"des catégories croissantes {order}", f"ascending categories {order}"),
+                _t("catégorie {category} hors ordre", category=band.category),
+                _t("des catégories croissantes {order}", order=order),
             )
         previous_rank = rank
         if band.max is not None and band.max < band.min:
             raise locate.error(
                 (*path, "max"),
-                (f"max {band.max} < min {band.min}", f"max {band.max} < min {band.min}"),
-                ("max ≥ min", "max ≥ min"),
+                _t("max {max} < min {min}", max=band.max, min=band.min),
+                _t("max ≥ min"),
             )
         if band.max is None and index != len(bands) - 1:
             raise locate.error(
                 (*path, "max"),
-                ("tranche ouverte avant la dernière", "open-ended band before the last one"),
-                (
-                    "un max pour toutes les tranches sauf la dernière",
-                    "a max on every band but the last",
-                ),
+                _t("tranche ouverte avant la dernière"),
+                _t("un max pour toutes les tranches sauf la dernière"),
             )
         if index == 0:
             if band.min != 0:
                 raise locate.error(
                     (*path, "min"),
-                    (f"première tranche à {band.min}", f"first band starts at {band.min}"),
-                    ("une première tranche qui commence à 0", "a first band starting at 0"),
+                    _t("première tranche à {min}", min=band.min),
+                    _t("une première tranche qui commence à 0"),
                 )
             continue
         before = bands[index - 1]
@@ -397,32 +368,31 @@ def _validate_bands(spec: ProfileSpec, locate: Locator) -> None:
         if band.min <= before.max:
             raise locate.error(
                 (*path, "min"),
-                (
-                    f"tranches qui se chevauchent : la note {band.min} est en {low} et en {high}",
-                    f"overlapping bands: note {band.min} is in both {low} and {high}",
+                _t(
+                    "tranches qui se chevauchent : la note {min} est en {low} et en {high}",
+                    min=band.min,
+                    low=low,
+                    high=high,
                 ),
-                (f"min = {before.max + 1}", f"min = {before.max + 1}"),
+                _t("min = {max}", max=before.max + 1),
             )
         if band.min > before.max + 1:
             first, last = before.max + 1, band.min - 1
-            span_fr = f"la note {first}" if first == last else f"les notes {first} à {last}"
-            span_en = f"note {first} has" if first == last else f"notes {first} to {last} have"
-            raise locate.error(
-                (*path, "min"),
-                (
-                    f"trou entre les tranches : {span_fr} sans catégorie",
-                    f"gap between bands: {span_en} no category",
-                ),
-                (f"min = {before.max + 1}", f"min = {before.max + 1}"),
+            gap = (
+                _t("trou entre les tranches : la note {first} sans catégorie", first=first)
+                if first == last
+                else _t(
+                    "trou entre les tranches : les notes {first} à {last} sans catégorie",
+                    first=first,
+                    last=last,
+                )
             )
+            raise locate.error((*path, "min"), gap, _t("min = {max}", max=before.max + 1))
     if bands[-1].max is not None:
         raise locate.error(
             ("bands", len(bands) - 1, "max"),
-            ("dernière tranche fermée", "last band is closed"),
-            (
-                "une dernière tranche sans max (notes élevées)",
-                "a last band without max (high notes)",
-            ),
+            _t("dernière tranche fermée"),
+            _t("une dernière tranche sans max (notes élevées)"),
         )
 
 
@@ -443,7 +413,7 @@ def load_cosmetic_scale(path: Path | None = None) -> CosmeticScaleSpec:
     if len(set(codes)) != len(codes):
         raise Locator.single(source).error(
             ("grades",),
-            (f"codes en double {codes}", f"duplicate codes {codes}"),
-            ("des codes uniques", "unique codes"),
+            _t("codes en double {codes}", codes=codes),
+            _t("des codes uniques"),
         )
     return scale

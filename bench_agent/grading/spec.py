@@ -11,7 +11,8 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from bench_agent.grading.toml_source import Path_, ProfileError, TomlSource, format_path
-from bench_agent.i18n import tr
+from bench_agent.i18n import N_, _t, join
+from bench_agent.model.common import Text
 
 BandCategory = Literal["D", "C", "B", "A", "PREMIUM"]
 StorageKind = Literal["hdd", "ssd", "nvme"]
@@ -258,21 +259,19 @@ def _field_names(tp: Any) -> list[str]:
 
 
 _TYPE_WORDS = {
-    "int": ("un entier", "an integer"),
-    "float": ("un nombre", "a number"),
-    "str": ("un texte entre guillemets", "a quoted string"),
-    "bool": ("true ou false", "true or false"),
-    "array": ("une liste [...]", "an array [...]"),
-    "object": ("une table", "a table"),
-    "null": ("rien", "nothing"),
+    "int": N_("un entier"),
+    "float": N_("un nombre"),
+    "str": N_("un texte entre guillemets"),
+    "bool": N_("true ou false"),
+    "array": N_("une liste [...]"),
+    "object": N_("une table"),
+    "null": N_("rien"),
 }
 
 
-def _type_words(expr: str) -> tuple[str, str]:
+def _type_words(expr: str) -> Text:
     parts = [p.strip() for p in expr.split("|") if p.strip() != "null"]
-    fr = " ou ".join(_TYPE_WORDS.get(p, (p, p))[0] for p in parts)
-    en = " or ".join(_TYPE_WORDS.get(p, (p, p))[1] for p in parts)
-    return fr, en
+    return join(_t(" ou "), [_t(_TYPE_WORDS.get(p, p)) for p in parts])
 
 
 def convert(data: Any, tp: type[T], locate: Locator, prefix: Path_ = ()) -> T:
@@ -336,17 +335,9 @@ class Locator:
             probe = probe[:-1]
         return self._default
 
-    def error(
-        self, path: Path_, problem: tuple[str, str], expected: tuple[str, str]
-    ) -> ProfileError:
+    def error(self, path: Path_, problem: Text, expected: Text) -> ProfileError:
         source = self.source_of(path)
-        return ProfileError(
-            source.file,
-            source.line_of(path),
-            format_path(path),
-            tr(*problem),
-            tr(*expected),
-        )
+        return ProfileError(source.file, source.line_of(path), format_path(path), problem, expected)
 
 
 def _translate(
@@ -361,30 +352,24 @@ def _translate(
         names = _field_names(_type_at(root, path[len(prefix) :]))
         return locate.error(
             (*path, m.group(1)),
-            ("champ inconnu", "unknown field"),
-            (f"un de : {', '.join(names)}", f"one of: {', '.join(names)}"),
+            _t("champ inconnu"),
+            _t("un de : {names}", names=", ".join(names)),
         )
     if m := re.match(r"Object missing required field `(.+)`", what):
         return locate.error(
             path,
-            (
-                f"champ obligatoire « {m.group(1)} » absent",
-                f"required field '{m.group(1)}' missing",
-            ),
-            (f"une valeur pour « {m.group(1)} »", f"a value for '{m.group(1)}'"),
+            _t("champ obligatoire « {value} » absent", value=m.group(1)),
+            _t("une valeur pour « {value} »", value=m.group(1)),
         )
     if m := re.match(r"Expected `(.+)`, got `(.+)`", what):
-        want_fr, want_en = _type_words(m.group(1))
-        got_fr, got_en = _type_words(m.group(2))
-        return locate.error(
-            path, (f"mauvais type ({got_fr})", f"wrong type ({got_en})"), (want_fr, want_en)
-        )
+        got = _type_words(m.group(2))
+        return locate.error(path, _t("mauvais type ({got})", got=got), _type_words(m.group(1)))
     if m := re.match(r"Invalid enum value (.+)", what):
         allowed = typing.get_args(_type_at(root, path[len(prefix) :]))
         listed = ", ".join(str(a) for a in allowed)
         return locate.error(
             path,
-            (f"valeur invalide {m.group(1)}", f"invalid value {m.group(1)}"),
-            (f"un de : {listed}", f"one of: {listed}"),
+            _t("valeur invalide {value}", value=m.group(1)),
+            _t("un de : {listed}", listed=listed),
         )
-    return locate.error(path, (what, what), ("une valeur valide", "a valid value"))
+    return locate.error(path, Text(fr=what, en=what), _t("une valeur valide"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 Path_ = tuple[str | int, ...]
@@ -47,9 +47,12 @@ class ProfileError(ValueError):
     @property
     def text(self) -> Text:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return Text(
-            fr=f"{where} : {self.field} : {self.problem.fr} ; attendu : {self.expected.fr}",
-            en=f"{where}: {self.field}: {self.problem.en}; expected {self.expected.en}",
+        return _t(
+            "{where} : {field} : {problem} ; attendu : {expected}",
+            where=where,
+            field=self.field,
+            problem=self.problem,
+            expected=self.expected,
         )
 
 
@@ -147,8 +150,8 @@ def read_toml(path: Path, display: str | None = None) -> TomlSource:
             name,
             None,
             "(file)",
-            tr(f"fichier illisible ({exc.strerror})", f"file not readable ({exc.strerror})"),
-            tr("un fichier TOML lisible", "a readable TOML file"),
+            _t("fichier illisible ({strerror})", strerror=exc.strerror),
+            _t("un fichier TOML lisible"),
         ) from exc
     try:
         text = raw.decode("utf-8")
@@ -158,8 +161,8 @@ def read_toml(path: Path, display: str | None = None) -> TomlSource:
             name,
             line,
             "(encoding)",
-            tr("octets non UTF-8", "bytes that are not UTF-8"),
-            tr("un texte UTF-8", "UTF-8 text"),
+            _t("octets non UTF-8"),
+            _t("un texte UTF-8"),
         ) from exc
     return parse_toml(text, name)
 
@@ -172,8 +175,8 @@ def parse_toml(text: str, name: str) -> TomlSource:
             name,
             None,
             "(syntax)",
-            tr("imbrication trop profonde", "nesting too deep"),
-            tr("un fichier de profil de taille raisonnable", "a profile file of reasonable depth"),
+            _t("imbrication trop profonde"),
+            _t("un fichier de profil de taille raisonnable"),
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
@@ -184,7 +187,7 @@ def parse_toml(text: str, name: str) -> TomlSource:
             name,
             line,
             "(syntax)",
-            tr(f"TOML invalide : {detail}", f"invalid TOML: {detail}"),
-            tr("une syntaxe TOML valide (https://toml.io)", "valid TOML syntax (https://toml.io)"),
+            _t("TOML invalide : {detail}", detail=detail),
+            _t("une syntaxe TOML valide (https://toml.io)"),
         ) from exc
     return TomlSource(file=name, data=data, lines=locate_keys(text))

@@ -16,7 +16,7 @@ from bench_agent.health.policy import Policy, PolicyError, load_policy
 from bench_agent.health.smart import SmartctlOutputError, SmartData
 from bench_agent.health.verdict import assess, decode_exit_status, unknown
 from bench_agent.host.base import FixtureMissingError, Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.health import DiskHealth
 from bench_agent.model.inventory import Disk
@@ -96,9 +96,10 @@ def check_all(
             health = unknown(
                 path,
                 "smartctl.not_recorded",
-                tr(
-                    f"Pas de sortie smartctl enregistrée pour {path} ({exc.what}).",
-                    f"No smartctl output recorded for {path} ({exc.what}).",
+                _t(
+                    "Pas de sortie smartctl enregistrée pour {path} ({what}).",
+                    path=path,
+                    what=exc.what,
                 ),
                 "none",
             )

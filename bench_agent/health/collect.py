@@ -15,7 +15,8 @@ from bench_agent.health.smart import SmartctlOutputError, SmartData
 from bench_agent.health.text_parser import parse_smartctl_text
 from bench_agent.health.verdict import assess, unknown
 from bench_agent.host.base import CommandResult, Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
+from bench_agent.model.common import Text
 from bench_agent.model.health import DiskHealth
 
 SMARTCTL_TIMEOUT_S = 60.0
@@ -52,10 +53,7 @@ def assess_output(
         return unknown(
             device,
             "smartctl.unreadable_output",
-            tr(
-                f"Sortie de smartctl illisible : {exc.fr}.",
-                f"Unreadable smartctl output: {exc.en}.",
-            ),
+            _t("Sortie de smartctl illisible : {problem}.", problem=Text(fr=exc.fr, en=exc.en)),
             None,
         )
     except (TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
@@ -63,10 +61,7 @@ def assess_output(
         return unknown(
             device,
             "smartctl.unexpected_output",
-            tr(
-                f"Sortie de smartctl inattendue ({type(exc).__name__} : {exc}).",
-                f"Unexpected smartctl output ({type(exc).__name__}: {exc}).",
-            ),
+            _t("Sortie de smartctl inattendue ({name} : {exc}).", name=type(exc).__name__, exc=exc),
             None,
         )
     if smart.exit_status is None:
@@ -129,20 +124,14 @@ def check_device(
         return unknown(
             device,
             "smartctl.missing",
-            tr(
-                "smartctl est introuvable (paquet Debian smartmontools).",
-                "smartctl was not found (Debian package smartmontools).",
-            ),
+            _t("smartctl est introuvable (paquet Debian smartmontools)."),
             "none",
         )
     if result.error is not None:
         return unknown(
             device,
             f"smartctl.{result.error}",
-            tr(
-                f"smartctl n'a pas répondu ({result.error}).",
-                f"smartctl did not answer ({result.error}).",
-            ),
+            _t("smartctl n'a pas répondu ({error}).", error=result.error),
             "none",
         )
     if smart is None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bench_agent.health.policy import Policy
 from bench_agent.health.verdict import worst
 from bench_agent.host.blockread import BlockReadError, ChunkRead, SampledRead, sampled_read
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.health import DiskHealth, Finding, ReadCheck
 
 MIB = 1 << 20
@@ -48,11 +48,11 @@ def judge(check: ReadCheck, policy: Policy) -> list[Finding]:
                 attribute="read_check.error_offsets",
                 value=len(check.error_offsets),
                 threshold=0,
-                message=tr(
-                    f"Erreurs de lecture sur {len(check.error_offsets)} zones échantillonnées "
-                    f"(octets {first}) : ne pas réutiliser.",
-                    f"Read errors in {len(check.error_offsets)} sampled areas (bytes {first}): "
-                    "do not reuse.",
+                message=_t(
+                    "Erreurs de lecture sur {n_error_offsets} zones échantillonnées "
+                    "(octets {first}) : ne pas réutiliser.",
+                    n_error_offsets=len(check.error_offsets),
+                    first=first,
                 ),
             )
         )
@@ -65,9 +65,10 @@ def judge(check: ReadCheck, policy: Policy) -> list[Finding]:
                 attribute="read_check.throughput_mb_s",
                 value=speed,
                 threshold=rules.min_throughput_mb_s,
-                message=tr(
-                    f"Lecture lente : {speed:.1f} Mo/s (minimum {rules.min_throughput_mb_s:g}).",
-                    f"Slow reads: {speed:.1f} MB/s (minimum {rules.min_throughput_mb_s:g}).",
+                message=_t(
+                    "Lecture lente : {speed:.1f} Mo/s (minimum {min_throughput_mb_s:g}).",
+                    speed=speed,
+                    min_throughput_mb_s=rules.min_throughput_mb_s,
                 ),
             )
         )
@@ -78,9 +79,9 @@ def not_this_machine(host_name: str) -> Finding:
     return Finding(
         code="read_check.unavailable",
         severity="INFO",
-        message=tr(
-            f"Contrôle de lecture impossible sur une machine enregistrée ({host_name}).",
-            f"No read check on a recorded machine ({host_name}).",
+        message=_t(
+            "Contrôle de lecture impossible sur une machine enregistrée ({host_name}).",
+            host_name=host_name,
         ),
     )
 
@@ -111,9 +112,8 @@ def apply_read_check(
             Finding(
                 code="read_check.unavailable",
                 severity="INFO",
-                message=tr(
-                    f"Contrôle de lecture impossible : {exc.strerror or exc}.",
-                    f"Read check not possible: {exc.strerror or exc}.",
+                message=_t(
+                    "Contrôle de lecture impossible : {strerror}.", strerror=exc.strerror or exc
                 ),
             )
         )

@@ -23,7 +23,8 @@ from bench_agent.health.policy import Policy
 from bench_agent.health.smart import SelfTestEntry, SmartctlOutputError, SmartData
 from bench_agent.health.verdict import worst
 from bench_agent.host.base import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
+from bench_agent.model.common import Text
 from bench_agent.model.health import DiskHealth, Finding, SelfTestResult
 
 Kind = Literal["short", "extended"]
@@ -130,7 +131,7 @@ def run_self_test(
         status: Literal[
             "passed", "failed", "aborted", "interrupted", "in_progress", "timeout", "unknown"
         ],
-        message: tuple[str, str] | None = None,
+        message: Text | None = None,
         remaining: int | None = None,
         lba: int | None = None,
         elapsed: float | None = None,
@@ -142,7 +143,7 @@ def run_self_test(
             finished_at=now().isoformat(timespec="seconds"),
             remaining_pct=remaining,
             lba_first_error=lba,
-            message=tr(*message) if message else None,
+            message=message,
             duration_s=None if elapsed is None else round(elapsed, 3),
         )
 
@@ -150,10 +151,7 @@ def run_self_test(
     if before.error is not None:
         return result(
             "unknown",
-            (
-                f"smartctl n'a pas répondu ({before.error}).",
-                f"smartctl did not answer ({before.error}).",
-            ),
+            _t("smartctl n'a pas répondu ({error}).", error=before.error),
         )
     minutes = expected_minutes(before.stdout, kind) or DEFAULT_MINUTES[kind]
     try:
@@ -166,9 +164,9 @@ def run_self_test(
         said = _messages(started.stdout) or started.stderr.decode("utf-8", errors="replace").strip()
         return result(
             "unknown",
-            (
-                f"L'autotest n'a pas pu démarrer ({said or started.error or started.returncode}).",
-                f"The self-test could not start ({said or started.error or started.returncode}).",
+            _t(
+                "L'autotest n'a pas pu démarrer ({said}).",
+                said=said or started.error or started.returncode,
             ),
         )
     t0 = clock()
@@ -181,7 +179,7 @@ def run_self_test(
             host.run(abort_argv(device, device_type), timeout_s=60.0)
             return result(
                 "aborted",
-                ("Autotest annulé par le technicien.", "Self-test cancelled by the technician."),
+                _t("Autotest annulé par le technicien."),
                 remaining,
                 elapsed=elapsed,
             )
@@ -189,9 +187,9 @@ def run_self_test(
             host.run(abort_argv(device, device_type), timeout_s=60.0)
             return result(
                 "timeout",
-                (
-                    f"Autotest arrêté : pas terminé après {limit_s / 60:.0f} min.",
-                    f"Self-test stopped: not finished after {limit_s / 60:.0f} min.",
+                _t(
+                    "Autotest arrêté : pas terminé après {limit_min:.0f} min.",
+                    limit_min=limit_s / 60,
                 ),
                 remaining,
                 elapsed=elapsed,
@@ -205,10 +203,7 @@ def run_self_test(
             if failures >= MAX_POLL_FAILURES:
                 return result(
                     "unknown",
-                    (
-                        "Impossible de suivre l'autotest (sortie de smartctl illisible).",
-                        "Cannot follow the self-test (unreadable smartctl output).",
-                    ),
+                    _t("Impossible de suivre l'autotest (sortie de smartctl illisible)."),
                     remaining,
                     elapsed=clock() - t0,
                 )
@@ -236,7 +231,7 @@ def run_self_test(
         label = top.status if top is not None else status
         return result(
             status,
-            (f"Autotest terminé : {label}.", f"Self-test finished: {label}."),
+            _t("Autotest terminé : {label}.", label=label),
             0 if status == "passed" else (top.remaining_pct if top else None),
             lba=top.lba_first_error if top else None,
             elapsed=elapsed,
@@ -248,10 +243,7 @@ def not_recorded(kind: Kind, what: str) -> SelfTestResult:
     return SelfTestResult(
         kind=kind,
         status="unknown",
-        message=tr(
-            f"Autotest non enregistré pour cette machine ({what}).",
-            f"Self-test not recorded for this machine ({what}).",
-        ),
+        message=_t("Autotest non enregistré pour cette machine ({what}).", what=what),
     )
 
 
@@ -291,7 +283,7 @@ def apply_self_test(health: DiskHealth, test: SelfTestResult, policy: Policy) ->
         severity = "INFO"
     if severity is None:
         return health
-    message = test.message or tr("Autotest non concluant.", "Self-test inconclusive.")
+    message = test.message or _t("Autotest non concluant.")
     health.findings.insert(
         0,
         Finding(

@@ -12,7 +12,7 @@ import re
 
 from bench_agent.health.policy import AtaCounter, Level, Policy
 from bench_agent.health.smart import AtaAttribute, SmartData
-from bench_agent.i18n import tr
+from bench_agent.i18n import N_, _t
 from bench_agent.model.common import Text
 from bench_agent.model.health import DiskHealth, Finding, Severity, Verdict
 
@@ -38,30 +38,20 @@ def decode_exit_status(status: int | None) -> list[str]:
     return [text for bit, text in EXIT_BITS.items() if status & (1 << bit)]
 
 
-_COUNTER_TEXT: dict[str, tuple[str, str]] = {
-    "ata.reallocated_sectors": ("secteurs réalloués", "reallocated sectors"),
-    "ata.pending_sectors": ("secteurs instables en attente", "pending (unstable) sectors"),
-    "ata.offline_uncorrectable": (
-        "secteurs illisibles (hors ligne)",
-        "offline uncorrectable sectors",
+_COUNTER_TEXT: dict[str, str] = {
+    "ata.reallocated_sectors": N_("secteurs réalloués"),
+    "ata.pending_sectors": N_("secteurs instables en attente"),
+    "ata.offline_uncorrectable": N_("secteurs illisibles (hors ligne)"),
+    "ata.reported_uncorrectable": N_("erreurs non corrigibles signalées"),
+    "ata.reallocation_events": N_("événements de réallocation"),
+    "ata.spin_retries": N_("nouvelles tentatives de démarrage du moteur"),
+    "ata.end_to_end_errors": N_("erreurs de bout en bout"),
+    "ata.command_timeouts": N_("commandes expirées"),
+    "ata.udma_crc_errors": N_(
+        "erreurs CRC de liaison (câble, connecteur ou pont USB, pas le disque)"
     ),
-    "ata.reported_uncorrectable": (
-        "erreurs non corrigibles signalées",
-        "reported uncorrectable errors",
-    ),
-    "ata.reallocation_events": ("événements de réallocation", "reallocation events"),
-    "ata.spin_retries": ("nouvelles tentatives de démarrage du moteur", "spin-up retries"),
-    "ata.end_to_end_errors": ("erreurs de bout en bout", "end-to-end errors"),
-    "ata.command_timeouts": ("commandes expirées", "command timeouts"),
-    "ata.udma_crc_errors": (
-        "erreurs CRC de liaison (câble, connecteur ou pont USB, pas le disque)",
-        "link CRC errors (cable, connector or USB bridge, not the disk)",
-    ),
-    "ata.load_cycles": ("cycles de chargement des têtes", "head load cycles"),
-    "ssd.program_erase_failures": (
-        "échecs de programmation/effacement de la mémoire flash",
-        "flash program/erase failures",
-    ),
+    "ata.load_cycles": N_("cycles de chargement des têtes"),
+    "ssd.program_erase_failures": N_("échecs de programmation/effacement de la mémoire flash"),
 }
 
 
@@ -134,14 +124,12 @@ def _not_assessable(data: SmartData) -> tuple[str, Text] | None:
     said = "; ".join(data.messages)
     status = data.exit_status
     if data.virtual_device:
-        return "smart.virtual_device", tr(
-            "Disque virtuel d'un contrôleur RAID : pas de données SMART du disque réel.",
-            "RAID controller virtual drive: no SMART data of a real disk.",
+        return "smart.virtual_device", _t(
+            "Disque virtuel d'un contrôleur RAID : pas de données SMART du disque réel."
         )
     if "Unknown USB bridge" in said:
-        return "smart.unknown_usb_bridge", tr(
-            f"Pont USB inconnu de smartctl, SMART illisible ({said}).",
-            f"USB bridge unknown to smartctl, SMART unreadable ({said}).",
+        return "smart.unknown_usb_bridge", _t(
+            "Pont USB inconnu de smartctl, SMART illisible ({said}).", said=said
         )
     has_data = bool(
         data.ata_attributes
@@ -151,25 +139,17 @@ def _not_assessable(data: SmartData) -> tuple[str, Text] | None:
     )
     if status is not None and status & 0b11 and not has_data:
         detail = said or "; ".join(decode_exit_status(status & 0b11))
-        return "smart.device_unreadable", tr(
-            f"smartctl n'a pas pu lire ce périphérique ({detail}).",
-            f"smartctl could not read this device ({detail}).",
+        return "smart.device_unreadable", _t(
+            "smartctl n'a pas pu lire ce périphérique ({detail}).", detail=detail
         )
     if data.smart_available is False:
-        return "smart.unavailable", tr(
-            "Le périphérique n'a pas de SMART : santé non évaluable.",
-            "The device has no SMART: health cannot be assessed.",
-        )
+        return "smart.unavailable", _t("Le périphérique n'a pas de SMART : santé non évaluable.")
     if not has_data and data.smart_enabled is False:
-        return "smart.disabled", tr(
-            "SMART est désactivé sur ce disque : l'activer (smartctl -s on) puis recommencer.",
-            "SMART is disabled on this drive: enable it (smartctl -s on) and check again.",
+        return "smart.disabled", _t(
+            "SMART est désactivé sur ce disque : l'activer (smartctl -s on) puis recommencer."
         )
     if not has_data:
-        return "smart.no_data", tr(
-            "Aucune donnée SMART dans la sortie de smartctl.",
-            "No SMART data in smartctl's output.",
-        )
+        return "smart.no_data", _t("Aucune donnée SMART dans la sortie de smartctl.")
     return None
 
 
@@ -194,10 +174,7 @@ def assess(data: SmartData, policy: Policy, device: str | None = None) -> DiskHe
         found.add(
             "smartctl.command_failed",
             "INFO",
-            tr(
-                "smartctl signale qu'une commande SMART a échoué (souvent sans gravité).",
-                "smartctl reports that a SMART command failed (often harmless).",
-            ),
+            _t("smartctl signale qu'une commande SMART a échoué (souvent sans gravité)."),
             value=data.exit_status,
         )
     findings = sorted(found.items, key=lambda f: -_RANK[f.severity])
@@ -206,11 +183,7 @@ def assess(data: SmartData, policy: Policy, device: str | None = None) -> DiskHe
     if reason is None:
         in_progress = [f for f in findings if f.code == "selftest.in_progress"]
         # A drive still testing itself is only provisionally fine: say so first.
-        reason = (
-            in_progress[0].message
-            if in_progress
-            else tr("Aucun problème détecté.", "No problem found.")
-        )
+        reason = in_progress[0].message if in_progress else _t("Aucun problème détecté.")
     return DiskHealth(
         device=name,
         model=data.model,
@@ -235,10 +208,7 @@ def _overall(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "smart.overall_failed",
             policy.overall.failed,
-            tr(
-                "Le disque s'auto-évalue en ÉCHEC (SMART FAILED) : ne pas réutiliser.",
-                "The drive's own SMART self-assessment is FAILED: do not reuse.",
-            ),
+            _t("Le disque s'auto-évalue en ÉCHEC (SMART FAILED) : ne pas réutiliser."),
             attribute="smart_status",
             value="FAILED",
         )
@@ -258,11 +228,12 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
             found.add(
                 "ata.attribute_failing_now",
                 level,
-                tr(
-                    f"Attribut {label} à {attr.value}, au seuil du fabricant {attr.thresh} "
+                _t(
+                    "Attribut {label} à {value}, au seuil du fabricant {thresh} "
                     "ou en dessous (FAILING_NOW).",
-                    f"Attribute {label} is {attr.value}, at or below the maker's threshold "
-                    f"{attr.thresh} (FAILING_NOW).",
+                    label=label,
+                    value=attr.value,
+                    thresh=attr.thresh,
                 ),
                 attribute=label,
                 value=attr.value,
@@ -275,11 +246,12 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
             found.add(
                 "ata.attribute_failed_in_past",
                 level,
-                tr(
-                    f"Attribut {label} est déjà passé sous son seuil {attr.thresh} (pire valeur "
-                    f"{attr.worst}).",
-                    f"Attribute {label} went below its threshold {attr.thresh} in the past "
-                    f"(worst {attr.worst}).",
+                _t(
+                    "Attribut {label} est déjà passé sous son seuil {thresh} (pire valeur "
+                    "{worst}).",
+                    label=label,
+                    thresh=attr.thresh,
+                    worst=attr.worst,
                 ),
                 attribute=label,
                 value=attr.worst,
@@ -301,11 +273,16 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
         if hit is None:
             continue
         level, limit = hit
-        fr, en = _COUNTER_TEXT.get(counter.code, (attr.name, attr.name))
+        what = _COUNTER_TEXT.get(counter.code)
         found.add(
             counter.code,
             level,
-            tr(f"{count} {fr} (seuil {limit}).", f"{count} {en} (threshold {limit})."),
+            _t(
+                "{count} {what} (seuil {limit}).",
+                count=count,
+                what=_t(what) if what else Text(fr=attr.name, en=attr.name),
+                limit=limit,
+            ),
             attribute=f"{attr.id} {attr.name}",
             value=count,
             threshold=limit,
@@ -326,9 +303,11 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
             found.add(
                 "ata.reserve_low",
                 "WORN",
-                tr(
-                    f"Réserve de blocs de secours à {attr.value} % ({attr.id} {attr.name}).",
-                    f"Spare block reserve at {attr.value}% ({attr.id} {attr.name}).",
+                _t(
+                    "Réserve de blocs de secours à {value} % ({id} {name}).",
+                    value=attr.value,
+                    id=attr.id,
+                    name=attr.name,
                 ),
                 attribute=f"{attr.id} {attr.name}",
                 value=attr.value,
@@ -347,9 +326,8 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "ata.error_log",
             level_e,
-            tr(
-                f"{count} erreurs enregistrées dans le journal d'erreurs ATA du disque.",
-                f"{count} errors recorded in the drive's ATA error log.",
+            _t(
+                "{count} erreurs enregistrées dans le journal d'erreurs ATA du disque.", count=count
             ),
             attribute="ata_error_log.count",
             value=count,
@@ -402,9 +380,10 @@ def _wear(used_pct: int, attribute: str, policy: Policy, found: _Findings) -> No
     found.add(
         "ssd.wear",
         level,
-        tr(
-            f"Usure du SSD : {used_pct} % de l'endurance prévue consommée (seuil {limit} %).",
-            f"SSD wear: {used_pct}% of the rated endurance used (threshold {limit}%).",
+        _t(
+            "Usure du SSD : {used_pct} % de l'endurance prévue consommée (seuil {limit} %).",
+            used_pct=used_pct,
+            limit=limit,
         ),
         attribute=attribute,
         value=used_pct,
@@ -422,11 +401,10 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
                 found.add(
                     rule.code,
                     rule.severity,
-                    tr(
-                        f"Avertissement critique NVMe (bit {rule.bit}) : "
-                        f"{_NVME_BITS_FR.get(rule.bit, '?')}.",
-                        f"NVMe critical warning (bit {rule.bit}): "
-                        f"{_NVME_BITS_EN.get(rule.bit, '?')}.",
+                    _t(
+                        "Avertissement critique NVMe (bit {bit}) : {what}.",
+                        bit=rule.bit,
+                        what=_t(_NVME_BITS.get(rule.bit, "?")),
                     ),
                     attribute="nvme.critical_warning",
                     value=log.critical_warning,
@@ -436,11 +414,10 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "nvme.media_errors",
             "FAIL",
-            tr(
-                f"{log.media_errors} erreurs de support et d'intégrité des données (données "
+            _t(
+                "{media_errors} erreurs de support et d'intégrité des données (données "
                 "illisibles) : ne pas réutiliser.",
-                f"{log.media_errors} media and data integrity errors (unrecovered data): "
-                "do not reuse.",
+                media_errors=log.media_errors,
             ),
             attribute="nvme.media_errors",
             value=log.media_errors,
@@ -454,9 +431,10 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
             found.add(
                 "nvme.spare_at_threshold",
                 policy.reserve.at_threshold,
-                tr(
-                    f"Réserve NVMe à {spare} %, au seuil {spare_min} % ou en dessous.",
-                    f"NVMe available spare {spare}%, at or below its threshold {spare_min}%.",
+                _t(
+                    "Réserve NVMe à {spare} %, au seuil {spare_min} % ou en dessous.",
+                    spare=spare,
+                    spare_min=spare_min,
                 ),
                 attribute="nvme.available_spare",
                 value=spare,
@@ -466,7 +444,7 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
             found.add(
                 "nvme.spare_low",
                 "WORN",
-                tr(f"Réserve NVMe à {spare} %.", f"NVMe available spare at {spare}%."),
+                _t("Réserve NVMe à {spare} %.", spare=spare),
                 attribute="nvme.available_spare",
                 value=spare,
                 threshold=policy.reserve.worn_max_pct,
@@ -475,11 +453,10 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "nvme.error_log_entries",
             "INFO",
-            tr(
-                f"{log.num_err_log_entries} entrées au journal d'erreurs NVMe (surtout des "
+            _t(
+                "{num_err_log_entries} entrées au journal d'erreurs NVMe (surtout des "
                 "commandes refusées par le système, pas des défauts du support).",
-                f"{log.num_err_log_entries} NVMe error-log entries (mostly commands the host "
-                "sent that the drive refused, not media defects).",
+                num_err_log_entries=log.num_err_log_entries,
             ),
             attribute="nvme.num_err_log_entries",
             value=log.num_err_log_entries,
@@ -488,30 +465,22 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "nvme.unsafe_shutdowns",
             "INFO",
-            tr(
-                f"{log.unsafe_shutdowns} arrêts non propres (coupures d'alimentation).",
-                f"{log.unsafe_shutdowns} unsafe shutdowns (power lost while on).",
+            _t(
+                "{unsafe_shutdowns} arrêts non propres (coupures d'alimentation).",
+                unsafe_shutdowns=log.unsafe_shutdowns,
             ),
             attribute="nvme.unsafe_shutdowns",
             value=log.unsafe_shutdowns,
         )
 
 
-_NVME_BITS_FR = {
-    0: "réserve sous le seuil",
-    1: "température hors limites",
-    2: "fiabilité dégradée",
-    3: "support passé en lecture seule",
-    4: "sauvegarde de la mémoire volatile en panne",
-    5: "mémoire persistante en lecture seule",
-}
-_NVME_BITS_EN = {
-    0: "available spare below threshold",
-    1: "temperature out of range",
-    2: "reliability degraded",
-    3: "media placed in read-only mode",
-    4: "volatile memory backup failed",
-    5: "persistent memory region read-only",
+_NVME_BITS = {
+    0: N_("réserve sous le seuil"),
+    1: N_("température hors limites"),
+    2: N_("fiabilité dégradée"),
+    3: N_("support passé en lecture seule"),
+    4: N_("sauvegarde de la mémoire volatile en panne"),
+    5: N_("mémoire persistante en lecture seule"),
 }
 
 
@@ -524,11 +493,11 @@ def _scsi(data: SmartData, policy: Policy, found: _Findings) -> None:
             found.add(
                 "scsi.grown_defects",
                 hit[0],
-                tr(
-                    f"{defects} défauts apparus depuis la fabrication (grown defect list, seuil "
-                    f"{hit[1]}).",
-                    f"{defects} defects grown since manufacture (grown defect list, threshold "
-                    f"{hit[1]}).",
+                _t(
+                    "{defects} défauts apparus depuis la fabrication (grown defect list, seuil "
+                    "{hit}).",
+                    defects=defects,
+                    hit=hit[1],
                 ),
                 attribute="scsi_grown_defect_list",
                 value=defects,
@@ -540,10 +509,7 @@ def _scsi(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "scsi.uncorrected_errors",
             "SUSPECT",
-            tr(
-                f"{errors} erreurs non corrigées en lecture/écriture/vérification.",
-                f"{errors} uncorrected read/write/verify errors.",
-            ),
+            _t("{errors} erreurs non corrigées en lecture/écriture/vérification.", errors=errors),
             attribute="scsi_error_counter_log",
             value=errors,
             threshold=limit,
@@ -589,24 +555,22 @@ def _self_tests(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "selftest.failed",
             level,
-            tr(
-                f"Autotest SMART en échec ({total} dans le journal, le plus récent : "
-                f"« {status} »).",
-                f'Failed SMART self-test ({total} in the log, most recent: "{status}").',
+            _t(
+                "Autotest SMART en échec ({total} dans le journal, le plus récent : « {status} »).",
+                total=total,
+                status=status,
             ),
             attribute="self_test_log",
             value=status,
         )
     if data.self_test_running:
         pct = data.self_test_remaining_pct
-        left_fr = f", {pct} % restant" if pct is not None else ""
-        left_en = f", {pct}% remaining" if pct is not None else ""
         found.add(
             "selftest.in_progress",
             "INFO",
-            tr(
-                f"Un autotest est en cours{left_fr} : verdict provisoire, à confirmer à la fin.",
-                f"A self-test is in progress{left_en}: provisional verdict, confirm when done.",
+            _t(
+                "Un autotest est en cours{left} : verdict provisoire, à confirmer à la fin.",
+                left=_t(", {pct} % restant", pct=pct) if pct is not None else "",
             ),
             attribute="self_test",
             value=pct,
@@ -619,11 +583,12 @@ def _hours(data: SmartData, policy: Policy, found: _Findings) -> None:
         found.add(
             "power_on_hours",
             "WORN",
-            tr(
-                f"{hours} heures de fonctionnement (environ {hours / 8766:.1f} ans allumé ; "
-                f"seuil {limit} h).",
-                f"{hours} power-on hours (about {hours / 8766:.1f} years powered; threshold "
-                f"{limit} h).",
+            _t(
+                "{hours} heures de fonctionnement (environ {hours_2:.1f} ans allumé ; "
+                "seuil {limit} h).",
+                hours=hours,
+                hours_2=hours / 8766,
+                limit=limit,
             ),
             attribute="power_on_hours",
             value=hours,

@@ -12,22 +12,24 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from bench_agent.i18n import C_, N_, translator
 from bench_agent.model.inventory import Disk
 from bench_agent.model.report import ErasureSummary, UnitReport
 
 MISSING = "—"
 
 _CATEGORY_WORDS = {
-    "NOT_DISTRIBUTABLE": ("NON DISTRIBUABLE", "NOT DISTRIBUTABLE"),
-    "TO_REPAIR": ("À RÉPARER", "TO REPAIR"),
-    "PREMIUM": ("Catégorie Premium", "Category Premium"),
+    "NOT_DISTRIBUTABLE": N_("NON DISTRIBUABLE"),
+    "TO_REPAIR": N_("À RÉPARER"),
+    "PREMIUM": N_("Catégorie Premium"),
 }
 _RESULT_WORDS = {
-    "FAILED": ("ÉCHEC", "FAILED"),
-    "ABORTED": ("INTERROMPU", "ABORTED"),
-    "INTERRUPTED": ("INTERROMPU", "INTERRUPTED"),
-    "UNVERIFIED": ("écrit, NON VÉRIFIÉ", "written, NOT VERIFIED"),
-    "DRY_RUN": ("SIMULATION, non effacé", "DRY RUN, not erased"),
+    "FAILED": C_("étiquette", "ÉCHEC"),
+    # One French word, two English ones: a context each.
+    "ABORTED": C_("étiquette, arrêt demandé", "INTERROMPU"),
+    "INTERRUPTED": C_("étiquette, arrêt subi", "INTERROMPU"),
+    "UNVERIFIED": N_("écrit, NON VÉRIFIÉ"),
+    "DRY_RUN": N_("SIMULATION, non effacé"),
 }
 # Worst first: the label shows the worst outcome among the unit's disks.
 _RESULT_RANK = ("FAILED", "INTERRUPTED", "ABORTED", "DRY_RUN", "UNVERIFIED", "ERASED")
@@ -93,21 +95,22 @@ def ram_text(report: UnitReport, lang: str) -> str | None:
     size = memory.installed_bytes or memory.total_bytes
     if not size:
         return None
+    _ = translator(lang)
     gib = size / 2**30
     if gib < 1:
-        return f"{round(size / 2**20)} {'Mo' if lang != 'en' else 'MB'} RAM"
+        return _("{mib} Mo RAM", mib=round(size / 2**20))
     # MemTotal is the installed size minus what firmware and the GPU keep: round it.
-    return f"{round(gib)} {'Go' if lang != 'en' else 'GB'} RAM"
+    return _("{gib} Go RAM", gib=round(gib))
 
 
 def size_text(capacity_bytes: int | None, lang: str) -> str | None:
     """Decimal units, as disks are sold: 1024209543168 → "1 To", 256060514304 → "256 Go"."""
     if not capacity_bytes:
         return None
-    giga, tera = ("Go", "To") if lang != "en" else ("GB", "TB")
+    _ = translator(lang)
     if capacity_bytes >= 10**12:
-        return f"{_decimal(capacity_bytes / 1e12, lang)} {tera}"
-    return f"{round(capacity_bytes / 1e9)} {giga}"
+        return _("{tb} To", tb=_decimal(capacity_bytes / 1e12, lang))
+    return _("{gb} Go", gb=round(capacity_bytes / 1e9))
 
 
 def disk_kind_text(disk: Disk, lang: str) -> str:
@@ -117,7 +120,8 @@ def disk_kind_text(disk: Disk, lang: str) -> str:
         return "SSD"
     if disk.media == "hdd":
         return "HDD"
-    return "disque" if lang != "en" else "disk"  # media unknown: say no more than we know
+    _ = translator(lang)
+    return _("disque")  # media unknown: say no more than we know
 
 
 def internal_disks(report: UnitReport) -> list[Disk]:
@@ -146,24 +150,25 @@ def screen_text(report: UnitReport, lang: str) -> str | None:
         return None
     diagonal = internal[0].diagonal_in
     assert diagonal is not None
-    return f'{"écran" if lang != "en" else "screen"} {_decimal(diagonal, lang)}"'
+    _ = translator(lang)
+    return _('écran {diagonal}"', diagonal=_decimal(diagonal, lang))
 
 
 def battery_text(report: UnitReport, lang: str) -> str:
-    fr = lang != "en"
+    _ = translator(lang)
     batteries = report.inventory.batteries
     if not batteries:
         if report.inventory.identity.form_factor in {"desktop", "server"}:
-            return "Sans batterie" if fr else "No battery"
-        return "Batterie absente" if fr else "Battery missing"
+            return _("Sans batterie")
+        return _("Batterie absente")
     known = [b.health_pct for b in batteries if b.health_pct is not None]
     if not known:
-        return "Batterie : santé inconnue" if fr else "Battery: health unknown"
+        return _("Batterie : santé inconnue")
     # Two batteries (older ThinkPads): the worst one is what the beneficiary gets.
     worst = min(known)
     # A battery reporting full > design (firmware bug) is shown capped, never above 100 %.
     pct = round(min(worst, 100.0))
-    return f"Batterie {pct} %" if fr else f"Battery {pct}%"
+    return _("Batterie {pct} %", pct=pct)
 
 
 def _day(stamp: str | None) -> str | None:
@@ -185,24 +190,21 @@ def _covered(disk: Disk, erasures: list[ErasureSummary]) -> bool:
 def erasure_text(report: UnitReport, lang: str) -> str:
     """Only what the erasure summaries say: a level and a standard only when every
     record is ERASED with that level; anything else is shown plainly."""
-    fr = lang != "en"
+    _ = translator(lang)
     records = report.erasures
     if not records:
-        return "Effacement : aucun" if fr else "Erasure: none"
+        return _("Effacement : aucun")
     worst = min(records, key=lambda r: _RESULT_RANK.index(r.result))
     if worst.result != "ERASED":
-        fr_word, en_word = _RESULT_WORDS[worst.result]
         device = clean_text(worst.device) or MISSING
-        return f"Effacement {fr_word} ({device})" if fr else f"Erasure {en_word} ({device})"
+        return _(
+            "Effacement {result} ({device})", result=_(_RESULT_WORDS[worst.result]), device=device
+        )
     disks = internal_disks(report)
     missing = [d for d in disks if not _covered(d, records)]
     if missing:
         done = len(disks) - len(missing)
-        return (
-            f"Effacement partiel : {done}/{len(disks)} disques"
-            if fr
-            else f"Erasure partial: {done}/{len(disks)} disks"
-        )
+        return _("Effacement partiel : {done}/{n_disks} disques", done=done, n_disks=len(disks))
     levels = {r.level for r in records}
     if "none" in levels:
         standard = ""
@@ -212,7 +214,7 @@ def erasure_text(report: UnitReport, lang: str) -> str:
         standard = " NIST Clear"
     days = [d for d in (_day(r.finished_at) or _day(r.started_at) for r in records) if d]
     when = f" {max(days)}" if days else ""
-    return f"Effacé ✓{standard}{when}" if fr else f"Erased ✓{standard}{when}"
+    return _("Effacé ✓{standard}{when}", standard=standard, when=when)
 
 
 def certificate_id(report: UnitReport) -> str | None:
@@ -238,16 +240,14 @@ def qr_payload(report: UnitReport, base_url: str | None) -> str:
 
 def category_text(report: UnitReport, lang: str) -> tuple[str, str | None]:
     """The big line and the small note after it."""
-    fr = lang != "en"
+    _ = translator(lang)
     grade = report.grade
     if grade is None:
-        return ("NON CATÉGORISÉ" if fr else "NOT GRADED"), None
+        return _("NON CATÉGORISÉ"), None
     words = _CATEGORY_WORDS.get(grade.category)
     if words is not None:
-        big = words[0] if fr else words[1]
-    else:
-        big = f"Catégorie {grade.category}" if fr else f"Category {grade.category}"
-    return big, f"note {grade.note}"
+        return _(words), f"note {grade.note}"
+    return _("Catégorie {category}", category=grade.category), f"note {grade.note}"
 
 
 def model_text(report: UnitReport) -> str | None:
@@ -267,7 +267,7 @@ def label_content(
     report: UnitReport, lang: str = "fr", qr_base_url: str | None = None
 ) -> LabelContent:
     """Every field of the label for ``report``."""
-    fr = lang != "en"
+    _ = translator(lang)
     big, note = category_text(report, lang)
     unit = report.unit
     serial = clean_text(unit.serial or report.inventory.identity.serial)
@@ -277,18 +277,14 @@ def label_content(
         "category": big,
         "model": model_text(report) or MISSING,
         "serial": f"S/N {serial or MISSING}",
-        "asset_tag": (f"N° inv. {asset or MISSING}" if fr else f"Asset {asset or MISSING}"),
+        "asset_tag": _("N° inv. {asset}", asset=asset or MISSING),
         "cpu": cpu or f"CPU {MISSING}",
         "ram": ram_text(report, lang) or f"RAM {MISSING}",
-        "disk": disk_text(report, lang) or (f"disque {MISSING}" if fr else f"disk {MISSING}"),
-        "screen": screen_text(report, lang) or (f"écran {MISSING}" if fr else f"screen {MISSING}"),
+        "disk": disk_text(report, lang) or _("disque {missing}", missing=MISSING),
+        "screen": screen_text(report, lang) or _("écran {missing}", missing=MISSING),
         "battery": battery_text(report, lang),
         "erasure": erasure_text(report, lang),
-        "date": (
-            f"Rapport du {_day(report.created_at) or MISSING}"
-            if fr
-            else f"Report {_day(report.created_at) or MISSING}"
-        ),
+        "date": _("Rapport du {created_at}", created_at=_day(report.created_at) or MISSING),
     }
     return LabelContent(
         fields=fields, note=note, qr_payload=qr_payload(report, qr_base_url), lang=lang

@@ -15,7 +15,7 @@ from typing import Literal
 
 from bench_agent.grading.spec import Locator, Spec, convert
 from bench_agent.grading.toml_source import Path_, ProfileError, read_toml
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 DEFAULT_TEMPLATE = "brother-ql-62x29"
@@ -149,8 +149,8 @@ def find_template(name_or_path: str) -> Path:
             name_or_path,
             None,
             "(template)",
-            tr("modèle d'étiquette inconnu", "unknown label template"),
-            tr(f"un de : {names}", f"one of: {names}"),
+            _t("modèle d'étiquette inconnu"),
+            _t("un de : {names}", names=names),
         )
     return path
 
@@ -166,7 +166,7 @@ def load_template(name_or_path: str | Path) -> LabelTemplate:
 
 
 def _check(spec: TemplateSpec, locate: Locator) -> None:
-    def fail(path: Path_, problem: tuple[str, str], expected: tuple[str, str]) -> ProfileError:
+    def fail(path: Path_, problem: Text, expected: Text) -> ProfileError:
         return locate.error(path, problem, expected)
 
     for key in ("width_mm", "height_mm"):
@@ -174,8 +174,8 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
         if not 10.0 <= value <= 300.0:
             raise fail(
                 (key,),
-                (f"valeur hors limites ({value:g})", f"out of range ({value:g})"),
-                ("entre 10 et 300 mm", "between 10 and 300 mm"),
+                _t("valeur hors limites ({value:g})", value=value),
+                _t("entre 10 et 300 mm"),
             )
     margins = spec.margins_mm
     for key in ("top", "right", "bottom", "left"):
@@ -183,8 +183,8 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
         if value < 0:
             raise fail(
                 ("margins_mm", key),
-                (f"marge négative ({value:g})", f"negative margin ({value:g})"),
-                ("0 mm ou plus", "0 mm or more"),
+                _t("marge négative ({value:g})", value=value),
+                _t("0 mm ou plus"),
             )
     page_w, page_h = spec.width_mm, spec.height_mm
     # Margins and lines are laid out in the content's orientation (see LabelTemplate.rotated).
@@ -195,8 +195,8 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
     if margins.left + margins.right >= content_w or margins.top + margins.bottom >= content_h:
         raise fail(
             ("margins_mm",),
-            ("les marges couvrent toute l'étiquette", "the margins cover the whole label"),
-            ("des marges plus petites que l'étiquette", "margins smaller than the label"),
+            _t("les marges couvrent toute l'étiquette"),
+            _t("des marges plus petites que l'étiquette"),
         )
     fonts = spec.fonts_pt
     for key in ("category", "title", "body", "minimum"):
@@ -204,17 +204,14 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
         if not 2.0 <= value <= 72.0:
             raise fail(
                 ("fonts_pt", key),
-                (f"taille hors limites ({value:g})", f"size out of range ({value:g})"),
-                ("entre 2 et 72 points", "between 2 and 72 points"),
+                _t("taille hors limites ({value:g})", value=value),
+                _t("entre 2 et 72 points"),
             )
     if fonts.minimum > min(fonts.category, fonts.title, fonts.body):
         raise fail(
             ("fonts_pt", "minimum"),
-            (
-                f"minimum ({fonts.minimum:g}) plus grand qu'une autre taille",
-                f"minimum ({fonts.minimum:g}) larger than another size",
-            ),
-            ("la plus petite des tailles", "the smallest of the sizes"),
+            _t("minimum ({minimum:g}) plus grand qu'une autre taille", minimum=fonts.minimum),
+            _t("la plus petite des tailles"),
         )
     short_side = min(
         content_w - margins.left - margins.right, content_h - margins.top - margins.bottom
@@ -222,46 +219,41 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
     if spec.qr_size_mm < 0 or spec.qr_size_mm > short_side:
         raise fail(
             ("qr_size_mm",),
-            (f"valeur hors limites ({spec.qr_size_mm:g})", f"out of range ({spec.qr_size_mm:g})"),
-            (
-                f"0 (pas de QR) à {short_side:g} mm (la zone imprimable)",
-                f"0 (no QR) to {short_side:g} mm (the printable area)",
-            ),
+            _t("valeur hors limites ({qr_size_mm:g})", qr_size_mm=spec.qr_size_mm),
+            _t("0 (pas de QR) à {short_side:g} mm (la zone imprimable)", short_side=short_side),
         )
     if not spec.lines:
         raise fail(
             ("lines",),
-            ("aucune ligne", "no lines"),
-            ("au moins une ligne de champs", "at least one line of fields"),
+            _t("aucune ligne"),
+            _t("au moins une ligne de champs"),
         )
     allowed = ", ".join(FIELDS)
     for index, line in enumerate(spec.lines):
         if not line:
             raise fail(
                 ("lines", index),
-                ("ligne vide", "empty line"),
-                (f"des champs parmi : {allowed}", f"fields among: {allowed}"),
+                _t("ligne vide"),
+                _t("des champs parmi : {allowed}", allowed=allowed),
             )
         for field in line:
             if field not in FIELDS:
                 raise fail(
                     ("lines", index),
-                    (f"champ inconnu « {field} »", f"unknown field '{field}'"),
-                    (f"un de : {allowed}", f"one of: {allowed}"),
+                    _t("champ inconnu « {field} »", field=field),
+                    _t("un de : {allowed}", allowed=allowed),
                 )
     available_pt = (content_h - margins.top - margins.bottom) * MM_TO_PT
     needed_pt = sum(_line_size(spec, line[0]) * LEADING for line in spec.lines)
     if needed_pt > available_pt + 0.01:
         raise fail(
             ("lines",),
-            (
-                f"{len(spec.lines)} lignes demandent {needed_pt:.1f} pt de haut, "
-                f"l'étiquette en offre {available_pt:.1f}",
-                f"{len(spec.lines)} lines need {needed_pt:.1f} pt of height, "
-                f"the label has {available_pt:.1f}",
+            _t(
+                "{n_lines} lignes demandent {needed_pt:.1f} pt de haut, "
+                "l'étiquette en offre {available_pt:.1f}",
+                n_lines=len(spec.lines),
+                needed_pt=needed_pt,
+                available_pt=available_pt,
             ),
-            (
-                "moins de lignes ou des polices plus petites",
-                "fewer lines or smaller fonts",
-            ),
+            _t("moins de lignes ou des polices plus petites"),
         )

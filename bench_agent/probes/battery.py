@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
-from bench_agent.model.common import Note
+from bench_agent.i18n import _t
+from bench_agent.model.common import Note, Text
 from bench_agent.model.inventory import Battery
 from bench_agent.probes.dmi_junk import clean
 from bench_agent.probes.dmidecode import DmiRecord, DmiTable
@@ -83,8 +83,8 @@ _DMI_CAPACITY_RE = re.compile(r"^\s*(\d+)\s*mWh\s*$", re.I)
 _DMI_VOLTAGE_RE = re.compile(r"^\s*(\d+)\s*mV\s*$", re.I)
 
 
-def _anomaly(code: str, fr: str, en: str) -> Note:
-    return Note(code=f"battery.{code}", message=tr(fr, en))
+def _anomaly(code: str, message: Text) -> Note:
+    return Note(code=f"battery.{code}", message=message)
 
 
 def technology_name(value: str | None) -> str | None:
@@ -127,18 +127,22 @@ def _capacity(name: str, values: dict[str, str | None]) -> _Capacity:
             cap.notes.append(
                 _anomaly(
                     "voltage_now_used",
-                    f"{name} : pas de tension nominale, capacité en Wh calculée avec la tension "
-                    "actuelle (approximative)",
-                    f"{name}: no design voltage, Wh computed from the present voltage "
-                    "(approximate)",
+                    _t(
+                        "{name} : pas de tension nominale, capacité en Wh calculée avec la tension "
+                        "actuelle (approximative)",
+                        name=name,
+                    ),
                 )
             )
     if not volts_uv:
         cap.anomalies.append(
             _anomaly(
                 "charge_without_voltage",
-                f"{name} : capacité en mAh sans aucune tension, impossible de la convertir en Wh",
-                f"{name}: capacity in mAh without any voltage, cannot convert it to Wh",
+                _t(
+                    "{name} : capacité en mAh sans aucune tension, "
+                    "impossible de la convertir en Wh",
+                    name=name,
+                ),
             )
         )
         return cap
@@ -156,48 +160,54 @@ def assess_health(
         anomalies.append(
             _anomaly(
                 "design_missing",
-                f"{name} : capacité d'origine non fournie",
-                f"{name}: design capacity not reported",
+                _t("{name} : capacité d'origine non fournie", name=name),
             )
         )
     elif design_wh == 0:
         anomalies.append(
             _anomaly(
                 "design_zero",
-                f"{name} : capacité d'origine à zéro (jauge défaillante)",
-                f"{name}: design capacity is zero (faulty gauge)",
+                _t("{name} : capacité d'origine à zéro (jauge défaillante)", name=name),
             )
         )
     elif not MIN_PLAUSIBLE_WH <= design_wh <= MAX_PLAUSIBLE_WH:
         anomalies.append(
             _anomaly(
                 "design_implausible",
-                f"{name} : capacité d'origine invraisemblable ({design_wh:.1f} Wh)",
-                f"{name}: implausible design capacity ({design_wh:.1f} Wh)",
+                _t(
+                    "{name} : capacité d'origine invraisemblable ({design_wh:.1f} Wh)",
+                    name=name,
+                    design_wh=design_wh,
+                ),
             )
         )
     if full_wh is None:
         anomalies.append(
             _anomaly(
                 "full_missing",
-                f"{name} : capacité pleine charge non fournie",
-                f"{name}: full-charge capacity not reported",
+                _t("{name} : capacité pleine charge non fournie", name=name),
             )
         )
     elif full_wh == 0:
         anomalies.append(
             _anomaly(
                 "full_zero",
-                f"{name} : capacité pleine charge à zéro (batterie morte ou jauge réinitialisée)",
-                f"{name}: full-charge capacity is zero (dead battery or reset gauge)",
+                _t(
+                    "{name} : capacité pleine charge à zéro "
+                    "(batterie morte ou jauge réinitialisée)",
+                    name=name,
+                ),
             )
         )
     elif full_wh > MAX_PLAUSIBLE_WH:
         anomalies.append(
             _anomaly(
                 "full_implausible",
-                f"{name} : capacité pleine charge invraisemblable ({full_wh:.1f} Wh)",
-                f"{name}: implausible full-charge capacity ({full_wh:.1f} Wh)",
+                _t(
+                    "{name} : capacité pleine charge invraisemblable ({full_wh:.1f} Wh)",
+                    name=name,
+                    full_wh=full_wh,
+                ),
             )
         )
     if anomalies or design_wh is None or full_wh is None:
@@ -208,21 +218,27 @@ def assess_health(
             anomalies.append(
                 _anomaly(
                     "swapped_fields_suspected",
-                    f"{name} : capacité pleine ({full_wh:.1f} Wh) très au-dessus de la capacité "
-                    f"d'origine ({design_wh:.1f} Wh) : champs probablement inversés par le "
-                    f"micrologiciel (santé réelle peut-être {100 / ratio:.0f} %), "
-                    "santé non retenue",
-                    f"{name}: full capacity ({full_wh:.1f} Wh) far above design "
-                    f"({design_wh:.1f} Wh): the firmware probably swapped the fields (real health "
-                    f"maybe {100 / ratio:.0f} %), health not reported",
+                    _t(
+                        "{name} : capacité pleine ({full_wh:.1f} Wh) très au-dessus de la capacité "
+                        "d'origine ({design_wh:.1f} Wh) : champs probablement inversés par le "
+                        "micrologiciel (santé réelle peut-être {value:.0f} %), "
+                        "santé non retenue",
+                        name=name,
+                        full_wh=full_wh,
+                        design_wh=design_wh,
+                        value=100 / ratio,
+                    ),
                 )
             )
         else:
             anomalies.append(
                 _anomaly(
                     "full_far_above_design",
-                    f"{name} : capacité pleine {ratio * 100:.0f} % de l'origine, invraisemblable",
-                    f"{name}: full capacity is {ratio * 100:.0f} % of design, implausible",
+                    _t(
+                        "{name} : capacité pleine {ratio:.0f} % de l'origine, invraisemblable",
+                        name=name,
+                        ratio=ratio * 100,
+                    ),
                 )
             )
         return None, anomalies
@@ -230,10 +246,12 @@ def assess_health(
         anomalies.append(
             _anomaly(
                 "full_above_design",
-                f"{name} : capacité pleine supérieure à l'origine ({ratio * 100:.1f} %), "
-                "fréquent sur une batterie neuve ; valeur brute conservée",
-                f"{name}: full capacity above design ({ratio * 100:.1f} %), common on a new "
-                "pack; raw ratio kept",
+                _t(
+                    "{name} : capacité pleine supérieure à l'origine ({ratio:.1f} %), "
+                    "fréquent sur une batterie neuve ; valeur brute conservée",
+                    name=name,
+                    ratio=ratio * 100,
+                ),
             )
         )
     return round(ratio * 100, 1), anomalies
@@ -263,8 +281,7 @@ def battery_from_values(name: str, values: dict[str, str | None], notes: list[No
         bat.anomalies.append(
             _anomaly(
                 "no_capacity",
-                f"{name} : aucune capacité (energy_* ni charge_*) fournie",
-                f"{name}: no capacity (energy_* nor charge_*) reported",
+                _t("{name} : aucune capacité (energy_* ni charge_*) fournie", name=name),
             )
         )
     cycles = parse_int(values.get("cycle_count"))
@@ -272,11 +289,10 @@ def battery_from_values(name: str, values: dict[str, str | None], notes: list[No
         notes.append(
             Note(
                 code="battery.cycle_count_unknown",
-                message=tr(
-                    f"{name} : nombre de cycles à 0, valeur que beaucoup de micrologiciels "
+                message=_t(
+                    "{name} : nombre de cycles à 0, valeur que beaucoup de micrologiciels "
                     "donnent faute de compter ; inconnu",
-                    f"{name}: cycle count 0, which many firmwares report when they do not "
-                    "count; unknown",
+                    name=name,
                 ),
             )
         )
@@ -306,9 +322,7 @@ def probe_batteries(host: Host, notes: list[Note]) -> list[Battery]:
             notes.append(
                 Note(
                     code="battery.not_present",
-                    message=tr(
-                        f"{name} : emplacement de batterie vide", f"{name}: battery bay empty"
-                    ),
+                    message=_t("{name} : emplacement de batterie vide", name=name),
                 )
             )
             continue
@@ -368,10 +382,9 @@ def complete_from_dmidecode(
         notes.append(
             Note(
                 code="battery.dmi_only",
-                message=tr(
+                message=_t(
                     "Le micrologiciel décrit une batterie que le système ne voit pas "
-                    "(retirée ou hors service ?)",
-                    "The firmware describes a battery the system does not see (removed or dead?)",
+                    "(retirée ou hors service ?)"
                 ),
             )
         )
@@ -399,11 +412,11 @@ def complete_from_dmidecode(
             notes.append(
                 Note(
                     code="battery.design_from_dmi",
-                    message=tr(
-                        f"{bat.name} : capacité d'origine ({source.design_wh:.1f} Wh) lue dans la "
+                    message=_t(
+                        "{name} : capacité d'origine ({design_wh:.1f} Wh) lue dans la "
                         "table DMI (type 22), le système ne la donnant pas",
-                        f"{bat.name}: design capacity ({source.design_wh:.1f} Wh) read from the "
-                        "DMI table (type 22), the system does not report it",
+                        name=bat.name,
+                        design_wh=source.design_wh,
                     ),
                 )
             )

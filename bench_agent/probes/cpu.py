@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Cpu
 from bench_agent.probes.cpu_generation import derive_generation
@@ -107,10 +107,7 @@ def probe_cpu(host: Host, notes: list[Note]) -> Cpu:
         notes.append(
             Note(
                 code="cpu.no_cpuinfo",
-                message=tr(
-                    "/proc/cpuinfo illisible : processeur inconnu",
-                    "/proc/cpuinfo unreadable: processor unknown",
-                ),
+                message=_t("/proc/cpuinfo illisible : processeur inconnu"),
             )
         )
         return Cpu()
@@ -119,10 +116,7 @@ def probe_cpu(host: Host, notes: list[Note]) -> Cpu:
         notes.append(
             Note(
                 code="cpu.no_model_name",
-                message=tr(
-                    "/proc/cpuinfo ne donne pas le nom du processeur",
-                    "/proc/cpuinfo gives no processor name",
-                ),
+                message=_t("/proc/cpuinfo ne donne pas le nom du processeur"),
             )
         )
     arch = host.read_text(ARCH_PATH)
@@ -143,10 +137,9 @@ def probe_cpu(host: Host, notes: list[Note]) -> Cpu:
         notes.append(
             Note(
                 code="cpu.no_cpufreq",
-                message=tr(
+                message=_t(
                     "Fréquence maximale inconnue (pas de cpufreq : machine virtuelle "
-                    "ou pilote absent)",
-                    "Maximum frequency unknown (no cpufreq: virtual machine or missing driver)",
+                    "ou pilote absent)"
                 ),
             )
         )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Device, DeviceKind
 
@@ -197,10 +197,7 @@ def _pci_entries(host: Host, notes: list[Note]) -> list[PciEntry]:
     notes.append(
         Note(
             code="devices.no_lspci",
-            message=tr(
-                "lspci indisponible : cartes PCI identifiées par leurs numéros seulement",
-                "lspci unavailable: PCI devices identified by their ids only",
-            ),
+            message=_t("lspci indisponible : cartes PCI identifiées par leurs numéros seulement"),
         )
     )
     return _pci_from_sysfs(host)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Display
 from bench_agent.probes.edid import parse_edid
@@ -30,10 +30,7 @@ def probe_displays(host: Host, notes: list[Note]) -> list[Display]:
         notes.append(
             Note(
                 code="display.no_drm",
-                message=tr(
-                    "Aucun pilote graphique (DRM) : écran non identifié",
-                    "No graphics driver (DRM): screen not identified",
-                ),
+                message=_t("Aucun pilote graphique (DRM) : écran non identifié"),
             )
         )
         return []
@@ -52,9 +49,9 @@ def probe_displays(host: Host, notes: list[Note]) -> list[Display]:
                 notes.append(
                     Note(
                         code="display.no_edid",
-                        message=tr(
-                            f"{connector} : écran branché mais sans EDID (taille inconnue)",
-                            f"{connector}: screen connected but no EDID (size unknown)",
+                        message=_t(
+                            "{connector} : écran branché mais sans EDID (taille inconnue)",
+                            connector=connector,
                         ),
                     )
                 )
@@ -65,7 +62,7 @@ def probe_displays(host: Host, notes: list[Note]) -> list[Display]:
             notes.append(
                 Note(
                     code="display.bad_edid",
-                    message=tr(f"{connector} : {info.error.fr}", f"{connector}: {info.error.en}"),
+                    message=_t("{connector} : {error}", connector=connector, error=info.error),
                 )
             )
         displays.append(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t, join
 from bench_agent.model.common import Note
 
 DMIDECODE_TIMEOUT_S = 10.0
@@ -142,11 +142,9 @@ def probe_dmidecode(host: Host, notes: list[Note]) -> DmiTable | None:
         notes.append(
             Note(
                 code="dmidecode.not_root",
-                message=tr(
+                message=_t(
                     "dmidecode non lancé : il faut être root (détail des barrettes mémoire "
-                    "et numéro de série indisponibles si le noyau les cache)",
-                    "dmidecode not run: needs root (memory module details and the serial "
-                    "number are unavailable when the kernel hides them)",
+                    "et numéro de série indisponibles si le noyau les cache)"
                 ),
             )
         )
@@ -155,10 +153,7 @@ def probe_dmidecode(host: Host, notes: list[Note]) -> DmiTable | None:
         notes.append(
             Note(
                 code="dmidecode.not_installed",
-                message=tr(
-                    "dmidecode n'est pas installé (paquet Debian « dmidecode »)",
-                    "dmidecode is not installed (Debian package 'dmidecode')",
-                ),
+                message=_t("dmidecode n'est pas installé (paquet Debian « dmidecode »)"),
             )
         )
         return None
@@ -166,26 +161,20 @@ def probe_dmidecode(host: Host, notes: list[Note]) -> DmiTable | None:
     table = parse_dmidecode(result.text()) if result.stdout else DmiTable()
     if not result.ok:
         reason = result.error or f"code {result.returncode}"
-        detail = result.stderr.decode("utf-8", errors="replace").strip()[:200]
-        partial_fr = " ; table partielle conservée" if table.records else ""
-        partial_en = "; partial table kept" if table.records else ""
-        notes.append(
-            Note(
-                code="dmidecode.failed",
-                message=tr(
-                    f"dmidecode a échoué ({reason}) : {detail}".rstrip(" :") + partial_fr,
-                    f"dmidecode failed ({reason}): {detail}".rstrip(" :") + partial_en,
-                ),
-            )
+        detail = result.stderr.decode("utf-8", errors="replace").strip()[:200].rstrip(" :")
+        failed = (
+            _t("dmidecode a échoué ({reason}) : {detail}", reason=reason, detail=detail)
+            if detail
+            else _t("dmidecode a échoué ({reason})", reason=reason)
         )
+        if table.records:
+            failed = join("", [failed, _t(" ; table partielle conservée")])
+        notes.append(Note(code="dmidecode.failed", message=failed))
     elif not table.records:
         notes.append(
             Note(
                 code="dmidecode.empty",
-                message=tr(
-                    "dmidecode n'a renvoyé aucune table DMI lisible",
-                    "dmidecode returned no readable DMI table",
-                ),
+                message=_t("dmidecode n'a renvoyé aucune table DMI lisible"),
             )
         )
     return table if table.records else None

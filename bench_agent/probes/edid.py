@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 EDID_HEADER = bytes((0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00))
@@ -119,8 +119,8 @@ class EdidInfo:
         return self.text_strings[-1] if self.text_strings else None
 
 
-def _invalid(fr: str, en: str) -> EdidInfo:
-    return EdidInfo(valid=False, error=tr(fr, en))
+def _invalid(message: Text) -> EdidInfo:
+    return EdidInfo(valid=False, error=message)
 
 
 def decode_pnp_id(word: int) -> str | None:
@@ -158,17 +158,19 @@ def _aspect_ok(width: float, height: float, width_px: int | None, height_px: int
 def parse_edid(data: bytes) -> EdidInfo:
     """Decode the base block of an EDID blob (as read from /sys/class/drm/*/edid)."""
     if not data:
-        return _invalid("EDID vide", "empty EDID")
+        return _invalid(_t("EDID vide"))
     if len(data) < BLOCK_SIZE:
         return _invalid(
-            f"EDID tronqué ({len(data)} octets au lieu de {BLOCK_SIZE})",
-            f"truncated EDID ({len(data)} bytes instead of {BLOCK_SIZE})",
+            _t(
+                "EDID tronqué ({n_data} octets au lieu de {block_size})",
+                n_data=len(data),
+                block_size=BLOCK_SIZE,
+            ),
         )
     block = data[:BLOCK_SIZE]
     if block[:8] != EDID_HEADER:
         return _invalid(
-            "EDID illisible : en-tête absent (données corrompues ?)",
-            "unreadable EDID: header missing (corrupted data?)",
+            _t("EDID illisible : en-tête absent (données corrompues ?)"),
         )
     warnings: list[str] = []
     error: Text | None = None
@@ -176,10 +178,7 @@ def parse_edid(data: bytes) -> EdidInfo:
     if not checksum_ok:
         # Still decoded: a flipped bit rarely hits every field, and a partial
         # answer flagged as doubtful helps the technician more than nothing.
-        error = tr(
-            "EDID corrompu : somme de contrôle fausse (valeurs douteuses)",
-            "corrupted EDID: bad checksum (values doubtful)",
-        )
+        error = _t("EDID corrompu : somme de contrôle fausse (valeurs douteuses)")
 
     maker_code = decode_pnp_id(int.from_bytes(block[8:10], "big"))
     if maker_code is None:

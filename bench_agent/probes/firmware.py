@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Literal
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
-from bench_agent.model.common import Note
+from bench_agent.i18n import _t
+from bench_agent.model.common import Note, Text
 from bench_agent.model.inventory import Firmware
 
 EFI_GLOBAL_GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
@@ -23,8 +23,8 @@ SecureBootState = Literal["enabled", "disabled", "unsupported", "unknown"]
 SECURE_BOOT_VAR = f"/sys/firmware/efi/efivars/SecureBoot-{EFI_GLOBAL_GUID}"
 
 
-def _note(notes: list[Note], code: str, fr: str, en: str) -> None:
-    notes.append(Note(code=code, message=tr(fr, en)))
+def _note(notes: list[Note], code: str, message: Text) -> None:
+    notes.append(Note(code=code, message=message))
 
 
 def _secure_boot(host: Host, notes: list[Note]) -> SecureBootState:
@@ -35,16 +35,14 @@ def _secure_boot(host: Host, notes: list[Note]) -> SecureBootState:
             _note(
                 notes,
                 "firmware.efivars_unreadable",
-                "Variables UEFI illisibles (efivarfs non monté) : état du Secure Boot inconnu",
-                "UEFI variables unreadable (efivarfs not mounted): Secure Boot state unknown",
+                _t("Variables UEFI illisibles (efivarfs non monté) : état du Secure Boot inconnu"),
             )
             return "unknown"
         # UEFI firmware from before Secure Boot (2.3.1, 2011) has no such variable.
         _note(
             notes,
             "firmware.secure_boot_absent",
-            "Micrologiciel UEFI sans variable SecureBoot : Secure Boot non pris en charge",
-            "UEFI firmware without a SecureBoot variable: Secure Boot not supported",
+            _t("Micrologiciel UEFI sans variable SecureBoot : Secure Boot non pris en charge"),
         )
         return "unsupported"
     # efivarfs: 4 bytes of attributes, then the one-byte value.
@@ -53,8 +51,7 @@ def _secure_boot(host: Host, notes: list[Note]) -> SecureBootState:
     _note(
         notes,
         "firmware.secure_boot_garbled",
-        f"Variable SecureBoot inattendue ({len(data)} octets) : état inconnu",
-        f"Unexpected SecureBoot variable ({len(data)} bytes): state unknown",
+        _t("Variable SecureBoot inattendue ({n_data} octets) : état inconnu", n_data=len(data)),
     )
     return "unknown"
 
@@ -80,8 +77,7 @@ def _tpm(host: Host, fw: Firmware, notes: list[Note]) -> None:
         _note(
             notes,
             "firmware.no_tpm",
-            "Aucun TPM visible (absent, ou désactivé dans le BIOS : Intel PTT / AMD fTPM)",
-            "No TPM visible (absent, or disabled in firmware setup: Intel PTT / AMD fTPM)",
+            _t("Aucun TPM visible (absent, ou désactivé dans le BIOS : Intel PTT / AMD fTPM)"),
         )
         return
     fw.tpm_present = "yes"
@@ -97,8 +93,7 @@ def _tpm(host: Host, fw: Firmware, notes: list[Note]) -> None:
         _note(
             notes,
             "firmware.tpm_version_unknown",
-            "TPM présent mais version inconnue",
-            "TPM present but its version is unknown",
+            _t("TPM présent mais version inconnue"),
         )
 
 
@@ -116,8 +111,7 @@ def probe_firmware(host: Host, notes: list[Note]) -> Firmware:
         _note(
             notes,
             "firmware.no_sysfs",
-            "/sys/firmware absent : mode de démarrage inconnu",
-            "/sys/firmware missing: boot mode unknown",
+            _t("/sys/firmware absent : mode de démarrage inconnu"),
         )
     _tpm(host, fw, notes)
     tables = host.list_dir("/sys/firmware/acpi/tables")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Identity
 from bench_agent.probes.dmi_junk import JunkFilter, clean
@@ -320,11 +320,9 @@ def probe_identity(host: Host, notes: list[Note]) -> Identity:
         notes.append(
             Note(
                 code="identity.no_dmi",
-                message=tr(
+                message=_t(
                     "Pas de table DMI dans /sys/class/dmi/id (machine virtuelle ou non-x86) : "
-                    "fabricant, modèle et numéro de série inconnus",
-                    "No DMI table in /sys/class/dmi/id (virtual machine or non-x86): "
-                    "maker, model and serial unknown",
+                    "fabricant, modèle et numéro de série inconnus"
                 ),
             )
         )
@@ -334,10 +332,7 @@ def probe_identity(host: Host, notes: list[Note]) -> Identity:
         notes.append(
             Note(
                 code="identity.serial_unreadable",
-                message=tr(
-                    "Numéro de série non lisible dans /sys (réservé à root)",
-                    "Serial number not readable in /sys (root only)",
-                ),
+                message=_t("Numéro de série non lisible dans /sys (réservé à root)"),
             )
         )
     return ident

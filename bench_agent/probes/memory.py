@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Dimm, Memory
 from bench_agent.probes.dmi_junk import clean
@@ -196,11 +196,11 @@ def fill_from_dmi(mem: Memory, dmi: DmiTable, notes: list[Note]) -> None:
             notes.append(
                 Note(
                     code="memory.device_count_mismatch",
-                    message=tr(
-                        f"La table DMI annonce {declared} emplacement(s) mémoire mais décrit "
-                        f"{len(populated)} barrette(s) installée(s)",
-                        f"The DMI table declares {declared} memory device(s) but describes "
-                        f"{len(populated)} installed module(s)",
+                    message=_t(
+                        "La table DMI annonce {declared} emplacement(s) mémoire mais décrit "
+                        "{n_populated} barrette(s) installée(s)",
+                        declared=declared,
+                        n_populated=len(populated),
                     ),
                 )
             )
@@ -216,9 +216,9 @@ def fill_from_dmi(mem: Memory, dmi: DmiTable, notes: list[Note]) -> None:
         notes.append(
             Note(
                 code="memory.unreadable_module",
-                message=tr(
-                    f"{unreadable} barrette(s) mémoire de taille illisible dans la table DMI",
-                    f"{unreadable} memory module(s) with an unreadable size in the DMI table",
+                message=_t(
+                    "{unreadable} barrette(s) mémoire de taille illisible dans la table DMI",
+                    unreadable=unreadable,
                 ),
             )
         )
@@ -226,10 +226,7 @@ def fill_from_dmi(mem: Memory, dmi: DmiTable, notes: list[Note]) -> None:
         notes.append(
             Note(
                 code="memory.no_modules",
-                message=tr(
-                    "La table DMI ne décrit aucune barrette mémoire installée",
-                    "The DMI table describes no installed memory module",
-                ),
+                message=_t("La table DMI ne décrit aucune barrette mémoire installée"),
             )
         )
 
@@ -246,10 +243,7 @@ def probe_memory(host: Host, notes: list[Note], dmi: DmiTable | None) -> Memory:
         notes.append(
             Note(
                 code="memory.no_meminfo",
-                message=tr(
-                    "/proc/meminfo illisible : quantité de mémoire inconnue",
-                    "/proc/meminfo unreadable: memory size unknown",
-                ),
+                message=_t("/proc/meminfo illisible : quantité de mémoire inconnue"),
             )
         )
     if dmi is not None and (dmi.by_type(17) or dmi.by_type(16)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import OperatingSystem
 
@@ -44,9 +44,8 @@ def probe_os(host: Host, notes: list[Note]) -> OperatingSystem:
         notes.append(
             Note(
                 code="os.unknown",
-                message=tr(
-                    "Système en cours d'exécution partiellement inconnu (noyau ou os-release)",
-                    "Running system partly unknown (kernel or os-release)",
+                message=_t(
+                    "Système en cours d'exécution partiellement inconnu (noyau ou os-release)"
                 ),
             )
         )

@@ -25,7 +25,7 @@ import re
 from typing import Literal
 
 from bench_agent.host import Host
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Disk, Transport
 from bench_agent.probes.values import parse_int
@@ -215,9 +215,8 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
         notes.append(
             Note(
                 code="storage.no_medium",
-                message=tr(
-                    f"{name} : aucun support inséré (lecteur de cartes vide ?), ignoré",
-                    f"{name}: no medium inserted (empty card reader?), skipped",
+                message=_t(
+                    "{name} : aucun support inséré (lecteur de cartes vide ?), ignoré", name=name
                 ),
             )
         )
@@ -271,10 +270,10 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
         notes.append(
             Note(
                 code="storage.usb_rotational_unreliable",
-                message=tr(
-                    f"{name} : derrière un pont USB, « disque rotatif » n'est pas fiable "
+                message=_t(
+                    "{name} : derrière un pont USB, « disque rotatif » n'est pas fiable "
                     "(HDD ou SSD inconnu)",
-                    f"{name}: behind a USB bridge, 'rotational' is unreliable (HDD or SSD unknown)",
+                    name=name,
                 ),
             )
         )
@@ -305,10 +304,7 @@ def probe_disks(host: Host, notes: list[Note]) -> list[Disk]:
         notes.append(
             Note(
                 code="storage.no_sysfs",
-                message=tr(
-                    "/sys/block illisible : disques inconnus",
-                    "/sys/block unreadable: disks unknown",
-                ),
+                message=_t("/sys/block illisible : disques inconnus"),
             )
         )
         return []
@@ -320,11 +316,9 @@ def probe_disks(host: Host, notes: list[Note]) -> list[Disk]:
             notes.append(
                 Note(
                     code="storage.boot_disk_unknown",
-                    message=tr(
+                    message=_t(
                         "Table des montages illisible : impossible de savoir quel disque porte "
-                        "le système démarré — ne rien effacer sans vérifier",
-                        "Mount table unreadable: cannot tell which disk holds the running "
-                        "system — do not erase anything without checking",
+                        "le système démarré — ne rien effacer sans vérifier"
                     ),
                 )
             )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
+from bench_agent.model.common import Text
 from bench_agent.model.inventory import Check, Cpu, Inventory, Win11Readiness
 
 GIB = 1024**3
@@ -67,8 +68,8 @@ AMD_SUPPORTED_NON_RYZEN = re.compile(
 )
 
 
-def _check(code: str, ok: bool | None, fr: str, en: str) -> Check:
-    return Check(code=code, ok=ok, message=tr(fr, en))
+def _check(code: str, ok: bool | None, message: Text) -> Check:
+    return Check(code=code, ok=ok, message=message)
 
 
 def check_tpm(inv: Inventory) -> Check:
@@ -77,22 +78,18 @@ def check_tpm(inv: Inventory) -> Check:
         return _check(
             "win11.tpm",
             False,
-            "Pas de TPM visible (vérifier Intel PTT / AMD fTPM dans le BIOS)",
-            "No TPM visible (check Intel PTT / AMD fTPM in firmware setup)",
+            _t("Pas de TPM visible (vérifier Intel PTT / AMD fTPM dans le BIOS)"),
         )
     if fw.tpm_present == "unknown":
-        return _check("win11.tpm", None, "Présence du TPM inconnue", "TPM presence unknown")
+        return _check("win11.tpm", None, _t("Présence du TPM inconnue"))
     if fw.tpm_version == "2.0":
-        return _check("win11.tpm", True, "TPM 2.0 présent", "TPM 2.0 present")
+        return _check("win11.tpm", True, _t("TPM 2.0 présent"))
     if fw.tpm_version is None:
-        return _check(
-            "win11.tpm", None, "TPM présent, version inconnue", "TPM present, version unknown"
-        )
+        return _check("win11.tpm", None, _t("TPM présent, version inconnue"))
     return _check(
         "win11.tpm",
         False,
-        f"TPM {fw.tpm_version} : Windows 11 exige un TPM 2.0",
-        f"TPM {fw.tpm_version}: Windows 11 requires TPM 2.0",
+        _t("TPM {tpm_version} : Windows 11 exige un TPM 2.0", tpm_version=fw.tpm_version),
     )
 
 
@@ -103,34 +100,28 @@ def check_firmware(inv: Inventory) -> Check:
         return _check(
             "win11.uefi_secure_boot",
             None,
-            "Démarré en mode BIOS (Legacy/CSM) : redémarrer la clé en mode UEFI pour vérifier",
-            "Booted in BIOS (Legacy/CSM) mode: boot the stick in UEFI mode to check",
+            _t("Démarré en mode BIOS (Legacy/CSM) : redémarrer la clé en mode UEFI pour vérifier"),
         )
     if fw.boot_mode == "unknown":
-        return _check(
-            "win11.uefi_secure_boot", None, "Mode de démarrage inconnu", "Boot mode unknown"
-        )
+        return _check("win11.uefi_secure_boot", None, _t("Mode de démarrage inconnu"))
     if fw.secure_boot in ("enabled", "disabled"):
-        state_fr = "activé" if fw.secure_boot == "enabled" else "désactivé, activable"
-        state_en = "enabled" if fw.secure_boot == "enabled" else "disabled, can be enabled"
         return _check(
             "win11.uefi_secure_boot",
             True,
-            f"UEFI, Secure Boot {state_fr}",
-            f"UEFI, Secure Boot {state_en}",
+            _t("UEFI, Secure Boot activé")
+            if fw.secure_boot == "enabled"
+            else _t("UEFI, Secure Boot désactivé, activable"),
         )
     if fw.secure_boot == "unsupported":
         return _check(
             "win11.uefi_secure_boot",
             False,
-            "UEFI sans Secure Boot",
-            "UEFI without Secure Boot",
+            _t("UEFI sans Secure Boot"),
         )
     return _check(
         "win11.uefi_secure_boot",
         None,
-        "UEFI, état du Secure Boot inconnu",
-        "UEFI, Secure Boot state unknown",
+        _t("UEFI, état du Secure Boot inconnu"),
     )
 
 
@@ -170,21 +161,18 @@ def check_cpu(inv: Inventory) -> Check:
         return _check(
             "win11.cpu",
             True,
-            f"Processeur pris en charge ({label})",
-            f"Supported processor ({label})",
+            _t("Processeur pris en charge ({label})", label=label),
         )
     if ok is False:
         return _check(
             "win11.cpu",
             False,
-            f"Processeur trop ancien pour Windows 11 ({label})",
-            f"Processor too old for Windows 11 ({label})",
+            _t("Processeur trop ancien pour Windows 11 ({label})", label=label),
         )
     return _check(
         "win11.cpu",
         None,
-        f"Génération du processeur inconnue ({label})",
-        f"Unknown processor generation ({label})",
+        _t("Génération du processeur inconnue ({label})", label=label),
     )
 
 
@@ -194,14 +182,11 @@ def check_64bit(inv: Inventory) -> Check:
     if ok is None and cpu.architecture:
         ok = cpu.architecture in ("x86_64", "amd64", "aarch64", "arm64")
     if ok is None:
-        return _check(
-            "win11.cpu_64bit", None, "Processeur 64 bits : inconnu", "64-bit processor: unknown"
-        )
+        return _check("win11.cpu_64bit", None, _t("Processeur 64 bits : inconnu"))
     return _check(
         "win11.cpu_64bit",
         ok,
-        "Processeur 64 bits" if ok else "Processeur 32 bits seulement",
-        "64-bit processor" if ok else "32-bit processor only",
+        _t("Processeur 64 bits") if ok else _t("Processeur 32 bits seulement"),
     )
 
 
@@ -213,28 +198,26 @@ def check_ram(inv: Inventory) -> Check:
         return _check(
             "win11.ram",
             ok,
-            f"Mémoire installée {gib:.0f} Go ({'≥' if ok else '<'} 4 Go)",
-            f"Installed memory {gib:.0f} GB ({'≥' if ok else '<'} 4 GB)",
+            _t("Mémoire installée {gib:.0f} Go ({value} 4 Go)", gib=gib, value="≥" if ok else "<"),
         )
     if mem.total_bytes is None:
-        return _check("win11.ram", None, "Mémoire inconnue", "Memory unknown")
+        return _check("win11.ram", None, _t("Mémoire inconnue"))
     gib = mem.total_bytes / GIB
     if mem.total_bytes >= MEMTOTAL_SURELY_4GB:
         return _check(
             "win11.ram",
             True,
-            f"Mémoire vue par le système {gib:.1f} Go (≥ 4 Go installés)",
-            f"Memory seen by the system {gib:.1f} GB (≥ 4 GB installed)",
+            _t("Mémoire vue par le système {gib:.1f} Go (≥ 4 Go installés)", gib=gib),
         )
     if mem.total_bytes < MEMTOTAL_SURELY_BELOW:
-        return _check(
-            "win11.ram", False, f"Mémoire {gib:.1f} Go (< 4 Go)", f"Memory {gib:.1f} GB (< 4 GB)"
-        )
+        return _check("win11.ram", False, _t("Mémoire {gib:.1f} Go (< 4 Go)", gib=gib))
     return _check(
         "win11.ram",
         None,
-        f"Mémoire vue {gib:.1f} Go : 4 Go installés ou non ? (lancer en root pour dmidecode)",
-        f"Memory seen {gib:.1f} GB: 4 GB installed or not? (run as root for dmidecode)",
+        _t(
+            "Mémoire vue {gib:.1f} Go : 4 Go installés ou non ? (lancer en root pour dmidecode)",
+            gib=gib,
+        ),
     )
 
 
@@ -248,8 +231,7 @@ def check_storage(inv: Inventory) -> Check:
         return _check(
             "win11.storage",
             None,
-            "Aucun disque interne détecté (en ajouter un de 64 Go ou plus)",
-            "No internal disk detected (add one of 64 GB or more)",
+            _t("Aucun disque interne détecté (en ajouter un de 64 Go ou plus)"),
         )
     largest = max(internal)
     gb = largest / 1000**3
@@ -257,8 +239,9 @@ def check_storage(inv: Inventory) -> Check:
     return _check(
         "win11.storage",
         ok,
-        f"Plus grand disque interne {gb:.0f} Go ({'≥' if ok else '<'} 64 Go)",
-        f"Largest internal disk {gb:.0f} GB ({'≥' if ok else '<'} 64 GB)",
+        _t(
+            "Plus grand disque interne {gb:.0f} Go ({value} 64 Go)", gb=gb, value="≥" if ok else "<"
+        ),
     )
 
 

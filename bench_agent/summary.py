@@ -39,8 +39,11 @@ def _tri(value: bool | None, if_true: str, if_false: str, say: Say) -> str:
     return if_true if value else if_false
 
 
-def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
-    """The inventory as lines of text in the technician's language."""
+def render_inventory(
+    inv: Inventory, say: Say, lang: str, *, with_duration: bool = True
+) -> list[str]:
+    """The inventory as lines of text in the technician's language (the probes' duration
+    last, for the command line; the app leaves it out)."""
     lines: list[str] = []
     ident = inv.identity
     title = " ".join(x for x in (ident.maker, ident.model or ident.product_name) if x)
@@ -191,7 +194,7 @@ def render_inventory(inv: Inventory, say: Say, lang: str) -> list[str]:
     if inv.notes:
         lines.append(say("Remarques :", "Notes:"))
         lines.extend(f"  - {note.message.get(lang)}" for note in inv.notes)
-    if inv.duration_ms is not None:
+    if with_duration and inv.duration_ms is not None:
         lines.append(say(f"Durée : {inv.duration_ms:.0f} ms", f"Took {inv.duration_ms:.0f} ms"))
     return lines
 

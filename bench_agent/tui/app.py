@@ -224,6 +224,9 @@ class BenchApp(App[int]):
             self.fail("inventory", exc)
             return
         self.post_message(m.StepFinished("inventory"))
+        if self.service.record.health is None:
+            # SMART is read right away: step 3 is ready when the technician gets there.
+            self.call_from_thread(self.check_health)
 
     def check_health(self, self_test: bool = False) -> None:
         if "health" in self.running:

@@ -111,26 +111,42 @@ class EraseScreen(BenchScreen):
         box.clear_options()
         refused_lines: list[str] = []
         for t in targets or []:
-            size = human_size(t.size_bytes)
-            head = (
-                f"{t.device_path:<12} {size:>8} {t.media:<7} {t.model or '?'} [{t.serial or '-'}]"
+            # Rich Text, never markup: a serial like [ABC] must print as it is.
+            box.add_option(
+                Selection(self._prompt(t, selected=False), t.device_path, disabled=not t.erasable)
             )
-            if t.erasable:
-                # Rich Text, never markup: a serial like [ABC] must print as it is.
-                box.add_option(Selection(RichText(head[:70]), t.device_path))
-            else:
-                refused = self.say("REFUSÉ", "REFUSED")
-                box.add_option(
-                    Selection(RichText(f"{head[:60]} {refused}"), t.device_path, disabled=True)
-                )
+            if not t.erasable:
                 # The reasons on their own lines below the list: never cut at 80 columns.
                 why = "; ".join(self.say(r.fr, r.en) for r in t.refusals)
                 refused_lines.append(f"{t.device_path} : {why}")
         self.query_one("#refusals", Static).update(RichText("\n".join(refused_lines)))
-        # Espace works at once: the first disk that may be erased is under the cursor.
-        first = next((i for i, t in enumerate(targets or []) if t.erasable), None)
-        if first is not None:
-            box.highlighted = first
+        # The cursor on the first disk that can be erased: Espace works at once.
+        for index, t in enumerate(targets or []):
+            if t.erasable:
+                box.highlighted = index
+                break
+
+    def _prompt(self, t: Target, *, selected: bool) -> RichText:
+        """One row: a mark readable without colour, then size, media, model, serial."""
+        if not t.erasable:
+            mark = self.say("REFUSÉ ", "REFUSED")
+        else:
+            mark = self.say("CHOISI ", "CHOSEN ") if selected else "       "
+        size = human_size(t.size_bytes)
+        # The serial is what the technician checks against the drive: never cut; the
+        # model is shortened to leave it room at 80 columns.
+        serial = f"[{t.serial or '-'}]"
+        model = (t.model or "?")[: max(8, 38 - len(serial))]
+        row = f"{mark} {t.device_path:<11} {size:>8} {model} {serial}"
+        return RichText(row, style="bold" if selected else "")
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        box = self.query_one(SelectionList)
+        chosen = set(box.selected)
+        for index, t in enumerate(self._shown_targets or []):
+            box.replace_option_prompt_at_index(
+                index, self._prompt(t, selected=t.device_path in chosen)
+            )
 
     def _make_progress_rows(self, run: EraseRun) -> None:
         box = self.query_one("#progress", Vertical)

@@ -27,6 +27,7 @@ class GradeScreen(BenchScreen):
             self.say("7  Catégorie et enregistrement", "7  Category and save"), classes="title"
         )
         yield Static(markup=False, id="saved")
+        yield Static(markup=False, id="category")
         with VerticalScroll(id="body"):
             yield Static(markup=False, id="grade")
         yield Static(
@@ -59,12 +60,13 @@ class GradeScreen(BenchScreen):
             )
             return
         name = self.t(category_text(g.category))
-        lines = [
+        self.query_one("#category", Static).update(
             self.say(f"Catégorie : {name}", f"Category: {name}")
             + self.say(
                 f"  (note {g.note}, profil {g.profile})", f"  (note {g.note}, profile {g.profile})"
-            ),
-        ]
+            )
+        )
+        lines: list[str] = []
         if g.override is not None:
             computed = self.t(category_text(g.computed_category))
             lines.append(
@@ -73,8 +75,7 @@ class GradeScreen(BenchScreen):
                     f"Override by {g.override.by} (computed: {computed}): {g.override.reason}",
                 )
             )
-        lines.append(self.say("Règles appliquées :", "Rules applied:"))
-        lines += [f"  {hit.contribution:+d}  {self.t(hit.message)}" for hit in g.rules]
+        # What to do first, then why: the actions are what the technician acts on.
         if g.actions:
             lines.append(self.say("À faire :", "To do:"))
             lines += [f"  - {self.t(a)}" for a in g.actions]
@@ -83,6 +84,8 @@ class GradeScreen(BenchScreen):
             self.say("Convient pour : ", "Suits: ")
             + (", ".join(suited) if suited else self.say("aucun besoin", "no need"))
         )
+        lines.append(self.say("Règles appliquées :", "Rules applied:"))
+        lines += [f"  {hit.contribution:+d}  {self.t(hit.message)}" for hit in g.rules]
         view.update("\n".join(lines))
         saved = self.query_one("#saved", Static)
         r = self.service.record

@@ -52,7 +52,9 @@ class InventoryScreen(BenchScreen):
         elif r.inventory is None:
             view.update(self.say("r : lancer l'inventaire", "r: run the inventory"))
         else:
-            lines = render_inventory(r.inventory, self.bench.env.say, self.bench.env.lang)
+            lines = render_inventory(
+                r.inventory, self.bench.env.say, self.bench.env.lang, with_duration=False
+            )
             view.update("\n".join(lines))
             found = self.service.inventory_warnings()
             warnings.update("\n".join("! " + self.t(w) for w in found))

@@ -78,7 +78,8 @@ def full_details(home: Path) -> set[str]:
     for step in STEPS:
         words.update(step.title.fr.split())
     for state in STATE_WORDS.values():
-        words.update(state.fr.split())
+        # A Text, or a French msgid translated where it is shown.
+        words.update(getattr(state, "fr", str(state)).split())
     return words
 
 

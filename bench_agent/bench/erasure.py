@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.paths import BenchPaths
+from bench_agent.i18n import N_, _t, join
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -58,7 +59,11 @@ def select(device_paths: list[str]) -> list[Target]:
 
 def refusal_lines(targets: list[Target]) -> list[Text]:
     return [
-        Text(fr=f"REFUSÉ {t.device_path} : {r.fr}", en=f"REFUSED {t.device_path}: {r.en}")
+        _t(
+            "REFUSÉ {device_path} : {reason}",
+            device_path=t.device_path,
+            reason=Text(fr=r.fr, en=r.en),
+        )
         for t in targets
         for r in t.refusals
     ]
@@ -82,9 +87,7 @@ def load_policy(path: str | None = None) -> Policy:
         return wipe_load_policy(path)
     except (MethodFileError, ValueError, OSError) as exc:
         raise BenchError(
-            Text(
-                fr=f"Politique d'effacement invalide : {exc}", en=f"Invalid erasure policy: {exc}"
-            ),
+            _t("Politique d'effacement invalide : {exc}", exc=exc),
             exit_code=2,
         ) from exc
 
@@ -98,9 +101,7 @@ def auto_choice(policy: Policy, media: str) -> tuple[Method | None, str | None, 
     try:
         method = load_method(media_policy.overwrite) if media_policy.overwrite else None
     except (MethodFileError, UnknownMethodError) as exc:
-        raise BenchError(
-            Text(fr=f"Politique invalide : {exc}", en=f"Invalid policy: {exc}"), exit_code=2
-        ) from exc
+        raise BenchError(_t("Politique invalide : {exc}", exc=exc), exit_code=2) from exc
     return method, ("auto" if media_policy.firmware else None), media_policy.verification
 
 
@@ -116,42 +117,49 @@ class DrivePlan:
     resume: ResumePoint | None = None
 
     def text(self) -> Text:
-        parts_fr: list[str] = []
-        parts_en: list[str] = []
+        parts: list[Text] = []
         if self.firmware:
-            parts_fr.append("micrologiciel")
-            parts_en.append("firmware")
+            parts.append(_t("micrologiciel"))
         if self.method is not None:
             passes = len(self.method.passes)
-            parts_fr.append(f"{self.method.title_fr} ({passes} passe{'s' if passes > 1 else ''})")
-            parts_en.append(f"{self.method.title_en} ({passes} pass{'es' if passes > 1 else ''})")
-        check = _verification_words(self.verification)
-        fr = " + ".join(parts_fr) + f", vérif. {check.fr}, ~{duration_text(self.expected_s)}"
-        en = " + ".join(parts_en) + f", verify {check.en}, ~{duration_text(self.expected_s)}"
+            title = Text(fr=self.method.title_fr, en=self.method.title_en)
+            if passes > 1:
+                parts.append(_t("{title} ({passes} passes)", title=title, passes=passes))
+            else:
+                parts.append(_t("{title} ({passes} passe)", title=title, passes=passes))
+        text = _t(
+            "{parts}, vérif. {check}, ~{duration}",
+            parts=join(" + ", parts),
+            check=_verification_words(self.verification),
+            duration=duration_text(self.expected_s),
+        )
         if self.resume is not None:
-            done = self.resume.offset_bytes
             passes = len(self.method.passes) if self.method is not None else 0
             if self.resume.pass_index >= passes:
                 # Killed after the last pass was written: only the read-back is left.
-                fr += " (reprise : passes écrites, reste la vérification)"
-                en += " (resumes: passes written, verification left)"
+                resume = _t(" (reprise : passes écrites, reste la vérification)")
             else:
-                fr += f" (reprise passe {self.resume.pass_index + 1} à {human_size(done)})"
-                en += f" (resumes pass {self.resume.pass_index + 1} at {human_size(done)})"
-        return Text(fr=fr, en=en)
+                resume = _t(
+                    " (reprise passe {pass_number} à {done})",
+                    pass_number=self.resume.pass_index + 1,
+                    done=human_size(self.resume.offset_bytes),
+                )
+            text = join("", [text, resume])
+        return text
+
+
+VERIFICATION_WORDS = {
+    "none": N_("aucune"),
+    "last": N_("dernière passe"),
+    "all": N_("toutes les passes"),
+}
 
 
 def _verification_words(v: Verification) -> Text:
-    words = {
-        "none": ("aucune", "none"),
-        "last": ("dernière passe", "last pass"),
-        "all": ("toutes les passes", "every pass"),
-    }
     if v.mode == "sampled":
         pct = f"{v.sample_percent:g}"
-        return Text(fr=f"{pct} % échantillonné", en=f"{pct} % sampled")
-    fr, en = words.get(v.mode, (v.mode, v.mode))
-    return Text(fr=fr, en=en)
+        return _t("{pct} % échantillonné", pct=pct)
+    return _t(VERIFICATION_WORDS.get(v.mode, v.mode))
 
 
 def expected_seconds(
@@ -177,7 +185,7 @@ def parse_verification(text: str) -> Verification:
         return wipe_parse_verification(text)
     except ValueError as exc:
         raise BenchError(
-            Text(fr=f"Vérification invalide : {exc}", en=f"Invalid verification: {exc}"),
+            _t("Vérification invalide : {exc}", exc=exc),
             exit_code=2,
         ) from exc
 
@@ -193,9 +201,7 @@ def chosen_method(name: str) -> tuple[Method | None, str | None]:
     try:
         return load_method(name), None
     except (MethodFileError, UnknownMethodError, ValueError, OSError) as exc:
-        raise BenchError(
-            Text(fr=f"Méthode invalide : {exc}", en=f"Invalid method: {exc}"), exit_code=2
-        ) from exc
+        raise BenchError(_t("Méthode invalide : {exc}", exc=exc), exit_code=2) from exc
 
 
 def plan(
@@ -275,13 +281,10 @@ def unfreeze(device_paths: list[str], targets: list[Target], runner: Runner) -> 
     report = firmware_unfreeze(runner, drives)
     lines = []
     if not report.suspended:
-        lines.append(Text(fr="La mise en veille a échoué.", en="The suspend failed."))
-    lines += [Text(fr=f"Dégelé : {p}", en=f"Unfrozen: {p}") for p in report.unfrozen]
+        lines.append(_t("La mise en veille a échoué."))
+    lines += [_t("Dégelé : {p}", p=p) for p in report.unfrozen]
     lines += [
-        Text(
-            fr=f"Toujours gelé : {p} — l'écrasement sera utilisé",
-            en=f"Still frozen: {p} — the overwrite will be used",
-        )
+        _t("Toujours gelé : {p} — l'écrasement sera utilisé", p=p)
         for p in (*report.still_frozen, *report.unknown)
     ]
     return lines
@@ -297,10 +300,7 @@ def bench_key(path: Path) -> BenchKey:
         return BenchKey.load_or_create(path)
     except (OSError, ValueError, SignatureError) as exc:
         raise BenchError(
-            Text(
-                fr=f"Clé du banc illisible ({path.name}) : appelez le coordinateur.",
-                en=f"Bench key unreadable ({path.name}): call the coordinator.",
-            )
+            _t("Clé du banc illisible ({name}) : appelez le coordinateur.", name=path.name)
         ) from exc
 
 
@@ -416,10 +416,7 @@ class EraseSetup:
             return record_interrupted(verify_journal(self.journal_path, self.key.public_raw), ctx)
         except (JournalError, OSError) as exc:
             raise BenchError(
-                Text(
-                    fr="Journal d'effacement illisible : appelez le coordinateur.",
-                    en="Erasure journal unreadable: call the coordinator.",
-                )
+                _t("Journal d'effacement illisible : appelez le coordinateur.")
             ) from exc
 
     def resume_point(self, target: Target, method: Method | None) -> ResumePoint:
@@ -435,9 +432,10 @@ class EraseSetup:
             return find_resume_point(report, target, method.name)
         except (ResumeError, JournalError, OSError) as exc:
             raise BenchError(
-                Text(
-                    fr=f"Reprise impossible pour {target.device_path} : {exc}",
-                    en=f"Cannot resume {target.device_path}: {exc}",
+                _t(
+                    "Reprise impossible pour {device_path} : {exc}",
+                    device_path=target.device_path,
+                    exc=exc,
                 ),
                 exit_code=1,
             ) from exc
@@ -562,9 +560,10 @@ def enqueue_certificates(paths: BenchPaths, outcomes: list[EraseOutcome]) -> lis
         problem = enqueue(paths, o.envelope)
         if problem:
             problems.append(
-                Text(
-                    fr=f"Certificat de {o.device_path} : {problem.fr}",
-                    en=f"Certificate of {o.device_path}: {problem.en}",
+                _t(
+                    "Certificat de {device_path} : {problem}",
+                    device_path=o.device_path,
+                    problem=problem,
                 )
             )
     return problems
@@ -600,10 +599,10 @@ def duration_text(seconds: float) -> str:
 
 
 PHASES = {
-    "write": ("écriture", "write"),
-    "verify": ("vérif.", "verify"),
-    "sample": ("échant.", "sample"),
-    "firmware": ("micrologiciel", "firmware"),
+    "write": N_("écriture"),
+    "verify": N_("vérif."),
+    "sample": N_("échant."),
+    "firmware": N_("micrologiciel"),
 }
 
 
@@ -611,17 +610,19 @@ def progress_text(p: Progress, *, with_device: bool = True) -> Text:
     """One short progress line: [device] phase pass percent rate time-left errors
     (fits 80 columns with a bar beside it)."""
     pct = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 0.0
-    rate = f"{p.throughput_bytes_per_s / 1e6:.0f}" if p.throughput_bytes_per_s else "-"
-    left = duration_text(p.eta_s) if p.eta_s is not None else "-"
-    phase_fr, phase_en = PHASES.get(p.phase, (p.phase, p.phase))
-    head = f"{p.device} " if with_device else ""
-    passes = f"{p.pass_index + 1}/{p.pass_count}"
-    fr = f"{head}{phase_fr} {passes} {pct:3.0f} % {rate} Mo/s reste {left}"
-    en = f"{head}{phase_en} {passes} {pct:3.0f} % {rate} MB/s left {left}"
+    text = _t(
+        "{head}{phase} {passes} {pct:3.0f} % {rate} Mo/s reste {left}",
+        head=f"{p.device} " if with_device else "",
+        phase=_t(PHASES.get(p.phase, p.phase)),
+        passes=f"{p.pass_index + 1}/{p.pass_count}",
+        pct=pct,
+        rate=f"{p.throughput_bytes_per_s / 1e6:.0f}" if p.throughput_bytes_per_s else "-",
+        left=duration_text(p.eta_s) if p.eta_s is not None else "-",
+    )
     if p.error_ranges:
-        fr += f" — {p.error_ranges} zone(s) en erreur"
-        en += f" — {p.error_ranges} error range(s)"
-    return Text(fr=fr, en=en)
+        errors = _t(" — {error_ranges} zone(s) en erreur", error_ranges=p.error_ranges)
+        text = join("", [text, errors])
+    return text
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from bench_agent.i18n import N_, _t, join
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -26,32 +27,37 @@ class StepState(StrEnum):
     BLOCKED = "blocked"
 
 
-STATE_WORDS: dict[StepState, Text] = {
-    StepState.TODO: Text(fr="à faire", en="to do"),
-    StepState.RUNNING: Text(fr="en cours", en="running"),
-    StepState.DONE: Text(fr="fait", en="done"),
-    StepState.PROBLEM: Text(fr="PROBLÈME", en="PROBLEM"),
-    StepState.BLOCKED: Text(fr="bloqué", en="blocked"),
+STATE_WORDS: dict[StepState, str] = {
+    StepState.TODO: N_("à faire"),
+    StepState.RUNNING: N_("en cours"),
+    StepState.DONE: N_("fait"),
+    StepState.PROBLEM: N_("PROBLÈME"),
+    StepState.BLOCKED: N_("bloqué"),
 }
+"""The word for each state (msgids: translated where shown)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
     number: int
     key: str
-    title: Text
+    title_msgid: str
+
+    @property
+    def title(self) -> Text:
+        return _t(self.title_msgid)
 
 
 STEPS: tuple[Step, ...] = (
-    Step(1, "unit", Text(fr="Identifiant de l'unité", en="Unit id")),
-    Step(2, "inventory", Text(fr="Inventaire", en="Inventory")),
-    Step(3, "health", Text(fr="Santé des disques", en="Disk health")),
-    Step(4, "functional", Text(fr="Tests fonctionnels", en="Functional tests")),
-    Step(5, "cosmetic", Text(fr="Aspect", en="Cosmetic grade")),
-    Step(6, "erase", Text(fr="Effacement", en="Erasure")),
-    Step(7, "grade", Text(fr="Catégorie et enregistrement", en="Category and save")),
-    Step(8, "label", Text(fr="Étiquette", en="Label")),
-    Step(9, "sync", Text(fr="Envoi", en="Sending")),
+    Step(1, "unit", N_("Identifiant de l'unité")),
+    Step(2, "inventory", N_("Inventaire")),
+    Step(3, "health", N_("Santé des disques")),
+    Step(4, "functional", N_("Tests fonctionnels")),
+    Step(5, "cosmetic", N_("Aspect")),
+    Step(6, "erase", N_("Effacement")),
+    Step(7, "grade", N_("Catégorie et enregistrement")),
+    Step(8, "label", N_("Étiquette")),
+    Step(9, "sync", N_("Envoi")),
 )
 STEP_KEYS = tuple(s.key for s in STEPS)
 
@@ -146,56 +152,38 @@ def label_refusals(record: SittingRecord, grade: Grade | None) -> list[Text]:
     whose disks are not all erased (its category would be a promise we cannot keep)."""
     reasons: list[Text] = []
     if record.inventory is None:
-        reasons.append(Text(fr="inventaire pas encore fait", en="inventory not done yet"))
+        reasons.append(_t("inventaire pas encore fait"))
         return reasons
     for disk, result in unerased_disks(record):
-        state = result or Text(fr="pas effacé", en="not erased").fr
-        reasons.append(
-            Text(
-                fr=f"disque {disk.name} : {_result_fr(result)}",
-                en=f"disk {disk.name}: {_result_en(result)}",
-            )
-        )
+        state = result or _t("pas effacé").fr
+        reasons.append(_t("disque {name} : {result}", name=disk.name, result=_result_words(result)))
         del state
     if record.saved_revision == 0:
-        reasons.append(
-            Text(fr="rapport pas encore enregistré (étape 7)", en="report not saved yet (step 7)")
-        )
+        reasons.append(_t("rapport pas encore enregistré (étape 7)"))
     elif is_dirty(record):
         reasons.append(
-            Text(
-                fr="des résultats ont changé depuis l'enregistrement : enregistrez (étape 7)",
-                en="results changed since the save: save again (step 7)",
-            )
+            _t("des résultats ont changé depuis l'enregistrement : enregistrez (étape 7)")
         )
     return reasons
 
 
-def _result_fr(result: str | None) -> str:
-    return {
-        None: "pas effacé",
-        "FAILED": "effacement ÉCHOUÉ",
-        "ABORTED": "effacement arrêté",
-        "INTERRUPTED": "effacement interrompu",
-        "UNVERIFIED": "effacement non vérifié",
-    }.get(result, f"pas effacé ({result})")
+RESULT_WORDS = {
+    None: N_("pas effacé"),
+    "FAILED": N_("effacement ÉCHOUÉ"),
+    "ABORTED": N_("effacement arrêté"),
+    "INTERRUPTED": N_("effacement interrompu"),
+    "UNVERIFIED": N_("effacement non vérifié"),
+}
 
 
-def _result_en(result: str | None) -> str:
-    return {
-        None: "not erased",
-        "FAILED": "erasure FAILED",
-        "ABORTED": "erasure stopped",
-        "INTERRUPTED": "erasure interrupted",
-        "UNVERIFIED": "erasure not verified",
-    }.get(result, f"not erased ({result})")
+def _result_words(result: str | None) -> Text:
+    words = RESULT_WORDS.get(result)
+    return _t(words) if words else _t("pas effacé ({result})", result=result)
 
 
 def send_refusals(record: SittingRecord) -> list[Text]:
     if record.saved_revision == 0:
-        return [
-            Text(fr="rapport pas encore enregistré (étape 7)", en="report not saved yet (step 7)")
-        ]
+        return [_t("rapport pas encore enregistré (étape 7)")]
     return []
 
 
@@ -213,15 +201,13 @@ def steps(
     views["unit"] = (
         StepView(StepState.DONE, Text(fr=record.unit_id, en=record.unit_id))
         if record.unit_id
-        else StepView(
-            StepState.TODO, Text(fr="scannez ou tapez l'identifiant", en="scan or type the id")
-        )
+        else StepView(StepState.TODO, _t("scannez ou tapez l'identifiant"))
     )
 
     if record.inventory is not None:
         inv_detail = None
         if serial_needed(record):
-            inv_detail = Text(fr="n° de série à saisir", en="serial number to enter")
+            inv_detail = _t("n° de série à saisir")
         views["inventory"] = StepView(StepState.DONE, inv_detail)
     elif record.inventory_problem is not None:
         views["inventory"] = StepView(StepState.PROBLEM, record.inventory_problem)
@@ -234,12 +220,12 @@ def steps(
         if fail:
             views["health"] = StepView(
                 StepState.PROBLEM,
-                Text(fr=f"disque HS : {', '.join(fail)}", en=f"failed disk: {', '.join(fail)}"),
+                _t("disque HS : {fail}", fail=", ".join(fail)),
             )
         elif doubtful:
             views["health"] = StepView(
                 StepState.PROBLEM,
-                Text(fr=f"à revoir : {', '.join(doubtful)}", en=f"to check: {', '.join(doubtful)}"),
+                _t("à revoir : {doubtful}", doubtful=", ".join(doubtful)),
             )
         else:
             views["health"] = StepView(StepState.DONE)
@@ -251,7 +237,7 @@ def steps(
     missing = missing_tests(record, required_tests)
     failed = [test_title(name) for name in failed_tests(record)]
     done = len(required_tests) - len(missing)
-    count = Text(fr=f"{done}/{len(required_tests)} faits", en=f"{done}/{len(required_tests)} done")
+    count = _t("{done}/{n_required_tests} faits", done=done, n_required_tests=len(required_tests))
     if failed:
         views["functional"] = StepView(
             StepState.PROBLEM,
@@ -277,7 +263,7 @@ def steps(
     elif not gaps:
         views["erase"] = StepView(
             StepState.DONE,
-            Text(fr=f"{n_disks} disque(s) effacé(s)", en=f"{n_disks} disk(s) erased"),
+            _t("{n_disks} disque(s) effacé(s)", n_disks=n_disks),
         )
     elif any(result not in (None,) for _d, result in gaps):
         bad = ", ".join(f"{d.name} {r or '-'}" for d, r in gaps)
@@ -285,14 +271,12 @@ def steps(
     else:
         views["erase"] = StepView(
             StepState.TODO,
-            Text(fr=f"{len(gaps)} disque(s) à effacer", en=f"{len(gaps)} disk(s) to erase"),
+            _t("{n_gaps} disque(s) à effacer", n_gaps=len(gaps)),
         )
     if record.erase_started and "erase" not in running:
         views["erase"] = StepView(
             StepState.PROBLEM,
-            Text(
-                fr="effacement interrompu : reprise possible", en="erasure interrupted: can resume"
-            ),
+            _t("effacement interrompu : reprise possible"),
         )
 
     if record.inventory is None:
@@ -306,21 +290,15 @@ def steps(
             views["grade"] = StepView(
                 state,
                 # Short enough for the main screen's row at 80 columns, whatever the category.
-                Text(
-                    fr=f"{name.fr if name else '?'} — rév. {rev} signée",
-                    en=f"{name.en if name else '?'} — rev. {rev} signed",
-                ),
+                _t("{category} — rév. {rev} signée", category=name or "?", rev=rev),
             )
         else:
-            words = Text(fr="à enregistrer", en="to save")
+            words = _t("à enregistrer")
             if record.saved_revision:
-                words = Text(fr="à réenregistrer", en="save again")
+                words = _t("à réenregistrer")
             views["grade"] = StepView(
                 StepState.TODO,
-                Text(
-                    fr=f"{name.fr} — {words.fr}" if name else words.fr,
-                    en=f"{name.en} — {words.en}" if name else words.en,
-                ),
+                join(" — ", [name, words]) if name else words,
             )
 
     refusals = label_refusals(record, grade)
@@ -349,15 +327,14 @@ def steps(
 
 
 CATEGORY_WORDS = {
-    "NOT_DISTRIBUTABLE": ("NON DISTRIBUABLE", "NOT DISTRIBUTABLE"),
-    "TO_REPAIR": ("À RÉPARER", "TO REPAIR"),
-    "PREMIUM": ("Premium", "Premium"),
+    "NOT_DISTRIBUTABLE": N_("NON DISTRIBUABLE"),
+    "TO_REPAIR": N_("À RÉPARER"),
+    "PREMIUM": N_("Premium"),
 }
 
 
 def category_text(category: str) -> Text:
-    fr, en = CATEGORY_WORDS.get(category, (category, category))
-    return Text(fr=fr, en=en)
+    return _t(CATEGORY_WORDS.get(category, category))
 
 
 def leave_warnings(
@@ -366,13 +343,13 @@ def leave_warnings(
     """What is unfinished when the technician moves to the next unit ([] = complete)."""
     warnings: list[Text] = []
     if unerased_disks(record):
-        warnings.append(Text(fr="des disques ne sont pas effacés", en="some disks are not erased"))
+        warnings.append(_t("des disques ne sont pas effacés"))
     if missing_tests(record, required):
-        warnings.append(Text(fr="des tests ne sont pas faits", en="some tests are not done"))
+        warnings.append(_t("des tests ne sont pas faits"))
     if is_dirty(record):
-        warnings.append(Text(fr="le rapport n'est pas enregistré", en="the report is not saved"))
+        warnings.append(_t("le rapport n'est pas enregistré"))
     elif record.sent is None or record.sent.revision != record.saved_revision:
-        warnings.append(Text(fr="le rapport n'est pas envoyé", en="the report is not sent"))
+        warnings.append(_t("le rapport n'est pas envoyé"))
     if record.label is None or record.label_revision != record.saved_revision:
-        warnings.append(Text(fr="l'étiquette n'est pas imprimée", en="the label is not printed"))
+        warnings.append(_t("l'étiquette n'est pas imprimée"))
     return warnings

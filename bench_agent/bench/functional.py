@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bench_agent.functional.catalogue import CATALOGUE, Outcome, Result
-from bench_agent.i18n import tr
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -141,10 +141,7 @@ def automatic_checks(
                 Outcome(
                     name,
                     "n/a",
-                    tr(
-                        "impossible sur ce banc (voir le journal du banc)",
-                        "cannot run on this bench (see the bench log)",
-                    ),
+                    _t("impossible sur ce banc (voir le journal du banc)"),
                     missing="tool",
                 )
             )
@@ -160,16 +157,13 @@ def play_tone(host: Host) -> Outcome | None:
         return Outcome(
             "speakers",
             "n/a",
-            tr(
-                "programme de son absent du banc (alsa-utils)",
-                "sound program missing on the bench (alsa-utils)",
-            ),
+            _t("programme de son absent du banc (alsa-utils)"),
             missing="tool",
         )
     result = host.run(argv, timeout_s=20.0)
     if result.ok:
         return None
-    return Outcome("speakers", "fail", tr("aucune sortie son détectée", "no sound output found"))
+    return Outcome("speakers", "fail", _t("aucune sortie son détectée"))
 
 
 def record_microphone(host: Host) -> Outcome:
@@ -181,17 +175,12 @@ def record_microphone(host: Host) -> Outcome:
         return Outcome(
             "microphone",
             "n/a",
-            tr(
-                "programme d'enregistrement absent du banc (alsa-utils)",
-                "recording program missing on the bench (alsa-utils)",
-            ),
+            _t("programme d'enregistrement absent du banc (alsa-utils)"),
             missing="tool",
         )
     result = host.run(argv, timeout_s=prof.microphone_record_s + 10.0)
     if not result.ok:
-        return Outcome(
-            "microphone", "fail", tr("aucune entrée son détectée", "no sound input found")
-        )
+        return Outcome("microphone", "fail", _t("aucune entrée son détectée"))
     return judge_recording(result.stdout, prof.microphone_min_level_dbfs)
 
 
@@ -206,29 +195,24 @@ def wait_usb_plug(host: Host, before: set[str], cancelled: Callable[[], bool]) -
 
     prof = profile()
     if not root_hubs(host):
-        return Outcome(
-            "usb", "n/a", tr("aucun contrôleur USB", "no USB controller"), missing="part"
-        )
+        return Outcome("usb", "n/a", _t("aucun contrôleur USB"), missing="part")
     found = wait_for_new_device(
         host, before, prof.usb_plug_timeout_s, prof.usb_poll_interval_s, cancelled=cancelled
     )
     if found is None:
         if cancelled():
-            return Outcome("usb", "n/a", tr("test arrêté", "test stopped"), missing="tool")
+            return Outcome("usb", "n/a", _t("test arrêté"), missing="tool")
         t = f"{prof.usb_plug_timeout_s:g}"
         return Outcome(
             "usb",
             "fail",
-            tr(
-                f"aucune clé vue en {t} s : port défectueux ?",
-                f"no stick seen in {t} s: faulty port?",
-            ),
+            _t("aucune clé vue en {t} s : port défectueux ?", t=t),
         )
     port = root_port(found)
     return Outcome(
         "usb",
         "pass",
-        tr(f"clé vue sur le port {port}", f"stick seen on port {port}"),
+        _t("clé vue sur le port {port}", port=port),
         {"port": port, "ports": port},
     )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.files import write_atomic
 from bench_agent.bench.paths import BenchPaths
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -36,10 +37,7 @@ def load_template(name: str) -> LabelTemplate:
         return labels_load_template(name)
     except ProfileError as exc:
         raise BenchError(
-            Text(
-                fr="Modèle d'étiquette invalide : " + exc.text.fr,
-                en="Invalid label template: " + exc.text.en,
-            ),
+            _t("Modèle d'étiquette invalide : {problem}", problem=exc.text),
             exit_code=2,
         ) from exc
 
@@ -73,9 +71,8 @@ def qr_url_base(
     except FileNotFoundError:
         return None, None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None, Text(
-            fr="Attention : configuration d'envoi illisible ; le QR code porte la clé de l'unité.",
-            en="Warning: sending configuration unreadable; the QR code carries the unit key.",
+        return None, _t(
+            "Attention : configuration d'envoi illisible ; le QR code porte la clé de l'unité."
         )
     central = data.get("central")
     url = central.get("url") if isinstance(central, dict) else None
@@ -109,9 +106,7 @@ def render(
     try:
         rendered = render_label(content, template, title=title)
     except FontMissingError as exc:
-        raise BenchError(
-            Text(fr=f"Police introuvable : {exc}", en=f"Font not found: {exc}")
-        ) from exc
+        raise BenchError(_t("Police introuvable : {exc}", exc=exc)) from exc
     return RenderedLabel(rendered.pdf, rendered.lines, content.qr_payload, template, title)
 
 
@@ -121,10 +116,7 @@ def write_pdf(path: Path, pdf: bytes) -> None:
         write_atomic(path, pdf)
     except OSError as exc:
         raise BenchError(
-            Text(
-                fr=f"Écriture impossible : {path} ({exc.strerror})",
-                en=f"Cannot write: {path} ({exc.strerror})",
-            )
+            _t("Écriture impossible : {path} ({strerror})", path=path, strerror=exc.strerror)
         ) from exc
 
 
@@ -142,28 +134,23 @@ def print_pdf(
 
     if not 1 <= copies <= MAX_COPIES:
         raise BenchError(
-            Text(
-                fr=f"Exemplaires : entre 1 et {MAX_COPIES}.",
-                en=f"Copies: between 1 and {MAX_COPIES}.",
-            ),
+            _t("Exemplaires : entre 1 et {max_copies}.", max_copies=MAX_COPIES),
             exit_code=2,
         )
     running = printing.scheduler_running(host.run(printing.scheduler_argv(server), 10.0))
     if running is None and host.which("lpstat") is None:
-        raise BenchError(
-            Text(
-                fr="Commandes d'impression introuvables (paquet cups-client).",
-                en="Printing commands not found (package cups-client).",
-            )
-        )
+        raise BenchError(_t("Commandes d'impression introuvables (paquet cups-client)."))
     if running is False:
-        on_fr, on_en = (f" sur {server}", f" on {server}") if server else ("", "")
-        raise BenchError(
-            Text(
-                fr=f"Le service d'impression CUPS n'est pas démarré{on_fr} : lancez-le puis "
-                "réessayez.",
-                en=f"The CUPS print service is not running{on_en}: start it and try again.",
+        if server:
+            raise BenchError(
+                _t(
+                    "Le service d'impression CUPS n'est pas démarré sur {server} : lancez-le "
+                    "puis réessayez.",
+                    server=server,
+                )
             )
+        raise BenchError(
+            _t("Le service d'impression CUPS n'est pas démarré : lancez-le puis réessayez.")
         )
     fd, name = tempfile.mkstemp(prefix="bench-label-", suffix=".pdf")
     try:
@@ -181,47 +168,35 @@ def print_pdf(
         assert outcome.job_id is not None
         if printing.queue_disabled(host.run(printing.queue_state_argv(queue, server), 10.0)):
             warnings.append(
-                Text(
-                    fr=f"Attention : l'imprimante {queue} est arrêtée ; la tâche attend.",
-                    en=f"Warning: printer {queue} is stopped; the job is waiting.",
-                )
+                _t("Attention : l'imprimante {queue} est arrêtée ; la tâche attend.", queue=queue)
             )
         return outcome.job_id, warnings
     if outcome.problem == "not-installed":
-        raise BenchError(
-            Text(
-                fr="Commande lp introuvable (paquet cups-client).",
-                en="lp not found (package cups-client).",
-            )
-        )
+        raise BenchError(_t("Commande lp introuvable (paquet cups-client)."))
     if outcome.problem == "timeout":
         raise BenchError(
-            Text(
-                fr=f"Pas de réponse de l'impression en {LP_TIMEOUT_S:g} s : service bloqué ?",
-                en=f"Printing did not answer within {LP_TIMEOUT_S:g} s: is the service stuck?",
+            _t(
+                "Pas de réponse de l'impression en {lp_timeout_s:g} s : service bloqué ?",
+                lp_timeout_s=LP_TIMEOUT_S,
             )
         )
     if outcome.problem == "no-queue":
         known = printing.queue_names(host.run(printing.queues_argv(server), 10.0))
         listed = ", ".join(known) if known else "-"
         raise BenchError(
-            Text(
-                fr=f"Imprimante inconnue : {queue}. Imprimantes disponibles : {listed}.",
-                en=f"Unknown printer: {queue}. Available printers: {listed}.",
+            _t(
+                "Imprimante inconnue : {queue}. Imprimantes disponibles : {listed}.",
+                queue=queue,
+                listed=listed,
             ),
             exit_code=1,
         )
     if outcome.problem == "not-accepting":
         raise BenchError(
-            Text(
-                fr=f"L'imprimante {queue} refuse les tâches (cupsaccept {queue}).",
-                en=f"Printer {queue} is not accepting jobs (cupsaccept {queue}).",
-            ),
+            _t("L'imprimante {queue} refuse les tâches (cupsaccept {queue}).", queue=queue),
             exit_code=1,
         )
     raise BenchError(
-        Text(
-            fr=f"L'impression a échoué : {outcome.detail}", en=f"Printing failed: {outcome.detail}"
-        ),
+        _t("L'impression a échoué : {detail}", detail=outcome.detail),
         exit_code=1,
     )

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from bench_agent.bench.errors import BenchError
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 MAX_LOG_BYTES = 4 << 20
@@ -37,18 +38,13 @@ def problem_text(exc: BaseException, log_path: Path, where: str) -> Text:
         return exc.text
     log_problem(log_path, where, exc)
     if isinstance(exc, PermissionError):
-        return Text(
-            fr="Droits insuffisants : lancez le banc en administrateur (root). "
-            "Détail dans le journal du banc.",
-            en="Not enough rights: run the bench as root. Detail in the bench log.",
+        return _t(
+            "Droits insuffisants : lancez le banc en administrateur (root). "
+            "Détail dans le journal du banc."
         )
     if isinstance(exc, LookupError) and type(exc).__name__ == "FixtureMissingError":
-        return Text(
-            fr="Cette mesure n'a pas été enregistrée pour cet ordinateur. "
-            "Détail dans le journal du banc.",
-            en="This measurement was not recorded for this computer. Detail in the bench log.",
+        return _t(
+            "Cette mesure n'a pas été enregistrée pour cet ordinateur. "
+            "Détail dans le journal du banc."
         )
-    return Text(
-        fr="Erreur inattendue : l'étape n'a pas pu se faire. Détail dans le journal du banc.",
-        en="Unexpected error: the step could not be done. Detail in the bench log.",
-    )
+    return _t("Erreur inattendue : l'étape n'a pas pu se faire. Détail dans le journal du banc.")

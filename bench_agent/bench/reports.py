@@ -10,6 +10,7 @@ import msgspec
 
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.files import write_atomic
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -49,22 +50,14 @@ def load_report_file(path: Path) -> LoadedReport:
             raw = fh.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
         raise BenchError(
-            Text(
-                fr=f"Rapport illisible : {path} ({exc.strerror})",
-                en=f"Report not readable: {path} ({exc.strerror})",
-            )
+            _t("Rapport illisible : {path} ({strerror})", path=path, strerror=exc.strerror)
         ) from exc
     if len(raw) > MAX_REPORT_BYTES:
-        raise BenchError(Text(fr=f"Rapport trop gros : {path}", en=f"Report too large: {path}"))
+        raise BenchError(_t("Rapport trop gros : {path}", path=path))
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise BenchError(
-            Text(
-                fr=f"Rapport invalide : {path} n'est pas du JSON",
-                en=f"Invalid report: {path} is not JSON",
-            )
-        ) from exc
+        raise BenchError(_t("Rapport invalide : {path} n'est pas du JSON", path=path)) from exc
     signed = False
     key_id = None
     if isinstance(data, dict) and "signature" in data:
@@ -72,10 +65,7 @@ def load_report_file(path: Path) -> LoadedReport:
             payload = verify_envelope(data)
         except SignatureError as exc:
             raise BenchError(
-                Text(
-                    fr=f"Rapport signé refusé : {path} : {exc}",
-                    en=f"Signed report refused: {path}: {exc}",
-                ),
+                _t("Rapport signé refusé : {path} : {exc}", path=path, exc=exc),
                 exit_code=1,
             ) from exc
         signed = True
@@ -84,9 +74,7 @@ def load_report_file(path: Path) -> LoadedReport:
     try:
         report = msgspec.convert(data, UnitReport)
     except msgspec.ValidationError as exc:
-        raise BenchError(
-            Text(fr=f"Rapport invalide : {path} : {exc}", en=f"Invalid report: {path}: {exc}")
-        ) from exc
+        raise BenchError(_t("Rapport invalide : {path} : {exc}", path=path, exc=exc)) from exc
     return LoadedReport(report=report, signed=signed, key_id=key_id)
 
 
@@ -197,10 +185,7 @@ def _write(path: Path, data: bytes) -> None:
 
 def _write_error(path: Path, exc: OSError) -> BenchError:
     return BenchError(
-        Text(
-            fr=f"Rapport non enregistré : {path} ({exc.strerror})",
-            en=f"Report not saved: {path} ({exc.strerror})",
-        )
+        _t("Rapport non enregistré : {path} ({strerror})", path=path, strerror=exc.strerror)
     )
 
 
@@ -223,9 +208,6 @@ def regrade(report: UnitReport, now: str) -> tuple[Grade | None, list[Text]]:
             grade = grading.apply_override(grade, o.category, o.reason, o.by, o.at)
         except BenchError as exc:
             notes.append(
-                Text(
-                    fr=f"Dérogation {o.category} retirée : {exc.text.fr}",
-                    en=f"Override {o.category} dropped: {exc.text.en}",
-                )
+                _t("Dérogation {category} retirée : {text}", category=o.category, text=exc.text)
             )
     return grade, notes

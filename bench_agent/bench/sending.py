@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.files import write_atomic
 from bench_agent.bench.paths import BenchPaths
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -37,10 +38,7 @@ def enqueue(paths: BenchPaths, envelope: dict[str, Any]) -> Text | None:
         from bench_agent.bench.log import log_problem
 
         log_problem(paths.log, "outbox", exc)
-        return Text(
-            fr="document enregistré mais pas mis en boîte d'envoi (détail dans le journal)",
-            en="document saved but not put in the outbox (detail in the log)",
-        )
+        return _t("document enregistré mais pas mis en boîte d'envoi (détail dans le journal)")
     return None
 
 
@@ -61,19 +59,14 @@ def load_config(
             stored = tomllib.loads(paths.sync_config.read_text(encoding="utf-8")).get("central", {})
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             raise BenchError(
-                Text(
-                    fr=f"Fichier de configuration d'envoi illisible ({exc}).",
-                    en=f"Sending configuration file unreadable ({exc}).",
-                )
+                _t("Fichier de configuration d'envoi illisible ({exc}).", exc=exc)
             ) from exc
     url = url or environ.get("BENCH_AGENT_CENTRAL_URL") or stored.get("url")
     if not url:
         raise BenchError(
-            Text(
-                fr="Envoi non configuré : demandez au coordinateur l'adresse du service "
-                "central (bench-agent sync configure).",
-                en="Sending is not set up: ask the coordinator for the central service's "
-                "address (bench-agent sync configure).",
+            _t(
+                "Envoi non configuré : demandez au coordinateur l'adresse du service "
+                "central (bench-agent sync configure)."
             )
         )
     token = environ.get("BENCH_AGENT_CENTRAL_TOKEN") if token_file is None else None
@@ -83,19 +76,15 @@ def load_config(
             token = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise BenchError(
-                Text(
-                    fr="Le jeton du banc manque : demandez-le au coordinateur "
-                    "(bench-agent sync configure).",
-                    en="The bench token is missing: ask the coordinator for it "
-                    "(bench-agent sync configure).",
+                _t(
+                    "Le jeton du banc manque : demandez-le au coordinateur "
+                    "(bench-agent sync configure)."
                 )
             ) from exc
     try:
         return CentralConfig(url=str(url), token=token)
     except ValueError as exc:
-        raise BenchError(
-            Text(fr=f"Configuration d'envoi invalide : {exc}", en=f"Invalid sending setup: {exc}")
-        ) from exc
+        raise BenchError(_t("Configuration d'envoi invalide : {exc}", exc=exc)) from exc
 
 
 def configure(paths: BenchPaths, url: str, token: str) -> None:
@@ -123,12 +112,12 @@ class OutboxState:
 def outbox_state(paths: BenchPaths) -> OutboxState:
     box = outbox(paths)
     problems = [
-        Text(fr=f"en attente : {i.kind} — {i.last_error}", en=f"pending: {i.kind} — {i.last_error}")
+        _t("en attente : {kind} — {last_error}", kind=i.kind, last_error=i.last_error)
         for i in box.items("pending")
         if i.last_error
     ]
     problems += [
-        Text(fr=f"REFUSÉ : {i.kind} — {i.last_error}", en=f"REJECTED: {i.kind} — {i.last_error}")
+        _t("REFUSÉ : {kind} — {last_error}", kind=i.kind, last_error=i.last_error)
         for i in box.items("rejected")
     ]
     return OutboxState(box.counts(), problems)
@@ -146,21 +135,21 @@ class SendResult:
     def lines(self) -> list[Text]:
         r, c = self.report, self.counts
         lines = [
-            Text(
-                fr=f"Envoyés : {len(r.sent)} ; déjà présents : {len(r.already)} ; "
-                f"refusés : {len(r.rejected)} ; en attente : {c['pending']}",
-                en=f"Sent: {len(r.sent)}; already there: {len(r.already)}; "
-                f"rejected: {len(r.rejected)}; pending: {c['pending']}",
+            _t(
+                "Envoyés : {n_sent} ; déjà présents : {n_already} ; "
+                "refusés : {n_rejected} ; en attente : {pending}",
+                n_sent=len(r.sent),
+                n_already=len(r.already),
+                n_rejected=len(r.rejected),
+                pending=c["pending"],
             )
         ]
-        lines += [
-            Text(fr=f"REFUSÉ {i} — {why}", en=f"REJECTED {i} — {why}") for i, why in r.rejected
-        ]
+        lines += [_t("REFUSÉ {i} — {why}", i=i, why=why) for i, why in r.rejected]
         if r.stopped:
             lines.append(
-                Text(
-                    fr=f"Envoi interrompu : {r.stopped} (nouvel essai plus tard, rien n'est perdu)",
-                    en=f"Sending stopped: {r.stopped} (retried later, nothing is lost)",
+                _t(
+                    "Envoi interrompu : {stopped} (nouvel essai plus tard, rien n'est perdu)",
+                    stopped=r.stopped,
                 )
             )
         return lines

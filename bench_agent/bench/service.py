@@ -20,6 +20,7 @@ from bench_agent.bench import functional as functional_service
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.paths import BenchPaths
 from bench_agent.bench.record import RecordError, SittingRecord, SittingStore, new_record
+from bench_agent.i18n import _t, join
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -49,12 +50,12 @@ def clean_unit_id(text: str) -> str:
     ValueError (with a sentence) otherwise."""
     value = text.strip()
     if not value:
-        raise BenchError(Text(fr="Identifiant vide.", en="Empty id."), exit_code=2)
+        raise BenchError(_t("Identifiant vide."), exit_code=2)
     if len(value) > UNIT_ID_MAX or not value.isprintable():
         raise BenchError(
-            Text(
-                fr=f"Identifiant refusé : {UNIT_ID_MAX} caractères imprimables au plus.",
-                en=f"Id refused: at most {UNIT_ID_MAX} printable characters.",
+            _t(
+                "Identifiant refusé : {unit_id_max} caractères imprimables au plus.",
+                unit_id_max=UNIT_ID_MAX,
             ),
             exit_code=2,
         )
@@ -191,11 +192,7 @@ class Bench:
             log_problem(paths.log, "sitting", exc)
             record = None
             notes.append(
-                Text(
-                    fr="Le dossier de l'unité précédente était abîmé : mis de côté, "
-                    "nouvelle unité.",
-                    en="The previous unit's file was damaged: kept aside, new unit started.",
-                )
+                _t("Le dossier de l'unité précédente était abîmé : mis de côté, nouvelle unité.")
             )
         operator = environ.get(OPERATOR_VARIABLE) or None
         if record is None:
@@ -312,10 +309,7 @@ class Bench:
         if code not in self.grading.cosmetic_codes():
             listed = ", ".join(self.grading.cosmetic_codes())
             raise BenchError(
-                Text(
-                    fr=f"Aspect inconnu : {code} (attendu : {listed})",
-                    en=f"Unknown cosmetic grade: {code} (expected: {listed})",
-                ),
+                _t("Aspect inconnu : {code} (attendu : {listed})", code=code, listed=listed),
                 exit_code=2,
             )
         self.update(cosmetic=code)
@@ -325,10 +319,7 @@ class Bench:
     def erase_setup(self) -> erasure.EraseSetup:
         if self.runner is None:
             raise BenchError(
-                Text(
-                    fr="Ordinateur enregistré (démonstration) : aucun disque n'est effacé ici.",
-                    en="Recorded computer (demonstration): no disk is erased here.",
-                ),
+                _t("Ordinateur enregistré (démonstration) : aucun disque n'est effacé ici."),
                 exit_code=2,
             )
         return erasure.EraseSetup.open(self.paths, self.runner)
@@ -344,10 +335,7 @@ class Bench:
         refused = erasure.refusal_lines(targets)
         if refused:
             raise BenchError(
-                Text(
-                    fr="\n".join([t.fr for t in refused] + ["Aucun disque effacé."]),
-                    en="\n".join([t.en for t in refused] + ["No disk was erased."]),
-                ),
+                join("\n", [*refused, _t("Aucun disque effacé.")]),
                 exit_code=1,
             )
         return erasure.plan(targets, setup.policy, resumes=setup.resume_points(targets))
@@ -380,10 +368,7 @@ class Bench:
 
         if self.simulation_only and not dry_run:
             raise BenchError(
-                Text(
-                    fr="Ordinateur enregistré (démonstration) : simulation seulement.",
-                    en="Recorded computer (demonstration): dry run only.",
-                ),
+                _t("Ordinateur enregistré (démonstration) : simulation seulement."),
                 exit_code=2,
             )
         setup = self.erase_setup()
@@ -399,10 +384,7 @@ class Bench:
         notes: list[Text] = []
         for o in setup.record_interrupted(ctx):
             notes.append(
-                Text(
-                    fr=f"Effacement interrompu enregistré : {o.device_path}",
-                    en=f"Interrupted erasure recorded: {o.device_path}",
-                )
+                _t("Effacement interrompu enregistré : {device_path}", device_path=o.device_path)
             )
         devices = [p.target.device_path for p in plans]
         if not dry_run:
@@ -440,10 +422,7 @@ class Bench:
         r = self.record
         if r.inventory is None:
             raise BenchError(
-                Text(
-                    fr="Inventaire pas encore fait (étape 2).",
-                    en="Inventory not done yet (step 2).",
-                ),
+                _t("Inventaire pas encore fait (étape 2)."),
                 exit_code=1,
             )
         report = build_report(r.inventory, asset_tag=r.unit_id, technician=self.operator)
@@ -538,11 +517,9 @@ class Bench:
 
         refusals = self.label_refusals()
         if refusals:
+            separator = _t(" ; ")  # on its own: Babel does not see a call nested in another
             raise BenchError(
-                Text(
-                    fr="Étiquette refusée : " + " ; ".join(r.fr for r in refusals),
-                    en="Label refused: " + "; ".join(r.en for r in refusals),
-                ),
+                _t("Étiquette refusée : {reasons}", reasons=join(separator, refusals)),
                 exit_code=1,
             )
         report = load_report_file(self.paths.report(self.record.report_id)).report
@@ -553,16 +530,12 @@ class Bench:
         labels.write_pdf(pdf_path, rendered.pdf)
         if printer:
             job, warnings = labels.print_pdf(self.host, rendered, printer)
-            text = Text(
-                fr=f"Étiquette imprimée sur {printer} (tâche {job}).",
-                en=f"Label printed on {printer} (job {job}).",
-            )
+            text = _t("Étiquette imprimée sur {printer} (tâche {job}).", printer=printer, job=job)
             for w in warnings:
-                text = Text(fr=text.fr + " " + w.fr, en=text.en + " " + w.en)
+                text = join(" ", [text, w])
         else:
-            text = Text(
-                fr=f"Étiquette prête (PDF, aucune imprimante configurée) : {pdf_path.name}",
-                en=f"Label ready (PDF, no printer configured): {pdf_path.name}",
+            text = _t(
+                "Étiquette prête (PDF, aucune imprimante configurée) : {name}", name=pdf_path.name
             )
         self.update(
             label=LabelRecord(
@@ -579,9 +552,7 @@ class Bench:
 
         refusals = flow.send_refusals(self.record)
         if refusals:
-            raise BenchError(
-                Text(fr="Envoi : " + refusals[0].fr, en="Sending: " + refusals[0].en), exit_code=1
-            )
+            raise BenchError(_t("Envoi : {reason}", reason=refusals[0]), exit_code=1)
         result = sending.send_now(self.paths, self.environ)
         if result.ok:
             self.update(sent=SentRecord(revision=self.record.saved_revision, at=self.clock()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -19,31 +20,16 @@ def inventory_warnings(record: SittingRecord) -> list[Text]:
         return []
     warnings: list[Text] = []
     if not inv.identity.serial and not record.serial_entered:
-        warnings.append(
-            Text(
-                fr="N° de série illisible : tapez celui de l'étiquette (touche s).",
-                en="Serial number unreadable: type the one on the sticker (key s).",
-            )
-        )
+        warnings.append(_t("N° de série illisible : tapez celui de l'étiquette (touche s)."))
     for battery in inv.batteries:
         if battery.health_pct is not None and battery.health_pct < WORN_BATTERY_PCT:
             pct = f"{battery.health_pct:.0f}"
-            warnings.append(
-                Text(
-                    fr=f"Batterie usée : {pct} % de sa capacité d'origine.",
-                    en=f"Worn battery: {pct} % of its design capacity.",
-                )
-            )
+            warnings.append(_t("Batterie usée : {pct} % de sa capacité d'origine.", pct=pct))
     for h in record.health or []:
         if h.verdict == "FAIL":
-            warnings.append(
-                Text(
-                    fr=f"Disque {h.device} HS : à remplacer.",
-                    en=f"Disk {h.device} failed: replace it.",
-                )
-            )
+            warnings.append(_t("Disque {device} HS : à remplacer.", device=h.device))
     if inv.win11.ready is False:
-        warnings.append(Text(fr="Pas compatible Windows 11.", en="Not Windows 11 capable."))
+        warnings.append(_t("Pas compatible Windows 11."))
     if not [d for d in inv.disks if not d.boot_medium and not d.removable]:
-        warnings.append(Text(fr="Aucun disque interne trouvé.", en="No internal disk found."))
+        warnings.append(_t("Aucun disque interne trouvé."))
     return warnings

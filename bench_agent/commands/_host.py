@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bench_agent.context import Environment
+from bench_agent.i18n import _t
+from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
     from bench_agent.bench.paths import BenchPaths
@@ -53,16 +55,13 @@ def open_sitting(
     from bench_agent.bench.errors import BenchError
     from bench_agent.bench.record import SittingStore
     from bench_agent.bench.service import Bench
-    from bench_agent.model.common import Text
 
     paths = bench_paths(env)
     if not SittingStore(paths.sittings).current_path.exists():
         raise BenchError(
-            Text(
-                fr="Aucune unité en cours sur ce banc : commencez-la dans l'application "
-                "(bench-agent sans sous-commande), ou donnez --report FICHIER.",
-                en="No unit in progress on this bench: start it in the app "
-                "(bench-agent without a subcommand), or give --report FILE.",
+            _t(
+                "Aucune unité en cours sur ce banc : commencez-la dans l'application "
+                "(bench-agent sans sous-commande), ou donnez --report FICHIER."
             ),
             exit_code=2,
         )
@@ -76,10 +75,7 @@ def add_host_dir_argument(parser: Any, env: Environment) -> None:
     parser.add_argument(
         "--host-dir",
         metavar="DIR",
-        help=env.say(
-            "rejouer une machine enregistrée (bench-agent record)",
-            "replay a recorded machine (bench-agent record)",
-        ),
+        help=env._("rejouer une machine enregistrée (bench-agent record)"),
     )
 
 
@@ -89,12 +85,12 @@ def host_error(exc: Exception, host_dir: str | None, env: Environment) -> str | 
     from bench_agent.host import FixtureMissingError
 
     if isinstance(exc, FixtureMissingError):
-        return env.say(f"Erreur : {exc.message_fr}", f"Error: {exc}")
+        return env._("Erreur : {problem}", problem=Text(fr=exc.message_fr, en=str(exc)))
     if isinstance(exc, FileNotFoundError) and host_dir is not None:
-        return env.say(
-            f"Erreur : {host_dir} n'est pas une machine enregistrée (pas de host.json).",
-            f"Error: {exc}",
+        return env._(
+            "Erreur : {host_dir} n'est pas une machine enregistrée (pas de host.json).",
+            host_dir=host_dir,
         )
     if isinstance(exc, ValueError) and host_dir is not None:
-        return env.say(f"Erreur : host.json illisible — {exc}", f"Error: {exc}")
+        return env._("Erreur : host.json illisible — {exc}", exc=exc)
     return None

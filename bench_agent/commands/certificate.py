@@ -7,27 +7,30 @@ from pathlib import Path
 from typing import Any
 
 from bench_agent.context import Environment
+from bench_agent.i18n import C_, translator
 
-RESULT_FR = {
-    "ERASED": "EFFACÉ",
-    "FAILED": "ÉCHEC",
-    "ABORTED": "INTERROMPU (opérateur)",
-    "UNVERIFIED": "ÉCRIT, NON VÉRIFIÉ",
-    "DRY_RUN": "SIMULATION (rien n'a été écrit)",
-    "INTERRUPTED": "INTERROMPU (arrêt, coupure)",
+RESULT_WORDS = {
+    "ERASED": C_("certificat", "EFFACÉ"),
+    "FAILED": C_("certificat", "ÉCHEC"),
+    "ABORTED": C_("certificat", "INTERROMPU (opérateur)"),
+    "UNVERIFIED": C_("certificat", "ÉCRIT, NON VÉRIFIÉ"),
+    "DRY_RUN": C_("certificat", "SIMULATION (rien n'a été écrit)"),
+    "INTERRUPTED": C_("certificat", "INTERROMPU (arrêt, coupure)"),
 }
-LEVEL_FR = {"clear": "Clear (effacement logique)", "purge": "Purge (commande de la mémoire)"}
+"""In English the certificate says the result's code."""
+LEVEL_WORDS = {
+    "clear": C_("certificat", "Clear (effacement logique)"),
+    "purge": C_("certificat", "Purge (commande de la mémoire)"),
+}
 
 
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "certificate",
-        help=env.say("certificat d'effacement en PDF", "erasure certificate as PDF"),
-        description=env.say(
+        help=env._("certificat d'effacement en PDF"),
+        description=env._(
             "Produit le certificat d'effacement PDF à partir du certificat JSON signé, "
-            "après avoir vérifié sa signature.",
-            "Renders the PDF erasure certificate from the signed JSON certificate, after "
-            "checking its signature.",
+            "après avoir vérifié sa signature."
         ),
     )
     p.add_argument("certificate", metavar="CERT")
@@ -35,7 +38,10 @@ def register(sub: Any, env: Environment) -> None:
     p.set_defaults(handler=run_certificate)
 
 
-def _rows(payload: dict[str, Any], fr: bool) -> list[tuple[str, list[tuple[str, str]]]]:
+def _rows(payload: dict[str, Any], lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    _ = translator(lang)
+    fr = lang != "en"
+
     def v(value: Any) -> str:
         if value is None or value == "":
             return "—"
@@ -60,76 +66,72 @@ def _rows(payload: dict[str, Any], fr: bool) -> list[tuple[str, list[tuple[str, 
     cov = ver.get("coverage_percent")
     return [
         (
-            "Support effacé" if fr else "Media",
+            _("Support effacé"),
             [
-                ("Fabricant" if fr else "Manufacturer", v(media.get("manufacturer"))),
-                ("Modèle" if fr else "Model", v(media.get("model"))),
-                ("Numéro de série" if fr else "Serial number", v(media.get("serial"))),
-                ("N° d'inventaire" if fr else "Asset tag", v(media.get("asset_tag"))),
-                ("Type de support" if fr else "Media type", v(media.get("media_type"))),
-                ("Capacité" if fr else "Capacity", size_text),
-                ("Interface" if fr else "Transport", v(media.get("transport"))),
+                (_("Fabricant"), v(media.get("manufacturer"))),
+                (_("Modèle"), v(media.get("model"))),
+                (_("Numéro de série"), v(media.get("serial"))),
+                (_("N° d'inventaire"), v(media.get("asset_tag"))),
+                (_("Type de support"), v(media.get("media_type"))),
+                (_("Capacité"), size_text),
+                (_("Interface"), v(media.get("transport"))),
             ],
         ),
         (
-            "Ordinateur d'origine" if fr else "Source computer",
+            _("Ordinateur d'origine"),
             [
-                ("Fabricant" if fr else "Maker", v(src.get("maker"))),
-                ("Modèle" if fr else "Model", v(src.get("model"))),
-                ("Numéro de série" if fr else "Serial", v(src.get("serial"))),
+                (_(C_("ordinateur", "Fabricant")), v(src.get("maker"))),
+                (_("Modèle"), v(src.get("model"))),
+                (_(C_("ordinateur", "Numéro de série")), v(src.get("serial"))),
             ],
         ),
         (
-            "Effacement" if fr else "Sanitization",
+            _(C_("certificat", "Effacement")),
             [
-                ("Résultat" if fr else "Result", RESULT_FR.get(result, result) if fr else result),
+                (_("Résultat"), _(RESULT_WORDS[result]) if result in RESULT_WORDS else result),
                 (
-                    "Niveau atteint" if fr else "Level achieved",
-                    (LEVEL_FR.get(level, str(level)) if fr else str(level))
+                    _("Niveau atteint"),
+                    (_(LEVEL_WORDS[level]) if level in LEVEL_WORDS else str(level))
                     + f" — {san.get('standard')}"
                     if level
-                    else ("aucun niveau revendiqué" if fr else "no level claimed"),
+                    else _("aucun niveau revendiqué"),
                 ),
-                ("Méthode" if fr else "Method", v(overwrite.get("title_fr" if fr else "title_en"))),
+                (_("Méthode"), v(overwrite.get("title_fr" if fr else "title_en"))),
                 ("Passes", v(passes)),
-                ("Générateur" if fr else "PRNG", v(method.get("prng"))),
+                (_("Générateur"), v(method.get("prng"))),
                 (
-                    "Méthode micrologicielle" if fr else "Firmware method",
+                    _("Méthode micrologicielle"),
                     v(firmware.get("method"))
                     + (
-                        (" — prouvée" if fr else " — proved")
+                        _(" — prouvée")
                         if firmware.get("completed")
-                        else ((" — non prouvée" if fr else " — not proved") if firmware else "")
+                        else (_(" — non prouvée") if firmware else "")
                     ),
                 ),
                 (
-                    "Vérification" if fr else "Verification",
+                    _("Vérification"),
                     f"{v(ver.get('mode'))}, {v(cov)} %, "
-                    + (
-                        ("réussie" if fr else "passed")
-                        if ver.get("passed")
-                        else ("non réussie" if fr else "not passed")
-                    ),
+                    + (_("réussie") if ver.get("passed") else _("non réussie")),
                 ),
-                ("Erreurs" if fr else "Errors", v((payload.get("errors") or {}).get("count"))),
+                (_("Erreurs"), v((payload.get("errors") or {}).get("count"))),
                 (
-                    "Motifs" if fr else "Reasons",
+                    _("Motifs"),
                     "; ".join((payload.get("reasons") or {}).get("fr" if fr else "en") or [])
                     or "—",
                 ),
             ],
         ),
         (
-            "Réalisé par" if fr else "Performed by",
+            _("Réalisé par"),
             [
-                ("Nom" if fr else "Name", v(op.get("name"))),
-                ("Fonction" if fr else "Role", v(op.get("role"))),
-                ("Structure" if fr else "Organisation", v(op.get("organisation"))),
-                ("Lieu" if fr else "Location", v(op.get("location"))),
-                ("Début" if fr else "Started", v(payload.get("started_at"))),
-                ("Fin" if fr else "Ended", v(payload.get("ended_at"))),
+                (_("Nom"), v(op.get("name"))),
+                (_("Fonction"), v(op.get("role"))),
+                (_("Structure"), v(op.get("organisation"))),
+                (_("Lieu"), v(op.get("location"))),
+                (_("Début"), v(payload.get("started_at"))),
+                (_("Fin"), v(payload.get("ended_at"))),
                 (
-                    "Outil" if fr else "Tool",
+                    _("Outil"),
                     f"{v((payload.get('tool') or {}).get('name'))} "
                     f"{v((payload.get('tool') or {}).get('version'))}",
                 ),
@@ -145,19 +147,19 @@ def render_pdf(envelope: dict[str, Any], output: Path, lang: str = "fr") -> None
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    fr = lang != "en"
+    _ = translator(lang)
     payload = envelope["payload"]
     sig = envelope["signature"]
     styles = getSampleStyleSheet()
     story: list[Any] = [
         Paragraph(
-            "Certificat d'effacement de données" if fr else "Data erasure certificate",
+            _("Certificat d'effacement de données"),
             styles["Title"],
         ),
         Paragraph(f"N° {payload.get('certificate_id')}", styles["Normal"]),
         Spacer(1, 4 * mm),
     ]
-    for title, rows in _rows(payload, fr):
+    for title, rows in _rows(payload, lang):
         story.append(Paragraph(title, styles["Heading2"]))
         table = Table(
             [[Paragraph(k, styles["Normal"]), Paragraph(val, styles["Normal"])] for k, val in rows],
@@ -176,17 +178,9 @@ def render_pdf(envelope: dict[str, Any], output: Path, lang: str = "fr") -> None
     story += [
         Spacer(1, 4 * mm),
         Paragraph(
-            (
-                "Signature électronique Ed25519 du banc, clé "
-                if fr
-                else "Bench Ed25519 electronic signature, key "
-            )
+            _("Signature électronique Ed25519 du banc, clé ")
             + f"{sig.get('key_id')} — "
-            + (
-                "vérifiable avec « bench-agent verify » sur le fichier JSON."
-                if fr
-                else "verifiable with `bench-agent verify` on the JSON file."
-            ),
+            + _("vérifiable avec « bench-agent verify » sur le fichier JSON."),
             styles["Normal"],
         ),
     ]
@@ -202,11 +196,7 @@ def run_certificate(args: argparse.Namespace, env: Environment) -> int:
 
     check = verify_certificate(args.certificate)
     if not check.ok:
-        env.err(
-            env.say(
-                "Certificat invalide, PDF non produit :", "Invalid certificate, no PDF written:"
-            )
-        )
+        env.err(env._("Certificat invalide, PDF non produit :"))
         for line in check.problems_en if env.lang == "en" else check.problems_fr:
             env.err(f"  - {line}")
         return 1
@@ -214,7 +204,7 @@ def run_certificate(args: argparse.Namespace, env: Environment) -> int:
     try:
         render_pdf(envelope, Path(args.output), env.lang)
     except OSError as exc:
-        env.err(env.say(f"Écriture impossible : {exc}", f"Cannot write: {exc}"))
+        env.err(env._("Écriture impossible : {exc}", exc=exc))
         return 3
-    env.out(env.say(f"PDF écrit : {args.output}", f"PDF written: {args.output}"))
+    env.out(env._("PDF écrit : {output}", output=args.output))
     return 0

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from bench_agent.commands._host import bench_paths, open_sitting, this_machine
 from bench_agent.context import Environment
+from bench_agent.i18n import _t
+from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
     from bench_agent.bench.erasure import DrivePlan
     from bench_agent.bench.paths import BenchPaths
     from bench_agent.bench.service import Bench
-    from bench_agent.model.common import Text
     from bench_agent.model.report import UnitReport
     from wipe.engine import EraseOutcome
     from wipe.runner_protocol import Runner
@@ -32,129 +33,105 @@ OK_RESULTS = frozenset({"ERASED", "DRY_RUN"})
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "erase",
-        help=env.say("effacement certifié des disques", "certified disk erasure"),
-        description=env.say(
+        help=env._("effacement certifié des disques"),
+        description=env._(
             "Efface les disques choisis (en parallèle), vérifie, et écrit un certificat signé "
             "par disque. Refuse le disque de démarrage, les disques montés, en swap ou utilisés "
             "(LVM, RAID). Sans --yes-i-know, chaque disque doit être confirmé par son numéro "
-            "de série.",
-            "Erases the selected disks (in parallel), verifies, and writes one signed "
-            "certificate per disk. Refuses the boot disk and disks that are mounted, used "
-            "as swap or held (LVM, RAID). Without --yes-i-know each disk must be confirmed "
-            "by its serial number.",
+            "de série."
         ),
     )
     p.add_argument("devices", nargs="*", metavar="DEVICE", help="/dev/sdX, /dev/nvme0n1...")
     p.add_argument(
         "--list",
         action="store_true",
-        help=env.say("lister les disques et les refus", "list disks and refusals"),
+        help=env._("lister les disques et les refus"),
     )
     p.add_argument(
         "--all",
         action="store_true",
-        help=env.say(
-            "avec --list : montrer aussi les périphériques sans support (taille nulle)",
-            "with --list: also show devices with no medium (size zero)",
-        ),
+        help=env._("avec --list : montrer aussi les périphériques sans support (taille nulle)"),
     )
     p.add_argument(
         "--method",
         default="auto",
-        help=env.say(
+        help=env._(
             "méthode (zero, one, random, dod-3pass, dod-7pass, hmg-is5-baseline, "
             "hmg-is5-enhanced, un fichier .toml, une méthode micrologicielle) ; "
-            "auto = politique par type de support (défaut)",
-            "method (zero, one, random, dod-3pass, dod-7pass, hmg-is5-baseline, "
-            "hmg-is5-enhanced, a .toml file, a firmware method); "
-            "auto = policy per media type (default)",
+            "auto = politique par type de support (défaut)"
         ),
     )
     p.add_argument(
         "--verify",
         metavar="MODE",
-        help=env.say(
-            "vérification : none, last, all, sampled:<pourcent>",
-            "verification: none, last, all, sampled:<percent>",
-        ),
+        help=env._("vérification : none, last, all, sampled:<pourcent>"),
     )
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help=env.say("simulation : rien n'est écrit", "simulation: nothing is written"),
+        help=env._("simulation : rien n'est écrit"),
     )
     p.add_argument(
         "--yes-i-know",
         action="store_true",
-        help=env.say(
-            "poste d'effacement sans surveillance : pas de confirmation",
-            "unattended erasure station: no confirmation",
-        ),
+        help=env._("poste d'effacement sans surveillance : pas de confirmation"),
     )
     p.add_argument(
         "--unfreeze",
         action="store_true",
-        help=env.say(
+        help=env._(
             "si un disque ATA est gelé (frozen) par le BIOS, mettre l'ordinateur en veille 5 s "
-            "pour le dégeler, sans demander (sinon la question est posée)",
-            "if an ATA drive is frozen by the BIOS, suspend the computer for 5 s to unfreeze "
-            "it, without asking (otherwise you are asked)",
+            "pour le dégeler, sans demander (sinon la question est posée)"
         ),
     )
     p.add_argument(
         "--abort-on-error",
         action="store_true",
-        help=env.say("arrêter au premier secteur en erreur", "stop at the first failing sector"),
+        help=env._("arrêter au premier secteur en erreur"),
     )
     p.add_argument(
         "--resume",
         action="store_true",
-        help=env.say(
-            "reprendre la session interrompue de ce disque (même méthode)",
-            "resume this disk's interrupted session (same method)",
-        ),
+        help=env._("reprendre la session interrompue de ce disque (même méthode)"),
     )
     p.add_argument(
         "--cert-dir",
         metavar="DIR",
-        help=env.say("dossier des certificats", "certificate directory"),
+        help=env._("dossier des certificats"),
     )
-    p.add_argument("--asset-tag", metavar="T", help=env.say("numéro d'inventaire", "asset tag"))
-    p.add_argument("--operator", metavar="NAME", help=env.say("technicien·ne", "technician"))
-    p.add_argument("--role", metavar="ROLE", help=env.say("fonction", "role"))
-    p.add_argument("--organisation", metavar="ORG", help=env.say("structure", "organisation"))
-    p.add_argument("--location", metavar="WHERE", help=env.say("lieu", "location"))
-    p.add_argument("--donor", metavar="NAME", help=env.say("donateur", "donor"))
+    p.add_argument("--asset-tag", metavar="T", help=env._("numéro d'inventaire"))
+    p.add_argument("--operator", metavar="NAME", help=env._("technicien·ne"))
+    p.add_argument("--role", metavar="ROLE", help=env._("fonction"))
+    p.add_argument("--organisation", metavar="ORG", help=env._("structure"))
+    p.add_argument("--location", metavar="WHERE", help=env._("lieu"))
+    p.add_argument("--donor", metavar="NAME", help=env._("donateur"))
     p.add_argument(
         "--contact",
         metavar="C",
-        help=env.say("contact (tél., courriel)", "contact (phone, e-mail)"),
+        help=env._("contact (tél., courriel)"),
     )
-    p.add_argument("--key", metavar="FILE", help=env.say("clé du banc", "bench key"))
-    p.add_argument("--journal", metavar="FILE", help=env.say("journal", "journal"))
-    p.add_argument("--policy", metavar="FILE", help=env.say("politique", "policy file"))
+    p.add_argument("--key", metavar="FILE", help=env._("clé du banc"))
+    p.add_argument("--journal", metavar="FILE", help=env._("journal"))
+    p.add_argument("--policy", metavar="FILE", help=env._("politique"))
     unit = p.add_mutually_exclusive_group()
     unit.add_argument(
         "--report",
         type=Path,
         metavar="FILE",
-        help=env.say(
+        help=env._(
             "rapport de l'unité dont viennent les disques (inventory --save) : les certificats "
             "y sont joints, dans une nouvelle révision signée (l'étiquette dit alors ce "
-            "qu'ils disent)",
-            "report of the unit the disks come from (inventory --save): the certificates are "
-            "attached to it, in a new signed revision (the label then says what they say)",
+            "qu'ils disent)"
         ),
     )
     unit.add_argument(
         "--sitting",
         action="store_true",
-        help=env.say(
-            "joindre les certificats à l'unité en cours sur le banc (celle de l'application)",
-            "attach the certificates to the unit in progress on the bench (the app's)",
+        help=env._(
+            "joindre les certificats à l'unité en cours sur le banc (celle de l'application)"
         ),
     )
-    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     p.set_defaults(handler=run_erase)
 
 
@@ -183,16 +160,14 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
     shown = [t for t in targets if args.all or t.size_bytes]
     hidden = len(targets) - len(shown)
     env.out(
-        env.say(
-            f"{'PÉRIPHÉRIQUE':<16} {'TAILLE':>9}  {'TYPE':<7} {'BUS':<6} MODÈLE [SÉRIE]  → ÉTAT",
-            f"{'DEVICE':<16} {'SIZE':>9}  {'MEDIA':<7} {'BUS':<6} MODEL [SERIAL]  → STATUS",
-        )
+        # Columns aligned by spaces: the translation keeps the same widths.
+        env._("PÉRIPHÉRIQUE        TAILLE  TYPE    BUS    MODÈLE [SÉRIE]  → ÉTAT")
     )
     for t in shown:
         status = (
-            env.say("effaçable", "erasable")
+            env._("effaçable")
             if t.erasable
-            else "; ".join(env.say(r.fr, r.en) for r in t.refusals)
+            else "; ".join(env.t(Text(fr=r.fr, en=r.en)) for r in t.refusals)
         )
         env.out(
             f"{t.device_path:<16} {erasure.human_size(t.size_bytes):>9}  {t.media:<7} "
@@ -200,9 +175,9 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
         )
     if hidden:
         env.out(
-            env.say(
-                f"({hidden} périphérique(s) sans support masqué(s) : --all pour les voir)",
-                f"({hidden} device(s) with no medium hidden: --all shows them)",
+            env._(
+                "({hidden} périphérique(s) sans support masqué(s) : --all pour les voir)",
+                hidden=hidden,
             )
         )
     return 0
@@ -213,11 +188,12 @@ def _confirm(target: Any, env: Environment) -> bool:
     from bench_agent.bench import erasure
 
     token = target.confirmation_token
-    prompt = env.say(
-        f"Effacer DÉFINITIVEMENT {target.device_path} ({target.model or '?'}, "
-        f"série {token}) ? Tapez le numéro de série ou ses 4 derniers caractères : ",
-        f"PERMANENTLY erase {target.device_path} ({target.model or '?'}, serial {token})? "
-        "Type the serial number or its last 4 characters: ",
+    prompt = env._(
+        "Effacer DÉFINITIVEMENT {device_path} ({model}, "
+        "série {token}) ? Tapez le numéro de série ou ses 4 derniers caractères : ",
+        device_path=target.device_path,
+        model=target.model or "?",
+        token=token,
     )
     env.stdout.write(prompt)
     env.stdout.flush()
@@ -237,31 +213,20 @@ def offer_unfreeze(
         return
     names = ", ".join(frozen)
     env.err(
-        env.say(
-            f"Disque gelé par le BIOS (sécurité ATA « frozen ») : {names}. L'effacement "
+        env._(
+            "Disque gelé par le BIOS (sécurité ATA « frozen ») : {names}. L'effacement "
             "micrologiciel Security Erase est impossible tant qu'il l'est ; une mise en veille "
             "de 5 s suivie du réveil le dégèle en général.",
-            f"Drive frozen by the BIOS (ATA security frozen): {names}. Firmware Security "
-            "Erase is impossible while it is; a 5 s suspend and resume usually unfreezes it.",
+            names=names,
         )
     )
     if args.dry_run:
         return
     if not args.unfreeze:
         if args.yes_i_know or not sys.stdin.isatty():
-            env.err(
-                env.say(
-                    "Pas de mise en veille sans --unfreeze : l'écrasement sera utilisé.",
-                    "No suspend without --unfreeze: the overwrite will be used.",
-                )
-            )
+            env.err(env._("Pas de mise en veille sans --unfreeze : l'écrasement sera utilisé."))
             return
-        env.stdout.write(
-            env.say(
-                "Mettre l'ordinateur en veille 5 s maintenant ? [o/N] ",
-                "Suspend for 5 s now? [y/N] ",
-            )
-        )
+        env.stdout.write(env._("Mettre l'ordinateur en veille 5 s maintenant ? [o/N] "))
         env.stdout.flush()
         if sys.stdin.readline().strip().lower() not in ("o", "oui", "y", "yes"):
             return
@@ -289,7 +254,6 @@ class _Unit:
         """Attach the real certificates to the unit; the sentences to print."""
         from bench_agent.bench import erasure, reports
         from bench_agent.bench.errors import BenchError
-        from bench_agent.model.common import Text
 
         found = erasure.summaries(outcomes)
         if not found:
@@ -297,12 +261,7 @@ class _Unit:
         if self.bench is not None:
             self.bench.add_certificates(outcomes)
             name = self.bench.record.unit_id or self.bench.record.report_id[:8]
-            return [
-                Text(
-                    fr=f"Certificats joints à l'unité en cours ({name}).",
-                    en=f"Certificates attached to the unit in progress ({name}).",
-                )
-            ]
+            return [_t("Certificats joints à l'unité en cours ({name}).", name=name)]
         if self.report is None or self.report_path is None:
             return []
         report = self.report
@@ -316,28 +275,18 @@ class _Unit:
                 if grade is not None and grade.cosmetic:
                     report.cosmetic_grade = grade.cosmetic
             except BenchError as exc:
-                notes.append(
-                    Text(
-                        fr=f"Catégorie non recalculée : {exc.text.fr}",
-                        en=f"Category not computed again: {exc.text.en}",
-                    )
-                )
+                notes.append(_t("Catégorie non recalculée : {text}", text=exc.text))
         saved = reports.save_report_file(paths, self.report_path, report)
         if saved.signed:
             notes.append(
-                Text(
-                    fr=f"Certificats joints au rapport : {saved.path} (révision {saved.revision})",
-                    en=f"Certificates attached to the report: {saved.path} "
-                    f"(revision {saved.revision})",
+                _t(
+                    "Certificats joints au rapport : {path} (révision {revision})",
+                    path=saved.path,
+                    revision=saved.revision,
                 )
             )
         else:
-            notes.append(
-                Text(
-                    fr=f"Certificats joints au rapport : {saved.path}",
-                    en=f"Certificates attached to the report: {saved.path}",
-                )
-            )
+            notes.append(_t("Certificats joints au rapport : {path}", path=saved.path))
         if saved.outbox_problem is not None:
             notes.append(saved.outbox_problem)
         return notes
@@ -379,11 +328,7 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     if args.list:
         return _list(args, env)
     if not args.devices:
-        env.err(
-            env.say(
-                "Indiquez au moins un disque (ou --list).", "Give at least one disk (or --list)."
-            )
-        )
+        env.err(env._("Indiquez au moins un disque (ou --list)."))
         return 2
 
     paths = bench_paths(env)
@@ -400,26 +345,24 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     if refused:
         for line in refused:
             env.err(env.t(line))
-        env.err(env.say("Aucun disque n'a été effacé.", "No disk was erased."))
+        env.err(env._("Aucun disque n'a été effacé."))
         return 1
 
     if not args.dry_run and not args.yes_i_know:
         if not sys.stdin.isatty():
             env.err(
-                env.say(
+                env._(
                     "Confirmation requise : lancez-le dans un terminal, ou --yes-i-know (poste "
-                    "sans surveillance).",
-                    "Confirmation required: run it in a terminal, or --yes-i-know (unattended "
-                    "station).",
+                    "sans surveillance)."
                 )
             )
             return 2
         for t in targets:
             if not _confirm(t, env):
                 env.err(
-                    env.say(
-                        f"Non confirmé : {t.device_path}. Aucun disque effacé.",
-                        f"Not confirmed: {t.device_path}. No disk was erased.",
+                    env._(
+                        "Non confirmé : {device_path}. Aucun disque effacé.",
+                        device_path=t.device_path,
                     )
                 )
                 return 1
@@ -459,9 +402,10 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
     )
     for o in setup.record_interrupted(ctx):
         env.err(
-            env.say(
-                f"Session interrompue enregistrée : {o.device_path} → {o.certificate_path}",
-                f"Interrupted session recorded: {o.device_path} → {o.certificate_path}",
+            env._(
+                "Session interrompue enregistrée : {device_path} → {certificate_path}",
+                device_path=o.device_path,
+                certificate_path=o.certificate_path,
             )
         )
 
@@ -471,11 +415,12 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
             point = setup.resume_point(p.target, p.method)
             resumes[p.target.device_path] = point
             env.err(
-                env.say(
-                    f"Reprise de {p.target.device_path} : passe {point.pass_index + 1}, "
-                    f"à partir de {point.offset_bytes} octets",
-                    f"Resuming {p.target.device_path}: pass {point.pass_index + 1} "
-                    f"from byte {point.offset_bytes}",
+                env._(
+                    "Reprise de {device_path} : passe {pass_index}, "
+                    "à partir de {offset_bytes} octets",
+                    device_path=p.target.device_path,
+                    pass_index=point.pass_index + 1,
+                    offset_bytes=point.offset_bytes,
                 )
             )
         plans = erasure.plan(
@@ -522,7 +467,7 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
             )
         )
     else:
-        env.out(env.say("Résumé :", "Summary:"))
+        env.out(env._("Résumé :"))
         for o in results:
             env.out(
                 f"  {o.device_path}: {o.result}"
@@ -553,12 +498,7 @@ def _run_until_done(requests: list[Any], ctx: Any, env: Environment) -> list[Era
         # Ctrl-C, the service manager's SIGTERM, a closed terminal's SIGHUP: every drive
         # stops at its next block and gets an ABORTED certificate, not a torn session.
         ctx.cancel.set()
-        env.err(
-            env.say(
-                "Interruption demandée : arrêt propre en cours…",
-                "Interrupt requested: stopping cleanly…",
-            )
-        )
+        env.err(env._("Interruption demandée : arrêt propre en cours…"))
 
     previous = _install_stop_handlers(stop_cleanly)
     try:

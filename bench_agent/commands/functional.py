@@ -9,31 +9,30 @@ from typing import Any
 
 from bench_agent.commands._host import add_host_dir_argument, host_error, open_machine
 from bench_agent.context import Environment
+from bench_agent.i18n import C_
 
-RESULT_LABEL = {"pass": ("OK", "PASS"), "fail": ("ÉCHEC", "FAIL"), "n/a": ("S.O.", "N/A")}
+RESULT_LABEL = {
+    "pass": C_("test", "OK"),
+    "fail": C_("test", "ÉCHEC"),
+    "n/a": C_("test", "S.O."),
+}
 
 
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "functional",
-        help=env.say("tests fonctionnels automatiques", "automatic functional tests"),
-        description=env.say(
+        help=env._("tests fonctionnels automatiques"),
+        description=env._(
             "Tests fonctionnels automatiques (Ethernet, chargeur, Wi-Fi, webcam, batterie). "
             "Code de sortie 1 si un test échoue, 3 si la machine ne peut pas être lue. "
-            "Clavier, écran, son, micro et USB se testent dans l'application (étape 7).",
-            "Automatic functional tests (Ethernet, charger, Wi-Fi, webcam, battery). "
-            "Exit status 1 when a test fails, 3 when the machine cannot be read. "
-            "Keyboard, screen, sound, microphone and USB are tested in the app (step 7).",
+            "Clavier, écran, son, micro et USB se testent dans l'application (étape 7)."
         ),
     )
-    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     p.add_argument(
         "--profile",
         metavar="FILE",
-        help=env.say(
-            "seuils (TOML, défaut profiles/functional/default.toml)",
-            "thresholds (TOML, default profiles/functional/default.toml)",
-        ),
+        help=env._("seuils (TOML, défaut profiles/functional/default.toml)"),
     )
     add_host_dir_argument(p, env)
     p.set_defaults(handler=run_functional)
@@ -46,7 +45,7 @@ def run_functional(args: argparse.Namespace, env: Environment) -> int:
     try:
         profile = load_functional_profile(args.profile)
     except ProfileError as exc:
-        env.err(env.say("Erreur dans le profil : ", "Profile error: ") + env.t(exc.text))
+        env.err(env._("Erreur dans le profil : ") + env.t(exc.text))
         return 2
     try:
         host = open_machine(env, args.host_dir)
@@ -70,7 +69,7 @@ def run_functional(args: argparse.Namespace, env: Environment) -> int:
         env.out(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         for o in outcomes:
-            label = env.say(*RESULT_LABEL[o.result])
+            label = env._(RESULT_LABEL[o.result])
             title = env.t(spec(o.name).title)
             env.out(f"{label:<6} {title:<26} {env.t(o.reason)}")
     return 1 if any(o.result == "fail" for o in outcomes) else 0

@@ -23,83 +23,65 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "grade",
-        help=env.say(
-            "catégorie de l'unité et son explication", "the unit's category and its explanation"
-        ),
-        description=env.say(
+        help=env._("catégorie de l'unité et son explication"),
+        description=env._(
             "Catégorie de l'unité selon le profil du réseau, avec chaque règle appliquée, "
             "d'un rapport enregistré (--report), d'une machine enregistrée (--host-dir) ou de "
             "celle-ci. Code de sortie 1 si l'unité est NON DISTRIBUABLE ou À RÉPARER, 2 pour "
-            "une erreur d'utilisation, 3 si le rapport ou la machine ne peut pas être lu.",
-            "The unit's category per the network's profile, with every rule applied, from a "
-            "saved report (--report), a recorded machine (--host-dir) or this one. Exit "
-            "status 1 when the unit is NOT DISTRIBUTABLE or TO REPAIR, 2 on a usage error, "
-            "3 when the report or the machine cannot be read.",
+            "une erreur d'utilisation, 3 si le rapport ou la machine ne peut pas être lu."
         ),
     )
     p.add_argument(
         "--report",
         type=Path,
         metavar="FILE",
-        help=env.say(
+        help=env._(
             "rapport d'unité JSON, simple ou signé (inventory --json, inventory --save, "
-            "l'application)",
-            "UnitReport JSON, plain or signed (inventory --json, inventory --save, the app)",
+            "l'application)"
         ),
     )
     add_host_dir_argument(p, env)
     p.add_argument(
         "--profile",
         default="network-2024",
-        help=env.say("profil de catégorisation", "grading profile"),
+        help=env._("profil de catégorisation"),
     )
     p.add_argument(
         "--cpu-table",
         type=Path,
-        help=env.say("table CPU du réseau (CSV)", "network CPU table (CSV)"),
+        help=env._("table CPU du réseau (CSV)"),
     )
-    p.add_argument(
-        "--cosmetic", help=env.say("grade esthétique (Z, A..E)", "cosmetic grade (Z, A..E)")
-    )
-    p.add_argument(
-        "--technical-note", type=int, default=0, help=env.say("note technique", "technical note")
-    )
-    p.add_argument(
-        "--aesthetic-note", type=int, default=0, help=env.say("note esthétique", "aesthetic note")
-    )
+    p.add_argument("--cosmetic", help=env._("grade esthétique (Z, A..E)"))
+    p.add_argument("--technical-note", type=int, default=0, help=env._("note technique"))
+    p.add_argument("--aesthetic-note", type=int, default=0, help=env._("note esthétique"))
     p.add_argument(
         "--override",
         metavar="CAT",
-        help=env.say(
+        help=env._(
             "dérogation de catégorie (D, C, B, A, PREMIUM, TO_REPAIR, NOT_DISTRIBUTABLE), "
-            "avec --reason et --by",
-            "category override (D, C, B, A, PREMIUM, TO_REPAIR, NOT_DISTRIBUTABLE), "
-            "with --reason and --by",
+            "avec --reason et --by"
         ),
     )
     p.add_argument(
         "--reason",
         default="",
         metavar="TEXT",
-        help=env.say("raison de la dérogation", "reason for the override"),
+        help=env._("raison de la dérogation"),
     )
     p.add_argument(
         "--by",
         default="",
         metavar="NAME",
-        help=env.say("auteur de la dérogation", "who decides the override"),
+        help=env._("auteur de la dérogation"),
     )
-    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     p.add_argument(
         "--save",
         action="store_true",
-        help=env.say(
+        help=env._(
             "enregistrer la catégorie (et la dérogation) dans le rapport --report : un "
             "rapport signé reçoit une nouvelle révision signée (l'ancienne est gardée dans "
-            "reports/revisions/ du banc, la nouvelle va en boîte d'envoi)",
-            "store the grade (and any override) in the --report file: a signed report gets "
-            "a new signed revision (the old one is kept in the bench's reports/revisions/, "
-            "the new one goes to the outbox)",
+            "reports/revisions/ du banc, la nouvelle va en boîte d'envoi)"
         ),
     )
     p.set_defaults(handler=run_grade)
@@ -117,7 +99,7 @@ def _load_report(args: argparse.Namespace, env: Environment) -> UnitReport | int
         host = open_machine(env, args.host_dir)
         return build_report(collect_inventory(host))
     except Exception as exc:  # a broken fixture or probe must reach the user as a message
-        env.err(env.say(f"Inventaire impossible : {exc}", f"Inventory failed: {exc}"))
+        env.err(env._("Inventaire impossible : {exc}", exc=exc))
         return EXIT_ENVIRONMENT
 
 
@@ -128,15 +110,10 @@ def run_grade(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.bench.service import Grading, utc_now
 
     if args.override is not None and (not args.reason.strip() or not args.by.strip()):
-        env.err(
-            env.say(
-                "--override demande --reason (la raison) et --by (qui décide)",
-                "--override needs --reason (why) and --by (who decides)",
-            )
-        )
+        env.err(env._("--override demande --reason (la raison) et --by (qui décide)"))
         return EXIT_USAGE
     if args.save and args.report is None:
-        env.err(env.say("--save demande --report FICHIER", "--save needs --report FILE"))
+        env.err(env._("--save demande --report FICHIER"))
         return EXIT_USAGE
     grading = Grading.load(args.profile, args.cpu_table)
     loaded = _load_report(args, env)
@@ -173,11 +150,12 @@ def _save_grade(path: Path, report: UnitReport, grade: Grade, now: str, env: Env
     saved = save_report_file(bench_paths(env), path, report)
     if saved.signed:
         env.err(
-            env.say(
-                f"Rapport signé enregistré : {saved.path} (révision {saved.revision} ; "
-                f"la révision {before} est gardée)",
-                f"Signed report saved: {saved.path} (revision {saved.revision}; "
-                f"revision {before} is kept)",
+            env._(
+                "Rapport signé enregistré : {path} (révision {revision} ; "
+                "la révision {before} est gardée)",
+                path=saved.path,
+                revision=saved.revision,
+                before=before,
             )
         )
         if saved.outbox_problem is not None:
@@ -194,32 +172,35 @@ def print_grade(grade: Grade, env: Environment) -> None:
     category = category_label(grade.category, env)
     version = f"{grade.profile} {grade.profile_version}"
     env.out(
-        env.say(
-            f"Catégorie : {category}  (note {grade.note}, profil {version})",
-            f"Category: {category}  (note {grade.note}, profile {version})",
+        env._(
+            "Catégorie : {category}  (note {note}, profil {version})",
+            category=category,
+            note=grade.note,
+            version=version,
         )
     )
     if grade.override is not None:
         o = grade.override
         computed = category_label(grade.computed_category, env)
         env.out(
-            env.say(
-                f"Dérogation : {category} au lieu de {computed}, par {o.by} le {o.at} : {o.reason}",
-                f"Override: {category} instead of {computed}, by {o.by} at {o.at}: {o.reason}",
+            env._(
+                "Dérogation : {category} au lieu de {computed}, par {by} le {at} : {reason}",
+                category=category,
+                computed=computed,
+                by=o.by,
+                at=o.at,
+                reason=o.reason,
             )
         )
-    env.out(env.say("Règles appliquées :", "Rules applied:"))
+    env.out(env._("Règles appliquées :"))
     for hit in grade.rules:
         env.out(f"  {hit.contribution:+d}  {env.t(hit.message)}")
     env.out(f"  = {grade.note}")
     if grade.actions:
-        env.out(env.say("Actions nécessaires :", "Actions required:"))
+        env.out(env._("Actions nécessaires :"))
         for action in grade.actions:
             env.out(f"  - {env.t(action)}")
     if grade.cosmetic:
-        env.out(env.say(f"Esthétique : {grade.cosmetic}", f"Cosmetic: {grade.cosmetic}"))
+        env.out(env._("Esthétique : {cosmetic}", cosmetic=grade.cosmetic))
     suited = [env.t(m.name) for m in grade.needs if m.suitable]
-    env.out(
-        env.say("Convient pour : ", "Suits: ")
-        + (", ".join(suited) if suited else env.say("aucun besoin", "no need"))
-    )
+    env.out(env._("Convient pour : ") + (", ".join(suited) if suited else env._("aucun besoin")))

@@ -12,31 +12,26 @@ from bench_agent.context import Environment
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "journal",
-        help=env.say("journal des effacements", "erasure journal"),
-        description=env.say(
-            "Journal local des effacements : chaque entrée est signée et chaînée à la précédente.",
-            "Local erasure journal: every entry is signed and chained to the previous one.",
+        help=env._("journal des effacements"),
+        description=env._(
+            "Journal local des effacements : chaque entrée est signée et chaînée à la précédente."
         ),
     )
     actions = p.add_subparsers(dest="journal_action", metavar="ACTION")
     v = actions.add_parser(
         "verify",
-        help=env.say(
-            "détecter modification, suppression, réordonnancement",
-            "detect edits, deletions, reordering",
-        ),
+        help=env._("détecter modification, suppression, réordonnancement"),
     )
-    v.add_argument("--journal", metavar="FILE", help=env.say("fichier journal", "journal file"))
+    v.add_argument("--journal", metavar="FILE", help=env._("fichier journal"))
     v.add_argument(
         "--key",
         metavar="FILE",
-        help=env.say(
+        help=env._(
             "clé du banc dont les entrées doivent porter la signature (défaut : celle du banc, "
-            "si elle existe)",
-            "bench key the entries must be signed with (default: this bench's, if any)",
+            "si elle existe)"
         ),
     )
-    v.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    v.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     v.set_defaults(handler=run_journal_verify)
     p.set_defaults(handler=lambda args, env: _usage(p, env))
 
@@ -55,7 +50,7 @@ def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
     paths = bench_paths(env)
     path = Path(args.journal) if args.journal else paths.journal
     if not path.exists():
-        env.err(env.say(f"Pas de journal : {path}", f"No journal: {path}"))
+        env.err(env._("Pas de journal : {path}", path=path))
         return 3
     from wipe.signing import BenchKey, SignatureError
 
@@ -65,7 +60,7 @@ def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
         try:
             trusted = BenchKey.load(key_file).public_raw
         except (OSError, ValueError, SignatureError) as exc:
-            env.err(env.say(f"Clé du banc illisible : {exc}", f"Bench key unreadable: {exc}"))
+            env.err(env._("Clé du banc illisible : {exc}", exc=exc))
             return 3
     # With the bench's own key, a journal re-signed from end to end with another key
     # (everything consistent, wrong origin) is an alteration, not an intact journal.
@@ -90,24 +85,30 @@ def run_journal_verify(args: argparse.Namespace, env: Environment) -> int:
         )
     else:
         if report.ok:
-            env.out(
-                env.say(
-                    f"Journal INTACT : {report.entries} entrées ({path})"
-                    + (" — signé par la clé de ce banc" if trusted else " — intégrité seulement"),
-                    f"Journal INTACT: {report.entries} entries ({path})"
-                    + (" — signed by this bench's key" if trusted else " — integrity only"),
+            if trusted:
+                line = env._(
+                    "Journal INTACT : {entries} entrées ({path}) — signé par la clé de ce banc",
+                    entries=report.entries,
+                    path=path,
                 )
-            )
+            else:
+                line = env._(
+                    "Journal INTACT : {entries} entrées ({path}) — intégrité seulement",
+                    entries=report.entries,
+                    path=path,
+                )
+            env.out(line)
         else:
-            env.out(env.say(f"Journal ALTÉRÉ ({path}) :", f"Journal ALTERED ({path}):"))
+            env.out(env._("Journal ALTÉRÉ ({path}) :", path=path))
             for problem in report.problems:
                 env.out(f"  - {problem}")
         for item in interrupted:
             device = (item["start"]["data"].get("device") or {}).get("device_path")
             env.out(
-                env.say(
-                    f"Session interrompue : {device} (commencée {item['start']['time']})",
-                    f"Interrupted session: {device} (started {item['start']['time']})",
+                env._(
+                    "Session interrompue : {device} (commencée {time})",
+                    device=device,
+                    time=item["start"]["time"],
                 )
             )
     return 0 if report.ok else 1

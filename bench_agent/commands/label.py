@@ -33,18 +33,12 @@ def register(sub: Any, env: Environment) -> None:
 
     p = sub.add_parser(
         "label",
-        help=env.say(
-            "étiquette de l'unité (PDF ou imprimante)", "the unit's label (PDF or printer)"
-        ),
-        description=env.say(
+        help=env._("étiquette de l'unité (PDF ou imprimante)"),
+        description=env._(
             "Produit l'étiquette de l'unité (catégorie, caractéristiques, batterie, "
             "effacement, QR code) en PDF ou l'envoie à une file CUPS : d'un rapport "
             "enregistré (--report), de l'unité en cours sur le banc (--sitting : refusée "
-            "tant qu'un disque n'est pas effacé) ou de la machine lue maintenant.",
-            "Renders the unit's label (category, specs, battery, erasure, QR code) as a PDF "
-            "or sends it to a CUPS queue: from a saved report (--report), the unit in "
-            "progress on the bench (--sitting: refused while a disk is not erased) or the "
-            "machine read now.",
+            "tant qu'un disque n'est pas effacé) ou de la machine lue maintenant."
         ),
     )
     source = p.add_mutually_exclusive_group()
@@ -52,20 +46,16 @@ def register(sub: Any, env: Environment) -> None:
         "--report",
         type=Path,
         metavar="FILE",
-        help=env.say(
-            "rapport d'unité JSON, simple ou signé (inventory --save, grade --save, "
-            "erase --report)",
-            "UnitReport JSON, plain or signed (inventory --save, grade --save, erase --report)",
+        help=env._(
+            "rapport d'unité JSON, simple ou signé (inventory --save, grade --save, erase --report)"
         ),
     )
     source.add_argument(
         "--sitting",
         action="store_true",
-        help=env.say(
+        help=env._(
             "l'unité en cours sur le banc (sa dernière révision enregistrée) ; sans --output "
-            "ni --printer, le PDF va dans le dossier des étiquettes du banc",
-            "the unit in progress on the bench (its last saved revision); without --output "
-            "or --printer the PDF goes to the bench's labels folder",
+            "ni --printer, le PDF va dans le dossier des étiquettes du banc"
         ),
     )
     add_host_dir_argument(p, env)
@@ -73,9 +63,9 @@ def register(sub: Any, env: Environment) -> None:
         "--template",
         default=DEFAULT_TEMPLATE,
         metavar="NAME",
-        help=env.say(
-            f"modèle d'étiquette (nom ou fichier .toml ; défaut {DEFAULT_TEMPLATE})",
-            f"label template (name or .toml file; default {DEFAULT_TEMPLATE})",
+        help=env._(
+            "modèle d'étiquette (nom ou fichier .toml ; défaut {default_template})",
+            default_template=DEFAULT_TEMPLATE,
         ),
     )
     target = p.add_mutually_exclusive_group()
@@ -84,43 +74,35 @@ def register(sub: Any, env: Environment) -> None:
         "-o",
         type=Path,
         metavar="FILE.pdf",
-        help=env.say("PDF à écrire", "PDF to write"),
+        help=env._("PDF à écrire"),
     )
-    target.add_argument(
-        "--printer", metavar="QUEUE", help=env.say("file d'impression CUPS", "CUPS print queue")
-    )
+    target.add_argument("--printer", metavar="QUEUE", help=env._("file d'impression CUPS"))
     p.add_argument(
         "--copies",
         type=int,
         default=1,
         metavar="N",
-        help=env.say(
-            f"nombre d'exemplaires (1 à {MAX_COPIES})", f"number of copies (1 to {MAX_COPIES})"
-        ),
+        help=env._("nombre d'exemplaires (1 à {max_copies})", max_copies=MAX_COPIES),
     )
     p.add_argument(
         "--qr-url-base",
         metavar="URL",
-        help=env.say(
+        help=env._(
             "adresse du service central pour le QR code (défaut : BENCH_AGENT_CENTRAL_URL, "
-            "puis sync.toml)",
-            "central service URL for the QR code (default: BENCH_AGENT_CENTRAL_URL, "
-            "then sync.toml)",
+            "puis sync.toml)"
         ),
     )
     p.add_argument(
         "--server",
         metavar="HOST[:PORT]",
-        help=env.say(
-            "serveur CUPS (défaut : celui de la machine)", "CUPS server (default: this machine's)"
-        ),
+        help=env._("serveur CUPS (défaut : celui de la machine)"),
     )
     p.add_argument(
         "--list-templates",
         action="store_true",
-        help=env.say("lister les modèles d'étiquette", "list the label templates"),
+        help=env._("lister les modèles d'étiquette"),
     )
-    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     p.set_defaults(handler=run_label)
 
 
@@ -132,21 +114,17 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
         return _list_templates(args, env)
     if not 1 <= args.copies <= labels.MAX_COPIES:
         env.err(
-            env.say(
-                f"--copies : entre 1 et {labels.MAX_COPIES}, pas {args.copies}",
-                f"--copies: between 1 and {labels.MAX_COPIES}, not {args.copies}",
+            env._(
+                "--copies : entre 1 et {max_copies}, pas {copies}",
+                max_copies=labels.MAX_COPIES,
+                copies=args.copies,
             )
         )
         return EXIT_USAGE
     if args.sitting:
         return _label_sitting(args, env)
     if args.output is None and args.printer is None:
-        env.err(
-            env.say(
-                "Indiquez --output FICHIER.pdf ou --printer FILE_CUPS",
-                "Give --output FILE.pdf or --printer CUPS_QUEUE",
-            )
-        )
+        env.err(env._("Indiquez --output FICHIER.pdf ou --printer FILE_CUPS"))
         return EXIT_USAGE
     template = labels.load_template(args.template)
     if args.report is not None:
@@ -172,9 +150,8 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
         result["output"] = str(args.output)
         if not args.json:
             env.out(
-                env.say(
-                    f"Étiquette écrite : {args.output} ({template.name})",
-                    f"Label written: {args.output} ({template.name})",
+                env._(
+                    "Étiquette écrite : {output} ({name})", output=args.output, name=template.name
                 )
             )
     else:
@@ -190,11 +167,22 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
         result.update(printer=args.printer, job_id=job_id)
         if not args.json:
             env.out(
-                env.say(
-                    f"Étiquette envoyée à {args.printer} : tâche {job_id} "
-                    f"({args.copies} exemplaire{'s' if args.copies > 1 else ''}, {template.name})",
-                    f"Label sent to {args.printer}: job {job_id} "
-                    f"({args.copies} cop{'ies' if args.copies > 1 else 'y'}, {template.name})",
+                env._(
+                    "Étiquette envoyée à {printer} : tâche {job_id} "
+                    "({copies} exemplaires, {template})",
+                    printer=args.printer,
+                    job_id=job_id,
+                    copies=args.copies,
+                    template=template.name,
+                )
+                if args.copies > 1
+                else env._(
+                    "Étiquette envoyée à {printer} : tâche {job_id} "
+                    "({copies} exemplaire, {template})",
+                    printer=args.printer,
+                    job_id=job_id,
+                    copies=args.copies,
+                    template=template.name,
                 )
             )
     if args.json:
@@ -209,11 +197,9 @@ def _label_sitting(args: argparse.Namespace, env: Environment) -> int:
 
     if args.copies != 1 or args.server:
         env.err(
-            env.say(
+            env._(
                 "--sitting imprime un exemplaire sur le serveur CUPS de la machine : sans "
-                "--copies ni --server (ou --report avec le rapport de l'unité).",
-                "--sitting prints one copy on this machine's CUPS server: no --copies or "
-                "--server (or --report with the unit's report).",
+                "--copies ni --server (ou --report avec le rapport de l'unité)."
             )
         )
         return EXIT_USAGE
@@ -245,9 +231,10 @@ def _label_sitting(args: argparse.Namespace, env: Environment) -> int:
         )
     elif args.output is not None:
         env.out(
-            env.say(
-                f"Étiquette écrite : {pdf} (révision {record.label_revision})",
-                f"Label written: {pdf} (revision {record.label_revision})",
+            env._(
+                "Étiquette écrite : {pdf} (révision {label_revision})",
+                pdf=pdf,
+                label_revision=record.label_revision,
             )
         )
     else:
@@ -282,7 +269,7 @@ def _list_templates(args: argparse.Namespace, env: Environment) -> int:
         env.out(json.dumps(rows, ensure_ascii=False, indent=2))
         return code
     for row in rows:
-        default = env.say(" (défaut)", " (default)") if row["default"] else ""
+        default = env._(" (défaut)") if row["default"] else ""
         env.out(
             f"{row['name']:<20} {row['width_mm']:g} × {row['height_mm']:g} mm  "
             f"{row['description']}{default} — {row['stock']}"
@@ -299,5 +286,5 @@ def _report_from_host(args: argparse.Namespace, env: Environment) -> UnitReport 
         return build_report(collect_inventory(host))
     except (LookupError, OSError, ValueError) as exc:  # FixtureMissingError is a LookupError
         message = host_error(exc, args.host_dir, env)
-        env.err(message or env.say(f"Inventaire impossible : {exc}", f"Inventory failed: {exc}"))
+        env.err(message or env._("Inventaire impossible : {exc}", exc=exc))
         return EXIT_ENVIRONMENT

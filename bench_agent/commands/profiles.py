@@ -7,24 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from bench_agent.context import Environment
+from bench_agent.model.common import Text
 
 
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "profiles",
-        help=env.say("profils de catégorisation et besoins", "grading profiles and needs"),
+        help=env._("profils de catégorisation et besoins"),
     )
     actions = p.add_subparsers(dest="profiles_action", metavar="ACTION", required=True)
-    actions.add_parser(
-        "list", help=env.say("lister les profils", "list the profiles")
-    ).set_defaults(handler=run_list)
-    show = actions.add_parser(
-        "show", help=env.say("afficher un profil résolu", "show a resolved profile")
-    )
+    actions.add_parser("list", help=env._("lister les profils")).set_defaults(handler=run_list)
+    show = actions.add_parser("show", help=env._("afficher un profil résolu"))
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=run_show)
-    check = actions.add_parser("check", help=env.say("valider un fichier", "validate a file"))
+    check = actions.add_parser("check", help=env._("valider un fichier"))
     check.add_argument("file", type=Path)
     check.set_defaults(handler=run_check)
 
@@ -34,7 +31,7 @@ def run_list(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.grading.profile import list_profiles
 
     status = 0
-    env.out(env.say("Profils de catégorisation :", "Grading profiles:"))
+    env.out(env._("Profils de catégorisation :"))
     for path in list_profiles():
         try:
             profile = load_profile(path)
@@ -43,18 +40,14 @@ def run_list(args: argparse.Namespace, env: Environment) -> int:
             status = 1
             continue
         spec = profile.spec
-        parent = (
-            env.say(f", hérite de {spec.extends}", f", extends {spec.extends}")
-            if spec.extends
-            else ""
-        )
-        since = env.say("depuis", "from")
+        parent = env._(", hérite de {extends}", extends=spec.extends) if spec.extends else ""
+        since = env._("depuis")
         env.out(f"  {spec.name}  {spec.version}  ({since} {spec.valid_from}{parent})")
-        env.out(f"      {env.say(spec.description_fr, spec.description_en)}")
-    env.out(env.say("Besoins des bénéficiaires :", "Beneficiary needs:"))
+        env.out(f"      {env.t(Text(fr=spec.description_fr, en=spec.description_en))}")
+    env.out(env._("Besoins des bénéficiaires :"))
     try:
         for need in load_needs():
-            env.out(f"  {need.id}  {env.say(need.name_fr, need.name_en)}")
+            env.out(f"  {need.id}  {env.t(Text(fr=need.name_fr, en=need.name_en))}")
     except ProfileError as exc:
         env.out(f"  !! {env.t(exc.text)}")
         status = 1
@@ -75,9 +68,16 @@ def run_show(args: argparse.Namespace, env: Environment) -> int:
         env.out(msgspec.json.format(msgspec.json.encode(profile.spec), indent=2).decode())
         return 0
     spec = profile.spec
-    env.out(f"{spec.name} {spec.version} ({env.say('depuis', 'from')} {spec.valid_from})")
-    env.out(env.say("Fichiers : ", "Files: ") + " ← ".join(profile.chain))
-    env.out(env.say("Critères (seuil → note) :", "Criteria (threshold → note):"))
+    env.out(
+        env._(
+            "{name} {version} (depuis {valid_from})",
+            name=spec.name,
+            version=spec.version,
+            valid_from=spec.valid_from,
+        )
+    )
+    env.out(env._("Fichiers : ") + " ← ".join(profile.chain))
+    env.out(env._("Critères (seuil → note) :"))
     for key in ("ram", "ssd", "hdd", "cpu", "screen", "battery"):
         crit = profile.criterion(key)
         if crit is None:
@@ -86,20 +86,21 @@ def run_show(args: argparse.Namespace, env: Environment) -> int:
             f"< {t:g} → {n}" for t, n in zip(crit.thresholds, crit.notes, strict=False)
         )
         tol = (
-            f"  ({env.say('tolérance', 'tolerance')} {crit.tolerance_pct:g} %)"
+            env._("  (tolérance {tolerance_pct:g} %)", tolerance_pct=crit.tolerance_pct)
             if crit.tolerance_pct
             else ""
         )
-        env.out(f"  {key}: {steps}, {env.say('sinon', 'else')} {crit.notes[-1]}{tol}")
-    env.out(env.say("Modificateurs :", "Modifiers:"))
+        otherwise = env._("sinon")
+        env.out(f"  {key}: {steps}, {otherwise} {crit.notes[-1]}{tol}")
+    env.out(env._("Modificateurs :"))
     for name, mod in spec.modifiers.items():
         if mod.enabled:
-            env.out(f"  {name}: {mod.delta:+d}  {env.say(mod.label_fr, mod.label_en)}")
-    env.out(env.say("Plafonds :", "Caps:"))
+            env.out(f"  {name}: {mod.delta:+d}  {env.t(Text(fr=mod.label_fr, en=mod.label_en))}")
+    env.out(env._("Plafonds :"))
     for name, cap in spec.caps.items():
         if cap.enabled:
-            env.out(f"  {name}: {env.say(cap.label_fr, cap.label_en)}")
-    env.out(env.say("Tranches :", "Bands:"))
+            env.out(f"  {name}: {env.t(Text(fr=cap.label_fr, en=cap.label_en))}")
+    env.out(env._("Tranches :"))
     for band in spec.bands:
         upper = f"{band.max}" if band.max is not None else "…"
         env.out(f"  {band.min}–{upper} → {band.category}")
@@ -117,9 +118,11 @@ def run_check(args: argparse.Namespace, env: Environment) -> int:
 
             table = load_cpu_table(path)
             env.out(
-                env.say(
-                    f"OK : {path} ({len(table.entries)} CPU, {len(table.skipped)} lignes ignorées)",
-                    f"OK: {path} ({len(table.entries)} CPUs, {len(table.skipped)} rows skipped)",
+                env._(
+                    "OK : {path} ({n_entries} CPU, {n_skipped} lignes ignorées)",
+                    path=path,
+                    n_entries=len(table.entries),
+                    n_skipped=len(table.skipped),
                 )
             )
             for line, why in table.skipped[:20]:
@@ -135,5 +138,5 @@ def run_check(args: argparse.Namespace, env: Environment) -> int:
     except ProfileError as exc:
         env.err(env.t(exc.text))
         return 1
-    env.out(env.say(f"OK : {path}", f"OK: {path}"))
+    env.out(env._("OK : {path}", path=path))
     return 0

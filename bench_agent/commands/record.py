@@ -12,34 +12,26 @@ from bench_agent.context import Environment
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "record",
-        help=env.say(
-            "enregistrer cette machine comme machine rejouable",
-            "capture this machine as a replayable host",
-        ),
-        description=env.say(
+        help=env._("enregistrer cette machine comme machine rejouable"),
+        description=env._(
             "Lance l'inventaire en enregistrant exactement les fichiers lus et les sorties des "
             "commandes, dans DIR. `bench-agent inventory --host-dir DIR` rejoue ensuite la "
-            "machine à l'identique : un nouveau modèle de portable devient un cas de test.",
-            "Runs the inventory while recording exactly the files read and the command "
-            "outputs, into DIR. `bench-agent inventory --host-dir DIR` then replays the "
-            "machine: a new laptop model becomes a test fixture.",
+            "machine à l'identique : un nouveau modèle de portable devient un cas de test."
         ),
     )
     p.add_argument("dir", metavar="DIR")
-    p.add_argument("--description", default="", help=env.say("description libre", "free text"))
+    p.add_argument("--description", default="", help=env._("description libre"))
     p.add_argument(
         "--with-health",
         action="store_true",
-        help=env.say("enregistrer aussi les sorties SMART", "also record the SMART outputs"),
+        help=env._("enregistrer aussi les sorties SMART"),
     )
     p.add_argument(
         "--with-functional",
         action="store_true",
-        help=env.say(
+        help=env._(
             "enregistrer aussi ce que lisent les tests fonctionnels automatiques "
-            "(réseau, chargeur, Wi-Fi, webcam, batterie)",
-            "also record what the automatic functional tests read "
-            "(network, charger, Wi-Fi, webcam, battery)",
+            "(réseau, chargeur, Wi-Fi, webcam, batterie)"
         ),
     )
     p.set_defaults(handler=run_record)
@@ -54,12 +46,7 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
 
     out = Path(args.dir)
     if out.exists() and any(out.iterdir()):
-        env.err(
-            env.say(
-                f"Erreur : {out} existe et n'est pas vide.",
-                f"Error: {out} exists and is not empty.",
-            )
-        )
+        env.err(env._("Erreur : {out} existe et n'est pas vide.", out=out))
         return 2
     recording = Recording()
     host = this_machine(env, recording)
@@ -74,11 +61,11 @@ def run_record(args: argparse.Namespace, env: Environment) -> int:
         run_automatic(host, load_functional_profile())
     write_recording(recording, out, args.description or (inv.identity.model or ""))
     env.out(
-        env.say(
-            f"Machine enregistrée dans {out} : {len(recording.files)} fichiers, "
-            f"{len(recording.commands)} commandes.",
-            f"Machine recorded in {out}: {len(recording.files)} files, "
-            f"{len(recording.commands)} commands.",
+        env._(
+            "Machine enregistrée dans {out} : {n_files} fichiers, {n_commands} commandes.",
+            out=out,
+            n_files=len(recording.files),
+            n_commands=len(recording.commands),
         )
     )
     return 0

@@ -12,7 +12,7 @@ from bench_agent.context import Environment
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "schema",
-        help=env.say("schéma JSON du rapport d'unité", "the UnitReport JSON Schema"),
+        help=env._("schéma JSON du rapport d'unité"),
     )
     p.set_defaults(handler=run_schema)
 

@@ -21,94 +21,73 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "sync",
-        help=env.say("envoi à l'inventaire central", "sending to the central inventory"),
-        description=env.say(
+        help=env._("envoi à l'inventaire central"),
+        description=env._(
             "Les rapports d'unité et certificats signés attendent dans la boîte d'envoi "
             "(sur disque) jusqu'à ce que l'inventaire central les ait : rien n'est perdu "
-            "hors ligne, rien n'est stocké deux fois.",
-            "Signed unit reports and certificates wait in the outbox (on disk) until the "
-            "central inventory has them: nothing is lost offline, nothing is stored twice.",
+            "hors ligne, rien n'est stocké deux fois."
         ),
     )
     actions = p.add_subparsers(dest="sync_action", metavar="ACTION")
 
-    st = actions.add_parser("status", help=env.say("état de la boîte d'envoi", "outbox state"))
-    st.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    st = actions.add_parser("status", help=env._("état de la boîte d'envoi"))
+    st.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     st.set_defaults(handler=run_status)
 
-    now = actions.add_parser("now", help=env.say("envoyer maintenant", "send now"))
-    now.add_argument("--url", help=env.say("adresse du service central", "central service URL"))
-    now.add_argument(
-        "--token-file", type=Path, help=env.say("fichier du jeton du banc", "bench token file")
-    )
+    now = actions.add_parser("now", help=env._("envoyer maintenant"))
+    now.add_argument("--url", help=env._("adresse du service central"))
+    now.add_argument("--token-file", type=Path, help=env._("fichier du jeton du banc"))
     now.add_argument(
         "--all",
         action="store_true",
-        help=env.say(
-            "sans attendre le délai entre deux essais", "without waiting for the retry delay"
-        ),
+        help=env._("sans attendre le délai entre deux essais"),
     )
-    now.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    now.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     now.set_defaults(handler=run_now)
 
     add = actions.add_parser(
         "add",
-        help=env.say(
-            "mettre des rapports ou certificats dans la boîte d'envoi",
-            "put reports or certificates in the outbox",
-        ),
-        description=env.say(
+        help=env._("mettre des rapports ou certificats dans la boîte d'envoi"),
+        description=env._(
             "Un document signé est ajouté tel quel (signature vérifiée) ; un rapport d'unité "
-            "non signé (bench-agent inventory --json) est d'abord signé avec la clé du banc.",
-            "A signed document is added as is (signature checked); an unsigned unit report "
-            "(bench-agent inventory --json) is signed with the bench key first.",
+            "non signé (bench-agent inventory --json) est d'abord signé avec la clé du banc."
         ),
     )
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add.add_argument("--key", metavar="FILE", help=env.say("clé du banc", "bench key"))
+    add.add_argument("--key", metavar="FILE", help=env._("clé du banc"))
     add.set_defaults(handler=run_add)
 
     configure = actions.add_parser(
         "configure",
-        help=env.say("adresse et jeton du service central", "central service URL and token"),
+        help=env._("adresse et jeton du service central"),
     )
     configure.add_argument("--url", required=True)
     configure.add_argument(
         "--token-file",
         type=Path,
         required=True,
-        help=env.say(
-            "fichier contenant le jeton (copié, droits 0600)",
-            "file holding the token (copied, 0600)",
-        ),
+        help=env._("fichier contenant le jeton (copié, droits 0600)"),
     )
     configure.set_defaults(handler=run_configure)
 
     export = actions.add_parser(
         "export",
-        help=env.say(
-            "copier les envois en attente vers un dossier (clé USB)", "export to a folder"
-        ),
+        help=env._("copier les envois en attente vers un dossier (clé USB)"),
     )
     export.add_argument("directory", type=Path, metavar="DIR")
-    export.add_argument(
-        "--all", action="store_true", help=env.say("aussi les déjà envoyés", "also those sent")
-    )
+    export.add_argument("--all", action="store_true", help=env._("aussi les déjà envoyés"))
     export.set_defaults(handler=run_export)
 
     imp = actions.add_parser(
         "import",
-        help=env.say("reprendre les documents d'un dossier exporté", "import an exported folder"),
+        help=env._("reprendre les documents d'un dossier exporté"),
     )
     imp.add_argument("directory", type=Path, metavar="DIR")
     imp.set_defaults(handler=run_import)
 
     requeue = actions.add_parser(
         "retry-rejected",
-        help=env.say(
-            "renvoyer les documents refusés (après correction côté serveur)",
-            "send rejected documents again (after a fix on the server)",
-        ),
+        help=env._("renvoyer les documents refusés (après correction côté serveur)"),
     )
     requeue.set_defaults(handler=run_requeue)
     p.set_defaults(handler=lambda args, env: _usage(p, env))
@@ -139,20 +118,21 @@ def run_status(args: argparse.Namespace, env: Environment) -> int:
         )
         return EXIT_OK
     env.out(
-        env.say(
-            f"Boîte d'envoi {outbox.path} : {counts['pending']} en attente, "
-            f"{counts['sent']} envoyé(s), {counts['rejected']} refusé(s)",
-            f"Outbox {outbox.path}: {counts['pending']} pending, {counts['sent']} sent, "
-            f"{counts['rejected']} rejected",
+        env._(
+            "Boîte d'envoi {path} : {pending} en attente, {sent} envoyé(s), {rejected} refusé(s)",
+            path=outbox.path,
+            pending=counts["pending"],
+            sent=counts["sent"],
+            rejected=counts["rejected"],
         )
     )
     for item in waiting:
         last = f" — {item.last_error}" if item.last_error else ""
-        env.out(f"  {env.say('attente', 'pending')}  {item.kind} {item.item_id}{last}")
+        pending = env._("attente")
+        env.out(f"  {pending}  {item.kind} {item.item_id}{last}")
     for item in rejected:
-        env.out(
-            f"  {env.say('REFUSÉ', 'REJECTED')}  {item.kind} {item.item_id} — {item.last_error}"
-        )
+        refused = env._("REFUSÉ")
+        env.out(f"  {refused}  {item.kind} {item.item_id} — {item.last_error}")
     return EXIT_OK
 
 
@@ -227,14 +207,21 @@ def run_add(args: argparse.Namespace, env: Environment) -> int:
             added = outbox.add(envelope)
         except (OSError, ValueError) as exc:
             failures += 1
-            env.err(env.say(f"Refusé {path} : {exc}", f"Refused {path}: {exc}"))
+            env.err(env._("Refusé {path} : {exc}", path=path, exc=exc))
             continue
         env.out(
-            env.say(
-                f"{path} : {added.kind} {added.item_id} "
-                + ("ajouté" if added.new else "déjà dans la boîte d'envoi"),
-                f"{path}: {added.kind} {added.item_id} "
-                + ("added" if added.new else "already in the outbox"),
+            env._(
+                "{path} : {kind} {item_id} ajouté",
+                path=path,
+                kind=added.kind,
+                item_id=added.item_id,
+            )
+            if added.new
+            else env._(
+                "{path} : {kind} {item_id} déjà dans la boîte d'envoi",
+                path=path,
+                kind=added.kind,
+                item_id=added.item_id,
             )
         )
     return EXIT_PROBLEM if failures else EXIT_OK
@@ -247,9 +234,9 @@ def run_configure(args: argparse.Namespace, env: Environment) -> int:
         token = args.token_file.read_text(encoding="utf-8").strip()
         sending.configure(bench_paths(env), args.url, token)
     except (OSError, ValueError) as exc:
-        env.err(env.say(f"Configuration refusée : {exc}", f"Configuration refused: {exc}"))
+        env.err(env._("Configuration refusée : {exc}", exc=exc))
         return EXIT_USAGE
-    env.out(env.say(f"Service central : {args.url}", f"Central service: {args.url}"))
+    env.out(env._("Service central : {url}", url=args.url))
     return EXIT_OK
 
 
@@ -269,12 +256,13 @@ def run_export(args: argparse.Namespace, env: Environment) -> int:
             lines.append(f"{hashlib.sha256(item.body).hexdigest()}  {name}\n")
         write_atomic(directory / "SHA256SUMS", "".join(lines).encode("utf-8"))
     except OSError as exc:
-        env.err(env.say(f"Export impossible : {exc}", f"Export failed: {exc}"))
+        env.err(env._("Export impossible : {exc}", exc=exc))
         return EXIT_ENVIRONMENT
     env.out(
-        env.say(
-            f"{len(items)} document(s) exporté(s) dans {directory} (sommes dans SHA256SUMS)",
-            f"{len(items)} document(s) exported to {directory} (checksums in SHA256SUMS)",
+        env._(
+            "{n_items} document(s) exporté(s) dans {directory} (sommes dans SHA256SUMS)",
+            n_items=len(items),
+            directory=directory,
         )
     )
     return EXIT_OK
@@ -290,9 +278,7 @@ def run_import(args: argparse.Namespace, env: Environment) -> int:
     outbox = _outbox(env)
     files = sorted(p for p in args.directory.glob("*.json") if p.is_file())
     if not files:
-        env.err(
-            env.say(f"Aucun document dans {args.directory}", f"No document in {args.directory}")
-        )
+        env.err(env._("Aucun document dans {directory}", directory=args.directory))
         return EXIT_PROBLEM
     added = already = refused = 0
     for path in files:
@@ -300,14 +286,16 @@ def run_import(args: argparse.Namespace, env: Environment) -> int:
             result = outbox.add(_load_json(path))
         except (OSError, ValueError, OutboxError) as exc:
             refused += 1
-            env.err(env.say(f"Refusé {path.name} : {exc}", f"Refused {path.name}: {exc}"))
+            env.err(env._("Refusé {name} : {exc}", name=path.name, exc=exc))
             continue
         added += result.new
         already += not result.new
     env.out(
-        env.say(
-            f"Ajoutés : {added} ; déjà présents : {already} ; refusés : {refused}",
-            f"Added: {added}; already there: {already}; refused: {refused}",
+        env._(
+            "Ajoutés : {added} ; déjà présents : {already} ; refusés : {refused}",
+            added=added,
+            already=already,
+            refused=refused,
         )
     )
     return EXIT_PROBLEM if refused else EXIT_OK
@@ -318,9 +306,5 @@ def run_requeue(args: argparse.Namespace, env: Environment) -> int:
     rejected = outbox.items("rejected")
     for item in rejected:
         outbox.requeue(item.seq)
-    env.out(
-        env.say(
-            f"{len(rejected)} document(s) remis en attente", f"{len(rejected)} document(s) requeued"
-        )
-    )
+    env.out(env._("{n_rejected} document(s) remis en attente", n_rejected=len(rejected)))
     return EXIT_OK

@@ -12,24 +12,19 @@ from bench_agent.context import Environment
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "verify",
-        help=env.say("vérifier un certificat d'effacement", "check an erasure certificate"),
-        description=env.say(
+        help=env._("vérifier un certificat d'effacement"),
+        description=env._(
             "Vérifie la signature Ed25519 d'un certificat ; s'il a été modifié, nomme les "
-            "sections touchées. Code de sortie 1 si le certificat est invalide.",
-            "Checks a certificate's Ed25519 signature; if it was altered, names the "
-            "sections changed. Exit code 1 when the certificate is invalid.",
+            "sections touchées. Code de sortie 1 si le certificat est invalide."
         ),
     )
     p.add_argument("certificate", metavar="CERT")
     p.add_argument(
         "--public-key",
         metavar="BASE64",
-        help=env.say(
-            "clé publique attendue du banc (sinon : la clé incluse, intégrité seulement)",
-            "expected bench public key (else the embedded key: integrity only)",
-        ),
+        help=env._("clé publique attendue du banc (sinon : la clé incluse, intégrité seulement)"),
     )
-    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     p.set_defaults(handler=run_verify)
 
 
@@ -43,12 +38,7 @@ def run_verify(args: argparse.Namespace, env: Environment) -> int:
         try:
             trusted = base64.b64decode(args.public_key, validate=True)
         except ValueError:
-            env.err(
-                env.say(
-                    "Clé publique invalide (base64 attendu).",
-                    "Invalid public key (base64 expected).",
-                )
-            )
+            env.err(env._("Clé publique invalide (base64 attendu)."))
             return 2
     check = verify_certificate(args.certificate, trusted)
     payload = check.payload or {}
@@ -72,22 +62,18 @@ def run_verify(args: argparse.Namespace, env: Environment) -> int:
     elif check.ok:
         model, serial = media.get("model") or "?", media.get("serial") or "?"
         env.out(
-            env.say(
-                f"Certificat VALIDE : {model} série {serial}"
-                f" — {payload.get('result')} (niveau : {level or 'aucun'})",
-                f"Certificate VALID: {model} serial {serial}"
-                f" — {payload.get('result')} (level: {level or 'none'})",
+            env._(
+                "Certificat VALIDE : {model} série {serial} — {result} (niveau : {level})",
+                model=model,
+                serial=serial,
+                result=payload.get("result"),
+                level=level or env._("aucun"),
             )
         )
         if not trusted:
-            env.out(
-                env.say(
-                    "Intégrité prouvée ; l'origine l'est avec --public-key (clé du banc).",
-                    "Integrity proved; origin needs --public-key (the bench's key).",
-                )
-            )
+            env.out(env._("Intégrité prouvée ; l'origine l'est avec --public-key (clé du banc)."))
     else:
-        env.out(env.say("Certificat INVALIDE :", "Certificate INVALID:"))
+        env.out(env._("Certificat INVALIDE :"))
         for line in check.problems_en if env.lang == "en" else check.problems_fr:
             env.out(f"  - {line}")
     return 0 if check.ok else 1

@@ -29,6 +29,10 @@ class BenchScreen(Screen[None]):
     def say(self, fr: str, en: str) -> str:
         return self.bench.env.say(fr, en)
 
+    def _(self, msgid: str, /, **fields: object) -> str:
+        """The message (a French msgid) in the language shown now."""
+        return self.bench.env._(msgid, **fields)
+
     def t(self, text: Text | None) -> str:
         return self.bench.t(text)
 

@@ -64,18 +64,12 @@ class MainScreen(BenchScreen):
             # The id typed so far survives a redraw (F2 rebuilds the screen).
             value=self.service.record.unit_id or "",
             id="unit-id",
-            placeholder=self.say(
-                "Scannez ou tapez l'identifiant de l'unité, puis Entrée",
-                "Scan or type the unit's id, then Enter",
-            ),
+            placeholder=self._("Scannez ou tapez l'identifiant de l'unité, puis Entrée"),
         )
         yield OptionList(*(Option("", id=s.key) for s in STEPS), id="steps")
         yield Static(markup=False, id="next")
         yield Static(
-            self.say(
-                "1-9 ↑↓ Entrée : étape  n : suivante  F1 : aide  F2 : English  q : quitter",
-                "1-9 ↑↓ Enter: step  n: next unit  F1: help  F2: français  q: quit",
-            ),
+            self._("1-9 ↑↓ Entrée : étape  n : suivante  F1 : aide  F2 : English  q : quitter"),
             classes="hint",
         )
 
@@ -104,14 +98,14 @@ class MainScreen(BenchScreen):
         r = self.service.record
         if r.inventory is None:
             if "inventory" in self.bench.running:
-                return self.say("Inventaire en cours…", "Inventory running…")
-            return self.say("Machine non identifiée", "Unidentified machine")
+                return self._("Inventaire en cours…")
+            return self._("Machine non identifiée")
         ident = r.inventory.identity
-        unknown = self.say("inconnu", "unknown")
+        unknown = self._("inconnu")
         maker = ident.maker or unknown
         model = ident.model or ident.product_name or unknown
-        serial = r.serial_entered or ident.serial or self.say("À SAISIR", "TO ENTER")
-        return f"{maker} {model}\n" + self.say(f"N° de série : {serial}", f"Serial: {serial}")
+        serial = r.serial_entered or ident.serial or self._("À SAISIR")
+        return f"{maker} {model}\n" + self._("N° de série : {serial}", serial=serial)
 
     def state_changed(self) -> None:
         self.query_one("#unit", Static).update(self.identity_text())
@@ -126,7 +120,7 @@ class MainScreen(BenchScreen):
             detail = self.t(view.detail)
             line = RichText.assemble(
                 f"{step.number} {self.t(step.title):<28}",
-                (f"{self.t(STATE_WORDS[view.state]):<9}", STATE_STYLES[view.state]),
+                (f"{self._(STATE_WORDS[view.state]):<9}", STATE_STYLES[view.state]),
             )
             if detail:
                 line.append(" " + clip(detail, room))
@@ -138,13 +132,12 @@ class MainScreen(BenchScreen):
         for step in STEPS:
             view = views[step.key]
             if view.state in (StepState.TODO, StepState.PROBLEM):
-                return self.say(
-                    f"Étape suivante : {step.number} {self.t(step.title)}",
-                    f"Next: {step.number} {self.t(step.title)}",
+                return self._(
+                    "Étape suivante : {number} {title}",
+                    number=step.number,
+                    title=self.t(step.title),
                 )
-        return self.say(
-            "Unité terminée : n pour la suivante.", "Unit finished: n for the next one."
-        )
+        return self._("Unité terminée : n pour la suivante.")
 
     def on_resize(self) -> None:
         # The rows' room for their detail depends on the width.

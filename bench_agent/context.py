@@ -33,9 +33,6 @@ class Environment:
     def t(self, text: Text) -> str:
         return text.get(self.lang)
 
-    def say(self, fr: str, en: str) -> str:
-        return en if self.lang == "en" else fr
-
     def _(self, msgid: str, /, **fields: object) -> str:
         """The message (a French msgid) in this process's language, fields filled."""
         return render(msgid, self.lang, fields)

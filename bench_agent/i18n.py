@@ -131,8 +131,3 @@ def C_(context: str, msgid: str, /) -> str:
     """A msgid with a context, for the same French said two ways in English ("ÉCHEC":
     "FAIL" for a test, "FAILED" for a self-test): pass it to ``_t`` or ``_``."""
     return f"{context}{CONTEXT_SEPARATOR}{msgid}"
-
-
-def tr(fr: str, en: str) -> Text:
-    """The inline pair of before the catalogue: goes when every package is converted."""
-    return Text(fr=fr, en=en)

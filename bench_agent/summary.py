@@ -2,45 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bench_agent.i18n import C_, N_, Gettext
 from bench_agent.model.inventory import Inventory
 
 if TYPE_CHECKING:
     from bench_agent.model.health import DiskHealth
 
-Say = Callable[[str, str], str]
 
-
-def _size_gb(n: int | None, say: Say, binary: bool = False) -> str:
+def _size_gb(n: int | None, _: Gettext, binary: bool = False) -> str:
     if n is None:
-        return say("inconnue", "unknown")
+        return _("inconnue")
     unit = 1024**3 if binary else 1000**3
     value = n / unit
     text = f"{value:.0f}" if value >= 10 else f"{value:.1f}"
     if value >= 1000:
         text = f"{n / unit / 1000:.1f}"
-        return text + say(" To", " TB")
-    return text + say(" Go", " GB")
+        return text + _(" To")
+    return text + _(" Go")
 
 
-def _or_unknown(value: object, say: Say) -> str:
-    return say("inconnu", "unknown") if value in (None, "") else str(value)
+def _or_unknown(value: object, _: Gettext) -> str:
+    return _("inconnu") if value in (None, "") else str(value)
 
 
-def _yes_no(value: str, say: Say) -> str:
-    return {"yes": say("oui", "yes"), "no": say("non", "no")}.get(value, say("inconnu", "unknown"))
+def _yes_no(value: str, _: Gettext) -> str:
+    return {"yes": _("oui"), "no": _("non")}.get(value, _("inconnu"))
 
 
-def _tri(value: bool | None, if_true: str, if_false: str, say: Say) -> str:
+def _tri(value: bool | None, if_true: str, if_false: str, _: Gettext) -> str:
     if value is None:
-        return say("indéterminé", "undetermined")
+        return _("indéterminé")
     return if_true if value else if_false
 
 
+DEVICE_KINDS = {
+    "gpu": N_("Carte graphique"),
+    "wifi": N_("Wi-Fi"),
+    "ethernet": N_("Ethernet"),
+    "bluetooth": N_("Bluetooth"),
+    "webcam": N_("Webcam"),
+    "audio": N_("Audio"),
+    "optical": N_("Lecteur optique"),
+    "card_reader": N_("Lecteur de cartes"),
+    "fingerprint": N_("Lecteur d'empreintes"),
+    "modem": N_("Modem"),
+    "other": N_("Autre"),
+}
+
+
 def render_inventory(
-    inv: Inventory, say: Say, lang: str, *, with_duration: bool = True
+    inv: Inventory, _: Gettext, lang: str, *, with_duration: bool = True
 ) -> list[str]:
     """The inventory as lines of text in the technician's language (the probes' duration
     last, for the command line; the app leaves it out)."""
@@ -49,28 +62,24 @@ def render_inventory(
     title = " ".join(x for x in (ident.maker, ident.model or ident.product_name) if x)
     if ident.product_name and ident.model and ident.product_name not in ident.model:
         title += f" ({ident.product_name})"
-    lines.append(
-        say("Inventaire — ", "Inventory — ") + (title or say("modèle inconnu", "unknown model"))
-    )
-    lines.append(say("  Numéro de série : ", "  Serial number: ") + _or_unknown(ident.serial, say))
-    chassis = ident.chassis_type or say("inconnu", "unknown")
+    lines.append(_("Inventaire — ") + (title or _("modèle inconnu")))
+    lines.append(_("  Numéro de série : ") + _or_unknown(ident.serial, _))
+    chassis = ident.chassis_type or _("inconnu")
     bios = " ".join(x for x in (ident.bios_vendor, ident.bios_version) if x)
     if ident.bios_date:
         bios += f" ({ident.bios_date})"
-    lines.append(say("  Châssis : ", "  Chassis: ") + chassis + (f" · BIOS {bios}" if bios else ""))
+    lines.append(_("  Châssis : ") + chassis + (f" · BIOS {bios}" if bios else ""))
     if ident.junk_fields:
-        lines.append(
-            say("  Valeurs d'usine ignorées : ", "  Placeholder values ignored: ")
-            + ", ".join(ident.junk_fields)
-        )
+        lines.append(_("  Valeurs d'usine ignorées : ") + ", ".join(ident.junk_fields))
 
     cpu = inv.cpu
-    parts = [cpu.model_name or say("modèle inconnu", "unknown model")]
+    parts = [cpu.model_name or _("modèle inconnu")]
     if cpu.cores or cpu.threads:
         parts.append(
-            say(
-                f"{cpu.cores or '?'} cœurs / {cpu.threads or '?'} threads",
-                f"{cpu.cores or '?'} cores / {cpu.threads or '?'} threads",
+            _(
+                "{cores} cœurs / {threads} threads",
+                cores=cpu.cores or "?",
+                threads=cpu.threads or "?",
             )
         )
     if cpu.max_mhz:
@@ -78,22 +87,21 @@ def render_inventory(
         parts.append(f"{base}{cpu.max_mhz / 1000:.1f} GHz")
     if cpu.generation:
         parts.append(cpu.generation)
-    lines.append(say("Processeur : ", "CPU: ") + " · ".join(parts))
+    lines.append(_("Processeur : ") + " · ".join(parts))
 
     mem = inv.memory
-    mem_line = say("Mémoire : ", "Memory: ") + _size_gb(
-        mem.installed_bytes or mem.total_bytes, say, binary=True
-    )
+    mem_line = _("Mémoire : ") + _size_gb(mem.installed_bytes or mem.total_bytes, _, binary=True)
     if mem.slots_total is not None:
         if mem.slots_total == 0:
-            mem_line += say(" (soudée, aucun emplacement", " (soldered, no slot")
+            mem_line += _(" (soudée, aucun emplacement")
         else:
-            mem_line += say(
-                f" ({mem.slots_total} emplacements, {mem.slots_free} libres",
-                f" ({mem.slots_total} slots, {mem.slots_free} free",
+            mem_line += _(
+                " ({slots_total} emplacements, {slots_free} libres",
+                slots_total=mem.slots_total,
+                slots_free=mem.slots_free,
             )
         if mem.max_capacity_bytes:
-            mem_line += ", max " + _size_gb(mem.max_capacity_bytes, say, binary=True)
+            mem_line += ", max " + _size_gb(mem.max_capacity_bytes, _, binary=True)
         mem_line += ")"
     lines.append(mem_line)
     for dimm in mem.dimms or []:
@@ -103,43 +111,41 @@ def render_inventory(
                 dimm.locator,
                 dimm.form_factor,
                 dimm.type,
-                _size_gb(dimm.size_bytes, say, binary=True),
+                _size_gb(dimm.size_bytes, _, binary=True),
                 f"{dimm.speed_mts} MT/s" if dimm.speed_mts else None,
-                say("(soudée)", "(soldered)") if dimm.soldered else None,
+                _("(soudée)") if dimm.soldered else None,
             )
             if x
         )
         lines.append(f"  {desc}")
 
-    lines.append(say("Disques :", "Disks:") if inv.disks else say("Disques : aucun", "Disks: none"))
+    lines.append(_("Disques :") if inv.disks else _("Disques : aucun"))
     for disk in inv.disks:
         media = {"hdd": "HDD", "ssd": "SSD"}.get(disk.media, "?")
-        size = _size_gb(disk.capacity_bytes, say)
-        desc = f"  {disk.name:<9} {_or_unknown(disk.model, say)} · {size}"
+        size = _size_gb(disk.capacity_bytes, _)
+        desc = f"  {disk.name:<9} {_or_unknown(disk.model, _)} · {size}"
         desc += f" · {media} {disk.transport.upper()}"
         if disk.serial:
-            desc += say(f" · n° {disk.serial}", f" · s/n {disk.serial}")
+            desc += _(" · n° {serial}", serial=disk.serial)
         if disk.boot_medium:
-            desc += say(" · support de démarrage (jamais effacé)", " · boot medium (never erased)")
+            desc += _(" · support de démarrage (jamais effacé)")
         lines.append(desc)
 
     for bat in inv.batteries:
-        health = (
-            f"{bat.health_pct:.0f} %" if bat.health_pct is not None else say("inconnue", "unknown")
-        )
-        desc = say(f"Batterie {bat.name} : santé {health}", f"Battery {bat.name}: health {health}")
+        health = f"{bat.health_pct:.0f} %" if bat.health_pct is not None else _("inconnue")
+        desc = _("Batterie {name} : santé {health}", name=bat.name, health=health)
         if bat.full_wh is not None and bat.design_wh is not None:
             desc += f" ({bat.full_wh:.1f}/{bat.design_wh:.1f} Wh)"
         if bat.cycle_count is not None:
-            desc += say(f", {bat.cycle_count} cycles", f", {bat.cycle_count} cycles")
+            desc += _(", {cycle_count} cycles", cycle_count=bat.cycle_count)
         lines.append(desc)
         lines.extend(f"  ! {note.message.get(lang)}" for note in bat.anomalies)
     if not inv.batteries:
-        lines.append(say("Batterie : aucune détectée", "Battery: none detected"))
+        lines.append(_("Batterie : aucune détectée"))
 
     for disp in inv.displays:
-        kind = say("interne", "internal") if disp.internal else say("externe", "external")
-        desc = say(f"Écran {disp.connector} ({kind}) : ", f"Display {disp.connector} ({kind}): ")
+        kind = _("interne") if disp.internal else _("externe")
+        desc = _("Écran {connector} ({kind}) : ", connector=disp.connector, kind=kind)
         desc += " ".join(x for x in (disp.maker, disp.model) if x)
         if disp.diagonal_in:
             desc += f' {disp.diagonal_in:.1f}"'
@@ -147,87 +153,71 @@ def render_inventory(
             desc += f" {disp.width_px}×{disp.height_px}"
         lines.append(desc)
 
-    kinds = {
-        "gpu": ("Carte graphique", "GPU"),
-        "wifi": ("Wi-Fi", "Wi-Fi"),
-        "ethernet": ("Ethernet", "Ethernet"),
-        "bluetooth": ("Bluetooth", "Bluetooth"),
-        "webcam": ("Webcam", "Webcam"),
-        "audio": ("Audio", "Audio"),
-        "optical": ("Lecteur optique", "Optical drive"),
-        "card_reader": ("Lecteur de cartes", "Card reader"),
-        "fingerprint": ("Lecteur d'empreintes", "Fingerprint reader"),
-        "modem": ("Modem", "Modem"),
-        "other": ("Autre", "Other"),
-    }
     for dev in inv.devices:
-        fr, en = kinds.get(dev.kind, (dev.kind, dev.kind))
+        kind = _(DEVICE_KINDS[dev.kind]) if dev.kind in DEVICE_KINDS else dev.kind
         name = " ".join(x for x in (dev.vendor, dev.product) if x) or (
             f"{dev.vendor_id or '?'}:{dev.product_id or '?'}"
         )
-        lines.append(say(f"{fr} : ", f"{en}: ") + name)
+        lines.append(_("{kind} : ", kind=kind) + name)
 
     fw = inv.firmware
-    boot = {"uefi": "UEFI", "legacy": say("BIOS (legacy)", "BIOS (legacy)")}.get(
-        fw.boot_mode, say("démarrage inconnu", "unknown boot mode")
-    )
+    boot = {"uefi": "UEFI", "legacy": _("BIOS (legacy)")}.get(fw.boot_mode, _("démarrage inconnu"))
     sb = {
-        "enabled": say("activé", "enabled"),
-        "disabled": say("désactivé", "disabled"),
-        "unsupported": say("non pris en charge", "unsupported"),
-    }.get(fw.secure_boot, say("inconnu", "unknown"))
-    tpm = f"TPM {fw.tpm_version}" if fw.tpm_version else "TPM " + _yes_no(fw.tpm_present, say)
+        "enabled": _("activé"),
+        "disabled": _("désactivé"),
+        "unsupported": _("non pris en charge"),
+    }.get(fw.secure_boot, _("inconnu"))
+    tpm = f"TPM {fw.tpm_version}" if fw.tpm_version else "TPM " + _yes_no(fw.tpm_present, _)
     lines.append(
-        say("Micrologiciel : ", "Firmware: ")
+        _("Micrologiciel : ")
         + f"{boot} · Secure Boot {sb} · {tpm} · "
-        + say("licence Windows OEM : ", "OEM Windows licence: ")
-        + _yes_no(fw.windows_key_in_acpi, say)
+        + _("licence Windows OEM : ")
+        + _yes_no(fw.windows_key_in_acpi, _)
     )
 
     w11 = inv.win11
-    verdict = _tri(w11.ready, say("compatible", "ready"), say("non compatible", "not ready"), say)
-    lines.append("Windows 11 : " + verdict if lang == "fr" else "Windows 11: " + verdict)
+    verdict = _tri(w11.ready, _("compatible"), _("non compatible"), _)
+    lines.append(_("Windows 11 : ") + verdict)
     for check in w11.checks:
-        mark = _tri(check.ok, "✓", "✗", lambda fr, en: "?")
+        mark = _tri(check.ok, "✓", "✗", lambda msgid, /, **fields: "?")
         lines.append(f"  {mark} {check.message.get(lang)}")
 
     if inv.notes:
-        lines.append(say("Remarques :", "Notes:"))
+        lines.append(_("Remarques :"))
         lines.extend(f"  - {note.message.get(lang)}" for note in inv.notes)
     if with_duration and inv.duration_ms is not None:
-        lines.append(say(f"Durée : {inv.duration_ms:.0f} ms", f"Took {inv.duration_ms:.0f} ms"))
+        lines.append(_("Durée : {duration_ms:.0f} ms", duration_ms=inv.duration_ms))
     return lines
 
 
 VERDICT_LABEL = {
-    "OK": ("BON", "OK"),
-    "WORN": ("USÉ", "WORN"),
-    "SUSPECT": ("SUSPECT", "SUSPECT"),
-    "FAIL": ("HORS SERVICE", "FAIL"),
-    "UNKNOWN": ("NON ÉVALUABLE", "UNKNOWN"),
+    "OK": N_("BON"),
+    "WORN": N_("USÉ"),
+    "SUSPECT": N_("SUSPECT"),
+    "FAIL": N_("HORS SERVICE"),
+    "UNKNOWN": N_("NON ÉVALUABLE"),
 }
 SELF_TEST_STATUS = {
-    "passed": ("réussi", "passed"),
-    "failed": ("ÉCHEC", "FAILED"),
-    "aborted": ("annulé", "aborted"),
-    "interrupted": ("interrompu", "interrupted"),
-    "in_progress": ("en cours", "in progress"),
-    "timeout": ("trop long, arrêté", "timed out, stopped"),
-    "unknown": ("résultat inconnu", "result unknown"),
+    "passed": N_("réussi"),
+    "failed": C_("autotest", "ÉCHEC"),
+    "aborted": N_("annulé"),
+    "interrupted": N_("interrompu"),
+    "in_progress": C_("autotest", "en cours"),
+    "timeout": N_("trop long, arrêté"),
+    "unknown": N_("résultat inconnu"),
 }
 SEVERITY_LABEL = {
-    "INFO": ("info", "info"),
-    "WORN": ("usure", "worn"),
-    "SUSPECT": ("suspect", "suspect"),
-    "FAIL": ("ÉCHEC", "FAIL"),
-    "UNKNOWN": ("inconnu", "unknown"),
+    "INFO": N_("info"),
+    "WORN": N_("usure"),
+    "SUSPECT": N_("suspect"),
+    "FAIL": C_("gravité", "ÉCHEC"),
+    "UNKNOWN": N_("inconnu"),
 }
 
 
-def render_health(health: DiskHealth, say: Say, lang: str) -> list[str]:
+def render_health(health: DiskHealth, _: Gettext, lang: str) -> list[str]:
     """Human lines for one drive: verdict first, then every finding."""
-    fr, en = VERDICT_LABEL[health.verdict]
-    label = say(fr, en)
+    label = _(VERDICT_LABEL[health.verdict])
     who = " ".join(x for x in (health.model, health.serial and f"S/N {health.serial}") if x)
     lines = [
         f"{health.device}  {who}".rstrip(),
@@ -236,34 +226,32 @@ def render_health(health: DiskHealth, say: Say, lang: str) -> list[str]:
     facts = []
     if health.power_on_hours is not None:
         facts.append(
-            say(
-                f"{health.power_on_hours} h de fonctionnement",
-                f"{health.power_on_hours} power-on hours",
-            )
+            _("{power_on_hours} h de fonctionnement", power_on_hours=health.power_on_hours)
         )
     if health.percentage_used is not None:
-        facts.append(say(f"usure {health.percentage_used} %", f"wear {health.percentage_used}%"))
+        facts.append(_("usure {percentage_used} %", percentage_used=health.percentage_used))
     if health.temperature_c is not None:
         facts.append(f"{health.temperature_c:.0f} °C")
     if facts:
         lines.append("  " + ", ".join(facts))
     for finding in health.findings:
-        sev_fr, sev_en = SEVERITY_LABEL[finding.severity]
-        lines.append(f"  [{say(sev_fr, sev_en)}] {finding.message.get(lang)}")
+        severity = _(SEVERITY_LABEL[finding.severity])
+        lines.append(f"  [{severity}] {finding.message.get(lang)}")
     if health.self_test is not None:
         test = health.self_test
-        status_fr, status_en = SELF_TEST_STATUS.get(test.status, (test.status, test.status))
-        lines.append(
-            say(f"  Autotest {test.kind} : {status_fr}.", f"  {test.kind} self-test: {status_en}.")
+        status = (
+            _(SELF_TEST_STATUS[test.status]) if test.status in SELF_TEST_STATUS else test.status
         )
+        lines.append(_("  Autotest {kind} : {status}.", kind=test.kind, status=status))
     if health.read_check is not None and health.read_check.throughput_mb_s is not None:
         rc = health.read_check
         lines.append(
-            say(
-                f"  Lecture : {rc.sampled_bytes // (1 << 20)} Mio à {rc.throughput_mb_s:.1f} Mo/s, "
-                f"{len(rc.error_offsets)} erreur(s).",
-                f"  Read check: {rc.sampled_bytes // (1 << 20)} MiB at "
-                f"{rc.throughput_mb_s:.1f} MB/s, {len(rc.error_offsets)} error(s).",
+            _(
+                "  Lecture : {sampled_bytes} Mio à {throughput_mb_s:.1f} Mo/s, "
+                "{n_error_offsets} erreur(s).",
+                sampled_bytes=rc.sampled_bytes // (1 << 20),
+                throughput_mb_s=rc.throughput_mb_s,
+                n_error_offsets=len(rc.error_offsets),
             )
         )
     return lines

@@ -16,12 +16,10 @@ if TYPE_CHECKING:
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "health",
-        help=env.say("santé des disques (SMART)", "disk health (SMART)"),
-        description=env.say(
+        help=env._("santé des disques (SMART)"),
+        description=env._(
             "Verdict de santé de chaque disque interne (ou des disques donnés) d'après smartctl, "
-            "avec les raisons. Code de sortie 1 si un disque est HORS SERVICE.",
-            "Health verdict of every internal drive (or the given ones) from smartctl, with "
-            "the reasons. Exit status 1 when a drive is FAIL.",
+            "avec les raisons. Code de sortie 1 si un disque est HORS SERVICE."
         ),
     )
     p.add_argument("devices", nargs="*", metavar="DEVICE", help="/dev/sda, /dev/nvme0n1 ...")
@@ -30,36 +28,24 @@ def register(sub: Any, env: Environment) -> None:
         metavar="FILE",
         action="append",
         default=[],
-        help=env.say(
-            "juger une sortie smartctl enregistrée (JSON ou texte)",
-            "judge a saved smartctl output (JSON or text)",
-        ),
+        help=env._("juger une sortie smartctl enregistrée (JSON ou texte)"),
     )
     p.add_argument(
         "--self-test",
         choices=["short", "extended"],
-        help=env.say(
-            "lancer l'autotest du disque et attendre son résultat (Ctrl-C l'annule)",
-            "run the drive's self-test and wait for its result (Ctrl-C cancels it)",
-        ),
+        help=env._("lancer l'autotest du disque et attendre son résultat (Ctrl-C l'annule)"),
     )
     p.add_argument(
         "--read-check",
         metavar="MIB",
         type=int,
-        help=env.say(
-            "lire MIB Mio répartis sur le disque (O_DIRECT, lecture seule)",
-            "read MIB MiB spread over the drive (O_DIRECT, read-only)",
-        ),
+        help=env._("lire MIB Mio répartis sur le disque (O_DIRECT, lecture seule)"),
     )
-    p.add_argument("--json", action="store_true", help=env.say("sortie JSON", "JSON output"))
+    p.add_argument("--json", action="store_true", help=env._("sortie JSON"))
     p.add_argument(
         "--policy",
         metavar="FILE",
-        help=env.say(
-            "politique de seuils (TOML, défaut profiles/health/default.toml)",
-            "threshold policy (TOML, default profiles/health/default.toml)",
-        ),
+        help=env._("politique de seuils (TOML, défaut profiles/health/default.toml)"),
     )
     add_host_dir_argument(p, env)
     p.set_defaults(handler=run_health)
@@ -73,17 +59,12 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.summary import render_health
 
     if args.read_check is not None and args.read_check <= 0:
-        env.err(
-            env.say(
-                "Erreur : --read-check attend un nombre de Mio > 0.",
-                "Error: --read-check needs a number of MiB > 0.",
-            )
-        )
+        env.err(env._("Erreur : --read-check attend un nombre de Mio > 0."))
         return 2
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:
-        env.err(env.say(f"Erreur dans la politique : {exc}", f"Policy error: {exc}"))
+        env.err(env._("Erreur dans la politique : {exc}", exc=exc))
         return 2
     results: list[DiskHealth] = []
     for name in args.from_file:
@@ -91,9 +72,10 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
             data = Path(name).read_bytes()
         except OSError as exc:
             env.err(
-                env.say(
-                    f"Erreur : lecture de {name} impossible ({exc.strerror}).",
-                    f"Error: cannot read {name} ({exc.strerror}).",
+                env._(
+                    "Erreur : lecture de {name} impossible ({strerror}).",
+                    name=name,
+                    strerror=exc.strerror,
                 )
             )
             return 3
@@ -103,9 +85,8 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
             host = open_machine(env, args.host_dir)
             if args.host_dir is None and not host.is_root():
                 env.err(
-                    env.say(
-                        "Attention : sans les droits root, smartctl ne peut pas lire les disques.",
-                        "Warning: without root, smartctl cannot read the drives.",
+                    env._(
+                        "Attention : sans les droits root, smartctl ne peut pas lire les disques."
                     )
                 )
             checked = check_all(
@@ -115,9 +96,7 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
                 read_check_mib=args.read_check,
             )
         except (FixtureMissingError, FileNotFoundError, ValueError) as exc:
-            env.err(
-                host_error(exc, args.host_dir, env) or env.say(f"Erreur : {exc}", f"Error: {exc}")
-            )
+            env.err(host_error(exc, args.host_dir, env) or env._("Erreur : {exc}", exc=exc))
             return 3
         for health in checked:
             if args.self_test and health.verdict != "UNKNOWN":
@@ -129,15 +108,13 @@ def run_health(args: argparse.Namespace, env: Environment) -> int:
         env.out(to_json(results).decode("utf-8"))
     else:
         for health in results:
-            for line in render_health(health, env.say, env.lang):
+            for line in render_health(health, env._, env.lang):
                 env.out(line)
         if not results:
             env.out(
-                env.say(
+                env._(
                     "Aucun disque interne trouvé (le support de démarrage et les disques USB "
-                    "ou amovibles sont exclus : nommez-les pour les vérifier).",
-                    "No internal drive found (the boot medium and USB or removable disks are "
-                    "left out: name them to check them).",
+                    "ou amovibles sont exclus : nommez-les pour les vérifier)."
                 )
             )
     return 1 if any(h.verdict == "FAIL" for h in results) else 0
@@ -172,15 +149,18 @@ def _self_test(
             real_sleep(seconds)
         except KeyboardInterrupt:
             cancelled = True  # the runner sends smartctl -X on its next turn
-            env.err(env.say("Annulation de l'autotest…", "Cancelling the self-test…"))
+            env.err(env._("Annulation de l'autotest…"))
 
     def progress(p: SelfTestProgress) -> None:
         left = "?" if p.remaining_pct is None else f"{p.remaining_pct}"
         eta = "?" if p.remaining_s is None else f"{p.remaining_s / 60:.0f}"
         env.err(
-            env.say(
-                f"{p.device} : autotest {kind}, {left} % restant, environ {eta} min.",
-                f"{p.device}: {kind} self-test, {left}% left, about {eta} min.",
+            env._(
+                "{device} : autotest {kind}, {left} % restant, environ {eta} min.",
+                device=p.device,
+                kind=kind,
+                left=left,
+                eta=eta,
             )
         )
 

@@ -15,45 +15,35 @@ if TYPE_CHECKING:
 def register(sub: Any, env: Environment) -> None:
     p = sub.add_parser(
         "inventory",
-        help=env.say("inventaire du matériel", "hardware inventory"),
-        description=env.say(
+        help=env._("inventaire du matériel"),
+        description=env._(
             "Inventaire complet de la machine : identité, processeur, mémoire, disques, "
-            "batterie, écran, périphériques, micrologiciel, compatibilité Windows 11.",
-            "Full inventory of the machine: identity, CPU, memory, disks, battery, display, "
-            "devices, firmware, Windows 11 readiness.",
+            "batterie, écran, périphériques, micrologiciel, compatibilité Windows 11."
         ),
     )
     p.add_argument(
         "--json",
         action="store_true",
-        help=env.say(
-            "afficher le rapport d'unité (UnitReport) en JSON", "print the UnitReport as JSON"
-        ),
+        help=env._("afficher le rapport d'unité (UnitReport) en JSON"),
     )
     add_host_dir_argument(p, env)
     p.add_argument(
         "--asset-tag",
         metavar="ID",
-        help=env.say("identifiant du reconditionneur (idEsn)", "reconditioner's id (idEsn)"),
+        help=env._("identifiant du reconditionneur (idEsn)"),
     )
     p.add_argument(
         "--health",
         action="store_true",
-        help=env.say(
-            "ajouter la santé SMART de chaque disque interne (bench-agent health)",
-            "add the SMART health of every internal disk (bench-agent health)",
-        ),
+        help=env._("ajouter la santé SMART de chaque disque interne (bench-agent health)"),
     )
     p.add_argument(
         "--save",
         action="store_true",
-        help=env.say(
+        help=env._(
             "signer le rapport avec la clé du banc (révision 1), l'écrire dans "
             "$BENCH_AGENT_HOME/reports/ et le mettre en boîte d'envoi (bench-agent sync) ; "
-            "grade --save et erase --report en écrivent les révisions suivantes",
-            "sign the report with the bench key (revision 1), write it to "
-            "$BENCH_AGENT_HOME/reports/ and put it in the outbox (bench-agent sync); "
-            "grade --save and erase --report write its next revisions",
+            "grade --save et erase --report en écrivent les révisions suivantes"
         ),
     )
     p.set_defaults(handler=run_inventory)
@@ -88,12 +78,12 @@ def run_inventory(args: argparse.Namespace, env: Environment) -> int:
     if getattr(args, "json", False):
         env.out(to_json(report).decode("utf-8"))
     else:
-        for line in render_inventory(inv, env.say, env.lang):
+        for line in render_inventory(inv, env._, env.lang):
             env.out(line)
         if health:
-            env.out(env.say("Santé des disques :", "Disk health:"))
+            env.out(env._("Santé des disques :"))
             for disk_health in health:
-                for line in render_health(disk_health, env.say, env.lang):
+                for line in render_health(disk_health, env._, env.lang):
                     env.out("  " + line)
     return 0
 
@@ -107,17 +97,9 @@ def save_report(report: UnitReport, env: Environment) -> int:
     saved = save_revision(bench_paths(env), report)
     if saved.outbox_problem is not None:
         env.err(
-            env.say(
-                f"Rapport signé enregistré : {saved.path} — ",
-                f"Signed report saved: {saved.path} — ",
-            )
+            env._("Rapport signé enregistré : {path} — ", path=saved.path)
             + env.t(saved.outbox_problem)
         )
         return 1
-    env.err(
-        env.say(
-            f"Rapport signé enregistré : {saved.path} (en boîte d'envoi)",
-            f"Signed report saved: {saved.path} (in the outbox)",
-        )
-    )
+    env.err(env._("Rapport signé enregistré : {path} (en boîte d'envoi)", path=saved.path))
     return 0

@@ -18,6 +18,7 @@ from bench_agent.bench import BenchError
 from bench_agent.bench.erasure import DrivePlan, EraseRun
 from bench_agent.bench.flow import StepView
 from bench_agent.context import Environment
+from bench_agent.i18n import _t, join
 from bench_agent.model.common import Text
 from bench_agent.tui import messages as m
 
@@ -64,24 +65,22 @@ class BenchApp(App[int]):
     def t(self, text: Text | None) -> str:
         return "" if text is None else text.get(self.env.lang)
 
-    def say(self, fr: str, en: str) -> str:
-        return self.env.say(fr, en)
+    def _(self, msgid: str, /, **fields: object) -> str:
+        """The message (a French msgid) in the language shown now (F2 switches it)."""
+        return self.env._(msgid, **fields)
 
     # -- life cycle --------------------------------------------------------------------
 
     def on_mount(self) -> None:
         from bench_agent.tui.screens.main import MainScreen
 
-        self.title = self.say("Banc de reconditionnement", "Refurbishing bench")
+        self.title = self._("Banc de reconditionnement")
         self.push_screen(MainScreen())
         for note in self.service.notes:
             self.notify(self.t(note), severity="warning", timeout=10)
         if self.service.record.erase_started:
             self.notify(
-                self.say(
-                    "Un effacement a été interrompu : étape 6 pour le reprendre.",
-                    "An erasure was interrupted: step 6 resumes it.",
-                ),
+                self._("Un effacement a été interrompu : étape 6 pour le reprendre."),
                 severity="warning",
                 timeout=15,
             )
@@ -153,7 +152,7 @@ class BenchApp(App[int]):
         from bench_agent.tui.screens.base import BenchScreen
 
         self.env.lang = "en" if self.env.lang == "fr" else "fr"
-        self.title = self.say("Banc de reconditionnement", "Refurbishing bench")
+        self.title = self._("Banc de reconditionnement")
         for screen in self.screen_stack:
             if isinstance(screen, BenchScreen) and screen.is_mounted:
                 await screen.recompose()
@@ -182,11 +181,9 @@ class BenchApp(App[int]):
 
         self.push_screen(
             QuestionScreen(
-                self.say(
+                self._(
                     "Quitter le banc ? Tout est gardé : l'unité reprendra là où elle en est "
-                    "au prochain démarrage.  o = oui, n = non",
-                    "Quit the bench? Everything is kept: the unit resumes where it is at "
-                    "the next start.  y = yes, n = no",
+                    "au prochain démarrage.  o = oui, n = non"
                 )
             ),
             leave,
@@ -296,12 +293,7 @@ class BenchApp(App[int]):
         self.busy_test = None
         self.end("functional")
         self.push_screen(
-            QuestionScreen(
-                self.say(
-                    "Avez-vous entendu le son des deux côtés ?  o = oui, n = non",
-                    "Did you hear the tone from both sides?  y = yes, n = no",
-                )
-            ),
+            QuestionScreen(self._("Avez-vous entendu le son des deux côtés ?  o = oui, n = non")),
             lambda yes: self.answer_test("speakers", yes),
         )
 
@@ -422,7 +414,7 @@ class BenchApp(App[int]):
         if self.erasing:
             self.cancel_erase()
         else:
-            self.notify(self.say("Pour quitter : q", "To quit: q"))
+            self.notify(self._("Pour quitter : q"))
 
     def cancel_erase(self) -> None:
         run = self.erase_run
@@ -430,10 +422,7 @@ class BenchApp(App[int]):
             return
         run.cancel.set()
         self.notify(
-            self.say(
-                "Arrêt propre de l'effacement en cours : certificat ABORTED.",
-                "Stopping the erasure cleanly: ABORTED certificate.",
-            ),
+            self._("Arrêt propre de l'effacement en cours : certificat ABORTED."),
             severity="warning",
         )
 
@@ -463,19 +452,12 @@ class BenchApp(App[int]):
             return
         rev = saved.revision
         text = (
-            Text(
-                fr=f"Rapport enregistré et signé (révision {rev}).",
-                en=f"Report saved and signed (revision {rev}).",
-            )
+            _t("Rapport enregistré et signé (révision {rev}).", rev=rev)
             if saved.new
-            else Text(
-                fr=f"Déjà enregistré (révision {rev}).", en=f"Already saved (revision {rev})."
-            )
+            else _t("Déjà enregistré (révision {rev}).", rev=rev)
         )
         if saved.outbox_problem is not None:
-            text = Text(
-                fr=f"{text.fr} {saved.outbox_problem.fr}", en=f"{text.en} {saved.outbox_problem.en}"
-            )
+            text = _t("{text} {outbox_problem}", text=text, outbox_problem=saved.outbox_problem)
         self.post_message(m.StepFinished("grade", text))
 
     # -- label -------------------------------------------------------------------------
@@ -515,7 +497,7 @@ class BenchApp(App[int]):
             self.fail("sync", exc)
             return
         lines = result.lines()
-        text = Text(fr="\n".join(x.fr for x in lines), en="\n".join(x.en for x in lines))
+        text = join("\n", lines)
         if result.ok:
             self.post_message(m.StepFinished("sync", text))
         else:
@@ -528,7 +510,7 @@ class BenchApp(App[int]):
 
         if self.erasing:
             self.notify(
-                self.say("Un effacement est en cours.", "An erasure is running."),
+                self._("Un effacement est en cours."),
                 severity="warning",
             )
             return
@@ -558,11 +540,10 @@ class BenchApp(App[int]):
         listed = "\n".join(f"  - {self.t(w)}" for w in warnings)
         self.push_screen(
             QuestionScreen(
-                self.say(
-                    f"Cette unité n'est pas terminée :\n{listed}\n"
+                self._(
+                    "Cette unité n'est pas terminée :\n{listed}\n"
                     "Passer quand même à la suivante ?  o = oui, n = non",
-                    f"This unit is not finished:\n{listed}\n"
-                    "Go to the next one anyway?  y = yes, n = no",
+                    listed=listed,
                 ),
                 danger=True,
             ),

@@ -119,12 +119,12 @@ def test_a_missing_test_keeps_the_unit_from_leaving(bench: Bench) -> None:
 
 def test_a_missing_tool_is_not_a_result_and_a_missing_part_is_a_failure(bench: Bench) -> None:
     from bench_agent.functional.catalogue import Outcome
-    from bench_agent.i18n import tr
+    from bench_agent.model.common import Text
 
     bench.record_outcomes(
         [
-            Outcome("webcam", "n/a", tr("aucune webcam", "no webcam"), missing="part"),
-            Outcome("wifi", "n/a", tr("iw absent", "iw missing"), missing="tool"),
+            Outcome("webcam", "n/a", Text(fr="aucune webcam", en="no webcam"), missing="part"),
+            Outcome("wifi", "n/a", Text(fr="iw absent", en="iw missing"), missing="tool"),
         ]
     )
     assert bench.record.functional["webcam"].result == "fail"
@@ -137,13 +137,13 @@ def test_a_missing_tool_is_not_a_result_and_a_missing_part_is_a_failure(bench: B
 
 def test_usb_ports_add_up_and_an_earlier_failure_stays(bench: Bench) -> None:
     from bench_agent.functional.catalogue import Outcome
-    from bench_agent.i18n import tr
+    from bench_agent.model.common import Text
 
-    ok = tr("ok", "ok")
+    ok = Text(fr="ok", en="ok")
     bench.record_outcomes([Outcome("usb", "pass", ok, {"port": "1-1", "ports": "1-1"})])
     bench.record_outcomes([Outcome("usb", "pass", ok, {"port": "2-1", "ports": "2-1"})])
     assert bench.record.functional["usb"].data["ports"] == "1-1 2-1"
-    bench.record_outcomes([Outcome("usb", "fail", tr("rien", "nothing"))])
+    bench.record_outcomes([Outcome("usb", "fail", Text(fr="rien", en="nothing"))])
     bench.record_outcomes([Outcome("usb", "pass", ok, {"port": "3-1", "ports": "3-1"})])
     assert bench.record.functional["usb"].result == "fail"
 

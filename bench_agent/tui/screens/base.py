@@ -26,9 +26,6 @@ class BenchScreen(Screen[None]):
     def service(self) -> Bench:
         return self.bench.service
 
-    def say(self, fr: str, en: str) -> str:
-        return self.bench.env.say(fr, en)
-
     def _(self, msgid: str, /, **fields: object) -> str:
         """The message (a French msgid) in the language shown now."""
         return self.bench.env._(msgid, **fields)

@@ -19,14 +19,13 @@ class CosmeticScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("5  Aspect", "5  Cosmetic grade"), classes="title")
+        yield Static(self._("5  Aspect"), classes="title")
         yield Static(markup=False, id="scale")
         yield Static(markup=False, id="chosen")
         yield Static(
-            self.say("Une touche : " + " ".join(CODES) + "   Échap : retour",
-                     "One key: " + " ".join(CODES) + "   Esc: back"),
+            self._("Une touche : {codes}   Échap : retour", codes=" ".join(CODES)),
             classes="hint",
-        )  # fmt: skip
+        )
 
     def state_changed(self) -> None:
         chosen = self.service.record.cosmetic
@@ -36,7 +35,7 @@ class CosmeticScreen(BenchScreen):
             rows.append(f"{mark} {code}  {self.t(text)}")
         self.query_one("#scale", Static).update("\n".join(rows))
         self.query_one("#chosen", Static).update(
-            self.say(f"Choisi : {chosen}", f"Chosen: {chosen}") if chosen else ""
+            self._("Choisi : {chosen}", chosen=chosen) if chosen else ""
         )
 
     def action_choose(self, code: str) -> None:

@@ -31,53 +31,50 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        say = _app(self).say
+        _ = _app(self)._
         rows = [
-            (say("1 à 9 (& é \" ' ( - è _ ç)", "1 to 9"), say("ouvrir une étape", "open a step")),
-            (say("↑ ↓ puis Entrée", "↑ ↓ then Enter"), say("ouvrir une étape", "open a step")),
-            (say("Échap", "Esc"), say("revenir à l'accueil", "back to the main screen")),
-            ("n", say("unité suivante", "next unit")),
-            ("F1, ?", say("cette aide", "this help")),
-            ("F2", say("English / français", "français / English")),
-            ("q", say("quitter (tout est gardé)", "quit (everything is kept)")),
+            (_("1 à 9 (& é \" ' ( - è _ ç)"), _("ouvrir une étape")),
+            (_("↑ ↓ puis Entrée"), _("ouvrir une étape")),
+            (_("Échap"), _("revenir à l'accueil")),
+            ("n", _("unité suivante")),
+            ("F1, ?", _("cette aide")),
+            ("F2", _("English / français")),
+            ("q", _("quitter (tout est gardé)")),
             (
-                say("Inventaire : s", "Inventory: s"),
-                say("saisir le n° de série", "enter the serial"),
+                _("Inventaire : s"),
+                _("saisir le n° de série"),
             ),
-            (say("Santé : t", "Health: t"), say("autotest court", "short self-test")),
+            (_("Santé : t"), _("autotest court")),
             (
-                say("Tests : a k e l h m u", "Tests: a k e l h m u"),
-                say(
-                    "auto, clavier, écran, lumière, son, micro, USB",
-                    "auto, keyboard, screen, light, sound, mic, USB",
-                ),
+                _("Tests : a k e l h m u"),
+                _("auto, clavier, écran, lumière, son, micro, USB"),
             ),
             (
-                say("Tests : ↑↓ puis 0", "Tests: ↑↓ then 0"),
-                say("pièce absente sur ce modèle", "part absent on this model"),
+                _("Tests : ↑↓ puis 0"),
+                _("pièce absente sur ce modèle"),
             ),
             (
-                say("Effacement : Espace, e", "Erasure: Space, e"),
-                say("choisir, effacer", "select, erase"),
+                _("Effacement : Espace, e"),
+                _("choisir, effacer"),
             ),
             (
-                say("Effacement : a, Ctrl+C", "Erasure: a, Ctrl+C"),
-                say("arrêter proprement", "stop cleanly"),
+                _("Effacement : a, Ctrl+C"),
+                _("arrêter proprement"),
             ),
             (
-                say("Catégorie : Entrée, d", "Category: Enter, d"),
-                say("enregistrer, déroger", "save, override"),
+                _("Catégorie : Entrée, d"),
+                _("enregistrer, déroger"),
             ),
             (
-                say("Étiquette, Envoi : Entrée", "Label, Sending: Enter"),
-                say("imprimer, envoyer", "print, send"),
+                _("Étiquette, Envoi : Entrée"),
+                _("imprimer, envoyer"),
             ),
         ]
         text = "\n".join(f"{k:<24} {v}" for k, v in rows)
         with Vertical(id="dialog", classes="wide"):
-            yield Static(say("Touches du clavier", "Keyboard keys"), classes="title")
+            yield Static(_("Touches du clavier"), classes="title")
             yield Static(text, id="help-keys")
-            yield Static(say("Échap pour fermer", "Esc to close"), classes="hint")
+            yield Static(_("Échap pour fermer"), classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -115,20 +112,16 @@ class QuitDuringEraseScreen(QuestionScreen):
         super().__init__("", danger=True)
 
     def compose(self) -> ComposeResult:
-        say = _app(self).say
+        _ = _app(self)._
         with Vertical(id="dialog", classes="danger"):
+            yield Static(_("Un effacement est en cours"), classes="title")
             yield Static(
-                say("Un effacement est en cours", "An erasure is running"), classes="title"
-            )
-            yield Static(
-                say(
+                _(
                     "Quitter l'arrête proprement : chaque disque reçoit un certificat "
-                    "ABORTED et devra être effacé de nouveau.",
-                    "Quitting stops it cleanly: every disk gets an ABORTED certificate "
-                    "and will have to be erased again.",
+                    "ABORTED et devra être effacé de nouveau."
                 )
             )
-            yield Static(say("Quitter ? o = oui, n = non", "Quit? y = yes, n = no"), classes="hint")
+            yield Static(_("Quitter ? o = oui, n = non"), classes="hint")
 
 
 class TextScreen(ModalScreen[str | None]):
@@ -164,19 +157,17 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
     def compose(self) -> ComposeResult:
-        say = _app(self).say
+        _ = _app(self)._
         with Vertical(id="dialog"):
-            yield Static(say("Déroger à la catégorie", "Override the category"), classes="title")
+            yield Static(_("Déroger à la catégorie"), classes="title")
             yield Static(
-                say(
+                _(
                     "Catégorie (PREMIUM, A, B, C, D, TO_REPAIR, NOT_DISTRIBUTABLE), puis la "
-                    "raison (obligatoire). Entrée pour valider, Échap pour annuler.",
-                    "Category (PREMIUM, A, B, C, D, TO_REPAIR, NOT_DISTRIBUTABLE), then the "
-                    "reason (mandatory). Enter to confirm, Esc to cancel.",
+                    "raison (obligatoire). Entrée pour valider, Échap pour annuler."
                 )
             )
-            yield Input(id="category", placeholder=say("catégorie", "category"))
-            yield Input(id="reason", placeholder=say("raison", "reason"))
+            yield Input(id="category", placeholder=_("catégorie"))
+            yield Input(id="reason", placeholder=_("raison"))
             yield Static(markup=False, id="override-problem", classes="problem")
 
     def on_mount(self) -> None:
@@ -184,7 +175,7 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        say = _app(self).say
+        _ = _app(self)._
         category = self.query_one("#category", Input).value.strip().upper()
         reason = self.query_one("#reason", Input).value.strip()
         if event.input.id == "category":
@@ -192,10 +183,10 @@ class OverrideScreen(ModalScreen[tuple[str, str] | None]):
             return
         problem = self.query_one("#override-problem", Static)
         if not category:
-            problem.update(say("Indiquez la catégorie.", "Give the category."))
+            problem.update(_("Indiquez la catégorie."))
             self.query_one("#category", Input).focus()
         elif not reason:
-            problem.update(say("La raison est obligatoire.", "The reason is mandatory."))
+            problem.update(_("La raison est obligatoire."))
         else:
             self.dismiss((category, reason))
 
@@ -218,7 +209,7 @@ class PlanScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         app = _app(self)
-        say = app.say
+        _ = app._
         lines = []
         for p in self.plans:
             t = p.target
@@ -226,15 +217,13 @@ class PlanScreen(ModalScreen[bool]):
             lines.append("  " + app.t(p.text()))
         with Vertical(id="dialog", classes="" if self.dry_run else "danger"):
             yield Static(
-                say("SIMULATION : rien ne sera écrit", "DRY RUN: nothing will be written")
+                _("SIMULATION : rien ne sera écrit")
                 if self.dry_run
-                else say("Ce qui va être effacé", "What will be erased"),
+                else _("Ce qui va être effacé"),
                 classes="title",
             )
             yield Static("\n".join(lines))
-            yield Static(
-                say("Continuer ? o = oui, n = non", "Go on? y = yes, n = no"), classes="hint"
-            )
+            yield Static(_("Continuer ? o = oui, n = non"), classes="hint")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -250,23 +239,20 @@ class ConfirmSerialScreen(ModalScreen[bool]):
         self.target = target
 
     def compose(self) -> ComposeResult:
-        say = _app(self).say
+        _ = _app(self)._
         t = self.target
         token = t.confirmation_token
         with Vertical(id="dialog", classes="danger"):
             yield Static(
-                say(
-                    f"Effacer DÉFINITIVEMENT {t.device_path} ?",
-                    f"PERMANENTLY erase {t.device_path}?",
-                ),
+                _("Effacer DÉFINITIVEMENT {device_path} ?", device_path=t.device_path),
                 classes="title",
             )
             yield Static(
-                say(
-                    f"{t.model or '?'}, série {token}. Tapez les 4 derniers caractères du "
+                _(
+                    "{model}, série {token}. Tapez les 4 derniers caractères du "
                     "numéro de série puis Entrée (Échap : annuler).",
-                    f"{t.model or '?'}, serial {token}. Type the serial's last 4 characters "
-                    "then Enter (Esc: cancel).",
+                    model=t.model or "?",
+                    token=token,
                 )
             )
             yield Input(id="serial", placeholder="????")

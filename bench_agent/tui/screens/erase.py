@@ -16,6 +16,8 @@ from textual.widgets import Label, ProgressBar, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from bench_agent.bench.erasure import EraseRun, human_size, outcome_reasons, progress_text
+from bench_agent.i18n import C_
+from bench_agent.model.common import Text
 from bench_agent.tui.screens.base import BenchScreen
 
 if TYPE_CHECKING:
@@ -24,12 +26,12 @@ if TYPE_CHECKING:
     from wipe.targets import Target
 
 RESULTS = {
-    "ERASED": ("EFFACÉ", "ERASED"),
-    "DRY_RUN": ("SIMULATION", "DRY RUN"),
-    "ABORTED": ("ARRÊTÉ", "ABORTED"),
-    "FAILED": ("ÉCHEC", "FAILED"),
-    "UNVERIFIED": ("NON VÉRIFIÉ", "UNVERIFIED"),
-    "INTERRUPTED": ("INTERROMPU", "INTERRUPTED"),
+    "ERASED": C_("effacement", "EFFACÉ"),
+    "DRY_RUN": C_("effacement", "SIMULATION"),
+    "ABORTED": C_("effacement", "ARRÊTÉ"),
+    "FAILED": C_("effacement", "ÉCHEC"),
+    "UNVERIFIED": C_("effacement", "NON VÉRIFIÉ"),
+    "INTERRUPTED": C_("effacement", "INTERROMPU"),
 }
 
 
@@ -47,7 +49,7 @@ class EraseScreen(BenchScreen):
         self._shown_run: EraseRun | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("6  Effacement", "6  Erasure"), classes="title")
+        yield Static(self._("6  Effacement"), classes="title")
         yield Static(markup=False, id="mode")
         yield SelectionList[str](id="targets")
         yield Static(markup=False, id="refusals")
@@ -56,10 +58,7 @@ class EraseScreen(BenchScreen):
             yield Vertical(id="progress")
             yield Static(markup=False, id="results")
         yield Static(
-            self.say(
-                "Espace : choisir  e : effacer  s : simulation  a : arrêter  Échap : retour",
-                "Space: select  e: erase  s: dry run  a: stop  Esc: back",
-            ),
+            self._("Espace : choisir  e : effacer  s : simulation  a : arrêter  Échap : retour"),
             classes="hint",
         )
 
@@ -76,15 +75,11 @@ class EraseScreen(BenchScreen):
         mode = self.query_one("#mode", Static)
         interrupted = self.service.record.erase_started and not app.erasing
         text = (
-            self.say("Mode : SIMULATION (rien n'est écrit)", "Mode: DRY RUN (nothing is written)")
-            if app.dry_run
-            else self.say("Mode : RÉEL", "Mode: REAL")
+            self._("Mode : SIMULATION (rien n'est écrit)") if app.dry_run else self._("Mode : RÉEL")
         )
         if interrupted:
-            text += self.say(
-                "\nEffacement interrompu : choisissez le disque, e le reprend où il "
-                "s'était arrêté.",
-                "\nErasure interrupted: select the disk, e resumes it where it stopped.",
+            text += self._(
+                "\nEffacement interrompu : choisissez le disque, e le reprend où il s'était arrêté."
             )
         mode.update(text)
         mode.set_class(app.dry_run, "dry-run")
@@ -117,7 +112,7 @@ class EraseScreen(BenchScreen):
             )
             if not t.erasable:
                 # The reasons on their own lines below the list: never cut at 80 columns.
-                why = "; ".join(self.say(r.fr, r.en) for r in t.refusals)
+                why = "; ".join(self.t(Text(fr=r.fr, en=r.en)) for r in t.refusals)
                 refused_lines.append(f"{t.device_path} : {why}")
         self.query_one("#refusals", Static).update(RichText("\n".join(refused_lines)))
         # The cursor on the first disk that can be erased: Espace works at once.
@@ -128,10 +123,11 @@ class EraseScreen(BenchScreen):
 
     def _prompt(self, t: Target, *, selected: bool) -> RichText:
         """One row: a mark readable without colour, then size, media, model, serial."""
-        if not t.erasable:
-            mark = self.say("REFUSÉ ", "REFUSED")
-        else:
-            mark = self.say("CHOISI ", "CHOSEN ") if selected else "       "
+        # The mark column is 7 wide in French: the English keeps the width.
+        unchosen = "       "
+        mark = (
+            self._("REFUSÉ ") if not t.erasable else (self._("CHOISI ") if selected else unchosen)
+        )
         size = human_size(t.size_bytes)
         # The serial is what the technician checks against the drive: never cut; the
         # model is shortened to leave it room at 80 columns.
@@ -178,16 +174,14 @@ class EraseScreen(BenchScreen):
             return
         if run.running:
             view.update(
-                self.say("Arrêt demandé…", "Stop requested…")
+                self._("Arrêt demandé…")
                 if run.cancel.is_set()
-                else self.say(
-                    "Effacement en cours… (Échap : autres étapes)", "Erasing… (Esc: other steps)"
-                )
+                else self._("Effacement en cours… (Échap : autres étapes)")
             )
             return
         lines: list[str] = []
         for o in run.outcomes:
-            label = self.say(*RESULTS.get(o.result, (o.result, o.result)))
+            label = self._(RESULTS[o.result]) if o.result in RESULTS else o.result
             lines.append(f"{o.device_path} : {label}")
             reasons = self.t(outcome_reasons(o))
             if reasons:
@@ -206,10 +200,7 @@ class EraseScreen(BenchScreen):
             return
         if app.simulation_only:
             self.notify(
-                self.say(
-                    "Ordinateur enregistré : simulation seulement.",
-                    "Recorded computer: dry run only.",
-                ),
+                self._("Ordinateur enregistré : simulation seulement."),
                 severity="warning",
             )
             return
@@ -222,9 +213,7 @@ class EraseScreen(BenchScreen):
     def action_erase(self) -> None:
         app = self.bench
         if app.erasing:
-            self.notify(
-                self.say("Un effacement est déjà en cours.", "An erasure is already running.")
-            )
+            self.notify(self._("Un effacement est déjà en cours."))
             return
         chosen = set(self.query_one(SelectionList).selected)
         devices = [
@@ -232,7 +221,7 @@ class EraseScreen(BenchScreen):
         ]
         if not devices:
             self.notify(
-                self.say("Choisissez d'abord un disque (Espace).", "Select a disk first (Space)."),
+                self._("Choisissez d'abord un disque (Espace)."),
                 severity="warning",
             )
             return
@@ -260,11 +249,10 @@ class EraseScreen(BenchScreen):
             names = ", ".join(frozen)
             app.push_screen(
                 QuestionScreen(
-                    self.say(
-                        f"{names} : gelé par le BIOS. Mettre en veille 5 s pour le dégeler "
+                    self._(
+                        "{names} : gelé par le BIOS. Mettre en veille 5 s pour le dégeler "
                         "(sinon l'écrasement seul sera utilisé) ?  o = oui, n = non",
-                        f"{names}: frozen by the BIOS. Suspend for 5 s to unfreeze it "
-                        "(otherwise only the overwrite is used)?  y = yes, n = no",
+                        names=names,
                     )
                 ),
                 lambda yes: self._confirm(plans, list(plans), [], frozen if yes else []),
@@ -291,9 +279,9 @@ class EraseScreen(BenchScreen):
                 self._confirm(plans, rest, [*confirmed, plan], unfreeze)
             else:
                 self.notify(
-                    self.say(
-                        f"Non confirmé : {plan.target.device_path}. Aucun disque effacé.",
-                        f"Not confirmed: {plan.target.device_path}. No disk was erased.",
+                    self._(
+                        "Non confirmé : {device_path}. Aucun disque effacé.",
+                        device_path=plan.target.device_path,
                     ),
                     severity="error",
                 )

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from bench_agent.functional import CATALOGUE
 from bench_agent.functional.keyboard import AZERTY_ROWS, KeyboardTest
+from bench_agent.i18n import C_, N_, _t
 from bench_agent.tui.screens.base import BenchScreen
 from bench_agent.tui.screens.dialogs import QuestionScreen
 
@@ -24,12 +25,12 @@ if TYPE_CHECKING:
     from bench_agent.tui.app import BenchApp
 
 RESULT_TEXT = {
-    "pass": (("OK", "PASS"), "bold green"),
-    "fail": (("ÉCHEC", "FAIL"), "bold red"),
-    "n/a": (("ABSENT", "ABSENT"), "bold"),
+    "pass": (C_("test", "OK"), "bold green"),
+    "fail": (C_("test", "ÉCHEC"), "bold red"),
+    "n/a": (N_("ABSENT"), "bold"),
 }
-COLOURS = (("red", "rouge", "red"), ("lime", "vert", "green"), ("blue", "bleu", "blue"),
-           ("white", "blanc", "white"), ("black", "noir", "black"))  # fmt: skip
+COLOURS = (("red", N_("rouge")), ("lime", N_("vert")), ("blue", N_("bleu")),
+           ("white", N_("blanc")), ("black", N_("noir")))  # fmt: skip
 
 
 class FunctionalScreen(BenchScreen):
@@ -46,26 +47,24 @@ class FunctionalScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("4  Tests fonctionnels", "4  Functional tests"), classes="title")
+        yield Static(self._("4  Tests fonctionnels"), classes="title")
         yield Static(markup=False, id="tests")
         yield Static(markup=False, id="note")
         yield Static(
-            self.say(
+            self._(
                 "a : automatiques  k : clavier  e : écran  l : luminosité  h : son  m : micro\n"
-                "u : un port USB  0 : pièce absente sur ce modèle  Échap : retour",
-                "a: automatic  k: keyboard  e: screen  l: backlight  h: sound  m: mic\n"
-                "u: one USB port  0: part absent on this model  Esc: back",
+                "u : un port USB  0 : pièce absente sur ce modèle  Échap : retour"
             ),
             classes="hint",
         )
 
     def action_run(self, name: str) -> None:
         if name == "usb":
-            self.notify(self.say("Branchez la clé dans un port…", "Plug the stick into a port…"))
+            self.notify(self._("Branchez la clé dans un port…"))
         elif name == "microphone":
-            self.notify(self.say("Parlez : enregistrement 3 s…", "Speak: recording 3 s…"))
+            self.notify(self._("Parlez : enregistrement 3 s…"))
         if not self.bench.start_test(name):
-            self.notify(self.say("Un test est déjà en cours.", "A test is already running."))
+            self.notify(self._("Un test est déjà en cours."))
 
     def action_keyboard(self) -> None:
         self.app.push_screen(KeyboardScreen())
@@ -76,7 +75,6 @@ class FunctionalScreen(BenchScreen):
     def action_backlight(self) -> None:
         from bench_agent.bench import functional as f
         from bench_agent.functional.catalogue import Outcome
-        from bench_agent.i18n import tr
         from bench_agent.tui.screens.dialogs import QuestionScreen
 
         try:
@@ -91,7 +89,7 @@ class FunctionalScreen(BenchScreen):
                     Outcome(
                         "backlight",
                         "n/a",
-                        tr("pas de réglage de luminosité vu", "no brightness control seen"),
+                        _t("pas de réglage de luminosité vu"),
                         missing="part",
                     )
                 ]
@@ -100,10 +98,7 @@ class FunctionalScreen(BenchScreen):
             return
         self.app.push_screen(
             QuestionScreen(
-                self.say(
-                    "Baissez puis montez la luminosité (touches Fn). A-t-elle changé ?  o / n",
-                    "Lower then raise the brightness (Fn keys). Did it change?  y / n",
-                )
+                self._("Baissez puis montez la luminosité (touches Fn). A-t-elle changé ?  o / n")
             ),
             lambda yes: self.bench.answer_test("backlight", yes),
         )
@@ -119,9 +114,7 @@ class FunctionalScreen(BenchScreen):
             and done.result == "fail" and done.data.get("absent")
         ]  # fmt: skip
         if not absent:
-            self.notify(
-                self.say("Aucune pièce introuvable à confirmer.", "No missing part to confirm.")
-            )
+            self.notify(self._("Aucune pièce introuvable à confirmer."))
             return
 
         def ask(rest: list[object]) -> None:
@@ -138,11 +131,10 @@ class FunctionalScreen(BenchScreen):
 
             self.app.push_screen(
                 QuestionScreen(
-                    self.say(
-                        f"{title} : introuvable. Ce modèle n'en a-t-il vraiment pas ?  "
+                    self._(
+                        "{title} : introuvable. Ce modèle n'en a-t-il vraiment pas ?  "
                         "o = oui (non applicable), n = non (reste en échec)",
-                        f"{title}: not found. Does this model really have none?  "
-                        "y = yes (not applicable), n = no (stays failed)",
+                        title=title,
                     )
                 ),
                 answered,
@@ -160,27 +152,19 @@ class FunctionalScreen(BenchScreen):
             lines.append(f" {test.key}  {title:<30} ")
             untested = self.bench.untested_reason(test.name)
             if self.bench.busy_test in (test.name, "automatic" if test.automatic else ""):
-                lines.append(self.say("en cours…", "running…"), "bold yellow")
+                lines.append(self._("en cours…"), "bold yellow")
             elif done is not None:
                 label, style = RESULT_TEXT[done.result]
-                lines.append(self.say(*label), style)
+                lines.append(self._(label), style)
                 if done.result == "fail" and done.data.get("absent"):
-                    lines.append(
-                        self.say(
-                            " (introuvable : 0 si absent du modèle)",
-                            " (not found: 0 if the model has none)",
-                        )
-                    )
+                    lines.append(self._(" (introuvable : 0 si absent du modèle)"))
                 elif done.by:
                     lines.append(f" {done.by}")
             elif untested is not None:
-                lines.append(self.say("NON TESTÉ", "NOT TESTED"), "bold red")
+                lines.append(self._("NON TESTÉ"), "bold red")
                 lines.append(f"  {self.t(untested)}")
             else:
-                lines.append(
-                    self.say("à faire", "to do")
-                    + ("" if test.name in required else " (facultatif)")
-                )
+                lines.append(self._("à faire") + ("" if test.name in required else " (facultatif)"))
             lines.append("\n")
         self.query_one("#tests", Static).update(lines)
         note = self.query_one("#note", Static)
@@ -205,15 +189,13 @@ class KeyboardScreen(Screen[None]):
         return cast("BenchApp", self.app)
 
     def compose(self) -> ComposeResult:
-        say = self.bench.env.say
-        yield Static(say("Test du clavier", "Keyboard test"), classes="title")
+        _ = self.bench.env._
+        yield Static(_("Test du clavier"), classes="title")
         yield KeyCatcher(id="keyboard")
         yield Static(
-            say(
+            _(
                 "Appuyez sur chaque touche.  Échap trois fois de suite : terminer.  "
-                "Verr.Maj, Fn, Win : invisibles dans un terminal, à vérifier à l'œil.",
-                "Press every key.  Esc three times in a row: end.  "
-                "Caps Lock, Fn, Win: invisible in a terminal, check by eye.",
+                "Verr.Maj, Fn, Win : invisibles dans un terminal, à vérifier à l'œil."
             ),
             classes="hint",
         )
@@ -246,14 +228,11 @@ class KeyboardScreen(Screen[None]):
         test = self.test
         data: dict[str, object] = {"keys_seen": len(test.seen), "missing": " ".join(test.missing())}
         if test.complete:
-            question = self.bench.env.say(
-                "Toutes les touches vues. Le clavier est-il bon ? o / n",
-                "Every key seen. Is the keyboard good? y / n",
-            )
+            question = self.bench.env._("Toutes les touches vues. Le clavier est-il bon ? o / n")
         else:
-            question = self.bench.env.say(
-                f"Touches non vues : {data['missing']}. Le clavier est-il bon ? o / n",
-                f"Keys not seen: {data['missing']}. Is the keyboard good? y / n",
+            question = self.bench.env._(
+                "Touches non vues : {missing}. Le clavier est-il bon ? o / n",
+                missing=data["missing"],
             )
         bench = self.bench
 
@@ -291,9 +270,9 @@ class ColourScreen(Screen[None]):
         self.styles.background = COLOURS[self.index][0]
 
     def action_answer(self, even: bool) -> None:
-        _, fr, en = COLOURS[self.index]
+        _colour, name = COLOURS[self.index]
         if not even:
-            self.defects.append(self.bench.env.say(fr, en))
+            self.defects.append(self.bench.env._(name))
         self.index += 1
         if self.index < len(COLOURS):
             self.show_colour()

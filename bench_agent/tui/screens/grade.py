@@ -23,18 +23,15 @@ class GradeScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            self.say("7  Catégorie et enregistrement", "7  Category and save"), classes="title"
-        )
+        yield Static(self._("7  Catégorie et enregistrement"), classes="title")
         yield Static(markup=False, id="saved")
         yield Static(markup=False, id="category")
         with VerticalScroll(id="body"):
             yield Static(markup=False, id="grade")
         yield Static(
-            self.say(
+            self._(
                 "Entrée : enregistrer   d : déroger (avec raison)   x : annuler la dérogation"
-                "   Échap : retour",
-                "Enter: save   d: override (with a reason)   x: cancel the override   Esc: back",
+                "   Échap : retour"
             ),
             classes="hint",
         )
@@ -53,64 +50,58 @@ class GradeScreen(BenchScreen):
             return
         view.set_class(False, "problem")
         if g is None:
-            view.update(
-                self.say(
-                    "Inventaire pas encore fait (étape 2).", "Inventory not done yet (step 2)."
-                )
-            )
+            view.update(self._("Inventaire pas encore fait (étape 2)."))
             return
         name = self.t(category_text(g.category))
         self.query_one("#category", Static).update(
-            self.say(f"Catégorie : {name}", f"Category: {name}")
-            + self.say(
-                f"  (note {g.note}, profil {g.profile})", f"  (note {g.note}, profile {g.profile})"
-            )
+            self._("Catégorie : {name}", name=name)
+            + self._("  (note {note}, profil {profile})", note=g.note, profile=g.profile)
         )
         lines: list[str] = []
         if g.override is not None:
             computed = self.t(category_text(g.computed_category))
             lines.append(
-                self.say(
-                    f"Dérogation de {g.override.by} (calculée : {computed}) : {g.override.reason}",
-                    f"Override by {g.override.by} (computed: {computed}): {g.override.reason}",
+                self._(
+                    "Dérogation de {by} (calculée : {computed}) : {reason}",
+                    by=g.override.by,
+                    computed=computed,
+                    reason=g.override.reason,
                 )
             )
         # What to do first, then why: the actions are what the technician acts on.
         if g.actions:
-            lines.append(self.say("À faire :", "To do:"))
+            lines.append(self._("À faire :"))
             lines += [f"  - {self.t(a)}" for a in g.actions]
         suited = [self.t(n.name) for n in g.needs if n.suitable]
         lines.append(
-            self.say("Convient pour : ", "Suits: ")
-            + (", ".join(suited) if suited else self.say("aucun besoin", "no need"))
+            self._("Convient pour : ") + (", ".join(suited) if suited else self._("aucun besoin"))
         )
-        lines.append(self.say("Règles appliquées :", "Rules applied:"))
+        lines.append(self._("Règles appliquées :"))
         lines += [f"  {hit.contribution:+d}  {self.t(hit.message)}" for hit in g.rules]
         view.update("\n".join(lines))
         saved = self.query_one("#saved", Static)
         r = self.service.record
         problem = self.bench.problems.get("grade")
         if "grade" in self.bench.running:
-            saved.update(self.say("Enregistrement…", "Saving…"))
+            saved.update(self._("Enregistrement…"))
         elif problem is not None:
             saved.update(self.t(problem))
         elif r.saved_revision and not is_dirty(r):
             saved.update(
                 self.t(self.bench.messages.get("grade"))
-                or self.say(
-                    f"Enregistré (révision {r.saved_revision}).",
-                    f"Saved (revision {r.saved_revision}).",
+                or self._(
+                    "Enregistré (révision {saved_revision}).", saved_revision=r.saved_revision
                 )
             )
         elif r.saved_revision:
             saved.update(
-                self.say(
-                    f"Modifié depuis la révision {r.saved_revision} : Entrée pour réenregistrer.",
-                    f"Changed since revision {r.saved_revision}: Enter saves again.",
+                self._(
+                    "Modifié depuis la révision {saved_revision} : Entrée pour réenregistrer.",
+                    saved_revision=r.saved_revision,
                 )
             )
         else:
-            saved.update(self.say("Pas encore enregistré : Entrée.", "Not saved yet: Enter."))
+            saved.update(self._("Pas encore enregistré : Entrée."))
         saved.set_class(problem is not None, "problem")
 
     def action_save(self) -> None:

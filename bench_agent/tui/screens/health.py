@@ -10,14 +10,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bench_agent.i18n import N_
 from bench_agent.tui.screens.base import BenchScreen
 
 VERDICTS = {
-    "OK": ("BON", "OK"),
-    "WORN": ("USÉ", "WORN"),
-    "SUSPECT": ("SUSPECT", "SUSPECT"),
-    "FAIL": ("HORS SERVICE", "FAIL"),
-    "UNKNOWN": ("NON ÉVALUABLE", "UNKNOWN"),
+    "OK": N_("BON"),
+    "WORN": N_("USÉ"),
+    "SUSPECT": N_("SUSPECT"),
+    "FAIL": N_("HORS SERVICE"),
+    "UNKNOWN": N_("NON ÉVALUABLE"),
 }
 
 
@@ -28,13 +29,10 @@ class HealthScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("3  Santé des disques", "3  Disk health"), classes="title")
+        yield Static(self._("3  Santé des disques"), classes="title")
         yield VerticalScroll(id="disks")
         yield Static(
-            self.say(
-                "r : relire   t : autotest court (en arrière-plan)   Échap : retour",
-                "r: read again   t: short self-test (in the background)   Esc: back",
-            ),
+            self._("r : relire   t : autotest court (en arrière-plan)   Échap : retour"),
             classes="hint",
         )
 
@@ -49,10 +47,7 @@ class HealthScreen(BenchScreen):
     def action_self_test(self) -> None:
         self.bench.check_health(self_test=True)
         self.notify(
-            self.say(
-                "Autotest lancé : continuez les autres étapes, le résultat arrivera ici.",
-                "Self-test started: go on with the other steps, the result will show here.",
-            )
+            self._("Autotest lancé : continuez les autres étapes, le résultat arrivera ici.")
         )
 
     def state_changed(self) -> None:
@@ -61,13 +56,13 @@ class HealthScreen(BenchScreen):
         box.remove_children()
         problem = self.bench.problems.get("health") or r.health_problem
         if "health" in self.bench.running:
-            box.mount(Static(self.say("Lecture SMART en cours…", "Reading SMART…")))
+            box.mount(Static(self._("Lecture SMART en cours…")))
         if problem is not None:
             box.mount(Static(self.t(problem), classes="problem", markup=False))
         if r.health is not None and not r.health:
-            box.mount(Static(self.say("Aucun disque interne trouvé.", "No internal disk found.")))
+            box.mount(Static(self._("Aucun disque interne trouvé.")))
         for d in r.health or []:
-            label = self.say(*VERDICTS.get(d.verdict, (d.verdict, d.verdict)))
+            label = self._(VERDICTS[d.verdict]) if d.verdict in VERDICTS else d.verdict
             who = " ".join(x for x in (d.model, d.serial and f"S/N {d.serial}") if x)
             reason = self.t(d.reason) if d.reason else ""
             line = f"{label:<14} {d.device}  {who}\n{'':<14} {reason}".rstrip()

@@ -20,15 +20,12 @@ class InventoryScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("2  Inventaire", "2  Inventory"), classes="title")
+        yield Static(self._("2  Inventaire"), classes="title")
         yield Static(markup=False, id="warnings", classes="problem")
         with VerticalScroll(id="body"):
             yield Static(markup=False, id="inventory")
         yield Static(
-            self.say(
-                "↑↓ : défiler   s : saisir le n° de série   r : relire   Échap : retour",
-                "↑↓: scroll   s: enter the serial   r: read again   Esc: back",
-            ),
+            self._("↑↓ : défiler   s : saisir le n° de série   r : relire   Échap : retour"),
             classes="hint",
         )
 
@@ -44,16 +41,16 @@ class InventoryScreen(BenchScreen):
         warnings = self.query_one("#warnings", Static)
         problem = self.bench.problems.get("inventory") or r.inventory_problem
         if "inventory" in self.bench.running:
-            view.update(self.say("Inventaire en cours…", "Inventory running…"))
+            view.update(self._("Inventaire en cours…"))
             warnings.update("")
         elif problem is not None and r.inventory is None:
             view.update(self.t(problem))
             warnings.update("")
         elif r.inventory is None:
-            view.update(self.say("r : lancer l'inventaire", "r: run the inventory"))
+            view.update(self._("r : lancer l'inventaire"))
         else:
             lines = render_inventory(
-                r.inventory, self.bench.env.say, self.bench.env.lang, with_duration=False
+                r.inventory, self.bench.env._, self.bench.env.lang, with_duration=False
             )
             view.update("\n".join(lines))
             found = self.service.inventory_warnings()
@@ -72,11 +69,8 @@ class InventoryScreen(BenchScreen):
 
         self.app.push_screen(
             TextScreen(
-                self.say("N° de série de l'étiquette", "Serial number on the sticker"),
-                self.say(
-                    "Tapez ou scannez le numéro de série imprimé sous l'appareil, puis Entrée.",
-                    "Type or scan the serial printed under the unit, then Enter.",
-                ),
+                self._("N° de série de l'étiquette"),
+                self._("Tapez ou scannez le numéro de série imprimé sous l'appareil, puis Entrée."),
             ),
             entered,
         )

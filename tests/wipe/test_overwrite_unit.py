@@ -223,6 +223,9 @@ def test_progress_is_throttled_and_reports_eta(tmp_path: Path) -> None:
         dev.close()
     # A tick is 0.1 s and reports are at most every 0.5 s: far fewer reports than blocks.
     assert 1 < len(reports) < 16
+    # With the fake clock the count is exact: 16 blocks, one report at most every
+    # 0.5 s of clock (five reads of it), plus the final one.
+    assert len(reports) == 4
     assert reports[-1].bytes_done == 4 << 20
     mid = reports[len(reports) // 2]
     assert mid.throughput_bytes_per_s and mid.eta_s is not None and mid.eta_s > 0

@@ -123,6 +123,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except BenchError as exc:
         # A service's sentence for the technician (the detail is in the bench log).
         env.err(env.t(exc.text))
+        if exc.detail:
+            env.err(env._("  détail : {detail}", detail=exc.detail))
         return exc.exit_code
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error of ours.

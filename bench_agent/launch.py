@@ -41,5 +41,10 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
     except (BenchError, OSError) as exc:
         env.err(env._("Le banc ne peut pas démarrer : {exc}", exc=exc))
         return 3
-    code = create_app(env, service).run()
+    app = create_app(env, service)
+    code = app.run()
+    if app.power_off_requested:
+        from bench_agent.bench.power import power_off
+
+        env.out(env.t(power_off(env.environ, simulation=isinstance(host, RecordedHost))))
     return code if code is not None else 0

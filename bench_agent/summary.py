@@ -179,7 +179,7 @@ def render_inventory(
     verdict = _tri(w11.ready, _("compatible"), _("non compatible"), _)
     lines.append(_("Windows 11 : ") + verdict)
     for check in w11.checks:
-        mark = _tri(check.ok, "✓", "✗", lambda msgid, /, **fields: "?")
+        mark = _tri(check.ok, "☑", "☒", lambda msgid, /, **fields: "?")
         lines.append(f"  {mark} {check.message.get(lang)}")
 
     if inv.notes:

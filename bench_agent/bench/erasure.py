@@ -87,8 +87,9 @@ def load_policy(path: str | None = None) -> Policy:
         return wipe_load_policy(path)
     except (MethodFileError, ValueError, OSError) as exc:
         raise BenchError(
-            _t("Politique d'effacement invalide : {exc}", exc=exc),
+            _t("Politique d'effacement invalide."),
             exit_code=2,
+            detail=exc,
         ) from exc
 
 
@@ -101,7 +102,7 @@ def auto_choice(policy: Policy, media: str) -> tuple[Method | None, str | None, 
     try:
         method = load_method(media_policy.overwrite) if media_policy.overwrite else None
     except (MethodFileError, UnknownMethodError) as exc:
-        raise BenchError(_t("Politique invalide : {exc}", exc=exc), exit_code=2) from exc
+        raise BenchError(_t("Politique d'effacement invalide."), exit_code=2, detail=exc) from exc
     return method, ("auto" if media_policy.firmware else None), media_policy.verification
 
 
@@ -185,8 +186,9 @@ def parse_verification(text: str) -> Verification:
         return wipe_parse_verification(text)
     except ValueError as exc:
         raise BenchError(
-            _t("Vérification invalide : {exc}", exc=exc),
+            _t("Vérification invalide."),
             exit_code=2,
+            detail=exc,
         ) from exc
 
 
@@ -201,7 +203,7 @@ def chosen_method(name: str) -> tuple[Method | None, str | None]:
     try:
         return load_method(name), None
     except (MethodFileError, UnknownMethodError, ValueError, OSError) as exc:
-        raise BenchError(_t("Méthode invalide : {exc}", exc=exc), exit_code=2) from exc
+        raise BenchError(_t("Méthode invalide."), exit_code=2, detail=exc) from exc
 
 
 def plan(
@@ -432,12 +434,9 @@ class EraseSetup:
             return find_resume_point(report, target, method.name)
         except (ResumeError, JournalError, OSError) as exc:
             raise BenchError(
-                _t(
-                    "Reprise impossible pour {device_path} : {exc}",
-                    device_path=target.device_path,
-                    exc=exc,
-                ),
+                _t("Reprise impossible pour {device_path}.", device_path=target.device_path),
                 exit_code=1,
+                detail=exc,
             ) from exc
 
     def resume_points(self, targets: list[Target]) -> dict[str, ResumePoint]:

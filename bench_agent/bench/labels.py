@@ -106,7 +106,9 @@ def render(
     try:
         rendered = render_label(content, template, title=title)
     except FontMissingError as exc:
-        raise BenchError(_t("Police introuvable : {exc}", exc=exc)) from exc
+        raise BenchError(
+            _t("Police de caractères introuvable (paquet fonts-dejavu-core)."), detail=exc
+        ) from exc
     return RenderedLabel(rendered.pdf, rendered.lines, content.qr_payload, template, title)
 
 

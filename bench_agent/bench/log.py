@@ -8,7 +8,7 @@ import traceback
 from pathlib import Path
 
 from bench_agent.bench.errors import BenchError
-from bench_agent.i18n import _t
+from bench_agent.i18n import _t, join
 from bench_agent.model.common import Text
 
 MAX_LOG_BYTES = 4 << 20
@@ -35,7 +35,10 @@ def problem_text(exc: BaseException, log_path: Path, where: str) -> Text:
     """The sentence a technician reads for an exception of a service: a BenchError's own
     text, otherwise a plain sentence that points to the log (the detail goes there)."""
     if isinstance(exc, BenchError):
-        return exc.text
+        if exc.detail is None:
+            return exc.text
+        log_problem(log_path, where, exc)
+        return join(" ", [exc.text, _t("Détail dans le journal du banc.")])
     log_problem(log_path, where, exc)
     if isinstance(exc, PermissionError):
         return _t(

@@ -65,8 +65,9 @@ def load_report_file(path: Path) -> LoadedReport:
             payload = verify_envelope(data)
         except SignatureError as exc:
             raise BenchError(
-                _t("Rapport signé refusé : {path} : {exc}", path=path, exc=exc),
+                _t("Rapport signé refusé : {path}", path=path),
                 exit_code=1,
+                detail=exc,
             ) from exc
         signed = True
         key_id = str(data["signature"].get("key_id"))
@@ -74,7 +75,7 @@ def load_report_file(path: Path) -> LoadedReport:
     try:
         report = msgspec.convert(data, UnitReport)
     except msgspec.ValidationError as exc:
-        raise BenchError(_t("Rapport invalide : {path} : {exc}", path=path, exc=exc)) from exc
+        raise BenchError(_t("Rapport invalide : {path}", path=path), detail=exc) from exc
     return LoadedReport(report=report, signed=signed, key_id=key_id)
 
 

@@ -58,9 +58,7 @@ def load_config(
         try:
             stored = tomllib.loads(paths.sync_config.read_text(encoding="utf-8")).get("central", {})
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise BenchError(
-                _t("Fichier de configuration d'envoi illisible ({exc}).", exc=exc)
-            ) from exc
+            raise BenchError(_t("Fichier de configuration d'envoi illisible."), detail=exc) from exc
     url = url or environ.get("BENCH_AGENT_CENTRAL_URL") or stored.get("url")
     if not url:
         raise BenchError(
@@ -84,7 +82,7 @@ def load_config(
     try:
         return CentralConfig(url=str(url), token=token)
     except ValueError as exc:
-        raise BenchError(_t("Configuration d'envoi invalide : {exc}", exc=exc)) from exc
+        raise BenchError(_t("Configuration d'envoi invalide."), detail=exc) from exc
 
 
 def configure(paths: BenchPaths, url: str, token: str) -> None:

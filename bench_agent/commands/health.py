@@ -176,6 +176,6 @@ def _self_test(
             on_progress=progress,
             should_cancel=lambda: cancelled,
         )
-    except FixtureMissingError as exc:
-        result = not_recorded("extended" if kind == "extended" else "short", exc.what)
+    except FixtureMissingError:
+        result = not_recorded("extended" if kind == "extended" else "short")
     apply_self_test(health, result, policy)

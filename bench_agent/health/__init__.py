@@ -119,8 +119,8 @@ def check_all(
                     on_progress=on_progress,
                     should_cancel=should_cancel,
                 )
-            except FixtureMissingError as exc:
-                result = not_recorded(self_test, exc.what)
+            except FixtureMissingError:
+                result = not_recorded(self_test)
             apply_self_test(health, result, policy)
         if read_check_mib:
             from bench_agent.health.readcheck import apply_read_check, not_this_machine

@@ -238,12 +238,12 @@ def run_self_test(
         )
 
 
-def not_recorded(kind: Kind, what: str) -> SelfTestResult:
+def not_recorded(kind: Kind) -> SelfTestResult:
     """The answer when a recorded machine has no self-test recording."""
     return SelfTestResult(
         kind=kind,
         status="unknown",
-        message=_t("Autotest non enregistré pour cette machine ({what}).", what=what),
+        message=_t("Autotest non enregistré pour cette machine."),
     )
 
 

@@ -41,6 +41,9 @@ class BenchApp(App[int]):
     ]
 
     def __init__(self, env: Environment, service: Bench) -> None:
+        from bench_agent.tui.glyphs import use_console_glyphs
+
+        use_console_glyphs()
         super().__init__()
         self.env = env
         self.service = service
@@ -55,6 +58,9 @@ class BenchApp(App[int]):
         self.dry_run = service.simulation_only
         self.busy_test: str | None = None
         self.quit_when_erased = False
+        self.power_off_requested = False
+        """Set when the technician chose to power off on leaving (launch does it once
+        the screen is restored)."""
 
     @property
     def simulation_only(self) -> bool:
@@ -161,9 +167,13 @@ class BenchApp(App[int]):
     async def action_quit(self) -> None:
         """Quit (the sitting is kept for the restart); during an erasure, ask first and
         stop it cleanly (ABORTED)."""
-        from bench_agent.tui.screens.dialogs import QuestionScreen, QuitDuringEraseScreen
+        from bench_agent.tui.screens.dialogs import (
+            LeaveScreen,
+            QuestionScreen,
+            QuitDuringEraseScreen,
+        )
 
-        if isinstance(self.screen, QuitDuringEraseScreen | QuestionScreen):
+        if isinstance(self.screen, QuitDuringEraseScreen | QuestionScreen | LeaveScreen):
             return
         if self.erasing:
 
@@ -175,19 +185,14 @@ class BenchApp(App[int]):
             self.push_screen(QuitDuringEraseScreen(), stop)
             return
 
-        def leave(yes: bool | None) -> None:
-            if yes:
+        def leave(choice: str | None) -> None:
+            if choice == "poweroff":
+                self.power_off_requested = True
+            if choice is not None:
                 self.exit(0)
 
-        self.push_screen(
-            QuestionScreen(
-                self._(
-                    "Quitter le banc ? Tout est gardé : l'unité reprendra là où elle en est "
-                    "au prochain démarrage.  o = oui, n = non"
-                )
-            ),
-            leave,
-        )
+        unfinished = [self.t(w) for w in self.service.leave_warnings()]
+        self.push_screen(LeaveScreen(unfinished), leave)
 
     # -- unit id, inventory, health ------------------------------------------------------
 
@@ -195,7 +200,7 @@ class BenchApp(App[int]):
         try:
             self.service.set_unit_id(value)
         except BenchError as exc:
-            self.notify(self.t(exc.text), severity="error")
+            self.notify(self.t(self.service.problem(exc, "unit_id")), severity="error")
             return False
         self.state_changed()
         return True
@@ -204,7 +209,7 @@ class BenchApp(App[int]):
         try:
             self.service.set_serial(value)
         except BenchError as exc:
-            self.notify(self.t(exc.text), severity="error")
+            self.notify(self.t(self.service.problem(exc, "unit_id")), severity="error")
             return False
         self.state_changed()
         return True
@@ -317,7 +322,7 @@ class BenchApp(App[int]):
         try:
             self.service.set_cosmetic(code)
         except BenchError as exc:
-            self.notify(self.t(exc.text), severity="error")
+            self.notify(self.t(self.service.problem(exc, "cosmetic")), severity="error")
         self.state_changed()
 
     # -- erasure -------------------------------------------------------------------------
@@ -432,7 +437,7 @@ class BenchApp(App[int]):
         try:
             self.service.override(category, reason)
         except BenchError as exc:
-            self.notify(self.t(exc.text), severity="error", timeout=10)
+            self.notify(self.t(self.service.problem(exc, "grade")), severity="error", timeout=10)
             return False
         self.state_changed()
         return True

@@ -154,7 +154,8 @@ def test_a_tampered_report_is_refused_by_grade_label_and_erase(tmp_path: Path) -
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(envelope))
     refused = (
-        f"Rapport signé refusé : {bad} : signature does not verify: the document was altered\n"
+        f"Rapport signé refusé : {bad}\n"
+        "  détail : signature does not verify: the document was altered\n"
     )
     assert run(tmp_path, "grade", "--report", str(bad)) == (1, "", refused)
     assert run(tmp_path, "grade", "--report", str(bad), "--save") == (1, "", refused)

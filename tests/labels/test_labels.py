@@ -335,7 +335,8 @@ def test_signed_report_prints_and_a_tampered_one_is_refused(tmp_path: Path) -> N
     code, out, err = run_cli("label", "--report", str(bad), "--output", str(tmp_path / "b.pdf"))
     assert code == 1
     assert err == (
-        f"Rapport signé refusé : {bad} : signature does not verify: the document was altered\n"
+        f"Rapport signé refusé : {bad}\n"
+        "  détail : signature does not verify: the document was altered\n"
     )
     assert not (tmp_path / "b.pdf").exists()
 

@@ -92,7 +92,7 @@ def screen_text(app: BenchApp) -> str:
 def words(app: BenchApp) -> str:
     """The screen's words in one line (a sentence wrapped in a dialog reads whole)."""
     text = screen_text(app)
-    for frame in "█▀▄▊▎▔▁":
+    for frame in "│─╭╮╰╯║═╔╗╚╝┃":
         text = text.replace(frame, " ")
     return " ".join(text.split())
 

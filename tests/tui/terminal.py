@@ -179,6 +179,6 @@ def developer_text(screen: str) -> list[str]:
 
 
 def step_row(screen: str, number: int) -> str:
-    rows = [line for line in screen.splitlines() if re.match(rf"\s*▊ {number} \S", line)]
+    rows = [line for line in screen.splitlines() if re.match(rf"\s*│ {number} \S", line)]
     assert len(rows) == 1, screen
     return rows[0]

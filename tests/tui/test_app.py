@@ -21,7 +21,13 @@ from bench_agent.host.recorded import RecordedHost
 from bench_agent.model.report import ErasureSummary
 from bench_agent.tui.app import BenchApp
 from bench_agent.tui.screens.cosmetic import CosmeticScreen
-from bench_agent.tui.screens.dialogs import HelpScreen, OverrideScreen, QuestionScreen, TextScreen
+from bench_agent.tui.screens.dialogs import (
+    HelpScreen,
+    LeaveScreen,
+    OverrideScreen,
+    QuestionScreen,
+    TextScreen,
+)
 from bench_agent.tui.screens.erase import EraseScreen
 from bench_agent.tui.screens.functional import FunctionalScreen, KeyboardScreen
 from bench_agent.tui.screens.grade import GradeScreen
@@ -50,7 +56,7 @@ UNIT_ID = "LCT-0042-7"
 def step_row(app: BenchApp, number: int) -> str:
     """The main screen's row of step ``number``, as drawn."""
     title = STEPS[number - 1].title.fr
-    rows = [line for line in screen_text(app).splitlines() if f"▊ {number} {title}" in line]
+    rows = [line for line in screen_text(app).splitlines() if f"│ {number} {title}" in line]
     assert len(rows) == 1, screen_text(app)
     return rows[0]
 
@@ -199,10 +205,10 @@ async def test_main_screen_shows_the_unit_and_every_step_on_80x25(make_app: AppF
         assert f"N° de série : {X1_SERIAL}" in shown
         # Nine rows, one line each (a wrapped row pushes the list down), in bench order.
         rows = [
-            i for i, line in enumerate(lines) for s in STEPS if f"▊ {s.number} {s.title.fr}" in line
+            i for i, line in enumerate(lines) for s in STEPS if f"│ {s.number} {s.title.fr}" in line
         ]
         assert len(rows) == 9 and rows == list(range(rows[0], rows[0] + 9))
-        assert "▁▁▁" in lines[rows[-1] + 1], "the list ends right after step 9"
+        assert "╰───" in lines[rows[-1] + 1], "the list ends right after step 9"
         assert "fait" in step_row(app, 2)
         assert "bloqué" in step_row(app, 8) and f"disque {X1_DISK} : pas effacé" in step_row(app, 8)
         # A detail too long for its row is cut after a whole word.
@@ -274,18 +280,59 @@ async def test_inventory_and_health_steps_show_the_recorded_laptop(make_app: App
 
 
 @drive
+async def test_t_runs_the_short_self_test_and_says_a_recording_has_none(
+    make_app: AppFactory,
+) -> None:
+    """``t`` on step 3 runs a short SMART self-test on every disk; a recorded laptop has
+    no self-test recording, which the disk's line says (no crash, no stuck "en cours")."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner(app, pilot, UNIT_ID)
+        await open_step(app, pilot, "3")
+        assert app.service.record.health
+        await pilot.press("t")
+        await settle(app, pilot)
+        record = app.service.record
+        assert record.self_test is None  # finished, not left running
+        assert record.health
+        tested = [disk.self_test for disk in record.health]
+        assert all(t is not None and t.kind == "short" for t in tested)
+        assert "Autotest non enregistré" in screen_text(app)
+        assert "health" not in app.running
+
+
+@drive
 async def test_quit_asks_and_keeps_everything(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await scanner(app, pilot, UNIT_ID)
         await pilot.press("q")
-        assert isinstance(app.screen, QuestionScreen)
-        assert "Tout est gardé" in screen_text(app)
+        assert isinstance(app.screen, LeaveScreen)
+        shown = screen_text(app)
+        assert "Tout est gardé" in shown and "e : éteindre l'ordinateur" in shown
+        # The unit is not finished: the dialog says what is left before anything else.
+        assert "des disques ne sont pas effacés" in shown
         await pilot.press("n")
         assert isinstance(app.screen, MainScreen)
         await pilot.press("q", "o")
         await pilot.pause()
     assert app.return_code == 0
+    assert app.power_off_requested is False
+
+
+@drive
+async def test_power_off_is_asked_on_leaving_and_left_to_the_launcher(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await scanner(app, pilot, UNIT_ID)
+        await pilot.press("q", "escape")  # Échap stays
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("q", "e")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert app.power_off_requested is True
 
 
 # -- 2. a restart keeps every result ------------------------------------------------------

@@ -10,7 +10,7 @@ from tests.tui.driving import SIZE, drive, settle
 
 @drive
 async def test_escape_leaves_the_id_field_then_q_asks_to_quit(make_app: AppFactory) -> None:
-    from bench_agent.tui.screens.dialogs import QuestionScreen
+    from bench_agent.tui.screens.dialogs import LeaveScreen
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -23,4 +23,4 @@ async def test_escape_leaves_the_id_field_then_q_asks_to_quit(make_app: AppFacto
         assert isinstance(app.focused, OptionList)
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, QuestionScreen)
+        assert isinstance(app.screen, LeaveScreen)

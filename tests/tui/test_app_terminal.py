@@ -89,13 +89,13 @@ def cut_mid_word(screen: str, vocabulary: set[str]) -> list[str]:
     cut = [
         token
         for line in screen.splitlines()
-        for token in line.replace("▊", " ").replace("▎", " ").split()
+        for token in line.replace("│", " ").replace("║", " ").split()
         if token.endswith("…") and token[:-1] not in vocabulary
     ]
     lines = screen.splitlines()
     for above, below in itertools.pairwise(lines):
-        text = above.rstrip(" ▎")
-        if len(text) >= WIDTH - 2 and text[-1:].isalnum() and below.lstrip(" ▊")[:1].isalnum():
+        text = above.rstrip(" │║")
+        if len(text) >= WIDTH - 2 and text[-1:].isalnum() and below.lstrip(" │║")[:1].isalnum():
             cut.append(f"{text.split()[-1]}|{below.split()[0]}")
     return cut
 
@@ -115,7 +115,7 @@ def test_first_steps_walked_by_reading_the_screen(terminal: Terminal, home: Path
     assert wait_sitting(home, lambda r: r.get("unit_id") == UNIT_ID, "the unit id")
 
     # Step 2 by its number, read from the screen.
-    number = _row(shown, 2).split("▊", 1)[1].split()[0]
+    number = _row(shown, 2).split("│", 1)[1].split()[0]
     assert number == "2"
     terminal.keys(number)
     shown = terminal.wait_text("2  Inventaire", "Numéro de série")
@@ -143,7 +143,7 @@ def test_first_steps_walked_by_reading_the_screen(terminal: Terminal, home: Path
         i
         for i, line in enumerate(lines)
         for n in range(1, 10)
-        if line.lstrip().startswith(f"▊ {n} ")
+        if line.lstrip().startswith(f"│ {n} ")
     ]
     assert rows == list(range(rows[0], rows[0] + 9)), shown
     assert cut_mid_word(shown, full_details(home)) == [], shown
@@ -152,11 +152,11 @@ def test_first_steps_walked_by_reading_the_screen(terminal: Terminal, home: Path
 
     # q asks (n stays); o quits, everything kept.
     terminal.keys("q")
-    terminal.wait_text("Quitter le banc ?")
+    terminal.wait_text("e : éteindre l'ordinateur")
     terminal.keys("n")
     main_screen(terminal)
     terminal.keys("q")
-    terminal.wait_text("Quitter le banc ?")
+    terminal.wait_text("Quitter le banc")
     terminal.keys("o")
     terminal.wait_for(lambda _s: terminal.dead, "the bench quit")
     kept = sitting(home)
@@ -165,11 +165,11 @@ def test_first_steps_walked_by_reading_the_screen(terminal: Terminal, home: Path
 
 def test_the_cut_check_finds_a_word_cut_in_the_middle() -> None:
     """The check above can fail: the row the app drew before its fix."""
-    row = " ▊ 9 Envoi                       bloqué    rapport pas encore enregistré (étap…  ▎"
+    row = " │ 9 Envoi                       bloqué    rapport pas encore enregistré (étap…  │"
     assert cut_mid_word(row, {"rapport", "pas", "encore", "enregistré", "(étape", "7)"}) == [
         "(étap…"
     ]
-    whole = " ▊ 9 Envoi                       bloqué    rapport pas encore enregistré…        ▎"
+    whole = " │ 9 Envoi                       bloqué    rapport pas encore enregistré…        │"
     assert cut_mid_word(whole, {"rapport", "pas", "encore", "enregistré"}) == []
     assert developer_text("Erreur : /tmp/x/central-token") == ["Erreur : /tmp/x/central-token"]
 
@@ -233,7 +233,7 @@ def choose_disk(terminal: Terminal, device: str) -> str:
     """On step 6: move to ``device`` with ↓ (read from the list on screen), Espace, e;
     the plan dialog then."""
     shown = terminal.wait_text(device)
-    rows = [line for line in shown.splitlines() if "▐X▌" in line and "REFUSÉ" not in line]
+    rows = [line for line in shown.splitlines() if "[X]" in line and "REFUSÉ" not in line]
     index = next(i for i, line in enumerate(rows) if f" {device} " in line)
     for _ in range(index):
         terminal.keys("Down")

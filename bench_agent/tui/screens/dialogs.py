@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
             ("n", _("unité suivante")),
             ("F1, ?", _("cette aide")),
             ("F2", _("English / français")),
-            ("q", _("quitter (tout est gardé)")),
+            ("q", _("quitter ou éteindre (tout est gardé)")),
             (
                 _("Inventaire : s"),
                 _("saisir le n° de série"),
@@ -103,6 +103,44 @@ class QuestionScreen(ModalScreen[bool]):
 
     def action_leave(self) -> None:
         self.dismiss(None)  # None: left without an answer
+
+
+class LeaveScreen(ModalScreen[str | None]):
+    """Leaving the bench: o quits (everything is kept), e powers the computer off,
+    n or Échap stays. What is unfinished on the unit is listed first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o,y", "choose('quit')", show=False),
+        Binding("e", "choose('poweroff')", show=False),
+        Binding("n,escape", "choose(None)", show=False),
+    ]
+
+    def __init__(self, unfinished: list[str]) -> None:
+        super().__init__()
+        self.unfinished = unfinished
+
+    def compose(self) -> ComposeResult:
+        _ = _app(self)._
+        with Vertical(id="dialog", classes="danger" if self.unfinished else ""):
+            yield Static(_("Quitter le banc"), classes="title")
+            if self.unfinished:
+                listed = "\n".join(f"  - {line}" for line in self.unfinished)
+                yield Static(
+                    _("Cette unité n'est pas terminée :\n{listed}", listed=listed),
+                    markup=False,
+                )
+            yield Static(
+                _("Tout est gardé : l'unité reprendra là où elle en est au prochain démarrage."),
+                markup=False,
+            )
+            yield Static(
+                _("o : quitter   e : éteindre l'ordinateur   n : rester"),
+                classes="hint",
+                markup=False,
+            )
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)
 
 
 class QuitDuringEraseScreen(QuestionScreen):

@@ -149,7 +149,8 @@ class FunctionalScreen(BenchScreen):
         for test in CATALOGUE:
             done = record.functional.get(test.name)
             title = self.t(test.title)
-            lines.append(f" {test.key}  {title:<30} ")
+            row = f" {test.key}  {title:<30} "
+            lines.append(row)
             untested = self.bench.untested_reason(test.name)
             if self.bench.busy_test in (test.name, "automatic" if test.automatic else ""):
                 lines.append(self._("en cours…"), "bold yellow")
@@ -161,8 +162,12 @@ class FunctionalScreen(BenchScreen):
                 elif done.by:
                     lines.append(f" {done.by}")
             elif untested is not None:
-                lines.append(self._("NON TESTÉ"), "bold red")
-                lines.append(f"  {self.t(untested)}")
+                not_tested, reason = self._("NON TESTÉ"), self.t(untested)
+                lines.append(not_tested, "bold red")
+                # The reason on the same row when it fits, else on the next one under
+                # the test's name (never wrapped to the screen's first column).
+                room = self.size.width - 4 - len(row) - len(not_tested) - 2
+                lines.append(f"  {reason}" if len(reason) <= room else f"\n      {reason}")
             else:
                 lines.append(self._("à faire") + ("" if test.name in required else " (facultatif)"))
             lines.append("\n")

@@ -45,7 +45,7 @@ class GradeScreen(BenchScreen):
         try:
             g = self.service.current_grade()
         except BenchError as exc:
-            view.update(self.t(exc.text))
+            view.update(self.t(self.service.problem(exc, "grade")))
             view.set_class(True, "problem")
             return
         view.set_class(False, "problem")

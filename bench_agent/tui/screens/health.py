@@ -20,6 +20,17 @@ VERDICTS = {
     "FAIL": N_("HORS SERVICE"),
     "UNKNOWN": N_("NON ÉVALUABLE"),
 }
+SELF_TEST_STATUS = {
+    "passed": N_("Autotest court réussi."),
+    "failed": N_("Autotest court en ÉCHEC."),
+    "aborted": N_("Autotest court interrompu."),
+    "interrupted": N_("Autotest court interrompu."),
+    "in_progress": N_("Autotest court en cours…"),
+    "timeout": N_("Autotest court trop long : arrêté."),
+    "unknown": N_("Autotest court non concluant."),
+}
+"""The short self-test's outcome under the disk (``t``); the extended one is run from
+the command line (``bench-agent health --self-test extended``)."""
 
 
 class HealthScreen(BenchScreen):
@@ -66,4 +77,11 @@ class HealthScreen(BenchScreen):
             who = " ".join(x for x in (d.model, d.serial and f"S/N {d.serial}") if x)
             reason = self.t(d.reason) if d.reason else ""
             line = f"{label:<14} {d.device}  {who}\n{'':<14} {reason}".rstrip()
+            test = d.self_test
+            if test is not None and test.kind == "short":
+                said = self._(SELF_TEST_STATUS[test.status])
+                if test.status != "passed" and test.message is not None:
+                    said = f"{said} {self.t(test.message)}"
+                if said != reason:
+                    line += f"\n{'':<14} {said}"
             box.mount(Static(line, classes=f"disk verdict-{d.verdict}", markup=False))

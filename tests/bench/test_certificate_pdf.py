@@ -344,7 +344,13 @@ def test_without_a_central_address_no_qr_code_and_bench_agent_verify(
     flat = " ".join(text.split())  # a long value wraps in its cell
     assert f"vérification : bench-agent verify {cert.name}" in flat and "/verify/" not in text
     subprocess.run(
-        [require_program("pdftoppm"), "-r", "200", "-png", str(pdf), str(tmp_path / "page")],
+        # Page 1: where the QR code is drawn when there is one.
+        [
+            require_program("pdftoppm"),
+            *("-r", "200", "-png", "-f", "1", "-l", "1"),
+            str(pdf),
+            str(tmp_path / "page"),
+        ],
         check=True,
         capture_output=True,
     )

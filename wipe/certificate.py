@@ -25,6 +25,8 @@ RESULTS = ("ERASED", "FAILED", "ABORTED", "UNVERIFIED", "DRY_RUN", "INTERRUPTED"
 TOOL_NAME = "bench-agent wipe"
 TOOL_VERSION = "0.1.0"
 STANDARD = "NIST SP 800-88 Rev.2 / IEEE 2883-2022"
+DESTINATIONS = ("reuse", "recycle", "destroy")
+"""Post-sanitization destination (NIST SP 800-88): the payload's optional ``destination``."""
 
 
 def section_digests(payload: dict[str, Any]) -> dict[str, str]:

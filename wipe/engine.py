@@ -119,6 +119,8 @@ class EraseRequest:
     """HPA/DCO status from wipe.hpa, recorded as given."""
     resume: ResumePoint | None = None
     """Continue an interrupted overwrite (same method and keystream seed)."""
+    destination: str | None = None
+    """Post-sanitization destination (NIST SP 800-88): one of :data:`DESTINATIONS`."""
 
 
 class FirmwareMethods(Protocol):
@@ -670,6 +672,7 @@ class _Session:
             "bytes_written": bytes_written,
             "device_size_bytes": size,
             "hpa_dco": self.req.hpa_dco,
+            "destination": self.req.destination,
             "tool": {"name": certmod.TOOL_NAME, "version": certmod.TOOL_VERSION},
             "operator": self.ctx.operator.as_dict(),
             "started_at": _iso(self.started),
@@ -700,6 +703,8 @@ def erase_device(req: EraseRequest, ctx: EraseContext) -> EraseOutcome:
         )
     if req.method is None and not req.firmware_method:
         raise ValueError("an erasure needs an overwrite method or a firmware method")
+    if req.destination is not None and req.destination not in certmod.DESTINATIONS:
+        raise ValueError(f"destination must be one of {certmod.DESTINATIONS}: {req.destination!r}")
     session = _Session(req, ctx)
     try:
         return session.run()

@@ -489,8 +489,11 @@ def requests_for(
     dry_run: bool,
     asset_tag: str | None = None,
     abort_on_error: bool = False,
+    destination: str = "reuse",
 ) -> list[EraseRequest]:
-    """One request per confirmed drive (the caller checked each serial, or unattended)."""
+    """One request per confirmed drive (the caller checked each serial, or unattended).
+    ``destination``: where the drives go after sanitization (reuse, recycle, destroy),
+    written on their certificates."""
     from wipe.engine import EraseRequest
 
     return [
@@ -507,6 +510,7 @@ def requests_for(
             if dry_run
             else hpa_status(setup.runner, p.target, setup.policy.restore_native_max),
             resume=p.resume,
+            destination=destination,
         )
         for p in plans
     ]

@@ -106,6 +106,15 @@ def register(sub: Any, env: Environment) -> None:
     p.add_argument("--location", metavar="WHERE", help=env._("lieu"))
     p.add_argument("--donor", metavar="NAME", help=env._("donateur"))
     p.add_argument(
+        "--destination",
+        choices=["reuse", "recycle", "destroy"],
+        default="reuse",
+        help=env._(
+            "destination des disques après effacement : reuse (réemploi, défaut), "
+            "recycle (recyclage), destroy (destruction)"
+        ),
+    )
+    p.add_argument(
         "--contact",
         metavar="C",
         help=env._("contact (tél., courriel)"),
@@ -438,6 +447,7 @@ def run_erase(args: argparse.Namespace, env: Environment) -> int:
         dry_run=args.dry_run,
         asset_tag=args.asset_tag or unit.asset_tag,
         abort_on_error=args.abort_on_error,
+        destination=args.destination,
     )
     results = _run_until_done(requests, ctx, env)
     for problem in erasure.enqueue_certificates(paths, results):

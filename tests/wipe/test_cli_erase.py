@@ -582,3 +582,39 @@ def test_erase_with_sitting_attaches_to_the_unit_on_the_bench(loop_factory, tmp_
     assert "Effacé ✓ NIST Clear" in _pdf_text(pdf)
     bench = Bench.open(paths, RecordedHost(X1), None, environ)
     assert bench.record.label is not None and bench.record.label_revision == 1
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_erase_destination_is_on_the_certificate_and_its_pdf(loop_factory, tmp_path: Path) -> None:
+    """`erase --destination destroy` signs the destination (default: reuse); the PDF says
+    it in the certificate's language."""
+    a = loop_factory(4 << 20, name="dest")
+    home = tmp_path / "home"
+    code, out, err = _run(
+        [
+            "erase",
+            a.device,
+            "--method",
+            "zero",
+            "--verify",
+            "last",
+            "--yes-i-know",
+            "--json",
+            "--destination",
+            "destroy",
+        ],
+        home,
+    )
+    assert code == 0, err
+    cert = Path(json.loads(out)[0]["certificate"])
+    assert _payload(cert, home)["destination"] == "destroy"
+    pdf = tmp_path / "c.pdf"
+    code, _, err = _run(["certificate", str(cert), "-o", str(pdf)], home)
+    assert code == 0, err
+    assert "Destination destruction" in " ".join(_pdf_text(pdf).split())
+    code, _, _ = _run(["erase", a.device, "--destination", "sell", "--yes-i-know"], home)
+    assert code == 2  # argparse: not one of reuse, recycle, destroy
+    code, out, err = _run(["erase", a.device, "--method", "zero", "--yes-i-know", "--json"], home)
+    assert code == 0, err
+    assert _payload(Path(json.loads(out)[0]["certificate"]), home)["destination"] == "reuse"

@@ -552,6 +552,21 @@ def merge_summaries(
     return [*kept, *found]
 
 
+def certificate_file(directory: Path, certificate_id: str) -> Path | None:
+    """The signed certificate file of ``certificate_id`` in ``directory`` (its name ends
+    with the id's first 8 characters; the payload's id is checked), or None."""
+    from wipe.signing import parse_json
+
+    for path in sorted(directory.glob(f"erasure-*-{certificate_id[:8]}.json")):
+        try:
+            payload = parse_json(path.read_bytes()).get("payload") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        if payload.get("certificate_id") == certificate_id:
+            return path
+    return None
+
+
 def enqueue_certificates(paths: BenchPaths, outcomes: list[EraseOutcome]) -> list[Text]:
     """Every real certificate goes to the outbox (a failure is evidence too)."""
     from bench_agent.bench.sending import enqueue

@@ -8,6 +8,7 @@ the commands call them directly. Every change is written to the sitting record a
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,6 +412,71 @@ class Bench:
         whatever either's result): the report says what was done last to each disk."""
         with self._lock:
             self.update(erasures=erasure.merge_summaries(self.record.erasures, found))
+
+    def countersign_erasures(self, name: str, role: str | None = None) -> int:
+        """A second person validates this unit's erasure certificates: each one not yet
+        countersigned gets the validator's signed approval beside it. Returns how many
+        were countersigned. BenchError: the validator is the operator (a validation is
+        a second person's), no certificate to validate, a certificate missing or altered."""
+        from bench_agent.bench.countersignature import countersign, countersignature_path
+
+        operator = (self.operator or "").strip().casefold()
+        if operator and name.strip().casefold() == operator:
+            raise BenchError(
+                _t("La validation est faite par une autre personne que l'opérateur."),
+                exit_code=2,
+            )
+        certificates = [e for e in self.record.erasures if e.result != "DRY_RUN"]
+        if not certificates:
+            raise BenchError(_t("Aucun certificat d'effacement à valider."), exit_code=2)
+        key = erasure.bench_key(self.paths.key)
+        done = 0
+        for summary in certificates:
+            path = erasure.certificate_file(self.paths.certificates, summary.certificate_id)
+            if path is None:
+                raise BenchError(
+                    _t(
+                        "Certificat introuvable pour {device} ({certificate_id}).",
+                        device=summary.device,
+                        certificate_id=summary.certificate_id,
+                    )
+                )
+            if countersignature_path(path).exists():
+                continue
+            countersign(path, key, name=name, role=role, now=datetime.fromisoformat(self.clock()))
+            done += 1
+        return done
+
+    def validations(self) -> list[Text]:
+        """One line per certificate of this unit that has a countersignature: who
+        validated it and when, or that the countersignature is not valid."""
+        from bench_agent.bench.countersignature import countersignature_for
+        from wipe.signing import parse_json
+
+        lines: list[Text] = []
+        for summary in self.record.erasures:
+            path = erasure.certificate_file(self.paths.certificates, summary.certificate_id)
+            if path is None:
+                continue
+            try:
+                payload = parse_json(path.read_bytes())["payload"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            check = countersignature_for(path, payload)
+            if check is None:
+                continue
+            if check.ok and check.document is not None:
+                doc = check.document
+                at = doc.at[:16].replace("T", " ")
+                said = (
+                    _t("Validé par {name} le {at}.", name=doc.validator.name, at=at)
+                    if doc.decision == "approved"
+                    else _t("REFUSÉ par {name} le {at}.", name=doc.validator.name, at=at)
+                )
+            else:
+                said = _t("contre-signature NON VALABLE.")
+            lines.append(join(" ", [Text(fr=f"{summary.device} :", en=f"{summary.device}:"), said]))
+        return lines
 
     # -- report, grade, save -----------------------------------------------------------
 

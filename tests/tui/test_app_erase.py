@@ -12,7 +12,7 @@ from bench_agent.host.live import LiveHost
 from bench_agent.tui.app import BenchApp
 from bench_agent.tui.screens.dialogs import ConfirmSerialScreen, PlanScreen, QuitDuringEraseScreen
 from bench_agent.tui.screens.erase import EraseScreen
-from tests.tui.conftest import AppFactory
+from tests.tui.conftest import OPERATOR, AppFactory
 from tests.tui.driving import (
     SIZE,
     back,
@@ -108,6 +108,26 @@ async def test_erasure_by_keys_from_step_6(make_app: AppFactory, random_loop: Ma
             ("ERASED", "random", "clear")
         ], app.service.record.erasures
         assert app.service.record.erase_started == []
+
+        # v: a second person validates. The operator cannot validate their own work;
+        # another name signs a countersignature beside the certificate.
+        from bench_agent.bench.countersignature import countersignature_for, countersignature_path
+
+        await pilot.press("v")
+        await burst(app, pilot, [*OPERATOR, "enter"])
+        assert any("autre personne que l'opérateur" in n for n in notes(app)), notes(app)
+        assert not countersignature_path(outcome.certificate_path).exists()
+        await pilot.press("v")
+        await burst(app, pilot, [*"Karim Benali", "enter"])
+        await settle(app, pilot)
+        assert "Certificats validés : 1." in notes(app)
+        countersigned = countersignature_for(
+            outcome.certificate_path, verify_certificate(outcome.certificate_path).payload
+        )
+        assert countersigned is not None and countersigned.ok, countersigned
+        assert countersigned.document is not None
+        assert countersigned.document.validator.name == "Karim Benali"
+        assert f"{loop.device} : Validé par Karim Benali le " in screen_text(app)
         await back(app, pilot)
 
     # Every sector rewritten with the policy's random pattern (media "unknown": one

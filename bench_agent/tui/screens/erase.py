@@ -41,6 +41,7 @@ class EraseScreen(BenchScreen):
         Binding("s", "toggle_dry_run", show=False),
         Binding("a", "cancel", show=False),
         Binding("r", "refresh", show=False),
+        Binding("v", "validate", show=False),
     ]
 
     def __init__(self) -> None:
@@ -57,8 +58,12 @@ class EraseScreen(BenchScreen):
             yield Static(markup=False, id="erase-notes")
             yield Vertical(id="progress")
             yield Static(markup=False, id="results")
+            yield Static(markup=False, id="validations")
         yield Static(
-            self._("Espace : choisir  e : effacer  s : simulation  a : arrêter  Échap : retour"),
+            self._(
+                "Espace : choisir  e : effacer  s : simulation  a : arrêter  Échap : retour\n"
+                "v : validation des certificats par une 2e personne"
+            ),
             classes="hint",
         )
 
@@ -168,6 +173,9 @@ class EraseScreen(BenchScreen):
         self.query_one(f"#line-{index}", Label).update(self.t(progress_text(p)))
 
     def _show_results(self, run: EraseRun | None) -> None:
+        self.query_one("#validations", Static).update(
+            "\n".join(self.t(line) for line in self.service.validations())
+        )
         view = self.query_one("#results", Static)
         if run is None:
             view.update("")
@@ -209,6 +217,38 @@ class EraseScreen(BenchScreen):
 
     def action_cancel(self) -> None:
         self.bench.cancel_erase()
+
+    def action_validate(self) -> None:
+        """A second person validates this unit's certificates (a signed countersignature
+        beside each, printed on its PDF)."""
+        from bench_agent.bench.errors import BenchError
+        from bench_agent.tui.screens.dialogs import TextScreen
+
+        if self.bench.erasing:
+            self.notify(self._("Un effacement est en cours."), severity="warning")
+            return
+
+        def validated(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                count = self.service.countersign_erasures(name)
+            except BenchError as exc:
+                self.notify(self.t(self.service.problem(exc, "erase")), severity="error")
+                return
+            self.notify(self._("Certificats validés : {count}.", count=count))
+            self.state_changed()
+
+        self.app.push_screen(
+            TextScreen(
+                self._("Validation des certificats"),
+                self._(
+                    "Nom de la personne qui a vérifié les effacements (pas l'opérateur), "
+                    "puis Entrée. Échap : annuler."
+                ),
+            ),
+            validated,
+        )
 
     def action_erase(self) -> None:
         app = self.bench

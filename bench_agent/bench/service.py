@@ -8,9 +8,9 @@ the commands call them directly. Every change is written to the sitting record a
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 

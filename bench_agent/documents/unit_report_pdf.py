@@ -399,6 +399,11 @@ def _erasure_table(lines: list[ErasureLine], lang: str, st: Any, width: float) -
     def cell(markup: str) -> Any:
         return Paragraph(markup, st.cell)
 
+    def certificate(certificate_id: str | None) -> str:
+        if not certificate_id:
+            return ""
+        return "<br/>" + text(_("Certificat n° {id}", id=certificate_id))
+
     rows: list[list[Any]] = [
         [
             Paragraph(text(_(h)), st.cell_bold)
@@ -407,7 +412,6 @@ def _erasure_table(lines: list[ErasureLine], lang: str, st: Any, width: float) -
                 N_("Méthode"),
                 C_("rapport", "Résultat"),
                 C_("rapport", "Fin"),
-                N_("Certificat"),
             )
         ]
     ]
@@ -426,15 +430,8 @@ def _erasure_table(lines: list[ErasureLine], lang: str, st: Any, width: float) -
         s = line.summary
         if s is None:
             result = f"<b>{text(_(line.state or NO_CERTIFICATE))}</b>"
-            rows.append(
-                [
-                    cell(disk),
-                    cell(MISSING),
-                    cell(result),
-                    cell(MISSING),
-                    cell(text(line.certificate_id)),
-                ]
-            )
+            result += certificate(line.certificate_id)
+            rows.append([cell(disk), cell(MISSING), cell(result), cell(MISSING)])
             continue
         level = _(LEVELS[s.level]) if s.level in LEVELS else _("aucun niveau revendiqué")
         result_words = _(ERASURE_RESULTS[s.result]) if s.result in ERASURE_RESULTS else s.result
@@ -444,18 +441,18 @@ def _erasure_table(lines: list[ErasureLine], lang: str, st: Any, width: float) -
             result += "<br/>" + text(_("Vérification : {text}", text=verification))
         if s.reason is not None and s.reason.get(lang):
             result += "<br/>" + text(s.reason.get(lang))
+        result += certificate(s.certificate_id)
         rows.append(
             [
                 cell(disk),
                 cell(text(method_title(s.method, lang))),
                 cell(result),
                 cell(when(s.finished_at)),
-                Paragraph(text(s.certificate_id), st.small),
             ]
         )
     table = Table(
         rows,
-        colWidths=[48 * MM, 38 * MM, 50 * MM, 24 * MM, width - 160 * MM],
+        colWidths=[48 * MM, 42 * MM, width - 116 * MM, 26 * MM],
         repeatRows=1,
     )
     table.setStyle(grid_style())

@@ -36,15 +36,43 @@ class IssuedToken:
     role: str
 
 
-def create_tenant(sessions: sessionmaker[Session], slug: str, name: str) -> int:
+MAX_ADDRESS_CHARS = 500
+
+
+def check_address(value: str) -> str:
+    """A postal address: printable lines (newlines allowed), at most 500 characters."""
+    lines = [line.strip() for line in value.replace("\r\n", "\n").split("\n")]
+    text = "\n".join(line for line in lines if line)
+    if (
+        not text
+        or len(text) > MAX_ADDRESS_CHARS
+        or any((ord(c) < 32 and c != "\n") or ord(c) == 127 for c in text)
+    ):
+        raise AdminError(f"tenant address: 1-{MAX_ADDRESS_CHARS} printable characters")
+    return text
+
+
+def set_tenant_address(sessions: sessionmaker[Session], slug: str, address: str | None) -> None:
+    """Set (or clear, with None) the postal address of a tenant."""
+    value = check_address(address) if address is not None else None
+    with sessions.begin() as session:
+        tenant = session.get(Tenant, _tenant_id(session, slug))
+        assert tenant is not None
+        tenant.address = value
+
+
+def create_tenant(
+    sessions: sessionmaker[Session], slug: str, name: str, address: str | None = None
+) -> int:
     slug = slug.strip().lower()
     if not slug or len(slug) > 64 or not all(c.isalnum() or c in "-_" for c in slug):
         raise AdminError(f"tenant slug {slug!r}: use 1-64 letters, digits, '-' or '_'")
     name = _check_text("tenant name", name, 200)
+    address = check_address(address) if address is not None else None
     with sessions.begin() as session:
         if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
             raise AdminError(f"tenant {slug!r} already exists")
-        tenant = Tenant(slug=slug, name=name.strip(), created_at=utcnow())
+        tenant = Tenant(slug=slug, name=name.strip(), created_at=utcnow(), address=address)
         session.add(tenant)
         session.flush()
         return tenant.id

@@ -108,5 +108,7 @@ def qr_code(payload: str, side_mm: float) -> Any:
     x0, y0, x1, y1 = widget.getBounds()
     side = side_mm * MM
     drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    # The renderer sets the drawing's font even with no text: not the unembedded Helvetica.
+    drawing.initialFontName = REGULAR
     drawing.add(widget)
     return drawing

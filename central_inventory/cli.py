@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     tenant.add_argument("name")
     tenant.add_argument(
         "--address",
-        help="adresse postale (rapports de lot) / postal address (batch reports)",
+        help="adresse postale (rapports de lot), lignes séparées par « \\n » / "
+        "postal address (batch reports), lines separated by \\n",
     )
     set_tenant = sub.add_parser(
         "set-tenant", help="modifier un reconditionneur / change a reconditioner (tenant)"
@@ -254,7 +255,8 @@ def cmd_serve(args: argparse.Namespace, settings: Any, con: Console) -> int:
 def cmd_create_tenant(args: argparse.Namespace, settings: Any, con: Console) -> int:
     from central_inventory.admin import create_tenant
 
-    tenant_id = create_tenant(_sessions(settings), args.slug, args.name, args.address)
+    address = args.address.replace("\\n", "\n") if args.address is not None else None
+    tenant_id = create_tenant(_sessions(settings), args.slug, args.name, address)
     _emit(
         con,
         args,

@@ -356,3 +356,29 @@ def test_address_migration_keeps_tenants(empty_database_url: str) -> None:
         assert head_revision() == "0005"
     finally:
         engine.dispose()
+
+
+def test_tenant_address_from_the_command_line(tmp_path: Path) -> None:
+    import io
+    import json
+
+    from central_inventory.cli import Console, main
+
+    environ = {"CENTRAL_DATABASE_URL": f"sqlite:///{tmp_path / 'ci.db'}"}
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), Console(stdout=out, stderr=err, environ=environ, lang="fr"))
+        return code, out.getvalue(), err.getvalue()
+
+    assert run("migrate")[0] == 0
+    code, _, err = run("create-tenant", "gr", "Atelier", "--address", "1 rue A\\n38000 Grenoble")
+    assert (code, err) == (0, "")
+    code, out, _ = run("--json", "set-tenant", "gr", "--address", "2 rue B\\n38100 Grenoble")
+    assert code == 0 and json.loads(out)["address"] == "2 rue B\n38100 Grenoble"
+    code, _, err = run("set-tenant", "gr", "--address", "a\x07b")
+    assert code == 1 and "tenant address" in err
+    code, _, err = run("set-tenant", "nope", "--address", "x")
+    assert code == 1 and "unknown tenant" in err
+    code, out, _ = run("--json", "set-tenant", "gr", "--address", "")
+    assert code == 0 and json.loads(out)["address"] is None

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from central_inventory.auth import ROLES, hash_token, new_token
@@ -36,18 +36,51 @@ class IssuedToken:
     role: str
 
 
-def create_tenant(sessions: sessionmaker[Session], slug: str, name: str) -> int:
+MAX_ADDRESS_CHARS = 500
+
+
+def check_address(value: str) -> str:
+    """A postal address: printable lines (newlines allowed), at most 500 characters."""
+    lines = [line.strip() for line in value.replace("\r\n", "\n").split("\n")]
+    text = "\n".join(line for line in lines if line)
+    if (
+        not text
+        or len(text) > MAX_ADDRESS_CHARS
+        or any((ord(c) < 32 and c != "\n") or ord(c) == 127 for c in text)
+    ):
+        raise AdminError(f"tenant address: 1-{MAX_ADDRESS_CHARS} printable characters")
+    return text
+
+
+def set_tenant_address(sessions: sessionmaker[Session], slug: str, address: str | None) -> None:
+    """Set (or clear, with None) the postal address of a tenant."""
+    value = check_address(address) if address is not None else None
+    with sessions.begin() as session:
+        tenant = session.get(Tenant, _tenant_id(session, slug))
+        assert tenant is not None
+        tenant.address = value
+
+
+def create_tenant(
+    sessions: sessionmaker[Session], slug: str, name: str, address: str | None = None
+) -> int:
     slug = slug.strip().lower()
     if not slug or len(slug) > 64 or not all(c.isalnum() or c in "-_" for c in slug):
         raise AdminError(f"tenant slug {slug!r}: use 1-64 letters, digits, '-' or '_'")
     name = _check_text("tenant name", name, 200)
+    address = check_address(address) if address is not None else None
     with sessions.begin() as session:
         if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
             raise AdminError(f"tenant {slug!r} already exists")
-        tenant = Tenant(slug=slug, name=name.strip(), created_at=utcnow())
-        session.add(tenant)
-        session.flush()
-        return tenant.id
+        values: dict[str, object] = {"slug": slug, "name": name.strip(), "created_at": utcnow()}
+        if address is not None:
+            # Named only when given: tools (tests, migrations) that create tenants on a
+            # schema older than 0005 keep working.
+            values["address"] = address
+        tenant_id: int = session.execute(
+            insert(Tenant).values(**values).returning(Tenant.id)
+        ).scalar_one()
+        return tenant_id
 
 
 def _tenant_id(session: Session, slug: str) -> int:

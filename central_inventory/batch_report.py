@@ -1,5 +1,9 @@
 """Per-donor batch report: devices received, reused, recycled, and their erasure certificates,
-as data, CSV and PDF (reportlab)."""
+as data, CSV and PDF (reportlab).
+
+The PDF is for people: categories, outcomes, methods and results in words (French or
+English, the bench's own catalogue), the reconditioner's name and address, its date, and
+per disk its serial, method, result and a QR code of the public verification page."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +38,19 @@ OUTCOME_LABELS = {
 
 
 @dataclass(kw_only=True)
+class CertificateLine:
+    """One erasure certificate received for a unit of the batch."""
+
+    certificate_id: str
+    result: str
+    disk_model: str | None = None
+    disk_serial: str | None = None
+    method: str | None = None
+    level: str | None = None
+    finished_at: str | None = None
+
+
+@dataclass(kw_only=True)
 class BatchLine:
     unit_id: int
     id_esn: str | None
@@ -41,8 +60,8 @@ class BatchLine:
     category: str | None
     status: str
     outcome: str
-    certificates: list[tuple[str, str]] = field(default_factory=list)
-    """(certificate_id, result) of each erasure certificate received for the unit."""
+    certificates: list[CertificateLine] = field(default_factory=list)
+    """Each erasure certificate received for the unit."""
 
 
 @dataclass(kw_only=True)
@@ -51,6 +70,7 @@ class BatchReport:
     code: str
     donor_name: str
     tenant_name: str
+    tenant_address: str | None
     created_at: datetime
     lines: list[BatchLine]
 
@@ -63,17 +83,26 @@ class BatchReport:
 
     @property
     def certificates_erased(self) -> int:
-        return sum(1 for line in self.lines for _, r in line.certificates if r == "ERASED")
+        return sum(1 for line in self.lines for c in line.certificates if c.result == "ERASED")
 
 
 def build(session: Session, batch: Batch) -> BatchReport:
     tenant = session.get(Tenant, batch.tenant_id)
     assert tenant is not None
     units = list(session.scalars(select(Unit).where(Unit.batch_id == batch.id).order_by(Unit.id)))
-    by_unit: dict[int, list[tuple[str, str]]] = {u.id: [] for u in units}
+    by_unit: dict[int, list[CertificateLine]] = {u.id: [] for u in units}
     if units:
         rows = session.execute(
-            select(ReportCertificate.unit_id, Certificate.certificate_id, Certificate.result)
+            select(
+                ReportCertificate.unit_id,
+                Certificate.certificate_id,
+                Certificate.result,
+                Certificate.disk_model,
+                Certificate.disk_serial,
+                Certificate.method,
+                Certificate.level,
+                Certificate.finished_at,
+            )
             .join(Certificate, Certificate.certificate_id == ReportCertificate.certificate_id)
             .where(
                 ReportCertificate.unit_id.in_(list(by_unit)),
@@ -82,13 +111,24 @@ def build(session: Session, batch: Batch) -> BatchReport:
             .distinct()
             .order_by(Certificate.certificate_id)
         ).all()
-        for unit_id, certificate_id, result in rows:
-            by_unit[unit_id].append((certificate_id, result))
+        for unit_id, certificate_id, result, model, serial, method, level, finished in rows:
+            by_unit[unit_id].append(
+                CertificateLine(
+                    certificate_id=certificate_id,
+                    result=result,
+                    disk_model=model,
+                    disk_serial=serial,
+                    method=method,
+                    level=level,
+                    finished_at=finished,
+                )
+            )
     return BatchReport(
         batch_id=batch.id,
         code=batch.code,
         donor_name=batch.donor_name,
         tenant_name=tenant.name,
+        tenant_address=tenant.address,
         created_at=batch.created_at,
         lines=[
             BatchLine(
@@ -156,131 +196,256 @@ def to_csv(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
                 line.category or "",
                 line.status,
                 label,
-                " ".join(c for c, _ in line.certificates),
-                " ".join(r for _, r in line.certificates),
-                " ".join(f"{base_url}/verify/{c}" for c, _ in line.certificates),
+                " ".join(c.certificate_id for c in line.certificates),
+                " ".join(c.result for c in line.certificates),
+                " ".join(verify_url(base_url, c.certificate_id) for c in line.certificates),
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_pdf(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
-    """An A4 report: summary, then one line per device with its certificates."""
+def verify_url(base_url: str, certificate_id: str) -> str:
+    """The public verification page of a certificate (what its QR code holds)."""
+    return f"{base_url.rstrip('/')}/verify/{quote(certificate_id, safe='')}"
+
+
+def category_words(category: str | None, lang: str) -> str:
+    """A category as people read it: "B", "Premium", "NON DISTRIBUABLE" / "NOT
+    DISTRIBUTABLE", "À RÉPARER" / "TO REPAIR" (the bench's own names)."""
+    from bench_agent.grading.categories import category_name
+
+    if not category:
+        return "—"
+    return category_name(category).get(lang)
+
+
+def result_words(result: str, lang: str) -> str:
+    """An erasure certificate's result in words ("Effacé et vérifié" / "Erased and
+    verified"), as on the unit's test report."""
+    from bench_agent.documents.unit_report_pdf import ERASURE_RESULTS
+    from bench_agent.i18n import translator
+
+    msgid = ERASURE_RESULTS.get(result)
+    return translator(lang)(msgid) if msgid else result
+
+
+def level_words(level: str | None, lang: str) -> str | None:
+    from bench_agent.documents.unit_report_pdf import LEVELS
+    from bench_agent.i18n import translator
+
+    msgid = LEVELS.get(level or "")
+    return translator(lang)(msgid) if msgid else None
+
+
+def method_words(method: str | None, lang: str) -> str:
+    from bench_agent.documents.unit_report_pdf import method_title
+
+    return method_title(method, lang)
+
+
+QR_SIDE_MM = 20.0
+
+
+def to_pdf(
+    report: BatchReport, base_url: str, lang: str = "fr", generated_at: datetime | None = None
+) -> bytes:
+    """An A4 report: who refurbished, for whom and when; the summary; then each device
+    with its category and outcome in words and, per disk, the serial, method, result and
+    the QR code of its verification page."""
+    from datetime import UTC
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+
+    from bench_agent.documents.pdf import MM, grid_style, qr_code, styles, text
+    from bench_agent.labels.render import REGULAR
 
     fr = lang != "en"
 
     def t(fr_text: str, en_text: str) -> str:
         return fr_text if fr else en_text
 
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
+    st = styles()
+    width = A4[0] - 24 * MM
+    generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    address = "<br/>".join(text(line) for line in (report.tenant_address or "").splitlines())
+    story: list[object] = [
+        Paragraph(text(t("Rapport de lot donateur", "Donor batch report")), st.title),
+        Paragraph(
+            f"{text(t('Lot', 'Batch'))} <b>{text(report.code)}</b> — "
+            f"{text(t('Donateur', 'Donor'))} <b>{text(report.donor_name)}</b>",
+            st.body,
+        ),
+        Spacer(1, 2 * MM),
+        Paragraph(
+            f"{text(t('Reconditionneur :', 'Reconditioner:'))} <b>{text(report.tenant_name)}</b>",
+            st.body,
+        ),
+        Paragraph(
+            address or text(t("adresse non renseignée", "address not given")),
+            st.body,
+        ),
+        Spacer(1, 2 * MM),
+        Paragraph(
+            text(
+                t(
+                    f"Lot ouvert le {report.created_at:%Y-%m-%d} ; rapport établi le "
+                    f"{generated:%Y-%m-%d à %H:%M} UTC.",
+                    f"Batch opened on {report.created_at:%Y-%m-%d}; report made on "
+                    f"{generated:%Y-%m-%d at %H:%M} UTC.",
+                )
+            ),
+            st.body,
+        ),
+        Spacer(1, 4 * MM),
+    ]
+    summary = Table(
+        [
+            [
+                Paragraph(text(h), st.cell_bold)
+                for h in (
+                    t("Reçus", "Received"),
+                    t("Réemployés", "Reused"),
+                    t("Recyclés", "Recycled"),
+                    t("En cours", "In progress"),
+                    t("Effacements certifiés", "Certified erasures"),
+                )
+            ],
+            [
+                Paragraph(str(n), st.cell)
+                for n in (
+                    report.received,
+                    report.count("reused"),
+                    report.count("recycled"),
+                    report.count("in_progress"),
+                    report.certificates_erased,
+                )
+            ],
+        ],
+        colWidths=[width / 5] * 5,
+    )
+    summary.setStyle(grid_style())
+    story += [summary, Spacer(1, 5 * MM)]
+
+    rows: list[list[object]] = [
+        [
+            Paragraph(text(h), st.cell_bold)
+            for h in (
+                "idEsn",
+                t("N° de série", "Serial"),
+                t("Modèle", "Model"),
+                t("Catégorie", "Category"),
+                t("Devenir", "Outcome"),
+            )
+        ]
+    ]
+    commands: list[tuple[object, ...]] = []
+    for line in report.lines:
+        unit_row = len(rows)
+        commands.append(("BACKGROUND", (0, unit_row), (-1, unit_row), colors.HexColor("#f3f5f8")))
+        rows.append(
+            [
+                Paragraph(text(line.id_esn), st.cell_bold),
+                Paragraph(text(line.serial), st.cell),
+                Paragraph(
+                    text(" ".join(x for x in (line.maker, line.model) if x) or None), st.cell
+                ),
+                Paragraph(f"<b>{text(category_words(line.category, lang))}</b>", st.cell),
+                Paragraph(text(OUTCOME_LABELS[line.outcome][0 if fr else 1]), st.cell),
+            ]
+        )
+        if not line.certificates:
+            row = len(rows)
+            commands.append(("SPAN", (0, row), (-1, row)))
+            rows.append(
+                [
+                    Paragraph(
+                        text(
+                            t(
+                                "Aucun certificat d'effacement reçu pour cet appareil.",
+                                "No erasure certificate received for this device.",
+                            )
+                        ),
+                        st.cell,
+                    ),
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+        for c in line.certificates:
+            row = len(rows)
+            commands.append(("SPAN", (0, row), (1, row)))
+            url = verify_url(base_url, c.certificate_id)
+            disk = [
+                f"{text(t('Disque', 'Disk'))} <b>"
+                + (
+                    text(f"S/N {c.disk_serial}")
+                    if c.disk_serial
+                    else text(t("sans numéro de série", "no serial number"))
+                )
+                + "</b>",
+                text(c.disk_model) if c.disk_model else "",
+                f"<font size=6.5>{text(url)}</font>",
+            ]
+            level = level_words(c.level, lang)
+            rows.append(
+                [
+                    Paragraph("<br/>".join(x for x in disk if x), st.cell),
+                    "",
+                    Paragraph(text(method_words(c.method, lang)), st.cell),
+                    Paragraph(
+                        f"<b>{text(result_words(c.result, lang))}</b>"
+                        + (f"<br/>{text(level)}" if level else ""),
+                        st.cell,
+                    ),
+                    qr_code(url, QR_SIDE_MM),
+                ]
+            )
+    devices = Table(
+        rows,
+        colWidths=[28 * MM, 34 * MM, 52 * MM, 36 * MM, width - 150 * MM],
+        repeatRows=1,
+    )
+    style = grid_style()
+    for command in commands:
+        style.add(*command)
+    devices.setStyle(style)
+    story += [devices, Spacer(1, 4 * MM)]
+    story.append(
+        Paragraph(
+            text(
+                t(
+                    "Chaque certificat est signé par le banc qui a effacé le disque ; son "
+                    "authenticité se vérifie en scannant son code QR ou à l'adresse indiquée.",
+                    "Each certificate is signed by the bench that erased the disk; check it by "
+                    "scanning its QR code or at the address shown.",
+                )
+            ),
+            st.small,
+        )
+    )
+    footer = t("Rapport de lot", "Batch report") + f" {report.code} — page"
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, 7)
+        canvas.drawString(12 * MM, 8 * MM, f"{footer} {doc.page}")
+        canvas.restoreState()
+
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=14 * mm,
-        bottomMargin=14 * mm,
+        leftMargin=12 * MM,
+        rightMargin=12 * MM,
+        topMargin=14 * MM,
+        bottomMargin=14 * MM,
         title=t("Rapport de lot", "Batch report") + f" {report.code}",
         author=report.tenant_name,
+        initialFontName=REGULAR,
     )
-    story: list[object] = [
-        Paragraph(t("Rapport de lot donateur", "Donor batch report"), styles["Title"]),
-        Paragraph(
-            f"{t('Lot', 'Batch')} <b>{_xml(report.code)}</b> — {t('Donateur', 'Donor')} "
-            f"<b>{_xml(report.donor_name)}</b> — {t('Reconditionneur', 'Reconditioner')} "
-            f"<b>{_xml(report.tenant_name)}</b>",
-            styles["BodyText"],
-        ),
-        Spacer(1, 4 * mm),
-    ]
-    summary = [
-        [
-            t("Reçus", "Received"),
-            t("Réemployés", "Reused"),
-            t("Recyclés", "Recycled"),
-            t("En cours", "In progress"),
-            t("Effacements certifiés", "Certified erasures"),
-        ],
-        [
-            str(report.received),
-            str(report.count("reused")),
-            str(report.count("recycled")),
-            str(report.count("in_progress")),
-            str(report.certificates_erased),
-        ],
-    ]
-    table = Table(summary)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-                ("ALIGN", (0, 1), (-1, 1), "CENTER"),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 5 * mm)]
-    rows: list[list[object]] = [
-        [
-            t("idEsn", "idEsn"),
-            t("N° de série", "Serial"),
-            t("Modèle", "Model"),
-            t("Cat.", "Cat."),
-            t("Devenir", "Outcome"),
-            t("Certificats d'effacement", "Erasure certificates"),
-        ]
-    ]
-    for line in report.lines:
-        certs = "<br/>".join(
-            f"{_xml(c)} — {_xml(r)}<br/><font size=6>{_xml(base_url)}/verify/{_xml(c)}</font>"
-            for c, r in line.certificates
-        ) or t("aucun reçu", "none received")
-        rows.append(
-            [
-                Paragraph(_xml(line.id_esn or "—"), small),
-                Paragraph(_xml(line.serial or "—"), small),
-                Paragraph(_xml(" ".join(x for x in (line.maker, line.model) if x) or "—"), small),
-                Paragraph(_xml(line.category or "—"), small),
-                Paragraph(OUTCOME_LABELS[line.outcome][0 if fr else 1], small),
-                Paragraph(certs, small),
-            ]
-        )
-    devices = Table(
-        rows, colWidths=[24 * mm, 28 * mm, 38 * mm, 12 * mm, 18 * mm, 66 * mm], repeatRows=1
-    )
-    devices.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTSIZE", (0, 0), (-1, 0), 8),
-            ]
-        )
-    )
-    story.append(devices)
-    story.append(Spacer(1, 4 * mm))
-    story.append(
-        Paragraph(
-            t(
-                "Chaque certificat est signé par le banc qui a effacé le disque ; son authenticité "
-                "se vérifie à l'adresse indiquée.",
-                "Each certificate is signed by the bench that erased the disk; check it at the "
-                "address shown.",
-            ),
-            small,
-        )
-    )
-    doc.build(story)
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
-
-
-def _xml(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

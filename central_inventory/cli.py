@@ -68,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tenant.add_argument("slug")
     tenant.add_argument("name")
+    tenant.add_argument(
+        "--address",
+        help="adresse postale (rapports de lot), lignes séparées par « \\n » / "
+        "postal address (batch reports), lines separated by \\n",
+    )
+    set_tenant = sub.add_parser(
+        "set-tenant", help="modifier un reconditionneur / change a reconditioner (tenant)"
+    )
+    set_tenant.add_argument("slug")
+    set_tenant.add_argument(
+        "--address",
+        required=True,
+        help="adresse postale, lignes séparées par « \\n » ; vide pour l'effacer / "
+        "postal address, lines separated by newlines; empty to clear it",
+    )
     bench = sub.add_parser(
         "register-bench",
         help="enregistrer un banc et sa clé publique Ed25519 / register a bench and its key",
@@ -240,7 +255,8 @@ def cmd_serve(args: argparse.Namespace, settings: Any, con: Console) -> int:
 def cmd_create_tenant(args: argparse.Namespace, settings: Any, con: Console) -> int:
     from central_inventory.admin import create_tenant
 
-    tenant_id = create_tenant(_sessions(settings), args.slug, args.name)
+    address = args.address.replace("\\n", "\n") if args.address is not None else None
+    tenant_id = create_tenant(_sessions(settings), args.slug, args.name, address)
     _emit(
         con,
         args,
@@ -248,6 +264,23 @@ def cmd_create_tenant(args: argparse.Namespace, settings: Any, con: Console) -> 
         con.say(
             f"Reconditionneur créé : {args.slug} (id {tenant_id})",
             f"Tenant created: {args.slug} (id {tenant_id})",
+        ),
+    )
+    return 0
+
+
+def cmd_set_tenant(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import set_tenant_address
+
+    address = args.address.replace("\\n", "\n")
+    set_tenant_address(_sessions(settings), args.slug, address if address.strip() else None)
+    _emit(
+        con,
+        args,
+        {"slug": args.slug.lower(), "address": address.strip() or None},
+        con.say(
+            f"Reconditionneur modifié : {args.slug}",
+            f"Tenant updated: {args.slug}",
         ),
     )
     return 0
@@ -359,6 +392,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Console], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "create-tenant": cmd_create_tenant,
+    "set-tenant": cmd_set_tenant,
     "register-bench": cmd_register_bench,
     "create-token": cmd_create_token,
     "revoke-token": cmd_revoke_token,

@@ -56,6 +56,8 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(500))
+    """Postal address printed on donor batch reports; lines separated by newlines."""
 
 
 class Bench(Base):

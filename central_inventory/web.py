@@ -16,7 +16,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from central_inventory.auth import Principal, authenticate, hash_token
-from central_inventory.batch_report import OUTCOME_LABELS, build, to_csv, to_pdf
+from central_inventory.batch_report import (
+    OUTCOME_LABELS,
+    build,
+    category_words,
+    result_words,
+    to_csv,
+    to_pdf,
+)
 from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
 from central_inventory.evidence import mask_serial, report_row, unit_view, verify_certificate
@@ -251,6 +258,44 @@ def register_pages(app: FastAPI) -> None:
                 human_bytes=human_bytes,
             )
 
+    @app.get("/units/{unit_id}/report.pdf", include_in_schema=False)
+    def unit_report_download(request: Request, unit_id: str) -> Response:
+        """Staff: the unit's test report (décret 2022-190) as a PDF, erasures from the
+        certificates stored and verified here."""
+        from central_inventory.unit_document import UnreadableReportError, unit_report_pdf
+
+        lang = request_lang(request)
+        with _services(request).sessions() as session:
+            principal = _page_principal(request, session)
+            if principal is None:
+                return _login_redirect(request)
+            pk = parse_pk(unit_id)
+            view = unit_view(session, pk) if pk is not None else None
+            if view is None or not principal.can_see_tenant(view.unit.tenant_id):
+                return render_not_found(request)
+            try:
+                pdf = unit_report_pdf(session, view, lang)
+            except UnreadableReportError:
+                return render(
+                    request,
+                    "message.html",
+                    status=404,
+                    title=("Pas de rapport lisible", "No readable report"),
+                    body=(
+                        "Cette unité n'a pas de rapport que ce service sache mettre en PDF.",
+                        "This unit has no report this service can turn into a PDF.",
+                    ),
+                    principal=principal,
+                )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="unite-{pk}-rapport.pdf"',
+                "Cache-Control": "no-store",
+            },
+        )
+
     @app.get("/evidence/{kind}/{item_id}.json", include_in_schema=False)
     def evidence_download(request: Request, kind: str, item_id: str) -> Response:
         """Staff: a stored envelope as received, for audits and offline verification."""
@@ -357,6 +402,8 @@ def register_pages(app: FastAPI) -> None:
             report=report,
             token=token,
             outcome_labels=OUTCOME_LABELS,
+            category_words=category_words,
+            result_words=result_words,
         )
 
     @app.get("/donor/{token}/report.{fmt}", include_in_schema=False)

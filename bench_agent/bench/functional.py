@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bench_agent.functional.catalogue import CATALOGUE, Outcome, Result
-from bench_agent.i18n import _t
+from bench_agent.i18n import N_, _t
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def confirmed_absent(name: str, *, by: str | None, at: str) -> FunctionalTest:
         result="n/a",
         by=by,
         at=at,
-        comment="absent sur ce modèle (confirmé par le technicien)",
+        comment=N_("absent sur ce modèle (confirmé par le technicien)"),
         data={"absent": True, "confirmed": True},
     )
 
@@ -82,7 +82,10 @@ def answered(
         result="pass" if yes else "fail",
         by=by,
         at=at,
-        comment="confirmé par le technicien" if yes else "défaut constaté par le technicien",
+        # Marked for the catalogue: documents print them in English (translate()).
+        comment=N_("confirmé par le technicien")
+        if yes
+        else N_("défaut constaté par le technicien"),
         data=dict(data or {}),
     )
 

@@ -8,7 +8,17 @@ import json
 import subprocess
 import sys
 
-MODULES = ["app", "cli", "web", "admin", "ingest", "evidence", "batch_report", "migrate"]
+MODULES = [
+    "app",
+    "cli",
+    "web",
+    "admin",
+    "ingest",
+    "evidence",
+    "batch_report",
+    "unit_document",
+    "migrate",
+]
 ALLOWED_PREFIXES = ("bench_agent.model", "wipe.signing")
 FORBIDDEN = ("textual", "requests", "psutil", "pyudev", "pySMART", "bench_agent.host")
 

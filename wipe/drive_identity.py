@@ -100,7 +100,8 @@ _MAKER_PATTERNS = (
     (re.compile(r"^HFS\d"), "SK hynix"),
     (re.compile(r"^SSDPE|^SSDSC"), "Intel"),
     (re.compile(r"^MZ[0-9A-Z]"), "Samsung"),
-    (re.compile(r"^(HTS|HDS|HTE|HUA)\d"), "Hitachi"),
+    (re.compile(r"^(HTS|HDS|HDT|HTE|HUA)\d"), "Hitachi"),
+    (re.compile(r"^HS-SSD"), "Hikvision"),
     (re.compile(r"^(MQ|MK|DT)\d\d"), "Toshiba"),
     (re.compile(r"^SA400"), "Kingston"),
 )

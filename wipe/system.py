@@ -40,6 +40,15 @@ class SystemView:
             # Some sysfs attributes fail with EIO/ENXIO on unplugged devices: unknown.
             return None
 
+    def read_bytes(self, path: str, max_bytes: int = 1 << 20) -> bytes | None:
+        """A file's bytes (binary sysfs attributes such as ``vpd_pg89``), or None."""
+        try:
+            with self._path(path).open("rb") as fh:
+                return fh.read(max_bytes)
+        except OSError:
+            # Absent, a directory, or an attribute the driver refuses (EIO, ENXIO): unknown.
+            return None
+
     def list_dir(self, path: str) -> list[str]:
         try:
             return sorted(os.listdir(self._path(path)))

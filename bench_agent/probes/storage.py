@@ -61,7 +61,6 @@ BOOT_MOUNT_POINTS = (
 Debian live, Ubuntu casper, dracut/Fedora live, Arch ISO)."""
 
 
-
 def is_disk_name(name: str) -> bool:
     """True for kernel block names that can be disks (not loop, zram, optical...)."""
     return not name.startswith(_SKIP_PREFIXES) and not _MMC_BOOT.match(name)

@@ -52,6 +52,8 @@ def run_verify(args: argparse.Namespace, env: Environment) -> int:
                     "problems": check.problems_en if env.lang == "en" else check.problems_fr,
                     "altered_sections": check.altered_sections,
                     "result": payload.get("result"),
+                    "maker": media.get("vendor"),
+                    "model": media.get("model"),
                     "serial": media.get("serial"),
                     "level": level,
                 },
@@ -63,8 +65,10 @@ def run_verify(args: argparse.Namespace, env: Environment) -> int:
         model, serial = media.get("model") or "?", media.get("serial") or "?"
         env.out(
             env._(
-                "Certificat VALIDE : {model} série {serial} — {result} (niveau : {level})",
+                "Certificat VALIDE : {model} ({maker}) série {serial} — {result} "
+                "(niveau : {level})",
                 model=model,
+                maker=media.get("vendor") or "?",
                 serial=serial,
                 result=payload.get("result"),
                 level=level or env._("aucun"),

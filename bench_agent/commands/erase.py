@@ -179,7 +179,7 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
             else "; ".join(env.t(Text(fr=r.fr, en=r.en)) for r in t.refusals)
         )
         env.out(
-            f"{t.device_path:<16} {erasure.human_size(t.size_bytes):>9}  {t.media:<7} "
+            f"{t.device_path:<16} {env.t(erasure.human_size(t.size_bytes)):>9}  {t.media:<7} "
             f"{t.transport or '?':<6} {t.model or '?'} [{t.serial or '-'}]  → {status}"
         )
     if hidden:

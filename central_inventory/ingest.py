@@ -39,6 +39,8 @@ from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.db import Batch, Certificate, Report, ReportCertificate, Unit, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
+from central_inventory.storage import classify as classify_storage_fault
+from central_inventory.storage import unavailable as storage_unavailable
 from wipe.signing import ALG, canonical_json, key_id, unb64
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
@@ -446,6 +448,7 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
             # start over, the re-check now sees it.
             continue
         except OperationalError as exc:
+            _raise_storage_fault(exc)
             if exc.connection_invalidated:
                 # The connection was cut (database restarted): the pool replaced it. If
                 # the cut came after COMMIT, the retry answers "already stored".
@@ -455,10 +458,18 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
                 continue
             raise
         except DBAPIError as exc:
+            _raise_storage_fault(exc)
             if exc.connection_invalidated:
                 continue
             raise
-    raise ApiError(503, "busy", _BUSY)
+    raise ApiError(503, "busy", _BUSY, retry_after=5)
+
+
+def _raise_storage_fault(exc: DBAPIError) -> None:
+    """A read-only or full database is not retried here: 503 with Retry-After at once."""
+    fault = classify_storage_fault(exc)
+    if fault in {"read_only", "disk_full", "io_error"}:
+        raise storage_unavailable(fault) from exc
 
 
 _PRINCIPALS: dict[str, Principal] = {}
@@ -589,6 +600,7 @@ WITH allowed AS (
     SELECT 1 FROM api_tokens JOIN benches ON benches.id = api_tokens.bench_id
     WHERE api_tokens.id = CAST(:token_pk AS INTEGER) AND api_tokens.role = 'bench'
       AND api_tokens.revoked_at IS NULL AND benches.id = CAST(:bench_id AS INTEGER)
+      AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now())
       AND benches.revoked_at IS NULL AND benches.tenant_id = CAST(:tenant_id AS INTEGER)
       AND benches.public_key_b64 = CAST(:public_key_b64 AS VARCHAR)
       AND benches.name = CAST(:bench_name AS VARCHAR)

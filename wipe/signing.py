@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from wipe.private import make_private_dir
+
 ALG = "ed25519"
 
 
@@ -92,7 +94,7 @@ class BenchKey:
         if p.exists():
             return cls.load(p)
         key = cls.generate()
-        p.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(p.parent)
         pem = key._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,

@@ -438,7 +438,8 @@ def _unknown_batch(code: str) -> ApiError:
 
 def _retrying(work: Callable[[], Stored]) -> Stored:
     """Run one ingestion transaction, again if a concurrent one won a uniqueness race."""
-    for _attempt in range(_RETRIES):
+    last: DBAPIError | None = None
+    for attempt in range(_RETRIES):
         try:
             return work()
         except _AlreadyKnownError as known:
@@ -448,7 +449,8 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
             # start over, the re-check now sees it.
             continue
         except OperationalError as exc:
-            _raise_storage_fault(exc)
+            last = exc
+            _raise_storage_fault(exc, attempt)
             if exc.connection_invalidated:
                 # The connection was cut (database restarted): the pool replaced it. If
                 # the cut came after COMMIT, the retry answers "already stored".
@@ -458,16 +460,24 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
                 continue
             raise
         except DBAPIError as exc:
-            _raise_storage_fault(exc)
+            last = exc
+            _raise_storage_fault(exc, attempt)
             if exc.connection_invalidated:
                 continue
             raise
+    fault = classify_storage_fault(last) if last is not None else None
+    if fault is not None and fault != "busy":
+        raise storage_unavailable(fault) from last  # e.g. still unreachable after retries
     raise ApiError(503, "busy", _BUSY, retry_after=5)
 
 
-def _raise_storage_fault(exc: DBAPIError) -> None:
-    """A read-only or full database is not retried here: 503 with Retry-After at once."""
+def _raise_storage_fault(exc: DBAPIError, attempt: int) -> None:
+    """A read-only or full database: 503 with Retry-After. A read-only or I/O error is
+    tried once more first: the failed connection was replaced (storage.py), and a pooled
+    connection opened while storage was read-only stays so after it is writable again."""
     fault = classify_storage_fault(exc)
+    if fault in {"read_only", "io_error"} and attempt == 0:
+        return
     if fault in {"read_only", "disk_full", "io_error"}:
         raise storage_unavailable(fault) from exc
 

@@ -149,7 +149,8 @@ class StorageHealth:
 
     def __init__(self, interval_s: float = PROBE_INTERVAL_S) -> None:
         self.interval_s = interval_s
-        self._lock = threading.Lock()
+        # Re-entrant: a failing probe records its own fault through the engine's error hook.
+        self._lock = threading.RLock()
         self._state = HealthState(fault=None, checked_at=float("-inf"))
 
     def record(self, fault: Fault) -> None:

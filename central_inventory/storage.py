@@ -141,30 +141,34 @@ def install_fault_handling(engine: Engine, health: StorageHealth | None = None) 
 class HealthState:
     fault: Fault | None
     checked_at: float
+    probed: bool
+    """From the probe (kept ``interval_s``), or a fault a request met (probed again at
+    the next look: a cut connection is replaced at once and must not read as down)."""
 
 
 class StorageHealth:
     """What ``/healthz`` says about storage: a write probe at most every
-    ``PROBE_INTERVAL_S``, and any fault a request met meanwhile."""
+    ``PROBE_INTERVAL_S``, sooner when a request met a fault meanwhile (the probe then
+    says whether it lasts)."""
 
     def __init__(self, interval_s: float = PROBE_INTERVAL_S) -> None:
         self.interval_s = interval_s
         # Re-entrant: a failing probe records its own fault through the engine's error hook.
         self._lock = threading.RLock()
-        self._state = HealthState(fault=None, checked_at=float("-inf"))
+        self._state = HealthState(fault=None, checked_at=float("-inf"), probed=True)
 
     def record(self, fault: Fault) -> None:
         with self._lock:
-            self._state = HealthState(fault=fault, checked_at=time.monotonic())
+            self._state = HealthState(fault=fault, checked_at=time.monotonic(), probed=False)
 
     def current(self, engine: Engine) -> Fault | None:
         """The storage fault now (None: writable), probing when the last look is old."""
         with self._lock:
             state = self._state
-            if time.monotonic() - state.checked_at < self.interval_s:
+            if state.probed and time.monotonic() - state.checked_at < self.interval_s:
                 return state.fault
             fault = probe(engine)
-            self._state = HealthState(fault=fault, checked_at=time.monotonic())
+            self._state = HealthState(fault=fault, checked_at=time.monotonic(), probed=True)
             return fault
 
 

@@ -20,8 +20,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from wipe.private import make_private_dir
-
 ALG = "ed25519"
 
 
@@ -94,6 +92,8 @@ class BenchKey:
         if p.exists():
             return cls.load(p)
         key = cls.generate()
+        from wipe.private import make_private_dir  # here: the central service never needs it
+
         make_private_dir(p.parent)
         pem = key._private.private_bytes(
             serialization.Encoding.PEM,

@@ -173,17 +173,19 @@ def test_postgres_disk_full_error_answers_503_and_recovers(tmp_path: Path) -> No
                     "END $$"
                 )
             )
-            connection.execute(
-                text(
-                    "CREATE TRIGGER refuse_as_full BEFORE INSERT ON reports "
-                    "FOR EACH ROW EXECUTE FUNCTION disk_full()"
+            for table, event in (("reports", "INSERT"), ("service_health", "UPDATE")):
+                connection.execute(
+                    text(
+                        f"CREATE TRIGGER refuse_as_full BEFORE {event} ON {table} "
+                        "FOR EACH ROW EXECUTE FUNCTION disk_full()"
+                    )
                 )
-            )
         body = own.report(2)
         assert_storage_503(own.post(body), {"disk_full"})
         assert own.health().json()["database"] == "disk_full"
         with own.running.engine.begin() as connection:
             connection.execute(text("DROP TRIGGER refuse_as_full ON reports"))
+            connection.execute(text("DROP TRIGGER refuse_as_full ON service_health"))
         assert own.post(body).status_code == 201
         wait_healthy(own)
 
@@ -275,6 +277,17 @@ def test_healthz_says_unreachable_when_the_database_is_gone(tmp_path: Path) -> N
         assert_storage_503(own.post(own.report(0)), {"unreachable"})
 
 
+def test_healthz_probes_again_after_a_passing_fault(tmp_path: Path) -> None:
+    """A cut connection is replaced at once: the fault a request met is checked by the
+    next health probe rather than reported for the whole probe interval."""
+    with own_server(f"sqlite:///{tmp_path / 'central.db'}") as own:
+        health = own.app.state.services.health
+        health.interval_s = 60.0
+        assert own.health().status_code == 200
+        health.record("unreachable")
+        assert own.health().status_code == 200
+
+
 # -- Concurrency ---------------------------------------------------------------------
 
 
@@ -287,7 +300,7 @@ def test_twenty_concurrent_batch_creations_give_one_201_and_409s(
     code = f"LOT-{round_}-{uuid.uuid4().hex[:8]}"
     clients = [server.client(tenant_a.staff_token) for _ in range(20)]
     for client in clients:  # connections open before the start: the posts start together
-        assert client.get("/healthz").status_code == 200
+        client.get("/openapi.json").raise_for_status()
     barrier = threading.Barrier(20)
     statuses: list[int] = []
     lock = threading.Lock()

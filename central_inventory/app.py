@@ -20,7 +20,8 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlalchemy import Engine, select, text, true
+from sqlalchemy import Engine, select, true
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -54,6 +55,13 @@ from central_inventory.ingest import (
 from central_inventory.limits import BodySizeLimitMiddleware, RejectNulMiddleware
 from central_inventory.logs import LOGGER, AccessLogMiddleware
 from central_inventory.reference import resolve, scan
+from central_inventory.storage import (
+    StorageHealth,
+    classify,
+    fault_message,
+    install_fault_handling,
+    unavailable,
+)
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -108,6 +116,7 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    health: StorageHealth
     _limiter: anyio.CapacityLimiter | None = None
 
     def ingest_limiter(self) -> anyio.CapacityLimiter:
@@ -137,7 +146,7 @@ def api_principal(
 
 
 def json_error(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
 
 
 def _tenant_filter(principal: Principal) -> Any:
@@ -161,8 +170,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    health = StorageHealth()
+    install_fault_handling(engine, health)
     app.state.services = Services(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine)
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), health=health
     )
 
     @app.exception_handler(ApiError)
@@ -200,6 +211,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             )
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        fault = classify(exc)
+        if fault is None:
+            return await _unexpected(request, exc)
+        LOGGER.warning("storage fault", extra={"path": request.url.path, "error": str(exc)[:200]})
+        return json_error(unavailable(fault))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         LOGGER.error("unexpected error", exc_info=exc, extra={"path": request.url.path})
@@ -224,15 +243,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 def _api_routes(app: FastAPI) -> None:
     auth_errors = _error_responses(401, 403)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], responses=_error_responses(503))
     def healthz(request: Request) -> Response:
-        """Liveness and database reachability."""
-        try:
-            with services(request).engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            LOGGER.warning("health check failed", extra={"error": str(exc)[:200]})
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        """Liveness and storage: 503 with the reason (``read_only``, ``disk_full``,
+        ``io_error``, ``unreachable``) when the database cannot take writes. A small write
+        probe runs at most every few seconds; a fault met by a request shows at once."""
+        svc = services(request)
+        fault = svc.health.current(svc.engine)
+        if fault is not None:
+            error = unavailable(fault)
+            return JSONResponse(
+                {"status": "unavailable", "database": fault, "message": fault_message(fault)},
+                status_code=503,
+                headers=error.headers(),
+            )
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.post(
@@ -442,7 +466,7 @@ def _api_routes(app: FastAPI) -> None:
                 code=document.get("code"),
                 donor_name=document.get("donor_name"),
                 tenant_slug=document.get("tenant"),
-                base_url=svc.settings.public_url or str(request.base_url),
+                base_url=svc.settings.link_base(),
             )
             return JSONResponse(result, status_code=201)
 
@@ -527,6 +551,12 @@ def _ingest_certificate(svc: Services, request: Request, body: bytes) -> Respons
     return JSONResponse(stored.body(), status_code=201 if stored.status == "stored" else 200)
 
 
+def _batch_exists() -> ApiError:
+    return ApiError(
+        409, "conflict", tr("Ce code de lot existe déjà.", "This batch code already exists.")
+    )
+
+
 def create_batch_for(
     svc: Services,
     principal: Principal,
@@ -585,11 +615,7 @@ def create_batch_for(
             select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == code.strip())
         )
         if exists is not None:
-            raise ApiError(
-                409,
-                "conflict",
-                tr("Ce code de lot existe déjà.", "This batch code already exists."),
-            )
+            raise _batch_exists()
         token = new_bearer_token().removeprefix("cit_")
         batch = Batch(
             tenant_id=tenant_id,
@@ -599,7 +625,11 @@ def create_batch_for(
             created_at=utcnow(),
         )
         session.add(batch)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent request created the same code between the check and the insert.
+            raise _batch_exists() from None
         return {
             "batch_id": batch.id,
             "code": batch.code,

@@ -104,6 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--bench", help="nom du banc (rôle bench) / bench name (role bench)")
     token.add_argument("--tenant", help="reconditionneur (rôle staff) / tenant slug (role staff)")
     token.add_argument("--label")
+    token.add_argument(
+        "--days",
+        type=int,
+        help="validité en jours (défaut : banc 365, staff 180, coordinator 90 ; 0 = sans "
+        "fin) / lifetime in days (default: bench 365, staff 180, coordinator 90; 0 = never)",
+    )
+    rotate = sub.add_parser(
+        "rotate-token",
+        help="remplacer un jeton par un nouveau (affiché une fois) / replace a token with a "
+        "new one (shown once)",
+    )
+    rotate.add_argument("token_id", type=int)
+    rotate.add_argument(
+        "--overlap-hours",
+        type=int,
+        default=0,
+        help="l'ancien jeton reste valable N heures (défaut 0 : révoqué tout de suite) / "
+        "the old token stays valid N hours (default 0: revoked at once)",
+    )
+    rotate.add_argument("--days", type=int, help="validité du nouveau jeton / new token's lifetime")
     revoke = sub.add_parser(
         "revoke-token", help="révoquer un jeton par son numéro / revoke a token by its id"
     )
@@ -314,18 +334,65 @@ def cmd_create_token(args: argparse.Namespace, settings: Any, con: Console) -> i
     from central_inventory.admin import create_token
 
     issued = create_token(
-        _sessions(settings), args.role, tenant=args.tenant, bench=args.bench, label=args.label
+        _sessions(settings),
+        args.role,
+        tenant=args.tenant,
+        bench=args.bench,
+        label=args.label,
+        valid_days=settings.token_days[args.role] if args.days is None else args.days,
     )
+    _emit_token(con, args, issued)
+    return 0
+
+
+def _emit_token(con: Console, args: argparse.Namespace, issued: Any) -> None:
+    expires = issued.expires_at.isoformat(timespec="seconds") if issued.expires_at else None
     _emit(
         con,
         args,
-        {"token_id": issued.token_pk, "role": issued.role, "token": issued.token},
+        {
+            "token_id": issued.token_pk,
+            "role": issued.role,
+            "token": issued.token,
+            "expires_at": expires,
+        },
         issued.token,
     )
+    until_fr = f"valable jusqu'au {expires}" if expires else "sans date d'expiration"
+    until_en = f"valid until {expires}" if expires else "never expires"
     con.err(
         con.say(
-            f"Jeton n° {issued.token_pk} ({issued.role}) : conservez-le, il ne sera plus affiché.",
-            f"Token #{issued.token_pk} ({issued.role}): keep it, it will not be shown again.",
+            f"Jeton n° {issued.token_pk} ({issued.role}, {until_fr}) : conservez-le, "
+            "il ne sera plus affiché.",
+            f"Token #{issued.token_pk} ({issued.role}, {until_en}): keep it, "
+            "it will not be shown again.",
+        )
+    )
+
+
+def cmd_rotate_token(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import rotate_token
+    from central_inventory.db import ApiToken
+
+    sessions = _sessions(settings)
+    with sessions() as session:
+        row = session.get(ApiToken, args.token_id)
+        role = row.role if row is not None else "bench"
+    issued = rotate_token(
+        sessions,
+        args.token_id,
+        overlap_hours=args.overlap_hours,
+        valid_days=settings.token_days.get(role) if args.days is None else args.days,
+    )
+    _emit_token(con, args, issued)
+    con.err(
+        con.say(
+            f"Ancien jeton n° {args.token_id} : révoqué."
+            if args.overlap_hours == 0
+            else f"Ancien jeton n° {args.token_id} : encore valable {args.overlap_hours} h.",
+            f"Old token #{args.token_id}: revoked."
+            if args.overlap_hours == 0
+            else f"Old token #{args.token_id}: still valid for {args.overlap_hours} h.",
         )
     )
     return 0
@@ -361,8 +428,7 @@ def cmd_create_batch(args: argparse.Namespace, settings: Any, con: Console) -> i
     from central_inventory.admin import create_batch
 
     batch_id, token = create_batch(_sessions(settings), args.tenant, args.code, args.donor)
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    url = f"{base}/donor/{token}"
+    url = f"{settings.link_base()}/donor/{token}"
     _emit(con, args, {"batch_id": batch_id, "code": args.code, "donor_url": url}, url)
     return 0
 
@@ -395,6 +461,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Console], int]] = {
     "set-tenant": cmd_set_tenant,
     "register-bench": cmd_register_bench,
     "create-token": cmd_create_token,
+    "rotate-token": cmd_rotate_token,
     "revoke-token": cmd_revoke_token,
     "revoke-bench": cmd_revoke_bench,
     "create-batch": cmd_create_batch,

@@ -44,6 +44,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite gives it back naive)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -86,6 +91,19 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """After this instant the token answers 401 ``token_expired`` (rotate it); None only
+    for a token issued with ``--days 0`` (never expires: avoid)."""
+    replaced_by: Mapped[int | None] = mapped_column(Integer)
+    """The token issued by ``rotate-token`` in its place (its ``id``)."""
+
+
+class ServiceHealth(Base):
+    """One row the health probe rewrites: a small real write says storage takes writes."""
+
+    __tablename__ = "service_health"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Batch(Base):

@@ -39,6 +39,8 @@ from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.db import Batch, Certificate, Report, ReportCertificate, Unit, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
+from central_inventory.storage import classify as classify_storage_fault
+from central_inventory.storage import unavailable as storage_unavailable
 from wipe.signing import ALG, canonical_json, key_id, unb64
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
@@ -436,7 +438,8 @@ def _unknown_batch(code: str) -> ApiError:
 
 def _retrying(work: Callable[[], Stored]) -> Stored:
     """Run one ingestion transaction, again if a concurrent one won a uniqueness race."""
-    for _attempt in range(_RETRIES):
+    last: DBAPIError | None = None
+    for attempt in range(_RETRIES):
         try:
             return work()
         except _AlreadyKnownError as known:
@@ -446,6 +449,8 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
             # start over, the re-check now sees it.
             continue
         except OperationalError as exc:
+            last = exc
+            _raise_storage_fault(exc, attempt)
             if exc.connection_invalidated:
                 # The connection was cut (database restarted): the pool replaced it. If
                 # the cut came after COMMIT, the retry answers "already stored".
@@ -455,10 +460,26 @@ def _retrying(work: Callable[[], Stored]) -> Stored:
                 continue
             raise
         except DBAPIError as exc:
+            last = exc
+            _raise_storage_fault(exc, attempt)
             if exc.connection_invalidated:
                 continue
             raise
-    raise ApiError(503, "busy", _BUSY)
+    fault = classify_storage_fault(last) if last is not None else None
+    if fault is not None and fault != "busy":
+        raise storage_unavailable(fault) from last  # e.g. still unreachable after retries
+    raise ApiError(503, "busy", _BUSY, retry_after=5)
+
+
+def _raise_storage_fault(exc: DBAPIError, attempt: int) -> None:
+    """A read-only or full database: 503 with Retry-After. A read-only or I/O error is
+    tried once more first: the failed connection was replaced (storage.py), and a pooled
+    connection opened while storage was read-only stays so after it is writable again."""
+    fault = classify_storage_fault(exc)
+    if fault in {"read_only", "io_error"} and attempt == 0:
+        return
+    if fault in {"read_only", "disk_full", "io_error"}:
+        raise storage_unavailable(fault) from exc
 
 
 _PRINCIPALS: dict[str, Principal] = {}
@@ -589,6 +610,7 @@ WITH allowed AS (
     SELECT 1 FROM api_tokens JOIN benches ON benches.id = api_tokens.bench_id
     WHERE api_tokens.id = CAST(:token_pk AS INTEGER) AND api_tokens.role = 'bench'
       AND api_tokens.revoked_at IS NULL AND benches.id = CAST(:bench_id AS INTEGER)
+      AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now())
       AND benches.revoked_at IS NULL AND benches.tenant_id = CAST(:tenant_id AS INTEGER)
       AND benches.public_key_b64 = CAST(:public_key_b64 AS VARCHAR)
       AND benches.name = CAST(:bench_name AS VARCHAR)

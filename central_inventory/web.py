@@ -446,7 +446,7 @@ def _donor_batch(session: Session, token: str) -> Batch | None:
 
 def _download(request: Request, report: Any, fmt: str) -> Response:
     lang = request_lang(request)
-    base = (_services(request).settings.public_url or str(request.base_url)).rstrip("/")
+    base = _services(request).settings.link_base()
     safe_code = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.code)
     if fmt == "csv":
         data, media = to_csv(report, base, lang), "text/csv; charset=utf-8"

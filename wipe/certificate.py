@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wipe.private import make_private_dir, open_private
 from wipe.signing import BenchKey, SignatureError, canonical_json, parse_json, verify_envelope
 
 SCHEMA = "bench-agent/erasure-certificate/1"
@@ -58,13 +59,14 @@ def certificate_filename(payload: dict[str, Any]) -> str:
 
 
 def write_certificate(envelope: dict[str, Any], cert_dir: str | Path) -> Path:
-    """Write atomically (temp file, fsync, rename) and return the path."""
+    """Write atomically (temp file, fsync, rename) and return the path (0600, in a
+    folder created 0700)."""
     directory = Path(cert_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     path = directory / certificate_filename(envelope["payload"])
     tmp = path.with_name(path.name + ".tmp")
     data = json.dumps(envelope, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(data)
         fh.flush()

@@ -92,7 +92,9 @@ class BenchKey:
         if p.exists():
             return cls.load(p)
         key = cls.generate()
-        p.parent.mkdir(parents=True, exist_ok=True)
+        from wipe.private import make_private_dir  # here: the central service never needs it
+
+        make_private_dir(p.parent)
         pem = key._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,

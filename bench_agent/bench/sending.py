@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -90,8 +89,7 @@ def configure(paths: BenchPaths, url: str, token: str) -> None:
     from bench_agent.sync.central import CentralConfig
 
     CentralConfig(url=url, token=token)  # ValueError on a bad one
-    write_atomic(paths.token, (token + "\n").encode(), mode=0o600)
-    os.chmod(paths.token, 0o600)
+    write_atomic(paths.token, (token + "\n").encode())
     write_atomic(
         paths.sync_config,
         (
@@ -143,7 +141,17 @@ class SendResult:
             )
         ]
         lines += [_t("REFUSÉ {i} — {why}", i=i, why=why) for i, why in r.rejected]
-        if r.stopped:
+        if r.stopped_code in {"token_expired", "token_revoked"}:
+            lines.append(
+                _t(
+                    "Envoi interrompu : le jeton du banc n'est plus accepté ({stopped}). "
+                    "Demandez un nouveau jeton au coordinateur et enregistrez-le avec "
+                    "« bench-agent sync configure » ; rien n'est perdu, les documents "
+                    "restent en attente.",
+                    stopped=r.stopped,
+                )
+            )
+        elif r.stopped:
             lines.append(
                 _t(
                     "Envoi interrompu : {stopped} (nouvel essai plus tard, rien n'est perdu)",

@@ -11,7 +11,8 @@ token and the signed envelope as it sits in the outbox. What each answer means:
   report revision or certificate id with another content, or a report id another
   bench created); kept with the server's reason, never retried, never dropped;
 - 401, 403 → the bench's token or key is not accepted: nothing more is sent in this
-  run, everything stays pending;
+  run, everything stays pending (401 ``token_expired``: the token must be replaced,
+  ``bench-agent sync configure``);
 - no answer, 429, 5xx → retried later with a growing delay; the run stops (a server
   that is down will not answer the next item either).
 """
@@ -85,6 +86,8 @@ class SyncReport:
     retry: list[tuple[str, str]] = field(default_factory=list)
     stopped: str | None = None
     """Why the run stopped before the end (server unreachable, token refused...)."""
+    stopped_code: str | None = None
+    """The server's error code when it stopped the run (``token_expired``, ...)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +96,7 @@ class SyncReport:
             "rejected": [{"id": i, "reason": r} for i, r in self.rejected],
             "retry": [{"id": i, "reason": r} for i, r in self.retry],
             "stopped": self.stopped,
+            "stopped_code": self.stopped_code,
         }
 
 
@@ -107,6 +111,15 @@ def server_reason(answer: Answer) -> str:
         return f"HTTP {answer.status} {error.get('code', '')}: {text or ''}".strip()
     except (ValueError, KeyError, TypeError, AttributeError):
         return f"HTTP {answer.status}: {answer.body[:200].decode('utf-8', 'replace')}"
+
+
+def server_code(answer: Answer) -> str | None:
+    """The server's error code (``token_expired``, ``storage_unavailable``...), if any."""
+    try:
+        code = json.loads(answer.body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def send_due(
@@ -142,11 +155,12 @@ def send_due(
             continue
         if status in AUTH:
             outbox.mark_retry(item.seq, reason, status, 0.0)
-            report.stopped = reason
+            report.stopped, report.stopped_code = reason, server_code(answer)
             break
         outbox.mark_retry(item.seq, reason, status, retry_delay(item.attempts))
         report.retry.append((item.item_id, reason))
         report.stopped = reason
+        report.stopped_code = None if status is None else server_code(answer)
         break
     return report
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,8 @@ from sqlalchemy import select
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
-from central_inventory.admin import create_token, register_bench, revoke_token
-from central_inventory.db import Report, Unit
+from central_inventory.admin import create_token, register_bench, revoke_token, rotate_token
+from central_inventory.db import ApiToken, Report, Unit, utcnow
 from tests.sync.outbox_v0 import write_v0_outbox
 from wipe.signing import BenchKey
 
@@ -171,6 +172,35 @@ def test_revoked_token_stops_sending_and_loses_nothing(server: Running, tmp_path
     assert code == 1 and "HTTP 401" in err
     ((_, _, state, _, status, _),) = bench.outbox_rows()
     assert state == "pending" and status == 401
+
+
+def test_expired_token_says_to_replace_it_then_a_rotated_one_sends(
+    server: Running, tmp_path: Path
+) -> None:
+    """The server answers 401 token_expired: the bench says its token must be replaced
+    (not "retried later"), keeps everything; the rotated token configured, all is sent."""
+    bench = Bench(server, tmp_path)
+    _sync(bench.home, "add", str(bench.report_file(5)))
+    with server.sessions.begin() as session:
+        row = session.get(ApiToken, bench.token_pk)
+        assert row is not None and row.expires_at is not None
+        row.expires_at = utcnow() - timedelta(minutes=1)
+    code, _, err = _sync(bench.home, "now")
+    assert code == 1
+    assert "token_expired" in err and "bench-agent sync configure" in err, err
+    assert "nouvel essai plus tard" not in err
+    ((_, _, state, _, status, _),) = bench.outbox_rows()
+    assert state == "pending" and status == 401
+    issued = rotate_token(server.sessions, bench.token_pk)
+    token_file = tmp_path / "rotated-token.txt"
+    token_file.write_text(issued.token + "\n")
+    code, _, err = _sync(
+        bench.home, "configure", "--url", server.base_url, "--token-file", str(token_file)
+    )
+    assert code == 0, err
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert len(json.loads(out)["sent"]) == 1
 
 
 def test_a_conflicting_document_is_rejected_kept_and_shown(server: Running, tmp_path: Path) -> None:

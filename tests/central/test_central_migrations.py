@@ -7,15 +7,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from central_harness import make_tenant
+from central_harness import BenchSetup, TenantSetup
 from central_samples import drives, machines, report_payload, unit_report
 from sqlalchemy import Engine, inspect, text
 
-from central_inventory.db import make_engine, make_sessionmaker
+from central_inventory.admin import create_tenant, register_bench
+from central_inventory.auth import authenticate, hash_token, new_token
+from central_inventory.db import as_utc, make_engine, make_sessionmaker
 from central_inventory.ingest import ingest_report
 from central_inventory.migrate import current_revision, downgrade, head_revision, upgrade
+from central_inventory.storage import probe
 from wipe.signing import BenchKey, canonical_json
 
 
@@ -49,13 +53,39 @@ def _old_report(
     return envelope
 
 
+def _old_tenant(engine: Engine) -> TenantSetup:
+    """A tenant, a bench and its token as a pre-0004 schema stores them (no expiry)."""
+    sessions = make_sessionmaker(engine)
+    slug = f"t-{uuid.uuid4().hex[:10]}"
+    tenant_id = create_tenant(sessions, slug, f"Atelier {slug}")
+    key = BenchKey.generate()
+    name = f"{slug}-bench-0"
+    bench_pk = register_bench(sessions, slug, name, key.public_raw, site="GR")
+    token = new_token()
+    with engine.begin() as connection:
+        token_pk = connection.execute(
+            text(
+                "INSERT INTO api_tokens (token_hash, role, tenant_id, bench_id, created_at) "
+                "VALUES (:hash, 'bench', :tenant, :bench, :created) RETURNING id"
+            ),
+            {
+                "hash": hash_token(token),
+                "tenant": tenant_id,
+                "bench": bench_pk,
+                # Issued long ago: the upgrade must not expire it on the spot.
+                "created": datetime.now(UTC) - timedelta(days=900),
+            },
+        ).scalar_one()
+    return TenantSetup(slug, tenant_id, [BenchSetup(name, key, token, token_pk)], "", 0)
+
+
 def test_revisions_migration_keeps_old_reports_and_takes_new_revisions(
     empty_database_url: str,
 ) -> None:
     engine = make_engine(empty_database_url)
     try:
         upgrade(engine, "0001")
-        tenant = make_tenant(make_sessionmaker(engine), "GR")
+        tenant = _old_tenant(engine)
         bench = tenant.benches[0]
         machine, drive = machines()[0], drives()[0]
 
@@ -113,3 +143,41 @@ def test_revisions_migration_keeps_old_reports_and_takes_new_revisions(
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_token_expiry_migration_keeps_old_tokens_working_for_a_year(
+    empty_database_url: str,
+) -> None:
+    """0002 → 0004 on a database holding a token issued 900 days ago: it gets the bench
+    lifetime counted from the upgrade (not from its creation), still authenticates, the
+    health probe's row exists; down to 0002 and up again works."""
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0002")
+        tenant = _old_tenant(engine)
+        before = datetime.now(UTC)
+        upgrade(engine, "0004")
+        with engine.connect() as connection:
+            expires_at = connection.execute(
+                text("SELECT expires_at FROM api_tokens WHERE id = :id"),
+                {"id": tenant.benches[0].token_id},
+            ).scalar_one()
+            probe_rows = connection.execute(text("SELECT count(*) FROM service_health")).scalar()
+        expires = as_utc(expires_at if isinstance(expires_at, datetime) else _dt(expires_at))
+        assert before + timedelta(days=364) < expires < before + timedelta(days=366)
+        assert probe_rows == 1
+        with make_sessionmaker(engine)() as session:
+            principal = authenticate(session, tenant.benches[0].token)
+        assert principal.bench_name == tenant.benches[0].name
+        assert probe(engine) is None
+        downgrade(engine, "0002")
+        columns = {c["name"] for c in inspect(engine).get_columns("api_tokens")}
+        assert "expires_at" not in columns
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)

@@ -717,6 +717,13 @@ ORDER BY u.id
 )
 """The units whose current report lists a certificate id (of the tenant)."""
 _LOCK_CERTIFICATE = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:key AS TEXT), 0))")
+_LOCK_CERTIFICATES = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(listed.key, 0)) "
+    "FROM unnest(CAST(:keys AS TEXT[])) AS listed(key)"
+)
+"""PostgreSQL: transaction locks on (tenant, certificate id), taken in sorted order by a
+report listing those ids, and one by the certificate itself (``_LOCK_CERTIFICATE``), so
+whichever of the two commits second computes the unit from both."""
 
 
 def _lock_key(tenant_id: int, certificate_id: str) -> str:
@@ -755,10 +762,24 @@ WITH allowed AS (
       AND benches.public_key_b64 = CAST(:public_key_b64 AS VARCHAR)
       AND benches.name = CAST(:bench_name AS VARCHAR)
       AND benches.site IS NOT DISTINCT FROM CAST(:bench_site AS VARCHAR)
-      AND (SELECT count(*) FROM (
-               SELECT pg_advisory_xact_lock(hashtextextended(listed.key, 0))
-               FROM (SELECT DISTINCT key FROM unnest(CAST(:lock_keys AS TEXT[])) AS key
-                     ORDER BY key) AS listed) AS locks) >= 0
+), evidence AS (
+    SELECT computed.state,
+           CASE WHEN CAST(:status_if_erased AS VARCHAR) = 'PRET_A_DISTRIBUER'
+                     AND computed.state <> 'ERASED'
+                THEN 'EN_COURS_DE_TRAITEMENT'
+                ELSE CAST(:status_if_erased AS VARCHAR) END AS status
+    FROM (SELECT CASE
+        WHEN CAST(:erasure_state AS VARCHAR) IS NOT NULL THEN CAST(:erasure_state AS VARCHAR)
+        WHEN EXISTS (
+            SELECT 1 FROM unnest(CAST(:disk_serials AS VARCHAR[]),
+                                 CAST(:disk_required AS BOOLEAN[])) AS disk(serial, required)
+            WHERE disk.required AND NOT EXISTS (
+                SELECT 1 FROM certificates AS c
+                WHERE c.certificate_id = ANY(CAST(:certificate_ids AS VARCHAR[]))
+                  AND c.tenant_id = CAST(:tenant_id AS INTEGER)
+                  AND c.disk_serial = disk.serial AND c.outcome = 'ERASED'))
+          THEN 'NOT_ERASED'
+        ELSE 'ERASED' END AS state) AS computed
 ), prior AS (
     SELECT reports.id, reports.unit_id, reports.revision FROM reports
     WHERE reports.report_id = CAST(:report_id AS VARCHAR)
@@ -788,11 +809,11 @@ WITH allowed AS (
     SELECT CAST(:tenant_id AS INTEGER), CAST(:unit_key AS VARCHAR), CAST(:serial AS VARCHAR),
            CAST(:id_esn AS VARCHAR), CAST(:maker AS VARCHAR), CAST(:model AS VARCHAR),
            CAST(:form_factor AS VARCHAR), CAST(:site AS VARCHAR), CAST(:category AS VARCHAR),
-           CAST(:status AS VARCHAR), false, CAST(:batch_id AS INTEGER),
+           evidence.status, false, CAST(:batch_id AS INTEGER),
            CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ), 1,
            CAST(:report_id AS VARCHAR), CAST(:revision AS INTEGER),
-           CAST(:created_ts AS TIMESTAMPTZ), CAST(:erasure_state AS VARCHAR)
-    FROM allowed
+           CAST(:created_ts AS TIMESTAMPTZ), evidence.state
+    FROM allowed CROSS JOIN evidence
     WHERE NOT EXISTS (
         SELECT 1 FROM reports WHERE report_id = CAST(:report_id AS VARCHAR)
           AND tenant_id = CAST(:tenant_id AS INTEGER))
@@ -871,6 +892,9 @@ _PG_PARAMS = {"current_report_id": "report_id", "current_revision": "revision"}
 
 
 def _pg_param(name: str) -> str:
+    if name in ("status", "erasure_state"):
+        column = "status" if name == "status" else "state"
+        return f"(SELECT {column} FROM evidence)"
     param = _PG_PARAMS.get(name, "created_ts" if name == "current_created_at" else name)
     return f"CAST(:{param} AS {_PG_TYPES.get(name, 'VARCHAR')})"
 
@@ -901,7 +925,8 @@ _PG_STORE_REPORT = text(
 )
 """PostgreSQL, one statement, one round trip: the caller's token and bench re-checked
 (still active, same key, tenant, name and site as the principal the request was verified
-for), the certificate ids the report lists locked (see ``_store_certificate``), then one
+for), its erasure state computed from the certificates it lists (the caller locked
+them first: ``_LOCK_CERTIFICATES``), then one
 of three placements of the revision:
 
 - a report id this tenant has not used yet: the unit upsert (by unit key); the report
@@ -1089,6 +1114,13 @@ def _store_report(
         "status_if_erased": ready_status,
     }
     if postgresql:
+        if certificate_ids:
+            # Before the statement (its snapshot is taken after the wait): a certificate
+            # listed here and being stored concurrently is committed by then, and seen.
+            connection.execute(
+                _LOCK_CERTIFICATES,
+                {"keys": sorted(_lock_key(tenant_id, c) for c in certificate_ids)},
+            )
         row = connection.execute(
             _PG_STORE_REPORT,
             {
@@ -1102,7 +1134,6 @@ def _store_report(
                 "now": now,
                 "created_ts": created_ts,
                 "certificate_ids": certificate_ids,
-                "lock_keys": [_lock_key(tenant_id, c) for c in certificate_ids],
                 "disk_serials": [serial for serial, _ in disks],
                 "disk_required": [required for _, required in disks],
             },
@@ -1185,7 +1216,8 @@ def _store_report(
                 ],
             )
     current = version is not None
-    if current and erasure_state is None:
+    if current and erasure_state is None and not postgresql:
+        # PostgreSQL computed it in the statement, from the certificates the lock let in.
         recompute_unit(connection, unit_id)
     return Stored(
         status="stored",

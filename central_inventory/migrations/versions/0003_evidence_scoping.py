@@ -39,17 +39,8 @@ depends_on = None
 _SQLITE_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
-def _defer_foreign_keys() -> None:
-    """SQLite rebuilds a table to change its constraints (copy, drop, rename): with
-    foreign keys on, dropping a table other rows point to fails unless the check waits
-    for the commit (by then the rebuilt table holds the same ids)."""
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
-
-
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
-    _defer_foreign_keys()
     with op.batch_alter_table(
         "certificates", naming_convention=_SQLITE_NAMES if sqlite else None
     ) as batch_op:
@@ -247,7 +238,6 @@ WHERE units.id = ev.unit_id
 def downgrade() -> None:
     # Back to global ids: where two tenants used one id, only the first stored row stays
     # (lossy, as 0002's downgrade is). Statuses computed from evidence are kept.
-    _defer_foreign_keys()
     op.execute(
         "DELETE FROM report_certificates WHERE report_pk IN (SELECT r.id FROM reports AS r "
         "WHERE EXISTS (SELECT 1 FROM reports AS o WHERE o.report_id = r.report_id "

@@ -42,7 +42,9 @@ class BatchLine:
     status: str
     outcome: str
     certificates: list[tuple[str, str]] = field(default_factory=list)
-    """(certificate_id, result) of each erasure certificate received for the unit."""
+    """(certificate_id, outcome) of each erasure certificate received for the unit: what
+    it proves (``Certificate.outcome``), so a dry run or an unverified erasure never
+    reads ERASED."""
 
 
 @dataclass(kw_only=True)
@@ -73,7 +75,7 @@ def build(session: Session, batch: Batch) -> BatchReport:
     by_unit: dict[int, list[tuple[str, str]]] = {u.id: [] for u in units}
     if units:
         rows = session.execute(
-            select(ReportCertificate.unit_id, Certificate.certificate_id, Certificate.result)
+            select(ReportCertificate.unit_id, Certificate.certificate_id, Certificate.outcome)
             .join(Certificate, Certificate.certificate_id == ReportCertificate.certificate_id)
             .where(
                 ReportCertificate.unit_id.in_(list(by_unit)),

@@ -33,7 +33,6 @@ from central_inventory.config import Settings
 from central_inventory.db import (
     MAX_PK,
     Batch,
-    Certificate,
     Tenant,
     Unit,
     make_engine,
@@ -41,7 +40,7 @@ from central_inventory.db import (
     utcnow,
 )
 from central_inventory.errors import ApiError
-from central_inventory.evidence import report_row, unit_view, verify_certificate
+from central_inventory.evidence import certificate_row, report_row, unit_view, verify_certificates
 from central_inventory.i18n import tr
 from central_inventory.ingest import (
     MAX_REVISION,
@@ -355,9 +354,27 @@ def _api_routes(app: FastAPI) -> None:
             for r in view.versions
         ]
         data["certificates"] = [
-            {"certificate_id": c.certificate_id, "result": c.result} for c in view.certificates
+            {"certificate_id": c.certificate_id, "result": c.result, "outcome": c.outcome}
+            for c in view.certificates
         ]
         data["pending_certificates"] = view.pending_certificate_ids
+        data["disks"] = [
+            {
+                "serial": d.serial or None,
+                "required": d.required,
+                "erased": d.proof is not None,
+                "certificate_id": d.proof.certificate_id if d.proof is not None else None,
+                "certificates": [
+                    {"certificate_id": c.certificate_id, "outcome": c.outcome}
+                    for c in d.certificates
+                ],
+            }
+            for d in view.disks
+        ]
+        data["unlinked_certificates"] = [
+            {"certificate_id": c.certificate_id, "disk_serial": c.disk_serial}
+            for c in view.unlinked
+        ]
         return data
 
     @app.patch("/api/v1/units/{unit_id}", tags=["units"], responses=_error_responses(401, 403, 404))
@@ -404,7 +421,7 @@ def _api_routes(app: FastAPI) -> None:
     ) -> Response:
         """The signed envelope exactly as it was received: the highest revision received,
         or the one named by ``revision``."""
-        row = report_row(session, report_id, revision)
+        row = report_row(session, report_id, revision, principal.tenant_id)
         if row is None or not principal.can_see_tenant(row.tenant_id):
             raise not_found()
         return Response(
@@ -420,11 +437,7 @@ def _api_routes(app: FastAPI) -> None:
         session: Annotated[Session, Depends(db_session)],
     ) -> Response:
         """The signed certificate envelope exactly as it was received."""
-        if not valid_id(certificate_id):
-            raise not_found()
-        row = session.scalars(
-            select(Certificate).where(Certificate.certificate_id == certificate_id)
-        ).first()
+        row = certificate_row(session, certificate_id, principal.tenant_id)
         if row is None or not principal.can_see_tenant(row.tenant_id):
             raise not_found()
         return Response(row.envelope, media_type="application/json")
@@ -433,13 +446,18 @@ def _api_routes(app: FastAPI) -> None:
     def verify_json(
         certificate_id: str, session: Annotated[Session, Depends(db_session)]
     ) -> dict[str, Any]:
-        """Public: is this certificate genuine, and what does it attest (no personal data)."""
-        found = verify_certificate(session, certificate_id) if valid_id(certificate_id) else None
-        if found is None:
+        """Public: every certificate filed under this id (ids are each reconditioner's own:
+        one per reconditioner that used it), each genuine or not, with what it proves and
+        its reconditioner's name (no personal data)."""
+        found = verify_certificates(session, certificate_id) if valid_id(certificate_id) else []
+        if not found:
             raise not_found()
-        result = found.as_dict()
-        result.pop("reason", None)
-        return result
+        matches = []
+        for verification in found:
+            item = verification.as_dict()
+            item.pop("reason", None)
+            matches.append(item)
+        return {"certificate_id": certificate_id, "count": len(matches), "certificates": matches}
 
     @app.post("/api/v1/batches", tags=["batches"], status_code=201, responses=auth_errors)
     async def create_batch(request: Request) -> Response:
@@ -517,6 +535,7 @@ def _unit_json(unit: Unit) -> dict[str, Any]:
         "site": unit.site,
         "category": unit.category,
         "status": unit.status,
+        "erasure_state": unit.erasure_state,
         "latest_version": unit.latest_version,
         "first_seen_at": unit.first_seen_at.isoformat(),
         "last_report_at": unit.last_report_at.isoformat(),

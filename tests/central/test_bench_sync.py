@@ -51,11 +51,17 @@ def _sync(home: Path, *argv: str) -> tuple[int, str, str]:
 class Bench:
     """A bench home with its own key, registered on the server with a token."""
 
-    def __init__(self, server: Running, tmp_path: Path, name: str = "home") -> None:
+    def __init__(
+        self,
+        server: Running,
+        tmp_path: Path,
+        name: str = "home",
+        tenant: TenantSetup | None = None,
+    ) -> None:
         self.home = tmp_path / name
         self.key = BenchKey.load_or_create(self.home / "bench-key.pem")
-        self.tenant: TenantSetup = make_tenant(server.sessions)
-        self.name = f"{self.tenant.slug}-sync"
+        self.tenant: TenantSetup = tenant or make_tenant(server.sessions)
+        self.name = f"{self.tenant.slug}-sync-{name}"
         register_bench(server.sessions, self.tenant.slug, self.name, self.key.public_raw)
         issued = create_token(server.sessions, "bench", bench=self.name)
         self.token_pk = issued.token_pk
@@ -388,7 +394,9 @@ def test_an_outbox_from_before_revisions_is_sent_then_revised(
 def test_a_revision_of_another_benchs_report_is_rejected_and_kept(
     server: Running, tmp_path: Path
 ) -> None:
-    owner, intruder = Bench(server, tmp_path, "owner"), Bench(server, tmp_path, "intruder")
+    # Report ids are a tenant's own: the intruder is another bench of the same tenant.
+    owner = Bench(server, tmp_path, "owner")
+    intruder = Bench(server, tmp_path, "intruder", tenant=owner.tenant)
     report_id = str(uuid.uuid4())
     _sync(owner.home, "add", str(owner.revision_file(report_id, 1, 10, category="B")))
     assert _sync(owner.home, "now")[0] == 0

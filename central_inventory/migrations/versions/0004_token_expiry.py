@@ -1,7 +1,7 @@
 """token expiry and rotation; the health probe's row
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-10 09:00:00
 
 ``api_tokens.expires_at``: after it the token answers 401 ``token_expired``.
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

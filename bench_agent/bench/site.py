@@ -15,7 +15,7 @@ import shlex
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -31,6 +31,9 @@ CMDLINE_VARIABLE = "BENCH_AGENT_CMDLINE"
 its boot menu's words on a running bench)."""
 
 After = Literal["poweroff", "wait", "exit"]
+SiteName = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+"""The central service keeps a site in 16 characters (``bench.site`` of a report)."""
+Word = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -41,13 +44,13 @@ class Unattended(_Strict):
     enabled: bool = False
     after: After = "poweroff"
     """At the end: power off, stay on the last lines (and keep sending), or exit."""
-    policy: str = "auto"
+    policy: Word = "auto"
     """``auto`` (the shipped erasure policy) or a policy file (relative to the home)."""
-    label: str = "file"
+    label: Word = "file"
     """``file`` (a PDF in the labels folder), ``none``, or the name of a CUPS queue."""
-    operator: str = "automate"
+    operator: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "automate"
     """Who the record and the certificates name as having erased ("automate (poste 3)")."""
-    erase_only: list[str] | None = None
+    erase_only: list[Annotated[str, msgspec.Meta(pattern="^/dev/")]] | None = None
     """Only these devices may be erased (tests, a station with a fixed dock); otherwise
     every internal disk of the inventory."""
     unfreeze: bool = False
@@ -57,16 +60,16 @@ class Unattended(_Strict):
 
 
 class Central(_Strict):
-    url: str | None = None
-    token: str | None = None
+    url: Annotated[str, msgspec.Meta(pattern="^https?://")] | None = None
+    token: Word | None = None
     """The bench's token; without it, ``central-token`` in the home (``sync configure``)."""
 
 
 class Site(_Strict):
-    name: str | None = None
+    name: SiteName | None = None
     """The site's name, written in the reports (``bench.site``)."""
     lang: Literal["fr", "en"] | None = None
-    keymap: str | None = None
+    keymap: Annotated[str, msgspec.Meta(pattern="^[A-Za-z0-9_-]{1,32}$")] | None = None
     """The console keymap the image loads (``fr``, ``be``, ``us``...)."""
     unattended: Unattended = msgspec.field(default_factory=Unattended)
     central: Central = msgspec.field(default_factory=Central)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from bench_agent.bench import erasure, flow
 from bench_agent.bench import functional as functional_service
 from bench_agent.bench.errors import BenchError
-from bench_agent.i18n import N_, _t, join
+from bench_agent.i18n import C_, N_, _t, join
 from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
@@ -369,7 +369,7 @@ def _checks(bench: Bench, say: Say) -> None:
         say(_t("Non testés (à faire par un technicien) : {names}", names=names))
 
 
-RESULT_WORDS = {"pass": N_("réussi"), "fail": N_("ÉCHEC"), "n/a": N_("sans objet")}
+RESULT_WORDS = {"pass": N_("réussi"), "fail": C_("test", "ÉCHEC"), "n/a": N_("sans objet")}
 
 
 def _label(bench: Bench, site: Site, *, lang: str, say: Say, summary: Summary) -> None:

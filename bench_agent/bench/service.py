@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PROFILE = "network-2024"
 OPERATOR_VARIABLE = "BENCH_AGENT_OPERATOR"
+SITE_VARIABLE = "BENCH_AGENT_SITE"
+"""The site's name for the reports (set from the site settings, see bench/site.py)."""
 UNIT_ID_MAX = 64
 
 
@@ -165,6 +167,8 @@ class Bench:
     """What happened when the sitting was opened (a damaged file kept aside...)."""
     untested: dict[str, Text] = field(default_factory=dict)
     """Tests the bench could not run now (a program missing), with why."""
+    policy_path: str | None = None
+    """The erasure policy file (the site's); None: the shipped policy (``auto``)."""
     _grading: Grading | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -323,7 +327,7 @@ class Bench:
                 _t("Ordinateur enregistré (démonstration) : aucun disque n'est effacé ici."),
                 exit_code=2,
             )
-        return erasure.EraseSetup.open(self.paths, self.runner)
+        return erasure.EraseSetup.open(self.paths, self.runner, policy_path=self.policy_path)
 
     def erase_candidates(self) -> list[Any]:
         return erasure.list_targets()
@@ -491,7 +495,12 @@ class Bench:
                 _t("Inventaire pas encore fait (étape 2)."),
                 exit_code=1,
             )
-        report = build_report(r.inventory, asset_tag=r.unit_id, technician=self.operator)
+        report = build_report(
+            r.inventory,
+            asset_tag=r.unit_id,
+            technician=self.operator,
+            site=self.environ.get(SITE_VARIABLE) or None,
+        )
         report.report_id = r.report_id
         report.revision = revision if revision is not None else max(r.saved_revision, 1)
         report.created_at = self.clock()

@@ -60,6 +60,9 @@ class Settings:
     """Reports and certificates processed at once per worker (the rest wait their turn)."""
     cookie_secure: bool = False
     """Mark the staff session cookie Secure (set it when served over HTTPS)."""
+    network_key: Path | None = None
+    """The network's Ed25519 key (PEM, 0600) that signs key statements for the benches
+    (``central-inventory init-network-key`` creates it)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +82,10 @@ class Settings:
                 f"CENTRAL_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR"
             )
         profiles = env.get("CENTRAL_PROFILES_DIR", "").strip()
+        network_key = env.get("CENTRAL_NETWORK_KEY", "").strip()
+        if not network_key:
+            data_dir = Path(env.get("CENTRAL_DATA_DIR", "") or default_data_dir(env))
+            network_key = str(data_dir / "network-key.pem")
         return cls(
             database_url=url,
             host=env.get("CENTRAL_HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -92,6 +99,7 @@ class Settings:
             db_max_overflow=_int(env, "CENTRAL_DB_MAX_OVERFLOW", 10, 0),
             ingest_threads=_int(env, "CENTRAL_INGEST_THREADS", 8, 1),
             cookie_secure=env.get("CENTRAL_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
+            network_key=Path(network_key),
         )
 
     def resolved_profiles_dir(self) -> Path:

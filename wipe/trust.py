@@ -188,6 +188,21 @@ class TrustCheck:
         self.problems_en.append(en)
 
 
+def _deciding(statements: list[SignedStatement]) -> KeyStatement:
+    """The statement issued last; on a tie (same second), the most restrictive: the
+    earliest revocation, else the earliest end of validity."""
+    far = datetime.max.replace(tzinfo=UTC)
+    newest = max(parse_time(s.statement.issued_at) for s in statements)
+    tied = [s.statement for s in statements if parse_time(s.statement.issued_at) == newest]
+    return min(
+        tied,
+        key=lambda st: (
+            parse_time(st.revoked_at) if st.revoked_at else far,
+            parse_time(st.valid_until) if st.valid_until else far,
+        ),
+    )
+
+
 def evaluate(public_raw: bytes, signed_at: str | None, anchors: Anchors) -> TrustCheck:
     """Whether ``public_raw`` (the key that signed a document at ``signed_at``) is trusted."""
     check = TrustCheck(False, fingerprint(public_raw))
@@ -217,7 +232,7 @@ def evaluate(public_raw: bytes, signed_at: str | None, anchors: Anchors) -> Trus
                 "no network statement for this key (--statement FILE)",
             )
         return check
-    latest = max(endorsed, key=lambda s: parse_time(s.statement.issued_at)).statement
+    latest = _deciding(endorsed)
     check.statement = latest
     if signed_at is None:
         check.fail("le document ne dit pas quand il a été signé", "the document has no time")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 MODULES = ["app", "cli", "web", "admin", "ingest", "evidence", "batch_report", "migrate"]
-ALLOWED_PREFIXES = ("bench_agent.model", "wipe.signing")
+ALLOWED_PREFIXES = ("bench_agent.model", "wipe.signing", "wipe.certificate", "wipe.model")
 FORBIDDEN = ("textual", "requests", "psutil", "pyudev", "pySMART", "bench_agent.host")
 
 

@@ -100,7 +100,9 @@ def summarize_certificate(payload: dict[str, Any]) -> ErasureSummary:
     names = [
         n
         for n in (
-            (method.firmware or {}).get("method"),
+            method.firmware
+            if isinstance(method.firmware, str)
+            else (method.firmware or {}).get("method"),
             (method.overwrite or {}).get("name"),
         )
         if isinstance(n, str) and n

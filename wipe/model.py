@@ -64,7 +64,9 @@ class Media(msgspec.Struct, kw_only=True):
 class Method(msgspec.Struct, kw_only=True):
     overwrite: dict[str, Any] | None = None
     """The overwrite method (name, passes, verification), None for firmware only."""
-    firmware: dict[str, Any] | None = None
+    firmware: dict[str, Any] | str | None = None
+    """The firmware erasure record; on an INTERRUPTED certificate, the requested method's
+    name only (all the journal knows)."""
     prng: str | None = None
     keystream_seed_hex: str | None = None
     keystream_layout: str | None = None
@@ -73,8 +75,11 @@ class Method(msgspec.Struct, kw_only=True):
 
     @property
     def name(self) -> str | None:
-        for section, key in ((self.overwrite, "name"), (self.firmware, "method")):
-            value = (section or {}).get(key)
+        if isinstance(self.firmware, str) and self.firmware:
+            return self.firmware
+        firmware = self.firmware if isinstance(self.firmware, dict) else {}
+        for section, key in ((self.overwrite or {}, "name"), (firmware, "method")):
+            value = section.get(key)
             if isinstance(value, str) and value:
                 return value
         return None

@@ -258,3 +258,20 @@ def test_result_enum_is_the_one_list() -> None:
     ]
     with pytest.raises(ValueError, match="result must be one of"):
         sign_certificate(BenchKey.generate(), certificate_payload(result="WIPED"))
+
+
+def test_an_interrupted_certificate_as_the_journal_writes_it_fits_the_model() -> None:
+    """record_interrupted builds its payload from the journal: the firmware method is a
+    name there, the media whatever the session start recorded, no end time."""
+    from bench_agent.unit import summarize_certificate
+    from wipe.certificate import certificate_of
+
+    payload = certificate_payload(result="INTERRUPTED", ended_at=None)
+    payload["method"] = {"overwrite": None, "firmware": "ata-sanitize-crypto"}
+    for key in ("verification", "errors", "bytes_written", "device_size_bytes", "duration_s"):
+        payload.pop(key)
+    payload["last_journal_event"] = {"event": "checkpoint", "time": "2026-11-20T09:01:00Z"}
+    cert = certificate_of(payload)
+    assert cert.method.name == "ata-sanitize-crypto" and cert.signed_at == cert.started_at
+    assert summarize_certificate(payload).method == "ata-sanitize-crypto"
+    sign_certificate(BenchKey.generate(), payload)

@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from sqlalchemy import insert, select
@@ -27,7 +27,7 @@ from central_inventory.db import (
     as_utc,
     utcnow,
 )
-from wipe.signing import key_id
+from wipe.signing import BenchKey, key_id
 
 
 class AdminError(ValueError):
@@ -283,13 +283,37 @@ def revoke_token(sessions: sessionmaker[Session], token_pk: int) -> None:
             row.revoked_at = utcnow()
 
 
-def revoke_bench(sessions: sessionmaker[Session], name: str) -> None:
+def revoke_bench(sessions: sessionmaker[Session], name: str, at: datetime | None = None) -> None:
+    """Revoke a bench's key (and so its tokens) from ``at`` (default now): what it signed
+    before stays valid, what it signs from then on does not. A revocation can be moved
+    earlier (a key found stolen since a date), never later."""
     with sessions.begin() as session:
         bench = session.scalars(select(Bench).where(Bench.name == name)).first()
         if bench is None:
             raise AdminError(f"unknown bench {name!r}")
-        if bench.revoked_at is None:
-            bench.revoked_at = utcnow()
+        moment = at or utcnow()
+        if moment.tzinfo is None:
+            raise AdminError("revocation time: give a timezone (e.g. 2026-11-20T12:00:00Z)")
+        current = bench.revoked_at
+        if current is not None and current.tzinfo is None:
+            current = current.replace(tzinfo=UTC)
+        if current is None or moment < current:
+            bench.revoked_at = moment
+
+
+def bench_statement(
+    sessions: sessionmaker[Session], name: str, network: BenchKey
+) -> dict[str, Any]:
+    """The signed key statement of a bench as the database says it now."""
+    from central_inventory.trust import statement_for
+
+    with sessions() as session:
+        bench = session.scalars(select(Bench).where(Bench.name == name)).first()
+        if bench is None:
+            raise AdminError(f"unknown bench {name!r}")
+        tenant = session.get(Tenant, bench.tenant_id)
+        assert tenant is not None
+        return statement_for(network, bench, tenant)
 
 
 def create_batch(

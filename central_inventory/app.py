@@ -504,6 +504,16 @@ def _api_routes(app: FastAPI) -> None:
             headers={"ETag": etag},
         )
 
+    @app.get("/api/v1/trust", tags=["trust"], responses=_error_responses(401, 403, 503))
+    def trust(
+        request: Request,
+        session: Annotated[Session, Depends(db_session)],
+        principal: Annotated[Principal, Depends(api_principal)],
+    ) -> Response:
+        """The network public key and the calling bench's current signed key statement
+        (what ``bench-agent verify`` needs to call this bench's certificates VALID)."""
+        return JSONResponse(trust_for(services(request).settings, session, principal))
+
     @app.get("/api/v1/reference/files/{path:path}", tags=["reference"], responses=auth_errors)
     def reference_file(
         path: str, request: Request, _principal: Annotated[Principal, Depends(api_principal)]
@@ -513,6 +523,39 @@ def _api_routes(app: FastAPI) -> None:
         if found is None:
             raise not_found()
         return FileResponse(found, media_type=_media_type(found))
+
+
+def trust_for(settings: Settings, session: Session, principal: Principal) -> dict[str, Any]:
+    from central_inventory.db import Bench, Tenant
+    from central_inventory.trust import (
+        NetworkKeyError,
+        load_network_key,
+        statement_for,
+        trust_document,
+    )
+
+    unavailable = ApiError(
+        503,
+        "no_network_key",
+        tr(
+            "Le service n'a pas de clé du réseau (central-inventory init-network-key).",
+            "The service has no network key (central-inventory init-network-key).",
+        ),
+    )
+    try:
+        network = load_network_key(settings.network_key)
+    except NetworkKeyError as exc:
+        logging.getLogger("central_inventory").error("network key unreadable: %s", exc)
+        raise unavailable from None
+    if network is None:
+        raise unavailable
+    statement = None
+    if principal.role == "bench" and principal.bench_pk is not None:
+        bench = session.get(Bench, principal.bench_pk)
+        tenant = session.get(Tenant, bench.tenant_id) if bench is not None else None
+        if bench is not None and tenant is not None:
+            statement = statement_for(network, bench, tenant)
+    return trust_document(network, statement)
 
 
 def _media_type(path: Path) -> str:

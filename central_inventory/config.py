@@ -101,6 +101,10 @@ class Settings:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
+    network_key: Path | None = None
+    """The network's Ed25519 key (PEM, 0600) that signs key statements for the benches
+    (``central-inventory init-network-key`` creates it)."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -124,6 +128,10 @@ class Settings:
             role: _int(env, f"CENTRAL_TOKEN_DAYS_{role.upper()}", days, 1)
             for role, days in DEFAULT_TOKEN_DAYS.items()
         }
+        network_key = env.get("CENTRAL_NETWORK_KEY", "").strip()
+        if not network_key:
+            data_dir = Path(env.get("CENTRAL_DATA_DIR", "") or default_data_dir(env))
+            network_key = str(data_dir / "network-key.pem")
         return cls(
             database_url=url,
             host=env.get("CENTRAL_HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -139,6 +147,7 @@ class Settings:
             cookie_secure=env.get("CENTRAL_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
             environment=environment,
             token_days=token_days,
+            network_key=Path(network_key),
         )
 
     def resolved_profiles_dir(self) -> Path:

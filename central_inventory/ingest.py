@@ -48,15 +48,23 @@ from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
 from central_inventory.storage import classify as classify_storage_fault
 from central_inventory.storage import unavailable as storage_unavailable
-from wipe.signing import ALG, canonical_json, key_id, unb64
+from wipe.certificate import CertificateFormatError, decode_certificate
+from wipe.signing import (
+    ALG,
+    CanonicalJSONError,
+    SignatureError,
+    canonical_json,
+    check_envelope_shape,
+    key_id,
+    parse_json,
+    unb64,
+)
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 """Report and certificate ids: UUIDs in practice; printable, URL-safe, at most 100 chars."""
 MAX_REVISION = 2**31 - 1
 """A report revision is an INTEGER column (PostgreSQL): 1 to 2**31 - 1."""
 ID_ESN_PATTERN = re.compile(r"^(BX|CR|GR|LI|LV|LY|MA|MB|RO|SD|ST|VI)(PC|TA)\d{2}-\d{4}$")
-CERTIFICATE_RESULTS = ("ERASED", "FAILED", "ABORTED", "UNVERIFIED", "DRY_RUN", "INTERRUPTED")
-"""As written by ``wipe.certificate`` (only ERASED means the disk was erased and verified)."""
 STATUSES = (
     "A_TRAITER",
     "EN_COURS_DE_TRAITEMENT",
@@ -121,26 +129,41 @@ class Stored:
 
 
 def parse_envelope(body: bytes) -> tuple[dict[str, Any], str]:
-    """Decode a request body into an envelope dict (and its text, stored verbatim)."""
+    """Decode a request body into an envelope dict (and its text, stored verbatim).
+
+    Strict: a key twice in any object, NaN, a field beside ``payload`` and ``signature``
+    or in the signature block are refused (what is stored is exactly what was signed).
+    """
     try:
         text = body.decode("utf-8")
-        document = msgspec.json.decode(body)
-    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError) as exc:
+        document = parse_json(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ApiError(
             400,
             "malformed_json",
-            tr("Le corps de la requête n'est pas du JSON valide.", "The body is not valid JSON."),
+            tr(
+                "Le corps de la requête n'est pas du JSON valide (ou a une clé en double).",
+                "The body is not valid JSON (or has a duplicated key).",
+            ),
             detail=str(exc)[:300],
         ) from None
-    if not isinstance(document, dict) or set(document) != {"payload", "signature"}:
+    try:
+        check_envelope_shape(document)
+    except SignatureError as exc:
+        envelope_ok = isinstance(document, dict) and set(document) == {"payload", "signature"}
         raise ApiError(
             400,
-            "not_signed",
+            "malformed_signature" if envelope_ok else "not_signed",
             tr(
-                "Document non signé : une enveloppe {payload, signature} est attendue.",
-                "Unsigned document: a {payload, signature} envelope is expected.",
+                "Enveloppe refusée : exactement {payload, signature}, un contenu objet et un "
+                "bloc de signature {alg, key_id, public_key, value} sont attendus, rien hors "
+                "du contenu signé.",
+                "Envelope refused: exactly {payload, signature}, an object payload and a "
+                "signature block {alg, key_id, public_key, value} are expected, nothing "
+                "outside the signed content.",
             ),
-        )
+            detail=str(exc)[:300],
+        ) from None
     return document, text
 
 
@@ -223,6 +246,17 @@ def verify_for_bench(envelope: dict[str, Any], principal: Principal) -> Verified
     payload = envelope["payload"]
     try:
         canonical = canonical_json(payload)
+    except CanonicalJSONError as exc:
+        raise ApiError(
+            400,
+            "not_canonical",
+            tr(
+                "Contenu signé impossible à mettre en JSON canonique (RFC 8785).",
+                "The signed content cannot be written as canonical JSON (RFC 8785).",
+            ),
+            detail=str(exc)[:300],
+        ) from None
+    try:
         public_key.verify(value, canonical)
     except (InvalidSignature, ValueError):
         raise _bad_signature("signature does not verify: the document was altered") from None
@@ -405,63 +439,30 @@ class CertificateFacts:
     finished_at: str | None
 
 
-def _first(payload: dict[str, Any], *paths: str) -> object:
-    """The first value present among dotted ``paths`` (certificate layouts vary by version)."""
-    for path in paths:
-        node: object = payload
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is not None:
-            return node
-    return None
-
-
-def validate_certificate(payload: Any) -> CertificateFacts:
-    if not isinstance(payload, dict):
-        raise _invalid("certificate", "$: expected a JSON object")
-    certificate_id = _id("certificate", "$.certificate_id", payload.get("certificate_id"))
-    result = payload.get("result")
-    if isinstance(result, dict):  # {"result": {"status": "ERASED", ...}}
-        result = result.get("status")
-    if not isinstance(result, str) or result.upper() not in CERTIFICATE_RESULTS:
-        raise _invalid("certificate", f"$.result: expected one of {', '.join(CERTIFICATE_RESULTS)}")
-    model = _text(
-        "certificate",
-        "$.device.model",
-        _first(payload, "media.model", "device.model", "disk.model", "disk_model", "model"),
-        200,
-    )
-    serial = _text(
-        "certificate",
-        "$.device.serial",
-        _first(payload, "media.serial", "device.serial", "disk.serial", "disk_serial", "serial"),
-        200,
-    )
+def validate_certificate(payload: Any, canonical: bytes | None = None) -> CertificateFacts:
+    """The typed certificate (``wipe.model``) decoded from the signed bytes, and the
+    facts the service indexes (``canonical``: the payload's canonical JSON, if known)."""
+    try:
+        cert = decode_certificate(canonical if canonical is not None else canonical_json(payload))
+    except (CertificateFormatError, ValueError) as exc:
+        raise _invalid("certificate", str(exc)) from None
+    certificate_id = _id("certificate", "$.certificate_id", cert.certificate_id)
+    model = _text("certificate", "$.media.model", cert.media.model, 200)
+    serial = _text("certificate", "$.media.serial", cert.media.serial, 200)
     if model is None and serial is None:
-        raise _invalid("certificate", "$.device: a device serial or model is required")
-    started = _text(
-        "certificate", "$.started_at", _first(payload, "started_at", "timestamps.started_at"), 64
-    )
-    finished = _text(
-        "certificate",
-        "$.finished_at",
-        _first(
-            payload, "ended_at", "finished_at", "timestamps.finished_at", "created_at", "issued_at"
-        ),
-        64,
-    )
+        raise _invalid("certificate", "$.media: a device serial or model is required")
+    started = _text("certificate", "$.started_at", cert.started_at, 64)
+    finished = _text("certificate", "$.ended_at", cert.ended_at, 64)
     if started is None and finished is None:
-        raise _invalid("certificate", "$.started_at / $.finished_at: a timestamp is required")
-    method = _first(
-        payload, "method.overwrite.name", "method.firmware.method", "method.name", "method"
-    )
-    level = _first(payload, "sanitization.level", "level", "method.level")
+        raise _invalid("certificate", "$.started_at / $.ended_at: a timestamp is required")
+    method = cert.method.name
+    level = cert.sanitization.level
     return CertificateFacts(
         certificate_id=certificate_id,
-        result=result.upper(),
-        outcome=certificate_outcome(payload, result.upper()),
-        method=_text("certificate", "$.method", method, 100) if isinstance(method, str) else None,
-        level=_text("certificate", "$.level", level, 24) if isinstance(level, str) else None,
+        result=cert.result.value,
+        outcome=certificate_outcome(payload, cert.result.value),
+        method=_text("certificate", "$.method", method, 100),
+        level=_text("certificate", "$.level", level, 24),
         disk_model=model,
         disk_serial=serial,
         started_at=started,
@@ -1317,7 +1318,8 @@ def ingest_certificate(engine: Engine, token: str | None, body: bytes) -> tuple[
             if checked is None:
                 envelope, envelope_text = parse_envelope(body)
                 verified = verify_for_bench(envelope, principal)
-                checked = (validate_certificate(verified.payload), verified.sha256, envelope_text)
+                facts = validate_certificate(verified.payload, verified.canonical)
+                checked = (facts, verified.sha256, envelope_text)
             facts, digest, envelope_text = checked
             return _store_certificate(connection, principal, facts, digest, envelope_text)
 

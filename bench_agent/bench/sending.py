@@ -119,10 +119,53 @@ def outbox_state(paths: BenchPaths) -> OutboxState:
     return OutboxState(box.counts(), problems)
 
 
+def refresh_trust(paths: BenchPaths, config: CentralConfig) -> Text | None:
+    """Store the network key and this bench's key statement the central service gives
+    (``trust/`` under the bench home, 0600), after checking them: the statement is signed
+    by that network key and is about this bench's key. The first network key received is
+    kept: a different one later is refused, never written over it. A problem is returned,
+    never raised (sending does not depend on it)."""
+    from bench_agent.sync.central import fetch_trust, server_reason
+    from wipe.signing import BenchKey, SignatureError, parse_json, public_key_pem, read_public_key
+    from wipe.trust import TrustError, read_statement
+
+    answer = fetch_trust(config)
+    if answer.status != 200:
+        return _t("Clé du réseau non reçue : {why}", why=server_reason(answer))
+    try:
+        data = parse_json(answer.body)
+        network = read_public_key(str(data["network_public_key_pem"]))
+        statement = read_statement(data["statement"]) if data.get("statement") else None
+    except (ValueError, KeyError, TypeError, SignatureError, TrustError) as exc:
+        return _t("Réponse de confiance du service central illisible : {exc}", exc=exc)
+    if paths.network_key.exists():
+        try:
+            stored = read_public_key(paths.network_key.read_bytes())
+        except (OSError, SignatureError) as exc:
+            return _t("Clé du réseau enregistrée illisible : {exc}", exc=exc)
+        if stored != network:
+            return _t(
+                "Le service central présente une autre clé du réseau que celle enregistrée "
+                "({path}) : refusée, rien n'a été remplacé.",
+                path=paths.network_key,
+            )
+    write_atomic(paths.network_key, public_key_pem(network).encode())
+    if statement is None:
+        return None
+    mine = BenchKey.load(paths.key).fingerprint if paths.key.exists() else None
+    if statement.signer != network or statement.statement.fingerprint != mine:
+        return _t("Déclaration de clé refusée : pas signée par le réseau ou pas pour ce banc.")
+    body = json.dumps(statement.envelope, ensure_ascii=False, indent=2) + "\n"
+    write_atomic(paths.key_statement, body.encode())
+    return None
+
+
 @dataclass
 class SendResult:
     report: SyncReport
     counts: dict[str, int]
+    trust_problem: Text | None = None
+    """Why the network key or the key statement could not be refreshed."""
 
     @property
     def ok(self) -> bool:
@@ -158,6 +201,8 @@ class SendResult:
                     stopped=r.stopped,
                 )
             )
+        if self.trust_problem is not None:
+            lines.insert(1, self.trust_problem)
         return lines
 
 
@@ -174,4 +219,5 @@ def send_now(
     config = load_config(paths, environ, url, token_file)
     box = outbox(paths)
     report = send_due(box, config, include_waiting=include_waiting)
-    return SendResult(report, box.counts())
+    trust_problem = None if report.stopped else refresh_trust(paths, config)
+    return SendResult(report, box.counts(), trust_problem)

@@ -78,6 +78,29 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) 
         return Answer(None, error=f"{type(exc).__name__}: {reason}")
 
 
+def http_get(url: str, headers: dict[str, str], timeout_s: float) -> Answer:
+    """One GET; every failure becomes an Answer (never an exception)."""
+    request = urllib.request.Request(url, headers=headers, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return Answer(response.status, response.read(1 << 20))
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, exc.read(1 << 20) if exc.fp else b"")
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Answer(None, error=f"{type(exc).__name__}: {reason}")
+
+
+Getter = Callable[[str, dict[str, str], float], Answer]
+TRUST_PATH = "/api/v1/trust"
+
+
+def fetch_trust(config: CentralConfig, get: Getter = http_get) -> Answer:
+    """The network key and this bench's key statement (``GET /api/v1/trust``)."""
+    headers = {"Authorization": f"Bearer {config.token}", "Accept": "application/json"}
+    return get(config.url.rstrip("/") + TRUST_PATH, headers, config.timeout_s)
+
+
 @dataclass
 class SyncReport:
     sent: list[str] = field(default_factory=list)

@@ -406,3 +406,36 @@ def test_a_revision_of_another_benchs_report_is_rejected_and_kept(
     ((_, item_id, state, _, status, _),) = intruder.outbox_rows()
     assert (item_id, state, status) == (f"{report_id}#2", "rejected", 409)
     assert _current(server, report_id) == (1, "B", [(1, True)])
+
+
+def test_sync_stores_the_network_trust_and_verify_then_trusts_the_bench(
+    server: Running, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    bench = Bench(server, tmp_path)  # `sync configure`: first contact
+    trust = bench.home / "trust"
+    assert sorted(p.name for p in trust.iterdir()) == ["key-statement.json", "network-key.pub"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in trust.iterdir())
+    statement = json.loads((trust / "key-statement.json").read_text())["payload"]
+    assert statement["bench"] == bench.name and statement["fingerprint"] == bench.key.fingerprint
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    payload = {**certificate_payload(str(uuid.uuid4()), DRIVES[0]), "ended_at": now}
+    cert = bench.home / "now.json"
+    cert.write_bytes(sign_certificate(bench.key, payload))
+    env = Environment(
+        stdout=io.StringIO(), stderr=io.StringIO(), environ={"BENCH_AGENT_HOME": str(bench.home)}
+    )
+    assert main(["verify", str(cert)], env=env) == 0, env.stdout.getvalue()  # type: ignore[attr-defined]
+    # Each sync refreshes it; a network key that changed is refused, the stored one kept.
+    (trust / "key-statement.json").unlink()
+    code, _, err = _sync(bench.home, "now")
+    assert code == 0, err
+    assert (trust / "key-statement.json").exists()
+    other = BenchKey.generate()
+    from wipe.signing import public_key_pem
+
+    (trust / "network-key.pub").write_text(public_key_pem(other.public_raw))
+    code, out, _ = _sync(bench.home, "now")
+    assert code == 0 and "autre clé du réseau" in out
+    assert (trust / "network-key.pub").read_text() == public_key_pem(other.public_raw)

@@ -233,7 +233,10 @@ def _verify_json(cert: Path, home: Path) -> dict[str, Any]:
         environ={"BENCH_AGENT_HOME": str(home), "LANG": "C"},
         lang="en",
     )
-    assert main(["verify", str(cert), "--json"], env=env) == 0
+    # The bench trusts no key by itself (the network's statement does): the key that
+    # signed is given, as a technician checking the bench's own certificate would.
+    public = json.loads(cert.read_text())["signature"]["public_key"]
+    assert main(["verify", str(cert), "--json", "--public-key", public], env=env) == 0
     return json.loads(env.stdout.getvalue())  # type: ignore[attr-defined, no-any-return]
 
 

@@ -305,3 +305,22 @@ def test_issue_examples_are_no_longer_capped_by_caution() -> None:
     )
     grade = grade_unit(e7470, profile, default_cpu_table())
     assert re.search(r"3208", grade.cpu.reason.en if grade.cpu else "")
+
+
+def test_grade_command_uses_the_benchs_stored_table(tmp_path: Path, hosts_dir: Path) -> None:
+    import io
+    import json
+
+    from bench_agent.cli import main
+    from bench_agent.context import Environment
+
+    home = tmp_path / "home"
+    newer = NEWER + b";Intel Core i7-4600U @ 2.10GHz;2;2900;;15;FCBGA1168;Laptop\r\n"
+    version = store_table(BenchPaths(home), newer)
+    env = Environment(
+        stdout=io.StringIO(), stderr=io.StringIO(), environ={"BENCH_AGENT_HOME": str(home)}
+    )
+    argv = ["grade", "--host-dir", str(hosts_dir / "Dell_Latitude_E7240"), "--json"]
+    assert main(argv, env=env) in (0, 1)
+    cpu = json.loads(env.stdout.getvalue())["cpu"]  # type: ignore[attr-defined]
+    assert (cpu["score"], cpu["table"], cpu["table_version"]) == (2900, STORED_ORIGIN, version)

@@ -53,7 +53,7 @@ from central_inventory.ingest import (
 )
 from central_inventory.limits import BodySizeLimitMiddleware, RejectNulMiddleware
 from central_inventory.logs import LOGGER, AccessLogMiddleware
-from central_inventory.reference import resolve, scan
+from central_inventory.reference import CPU_TABLE, cpu_table_version, resolve, scan
 from central_inventory.storage import (
     StorageHealth,
     classify,
@@ -513,6 +513,22 @@ def _api_routes(app: FastAPI) -> None:
         """The network public key and the calling bench's current signed key statement
         (what ``bench-agent verify`` needs to call this bench's certificates VALID)."""
         return JSONResponse(trust_for(services(request).settings, session, principal))
+
+    @app.get("/api/v1/reference/cpu-table", tags=["reference"], responses=auth_errors)
+    def reference_cpu_table(
+        request: Request, _principal: Annotated[Principal, Depends(api_principal)]
+    ) -> Response:
+        """The current CPU score table (the network's ``cpus.csv``) byte for byte; its
+        version (``sha256:...``) in the ETag and ``X-Cpu-Table-Version``."""
+        found = resolve(services(request).settings.resolved_profiles_dir(), CPU_TABLE)
+        if found is None:
+            raise not_found()
+        data = found.read_bytes()
+        version = cpu_table_version(data)
+        headers = {"ETag": f'"{version}"', "X-Cpu-Table-Version": version}
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type="text/csv; charset=utf-8", headers=headers)
 
     @app.get("/api/v1/reference/files/{path:path}", tags=["reference"], responses=auth_errors)
     def reference_file(

@@ -75,7 +75,15 @@ class Grading:
     scale: CosmeticScaleSpec
 
     @classmethod
-    def load(cls, profile_name: str = DEFAULT_PROFILE, cpu_table: Path | None = None) -> Grading:
+    def load(
+        cls,
+        profile_name: str = DEFAULT_PROFILE,
+        cpu_table: Path | None = None,
+        paths: BenchPaths | None = None,
+    ) -> Grading:
+        """The profile, needs and cosmetic scale shipped, and the CPU table: ``cpu_table``
+        when given, else the one the bench took from the central service (in ``paths``'
+        home), else the shipped one."""
         from bench_agent.grading import (
             ProfileError,
             default_cpu_table,
@@ -84,11 +92,18 @@ class Grading:
             load_needs,
             load_profile,
         )
+        from bench_agent.grading.cpu_table import current_table, shipped_names
 
         try:
+            if cpu_table is not None:
+                table = shipped_names(load_cpu_table(cpu_table))
+            elif paths is not None:
+                table = current_table(paths)
+            else:
+                table = default_cpu_table()
             return cls(
                 load_profile(profile_name),
-                load_cpu_table(cpu_table) if cpu_table else default_cpu_table(),
+                table,
                 load_needs(),
                 load_cosmetic_scale(),
             )
@@ -212,7 +227,7 @@ class Bench:
     @property
     def grading(self) -> Grading:
         if self._grading is None:
-            self._grading = Grading.load()
+            self._grading = Grading.load(paths=self.paths)
         return self._grading
 
     def _save(self) -> None:

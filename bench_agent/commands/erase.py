@@ -279,7 +279,7 @@ class _Unit:
         notes: list[Text] = []
         if report.grade is not None:
             try:
-                grade, notes = reports.regrade(report, now)
+                grade, notes = reports.regrade(report, now, paths)
                 report.grade = grade
                 if grade is not None and grade.cosmetic:
                     report.cosmetic_grade = grade.cosmetic

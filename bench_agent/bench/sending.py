@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bench_agent.sync.central import CentralConfig, SyncReport
     from bench_agent.sync.outbox import Outbox
+    from bench_agent.sync.sinks.base import Sink
 
 
 def outbox(paths: BenchPaths) -> Outbox:
@@ -221,3 +222,123 @@ def send_now(
     report = send_due(box, config, include_waiting=include_waiting)
     trust_problem = None if report.stopped else refresh_trust(paths, config)
     return SendResult(report, box.counts(), trust_problem)
+
+
+# -- the sinks a bench sends to (sync.toml) ---------------------------------------------
+
+SINK_KEYS: dict[str, frozenset[str]] = {
+    "tectech": frozenset({"url", "client_id", "secret_file"}),
+    "glpi": frozenset({"url"}),
+    "file": frozenset({"dir"}),
+}
+"""``[sinks.<name>]`` tables of ``sync.toml`` and the keys each takes (all required);
+``[central]`` stays where it is."""
+
+
+def _config_error(text: Text, detail: object = None) -> BenchError:
+    return BenchError(text, exit_code=2, detail=detail)
+
+
+def sinks_config(paths: BenchPaths) -> dict[str, dict[str, str]]:
+    """The ``[sinks.*]`` tables of the bench's ``sync.toml``, checked; BenchError naming
+    the table and key that is wrong."""
+    if not paths.sync_config.exists():
+        return {}
+    try:
+        data = tomllib.loads(paths.sync_config.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise BenchError(_t("Fichier de configuration d'envoi illisible."), detail=exc) from exc
+    tables = data.get("sinks", {})
+    if not isinstance(tables, dict):
+        raise _config_error(_t("sync.toml : [sinks] doit être une table"))
+    checked: dict[str, dict[str, str]] = {}
+    for name, table in tables.items():
+        if name not in SINK_KEYS:
+            raise _config_error(
+                _t(
+                    "sync.toml : destination inconnue [sinks.{name}] (connues : {known})",
+                    name=name,
+                    known=", ".join(sorted(SINK_KEYS)),
+                )
+            )
+        if not isinstance(table, dict):
+            raise _config_error(_t("sync.toml : [sinks.{name}] doit être une table", name=name))
+        wanted = SINK_KEYS[name]
+        for key in sorted(set(table) - wanted):
+            raise _config_error(
+                _t("sync.toml : clé inconnue {key} dans [sinks.{name}]", key=key, name=name)
+            )
+        for key in sorted(wanted):
+            value = table.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise _config_error(
+                    _t(
+                        "sync.toml : [sinks.{name}] {key} manque ou n'est pas un texte",
+                        name=name,
+                        key=key,
+                    )
+                )
+        if "url" in table and not table["url"].startswith(("http://", "https://")):
+            raise _config_error(
+                _t(
+                    "sync.toml : [sinks.{name}] url doit commencer par http:// ou https://",
+                    name=name,
+                )
+            )
+        checked[name] = {k: table[k].strip() for k in wanted}
+    return checked
+
+
+def read_secret(path: Path) -> str:
+    """A credential file: readable by its owner only (0600), never empty."""
+    try:
+        mode = path.stat().st_mode
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise _config_error(
+            _t("Fichier secret illisible : {path} ({strerror})", path=path, strerror=exc.strerror)
+        ) from exc
+    if mode & 0o077:
+        raise _config_error(
+            _t(
+                "Fichier secret {path} lisible par d'autres : chmod 600 {path}",
+                path=path,
+            )
+        )
+    if not secret:
+        raise _config_error(_t("Fichier secret vide : {path}", path=path))
+    return secret
+
+
+def configured_sinks(paths: BenchPaths, *, verify_base: str | None = None) -> list[Sink]:
+    """The tec.tech, GLPI and file sinks ``sync.toml`` names, ready for the sender (the
+    central sink is the sender's own). BenchError on a bad configuration, before anything
+    is sent."""
+    from pathlib import Path
+
+    from bench_agent.sync.sinks.file import FileSink
+    from bench_agent.sync.sinks.glpi import GlpiSink
+    from bench_agent.sync.sinks.tectech import TectechConfig, TectechSink
+
+    sinks: list[Sink] = []
+    for name, table in sinks_config(paths).items():
+        if name == "tectech":
+            secret_file = Path(table["secret_file"])
+            if not secret_file.is_absolute():
+                secret_file = paths.home / secret_file
+            try:
+                config = TectechConfig(
+                    url=table["url"],
+                    client_id=table["client_id"],
+                    secret=read_secret(secret_file),
+                    verify_base=verify_base,
+                )
+            except ValueError as exc:
+                raise _config_error(_t("sync.toml : [sinks.tectech] invalide"), detail=exc) from exc
+            sinks.append(TectechSink(config))
+        elif name == "glpi":
+            sinks.append(GlpiSink(table["url"]))
+        else:
+            directory = Path(table["dir"])
+            sinks.append(FileSink(directory if directory.is_absolute() else paths.home / directory))
+    return sinks

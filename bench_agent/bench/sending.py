@@ -1,9 +1,14 @@
-"""The outbox of signed evidence and its way to the central inventory."""
+"""The outbox of signed evidence and its way to the sinks (central inventory first).
+
+The services layer of sending: the sinks this bench is configured for, one pass now
+(``sync now``, the app's key), the background sender the app and the unattended mode
+start (:func:`start_sender`), and the state per sink ``sync status`` and step 9 show."""
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,8 +22,10 @@ from bench_agent.model.common import Text
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bench_agent.sync.central import CentralConfig, SyncReport
     from bench_agent.sync.outbox import Outbox
+    from bench_agent.sync.sender import DrainReport, Sender
+    from bench_agent.sync.sinks.base import Sink
+    from bench_agent.sync.sinks.central import CentralConfig
 
 
 def outbox(paths: BenchPaths) -> Outbox:
@@ -39,6 +46,7 @@ def enqueue(paths: BenchPaths, envelope: dict[str, Any]) -> Text | None:
 
         log_problem(paths.log, "outbox", exc)
         return _t("document enregistré mais pas mis en boîte d'envoi (détail dans le journal)")
+    notify(paths)
     return None
 
 
@@ -51,7 +59,7 @@ def load_config(
     """Command line, then environment, then ``sync.toml``; BenchError when incomplete."""
     from pathlib import Path
 
-    from bench_agent.sync.central import CentralConfig
+    from bench_agent.sync.sinks.central import CentralConfig
 
     stored: dict[str, Any] = {}
     if paths.sync_config.exists():
@@ -87,7 +95,7 @@ def load_config(
 
 def configure(paths: BenchPaths, url: str, token: str) -> None:
     """Store the central URL and the bench token (0600)."""
-    from bench_agent.sync.central import CentralConfig
+    from bench_agent.sync.sinks.central import CentralConfig
 
     CentralConfig(url=url, token=token)  # ValueError on a bad one
     write_atomic(paths.token, (token + "\n").encode(), mode=0o600)
@@ -100,30 +108,164 @@ def configure(paths: BenchPaths, url: str, token: str) -> None:
     )
 
 
+def configured_sinks(
+    paths: BenchPaths,
+    environ: Any,
+    *,
+    url: str | None = None,
+    token_file: Path | None = None,
+) -> list[Sink]:
+    """The sinks this bench sends to, built from its configuration (BenchError when
+    the central service is not configured)."""
+    from bench_agent.sync.sinks.central import CentralSink
+
+    return [CentralSink(load_config(paths, environ, url, token_file))]
+
+
+def _config_stamp(paths: BenchPaths) -> object:
+    """Changes when the sending configuration does (the sender rebuilds its sinks)."""
+    stamps: list[tuple[int, int] | None] = []
+    for path in (paths.sync_config, paths.token):
+        try:
+            stat = path.stat()
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+_SENDERS: dict[Path, Sender] = {}
+_SENDERS_LOCK = threading.Lock()
+
+
+def start_sender(
+    paths: BenchPaths,
+    environ: Any,
+    *,
+    host: Any = None,
+    base_s: float | None = None,
+    cap_s: float | None = None,
+    poll_s: float | None = None,
+) -> Sender:
+    """Start the background sender of this bench (the app, the unattended mode): it
+    sends by itself when items are added, when the network comes back and when a
+    backoff ends; ``.stop()`` ends it, ``.wait_idle(timeout)`` waits until nothing is
+    due. ``host`` is where links are read (the live machine by default)."""
+    from bench_agent.bench.log import log_problem
+    from bench_agent.sync.sender import POLL_S, RETRY_BASE_S, RETRY_MAX_S, Sender, links_up
+
+    if host is None:
+        from bench_agent.host.live import LiveHost
+
+        host = LiveHost()
+
+    def log(where: str, detail: str) -> None:
+        log_problem(paths.log, f"sync {where}", None, detail)
+
+    sender = Sender(
+        paths.outbox,
+        lambda: configured_sinks(paths, environ),
+        links=lambda: links_up(host),
+        log=log,
+        base_s=RETRY_BASE_S if base_s is None else base_s,
+        cap_s=RETRY_MAX_S if cap_s is None else cap_s,
+        poll_s=POLL_S if poll_s is None else poll_s,
+        config_stamp=lambda: _config_stamp(paths),
+    )
+    with _SENDERS_LOCK:
+        previous = _SENDERS.get(paths.outbox)
+        if previous is not None and previous.running:
+            return previous
+        _SENDERS[paths.outbox] = sender
+    return sender.start()
+
+
+def running_sender(paths: BenchPaths) -> Sender | None:
+    with _SENDERS_LOCK:
+        sender = _SENDERS.get(paths.outbox)
+    return sender if sender is not None and sender.running else None
+
+
+def notify(paths: BenchPaths) -> None:
+    """An item was added: the running sender (if any) sends it now."""
+    sender = running_sender(paths)
+    if sender is not None:
+        sender.wake()
+
+
+@dataclass
+class SinkView:
+    """One sink as ``sync status`` and step 9 show it."""
+
+    name: str
+    waiting: int
+    sent: int
+    rejected: int
+    skipped: int
+    last_error: Text | None
+    last_error_at: float | None
+    last_success_at: float | None
+    next_attempt_at: float
+    refusals: list[tuple[str, Text]]
+    """(item id, the sink's reason) of each rejected item."""
+
+
 @dataclass
 class OutboxState:
     counts: dict[str, int]
     problems: list[Text]
-    """Last error of each waiting document, and why each rejected one was refused."""
+    """Last error of each sink that has one, and why each rejected item was refused."""
+    sinks: list[SinkView]
 
 
 def outbox_state(paths: BenchPaths) -> OutboxState:
     box = outbox(paths)
-    problems = [
-        _t("en attente : {kind} — {last_error}", kind=i.kind, last_error=i.last_error)
-        for i in box.items("pending")
-        if i.last_error
-    ]
-    problems += [
-        _t("REFUSÉ : {kind} — {last_error}", kind=i.kind, last_error=i.last_error)
-        for i in box.items("rejected")
-    ]
-    return OutboxState(box.counts(), problems)
+    views: list[SinkView] = []
+    problems: list[Text] = []
+    for state in box.sink_states():
+        if not state.active:
+            continue
+        refusals = [
+            (d.item_id, Text(fr=d.error_fr or "", en=d.error_en or d.error_fr or ""))
+            for d in box.deliveries(state.name, "rejected")
+        ]
+        error = (
+            Text(fr=state.last_error_fr, en=state.last_error_en or state.last_error_fr)
+            if state.last_error_fr
+            else None
+        )
+        waiting = state.counts["pending"]
+        views.append(
+            SinkView(
+                state.name,
+                waiting,
+                state.counts["sent"],
+                state.counts["rejected"],
+                state.counts["skipped"],
+                error,
+                state.last_error_at,
+                state.last_success_at,
+                state.next_attempt_at,
+                refusals,
+            )
+        )
+        stale = (
+            error is None
+            or (state.last_success_at or 0) > (state.last_error_at or 0)
+            or not waiting
+        )
+        if not stale and error is not None:
+            problems.append(_t("{sink} : {error}", sink=state.name, error=error))
+        problems += [
+            _t("REFUSÉ par {sink} : {item} — {why}", sink=state.name, item=i, why=why)
+            for i, why in refusals
+        ]
+    return OutboxState(box.counts(), problems, views)
 
 
 @dataclass
 class SendResult:
-    report: SyncReport
+    report: DrainReport
     counts: dict[str, int]
 
     @property
@@ -143,14 +285,24 @@ class SendResult:
             )
         ]
         lines += [_t("REFUSÉ {i} — {why}", i=i, why=why) for i, why in r.rejected]
-        if r.stopped:
-            lines.append(
-                _t(
-                    "Envoi interrompu : {stopped} (nouvel essai plus tard, rien n'est perdu)",
-                    stopped=r.stopped,
+        for name, sink in r.sinks.items():
+            if sink.stopped:
+                reason = Text(fr=sink.stopped, en=sink.stopped_en or sink.stopped)
+                prefix = _t("{sink} : ", sink=name) if len(r.sinks) > 1 else Text(fr="", en="")
+                lines.append(
+                    _t(
+                        "{prefix}Envoi interrompu : {stopped} (nouvel essai plus tard, "
+                        "rien n'est perdu)",
+                        prefix=prefix,
+                        stopped=reason,
+                    )
                 )
-            )
         return lines
+
+    @property
+    def stopped(self) -> int:
+        """How many of :meth:`lines`, at the end, say a sink's pass stopped."""
+        return sum(1 for sink in self.report.sinks.values() if sink.stopped)
 
 
 def send_now(
@@ -161,9 +313,20 @@ def send_now(
     token_file: Path | None = None,
     include_waiting: bool = True,
 ) -> SendResult:
-    from bench_agent.sync.central import send_due
+    """One pass now, for a human who asked (a sink's own backoff is not waited for)."""
+    from bench_agent.bench.log import log_problem
+    from bench_agent.sync.sender import drain
 
-    config = load_config(paths, environ, url, token_file)
+    sinks = configured_sinks(paths, environ, url=url, token_file=token_file)
     box = outbox(paths)
-    report = send_due(box, config, include_waiting=include_waiting)
+
+    def log(where: str, detail: str) -> None:
+        log_problem(paths.log, f"sync {where}", None, detail)
+
+    try:
+        report = drain(box, sinks, include_waiting=include_waiting, log=log)
+    finally:
+        for sink in sinks:
+            sink.close()
+    box.reclaim()
     return SendResult(report, box.counts())

@@ -23,15 +23,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import queue
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_agent.sync.outbox import Outbox, Result
+from bench_agent.sync.outbox import Due, Outbox, Result
 from bench_agent.sync.sinks.base import Delivery, Document, Sink
 
 RETRY_BASE_S = 30.0
@@ -185,17 +187,9 @@ def _drain_sink(  # noqa: PLR0917 - one pass's settings, passed down from drain(
 ) -> None:
     batch: list[Result] = []
     flushed_at = time.monotonic()
-    for due in outbox.due(sink.name, include_waiting=include_waiting):
-        if stop is not None and stop.is_set():
-            break
-        document = Document(
-            kind="certificate" if due.kind == "certificate" else "report",
-            item_id=due.item_id,
-            document_id=due.document_id,
-            revision=due.revision,
-            body=outbox.body(due.seq),
-        )
-        delivery = _deliver(sink, document)
+    sink_retry: tuple[float, str | None, str | None, int | None] | None = None
+    due_items = outbox.due(sink.name, include_waiting=include_waiting)
+    for due, delivery in _deliveries(outbox, sink, due_items, stop):
         if delivery.detail and log is not None and delivery.outcome != "sent":
             log(sink.name, f"{due.item_id}: {delivery.detail}")
         fr = delivery.reason.fr if delivery.reason else None
@@ -213,24 +207,122 @@ def _drain_sink(  # noqa: PLR0917 - one pass's settings, passed down from drain(
         else:
             fr = fr or "nouvel essai plus tard"
             en = en or "will try again later"
-            failures = outbox.sink_failures(sink.name)[0]
             hint = delivery.retry_after_s
             item_delay = (
                 hint if hint is not None else backoff_s(due.attempts, base_s=base_s, cap_s=cap_s)
             )
-            sink_delay = (
-                hint if hint is not None else backoff_s(failures, base_s=base_s, cap_s=cap_s)
-            )
             batch.append(Result(due.seq, "retry", delivery.status, fr, en, item_delay))
             report.retry.append((due.item_id, fr))
-            report.stopped, report.stopped_en = fr, en
-            outbox.record(sink.name, batch, sink_retry=(sink_delay, fr, en, delivery.status))
-            return
+            if sink_retry is None:
+                failures = outbox.sink_failures(sink.name)[0]
+                sink_delay = (
+                    hint if hint is not None else backoff_s(failures, base_s=base_s, cap_s=cap_s)
+                )
+                sink_retry = (sink_delay, fr, en, delivery.status)
+                report.stopped, report.stopped_en = fr, en
         if len(batch) >= FLUSH_EVERY or time.monotonic() - flushed_at > FLUSH_AFTER_S:
             outbox.record(sink.name, batch)
             batch, flushed_at = [], time.monotonic()
-    if batch:
-        outbox.record(sink.name, batch)
+    if batch or sink_retry is not None:
+        outbox.record(sink.name, batch, sink_retry=sink_retry)
+
+
+LANE_DEPTH = 4
+"""Items read ahead per connection of a parallel sink (bodies in memory: a few)."""
+
+
+def _deliveries(
+    outbox: Outbox, sink: Sink, due_items: list[Due], stop: threading.Event | None
+) -> Iterator[tuple[Due, Delivery]]:
+    """(item, what the sink did) as they come. A sink with ``parallel`` > 1 (safe to
+    call from several threads) gets that many lanes, a report's revisions always in the
+    same lane, in order. A ``retry`` halts every lane before its next item: what was not
+    handed to the sink stays pending, untouched."""
+    lanes = max(1, int(getattr(sink, "parallel", 1)))
+    halt = threading.Event()
+
+    def halted() -> bool:
+        return halt.is_set() or (stop is not None and stop.is_set())
+
+    # The first item alone, then the lanes: a sink that is down costs one attempt.
+    first = 1 if lanes > 1 else len(due_items)
+    for due in due_items[:first]:
+        if halted():
+            return
+        delivery = _deliver(sink, _document(outbox, due))
+        if delivery.outcome == "retry":
+            halt.set()
+        yield due, delivery
+    due_items = due_items[first:]
+    if not due_items or halted():
+        return
+
+    done: queue.Queue[tuple[Due, Delivery] | None] = queue.Queue()
+    inboxes: list[queue.Queue[tuple[Due, Document] | None]] = [
+        queue.Queue(LANE_DEPTH) for _ in range(lanes)
+    ]
+
+    def work(inbox: queue.Queue[tuple[Due, Document] | None]) -> None:
+        try:
+            while (task := inbox.get()) is not None:
+                due, document = task
+                if halted():
+                    continue  # not handed to the sink: stays pending
+                delivery = _deliver(sink, document)
+                if delivery.outcome == "retry":
+                    halt.set()  # before this lane takes its next item
+                done.put((due, delivery))
+        finally:
+            done.put(None)
+
+    threads = [
+        threading.Thread(target=work, args=(inbox,), name=f"sender-{sink.name}-{n}", daemon=True)
+        for n, inbox in enumerate(inboxes)
+    ]
+    for thread in threads:
+        thread.start()
+    running = lanes
+    try:
+        for due in due_items:
+            if halted():
+                break
+            inbox = inboxes[zlib.crc32(due.document_id.encode()) % lanes]
+            task = (due, _document(outbox, due))
+            while not halted():
+                try:
+                    inbox.put(task, timeout=0.05)
+                    placed = True
+                except queue.Full:
+                    placed = False
+                while not done.empty():  # what came back meanwhile, recorded as it comes
+                    result = done.get()
+                    if result is None:
+                        running -= 1
+                    else:
+                        yield result
+                if placed:
+                    break
+    finally:
+        for inbox in inboxes:
+            inbox.put(None)
+        while running:
+            result = done.get()
+            if result is None:
+                running -= 1
+            else:
+                yield result
+        for thread in threads:
+            thread.join()
+
+
+def _document(outbox: Outbox, due: Due) -> Document:
+    return Document(
+        kind="certificate" if due.kind == "certificate" else "report",
+        item_id=due.item_id,
+        document_id=due.document_id,
+        revision=due.revision,
+        body=outbox.body(due.seq),
+    )
 
 
 def _deliver(sink: Sink, document: Document) -> Delivery:

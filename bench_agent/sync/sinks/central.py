@@ -21,6 +21,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -62,28 +63,27 @@ class CentralConfig:
 class CentralSink:
     """Delivers outbox items to the central service; one per bench, one session."""
 
-    def __init__(self, config: CentralConfig, *, name: str = "central") -> None:
-        import requests
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
+    parallel = 4
+    """Connections used at once by the sender (the service answers them concurrently and
+    deduplicates; a report's revisions still go one after the other, see the sender)."""
 
+    def __init__(self, config: CentralConfig, *, name: str = "central") -> None:
         self.name = name
         self.config = config
         self.base = config.url.rstrip("/")
-        session = requests.Session()
-        # One retry, on connect only: the request never left, so it cannot be a duplicate.
-        retry = Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0)
-        session.mount("http://", HTTPAdapter(max_retries=retry))
-        session.mount("https://", HTTPAdapter(max_retries=retry))
-        session.headers.update(
-            {
-                "Authorization": f"Bearer {config.token}",
-                "Content-Type": "application/json",
-                "User-Agent": f"bench-agent/{_version()} ({os.uname().nodename})",
-            }
-        )
-        session.verify = config.ca_file or True
-        self.session = session
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's keep-alive session (a Session is not shared between threads)."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = _session(self.config)
+            with self._lock:
+                self._sessions.append(session)
+        return session
 
     def deliver(self, document: Document) -> Delivery:
         import requests
@@ -142,7 +142,31 @@ class CentralSink:
         return _answer(status, content, response.headers.get("Retry-After"))
 
     def close(self) -> None:
-        self.session.close()
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+
+def _session(config: CentralConfig) -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    # One retry, on connect only: the request never left, so it cannot be a duplicate.
+    retry = Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    session.headers.update(
+        {
+            "Authorization": f"Bearer {config.token}",
+            "Content-Type": "application/json",
+            "User-Agent": f"bench-agent/{_version()} ({os.uname().nodename})",
+        }
+    )
+    session.verify = config.ca_file or True
+    return session
 
 
 def _answer(status: int, content: bytes, retry_after: str | None) -> Delivery:

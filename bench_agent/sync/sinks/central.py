@@ -119,12 +119,18 @@ class CentralSink:
             return Delivery(
                 "retry",
                 _t(
-                    "Le service central ne répond pas dans les {timeout:.0f} s",
+                    "Le service central ne répond pas dans les {timeout:g} s",
                     timeout=self.config.timeout_s,
                 ),
                 detail=_detail(exc),
             )
         except requests.exceptions.ConnectionError as exc:
+            if _aborted(exc):
+                return Delivery(
+                    "retry",
+                    _t("Échange interrompu avec le service central"),
+                    detail=_detail(exc),
+                )
             return Delivery(
                 "retry",
                 _t(
@@ -224,6 +230,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return min(max(0.0, when - (time.time() if now is None else now)), MAX_RETRY_AFTER_S)
+
+
+def _aborted(exc: requests.exceptions.ConnectionError) -> bool:
+    """The connection was open and broke during the exchange (a reset, a cut answer),
+    as opposed to no server at all."""
+    from urllib3.exceptions import ProtocolError
+
+    return any(isinstance(arg, ProtocolError) for arg in exc.args)
 
 
 def _detail(exc: requests.exceptions.RequestException) -> str:

@@ -42,7 +42,7 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
         env.err(env._("Le banc ne peut pas démarrer : {exc}", exc=exc))
         return 3
     app = create_app(env, service)
-    service.start_sender()
+    service.start_sender(LiveHost())  # links are this machine's, even for a recorded unit
     try:
         code = app.run()
     finally:

@@ -150,14 +150,10 @@ def start_sender(
     """Start the background sender of this bench (the app, the unattended mode): it
     sends by itself when items are added, when the network comes back and when a
     backoff ends; ``.stop()`` ends it, ``.wait_idle(timeout)`` waits until nothing is
-    due. ``host`` is where links are read (the live machine by default)."""
+    due. ``host`` is where network links are read (the composition root passes the live
+    machine); without one, only the backoff and new items wake the sender."""
     from bench_agent.bench.log import log_problem
     from bench_agent.sync.sender import POLL_S, RETRY_BASE_S, RETRY_MAX_S, Sender, links_up
-
-    if host is None:
-        from bench_agent.host.live import LiveHost
-
-        host = LiveHost()
 
     def log(where: str, detail: str) -> None:
         log_problem(paths.log, f"sync {where}", None, detail)
@@ -165,7 +161,7 @@ def start_sender(
     sender = Sender(
         paths.outbox,
         lambda: configured_sinks(paths, environ),
-        links=lambda: links_up(host),
+        links=None if host is None else (lambda: links_up(host)),
         log=log,
         base_s=RETRY_BASE_S if base_s is None else base_s,
         cap_s=RETRY_MAX_S if cap_s is None else cap_s,

@@ -628,10 +628,11 @@ class Bench:
     def outbox_state(self) -> sending.OutboxState:
         return sending.outbox_state(self.paths)
 
-    def start_sender(self) -> Sender:
-        """The background sender: sends by itself when a document is saved, when the
-        network comes back and when a retry is due (the app starts it)."""
-        return sending.start_sender(self.paths, self.environ)
+    def start_sender(self, links_host: Host | None = None) -> Sender:
+        """The background sender: sends by itself when a document is saved, when a link
+        of ``links_host`` (the live machine) comes up and when a retry is due (the app
+        starts it)."""
+        return sending.start_sender(self.paths, self.environ, host=links_host)
 
     def stop_sender(self, timeout: float = 10.0) -> None:
         sender = sending.running_sender(self.paths)

@@ -57,7 +57,11 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
         env.err(env._("Le banc ne peut pas démarrer : {exc}", exc=exc))
         return 3
     app = create_app(env, service)
-    code = app.run()
+    service.start_sender(LiveHost())  # links are this machine's, even for a recorded unit
+    try:
+        code = app.run()
+    finally:
+        service.stop_sender()
     if app.power_off_requested:
         from bench_agent.bench.power import power_off
 

@@ -1,8 +1,13 @@
-"""The outbox of signed evidence and its way to the central inventory."""
+"""The outbox of signed evidence and its way to the sinks (central inventory first).
+
+The services layer of sending: the sinks this bench is configured for, one pass now
+(``sync now``, the app's key), the background sender the app and the unattended mode
+start (:func:`start_sender`), and the state per sink ``sync status`` and step 9 show."""
 
 from __future__ import annotations
 
 import json
+import threading
 import tomllib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,9 +21,10 @@ from bench_agent.model.common import Text
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bench_agent.sync.central import CentralConfig, SyncReport
     from bench_agent.sync.outbox import Outbox
+    from bench_agent.sync.sender import DrainReport, Sender
     from bench_agent.sync.sinks.base import Sink
+    from bench_agent.sync.sinks.central import CentralConfig
 
 
 def outbox(paths: BenchPaths) -> Outbox:
@@ -39,6 +45,7 @@ def enqueue(paths: BenchPaths, envelope: dict[str, Any]) -> Text | None:
 
         log_problem(paths.log, "outbox", exc)
         return _t("document enregistré mais pas mis en boîte d'envoi (détail dans le journal)")
+    notify(paths)
     return None
 
 
@@ -51,7 +58,7 @@ def load_config(
     """Command line, then environment, then ``sync.toml``; BenchError when incomplete."""
     from pathlib import Path
 
-    from bench_agent.sync.central import CentralConfig
+    from bench_agent.sync.sinks.central import CentralConfig
 
     stored: dict[str, Any] = {}
     if paths.sync_config.exists():
@@ -87,37 +94,193 @@ def load_config(
 
 def configure(paths: BenchPaths, url: str, token: str) -> None:
     """Store the central URL and the bench token (0600)."""
-    from bench_agent.sync.central import CentralConfig
+    from bench_agent.sync.sinks.central import CentralConfig
 
     CentralConfig(url=url, token=token)  # ValueError on a bad one
     write_atomic(paths.token, (token + "\n").encode())
-    write_atomic(
-        paths.sync_config,
-        (
-            f"[central]\nurl = {json.dumps(url)}\ntoken_file = {json.dumps(str(paths.token))}\n"
-        ).encode(),
+    central = f"[central]\nurl = {json.dumps(url)}\ntoken_file = {json.dumps(str(paths.token))}\n"
+    write_atomic(paths.sync_config, (central + _other_tables(paths)).encode())
+    if paths.outbox.exists():
+        # A new address or token is a new chance: what waited out a backoff goes now.
+        outbox(paths).reset_backoff()
+
+
+def _other_tables(paths: BenchPaths) -> str:
+    """``sync.toml`` without its ``[central]`` table (the ``[sinks.*]`` a site wrote are
+    kept when the central service is configured again)."""
+    try:
+        lines = paths.sync_config.read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError):
+        return ""
+    kept: list[str] = []
+    in_central = False
+    for line in lines:
+        header = line.strip()
+        if header.startswith("["):
+            in_central = header == "[central]"
+        if not in_central:
+            kept.append(line)
+    text = "".join(kept).strip("\n")
+    return "\n" + text + "\n" if text else ""
+
+
+def configured_sinks(
+    paths: BenchPaths,
+    environ: Any,
+    *,
+    url: str | None = None,
+    token_file: Path | None = None,
+) -> list[Sink]:
+    """The sinks this bench sends to: the central service when it is configured, and the
+    ``[sinks.*]`` of ``sync.toml`` (tec.tech, GLPI, file). BenchError when there is none,
+    or on a bad configuration, before anything is sent."""
+    from bench_agent.sync.sinks.central import CentralSink
+
+    try:
+        central: CentralConfig | None = load_config(paths, environ, url, token_file)
+    except BenchError:
+        if url is not None or token_file is not None or not sinks_config(paths):
+            raise
+        central = None
+    sinks: list[Sink] = [CentralSink(central)] if central is not None else []
+    return sinks + other_sinks(paths, verify_base=central.url if central is not None else None)
+
+
+def _config_stamp(paths: BenchPaths) -> object:
+    """Changes when the sending configuration does (the sender rebuilds its sinks)."""
+    stamps: list[tuple[int, int] | None] = []
+    for path in (paths.sync_config, paths.token):
+        try:
+            stat = path.stat()
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+_SENDERS: dict[Path, Sender] = {}
+_SENDERS_LOCK = threading.Lock()
+
+
+def start_sender(
+    paths: BenchPaths,
+    environ: Any,
+    *,
+    host: Any = None,
+    base_s: float | None = None,
+    cap_s: float | None = None,
+    poll_s: float | None = None,
+) -> Sender:
+    """Start the background sender of this bench (the app, the unattended mode): it
+    sends by itself when items are added, when the network comes back and when a
+    backoff ends; ``.stop()`` ends it, ``.wait_idle(timeout)`` waits until nothing is
+    due. ``host`` is where network links are read (the composition root passes the live
+    machine); without one, only the backoff and new items wake the sender."""
+    from bench_agent.bench.log import log_problem
+    from bench_agent.sync.sender import POLL_S, RETRY_BASE_S, RETRY_MAX_S, Sender, links_up
+
+    def log(where: str, detail: str) -> None:
+        log_problem(paths.log, f"sync {where}", None, detail)
+
+    sender = Sender(
+        paths.outbox,
+        lambda: configured_sinks(paths, environ),
+        links=None if host is None else (lambda: links_up(host)),
+        log=log,
+        base_s=RETRY_BASE_S if base_s is None else base_s,
+        cap_s=RETRY_MAX_S if cap_s is None else cap_s,
+        poll_s=POLL_S if poll_s is None else poll_s,
+        config_stamp=lambda: _config_stamp(paths),
     )
+    with _SENDERS_LOCK:
+        previous = _SENDERS.get(paths.outbox)
+        if previous is not None and previous.running:
+            return previous
+        _SENDERS[paths.outbox] = sender
+    return sender.start()
+
+
+def running_sender(paths: BenchPaths) -> Sender | None:
+    with _SENDERS_LOCK:
+        sender = _SENDERS.get(paths.outbox)
+    return sender if sender is not None and sender.running else None
+
+
+def notify(paths: BenchPaths) -> None:
+    """An item was added: the running sender (if any) sends it now."""
+    sender = running_sender(paths)
+    if sender is not None:
+        sender.wake()
+
+
+@dataclass
+class SinkView:
+    """One sink as ``sync status`` and step 9 show it."""
+
+    name: str
+    waiting: int
+    sent: int
+    rejected: int
+    skipped: int
+    last_error: Text | None
+    last_error_at: float | None
+    last_success_at: float | None
+    next_attempt_at: float
+    refusals: list[tuple[str, Text]]
+    """(item id, the sink's reason) of each rejected item."""
 
 
 @dataclass
 class OutboxState:
     counts: dict[str, int]
     problems: list[Text]
-    """Last error of each waiting document, and why each rejected one was refused."""
+    """Last error of each sink that has one, and why each rejected item was refused."""
+    sinks: list[SinkView]
 
 
 def outbox_state(paths: BenchPaths) -> OutboxState:
     box = outbox(paths)
-    problems = [
-        _t("en attente : {kind} — {last_error}", kind=i.kind, last_error=i.last_error)
-        for i in box.items("pending")
-        if i.last_error
-    ]
-    problems += [
-        _t("REFUSÉ : {kind} — {last_error}", kind=i.kind, last_error=i.last_error)
-        for i in box.items("rejected")
-    ]
-    return OutboxState(box.counts(), problems)
+    views: list[SinkView] = []
+    problems: list[Text] = []
+    for state in box.sink_states():
+        if not state.active:
+            continue
+        refusals = [
+            (d.item_id, Text(fr=d.error_fr or "", en=d.error_en or d.error_fr or ""))
+            for d in box.deliveries(state.name, "rejected")
+        ]
+        error = (
+            Text(fr=state.last_error_fr, en=state.last_error_en or state.last_error_fr)
+            if state.last_error_fr
+            else None
+        )
+        waiting = state.counts["pending"]
+        views.append(
+            SinkView(
+                state.name,
+                waiting,
+                state.counts["sent"],
+                state.counts["rejected"],
+                state.counts["skipped"],
+                error,
+                state.last_error_at,
+                state.last_success_at,
+                state.next_attempt_at,
+                refusals,
+            )
+        )
+        stale = (
+            error is None
+            or (state.last_success_at or 0) > (state.last_error_at or 0)
+            or not waiting
+        )
+        if not stale and error is not None:
+            problems.append(_t("{sink} : {error}", sink=state.name, error=error))
+        problems += [
+            _t("REFUSÉ par {sink} : {item} — {why}", sink=state.name, item=i, why=why)
+            for i, why in refusals
+        ]
+    return OutboxState(box.counts(), problems, views)
 
 
 def refresh_trust(paths: BenchPaths, config: CentralConfig) -> Text | None:
@@ -126,13 +289,13 @@ def refresh_trust(paths: BenchPaths, config: CentralConfig) -> Text | None:
     by that network key and is about this bench's key. The first network key received is
     kept: a different one later is refused, never written over it. A problem is returned,
     never raised (sending does not depend on it)."""
-    from bench_agent.sync.central import fetch_trust, server_reason
+    from bench_agent.sync.sinks.central import fetch_trust
     from wipe.signing import BenchKey, SignatureError, parse_json, public_key_pem, read_public_key
     from wipe.trust import TrustError, read_statement
 
     answer = fetch_trust(config)
     if answer.status != 200:
-        return _t("Clé du réseau non reçue : {why}", why=server_reason(answer))
+        return _t("Clé du réseau non reçue : {why}", why=answer.reason)
     try:
         data = parse_json(answer.body)
         network = read_public_key(str(data["network_public_key_pem"]))
@@ -163,7 +326,7 @@ def refresh_trust(paths: BenchPaths, config: CentralConfig) -> Text | None:
 
 @dataclass
 class SendResult:
-    report: SyncReport
+    report: DrainReport
     counts: dict[str, int]
     trust_problem: Text | None = None
     """Why the network key or the key statement could not be refreshed."""
@@ -185,26 +348,36 @@ class SendResult:
             )
         ]
         lines += [_t("REFUSÉ {i} — {why}", i=i, why=why) for i, why in r.rejected]
-        if r.stopped_code in {"token_expired", "token_revoked"}:
-            lines.append(
-                _t(
-                    "Envoi interrompu : le jeton du banc n'est plus accepté ({stopped}). "
-                    "Demandez un nouveau jeton au coordinateur et enregistrez-le avec "
-                    "« bench-agent sync configure » ; rien n'est perdu, les documents "
-                    "restent en attente.",
-                    stopped=r.stopped,
+        for name, sink in r.sinks.items():
+            if sink.stopped:
+                reason = Text(fr=sink.stopped, en=sink.stopped_en or sink.stopped)
+                prefix = _t("{sink} : ", sink=name) if len(r.sinks) > 1 else Text(fr="", en="")
+                if sink.stopped_status in (401, 403):  # the token: waiting will not help
+                    lines.append(
+                        _t(
+                            "{prefix}Envoi interrompu : {stopped}. Rien n'est perdu, les "
+                            "documents restent en attente.",
+                            prefix=prefix,
+                            stopped=reason,
+                        )
+                    )
+                    continue
+                lines.append(
+                    _t(
+                        "{prefix}Envoi interrompu : {stopped} (nouvel essai plus tard, "
+                        "rien n'est perdu)",
+                        prefix=prefix,
+                        stopped=reason,
+                    )
                 )
-            )
-        elif r.stopped:
-            lines.append(
-                _t(
-                    "Envoi interrompu : {stopped} (nouvel essai plus tard, rien n'est perdu)",
-                    stopped=r.stopped,
-                )
-            )
         if self.trust_problem is not None:
             lines.insert(1, self.trust_problem)
         return lines
+
+    @property
+    def stopped(self) -> int:
+        """How many of :meth:`lines`, at the end, say a sink's pass stopped."""
+        return sum(1 for sink in self.report.sinks.values() if sink.stopped)
 
 
 def send_now(
@@ -215,12 +388,28 @@ def send_now(
     token_file: Path | None = None,
     include_waiting: bool = True,
 ) -> SendResult:
-    from bench_agent.sync.central import send_due
+    """One pass now, for a human who asked (a sink's own backoff is not waited for)."""
+    from bench_agent.bench.log import log_problem
+    from bench_agent.sync.sender import drain
+    from bench_agent.sync.sinks.central import CentralSink
 
-    config = load_config(paths, environ, url, token_file)
+    sinks = configured_sinks(paths, environ, url=url, token_file=token_file)
     box = outbox(paths)
-    report = send_due(box, config, include_waiting=include_waiting)
-    trust_problem = None if report.stopped else refresh_trust(paths, config)
+
+    def log(where: str, detail: str) -> None:
+        log_problem(paths.log, f"sync {where}", None, detail)
+
+    try:
+        report = drain(box, sinks, include_waiting=include_waiting, log=log)
+    finally:
+        for sink in sinks:
+            sink.close()
+    box.reclaim()
+    central = next((s for s in sinks if isinstance(s, CentralSink)), None)
+    done = report.sinks.get("central")
+    trust_problem = None
+    if central is not None and (done is None or not done.stopped):
+        trust_problem = refresh_trust(paths, central.config)
     return SendResult(report, box.counts(), trust_problem)
 
 
@@ -310,9 +499,9 @@ def read_secret(path: Path) -> str:
     return secret
 
 
-def configured_sinks(paths: BenchPaths, *, verify_base: str | None = None) -> list[Sink]:
-    """The tec.tech, GLPI and file sinks ``sync.toml`` names, ready for the sender (the
-    central sink is the sender's own). BenchError on a bad configuration, before anything
+def other_sinks(paths: BenchPaths, *, verify_base: str | None = None) -> list[Sink]:
+    """The tec.tech, GLPI and file sinks ``sync.toml`` names (the central sink is
+    :func:`configured_sinks`' own). BenchError on a bad configuration, before anything
     is sent."""
     from pathlib import Path
 

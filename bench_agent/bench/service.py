@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bench_agent.host.base import Host
     from bench_agent.model.grade import Grade
     from bench_agent.model.report import ErasureSummary, FunctionalTest, UnitReport
+    from bench_agent.sync.sender import Sender
     from wipe.engine import EraseOutcome
     from wipe.overwrite import Progress
     from wipe.runner_protocol import Runner
@@ -650,6 +651,17 @@ class Bench:
 
     def outbox_state(self) -> sending.OutboxState:
         return sending.outbox_state(self.paths)
+
+    def start_sender(self, links_host: Host | None = None) -> Sender:
+        """The background sender: sends by itself when a document is saved, when a link
+        of ``links_host`` (the live machine) comes up and when a retry is due (the app
+        starts it)."""
+        return sending.start_sender(self.paths, self.environ, host=links_host)
+
+    def stop_sender(self, timeout: float = 10.0) -> None:
+        sender = sending.running_sender(self.paths)
+        if sender is not None:
+            sender.stop(timeout)
 
     # -- next unit ---------------------------------------------------------------------
 

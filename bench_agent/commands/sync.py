@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,16 +100,21 @@ def _usage(parser: argparse.ArgumentParser, env: Environment) -> int:
 
 
 def run_status(args: argparse.Namespace, env: Environment) -> int:
+    from bench_agent.bench import sending
+
+    paths = bench_paths(env)
     outbox = _outbox(env)
     counts = outbox.counts()
     waiting = outbox.items("pending")
     rejected = outbox.items("rejected")
+    state = sending.outbox_state(paths)
     if args.json:
         env.out(
             json.dumps(
                 {
                     "outbox": str(outbox.path),
                     "counts": counts,
+                    "sinks": [_sink_dict(view) for view in state.sinks],
                     "pending": [_item_dict(i) for i in waiting],
                     "rejected": [_item_dict(i) for i in rejected],
                 },
@@ -126,14 +132,76 @@ def run_status(args: argparse.Namespace, env: Environment) -> int:
             rejected=counts["rejected"],
         )
     )
-    for item in waiting:
+    for view in state.sinks:
+        env.out(
+            "  "
+            + env._(
+                "{sink} : {waiting} en attente, {sent} envoyé(s), {rejected} refusé(s), "
+                "{skipped} sans objet",
+                sink=view.name,
+                waiting=view.waiting,
+                sent=view.sent,
+                rejected=view.rejected,
+                skipped=view.skipped,
+            )
+        )
+        env.out(
+            "    "
+            + (
+                env._("dernier envoi réussi : {when}", when=_when(view.last_success_at))
+                if view.last_success_at
+                else env._("dernier envoi réussi : jamais")
+            )
+        )
+        if view.last_error is not None:
+            env.out(
+                "    "
+                + env._(
+                    "dernière erreur ({when}) : {error}",
+                    when=_when(view.last_error_at),
+                    error=env.t(view.last_error),
+                )
+            )
+        if view.waiting and view.next_attempt_at > time.time():
+            env.out("    " + env._("prochain essai : {when}", when=_when(view.next_attempt_at)))
+        for item_id, why in view.refusals:
+            refused = env._("REFUSÉ")
+            env.out(f"    {refused}  {item_id} — {env.t(why)}")
+    shown = waiting[:STATUS_ITEMS]
+    for item in shown:
         last = f" — {item.last_error}" if item.last_error else ""
         pending = env._("attente")
         env.out(f"  {pending}  {item.kind} {item.item_id}{last}")
-    for item in rejected:
-        refused = env._("REFUSÉ")
-        env.out(f"  {refused}  {item.kind} {item.item_id} — {item.last_error}")
+    if len(waiting) > len(shown):
+        env.out("  " + env._("… et {n} autre(s)", n=len(waiting) - len(shown)))
     return EXIT_OK
+
+
+STATUS_ITEMS = 20
+"""Waiting items listed one by one by ``sync status`` (all of them with ``--json``)."""
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "—"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def _sink_dict(view: Any) -> dict[str, Any]:
+    return {
+        "name": view.name,
+        "waiting": view.waiting,
+        "sent": view.sent,
+        "rejected": view.rejected,
+        "skipped": view.skipped,
+        "last_error": None
+        if view.last_error is None
+        else {"fr": view.last_error.fr, "en": view.last_error.en},
+        "last_error_at": view.last_error_at,
+        "last_success_at": view.last_success_at,
+        "next_attempt_at": view.next_attempt_at,
+        "refusals": [{"id": i, "reason": {"fr": r.fr, "en": r.en}} for i, r in view.refusals],
+    }
 
 
 def _item_dict(item: Any) -> dict[str, Any]:
@@ -177,11 +245,11 @@ def run_now(args: argparse.Namespace, env: Environment) -> int:
         )
     else:
         lines = result.lines()
-        stopped = lines.pop() if result.report.stopped else None
-        for line in lines:
+        cut = len(lines) - result.stopped
+        for line in lines[:cut]:
             env.out(env.t(line))
-        if stopped is not None:
-            env.err(env.t(stopped))
+        for line in lines[cut:]:
+            env.err(env.t(line))
     return EXIT_OK if result.ok else EXIT_PROBLEM
 
 
@@ -245,7 +313,7 @@ def run_configure(args: argparse.Namespace, env: Environment) -> int:
     env.out(env._("Service central : {url}", url=args.url))
     # First contact: the network key and this bench's key statement (best effort: the
     # next sync fetches them again).
-    from bench_agent.sync.central import CentralConfig
+    from bench_agent.sync.sinks.central import CentralConfig
 
     paths = bench_paths(env)
     problem = sending.refresh_trust(paths, CentralConfig(url=args.url, token=token))
@@ -262,7 +330,10 @@ def run_export(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.bench.files import write_atomic
 
     outbox = _outbox(env)
-    items = outbox.items() if args.all else outbox.items("pending")
+    chosen = outbox.items() if args.all else outbox.items("pending")
+    # A compacted item's body is gone from the outbox: every sink has it, and its evidence
+    # is in the bench's reports/ and certificates/ folders.
+    items = [i for i in chosen if not i.compacted]
     directory: Path = args.directory
     try:
         lines = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -120,6 +121,8 @@ def test_every_document_reaches_the_server_once_even_after_a_lost_answer(
     assert code == 0 and "déjà dans la boîte d'envoi" in out
 
     before = server.counts()
+    saved = tmp_path / "outbox-before.sqlite"
+    shutil.copyfile(bench.home / "outbox.sqlite", saved)
     code, out, err = _sync(bench.home, "now", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -128,10 +131,10 @@ def test_every_document_reaches_the_server_once_even_after_a_lost_answer(
     assert after["reports"] - before["reports"] == 3
     assert after["certificates"] - before["certificates"] == 1
 
-    # The answers were lost (power cut after the POST, before the outbox was updated):
-    # everything is sent again and the server says it already has it.
-    with closing(sqlite3.connect(bench.home / "outbox.sqlite")) as db, db:
-        db.execute("UPDATE items SET state = 'pending', sent_at = NULL")
+    # The answers were lost (power cut after the POSTs, before the outbox recorded
+    # anything): the outbox file is as it was before; everything is sent again and the
+    # server says it already has it.
+    shutil.copyfile(saved, bench.home / "outbox.sqlite")
     code, out, err = _sync(bench.home, "now", "--json")
     assert code == 0, err
     result = json.loads(out)
@@ -157,7 +160,8 @@ def test_server_down_keeps_everything_and_waits_before_the_next_try(
     assert "Envoi interrompu" in err and "rien n'est perdu" in err
     rows = bench.outbox_rows()
     assert [r[2] for r in rows] == ["pending", "pending"]
-    assert rows[0][3] == 1 and "refused" in (rows[0][5] or "").lower()  # tried once
+    assert rows[0][3] == 1 and "injoignable" in (rows[0][5] or "")  # tried once
+    assert "refused" in (bench.home / "bench.log").read_text().lower()  # the cause, logged
     assert rows[1][3] == 0  # the run stopped at the first unanswered item
 
     code, out, _ = _sync(bench.home, "now", "--url", dead, "--json")  # within the delay
@@ -205,7 +209,7 @@ def test_expired_token_says_to_replace_it_then_a_rotated_one_sends(
     )
     assert code == 0, err
     code, out, err = _sync(bench.home, "now", "--json")
-    assert code == 0, err
+    assert code == 0, out + err
     assert len(json.loads(out)["sent"]) == 1
 
 
@@ -330,9 +334,12 @@ def test_two_revisions_from_the_outbox_end_with_the_highest_current(
     assert _current(server, report_id) == (2, "A", [(1, False), (2, True)])
 
 
-def test_an_older_revision_sent_last_is_kept_as_history(server: Running, tmp_path: Path) -> None:
+def test_an_older_revision_queued_after_a_newer_one_was_sent_is_superseded(
+    server: Running, tmp_path: Path
+) -> None:
     """Revision 1 reaches the outbox only after revision 2 was sent (a USB import, a
-    `sync add` of an old file): it is delivered and stored, the unit stays on 2."""
+    `sync add` of an old file): it is never sent, recorded as superseded, the unit stays
+    on 2 and the bench says so."""
     bench = Bench(server, tmp_path)
     report_id = str(uuid.uuid4())
     _sync(bench.home, "add", str(bench.revision_file(report_id, 2, 7, category="A")))
@@ -340,8 +347,16 @@ def test_an_older_revision_sent_last_is_kept_as_history(server: Running, tmp_pat
     _sync(bench.home, "add", str(bench.revision_file(report_id, 1, 7, category="D")))
     code, out, err = _sync(bench.home, "now", "--json")
     assert code == 0, err
-    assert json.loads(out)["sent"] == [f"{report_id}#1"]
-    assert _current(server, report_id) == (2, "A", [(1, False), (2, True)])
+    assert json.loads(out)["sent"] == []
+    assert _current(server, report_id) == (2, "A", [(2, True)])
+    code, out, _ = _sync(bench.home, "status", "--json")
+    (central,) = json.loads(out)["sinks"]
+    assert (central["name"], central["sent"], central["skipped"], central["waiting"]) == (
+        "central",
+        1,
+        1,
+        0,
+    )
 
 
 def test_outbox_restarted_between_revisions(server: Running, tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bench_agent.sync.central import Answer, CentralConfig, retry_delay, send_due
 from bench_agent.sync.outbox import MAX_BODY_BYTES, Outbox, OutboxError
+from bench_agent.sync.sender import backoff_s, drain
+from bench_agent.sync.sinks.central import CentralConfig
+from tests.sync.scripted_sink import ALREADY, SENT, ScriptedSink, rejected, retry
 from wipe.signing import BenchKey
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,32 +76,35 @@ def test_tampered_and_oversize_documents_are_refused(tmp_path: Path) -> None:
 
 
 def test_answers_decide_the_state_and_retries_wait(tmp_path: Path) -> None:
-    """201/200 sent, 409 rejected with the server's words, 503 waits (growing delay)."""
+    """sent (201/200), rejected with the sink's words, retry waits (growing delay) and
+    ends the sink's pass: the item after it is not tried."""
     box = Outbox(tmp_path / "outbox.sqlite")
-    ids = [box.add(KEY.sign(_report())).item_id for _ in range(4)]
-    error = json.dumps(
-        {"error": {"code": "conflict", "message": {"fr": "autre contenu", "en": "other"}}}
-    ).encode()
-    answers = iter([Answer(201), Answer(200), Answer(409, error), Answer(503, b"busy")])
-    seen: list[str] = []
-
-    def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-        seen.append(url)
-        assert headers["Authorization"] == "Bearer tok"
-        assert json.loads(body)["payload"]["report_id"] + "#1" in ids
-        return next(answers)
-
-    config = CentralConfig("http://127.0.0.1:9", "tok")
-    report = send_due(box, config, post=post)
-    assert seen == ["http://127.0.0.1:9/api/v1/reports"] * 4
+    ids = [box.add(KEY.sign(_report())).item_id for _ in range(5)]
+    sink = ScriptedSink(SENT, ALREADY, rejected("HTTP 409 conflict: autre contenu"), retry())
+    report = drain(box, [sink])
+    assert [f"{rid}#1" for rid, _ in sink.got] == ids[:4]
     assert report.sent == ids[:1] and report.already == ids[1:2]
-    assert report.rejected == [(ids[2], "HTTP 409 conflict: autre contenu")]
-    assert report.retry == [(ids[3], "HTTP 503: busy")]
-    assert box.counts() == {"pending": 1, "sent": 2, "rejected": 1}
-    assert send_due(box, config, post=post).sent == []  # the retry is not due yet
+    assert report.rejected == [
+        (ids[2], "Refusé par le service central : HTTP 409 conflict: autre contenu")
+    ]
+    assert report.retry == [(ids[3], "Service central indisponible")]
+    assert box.counts() == {"pending": 2, "sent": 2, "rejected": 1}
+    again = ScriptedSink()
+    assert drain(box, [again]).sent == ids[4:]  # the retried one is not due yet
     (waiting,) = box.items("pending")
-    assert waiting.attempts == 1 and waiting.next_attempt_at > time.time() + 20
-    assert [retry_delay(n) for n in (0, 1, 2, 10)] == [30.0, 60.0, 120.0, 3600.0]
+    assert waiting.item_id == ids[3]
+    assert waiting.attempts == 1 and waiting.next_attempt_at > time.time() + 10
+    # Sent items keep their id and hash, not their body (the evidence is in reports/).
+    assert all(i.compacted and i.body == b"" for i in box.items("sent"))
+    assert not box.items("rejected")[0].compacted
+
+
+def test_backoff_grows_is_capped_and_jittered() -> None:
+    low = [backoff_s(n, rng=lambda: 0.0) for n in (0, 1, 2, 10)]
+    high = [backoff_s(n, rng=lambda: 1.0) for n in (0, 1, 2, 10)]
+    assert low == [15.0, 30.0, 60.0, 1800.0]
+    assert high == [30.0, 60.0, 120.0, 3600.0]
+    assert backoff_s(10_000, base_s=0.1, cap_s=2.0, rng=lambda: 1.0) == 2.0
 
 
 def test_bad_configuration_is_refused() -> None:

@@ -4,7 +4,6 @@ written before revisions are migrated in one transaction."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 import uuid
@@ -15,13 +14,13 @@ from typing import Any
 import pytest
 
 from bench_agent.sync import outbox as outbox_module
-from bench_agent.sync.central import Answer, CentralConfig, send_due
 from bench_agent.sync.outbox import MAX_REVISION, Outbox, OutboxError
+from bench_agent.sync.sender import drain
 from tests.sync.outbox_v0 import write_v0_outbox
+from tests.sync.scripted_sink import ScriptedSink, rejected, retry
 from wipe.signing import BenchKey
 
 KEY = BenchKey.generate()
-CONFIG = CentralConfig("http://127.0.0.1:9", "tok")
 
 
 def _report(report_id: str, revision: int | None, **extra: object) -> dict[str, Any]:
@@ -35,21 +34,6 @@ def _report(report_id: str, revision: int | None, **extra: object) -> dict[str, 
     return payload
 
 
-class Server:
-    """A stand-in for the central service: records what it got, answers from a script."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.answers = list(answers)
-        self.got: list[tuple[str, int | None]] = []
-
-    def __call__(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-        payload = json.loads(body)["payload"]
-        self.got.append(
-            (payload.get("report_id", payload.get("certificate_id")), payload.get("revision"))
-        )
-        return self.answers.pop(0) if self.answers else Answer(201)
-
-
 def test_two_revisions_are_two_items_sent_older_first(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "outbox.sqlite")
     rid = str(uuid.uuid4())
@@ -61,8 +45,8 @@ def test_two_revisions_are_two_items_sent_older_first(tmp_path: Path) -> None:
     assert not box.add(KEY.sign(_report(rid, 2, grade="A"))).new
     with pytest.raises(OutboxError, match=f"report {rid}#2 is already in the outbox"):
         box.add(KEY.sign(_report(rid, 2, grade="B")))
-    server = Server()
-    report = send_due(box, CONFIG, post=server)
+    server = ScriptedSink()
+    report = drain(box, [server])
     assert server.got == [(rid, 1), (rid, 2)]
     assert report.sent == [f"{rid}#1", f"{rid}#2"]
     assert [(i.document_id, i.revision) for i in box.items("sent")] == [(rid, 1), (rid, 2)]
@@ -78,8 +62,8 @@ def test_a_revision_added_before_an_earlier_one_is_still_sent_after_it(tmp_path:
     box.add(KEY.sign(_report(other, 1)))
     box.add(KEY.sign(_report(rid, 2)))
     box.add(KEY.sign(_report(rid, 1)))
-    server = Server()
-    send_due(box, CONFIG, post=server)
+    server = ScriptedSink()
+    drain(box, [server])
     assert server.got == [(rid, 1), ("cert-1", None), (other, 1), (rid, 2), (rid, 3)]
 
 
@@ -89,17 +73,24 @@ def test_a_revision_waits_while_an_earlier_one_waits_for_its_retry(tmp_path: Pat
     box.add(KEY.sign(_report(rid, 1)))
     box.add(KEY.sign(_report(rid, 2)))
     box.add(KEY.sign(_report(other, 1)))
-    server = Server(Answer(503, b"busy"))
-    first_run = send_due(box, CONFIG, post=server)
+    server = ScriptedSink(retry())
+    first_run = drain(box, [server])
     assert first_run.retry and server.got == [(rid, 1)]
     # Within the delay: revision 2 is held back, the unrelated report is not.
-    assert [i.item_id for i in box.due()] == [f"{other}#1"]
+    assert [i.item_id for i in box.due("central")] == [f"{other}#1"]
     later = time.time() + 3600 * 2
-    assert [i.item_id for i in box.due(later)] == [f"{rid}#1", f"{rid}#2", f"{other}#1"]
-    assert [i.item_id for i in box.due(include_waiting=True)][:2] == [f"{rid}#1", f"{rid}#2"]
+    assert [i.item_id for i in box.due("central", later)] == [
+        f"{rid}#1",
+        f"{rid}#2",
+        f"{other}#1",
+    ]
+    assert [i.item_id for i in box.due("central", include_waiting=True)][:2] == [
+        f"{rid}#1",
+        f"{rid}#2",
+    ]
     # A rejected earlier revision does not hold the next one back.
-    server = Server(Answer(409, b'{"error": {"code": "conflict", "message": "x"}}'))
-    send_due(box, CONFIG, include_waiting=True, post=server)
+    server = ScriptedSink(rejected())
+    drain(box, [server], include_waiting=True)
     assert server.got == [(rid, 1), (rid, 2), (other, 1)]
     assert box.counts() == {"pending": 0, "sent": 2, "rejected": 1}
 
@@ -148,13 +139,13 @@ def test_an_outbox_written_before_revisions_keeps_working(tmp_path: Path) -> Non
         (f"{numbered_id}#4", "rejected", numbered_id, 4),
     ]
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     # The document already inside is recognised under its new id; its next revision is new.
     assert not box.add(pending).new
     assert box.add(KEY.sign(_report(pending_id, 2))).new
-    server = Server()
-    send_due(box, CONFIG, post=server)
+    server = ScriptedSink()
+    drain(box, [server])
     assert server.got == [(pending_id, None), ("cert-9", None), (pending_id, 2)]
     assert Outbox(path).counts() == {"pending": 0, "sent": 4, "rejected": 1}  # reopened: as is
 

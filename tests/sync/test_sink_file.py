@@ -13,7 +13,7 @@ import pytest
 
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.paths import BenchPaths
-from bench_agent.bench.sending import configured_sinks, read_secret, sinks_config
+from bench_agent.bench.sending import other_sinks, read_secret, sinks_config
 from bench_agent.cli import main
 from bench_agent.context import Environment
 from bench_agent.sync.sinks.base import Document
@@ -110,7 +110,7 @@ url = "https://glpi.example/front/inventory.php"
 dir = "stick"
 """,
     )
-    sinks = configured_sinks(paths, verify_base="https://central.example")
+    sinks = other_sinks(paths, verify_base="https://central.example")
     assert [s.name for s in sinks] == ["tectech", "glpi", "file"]
     tectech, glpi, file = sinks
     assert isinstance(tectech, TectechSink) and tectech.config.secret == "the-secret"
@@ -119,12 +119,23 @@ dir = "stick"
     assert isinstance(file, FileSink) and file.directory == tmp_path / "stick"
     for sink in sinks:
         sink.close()
+    # Configuring the central service again (a new token) keeps the site's sinks, and
+    # every sink, central included, is then built from the one file.
+    from bench_agent.bench.sending import configure, configured_sinks
+
+    configure(paths, "https://central2.example", "new-token")
+    assert [s.name for s in other_sinks(paths)] == ["tectech", "glpi", "file"]
+    built = configured_sinks(paths, {})
+    assert [s.name for s in built] == ["central", "tectech", "glpi", "file"]
+    assert built[0].config.url == "https://central2.example"  # type: ignore[attr-defined]
+    for sink in built:
+        sink.close()
 
 
 def test_no_sinks_table_no_extra_sink(tmp_path: Path) -> None:
     paths = write_config(tmp_path, '[central]\nurl = "https://c.example"\n')
-    assert configured_sinks(paths) == []
-    assert configured_sinks(BenchPaths(tmp_path / "nothing")) == []
+    assert other_sinks(paths) == []
+    assert other_sinks(BenchPaths(tmp_path / "nothing")) == []
 
 
 @pytest.mark.parametrize(

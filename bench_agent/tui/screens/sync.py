@@ -1,7 +1,9 @@
-"""Step 9: the outbox (waiting, sent, rejected) and sending it now."""
+"""Step 9: the outbox (waiting, sent, rejected), per sink what waits, its last error and
+last success, and sending it now (the background sender also sends by itself)."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -9,6 +11,12 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from bench_agent.tui.screens.base import BenchScreen
+
+REFRESH_S = 2.0
+
+
+def _when(timestamp: float | None) -> str:
+    return "—" if timestamp is None else time.strftime("%d/%m %H:%M", time.localtime(timestamp))
 
 
 class SyncScreen(BenchScreen):
@@ -39,6 +47,19 @@ class SyncScreen(BenchScreen):
                 sent=c["sent"],
                 rejected=c["rejected"],
             )
+            for view in state.sinks:
+                success = (
+                    self._("dernier envoi réussi : {when}", when=_when(view.last_success_at))
+                    if view.last_success_at
+                    else self._("dernier envoi réussi : jamais")
+                )
+                text += "\n  " + self._(
+                    "{sink} : {waiting} en attente, {rejected} refusé(s) — {success}",
+                    sink=view.name,
+                    waiting=view.waiting,
+                    rejected=view.rejected,
+                    success=success,
+                )
             text += "".join("\n  " + self.t(p) for p in state.problems[:5])
         self.query_one("#counts", Static).update(text)
         sent = self.query_one("#sent", Static)
@@ -51,6 +72,11 @@ class SyncScreen(BenchScreen):
         else:
             sent.update(self.t(self.bench.messages.get("sync")))
             sent.set_class(False, "problem")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # The background sender works while the screen is shown: redraw what it did.
+        self.set_interval(REFRESH_S, self.state_changed)
 
     def action_send(self) -> None:
         self.bench.send()

@@ -16,8 +16,6 @@ Called at sync (the sender wires it in); standard library HTTP, like the rest of
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -47,18 +45,22 @@ Getter = Callable[[str, dict[str, str], float], GetAnswer]
 
 
 def http_get(url: str, headers: dict[str, str], timeout_s: float) -> GetAnswer:
-    """One GET; every failure becomes an answer (never an exception)."""
-    request = urllib.request.Request(url, headers=headers, method="GET")
+    """One GET with ``requests`` (TLS verified); every failure becomes an answer (never an
+    exception), and a body past :data:`MAX_TABLE_BYTES` is cut there."""
+    import requests
+
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            body = response.read(MAX_TABLE_BYTES + 1)
-            found = {k.lower(): v for k, v in response.headers.items()}
-            return GetAnswer(response.status, body, found)
-    except urllib.error.HTTPError as exc:  # 304 arrives here too
-        found = {k.lower(): v for k, v in exc.headers.items()} if exc.headers else {}
-        return GetAnswer(exc.code, b"", found)
-    except (TimeoutError, urllib.error.URLError, OSError) as exc:
-        return GetAnswer(None, error=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+        with requests.get(url, headers=headers, timeout=(10.0, timeout_s), stream=True) as got:
+            body = b""
+            if got.status_code == 200:
+                for chunk in got.iter_content(1 << 16):
+                    body += chunk
+                    if len(body) > MAX_TABLE_BYTES:
+                        break
+            found = {k.lower(): v for k, v in got.headers.items()}
+            return GetAnswer(got.status_code, body, found)
+    except requests.exceptions.RequestException as exc:
+        return GetAnswer(None, error=f"{type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class TableRefresh:
     changed: bool
     """A newer table was stored."""
     message: Text
+    problem: bool = False
+    """The table could not be checked or taken (the bench keeps its own)."""
 
 
 def refresh_cpu_table(
@@ -94,6 +98,7 @@ def refresh_cpu_table(
             in_use,
             False,
             _t("Table CPU inchangée ({why}) : le banc garde la sienne.", why=why),
+            problem=True,
         )
 
     if answer.status == 304:

@@ -330,6 +330,8 @@ class SendResult:
     counts: dict[str, int]
     trust_problem: Text | None = None
     """Why the network key or the key statement could not be refreshed."""
+    cpu_table: Text | None = None
+    """A newer CPU table taken from the central service, or why it could not be."""
 
     @property
     def ok(self) -> bool:
@@ -372,6 +374,8 @@ class SendResult:
                 )
         if self.trust_problem is not None:
             lines.insert(1, self.trust_problem)
+        if self.cpu_table is not None:
+            lines.insert(1, self.cpu_table)
         return lines
 
     @property
@@ -407,10 +411,14 @@ def send_now(
     box.reclaim()
     central = next((s for s in sinks if isinstance(s, CentralSink)), None)
     done = report.sinks.get("central")
-    trust_problem = None
+    trust_problem = cpu_table = None
     if central is not None and (done is None or not done.stopped):
+        from bench_agent.bench.cpu_reference import refresh_cpu_table
+
         trust_problem = refresh_trust(paths, central.config)
-    return SendResult(report, box.counts(), trust_problem)
+        table = refresh_cpu_table(paths, central.config.url, central.config.token)
+        cpu_table = table.message if table.changed or table.problem else None
+    return SendResult(report, box.counts(), trust_problem, cpu_table)
 
 
 # -- the sinks a bench sends to (sync.toml) ---------------------------------------------

@@ -238,6 +238,7 @@ def run_now(args: argparse.Namespace, env: Environment) -> int:
                     **result.report.as_dict(),
                     "counts": result.counts,
                     "trust_problem": env.t(result.trust_problem) if result.trust_problem else None,
+                    "cpu_table": env.t(result.cpu_table) if result.cpu_table else None,
                 },
                 ensure_ascii=False,
                 indent=2,

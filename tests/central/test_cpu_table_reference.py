@@ -142,3 +142,32 @@ def test_refused_token_and_service_down_keep_the_table(
     assert (down.version, down.changed) == (SHIPPED, False)
     assert "central service unreachable" in down.message.en
     assert not stored_table_path(paths).exists()
+
+
+def test_sync_now_takes_the_newer_table(
+    network_server: tuple[Running, Path], tmp_path: Path
+) -> None:
+    """The sync a technician runs is what brings the table: ``send_now`` asks after the
+    documents went, says so in its lines, and the next grade uses it."""
+    from bench_agent.bench import sending
+
+    running, profiles = network_server
+    token = make_tenant(running.sessions).benches[0].token
+    paths = BenchPaths(tmp_path / "home")
+    sending.configure(paths, running.base_url, token)
+    table_file = profiles / "cpu" / "cpus.csv"
+    original = table_file.read_bytes()
+    newer = original.replace(
+        b";Intel Core i7-8650U @ 1.90GHz;4;6192;;15;FC-BGA1356;Laptop\r\n", NEWER_ROW
+    )
+    table_file.write_bytes(newer)
+    try:
+        result = sending.send_now(paths, {})
+        assert result.cpu_table is not None
+        assert result.cpu_table.fr.startswith("Nouvelle table CPU du service central")
+        assert result.cpu_table in result.lines()
+        assert current_table(paths).version == table_version(newer)
+        # Up to date next time: nothing more said.
+        assert sending.send_now(paths, {}).cpu_table is None
+    finally:
+        table_file.write_bytes(original)

@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import (
     Connection,
+    CursorResult,
+    Dialect,
     Engine,
     Table,
     bindparam,
@@ -32,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 
 from bench_agent.model import UnitReport
 from central_inventory.auth import Principal, authenticate, hash_token
@@ -748,6 +751,22 @@ report listing those ids, and one by the certificate itself (``_LOCK_CERTIFICATE
 whichever of the two commits second computes the unit from both."""
 
 
+@functools.cache
+def _driver_sql(statement: TextClause, dialect: Dialect) -> str:
+    """A text statement compiled once for the driver (``%(name)s`` placeholders)."""
+    return str(statement.compile(dialect=dialect))
+
+
+def _execute_driver_sql(
+    connection: Connection, statement: TextClause, params: dict[str, Any]
+) -> CursorResult[Any]:
+    """Run a PostgreSQL text statement of the hot path as driver SQL: the same errors
+    (wrapped, a cut connection invalidated), without SQLAlchemy's per-execution compile
+    cache lookup and parameter processing (about 0.1 ms of CPU per report for the two
+    statements; every parameter is typed by a CAST in the SQL itself)."""
+    return connection.exec_driver_sql(_driver_sql(statement, connection.dialect), params)
+
+
 def _lock_key(tenant_id: int, certificate_id: str) -> str:
     return f"certificate:{tenant_id}:{certificate_id}"
 
@@ -1140,11 +1159,13 @@ def _store_report(
         if certificate_ids:
             # Before the statement (its snapshot is taken after the wait): a certificate
             # listed here and being stored concurrently is committed by then, and seen.
-            connection.execute(
+            _execute_driver_sql(
+                connection,
                 _LOCK_CERTIFICATES,
                 {"keys": sorted(_lock_key(tenant_id, c) for c in certificate_ids)},
             )
-        row = connection.execute(
+        row = _execute_driver_sql(
+            connection,
             _PG_STORE_REPORT,
             {
                 **unit_row,

@@ -16,7 +16,14 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wipe.signing import FLOAT_MAX, FLOAT_MIN, MAX_SAFE_INTEGER, CanonicalJSONError, canonical_json
+from wipe.signing import (
+    FLOAT_MAX,
+    FLOAT_MIN,
+    MAX_SAFE_INTEGER,
+    CanonicalJSONError,
+    canonical_json,
+    parse_json,
+)
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
@@ -65,3 +72,40 @@ def test_the_shipped_example_and_real_certificates_agree() -> None:
 def test_what_jq_would_print_differently_is_refused(value: Any) -> None:
     with pytest.raises(CanonicalJSONError):
         canonical_json(value if isinstance(value, dict) else {"v": value})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"a": 1, "a": 2}',
+        '{"payload": {"disks": [{"serial": "S1", "result": "FAILED", "result": "ERASED"}]}}',
+        b'{"x": {"y": {"z": 1, "z": 1}}}',
+        '{"a": 1, "b": {"c": 2}, "b": {"c": 2}}',
+    ],
+)
+def test_parse_json_refuses_a_key_twice_at_any_depth(raw: str | bytes) -> None:
+    with pytest.raises(ValueError, match="duplicate key"):
+        parse_json(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"a": [1, 2.5, {"b": null}], "c": "é\\u00e9", "d": {"a": 1}, "e": true}',
+        "[]",
+        '"text"',
+        "12",
+    ],
+)
+def test_parse_json_reads_as_json_loads(raw: str) -> None:
+    assert parse_json(raw) == json.loads(raw)
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        assert parse_json(raw.encode(encoding)) == json.loads(raw.encode(encoding))
+
+
+def test_parse_json_refuses_what_json_loads_refuses_and_nan() -> None:
+    for raw in ("\ufeff{}", "{", '{"a": NaN}', '{"a": -Infinity}', ""):
+        with pytest.raises(ValueError):
+            parse_json(raw)
+    with pytest.raises(ValueError, match="NaN"):
+        parse_json(b'{"a": [NaN]}')

@@ -179,7 +179,6 @@ def _after(
     *,
     recorded: bool,
 ) -> int:
-    from bench_agent.bench import unattended as driver
     from bench_agent.bench.power import power_off
     from bench_agent.i18n import _t
 
@@ -187,8 +186,17 @@ def _after(
     if after == "poweroff" and not cancel.is_set():
         say(power_off(bench.environ, simulation=recorded))
     elif after == "wait":
+        from bench_agent.bench.sending import start_sender
+        from bench_agent.host.live import LiveHost
+
         say(_t("En attente : éteignez l'ordinateur ou passez à l'unité suivante."))
-        while not cancel.wait(site.unattended.retry_s):
-            if bench.outbox_state().counts.get("pending", 0):
-                driver.send(bench, say, summary)
+        # What is still waiting goes by itself: when a network link comes up, when a
+        # backoff ends (retry_s at most between two attempts).
+        sender = start_sender(
+            bench.paths, bench.environ, host=LiveHost(), cap_s=site.unattended.retry_s
+        )
+        try:
+            cancel.wait()
+        finally:
+            sender.stop()
     return summary.code

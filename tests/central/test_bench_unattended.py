@@ -133,3 +133,51 @@ def test_offline_everything_waits_then_the_next_run_sends_it_exactly_once(
     assert last.code == 0
     assert "Déjà envoyé au service central." in last.out
     assert held(server, report_id)[:2] == ([1], certificates)
+
+
+def test_waiting_after_the_unit_the_evidence_goes_by_itself_when_the_service_is_back(
+    server: Running, tmp_path: Path, random_loop: MakeLoop
+) -> None:
+    """``after = wait`` with the service down: the unit is done, its evidence waits; the
+    service comes back (a proxy on the same address starts forwarding) and the bench's
+    background sender sends it — no new run, no key — exactly once."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.bench.unattended_helpers import command, environ
+    from tests.support.fault_proxy import FaultProxy
+
+    home = tmp_path / "home"
+    home.mkdir()
+    token = registered_bench(server, home)
+    disk = random_loop(4 << 20, "unit")
+    write_site(home, [disk.device], extra="retry_s = 0.5\n[central]\n")
+    host = x1_without_its_disk(tmp_path)
+    proxy = FaultProxy(server.base_url)  # its port, nothing listening yet
+    cmdline = f"bench.after=wait bench.central={proxy.url} bench.token={token}"
+    child = subprocess.Popen(
+        command(host), env=environ(home, cmdline), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        seen = ""
+        while "En attente : éteignez l'ordinateur" not in seen:
+            line = child.stdout.readline()
+            assert line or child.poll() is None, seen
+            seen += line
+        assert "Envoi interrompu" in " ".join(seen.split())
+        report_id = str(sitting(home)["report_id"])
+        assert held(server, report_id)[0] == []
+        proxy.up()
+        deadline = time.monotonic() + 60
+        while (state := held(server, report_id))[0] != [1] or state[1] < 1:
+            assert time.monotonic() < deadline, "the waiting evidence was never sent"
+            assert child.poll() is None
+            time.sleep(0.2)  # polling the service's database, written by another process
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=30)
+        proxy.down()
+    assert child.returncode == 0
+    assert held(server, report_id)[0] == [1]  # once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,9 @@ class Verification:
     bench_name: str
     bench_active: bool
     key_id: str
+    key_fingerprint: str
+    """SHA-256 of the bench's raw public key, in full (what ``bench-agent verify``, the
+    PDF certificate and ``openssl`` show)."""
     received_at: str
     unit_maker: str | None = None
     unit_model: str | None = None
@@ -138,6 +142,7 @@ def _verification(
         bench_name=bench.name,
         bench_active=bench.revoked_at is None,
         key_id=bench.key_id,
+        key_fingerprint=hashlib.sha256(base64.b64decode(bench.public_key_b64)).hexdigest(),
         received_at=certificate.received_at.isoformat(timespec="seconds"),
         unit_maker=unit.maker if unit else None,
         unit_model=unit.model if unit else None,

@@ -498,6 +498,11 @@ def test_public_verification_shows_no_personal_data(server: Running, tenant_a: T
     assert drive.serial not in found.text and data["disk_serial_masked"].endswith(drive.serial[-4:])
     assert "Camille" not in found.text  # the operator's name stays private
     assert missing.status_code == 404
+    # The key that signed, in full: what `bench-agent verify`, the PDF and openssl show.
+    assert data["key_fingerprint"] == bench.key.fingerprint
+    with server.client() as client:
+        page = client.get(f"/verify/{certificate_id}")
+    assert bench.key.fingerprint in page.text
 
 
 def test_altered_row_shows_as_not_genuine(server: Running, tenant_a: TenantSetup) -> None:

@@ -158,6 +158,9 @@ def parse_smartctl_text(data: bytes | str, device: str = "/dev/recorded") -> Sma
     # pySMART skips the first four lines (banner); a bare section needs them.
     if not normalised.startswith("smartctl"):
         normalised = "smartctl (banner missing)\n\n\n\n" + normalised
+    # pySMART reads the attribute table up to a blank line: a report saved without
+    # smartctl's trailing blank line (an attribute table pasted last) must still read.
+    normalised = normalised.rstrip("\n") + "\n\n"
     device_cls, _ = _import_pysmart()
     smartctl = _replaying_smartctl(normalised)
     try:

@@ -380,34 +380,27 @@ def medium_of(data: SmartData) -> Medium:
 def _ata_spare(data: SmartData, policy: Policy) -> tuple[int, str, int | None] | None:
     """(spare left %, the attribute, the drive's own threshold) of a SATA SSD, if it says.
 
-    The vendor's normalised reserve attribute first (a value of 0 with a threshold of 0
-    is a counter nobody maintains, e.g. Crucial's ``Unused_Reserve_NAND_Blk``); otherwise
-    an ``Unused`` reserve raw count against the retired blocks.
+    Two readings, the lower wins: the vendor's normalised reserve attribute (a value of
+    0 with a threshold of 0 is a counter nobody maintains, e.g. Crucial's
+    ``Unused_Reserve_NAND_Blk``), and an ``Unused`` reserve raw count weighed against the
+    retired blocks (unused / (unused + retired)).
     """
     rules = policy.reserve
     pattern = re.compile(rules.ata_reserve_name_pattern)
-    best: tuple[int, str, int | None] | None = None
-    unused: AtaAttribute | None = None
+    readings: list[tuple[int, str, int | None]] = []
+    retired = _retired_blocks(data, policy)
     for attr in data.ata_attributes:
         if attr.id not in rules.ata_reserve_ids or not pattern.search(attr.name):
             continue
-        if "unused" in attr.name.lower():
-            unused = attr
-        if attr.value is None or not (attr.thresh or attr.value):
-            continue
-        left = min(attr.value, 100)
-        if best is None or left < best[0]:
-            best = (left, f"{attr.id} {attr.name}", attr.thresh or None)
-    if best is not None or unused is None:
-        return best
-    retired = _retired_blocks(data, policy)
-    free = _counter_value(unused)
-    if free is None:
-        return None
-    used = retired[0] if retired is not None else 0
-    if free + used == 0:
-        return None
-    return (free * 100) // (free + used), f"{unused.id} {unused.name}", None
+        label = f"{attr.id} {attr.name}"
+        if attr.value is not None and (attr.thresh or attr.value):
+            readings.append((min(attr.value, 100), label, attr.thresh or None))
+        free = _counter_value(attr) if "unused" in attr.name.lower() else None
+        if free is not None:
+            used = retired[0] if retired is not None else 0
+            if free + used:
+                readings.append(((free * 100) // (free + used), label, None))
+    return min(readings, key=lambda reading: reading[0]) if readings else None
 
 
 def _retired_blocks(data: SmartData, policy: Policy) -> tuple[int, AtaAttribute] | None:
@@ -570,7 +563,9 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
         )
     if log.percentage_used is not None:
         _wear(log.percentage_used, "nvme.percentage_used", policy, found)
-    spare, spare_min = log.available_spare, log.available_spare_threshold
+    spare = log.available_spare
+    # The drive's own threshold, or the policy's floor when it gives none (or a lower one).
+    spare_min = max(log.available_spare_threshold or 0, policy.reserve.fail_max_pct or 0)
     if spare is not None:
         if spare_min and spare <= spare_min:
             found.add(

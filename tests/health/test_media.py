@@ -314,6 +314,13 @@ def test_wear_unknown_level_is_a_policy_choice() -> None:
     assert health.findings[0].code == "ssd.wear_unknown"
 
 
+def test_toshiba_erase_count_is_not_wear() -> None:
+    """Toshiba/Kioxia client SSDs: 173 Erase_Count (normalised 137 on an HG6) is no percentage."""
+    ssd = drop_attr(load("Samsung_SSD_860_EVO_500GB_healthy.json"), 177)
+    health = judge_doc(set_attr(ssd, 173, "Erase_Count", value=137))
+    assert "ssd.wear_unknown" in codes(health)
+
+
 def test_a_name_that_is_not_wear_is_not_read_as_wear() -> None:
     """233 is Media_Wearout_Indicator on Intel but NAND_GB_Written_TLC on WD."""
     doc = drop_attr(load("WDC_WDS240G2G0A-00JH30_uncorrectable.json"), 230)
@@ -328,7 +335,8 @@ def test_a_name_that_is_not_wear_is_not_read_as_wear() -> None:
         (177, "Wear_Leveling_Count", 25, 75),  # Samsung
         (202, "Percent_Lifetime_Remain", 20, 80),  # Crucial/Micron
         (173, "Ave_Block-Erase_Count", 28, 72),  # Crucial/Micron
-        (233, "Media_Wearout_Indicator", 29, 71),  # Intel, Toshiba/Kioxia
+        (233, "Media_Wearout_Indicator", 29, 71),  # Intel
+        (233, "Remaining_Lifetime_Perc", 29, 71),  # OCZ (Toshiba/Kioxia)
         (230, "Media_Wearout_Indicator", 10, 90),  # WD
         (230, "Perc_Write/Erase_Count", 10, 90),  # SanDisk
         (231, "SSD_Life_Left", 16, 84),  # Kingston

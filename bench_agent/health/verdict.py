@@ -563,9 +563,9 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
         )
     if log.percentage_used is not None:
         _wear(log.percentage_used, "nvme.percentage_used", policy, found)
-    spare = log.available_spare
-    # The drive's own threshold, or the policy's floor when it gives none (or a lower one).
-    spare_min = max(log.available_spare_threshold or 0, policy.reserve.fail_max_pct or 0)
+    # NVMe: the drive's own Available Spare Threshold (NVMe spec), no policy floor: a
+    # drive that models no spare (threshold 0, like QEMU's) is WORN by the rule below.
+    spare, spare_min = log.available_spare, log.available_spare_threshold
     if spare is not None:
         if spare_min and spare <= spare_min:
             found.add(

@@ -354,13 +354,18 @@ def test_vendor_wear_attributes(attr_id: int, name: str, value: int, used: int) 
     assert health.verdict == ("FAIL" if used >= 95 else "WORN")
 
 
-def test_nvme_spare_without_a_threshold_uses_the_policy_floor() -> None:
+def test_nvme_spare_follows_the_drive_threshold() -> None:
+    """NVMe: the spec's Available Spare Threshold decides FAIL; the 10 % floor is SATA only."""
     doc = load("Intel_SSDPEKNW010T8_healthy.json")
     log = doc["nvme_smart_health_information_log"]
-    log["available_spare"], log["available_spare_threshold"] = 6, 0
+    log["available_spare"], log["available_spare_threshold"] = 6, 10
     health = judge_doc(doc)
     assert health.verdict == "FAIL"
     assert health.findings[0].code == "nvme.spare_at_threshold"
     assert health.findings[0].threshold == 10
+    log["available_spare_threshold"] = 0  # a drive that gives no threshold
+    health = judge_doc(doc)
+    assert health.verdict == "WORN"
+    assert health.findings[0].code == "nvme.spare_low"
     log["available_spare"] = 100
     assert judge_doc(doc).verdict == "OK"

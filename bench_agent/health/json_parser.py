@@ -118,6 +118,7 @@ def _from_doc(doc: dict[str, Any]) -> SmartData:
     data.passed = _bool(status.get("passed"))
     data.power_on_hours = _int(_dict(doc.get("power_on_time")).get("hours"))
     data.temperature_c = _int(_dict(doc.get("temperature")).get("current"))
+    data.rotation_rate = _int(doc.get("rotation_rate"))
     vendor = (_str(doc.get("vendor")) or "").upper()
     product = (_str(doc.get("product")) or data.model or "").upper()
     data.virtual_device = _is_virtual(vendor, product)

@@ -16,6 +16,8 @@ from typing import Literal
 import msgspec
 
 Level = Literal["INFO", "WORN", "SUSPECT", "FAIL"]
+Medium = Literal["hdd", "ssd"]
+"""An ATA drive's medium: spinning platters or flash (a SATA SSD). NVMe has its own section."""
 
 
 class PolicyError(ValueError):
@@ -43,6 +45,8 @@ class AtaCounter(_Section, kw_only=True):
     """Several vendor ids for one counter; then ``name_pattern`` must match the name."""
     name_pattern: str | None = None
     code: str
+    media: list[Medium] = msgspec.field(default_factory=lambda: ["hdd", "ssd"])
+    """The media this counter is judged on (a retired block is routine on an SSD)."""
     worn_min: int | None = None
     suspect_min: int | None = None
     fail_min: int | None = None
@@ -52,10 +56,20 @@ class PowerOn(_Section, kw_only=True):
     worn_min_hours: int | None = None
 
 
+class WearAttribute(_Section, kw_only=True):
+    """One vendor's ATA wear indicator: a normalised value that is the life left, in %."""
+
+    id: int
+    name_pattern: str
+    vendor: str = ""
+
+
 class Wear(_Section, kw_only=True):
     worn_min_pct: int = 70
     fail_min_pct: int | None = 100
+    ata_attribute: list[WearAttribute] = msgspec.field(default_factory=list)
     ata_life_ids: list[int] = msgspec.field(default_factory=list)
+    """Older policy files: ids read when their name matches ``ata_life_name_pattern``."""
     ata_life_name_pattern: str = ".*"
 
 
@@ -63,7 +77,21 @@ class Reserve(_Section, kw_only=True):
     ata_reserve_ids: list[int] = msgspec.field(default_factory=list)
     ata_reserve_name_pattern: str = ".*"
     worn_max_pct: int = 50
+    fail_max_pct: int | None = None
+    """Spare left at or below this is ``at_threshold`` even when the drive gives no threshold."""
     at_threshold: Level = "FAIL"
+
+
+class Ssd(_Section, kw_only=True):
+    """SATA SSD rules: retired blocks are judged by the spare they used, not counted."""
+
+    retired_block_ids: list[int] = msgspec.field(default_factory=lambda: [5])
+    retired_block_name_pattern: str = ".*"
+    retired_unknown_spare_suspect_min: int | None = None
+    """Without any spare indicator, this many retired blocks is SUSPECT."""
+    retired_unknown_spare_fail_min: int | None = None
+    wear_unknown: Level = "INFO"
+    """A SATA SSD without any wear indicator: always shown, at this level."""
 
 
 class AtaErrorLog(_Section, kw_only=True):
@@ -108,6 +136,7 @@ class Policy(_Section, kw_only=True):
     power_on: PowerOn = msgspec.field(default_factory=PowerOn)
     wear: Wear = msgspec.field(default_factory=Wear)
     reserve: Reserve = msgspec.field(default_factory=Reserve)
+    ssd: Ssd = msgspec.field(default_factory=Ssd)
     ata_error_log: AtaErrorLog = msgspec.field(default_factory=AtaErrorLog)
     self_test: SelfTest = msgspec.field(default_factory=SelfTest)
     nvme: Nvme = msgspec.field(default_factory=Nvme)
@@ -220,11 +249,31 @@ def _check(policy: Policy, source: str, text: str = "") -> None:
         lower = counter.suspect_min if counter.suspect_min is not None else counter.worn_min
         if lower is not None and counter.fail_min is not None and counter.fail_min < lower:
             fail(f"{where}.fail_min", f"{counter.fail_min} is below the warning level {lower}")
+    for index, wear_attr in enumerate(policy.wear.ata_attribute):
+        if not 1 <= wear_attr.id <= 255:
+            fail(f"wear.ata_attribute[{index}].id", "an ATA attribute id is between 1 and 255")
+        try:
+            re.compile(wear_attr.name_pattern)
+        except re.error as exc:
+            fail(f"wear.ata_attribute[{index}].name_pattern", f"invalid regular expression ({exc})")
+    ssd = policy.ssd
+    if (
+        ssd.retired_unknown_spare_suspect_min is not None
+        and ssd.retired_unknown_spare_fail_min is not None
+        and ssd.retired_unknown_spare_fail_min < ssd.retired_unknown_spare_suspect_min
+    ):
+        fail(
+            "ssd.retired_unknown_spare_fail_min", "must be >= ssd.retired_unknown_spare_suspect_min"
+        )
+    reserve = policy.reserve
+    if reserve.fail_max_pct is not None and reserve.fail_max_pct > reserve.worn_max_pct:
+        fail("reserve.fail_max_pct", "must be <= reserve.worn_max_pct")
     if policy.wear.fail_min_pct is not None and policy.wear.fail_min_pct < policy.wear.worn_min_pct:
         fail("wear.fail_min_pct", "must be >= wear.worn_min_pct")
     for name, pattern in (
         ("wear.ata_life_name_pattern", policy.wear.ata_life_name_pattern),
         ("reserve.ata_reserve_name_pattern", policy.reserve.ata_reserve_name_pattern),
+        ("ssd.retired_block_name_pattern", policy.ssd.retired_block_name_pattern),
     ):
         try:
             re.compile(pattern)

@@ -116,6 +116,8 @@ class SmartData:
     """Overall health self-assessment (ATA PASSED, SCSI OK, NVMe critical warning)."""
     power_on_hours: int | None = None
     temperature_c: int | None = None
+    rotation_rate: int | None = None
+    """rpm as the drive reports it; 0 = a solid state device (flash), None = not said."""
     ata_attributes: list[AtaAttribute] = field(default_factory=list)
     ata_error_count: int | None = None
     self_tests: list[SelfTestEntry] = field(default_factory=list)

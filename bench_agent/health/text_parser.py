@@ -42,6 +42,7 @@ _SCSI_HEALTH = re.compile(r"^SMART Health Status:\s*(.+)$", re.MULTILINE)
 _ATA_HEALTH = re.compile(
     r"^SMART overall-health self-assessment test result:\s*(\S+)", re.MULTILINE
 )
+_ROTATION = re.compile(r"^Rotation Rate:\s*(?:(\d+) rpm|(Solid State Device))", re.MULTILINE)
 _SELFTEST_STATUS = re.compile(r"^Self-test execution status:\s*\(\s*(\d+)\)", re.MULTILINE)
 _REMAINING = re.compile(r"(\d+)% of test remaining")
 _NVME_PROGRESS = re.compile(r"^Self-test status:.*in progress \((\d+)% completed\)", re.MULTILINE)
@@ -157,6 +158,9 @@ def parse_smartctl_text(data: bytes | str, device: str = "/dev/recorded") -> Sma
     # pySMART skips the first four lines (banner); a bare section needs them.
     if not normalised.startswith("smartctl"):
         normalised = "smartctl (banner missing)\n\n\n\n" + normalised
+    # pySMART reads the attribute table up to a blank line: a report saved without
+    # smartctl's trailing blank line (an attribute table pasted last) must still read.
+    normalised = normalised.rstrip("\n") + "\n\n"
     device_cls, _ = _import_pysmart()
     smartctl = _replaying_smartctl(normalised)
     try:
@@ -234,6 +238,9 @@ def _from_device(dev: Any, text: str, interface: str) -> SmartData:
     data.temperature_c = temperature if isinstance(temperature, int) and temperature > 0 else None
     if data.nvme is not None and data.nvme.temperature_c is not None:
         data.temperature_c = data.nvme.temperature_c
+    rotation = _ROTATION.search(text)
+    if rotation:
+        data.rotation_rate = int(rotation.group(1)) if rotation.group(1) else 0
     count = _ERROR_COUNT.search(text)
     if count:
         data.ata_error_count = int(count.group(1))

@@ -9,12 +9,15 @@ RAID logical drive, unknown USB bridge) gives UNKNOWN, never OK.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from bench_agent.health.policy import AtaCounter, Level, Policy
 from bench_agent.health.smart import AtaAttribute, SmartData
 from bench_agent.i18n import N_, _t
 from bench_agent.model.common import Text
 from bench_agent.model.health import DiskHealth, Finding, Severity, Verdict
+
+Medium = Literal["hdd", "ssd", "nvme", "scsi", "unknown"]
 
 _RANK: dict[str, int] = {"INFO": 0, "OK": 0, "WORN": 1, "SUSPECT": 2, "FAIL": 3, "UNKNOWN": 4}
 
@@ -183,7 +186,17 @@ def assess(data: SmartData, policy: Policy, device: str | None = None) -> DiskHe
     if reason is None:
         in_progress = [f for f in findings if f.code == "selftest.in_progress"]
         # A drive still testing itself is only provisionally fine: say so first.
-        reason = in_progress[0].message if in_progress else _t("Aucun problème détecté.")
+        wear_unknown = [f for f in findings if f.code == "ssd.wear_unknown"]
+        if in_progress:
+            reason = in_progress[0].message
+        elif wear_unknown:
+            # "No problem found" would read as "no wear": say what could not be checked.
+            reason = _t(
+                "Aucun problème détecté, mais l'usure de ce SSD est inconnue (aucun indicateur "
+                "d'usure)."
+            )
+        else:
+            reason = _t("Aucun problème détecté.")
     return DiskHealth(
         device=name,
         model=data.model,
@@ -215,6 +228,9 @@ def _overall(data: SmartData, policy: Policy, found: _Findings) -> None:
 
 
 def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
+    medium = medium_of(data)
+    if medium not in ("hdd", "ssd"):
+        return
     rules = policy.attribute_threshold
     for attr in data.ata_attributes:
         when = attr.when_failed
@@ -258,6 +274,8 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
                 threshold=attr.thresh,
             )
     for counter in policy.ata_counter:
+        if medium not in counter.media:
+            continue
         found_attr = _counter_attribute(data, counter)
         if found_attr is None:
             continue
@@ -287,32 +305,8 @@ def _ata(data: SmartData, policy: Policy, found: _Findings) -> None:
             value=count,
             threshold=limit,
         )
-    life = _ata_life_left(data, policy)
-    if life is not None:
-        _wear(100 - life[0], f"{life[1].id} {life[1].name}", policy, found)
-    reserve_pattern = re.compile(policy.reserve.ata_reserve_name_pattern)
-    for attr in data.ata_attributes:
-        if (
-            attr.id in policy.reserve.ata_reserve_ids
-            and reserve_pattern.search(attr.name)
-            and attr.thresh
-            and attr.value is not None
-            and attr.value <= policy.reserve.worn_max_pct
-            and attr.value > attr.thresh
-        ):
-            found.add(
-                "ata.reserve_low",
-                "WORN",
-                _t(
-                    "Réserve de blocs de secours à {value} % ({id} {name}).",
-                    value=attr.value,
-                    id=attr.id,
-                    name=attr.name,
-                ),
-                attribute=f"{attr.id} {attr.name}",
-                value=attr.value,
-                threshold=policy.reserve.worn_max_pct,
-            )
+    if medium == "ssd":
+        _ssd(data, policy, found)
     count = data.ata_error_count
     if count:
         log = policy.ata_error_log
@@ -350,18 +344,162 @@ def _counter_attribute(data: SmartData, counter: AtaCounter) -> AtaAttribute | N
 
 
 def _ata_life_left(data: SmartData, policy: Policy) -> tuple[int, AtaAttribute] | None:
-    """The lowest normalised life/wear value (capped at 100) among the known life attributes."""
-    pattern = re.compile(policy.wear.ata_life_name_pattern)
+    """The lowest normalised life/wear value (capped at 100) among the vendor wear attributes."""
+    wanted = [(w.id, re.compile(w.name_pattern)) for w in policy.wear.ata_attribute]
+    legacy = re.compile(policy.wear.ata_life_name_pattern)
+    wanted += [(attr_id, legacy) for attr_id in policy.wear.ata_life_ids]
     best: tuple[int, AtaAttribute] | None = None
     for attr in data.ata_attributes:
-        if attr.id not in policy.wear.ata_life_ids or attr.value is None:
+        if attr.value is None:
             continue
-        if not pattern.search(attr.name):
+        if not any(attr.id == attr_id and rx.search(attr.name) for attr_id, rx in wanted):
             continue
         left = min(attr.value, 100)
         if best is None or left < best[0]:
             best = (left, attr)
     return best
+
+
+_SSD_NAME = re.compile(r"(?i)ssd|nand|flash|wear|rsvd|reserv|program_fail|erase_fail|bad_bl")
+
+
+def medium_of(data: SmartData) -> Medium:
+    """What kind of drive this is: its own rotation rate first, then what it reports."""
+    if data.nvme is not None or data.protocol == "NVMe":
+        return "nvme"
+    if data.protocol == "SCSI" or (data.protocol is None and not data.ata_attributes):
+        return "scsi" if data.scsi_grown_defects is not None or data.protocol else "unknown"
+    if data.rotation_rate is not None:
+        return "ssd" if data.rotation_rate == 0 else "hdd"
+    # Older smartctl or a bridge that hides the rotation rate: flash-only attributes say SSD.
+    if any(_SSD_NAME.search(attr.name) for attr in data.ata_attributes):
+        return "ssd"
+    return "hdd"
+
+
+def _ata_spare(data: SmartData, policy: Policy) -> tuple[int, str, int | None] | None:
+    """(spare left %, the attribute, the drive's own threshold) of a SATA SSD, if it says.
+
+    Two readings, the lower wins: the vendor's normalised reserve attribute (a value of
+    0 with a threshold of 0 is a counter nobody maintains, e.g. Crucial's
+    ``Unused_Reserve_NAND_Blk``), and an ``Unused`` reserve raw count weighed against the
+    retired blocks (unused / (unused + retired)).
+    """
+    rules = policy.reserve
+    pattern = re.compile(rules.ata_reserve_name_pattern)
+    readings: list[tuple[int, str, int | None]] = []
+    retired = _retired_blocks(data, policy)
+    for attr in data.ata_attributes:
+        if attr.id not in rules.ata_reserve_ids or not pattern.search(attr.name):
+            continue
+        label = f"{attr.id} {attr.name}"
+        if attr.value is not None and (attr.thresh or attr.value):
+            readings.append((min(attr.value, 100), label, attr.thresh or None))
+        free = _counter_value(attr) if "unused" in attr.name.lower() else None
+        if free is not None:
+            used = retired[0] if retired is not None else 0
+            if free + used:
+                readings.append(((free * 100) // (free + used), label, None))
+    return min(readings, key=lambda reading: reading[0]) if readings else None
+
+
+def _retired_blocks(data: SmartData, policy: Policy) -> tuple[int, AtaAttribute] | None:
+    pattern = re.compile(policy.ssd.retired_block_name_pattern)
+    for attr_id in policy.ssd.retired_block_ids:
+        attr = data.attribute(attr_id)
+        if attr is not None and pattern.search(attr.name):
+            count = _counter_value(attr)
+            if count is not None:
+                return count, attr
+    return None
+
+
+def _ssd(data: SmartData, policy: Policy, found: _Findings) -> None:
+    """SATA SSD: wear (or say it is unknown), spare left, retired blocks relative to spare."""
+    life = _ata_life_left(data, policy)
+    if life is not None:
+        _wear(100 - life[0], f"{life[1].id} {life[1].name}", policy, found)
+    else:
+        ids = sorted({w.id for w in policy.wear.ata_attribute} | set(policy.wear.ata_life_ids))
+        found.add(
+            "ssd.wear_unknown",
+            policy.ssd.wear_unknown,
+            _t(
+                "Usure du SSD inconnue : il n'expose aucun indicateur d'usure connu (attributs "
+                "lus : {ids}). Vérifier avec l'outil du fabricant.",
+                ids=", ".join(str(i) for i in ids),
+            ),
+            attribute="ata_smart_attributes",
+            value="unknown",
+        )
+    spare = _ata_spare(data, policy)
+    retired = _retired_blocks(data, policy)
+    rules = policy.reserve
+    if spare is not None:
+        left, label, vendor_min = spare
+        limit = max(vendor_min or 0, rules.fail_max_pct or 0) or None
+        if limit is not None and left <= limit:
+            found.add(
+                "ssd.spare_exhausted",
+                rules.at_threshold,
+                _t(
+                    "Réserve de blocs de secours du SSD épuisée : {left} % restant, seuil "
+                    "{limit} % ({label}).",
+                    left=left,
+                    limit=limit,
+                    label=label,
+                ),
+                attribute=label,
+                value=left,
+                threshold=limit,
+            )
+        elif left <= rules.worn_max_pct:
+            found.add(
+                "ata.reserve_low",
+                "WORN",
+                _t(
+                    "Réserve de blocs de secours à {value} % ({label}).",
+                    value=left,
+                    label=label,
+                ),
+                attribute=label,
+                value=left,
+                threshold=rules.worn_max_pct,
+            )
+    if retired is None or retired[0] == 0:
+        return
+    count, attr = retired
+    if spare is not None:
+        found.add(
+            "ssd.retired_blocks",
+            "INFO",
+            _t(
+                "{count} blocs retirés par le contrôleur du SSD, réserve restante {left} % : "
+                "jugé sur la réserve, pas sur le nombre.",
+                count=count,
+                left=spare[0],
+            ),
+            attribute=f"{attr.id} {attr.name}",
+            value=count,
+        )
+        return
+    ssd = policy.ssd
+    hit = _ladder(
+        count, None, ssd.retired_unknown_spare_suspect_min, ssd.retired_unknown_spare_fail_min
+    )
+    found.add(
+        "ssd.retired_blocks",
+        hit[0] if hit is not None else "INFO",
+        _t(
+            "{count} blocs retirés par le contrôleur du SSD ; sa réserve n'est pas connue "
+            "(seuil {limit}).",
+            count=count,
+            limit=hit[1] if hit is not None else ssd.retired_unknown_spare_suspect_min or "-",
+        ),
+        attribute=f"{attr.id} {attr.name}",
+        value=count,
+        threshold=hit[1] if hit is not None else ssd.retired_unknown_spare_suspect_min,
+    )
 
 
 def _percentage_used(data: SmartData, policy: Policy) -> int | None:
@@ -425,6 +563,8 @@ def _nvme(data: SmartData, policy: Policy, found: _Findings) -> None:
         )
     if log.percentage_used is not None:
         _wear(log.percentage_used, "nvme.percentage_used", policy, found)
+    # NVMe: the drive's own Available Spare Threshold (NVMe spec), no policy floor: a
+    # drive that models no spare (threshold 0, like QEMU's) is WORN by the rule below.
     spare, spare_min = log.available_spare, log.available_spare_threshold
     if spare is not None:
         if spare_min and spare <= spare_min:

@@ -24,7 +24,9 @@ def test_default_policy_loads_with_every_rule() -> None:
         "ata.load_cycles",
     } <= codes
     assert {c.id for c in policy.ata_counter} >= {5, 10, 187, 188, 196, 197, 198, 199, 193}
-    assert set(policy.wear.ata_life_ids) >= {169, 173, 177, 202, 231, 233}
+    assert {w.id for w in policy.wear.ata_attribute} >= {169, 173, 177, 202, 230, 231, 233}
+    assert all(w.vendor for w in policy.wear.ata_attribute)
+    assert {c.code: c.media for c in policy.ata_counter}["ata.reallocated_sectors"] == ["hdd"]
     assert policy.power_on.worn_min_hours is not None
     assert {b.bit for b in policy.nvme.critical_warning_bits} == set(range(6))
     assert policy.source.endswith("default.toml")
@@ -83,10 +85,32 @@ def test_inconsistent_levels_are_refused() -> None:
 
 
 def test_bad_regex_is_refused() -> None:
-    text = default_policy_text().replace('"(?i)life|wear|remain|endurance|erase"', '"(unclosed"')
+    text = default_policy_text().replace('"(?i)reserv|rsvd|resrvd|spare"', '"(unclosed"')
     with pytest.raises(PolicyError) as err:
         parse_policy(text, "re.toml")
-    assert "wear.ata_life_name_pattern" in str(err.value)
+    assert "reserve.ata_reserve_name_pattern" in str(err.value)
+    text = default_policy_text().replace('"^SSD_Life_Left$"', '"(unclosed"')
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, "re.toml")
+    assert "wear.ata_attribute[5].name_pattern" in str(err.value)
+
+
+def test_unknown_medium_is_refused() -> None:
+    text = default_policy_text().replace('media = ["hdd"]', 'media = ["tape"]', 1)
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, "media.toml")
+    assert "ata_counter[0].media" in str(err.value)
+
+
+def test_older_policy_with_life_ids_still_loads() -> None:
+    """A reconditioner's copy written before the vendor table keeps working."""
+    text = default_policy_text().replace(
+        "fail_min_pct = 95\n",
+        'fail_min_pct = 95\nata_life_ids = [231]\nata_life_name_pattern = "(?i)life"\n',
+        1,
+    )
+    policy = parse_policy(text, "old.toml")
+    assert policy.wear.ata_life_ids == [231]
 
 
 def test_unreadable_file(tmp_path: Path) -> None:

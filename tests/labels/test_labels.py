@@ -516,7 +516,7 @@ def test_unknown_template_name() -> None:
     assert code == 2
     assert err.startswith(
         "Modèle d'étiquette invalide : zebra : (template) : modèle d'étiquette inconnu ; "
-        "attendu : un de : brother-ql-62x29, "
+        "attendu : un de : brother-ql-29x90, brother-ql-62x29, "
     )
 
 

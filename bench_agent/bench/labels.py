@@ -377,8 +377,6 @@ def brother_instructions(label: RenderedLabel, printer: Printer, copies: int = 1
 
 
 def brother_backend(identifier: str) -> str:
-    if identifier.startswith("tcp://"):
-        return "network"
     if identifier.startswith(("usb://", "0x")):
         return "pyusb"
     return "linux_kernel"
@@ -416,6 +414,18 @@ def send_brother(printer: Printer, data: bytes) -> None:
 
     identifier = printer.device or f"tcp://{printer.host}"
     name = printer_name(printer)
+    if identifier.startswith("tcp://"):
+        # What the library's network back end does (bytes to port 9100, no answer read),
+        # with the socket closed on every path.
+        import socket
+
+        address = _host_port(identifier.removeprefix("tcp://"), ZPL_PORT)
+        try:
+            with socket.create_connection(address, timeout=NET_TIMEOUT_S) as conn:
+                conn.sendall(data)
+        except OSError as exc:
+            raise _unreachable(name, exc) from exc
+        return
     try:
         status = send(data, identifier, brother_backend(identifier), blocking=True)
     except (OSError, ValueError) as exc:

@@ -603,10 +603,12 @@ class Bench:
         printer: str | None = None,
         template: str | None = None,
         copies: int = 1,
+        site_printer: bool = True,
     ) -> Text:
         """Render the saved revision's label and print it: on the CUPS queue ``printer``
         when given, else on the site's printer (site.toml ``[printer]``: CUPS, ZPL or
-        Brother QL), else only a PDF in the labels folder. Refused, with the reasons,
+        Brother QL) unless ``site_printer`` is False, else only a PDF in the labels
+        folder. Refused, with the reasons,
         when the unit may not be labelled. Every print is recorded (template, printer,
         who, when, copy number, reprint); a printer that is off or out of labels raises
         BenchError and records nothing, so the technician can simply ask again.
@@ -625,7 +627,11 @@ class Bench:
                 exit_code=1,
             )
         site = load_site(self.paths, self.environ)
-        chosen_printer = Printer(kind="cups", queue=printer) if printer else site.printer
+        chosen_printer = (
+            Printer(kind="cups", queue=printer)
+            if printer
+            else (site.printer if site_printer else None)
+        )
         report = load_report_file(self.paths.report(self.record.report_id)).report
         if template is None:
             template = labels.default_template(chosen_printer) if chosen_printer else None

@@ -47,7 +47,8 @@ class Unattended(_Strict):
     policy: Word = "auto"
     """``auto`` (the shipped erasure policy) or a policy file (relative to the home)."""
     label: Word = "file"
-    """``file`` (a PDF in the labels folder), ``none``, or the name of a CUPS queue."""
+    """``file`` (a PDF in the labels folder), ``none``, ``printer`` (the ``[printer]``
+    table), or the name of a CUPS queue."""
     operator: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "automate"
     """Who the record and the certificates name as having erased ("automate (poste 3)")."""
     erase_only: list[Annotated[str, msgspec.Meta(pattern="^/dev/")]] | None = None

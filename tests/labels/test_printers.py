@@ -388,3 +388,18 @@ def test_every_print_is_recorded_and_a_reprint_says_so(tmp_path: Path, free_port
     report = bench.report()
     assert [p.copy for p in report.label_prints] == [1, 2]
     assert msgspec.json.decode(msgspec.json.encode(report))["label_prints"][1]["reprint"] is True
+
+
+def test_label_command_prints_on_the_site_printer(tmp_path: Path) -> None:
+    from tests.labels.test_labels import run_cli
+
+    printer = FakePort(READY)
+    write_site(tmp_path, f'[printer]\nkind = "zpl"\nhost = "127.0.0.1:{printer.port}"\ndpi = 203\n')
+    code, out, err = run_cli(
+        "label", "--host-dir", str(X1), "--json", "--qr-url-base", BASE, home=tmp_path
+    )
+    received = parse_zpl(printer.close())
+    assert (code, err) == (0, ""), err
+    said = msgspec.json.decode(out)
+    assert (said["kind"], said["template"]) == ("zpl", "shipping-100x50")
+    assert " ".join(received.texts) == " ".join(said["lines"])

@@ -596,6 +596,24 @@ class Bench:
     def label_refusals(self) -> list[Text]:
         return flow.label_refusals(self.record, self.current_grade())
 
+    def label_printer(self) -> str | None:
+        """The printer :meth:`make_label` uses without a queue given, as the app shows
+        it ("zpl 10.0.0.7", a CUPS queue), or None for a PDF only (also when site.toml
+        is wrong: printing then says why)."""
+        from bench_agent.bench import labels
+        from bench_agent.bench.site import load_site
+
+        queue = labels.printer_queue(self.environ)
+        if queue:
+            return str(queue)
+        try:
+            printer = load_site(self.paths, self.environ).printer
+        except BenchError:
+            return None
+        if printer is None:
+            return None
+        return f"{printer.kind} {labels.printer_name(printer)}"
+
     def make_label(
         self,
         *,

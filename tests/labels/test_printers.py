@@ -403,3 +403,16 @@ def test_label_command_prints_on_the_site_printer(tmp_path: Path) -> None:
     said = msgspec.json.decode(out)
     assert (said["kind"], said["template"]) == ("zpl", "shipping-100x50")
     assert " ".join(received.texts) == " ".join(said["lines"])
+
+
+def test_the_app_can_say_which_printer_prints(tmp_path: Path) -> None:
+    environ = {"BENCH_AGENT_CMDLINE": ""}
+    bench = Bench.open(
+        BenchPaths(tmp_path), open_host(str(X1)), None, environ, clock=clock,
+        simulation_only=True,
+    )  # fmt: skip
+    assert bench.label_printer() is None
+    write_site(tmp_path, '[printer]\nkind = "brother_ql"\ndevice = "file:///dev/usb/lp0"\n')
+    assert bench.label_printer() == "brother_ql file:///dev/usb/lp0"
+    write_site(tmp_path, '[printer]\nkind = "nope"\n')
+    assert bench.label_printer() is None

@@ -153,3 +153,26 @@ def test_battery_words() -> None:
     assert label_content(report).fields["battery"] == "Batterie non détectée : à vérifier"
     # Nothing described at all: absent.
     assert label_content(bare_report()).fields["battery"] == "Batterie absente"  # type: ignore[arg-type]
+
+
+def test_longest_corpus_model_names_keep_the_rules() -> None:
+    """The corpus's own longest maker + model strings, on every template."""
+    from bench_agent.host.recorded import RecordedHost
+    from bench_agent.inventory import collect_inventory
+    from bench_agent.labels.content import model_text
+    from bench_agent.unit import build_report
+    from tests.labels.test_labels import CORPUS_HOSTS
+
+    reports = [build_report(collect_inventory(RecordedHost(h))) for h in CORPUS_HOSTS]
+    longest = sorted(reports, key=lambda r: len(model_text(r) or ""), reverse=True)[:3]
+    assert len(model_text(longest[0]) or "") >= 25  # "HP Pavilion dv6 Notebook PC"...
+    for report in longest:
+        name = model_text(report)
+        assert name is not None
+        for template in TEMPLATES:
+            chosen = load_template(template)
+            rendered = render_label(label_content(report, "fr", BASE), chosen)
+            sizes = shown_sizes(rendered.pdf)
+            assert sizes[0][0] >= chosen.spec.fonts_pt.category_floor
+            assert min(s for s, _ in sizes) >= BODY_MIN_PT
+            assert name in " ".join(rendered.lines), (template, rendered.lines)

@@ -670,14 +670,16 @@ def wait_for(check: object, deadline_s: float, what: str) -> object:
 
 
 @pytest.mark.cups
-def test_real_cups_prints_the_label_to_a_pdf_queue(tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", [p.stem for p in list_templates()])
+def test_real_cups_prints_the_label_to_a_pdf_queue(template: str, tmp_path: Path) -> None:
     queue = cups_queue()
     report = x1_report()
     report.report_id = str(uuid.uuid4())  # the job title, hence the cups-pdf file name
     path = write_json(tmp_path / "report.json", json.loads(to_json(report)))
     code, out, err = run_cli(
-        "label", "--report", str(path), "--printer", queue, "--json", "--qr-url-base", BASE
-    )
+        "label", "--report", str(path), "--printer", queue, "--json", "--qr-url-base", BASE,
+        "--template", template,
+    )  # fmt: skip
     assert (code, err) == (0, ""), err
     job_id = json.loads(out)["job_id"]
     assert re.fullmatch(rf"{re.escape(queue)}-\d+", job_id)
@@ -708,7 +710,8 @@ def test_real_cups_prints_the_label_to_a_pdf_queue(tmp_path: Path) -> None:
         assert "S/N PF0QMY5N" in text and "NIST Purge 2026-11-26" in text
         assert "Lenovo ThinkPad X1 Carbon 5th" in text and "GRPC25-0322" in text
         width, height = pdf_page_size_pt(pdf)
-        assert (round(width / MM), round(height / MM)) == (62, 29)
+        spec = load_template(template).spec
+        assert (round(width / MM), round(height / MM)) == (spec.width_mm, spec.height_mm)
         assert qr_codes(pdf, tmp_path) == [f"{BASE}/verify/{CERT_ID}"]
     finally:
         pdf.unlink(missing_ok=True)

@@ -122,7 +122,6 @@ def test_zpl_escapes_its_command_characters() -> None:
 
 
 def test_host_status_is_read() -> None:
-    assert parse_host_status(READY) == parse_host_status(READY)
     ready, out, paused = (parse_host_status(x) for x in (READY, PAPER_OUT, PAUSED))
     assert ready is not None and not ready.paper_out and not ready.paused
     assert out is not None and out.paper_out

@@ -63,6 +63,8 @@ class SittingRecord(Model, kw_only=True):
     the sitting dirty and the next save a new revision."""
     label: LabelRecord | None = None
     label_revision: int = 0
+    prints: list[LabelRecord] = []
+    """Every label printed in this sitting, in order (the latest is also ``label``)."""
     sent: SentRecord | None = None
     closed_at: str | None = None
 

@@ -531,6 +531,7 @@ class Bench:
         order = {t.name: i for i, t in enumerate(CATALOGUE)}
         report.functional_tests = sorted(r.functional.values(), key=lambda t: order.get(t.name, 99))
         report.erasures = list(r.erasures)
+        report.label_prints = [p for p in r.prints if p.kind != "file"]
         report.cosmetic_grade = r.cosmetic
         report.grade = self.grading.grade(report, override=r.override)
         if report.grade.cosmetic:
@@ -595,14 +596,43 @@ class Bench:
     def label_refusals(self) -> list[Text]:
         return flow.label_refusals(self.record, self.current_grade())
 
+    def label_printer(self) -> str | None:
+        """The printer :meth:`make_label` uses without a queue given, as the app shows
+        it ("zpl 10.0.0.7", a CUPS queue), or None for a PDF only (also when site.toml
+        is wrong: printing then says why)."""
+        from bench_agent.bench import labels
+        from bench_agent.bench.site import load_site
+
+        queue = labels.printer_queue(self.environ)
+        if queue:
+            return str(queue)
+        try:
+            printer = load_site(self.paths, self.environ).printer
+        except BenchError:
+            return None
+        if printer is None:
+            return None
+        return f"{printer.kind} {labels.printer_name(printer)}"
+
     def make_label(
-        self, *, lang: str, printer: str | None = None, template: str | None = None
+        self,
+        *,
+        lang: str,
+        printer: str | None = None,
+        template: str | None = None,
+        copies: int = 1,
+        site_printer: bool = True,
     ) -> Text:
-        """Render the saved revision's label; print it when a printer is given (else a
-        PDF in the labels folder). Refused, with the reasons, when the unit may not be
-        labelled. Returns the sentence to show."""
+        """Render the saved revision's label and print it: on the CUPS queue ``printer``
+        when given, else on the site's printer (site.toml ``[printer]``: CUPS, ZPL or
+        Brother QL) unless ``site_printer`` is False, else only a PDF in the labels
+        folder. Refused, with the reasons, when the unit may not be labelled. Every print is recorded (template, printer,
+        who, when, copy number, reprint); a printer that is off or out of labels raises
+        BenchError and records nothing, so the technician can simply ask again.
+        Returns the sentence to show."""
         from bench_agent.bench import labels
         from bench_agent.bench.reports import load_report_file
+        from bench_agent.bench.site import Printer, load_site
         from bench_agent.labels.template import DEFAULT_TEMPLATE
         from bench_agent.model.report import LabelRecord
 
@@ -613,26 +643,64 @@ class Bench:
                 _t("Étiquette refusée : {reasons}", reasons=join(separator, refusals)),
                 exit_code=1,
             )
+        site = load_site(self.paths, self.environ)
+        chosen_printer = (
+            Printer(kind="cups", queue=printer)
+            if printer
+            else (site.printer if site_printer else None)
+        )
         report = load_report_file(self.paths.report(self.record.report_id)).report
+        if template is None:
+            template = labels.default_template(chosen_printer) if chosen_printer else None
         chosen = labels.load_template(template or DEFAULT_TEMPLATE)
         base_url, _warning = labels.qr_url_base(self.paths, self.environ)
-        rendered = labels.render(report, chosen, lang, base_url)
+        rendered = labels.render(report, chosen, lang, base_url, site.organisation)
         pdf_path = self.paths.labels / f"{report.report_id}.r{report.revision}.pdf"
         labels.write_pdf(pdf_path, rendered.pdf)
-        if printer:
-            job, warnings = labels.print_pdf(self.host, rendered, printer)
-            text = _t("Étiquette imprimée sur {printer} (tâche {job}).", printer=printer, job=job)
-            for w in warnings:
+        printed = [p for p in self.record.prints if p.kind != "file"]
+        if chosen_printer is not None:
+            done = labels.print_label(self.host, rendered, chosen_printer, copies=copies)
+            where = done.printer
+            if done.job:
+                text = _t(
+                    "Étiquette imprimée sur {printer} (tâche {job}).", printer=where, job=done.job
+                )
+            else:
+                text = _t("Étiquette envoyée à l'imprimante {printer}.", printer=where)
+            if printed:
+                text = join(" ", [text, _t("Réimpression n° {copy}.", copy=len(printed) + 1)])
+            for w in done.warnings:
                 text = join(" ", [text, w])
+            entry = LabelRecord(
+                template=chosen.name,
+                printed_at=self.clock(),
+                printer=where,
+                output=str(pdf_path),
+                kind=done.kind,  # type: ignore[arg-type]
+                by=self.operator,
+                copy=len(printed) + 1,
+                copies=copies,
+                reprint=bool(printed),
+                job=done.job,
+                revision=report.revision,
+            )
         else:
             text = _t(
                 "Étiquette prête (PDF, aucune imprimante configurée) : {name}", name=pdf_path.name
             )
+            entry = LabelRecord(
+                template=chosen.name,
+                printed_at=self.clock(),
+                output=str(pdf_path),
+                by=self.operator,
+                copy=0,
+                copies=0,
+                revision=report.revision,
+            )
         self.update(
-            label=LabelRecord(
-                template=chosen.name, printed_at=self.clock(), printer=printer, output=str(pdf_path)
-            ),
+            label=entry,
             label_revision=report.revision,
+            prints=[*self.record.prints, entry],
         )
         return text
 

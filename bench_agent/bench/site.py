@@ -47,7 +47,8 @@ class Unattended(_Strict):
     policy: Word = "auto"
     """``auto`` (the shipped erasure policy) or a policy file (relative to the home)."""
     label: Word = "file"
-    """``file`` (a PDF in the labels folder), ``none``, or the name of a CUPS queue."""
+    """``file`` (a PDF in the labels folder), ``none``, ``printer`` (the ``[printer]``
+    table), or the name of a CUPS queue."""
     operator: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "automate"
     """Who the record and the certificates name as having erased ("automate (poste 3)")."""
     erase_only: list[Annotated[str, msgspec.Meta(pattern="^/dev/")]] | None = None
@@ -65,6 +66,38 @@ class Central(_Strict):
     """The bench's token; without it, ``central-token`` in the home (``sync configure``)."""
 
 
+PrinterKind = Literal["cups", "brother_ql", "zpl"]
+BrotherTape = Literal["62", "29x90"]
+"""62 mm continuous tape (DK-22205) or 29 × 90 mm die-cut labels (DK-11201)."""
+
+
+class Printer(_Strict):
+    """The bench's label printer (``[printer]``): one back end, one label stock."""
+
+    kind: PrinterKind = "cups"
+    queue: Word | None = None
+    """cups: the CUPS queue; zpl: a raw CUPS queue (``-o raw``) instead of ``host``."""
+    host: Word | None = None
+    """zpl: ``HOST[:PORT]`` (port 9100 by default); brother_ql: ``tcp://HOST[:PORT]``."""
+    device: Word | None = None
+    """brother_ql: ``usb://0x04f9:0x209b`` or ``file:///dev/usb/lp0``."""
+    model: Word = "QL-700"
+    """brother_ql: the printer's model as brother-ql-next names it (QL-700, QL-820NWB...)."""
+    tape: BrotherTape = "62"
+    dpi: Literal[203, 300, 600] = 300
+    """zpl: 203 or 300 (the printer's head); brother_ql: 300, or 600 (QL-570/8xx high
+    resolution)."""
+    template: Word | None = None
+    """The label template for this printer (default: the shipped one for its stock)."""
+
+
+class Organisation(_Strict):
+    """Who tests and refurbishes: named with its address on the re-use record."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=160)] | None = None
+
+
 class Site(_Strict):
     name: SiteName | None = None
     """The site's name, written in the reports (``bench.site``)."""
@@ -73,6 +106,8 @@ class Site(_Strict):
     """The console keymap the image loads (``fr``, ``be``, ``us``...)."""
     unattended: Unattended = msgspec.field(default_factory=Unattended)
     central: Central = msgspec.field(default_factory=Central)
+    printer: Printer | None = None
+    organisation: Organisation | None = None
 
     def environ(self, base: Mapping[str, str], *, unattended: bool) -> dict[str, str]:
         """``base`` with the site's settings as the variables the services read; a
@@ -219,6 +254,27 @@ def convert(data: Mapping[str, Any], source: str | Text) -> Site:
             exit_code=2,
             detail=exc,
         ) from exc
+    printer = site.printer
+    if printer is not None:
+        missing = None
+        if printer.kind == "cups" and not printer.queue:
+            missing = "printer.queue"
+        elif printer.kind == "zpl" and not (printer.queue or printer.host):
+            missing = "printer.host"
+        elif printer.kind == "brother_ql" and not (printer.device or printer.host):
+            missing = "printer.device"
+        elif printer.kind == "zpl" and printer.dpi == 600:
+            missing = "printer.dpi"
+        if missing:
+            raise BenchError(
+                _t(
+                    "Réglages du site invalides ({source}) : « {field} » refusé.",
+                    source=source,
+                    field=missing,
+                ),
+                exit_code=2,
+                detail=f"[printer] kind = {printer.kind!r} needs {missing} (or 203/300 dpi)",
+            )
     if site.unattended.retry_s <= 0:
         raise BenchError(
             _t(

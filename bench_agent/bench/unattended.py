@@ -381,7 +381,12 @@ def _label(bench: Bench, site: Site, *, lang: str, say: Say, summary: Summary) -
         say(_t("Étiquette déjà faite pour cette révision."))
         return
     try:
-        summary.label = bench.make_label(lang=lang, printer=None if where == "file" else where)
+        if where == "file":
+            summary.label = bench.make_label(lang=lang, site_printer=False)
+        elif where == "printer":  # site.toml [printer]
+            summary.label = bench.make_label(lang=lang)
+        else:
+            summary.label = bench.make_label(lang=lang, printer=where)
     except BenchError as exc:
         summary.problem(exc.text)
         say(exc.text)

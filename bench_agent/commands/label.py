@@ -61,10 +61,11 @@ def register(sub: Any, env: Environment) -> None:
     add_host_dir_argument(p, env)
     p.add_argument(
         "--template",
-        default=DEFAULT_TEMPLATE,
+        default=None,
         metavar="NAME",
         help=env._(
-            "modèle d'étiquette (nom ou fichier .toml ; défaut {default_template})",
+            "modèle d'étiquette (nom ou fichier .toml ; défaut : celui de l'imprimante du "
+            "site, sinon {default_template})",
             default_template=DEFAULT_TEMPLATE,
         ),
     )
@@ -123,9 +124,21 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
         return EXIT_USAGE
     if args.sitting:
         return _label_sitting(args, env)
-    if args.output is None and args.printer is None:
-        env.err(env._("Indiquez --output FICHIER.pdf ou --printer FILE_CUPS"))
+    from bench_agent.bench.site import load_site
+    from bench_agent.labels.template import DEFAULT_TEMPLATE
+
+    site = load_site(bench_paths(env), env.environ)
+    site_printer = site.printer if args.output is None and args.printer is None else None
+    if args.output is None and args.printer is None and site_printer is None:
+        env.err(
+            env._(
+                "Indiquez --output FICHIER.pdf ou --printer FILE_CUPS (ou une imprimante "
+                "[printer] dans site.toml)"
+            )
+        )
         return EXIT_USAGE
+    if args.template is None:
+        args.template = labels.default_template(site_printer) if site_printer else DEFAULT_TEMPLATE
     template = labels.load_template(args.template)
     if args.report is not None:
         report = load_report_file(args.report).report
@@ -137,7 +150,7 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
     base_url, warning = labels.qr_url_base(bench_paths(env), env.environ, args.qr_url_base)
     if warning:
         env.err(env.t(warning))
-    rendered = labels.render(report, template, env.lang, base_url)
+    rendered = labels.render(report, template, env.lang, base_url, site.organisation)
     result: dict[str, Any] = {
         "template": template.name,
         "page_mm": [template.spec.width_mm, template.spec.height_mm],
@@ -152,6 +165,21 @@ def run_label(args: argparse.Namespace, env: Environment) -> int:
             env.out(
                 env._(
                     "Étiquette écrite : {output} ({name})", output=args.output, name=template.name
+                )
+            )
+    elif site_printer is not None:
+        done = labels.print_label(this_machine(env), rendered, site_printer, copies=args.copies)
+        for w in done.warnings:
+            env.err(env.t(w))
+        result.update(printer=done.printer, kind=done.kind, job_id=done.job)
+        if not args.json:
+            env.out(
+                env._(
+                    "Étiquette envoyée à l'imprimante {printer} ({kind}, {copies} ex., {template})",
+                    printer=done.printer,
+                    kind=done.kind,
+                    copies=args.copies,
+                    template=template.name,
                 )
             )
     else:

@@ -158,6 +158,10 @@ def battery_text(report: UnitReport, lang: str) -> str:
     _ = translator(lang)
     batteries = report.inventory.batteries
     if not batteries:
+        # The firmware's table (DMI type 22) describes a battery the system cannot see:
+        # a fault to check (dead, unplugged, removed), not an absence.
+        if any(note.code == "battery.dmi_only" for note in report.inventory.notes):
+            return _("Batterie non détectée : à vérifier")
         if report.inventory.identity.form_factor in {"desktop", "server"}:
             return _("Sans batterie")
         return _("Batterie absente")
@@ -263,10 +267,78 @@ def model_text(report: UnitReport) -> str | None:
     return maker or model
 
 
+def type_number(report: UnitReport) -> str | None:
+    """The maker's type number: Lenovo's machine type in DMI product_name ("20HRCTO1WW")
+    when the commercial model is elsewhere, else a part number in DMI sku ("WA017EA#ABF");
+    placeholders and marketing strings ("LENOVO_MT_...", "NetTopSku") are not one."""
+    ident = report.inventory.identity
+    model = clean_text(ident.model)
+    product = clean_text(ident.product_name)
+    if product and model and product.casefold() != model.casefold() and " " not in product:
+        return product
+    sku = clean_text(ident.sku, 40)
+    if (
+        sku
+        and " " not in sku
+        and "sku" not in sku.casefold()
+        and not sku.upper().startswith("LENOVO_MT")
+        and (model is None or sku.casefold() != model.casefold())
+    ):
+        return sku
+    return None
+
+
+def tested_on(report: UnitReport) -> str | None:
+    """The day the unit was tested: its last functional test, else its last erasure,
+    else the report's date."""
+    days = [d for d in (_day(t.at) for t in report.functional_tests) if d]
+    if not days:
+        days = [d for d in (_day(r.finished_at) for r in report.erasures) if d]
+    return max(days) if days else _day(report.created_at)
+
+
+def tests_text(report: UnitReport, lang: str) -> str:
+    """Tests done and their result: "Tests 9/10 OK, échec : webcam"."""
+    _ = translator(lang)
+    done = [t for t in report.functional_tests if t.result != "n/a"]
+    if not done:
+        return _("Tests : aucun")
+    failed = sorted(clean_text(t.name, 30) or MISSING for t in done if t.result == "fail")
+    passed = len(done) - len(failed)
+    if not failed:
+        return _("Tests {passed}/{n_tests} OK", passed=passed, n_tests=len(done))
+    return _(
+        "Tests {passed}/{n_tests} OK, échec : {failed}",
+        passed=passed,
+        n_tests=len(done),
+        failed=", ".join(failed),
+    )
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """Who tested the unit, as the re-use record names them (site.toml ``[organisation]``)."""
+
+    name: str
+    address: str | None = None
+
+
+def tester_text(tester: Organisation | None, lang: str) -> str:
+    _ = translator(lang)
+    if tester is None:
+        return _("Testé par {tester}", tester=MISSING)
+    name = clean_text(tester.name, 80) or MISSING
+    address = clean_text(tester.address, 120)
+    return _("Testé par {tester}", tester=f"{name}, {address}" if address else name)
+
+
 def label_content(
-    report: UnitReport, lang: str = "fr", qr_base_url: str | None = None
+    report: UnitReport,
+    lang: str = "fr",
+    qr_base_url: str | None = None,
+    tester: Organisation | None = None,
 ) -> LabelContent:
-    """Every field of the label for ``report``."""
+    """Every field of the label for ``report``; ``tester`` is the site's organisation."""
     _ = translator(lang)
     big, note = category_text(report, lang)
     unit = report.unit
@@ -285,6 +357,10 @@ def label_content(
         "battery": battery_text(report, lang),
         "erasure": erasure_text(report, lang),
         "date": _("Rapport du {created_at}", created_at=_day(report.created_at) or MISSING),
+        "type_number": _("Type {type_number}", type_number=type_number(report) or MISSING),
+        "tests": tests_text(report, lang),
+        "test_date": _("Testé le {day}", day=tested_on(report) or MISSING),
+        "tester": tester_text(tester, lang),
     }
     return LabelContent(
         fields=fields, note=note, qr_payload=qr_payload(report, qr_base_url), lang=lang

@@ -112,6 +112,91 @@ def fit_text(text: str, font: str, size: float, minimum: float, width: float) ->
     return text[:low].rstrip() + ellipsis, current
 
 
+def wrap_text(text: str, font: str, size: float, width: float) -> tuple[str, str] | None:
+    """``text`` split at a space into a first row that fits ``width`` at ``size`` and
+    the rest; None when no word boundary makes a first row that fits."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    words = text.split(" ")
+    for cut in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:cut]).rstrip(" ·")
+        if head and stringWidth(head, font, size) <= width:
+            return head, " ".join(words[cut:]).lstrip(" ·")
+    return None
+
+
+@dataclass(frozen=True)
+class PlacedRow:
+    """One row of text as drawn: its text, font, size and baseline."""
+
+    text: str
+    font: str
+    size: float
+    x: float
+    baseline: float
+    note: str = ""
+    """Set only on the category's row: the grade's note, in the body font and size."""
+
+
+def layout(
+    content: LabelContent, template: LabelTemplate, box_w: float, box_h: float
+) -> tuple[list[PlacedRow], tuple[float, float, float] | None]:
+    """Where every row goes, and the QR code's (x, y, side).
+
+    Legibility rules: the category's rows span the whole width (the QR code sits under
+    them, at the right); a line too long wraps onto a second row while the label has
+    height to spare, else shrinks to the template's minimum (≥ 6 pt; the category to its
+    own minimum), then is cut with "…".
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    spec = template.spec
+    fonts = spec.fonts_pt
+    margins = spec.margins_mm
+    left, right = margins.left * MM_TO_PT, margins.right * MM_TO_PT
+    top, bottom = margins.top * MM_TO_PT, margins.bottom * MM_TO_PT
+    inner_w, inner_h = box_w - left - right, box_h - top - bottom
+    sizes = [template.line_size_pt(line[0]) for line in spec.lines]
+    spare = inner_h - sum(size * LEADING for size in sizes)
+
+    qr_side = spec.qr_size_mm * MM_TO_PT if content.qr_payload else 0.0
+    qr_top = box_h - top
+    if qr_side > 0 and spec.lines[0][0] == "category":
+        # Right under the category's row; lower only as far as the label needs.
+        qr_top = min(qr_top, max(qr_top - sizes[0] * LEADING, bottom + qr_side))
+    qr = (box_w - right - qr_side, qr_top - qr_side, qr_side) if qr_side > 0 else None
+    gap = QR_GAP_MM * MM_TO_PT
+
+    rows: list[PlacedRow] = []
+    cursor = box_h - top
+    for line, size in zip(spec.lines, sizes, strict=True):
+        first = line[0]
+        font = BOLD if first in {"category", "model"} else REGULAR
+        minimum = fonts.category_floor if first == "category" else fonts.minimum
+        text = _printable(" · ".join(content.fields.get(name, "—") for name in line), font)
+        note = " " + content.note if first == "category" and content.note else ""
+        note_w = stringWidth(note, REGULAR, fonts.body) if note else 0.0
+
+        def width_at(top_y: float, height: float) -> float:
+            clear = qr is None or top_y - height >= qr[1] + qr[2] - 0.01 or top_y <= qr[1] + 0.01
+            return inner_w if clear else inner_w - qr_side - gap
+
+        width = width_at(cursor, size * LEADING) - note_w
+        if stringWidth(text, font, size) > width and spare >= size * LEADING:
+            split = wrap_text(text, font, size, width)
+            if split is not None:
+                head, rest = split
+                spare -= size * LEADING
+                rows.append(PlacedRow(head, font, size, left, cursor - size * ASCENT, note))
+                cursor -= size * LEADING
+                text, note = rest, ""
+                width = width_at(cursor, size * LEADING)
+        fitted, fitted_size = fit_text(text, font, size, minimum, width)
+        rows.append(PlacedRow(fitted, font, fitted_size, left, cursor - size * ASCENT, note))
+        cursor -= size * LEADING
+    return rows, qr
+
+
 def render_label(content: LabelContent, template: LabelTemplate, title: str = "") -> RenderedLabel:
     """The label as a one-page PDF the size of the template's page."""
     from reportlab.graphics import renderPDF
@@ -121,7 +206,6 @@ def render_label(content: LabelContent, template: LabelTemplate, title: str = ""
     from reportlab.pdfgen.canvas import Canvas
 
     font_file = register_fonts()
-    spec = template.spec
     page_w, page_h = template.page_size_pt
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(page_w, page_h), invariant=1, pageCompression=1)
@@ -135,13 +219,9 @@ def render_label(content: LabelContent, template: LabelTemplate, title: str = ""
         box_w, box_h = page_h, page_w
     else:
         box_w, box_h = page_w, page_h
-    margins = spec.margins_mm
-    left, right = margins.left * MM_TO_PT, margins.right * MM_TO_PT
-    top, bottom = margins.top * MM_TO_PT, margins.bottom * MM_TO_PT
-    inner_w, inner_h = box_w - left - right, box_h - top - bottom
-
-    qr_side = spec.qr_size_mm * MM_TO_PT if content.qr_payload else 0.0
-    if qr_side > 0:
+    rows, qr = layout(content, template, box_w, box_h)
+    if qr is not None:
+        qr_x, qr_y, qr_side = qr
         widget = QrCodeWidget(content.qr_payload, barLevel="M", barBorder=QR_BORDER_MODULES)
         x0, y0, x1, y1 = widget.getBounds()
         drawing = Drawing(
@@ -150,38 +230,18 @@ def render_label(content: LabelContent, template: LabelTemplate, title: str = ""
             transform=[qr_side / (x1 - x0), 0, 0, qr_side / (y1 - y0), 0, 0],
         )
         drawing.add(widget)
-        qr_x = box_w - right - qr_side
-        qr_y = bottom + (inner_h - qr_side) / 2
         renderPDF.draw(drawing, canvas, qr_x, qr_y)
-        text_w = inner_w - qr_side - QR_GAP_MM * MM_TO_PT
-    else:
-        text_w = inner_w
-
     printed: list[str] = []
-    cursor = box_h - top
-    fonts = spec.fonts_pt
-    for line in spec.lines:
-        first = line[0]
-        font = REGULAR if first not in {"category", "model"} else BOLD
-        size = template.line_size_pt(first)
-        text = " · ".join(content.fields.get(name, "—") for name in line)
-        text = _printable(text, font)
-        baseline = cursor - size * ASCENT
-        if first == "category" and content.note:
-            note = " " + content.note
-            note_w = stringWidth(note, REGULAR, fonts.body)
-            big, big_size = fit_text(text, font, size, fonts.minimum, text_w - note_w)
-            canvas.setFont(font, big_size)
-            canvas.drawString(left, baseline, big)
-            canvas.setFont(REGULAR, fonts.body)
-            canvas.drawString(left + stringWidth(big, font, big_size), baseline, note)
-            printed.append(big + note)
-        else:
-            fitted, fitted_size = fit_text(text, font, size, fonts.minimum, text_w)
-            canvas.setFont(font, fitted_size)
-            canvas.drawString(left, baseline, fitted)
-            printed.append(fitted)
-        cursor -= size * LEADING
+    body = template.spec.fonts_pt.body
+    for row in rows:
+        canvas.setFont(row.font, row.size)
+        canvas.drawString(row.x, row.baseline, row.text)
+        if row.note:
+            canvas.setFont(REGULAR, body)
+            canvas.drawString(
+                row.x + stringWidth(row.text, row.font, row.size), row.baseline, row.note
+            )
+        printed.append(row.text + row.note)
     canvas.showPage()
     canvas.save()
     return RenderedLabel(pdf=buffer.getvalue(), lines=printed, font_file=font_file)

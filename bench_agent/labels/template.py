@@ -32,8 +32,17 @@ FIELDS = (
     "battery",
     "erasure",
     "date",
+    "type_number",
+    "tests",
+    "test_date",
+    "tester",
 )
 """Every field a label line may name."""
+REUSE_FIELDS = ("type_number", "tests", "test_date", "tester")
+"""The re-use record (WEEE 2012/19/EU Annex VI §3) beyond the model: a template that
+leaves one out must have a QR code, whose verification page carries it."""
+BODY_MIN_PT = 6.0
+"""No text on a label is smaller (legibility rule, at the label's own size)."""
 
 MM_TO_PT = 72.0 / 25.4
 LEADING = 1.2
@@ -55,7 +64,15 @@ class FontsSpec(Spec, kw_only=True):
     body: float
     """Every other line."""
     minimum: float
-    """A line too long for the label shrinks down to this size, then is cut with "…"."""
+    """A line too long for the label wraps onto a second line when there is room, else
+    shrinks down to this size (never under 6 pt), then is cut with "…"."""
+    category_minimum: float | None = None
+    """The category never shrinks under this (default: its own size); it stays larger
+    than any other text."""
+
+    @property
+    def category_floor(self) -> float:
+        return self.category if self.category_minimum is None else self.category_minimum
 
 
 class DescriptionSpec(Spec, kw_only=True):
@@ -207,6 +224,23 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
                 _t("taille hors limites ({value:g})", value=value),
                 _t("entre 2 et 72 points"),
             )
+    if fonts.minimum < BODY_MIN_PT:
+        raise fail(
+            ("fonts_pt", "minimum"),
+            _t("taille trop petite ({minimum:g} pt)", minimum=fonts.minimum),
+            _t("{body_min:g} points au moins (lisibilité)", body_min=BODY_MIN_PT),
+        )
+    floor = fonts.category_floor
+    if not fonts.minimum <= floor <= fonts.category or floor <= max(fonts.title, fonts.body):
+        raise fail(
+            ("fonts_pt", "category_minimum"),
+            _t("catégorie pas la plus grande ({floor:g} pt)", floor=floor),
+            _t(
+                "entre {title:g} (exclu, le titre) et {category:g} points",
+                title=max(fonts.title, fonts.body),
+                category=fonts.category,
+            ),
+        )
     if fonts.minimum > min(fonts.category, fonts.title, fonts.body):
         raise fail(
             ("fonts_pt", "minimum"),
@@ -243,6 +277,14 @@ def _check(spec: TemplateSpec, locate: Locator) -> None:
                     _t("champ inconnu « {field} »", field=field),
                     _t("un de : {allowed}", allowed=allowed),
                 )
+    named = {name for line in spec.lines for name in line}
+    if spec.qr_size_mm == 0 and not set(REUSE_FIELDS) <= named:
+        missing = ", ".join(f for f in REUSE_FIELDS if f not in named)
+        raise fail(
+            ("qr_size_mm",),
+            _t("ni QR code ni fiche de réemploi complète (manque : {missing})", missing=missing),
+            _t("un QR code (la page de vérification porte la fiche) ou ces champs"),
+        )
     available_pt = (content_h - margins.top - margins.bottom) * MM_TO_PT
     needed_pt = sum(_line_size(spec, line[0]) * LEADING for line in spec.lines)
     if needed_pt > available_pt + 0.01:

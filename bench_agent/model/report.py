@@ -58,13 +58,28 @@ class ErasureSummary(Model, kw_only=True):
 
 
 class LabelRecord(Model, kw_only=True):
-    """A label printed for the unit, kept in the bench's sitting record
-    (:mod:`bench_agent.bench.record`); the UnitReport has no label field."""
+    """A label made for the unit: kept in the bench's sitting record
+    (:mod:`bench_agent.bench.record`) and, once printed, in the report's
+    ``label_prints`` from its next saved revision on (printing is evidence)."""
 
     template: str
     printed_at: str | None = None
     printer: str | None = None
+    """The CUPS queue, ZPL host or Brother device; None when only a PDF was written."""
     output: str | None = None
+    kind: Literal["file", "cups", "zpl", "brother_ql"] = "file"
+    by: str | None = None
+    """Who printed it (the operator)."""
+    copy: int = 1
+    """1 for the unit's first printed label, n for its n-th print (0: a PDF only)."""
+    copies: int = 1
+    """Labels the printer was asked for (0: a PDF only)."""
+    reprint: bool = False
+    """True for every print after the first: a reprint says it is one."""
+    job: str | None = None
+    """The printer's answer (CUPS job id), when it gives one."""
+    revision: int | None = None
+    """The report revision the label shows."""
 
 
 class BenchInfo(Model, kw_only=True):
@@ -91,4 +106,6 @@ class UnitReport(Model, kw_only=True):
     erasures: list[ErasureSummary] = []
     cosmetic_grade: str | None = None
     grade: Grade | None = None
+    label_prints: list[LabelRecord] = []
+    """Every label printed for the unit before this revision was saved."""
     comments: list[Text] = []

@@ -75,7 +75,7 @@ def test_shipped_needs_and_cosmetic_scale() -> None:
         assert all(r.why_fr and r.why_en for r in reqs), need.id
     scale = load_cosmetic_scale()
     assert [g.code for g in scale.grades] == ["Z", "A", "B", "C", "D", "E"]
-    assert scale.grades[2].fr == "Petites marques à des endroits difficiles à voir."
+    assert scale.grades[2].fr == "Très bon état : petites marques à des endroits difficiles à voir."
 
 
 def test_bad_toml(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from bench_agent.host.base import CommandResult, Host
 from bench_agent.host.recorded import RecordedHost
 from bench_agent.inventory import collect_inventory
 from bench_agent.labels import label_content, list_templates, load_template, render_label
-from bench_agent.labels.content import erasure_text, short_cpu
+from bench_agent.labels.content import Organisation, erasure_text, short_cpu
 from bench_agent.labels.printing import lp_argv
 from bench_agent.model import to_json
 from bench_agent.model.inventory import Disk, Inventory
@@ -71,6 +71,11 @@ def pdf_text(pdf: Path) -> str:
         [tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, check=True
     )
     return out.stdout.decode("utf-8")
+
+
+def flat(text: str) -> str:
+    """The PDF's text as one line: wrapped rows and -layout's column gaps become spaces."""
+    return " ".join(text.split())
 
 
 def pdf_page_size_pt(pdf: Path) -> tuple[float, float]:
@@ -142,8 +147,11 @@ def bare_report(**unit: str | None) -> UnitReport:
     )
 
 
+TESTER = Organisation("La Collecte Lyon", "12 rue de la Paix, 69003 Lyon")
+
+
 def render_to(report: UnitReport, template: str, path: Path, lang: str = "fr") -> Path:
-    content = label_content(report, lang, BASE)
+    content = label_content(report, lang, BASE, TESTER)
     path.write_bytes(render_label(content, load_template(template)).pdf)
     return path
 
@@ -171,16 +179,25 @@ def test_thinkpad_label_says_what_the_report_says(template: str, tmp_path: Path)
     assert width == pytest.approx(spec.width_mm * MM, abs=0.01)
     assert height == pytest.approx(spec.height_mm * MM, abs=0.01)
 
-    text = pdf_text(pdf)
+    text = flat(pdf_text(pdf))
     assert f"Catégorie {report.grade.category} note {report.grade.note}" in text
     assert "Lenovo ThinkPad X1 Carbon 5th" in text
     assert "PF0QMY5N" in text
     assert "GRPC25-0322" in text
     assert "i7-7500U" in text and "16 Go RAM" in text
     assert "SSD NVMe 1 To" in text
-    assert "Batterie absente" in text  # the firmware describes a battery the system lacks
+    # The firmware describes a battery the system cannot see: a fault, not an absence.
+    assert "Batterie non détectée : à vérifier" in text
+    assert "Batterie absente" not in text
     assert "Effacé ✓ NIST Purge 2026-11-26" in text
-    assert "Rapport du 2026-11-26" in text
+    if "tester" in {f for line in spec.lines for f in line}:
+        # The re-use record: type number, tests and result, test date, tester.
+        assert "Type 20HRCTO1WW" in text
+        assert f"Tests {len(CATALOGUE)}/{len(CATALOGUE)} OK" in text
+        assert "Testé le 2026-11-26" in text
+        assert "Testé par La Collecte Lyon, 12 rue de la Paix, 69003 Lyon" in text
+    else:
+        assert spec.qr_size_mm > 0  # the record is on the verification page
 
     assert qr_codes(pdf, tmp_path) == [f"{BASE}/verify/{CERT_ID}"]
 
@@ -188,10 +205,11 @@ def test_thinkpad_label_says_what_the_report_says(template: str, tmp_path: Path)
 def test_thinkpad_label_in_english(tmp_path: Path) -> None:
     report = x1_report()
     pdf = render_to(report, "shipping-100x50", tmp_path / "label.pdf", lang="en")
-    text = pdf_text(pdf)
+    text = flat(pdf_text(pdf))
     assert f"Category {report.grade.category if report.grade else ''}" in text
     assert "16 GB RAM" in text and "SSD NVMe 1 TB" in text
-    assert "Battery missing" in text
+    assert "Battery not detected: to check" in text
+    assert "Tested by La Collecte Lyon" in text and "Tested on 2026-11-26" in text
     assert "Erased ✓ NIST Purge 2026-11-26" in text
     assert "Asset GRPC25-0322" in text
 
@@ -294,7 +312,7 @@ def test_every_optional_field_missing_gives_a_label_of_dashes(tmp_path: Path) ->
     text = pdf_text(pdf)
     for line in ("NON CATÉGORISÉ", "S/N —", "CPU — · RAM —", "disque — · écran —"):
         assert line in text
-    assert "Batterie absente" in text and "Rapport du —" in text
+    assert "Batterie absente" in text  # no battery described at all
     # No serial, no asset tag, no usable key: the QR code still says where to look.
     assert qr_codes(pdf, tmp_path) == [f"{BASE}/units?q=none%3A"]
     assert label_content(report, "fr", None).qr_payload == f"report:{report.report_id}"
@@ -307,10 +325,12 @@ def test_long_and_odd_strings_shrink_then_are_cut(tmp_path: Path) -> None:
     content = label_content(report, "fr", BASE)
     rendered = render_label(content, load_template("brother-ql-62x29"))
     (tmp_path / "label.pdf").write_bytes(rendered.pdf)
-    model_line = rendered.lines[1]
-    assert model_line.startswith("Société Générale [31m Élève Portable")
+    # Wrapped first (the label has room for one more row), then cut.
+    assert rendered.lines[1] == "Société Générale [31m Élève"
+    model_line = rendered.lines[2]
+    assert model_line.startswith("Portable Ünïcödé X")
     assert model_line.endswith("…") and len(model_line) < 60
-    text = pdf_text(tmp_path / "label.pdf")
+    text = flat(pdf_text(tmp_path / "label.pdf"))
     assert "Société Générale" in text and "Élève Portable Ü" in text
     assert "S/N AB\ufffdC" in text  # an undecodable DMI byte prints as U+FFFD
 
@@ -421,41 +441,58 @@ GOOD = (Path(__file__).parents[2] / "profiles" / "labels" / "brother-ql-62x29.to
     [
         (
             lambda t: t.replace("width_mm = 62.0", "widht_mm = 62.0"),
-            "{f}:7 : widht_mm : champ inconnu ; attendu : un de : name, stock, description, "
+            "{f}:9 : widht_mm : champ inconnu ; attendu : un de : name, stock, description, "
             "width_mm, height_mm, orientation, qr_size_mm, lines, margins_mm, fonts_pt",
         ),
         (
             lambda t: t.replace("height_mm = 29.0", 'height_mm = "29"'),
-            "{f}:8 : height_mm : mauvais type (un texte entre guillemets) ; attendu : un nombre",
+            "{f}:10 : height_mm : mauvais type (un texte entre guillemets) ; attendu : un nombre",
         ),
         (
             lambda t: t.replace('orientation = "landscape"', 'orientation = "sideways"'),
-            "{f}:9 : orientation : valeur invalide 'sideways' ; "
+            "{f}:11 : orientation : valeur invalide 'sideways' ; "
             "attendu : un de : landscape, portrait",
         ),
         (
             lambda t: t.replace('    ["battery"],', '    ["batery"],'),
-            "{f}:13 : lines[6] : champ inconnu « batery » ; attendu : un de : category, model, "
-            "serial, asset_tag, cpu, ram, disk, screen, battery, erasure, date",
+            "{f}:15 : lines[6] : champ inconnu « batery » ; attendu : un de : category, model, "
+            "serial, asset_tag, cpu, ram, disk, screen, battery, erasure, date, type_number, "
+            "tests, test_date, tester",
         ),
         (
             lambda t: t.replace("left = 2.0", "left = 61.0"),
-            "{f}:25 : margins_mm : les marges couvrent toute l'étiquette ; "
+            "{f}:26 : margins_mm : les marges couvrent toute l'étiquette ; "
             "attendu : des marges plus petites que l'étiquette",
         ),
         (
-            lambda t: t.replace("body = 5.6", "body = 9.0"),
-            "{f}:13 : lines : 9 lignes demandent 99.0 pt de haut, l'étiquette en offre 73.7 ; "
+            lambda t: t.replace("body = 6.0", "body = 9.0"),
+            "{f}:15 : lines : 8 lignes demandent 87.0 pt de haut, l'étiquette en offre 73.7 ; "
             "attendu : moins de lignes ou des polices plus petites",
         ),
         (
-            lambda t: t.replace("qr_size_mm = 23.0", "qr_size_mm = 40.0"),
-            "{f}:10 : qr_size_mm : valeur hors limites (40) ; "
+            lambda t: t.replace("qr_size_mm = 17.0", "qr_size_mm = 40.0"),
+            "{f}:12 : qr_size_mm : valeur hors limites (40) ; "
             "attendu : 0 (pas de QR) à 26 mm (la zone imprimable)",
         ),
         (
+            lambda t: t.replace("minimum = 6.0", "minimum = 4.0"),
+            "{f}:37 : fonts_pt.minimum : taille trop petite (4 pt) ; "
+            "attendu : 6 points au moins (lisibilité)",
+        ),
+        (
+            lambda t: t.replace("category_minimum = 10.0", "category_minimum = 6.5"),
+            "{f}:34 : fonts_pt.category_minimum : catégorie pas la plus grande (6.5 pt) ; "
+            "attendu : entre 6.5 (exclu, le titre) et 12 points",
+        ),
+        (
+            lambda t: t.replace("qr_size_mm = 17.0", "qr_size_mm = 0.0"),
+            "{f}:12 : qr_size_mm : ni QR code ni fiche de réemploi complète (manque : "
+            "type_number, tests, test_date, tester) ; attendu : un QR code (la page de "
+            "vérification porte la fiche) ou ces champs",
+        ),
+        (
             lambda t: t.replace("top = 1.5", "top = 1.5\ntop = 2"),
-            "{f}:27 : (syntax) : TOML invalide : Cannot overwrite a value ; "
+            "{f}:28 : (syntax) : TOML invalide : Cannot overwrite a value ; "
             "attendu : une syntaxe TOML valide (https://toml.io)",
         ),
     ],
@@ -479,7 +516,7 @@ def test_unknown_template_name() -> None:
     assert code == 2
     assert err.startswith(
         "Modèle d'étiquette invalide : zebra : (template) : modèle d'étiquette inconnu ; "
-        "attendu : un de : brother-ql-62x29, "
+        "attendu : un de : brother-ql-29x90, brother-ql-62x29, "
     )
 
 
@@ -633,14 +670,16 @@ def wait_for(check: object, deadline_s: float, what: str) -> object:
 
 
 @pytest.mark.cups
-def test_real_cups_prints_the_label_to_a_pdf_queue(tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", [p.stem for p in list_templates()])
+def test_real_cups_prints_the_label_to_a_pdf_queue(template: str, tmp_path: Path) -> None:
     queue = cups_queue()
     report = x1_report()
     report.report_id = str(uuid.uuid4())  # the job title, hence the cups-pdf file name
     path = write_json(tmp_path / "report.json", json.loads(to_json(report)))
     code, out, err = run_cli(
-        "label", "--report", str(path), "--printer", queue, "--json", "--qr-url-base", BASE
-    )
+        "label", "--report", str(path), "--printer", queue, "--json", "--qr-url-base", BASE,
+        "--template", template,
+    )  # fmt: skip
     assert (code, err) == (0, ""), err
     job_id = json.loads(out)["job_id"]
     assert re.fullmatch(rf"{re.escape(queue)}-\d+", job_id)
@@ -665,13 +704,14 @@ def test_real_cups_prints_the_label_to_a_pdf_queue(tmp_path: Path) -> None:
     pdf = wait_for(produced, 10.0, f"cups-pdf output *{token}*.pdf in {cups_pdf_dirs()}")
     assert isinstance(pdf, Path)
     try:
-        text = pdf_text(pdf)
+        text = flat(pdf_text(pdf))
         # Ghostscript (cups-pdf) rewrites the fonts without their Unicode map: the accents
         # print (checked by eye on the raster) but pdftotext drops them. ASCII lines only.
         assert "S/N PF0QMY5N" in text and "NIST Purge 2026-11-26" in text
         assert "Lenovo ThinkPad X1 Carbon 5th" in text and "GRPC25-0322" in text
         width, height = pdf_page_size_pt(pdf)
-        assert (round(width / MM), round(height / MM)) == (62, 29)
+        spec = load_template(template).spec
+        assert (round(width / MM), round(height / MM)) == (spec.width_mm, spec.height_mm)
         assert qr_codes(pdf, tmp_path) == [f"{BASE}/verify/{CERT_ID}"]
     finally:
         pdf.unlink(missing_ok=True)

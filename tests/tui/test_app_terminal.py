@@ -127,7 +127,7 @@ def test_first_steps_walked_by_reading_the_screen(terminal: Terminal, home: Path
 
     # Step 5: one key gives the grade and goes back to the main screen.
     terminal.keys("5")
-    shown = terminal.wait_text("5  Aspect", "Comme neuf")
+    shown = terminal.wait_text("5  Aspect", "Excellent état")
     assert developer_text(shown) == []
     terminal.keys("b")
     shown = terminal.wait_for(lambda s: "fait" in _row(s, 5), "step 5 done")

@@ -626,8 +626,9 @@ class Bench:
         """Render the saved revision's label and print it: on the CUPS queue ``printer``
         when given, else on the site's printer (site.toml ``[printer]``: CUPS, ZPL or
         Brother QL) unless ``site_printer`` is False, else only a PDF in the labels
-        folder. Refused, with the reasons, when the unit may not be labelled. Every print is recorded (template, printer,
-        who, when, copy number, reprint); a printer that is off or out of labels raises
+        folder. Refused, with the reasons, when the unit may not be labelled. Every print
+        is recorded (template, printer, who, when, copy number, reprint); a printer that
+        is off or out of labels raises
         BenchError and records nothing, so the technician can simply ask again.
         Returns the sentence to show."""
         from bench_agent.bench import labels

@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from bench_agent.bench.labels import printer_queue
 from bench_agent.tui.screens.base import BenchScreen
 
 
@@ -29,8 +28,11 @@ class LabelScreen(BenchScreen):
         )
 
     def state_changed(self) -> None:
-        queue = printer_queue(self.service.environ)
-        printer = queue or self._("aucune configurée (l'étiquette sera un PDF)")
+        # The CUPS queue of the environment, else the site's printer (site.toml: CUPS,
+        # ZPL or Brother QL), else a PDF only.
+        printer = self.service.label_printer() or self._(
+            "aucune configurée (l'étiquette sera un PDF)"
+        )
         lines = [self._("Imprimante : {printer}", printer=printer)]
         refusals = self.service.label_refusals()
         if refusals:

@@ -10,7 +10,7 @@
 #   BENCH_IMAGE_CACHE   downloaded .debs, wheels  (default build/cache)
 #   BENCH_IMAGE_MIRROR  Debian mirror             (default http://deb.debian.org/debian)
 #   BENCH_IMAGE_DATA_MB size of BENCH-DATA in MiB (default 256)
-#   BENCH_IMAGE_COMP    squashfs compressor       (default xz; zstd builds faster)
+#   BENCH_IMAGE_COMP    squashfs compressor       (default zstd; xz: smaller, much slower)
 #   BENCH_IMAGE_PYTHON  python with pip to build the wheels (default .venv/bin/python)
 set -euo pipefail
 
@@ -20,7 +20,7 @@ out=$(realpath -m "${BENCH_IMAGE_OUT:-$repo/build/bench-stick.img}")
 cache=$(realpath -m "${BENCH_IMAGE_CACHE:-$repo/build/cache}")
 mirror=${BENCH_IMAGE_MIRROR:-http://deb.debian.org/debian}
 data_mb=${BENCH_IMAGE_DATA_MB:-256}
-comp=${BENCH_IMAGE_COMP:-xz}
+comp=${BENCH_IMAGE_COMP:-zstd}
 python=${BENCH_IMAGE_PYTHON:-$repo/.venv/bin/python}
 [ -x "$python" ] || python=python3
 

@@ -95,8 +95,8 @@ class StickMachine:
         stick = self.work / "stick.qcow2"
         if self.stick and not stick.exists():  # a second boot keeps the first one's writes
             subprocess.run(
-                ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(self.image),
-                 str(stick)],
+                ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                 "-b", str(self.image.resolve()), str(stick)],
                 check=True,
             )  # fmt: skip
         for name in ("nvme", "sata"):

@@ -37,7 +37,7 @@ for file in /usr/lib/shim/shimx64.efi.signed /usr/lib/grub/x86_64-efi-signed/gru
 done
 case "$data_mb" in '' | *[!0-9]*) die "BENCH_IMAGE_DATA_MB: un nombre de MiB / a number of MiB" ;; esac
 
-work="$repo/build/work"
+work="$(dirname "$out")/work"
 rm -rf "$work"
 mkdir -p "$work" "$cache/debs" "$cache/wheels" "$cache/pip" "$(dirname "$out")"
 rootfs="$work/rootfs"

@@ -279,9 +279,14 @@ class StickMachine:
         self._close()
 
     def _close(self) -> None:
+        if self._reader is not None:  # QEMU has exited: its stdout ends
+            self._reader.join(timeout=10)
+            self._reader = None
+        if self.proc is not None:
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
         if self.shell is not None:
             self.shell.close()
             self.shell = None
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-            self._reader = None

@@ -99,7 +99,7 @@ def test_bios_boot_first_screen_stick_refused_and_persistence(bios_machine: Stic
     # The language and keymap of the default entry, the app's environment.
     status, out = bios_machine.run(
         "cat /proc/cmdline; "
-        "pid=$(grep -l -a /opt/bench-agent/bin/bench-agent /proc/[0-9]*/cmdline | head -1); "
+        "pid=$(grep -l -a '[/]opt/bench-agent/bin/bench-agent' /proc/[0-9]*/cmdline | head -1); "
         "tr '\\0' '\\n' < ${pid%/cmdline}/environ"
     )
     assert status == 0, out

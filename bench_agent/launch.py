@@ -14,6 +14,7 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.bench import BenchError
     from bench_agent.bench.paths import BenchPaths
     from bench_agent.bench.service import Bench
+    from bench_agent.bench.site import load_site
     from bench_agent.commands._host import host_error
     from bench_agent.host import open_host
     from bench_agent.host.live import LiveHost
@@ -21,6 +22,20 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
     from bench_agent.tui.app import create_app
 
     host_dir: str | None = getattr(args, "app_host_dir", None) or getattr(args, "host_dir", None)
+    paths = BenchPaths.from_environ(env.environ)
+    try:
+        site = load_site(paths, env.environ)
+    except BenchError as exc:
+        env.err(env.t(exc.text))
+        if exc.detail:
+            env.err(env._("  détail : {detail}", detail=exc.detail))
+        return exc.exit_code
+    if site.unattended.enabled:
+        from bench_agent.commands.unattended import run_site
+
+        return run_site(env, site, host_dir, getattr(args, "lang", None))
+    if site.lang and not getattr(args, "lang", None) and not env.environ.get("BENCH_AGENT_LANG"):
+        env.lang = site.lang
     try:
         host = open_host(host_dir)
     except (LookupError, OSError, ValueError) as exc:
@@ -31,10 +46,10 @@ def run_app(args: argparse.Namespace, env: Environment) -> int:
         return 3
     try:
         service = Bench.open(
-            BenchPaths.from_environ(env.environ),
+            paths,
             host,
             LiveHost(),
-            env.environ,
+            site.environ(env.environ, unattended=False),
             # A recorded computer is not the machine whose disks the erase step lists.
             simulation_only=isinstance(host, RecordedHost),
         )

@@ -88,52 +88,41 @@ def build_report(
     )
 
 
-_RESULTS = ("ERASED", "UNVERIFIED", "FAILED", "ABORTED", "INTERRUPTED", "DRY_RUN")
-
-
-def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _str(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) else None
-
-
 def summarize_certificate(payload: dict[str, Any]) -> ErasureSummary:
     """The key facts of a (verified) erasure certificate's payload, for the unit report
     and its label. Raises ValueError on a payload that is not a certificate."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("certificate_id"), str):
-        raise ValueError("not an erasure certificate (no certificate_id)")
-    result = payload.get("result")
-    if result not in _RESULTS:
-        raise ValueError(f"unknown erasure result {result!r}")
-    media = _obj(payload, "media")
-    method = _obj(payload, "method")
+    from wipe.certificate import certificate_of
+
+    if not isinstance(payload, dict):
+        raise ValueError("not an erasure certificate (not a JSON object)")
+    cert = certificate_of(payload)  # the one typed model (ValueError when it does not fit)
+    method = cert.method
     names = [
         n
-        for n in (_str(_obj(method, "firmware"), "method"), _str(_obj(method, "overwrite"), "name"))
-        if n
+        for n in (
+            method.firmware
+            if isinstance(method.firmware, str)
+            else (method.firmware or {}).get("method"),
+            (method.overwrite or {}).get("name"),
+        )
+        if isinstance(n, str) and n
     ]
-    level = _obj(payload, "sanitization").get("level")
-    verification = _obj(payload, "verification")
-    passed = verification.get("passed")
-    mode = _str(verification, "mode")
-    reasons = _obj(payload, "reasons")
-    fr = [r for r in reasons.get("fr") or [] if isinstance(r, str)]
-    en = [r for r in reasons.get("en") or [] if isinstance(r, str)]
-    outcome = "passed" if passed is True else "failed" if passed is False else "not run"
+    level = cert.sanitization.level
+    verification = cert.verification
+    outcome = "passed" if verification is not None and verification.passed else "failed"
+    fr, en = cert.reasons.fr, cert.reasons.en
     return ErasureSummary(
-        certificate_id=payload["certificate_id"],
-        device=_str(media, "device_path") or "?",
-        disk_model=_str(media, "model"),
-        disk_serial=_str(media, "serial"),
+        certificate_id=cert.certificate_id,
+        device=cert.media.device_path or "?",
+        disk_model=cert.media.model,
+        disk_serial=cert.media.serial,
         method=" + ".join(names) or "unknown",
-        level=level if level in ("clear", "purge") else "none",
-        result=result,
-        started_at=_str(payload, "started_at"),
-        finished_at=_str(payload, "ended_at"),
-        verification=None if mode is None else f"{mode}: {outcome}",
+        level="clear" if level == "clear" else "purge" if level == "purge" else "none",
+        result=cert.result,
+        started_at=cert.started_at,
+        finished_at=cert.ended_at,
+        verification=None
+        if verification is None or verification.mode is None
+        else f"{verification.mode}: {outcome}",
         reason=Text(fr=" ; ".join(fr), en="; ".join(en)) if fr or en else None,
     )

@@ -7,14 +7,27 @@ import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from central_inventory.auth import ROLES, hash_token, new_token
-from central_inventory.db import ApiToken, Batch, Bench, Certificate, Report, Tenant, Unit, utcnow
-from wipe.signing import key_id
+from central_inventory.config import DEFAULT_TOKEN_DAYS
+from central_inventory.db import (
+    ApiToken,
+    Batch,
+    Bench,
+    Certificate,
+    Report,
+    Tenant,
+    Unit,
+    as_utc,
+    utcnow,
+)
+from wipe.signing import BenchKey, key_id
 
 
 class AdminError(ValueError):
@@ -34,6 +47,7 @@ class IssuedToken:
     token: str
     """The clear token: shown once, only its SHA-256 is stored."""
     role: str
+    expires_at: datetime | None = None
 
 
 MAX_ADDRESS_CHARS = 500
@@ -77,9 +91,12 @@ def create_tenant(
             # Named only when given: tools (tests, migrations) that create tenants on a
             # schema older than 0005 keep working.
             values["address"] = address
-        tenant_id: int = session.execute(
-            insert(Tenant).values(**values).returning(Tenant.id)
-        ).scalar_one()
+        try:
+            tenant_id: int = session.execute(
+                insert(Tenant).values(**values).returning(Tenant.id)
+            ).scalar_one()
+        except IntegrityError:  # created concurrently between the check and the insert
+            raise AdminError(f"tenant {slug!r} already exists") from None
         return tenant_id
 
 
@@ -137,7 +154,10 @@ def register_bench(
             created_at=utcnow(),
         )
         session.add(bench)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # registered concurrently between the check and the insert
+            raise AdminError(f"bench {name!r} already registered") from None
         return bench.id
 
 
@@ -148,10 +168,13 @@ def create_token(
     tenant: str | None = None,
     bench: str | None = None,
     label: str | None = None,
+    valid_days: int | None = None,
 ) -> IssuedToken:
-    """A bench token (``bench``), a tenant staff token (``tenant``) or a coordinator token."""
+    """A bench token (``bench``), a tenant staff token (``tenant``) or a coordinator token,
+    valid ``valid_days`` (the role's default when None; 0: never expires)."""
     if role not in ROLES:
         raise AdminError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    expires_at = _expiry(role, valid_days)
     with sessions.begin() as session:
         tenant_id = bench_pk = None
         if role == "bench":
@@ -177,10 +200,78 @@ def create_token(
             bench_id=bench_pk,
             label=_check_text("label", label, 200) if label else None,
             created_at=utcnow(),
+            expires_at=expires_at,
         )
         session.add(row_token)
         session.flush()
-        return IssuedToken(token_pk=row_token.id, token=token, role=role)
+        return IssuedToken(
+            token_pk=row_token.id, token=token, role=role, expires_at=row_token.expires_at
+        )
+
+
+MAX_TOKEN_DAYS = 3650
+
+
+def _expiry(role: str, valid_days: int | None) -> datetime | None:
+    days = DEFAULT_TOKEN_DAYS[role] if valid_days is None else valid_days
+    if not 0 <= days <= MAX_TOKEN_DAYS:
+        raise AdminError(f"token lifetime {days} days: expected 0 to {MAX_TOKEN_DAYS}")
+    return None if days == 0 else utcnow() + timedelta(days=days)
+
+
+MAX_OVERLAP_HOURS = 24 * 30
+
+
+def rotate_token(
+    sessions: sessionmaker[Session],
+    token_pk: int,
+    *,
+    overlap_hours: int = 0,
+    valid_days: int | None = None,
+) -> IssuedToken:
+    """Issue a new token for the same holder (role, tenant, bench, label) and retire the
+    old one: revoked at once by default, or still accepted for ``overlap_hours`` (time to
+    save the new token on the bench) and expired after. The old row names its successor.
+
+    One transaction: two rotations of the same token cannot both succeed (the second sees
+    ``replaced_by`` set, or conflicts on the row lock)."""
+    if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
+        raise AdminError(f"overlap {overlap_hours} hours: expected 0 to {MAX_OVERLAP_HOURS}")
+    with sessions.begin() as session:
+        old = session.scalars(
+            select(ApiToken).where(ApiToken.id == token_pk).with_for_update()
+        ).first()
+        if old is None:
+            raise AdminError(f"unknown token id {token_pk}")
+        if old.revoked_at is not None or old.replaced_by is not None:
+            raise AdminError(f"token id {token_pk} is already revoked or rotated")
+        if old.bench_id is not None:
+            revoked = session.scalar(select(Bench.revoked_at).where(Bench.id == old.bench_id))
+            if revoked is not None:
+                raise AdminError("the token's bench is deactivated")
+        token = new_token()
+        fresh = ApiToken(
+            token_hash=hash_token(token),
+            role=old.role,
+            tenant_id=old.tenant_id,
+            bench_id=old.bench_id,
+            label=old.label,
+            created_at=utcnow(),
+            expires_at=_expiry(old.role, valid_days),
+        )
+        session.add(fresh)
+        session.flush()
+        now = utcnow()
+        old.replaced_by = fresh.id
+        if overlap_hours == 0:
+            old.revoked_at = now
+        else:
+            until = now + timedelta(hours=overlap_hours)
+            current = as_utc(old.expires_at) if old.expires_at is not None else None
+            old.expires_at = until if current is None or current > until else current
+        return IssuedToken(
+            token_pk=fresh.id, token=token, role=fresh.role, expires_at=fresh.expires_at
+        )
 
 
 def revoke_token(sessions: sessionmaker[Session], token_pk: int) -> None:
@@ -192,13 +283,37 @@ def revoke_token(sessions: sessionmaker[Session], token_pk: int) -> None:
             row.revoked_at = utcnow()
 
 
-def revoke_bench(sessions: sessionmaker[Session], name: str) -> None:
+def revoke_bench(sessions: sessionmaker[Session], name: str, at: datetime | None = None) -> None:
+    """Revoke a bench's key (and so its tokens) from ``at`` (default now): what it signed
+    before stays valid, what it signs from then on does not. A revocation can be moved
+    earlier (a key found stolen since a date), never later."""
     with sessions.begin() as session:
         bench = session.scalars(select(Bench).where(Bench.name == name)).first()
         if bench is None:
             raise AdminError(f"unknown bench {name!r}")
-        if bench.revoked_at is None:
-            bench.revoked_at = utcnow()
+        moment = at or utcnow()
+        if moment.tzinfo is None:
+            raise AdminError("revocation time: give a timezone (e.g. 2026-11-20T12:00:00Z)")
+        current = bench.revoked_at
+        if current is not None and current.tzinfo is None:
+            current = current.replace(tzinfo=UTC)
+        if current is None or moment < current:
+            bench.revoked_at = moment
+
+
+def bench_statement(
+    sessions: sessionmaker[Session], name: str, network: BenchKey
+) -> dict[str, Any]:
+    """The signed key statement of a bench as the database says it now."""
+    from central_inventory.trust import statement_for
+
+    with sessions() as session:
+        bench = session.scalars(select(Bench).where(Bench.name == name)).first()
+        if bench is None:
+            raise AdminError(f"unknown bench {name!r}")
+        tenant = session.get(Tenant, bench.tenant_id)
+        assert tenant is not None
+        return statement_for(network, bench, tenant)
 
 
 def create_batch(
@@ -223,7 +338,10 @@ def create_batch(
             created_at=utcnow(),
         )
         session.add(batch)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # created concurrently between the check and the insert
+            raise AdminError(f"batch {code!r} already exists for {tenant!r}") from None
         return batch.id, token
 
 

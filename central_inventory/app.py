@@ -20,7 +20,8 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlalchemy import Engine, select, text, true
+from sqlalchemy import Engine, select, true
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,7 +33,6 @@ from central_inventory.config import Settings
 from central_inventory.db import (
     MAX_PK,
     Batch,
-    Certificate,
     Tenant,
     Unit,
     make_engine,
@@ -40,7 +40,7 @@ from central_inventory.db import (
     utcnow,
 )
 from central_inventory.errors import ApiError
-from central_inventory.evidence import report_row, unit_view, verify_certificate
+from central_inventory.evidence import certificate_row, report_row, unit_view, verify_certificates
 from central_inventory.i18n import tr
 from central_inventory.ingest import (
     MAX_REVISION,
@@ -53,7 +53,14 @@ from central_inventory.ingest import (
 )
 from central_inventory.limits import BodySizeLimitMiddleware, RejectNulMiddleware
 from central_inventory.logs import LOGGER, AccessLogMiddleware
-from central_inventory.reference import resolve, scan
+from central_inventory.reference import CPU_TABLE, cpu_table_version, resolve, scan
+from central_inventory.storage import (
+    StorageHealth,
+    classify,
+    fault_message,
+    install_fault_handling,
+    unavailable,
+)
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -108,6 +115,7 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    health: StorageHealth
     _limiter: anyio.CapacityLimiter | None = None
 
     def ingest_limiter(self) -> anyio.CapacityLimiter:
@@ -137,7 +145,7 @@ def api_principal(
 
 
 def json_error(error: ApiError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
 
 
 def _tenant_filter(principal: Principal) -> Any:
@@ -161,8 +169,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    health = StorageHealth()
+    install_fault_handling(engine, health)
     app.state.services = Services(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine)
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), health=health
     )
 
     @app.exception_handler(ApiError)
@@ -200,6 +210,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             )
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        fault = classify(exc)
+        if fault is None:
+            return await _unexpected(request, exc)
+        LOGGER.warning("storage fault", extra={"path": request.url.path, "error": str(exc)[:200]})
+        return json_error(unavailable(fault))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         LOGGER.error("unexpected error", exc_info=exc, extra={"path": request.url.path})
@@ -224,15 +242,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 def _api_routes(app: FastAPI) -> None:
     auth_errors = _error_responses(401, 403)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], responses=_error_responses(503))
     def healthz(request: Request) -> Response:
-        """Liveness and database reachability."""
-        try:
-            with services(request).engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            LOGGER.warning("health check failed", extra={"error": str(exc)[:200]})
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        """Liveness and storage: 503 with the reason (``read_only``, ``disk_full``,
+        ``io_error``, ``unreachable``) when the database cannot take writes. A small write
+        probe runs at most every few seconds; a fault met by a request shows at once."""
+        svc = services(request)
+        fault = svc.health.current(svc.engine)
+        if fault is not None:
+            error = unavailable(fault)
+            return JSONResponse(
+                {"status": "unavailable", "database": fault, "message": fault_message(fault)},
+                status_code=503,
+                headers=error.headers(),
+            )
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     @app.post(
@@ -331,9 +354,27 @@ def _api_routes(app: FastAPI) -> None:
             for r in view.versions
         ]
         data["certificates"] = [
-            {"certificate_id": c.certificate_id, "result": c.result} for c in view.certificates
+            {"certificate_id": c.certificate_id, "result": c.result, "outcome": c.outcome}
+            for c in view.certificates
         ]
         data["pending_certificates"] = view.pending_certificate_ids
+        data["disks"] = [
+            {
+                "serial": d.serial or None,
+                "required": d.required,
+                "erased": d.proof is not None,
+                "certificate_id": d.proof.certificate_id if d.proof is not None else None,
+                "certificates": [
+                    {"certificate_id": c.certificate_id, "outcome": c.outcome}
+                    for c in d.certificates
+                ],
+            }
+            for d in view.disks
+        ]
+        data["unlinked_certificates"] = [
+            {"certificate_id": c.certificate_id, "disk_serial": c.disk_serial}
+            for c in view.unlinked
+        ]
         return data
 
     @app.patch("/api/v1/units/{unit_id}", tags=["units"], responses=_error_responses(401, 403, 404))
@@ -380,7 +421,7 @@ def _api_routes(app: FastAPI) -> None:
     ) -> Response:
         """The signed envelope exactly as it was received: the highest revision received,
         or the one named by ``revision``."""
-        row = report_row(session, report_id, revision)
+        row = report_row(session, report_id, revision, principal.tenant_id)
         if row is None or not principal.can_see_tenant(row.tenant_id):
             raise not_found()
         return Response(
@@ -396,11 +437,7 @@ def _api_routes(app: FastAPI) -> None:
         session: Annotated[Session, Depends(db_session)],
     ) -> Response:
         """The signed certificate envelope exactly as it was received."""
-        if not valid_id(certificate_id):
-            raise not_found()
-        row = session.scalars(
-            select(Certificate).where(Certificate.certificate_id == certificate_id)
-        ).first()
+        row = certificate_row(session, certificate_id, principal.tenant_id)
         if row is None or not principal.can_see_tenant(row.tenant_id):
             raise not_found()
         return Response(row.envelope, media_type="application/json")
@@ -409,13 +446,18 @@ def _api_routes(app: FastAPI) -> None:
     def verify_json(
         certificate_id: str, session: Annotated[Session, Depends(db_session)]
     ) -> dict[str, Any]:
-        """Public: is this certificate genuine, and what does it attest (no personal data)."""
-        found = verify_certificate(session, certificate_id) if valid_id(certificate_id) else None
-        if found is None:
+        """Public: every certificate filed under this id (ids are each reconditioner's own:
+        one per reconditioner that used it), each genuine or not, with what it proves and
+        its reconditioner's name (no personal data)."""
+        found = verify_certificates(session, certificate_id) if valid_id(certificate_id) else []
+        if not found:
             raise not_found()
-        result = found.as_dict()
-        result.pop("reason", None)
-        return result
+        matches = []
+        for verification in found:
+            item = verification.as_dict()
+            item.pop("reason", None)
+            matches.append(item)
+        return {"certificate_id": certificate_id, "count": len(matches), "certificates": matches}
 
     @app.post("/api/v1/batches", tags=["batches"], status_code=201, responses=auth_errors)
     async def create_batch(request: Request) -> Response:
@@ -442,7 +484,7 @@ def _api_routes(app: FastAPI) -> None:
                 code=document.get("code"),
                 donor_name=document.get("donor_name"),
                 tenant_slug=document.get("tenant"),
-                base_url=svc.settings.public_url or str(request.base_url),
+                base_url=svc.settings.link_base(),
             )
             return JSONResponse(result, status_code=201)
 
@@ -462,6 +504,32 @@ def _api_routes(app: FastAPI) -> None:
             headers={"ETag": etag},
         )
 
+    @app.get("/api/v1/trust", tags=["trust"], responses=_error_responses(401, 403, 503))
+    def trust(
+        request: Request,
+        session: Annotated[Session, Depends(db_session)],
+        principal: Annotated[Principal, Depends(api_principal)],
+    ) -> Response:
+        """The network public key and the calling bench's current signed key statement
+        (what ``bench-agent verify`` needs to call this bench's certificates VALID)."""
+        return JSONResponse(trust_for(services(request).settings, session, principal))
+
+    @app.get("/api/v1/reference/cpu-table", tags=["reference"], responses=auth_errors)
+    def reference_cpu_table(
+        request: Request, _principal: Annotated[Principal, Depends(api_principal)]
+    ) -> Response:
+        """The current CPU score table (the network's ``cpus.csv``) byte for byte; its
+        version (``sha256:...``) in the ETag and ``X-Cpu-Table-Version``."""
+        found = resolve(services(request).settings.resolved_profiles_dir(), CPU_TABLE)
+        if found is None:
+            raise not_found()
+        data = found.read_bytes()
+        version = cpu_table_version(data)
+        headers = {"ETag": f'"{version}"', "X-Cpu-Table-Version": version}
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type="text/csv; charset=utf-8", headers=headers)
+
     @app.get("/api/v1/reference/files/{path:path}", tags=["reference"], responses=auth_errors)
     def reference_file(
         path: str, request: Request, _principal: Annotated[Principal, Depends(api_principal)]
@@ -471,6 +539,39 @@ def _api_routes(app: FastAPI) -> None:
         if found is None:
             raise not_found()
         return FileResponse(found, media_type=_media_type(found))
+
+
+def trust_for(settings: Settings, session: Session, principal: Principal) -> dict[str, Any]:
+    from central_inventory.db import Bench, Tenant
+    from central_inventory.trust import (
+        NetworkKeyError,
+        load_network_key,
+        statement_for,
+        trust_document,
+    )
+
+    unavailable = ApiError(
+        503,
+        "no_network_key",
+        tr(
+            "Le service n'a pas de clé du réseau (central-inventory init-network-key).",
+            "The service has no network key (central-inventory init-network-key).",
+        ),
+    )
+    try:
+        network = load_network_key(settings.network_key)
+    except NetworkKeyError as exc:
+        logging.getLogger("central_inventory").error("network key unreadable: %s", exc)
+        raise unavailable from None
+    if network is None:
+        raise unavailable
+    statement = None
+    if principal.role == "bench" and principal.bench_pk is not None:
+        bench = session.get(Bench, principal.bench_pk)
+        tenant = session.get(Tenant, bench.tenant_id) if bench is not None else None
+        if bench is not None and tenant is not None:
+            statement = statement_for(network, bench, tenant)
+    return trust_document(network, statement)
 
 
 def _media_type(path: Path) -> str:
@@ -493,6 +594,7 @@ def _unit_json(unit: Unit) -> dict[str, Any]:
         "site": unit.site,
         "category": unit.category,
         "status": unit.status,
+        "erasure_state": unit.erasure_state,
         "latest_version": unit.latest_version,
         "first_seen_at": unit.first_seen_at.isoformat(),
         "last_report_at": unit.last_report_at.isoformat(),
@@ -525,6 +627,12 @@ def _ingest_certificate(svc: Services, request: Request, body: bytes) -> Respons
         },
     )
     return JSONResponse(stored.body(), status_code=201 if stored.status == "stored" else 200)
+
+
+def _batch_exists() -> ApiError:
+    return ApiError(
+        409, "conflict", tr("Ce code de lot existe déjà.", "This batch code already exists.")
+    )
 
 
 def create_batch_for(
@@ -585,11 +693,7 @@ def create_batch_for(
             select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == code.strip())
         )
         if exists is not None:
-            raise ApiError(
-                409,
-                "conflict",
-                tr("Ce code de lot existe déjà.", "This batch code already exists."),
-            )
+            raise _batch_exists()
         token = new_bearer_token().removeprefix("cit_")
         batch = Batch(
             tenant_id=tenant_id,
@@ -599,7 +703,11 @@ def create_batch_for(
             created_at=utcnow(),
         )
         session.add(batch)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent request created the same code between the check and the insert.
+            raise _batch_exists() from None
         return {
             "batch_id": batch.id,
             "code": batch.code,

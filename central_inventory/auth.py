@@ -7,12 +7,13 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from central_inventory.db import ApiToken, Bench
+from central_inventory.db import ApiToken, Bench, as_utc, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
 
@@ -57,6 +58,22 @@ UNAUTHENTICATED = tr(
 )
 
 
+def expired_token(expired_at: datetime) -> ApiError:
+    """401 for a token past its expiry: the holder needs a new one (``rotate-token``)."""
+    day = expired_at.strftime("%Y-%m-%d")
+    return ApiError(
+        401,
+        "token_expired",
+        tr(
+            f"Ce jeton d'accès a expiré le {day} : demandez au responsable du service un "
+            "nouveau jeton (central-inventory rotate-token) et enregistrez-le sur le banc.",
+            f"This access token expired on {day}: ask the service administrator for a new "
+            "token (central-inventory rotate-token) and save it on the bench.",
+        ),
+        detail={"expired_at": expired_at.isoformat()},
+    )
+
+
 def bearer_from_header(value: str | None) -> str | None:
     if not value:
         return None
@@ -76,6 +93,7 @@ def _token_query() -> Any:
             tokens.c.role,
             tokens.c.tenant_id,
             tokens.c.revoked_at,
+            tokens.c.expires_at,
             benches.c.id.label("bench_pk"),
             benches.c.tenant_id.label("bench_tenant_id"),
             benches.c.name.label("bench_name"),
@@ -101,6 +119,8 @@ def authenticate(db: Session | Connection, token: str | None) -> Principal:
             "token_revoked",
             tr("Ce jeton d'accès a été révoqué.", "This access token has been revoked."),
         )
+    if row.expires_at is not None and as_utc(row.expires_at) <= utcnow():
+        raise expired_token(as_utc(row.expires_at))
     role: Role = row.role
     if role == "bench":
         if row.bench_pk is None:

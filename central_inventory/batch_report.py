@@ -61,7 +61,8 @@ class BatchLine:
     status: str
     outcome: str
     certificates: list[CertificateLine] = field(default_factory=list)
-    """Each erasure certificate received for the unit."""
+    """Each erasure certificate received for the unit, with what it proves
+    (``Certificate.outcome``: a dry run or an unverified erasure never reads ERASED)."""
 
 
 @dataclass(kw_only=True)
@@ -96,7 +97,7 @@ def build(session: Session, batch: Batch) -> BatchReport:
             select(
                 ReportCertificate.unit_id,
                 Certificate.certificate_id,
-                Certificate.result,
+                Certificate.outcome,
                 Certificate.disk_model,
                 Certificate.disk_serial,
                 Certificate.method,

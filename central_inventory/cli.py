@@ -97,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="clé brute en base64, bloc PEM ou @FICHIER / base64 raw key, PEM block or @FILE",
     )
     bench.add_argument("--site", help="code du site / site code (GR, LY, ...)")
+    bench.add_argument(
+        "--statement-out",
+        type=Path,
+        help="écrire la déclaration de clé signée / write the signed key statement (FILE)",
+    )
+    sub.add_parser(
+        "init-network-key",
+        help="créer la clé du réseau (CENTRAL_NETWORK_KEY, 0600) qui signe les déclarations "
+        "de clé des bancs / create the network key that signs the benches' key statements",
+    )
     token = sub.add_parser(
         "create-token", help="émettre un jeton (affiché une fois) / issue a token (shown once)"
     )
@@ -104,6 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--bench", help="nom du banc (rôle bench) / bench name (role bench)")
     token.add_argument("--tenant", help="reconditionneur (rôle staff) / tenant slug (role staff)")
     token.add_argument("--label")
+    token.add_argument(
+        "--days",
+        type=int,
+        help="validité en jours (défaut : banc 365, staff 180, coordinator 90 ; 0 = sans "
+        "fin) / lifetime in days (default: bench 365, staff 180, coordinator 90; 0 = never)",
+    )
+    rotate = sub.add_parser(
+        "rotate-token",
+        help="remplacer un jeton par un nouveau (affiché une fois) / replace a token with a "
+        "new one (shown once)",
+    )
+    rotate.add_argument("token_id", type=int)
+    rotate.add_argument(
+        "--overlap-hours",
+        type=int,
+        default=0,
+        help="l'ancien jeton reste valable N heures (défaut 0 : révoqué tout de suite) / "
+        "the old token stays valid N hours (default 0: revoked at once)",
+    )
+    rotate.add_argument("--days", type=int, help="validité du nouveau jeton / new token's lifetime")
     revoke = sub.add_parser(
         "revoke-token", help="révoquer un jeton par son numéro / revoke a token by its id"
     )
@@ -112,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
         "revoke-bench", help="désactiver un banc / deactivate a bench (key and tokens)"
     )
     revoke_bench.add_argument("name")
+    revoke_bench.add_argument(
+        "--at",
+        metavar="ISO-DATE",
+        help="révoquée depuis (défaut : maintenant) ; ce qui a été signé avant reste valide / "
+        "revoked from (default: now); what was signed before stays valid",
+    )
+    revoke_bench.add_argument(
+        "--statement-out",
+        type=Path,
+        help="écrire la nouvelle déclaration de clé / write the new key statement (FILE)",
+    )
     batch = sub.add_parser(
         "create-batch", help="créer un lot donateur et son lien / create a donor batch and its link"
     )
@@ -288,7 +329,7 @@ def cmd_set_tenant(args: argparse.Namespace, settings: Any, con: Console) -> int
 
 def cmd_register_bench(args: argparse.Namespace, settings: Any, con: Console) -> int:
     from central_inventory.admin import AdminError, parse_public_key, register_bench
-    from wipe.signing import key_id
+    from wipe.signing import fingerprint, key_id
 
     text = args.public_key
     if text.startswith("@"):
@@ -298,14 +339,87 @@ def cmd_register_bench(args: argparse.Namespace, settings: Any, con: Console) ->
             raise AdminError(f"public key file {text[1:]!r}: {exc}") from None
     raw = parse_public_key(text)
     bench_pk = register_bench(_sessions(settings), args.tenant, args.name, raw, args.site)
+    statement = _issue_statement(args, settings, con)
     _emit(
         con,
         args,
-        {"bench_id": bench_pk, "name": args.name, "key_id": key_id(raw)},
+        {
+            "bench_id": bench_pk,
+            "name": args.name,
+            "key_id": key_id(raw),
+            "fingerprint": fingerprint(raw),
+            "statement": statement,
+        },
         con.say(
-            f"Banc enregistré : {args.name} (clé {key_id(raw)})",
-            f"Bench registered: {args.name} (key {key_id(raw)})",
+            f"Banc enregistré : {args.name} (clé {fingerprint(raw)})",
+            f"Bench registered: {args.name} (key {fingerprint(raw)})",
         ),
+    )
+    return 0
+
+
+def _issue_statement(
+    args: argparse.Namespace, settings: Any, con: Console
+) -> dict[str, Any] | None:
+    """The bench's signed key statement (written to --statement-out), None without a
+    network key (said on stderr: benches will get it once the key exists)."""
+    import json
+
+    from central_inventory.admin import AdminError, bench_statement
+    from central_inventory.trust import NetworkKeyError, load_network_key
+
+    try:
+        network = load_network_key(settings.network_key)
+    except NetworkKeyError as exc:
+        raise AdminError(f"network key: {exc}") from None
+    if network is None:
+        con.err(
+            con.say(
+                "Pas de clé du réseau : aucune déclaration de clé émise "
+                "(central-inventory init-network-key).",
+                "No network key: no key statement issued (central-inventory init-network-key).",
+            )
+        )
+        return None
+    statement = bench_statement(_sessions(settings), args.name, network)
+    if args.statement_out is not None:
+        try:
+            args.statement_out.write_text(
+                json.dumps(statement, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+        except OSError as exc:
+            raise AdminError(f"{args.statement_out}: {exc.strerror or exc}") from None
+    return statement
+
+
+def cmd_init_network_key(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import AdminError
+    from central_inventory.trust import NetworkKeyError, create_network_key
+    from wipe.signing import public_key_pem
+
+    if settings.network_key is None:
+        raise AdminError("no network key path (CENTRAL_NETWORK_KEY)")
+    try:
+        key, created = create_network_key(settings.network_key)
+    except NetworkKeyError as exc:
+        raise AdminError(str(exc)) from None
+    pem = public_key_pem(key.public_raw)
+    _emit(
+        con,
+        args,
+        {
+            "path": str(settings.network_key),
+            "created": created,
+            "fingerprint": key.fingerprint,
+            "public_key": key.public_b64,
+            "public_key_pem": pem,
+        },
+        con.say(
+            f"Clé du réseau {'créée' if created else 'existante'} : {settings.network_key}\n"
+            f"Empreinte : {key.fingerprint}\n{pem}",
+            f"Network key {'created' if created else 'already there'}: {settings.network_key}\n"
+            f"Fingerprint: {key.fingerprint}\n{pem}",
+        ).rstrip("\n"),
     )
     return 0
 
@@ -314,18 +428,65 @@ def cmd_create_token(args: argparse.Namespace, settings: Any, con: Console) -> i
     from central_inventory.admin import create_token
 
     issued = create_token(
-        _sessions(settings), args.role, tenant=args.tenant, bench=args.bench, label=args.label
+        _sessions(settings),
+        args.role,
+        tenant=args.tenant,
+        bench=args.bench,
+        label=args.label,
+        valid_days=settings.token_days[args.role] if args.days is None else args.days,
     )
+    _emit_token(con, args, issued)
+    return 0
+
+
+def _emit_token(con: Console, args: argparse.Namespace, issued: Any) -> None:
+    expires = issued.expires_at.isoformat(timespec="seconds") if issued.expires_at else None
     _emit(
         con,
         args,
-        {"token_id": issued.token_pk, "role": issued.role, "token": issued.token},
+        {
+            "token_id": issued.token_pk,
+            "role": issued.role,
+            "token": issued.token,
+            "expires_at": expires,
+        },
         issued.token,
     )
+    until_fr = f"valable jusqu'au {expires}" if expires else "sans date d'expiration"
+    until_en = f"valid until {expires}" if expires else "never expires"
     con.err(
         con.say(
-            f"Jeton n° {issued.token_pk} ({issued.role}) : conservez-le, il ne sera plus affiché.",
-            f"Token #{issued.token_pk} ({issued.role}): keep it, it will not be shown again.",
+            f"Jeton n° {issued.token_pk} ({issued.role}, {until_fr}) : conservez-le, "
+            "il ne sera plus affiché.",
+            f"Token #{issued.token_pk} ({issued.role}, {until_en}): keep it, "
+            "it will not be shown again.",
+        )
+    )
+
+
+def cmd_rotate_token(args: argparse.Namespace, settings: Any, con: Console) -> int:
+    from central_inventory.admin import rotate_token
+    from central_inventory.db import ApiToken
+
+    sessions = _sessions(settings)
+    with sessions() as session:
+        row = session.get(ApiToken, args.token_id)
+        role = row.role if row is not None else "bench"
+    issued = rotate_token(
+        sessions,
+        args.token_id,
+        overlap_hours=args.overlap_hours,
+        valid_days=settings.token_days.get(role) if args.days is None else args.days,
+    )
+    _emit_token(con, args, issued)
+    con.err(
+        con.say(
+            f"Ancien jeton n° {args.token_id} : révoqué."
+            if args.overlap_hours == 0
+            else f"Ancien jeton n° {args.token_id} : encore valable {args.overlap_hours} h.",
+            f"Old token #{args.token_id}: revoked."
+            if args.overlap_hours == 0
+            else f"Old token #{args.token_id}: still valid for {args.overlap_hours} h.",
         )
     )
     return 0
@@ -345,13 +506,21 @@ def cmd_revoke_token(args: argparse.Namespace, settings: Any, con: Console) -> i
 
 
 def cmd_revoke_bench(args: argparse.Namespace, settings: Any, con: Console) -> int:
-    from central_inventory.admin import revoke_bench
+    from central_inventory.admin import AdminError, revoke_bench
+    from wipe.trust import TrustError, parse_time
 
-    revoke_bench(_sessions(settings), args.name)
+    at = None
+    if args.at:
+        try:
+            at = parse_time(args.at)
+        except TrustError as exc:
+            raise AdminError(f"--at: {exc}") from None
+    revoke_bench(_sessions(settings), args.name, at)
+    statement = _issue_statement(args, settings, con)
     _emit(
         con,
         args,
-        {"bench": args.name, "revoked": True},
+        {"bench": args.name, "revoked": True, "statement": statement},
         con.say(f"Banc {args.name} désactivé.", f"Bench {args.name} deactivated."),
     )
     return 0
@@ -361,8 +530,7 @@ def cmd_create_batch(args: argparse.Namespace, settings: Any, con: Console) -> i
     from central_inventory.admin import create_batch
 
     batch_id, token = create_batch(_sessions(settings), args.tenant, args.code, args.donor)
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    url = f"{base}/donor/{token}"
+    url = f"{settings.link_base()}/donor/{token}"
     _emit(con, args, {"batch_id": batch_id, "code": args.code, "donor_url": url}, url)
     return 0
 
@@ -395,8 +563,10 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Console], int]] = {
     "set-tenant": cmd_set_tenant,
     "register-bench": cmd_register_bench,
     "create-token": cmd_create_token,
+    "rotate-token": cmd_rotate_token,
     "revoke-token": cmd_revoke_token,
     "revoke-bench": cmd_revoke_bench,
+    "init-network-key": cmd_init_network_key,
     "create-batch": cmd_create_batch,
     "export": cmd_export,
 }

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+ENVIRONMENTS = ("development", "production")
+DEFAULT_TOKEN_DAYS = {"bench": 365, "staff": 180, "coordinator": 90}
+"""How long a new token stays valid, per role (CENTRAL_TOKEN_DAYS_BENCH, ...)."""
 
 
 class ConfigError(ValueError):
@@ -60,6 +64,46 @@ class Settings:
     """Reports and certificates processed at once per worker (the rest wait their turn)."""
     cookie_secure: bool = False
     """Mark the staff session cookie Secure (set it when served over HTTPS)."""
+    environment: str = "development"
+    """``production`` refuses to start without ``public_url`` (links must never come from
+    a request's Host header)."""
+    token_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TOKEN_DAYS))
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(
+                f"CENTRAL_ENV={self.environment!r}: expected development or production"
+            )
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ConfigError(
+                    f"CENTRAL_PUBLIC_URL={self.public_url!r}: expected an http:// or "
+                    "https:// URL such as https://inventaire.example.org"
+                )
+            if self.environment == "production" and parts.scheme != "https":
+                raise ConfigError(
+                    f"CENTRAL_PUBLIC_URL={self.public_url!r}: production links must use https://"
+                )
+        elif self.environment == "production":
+            raise ConfigError(
+                "CENTRAL_ENV=production needs CENTRAL_PUBLIC_URL (e.g. "
+                "https://inventaire.example.org): donor links and QR codes are built from it, "
+                "never from the request's Host header"
+            )
+
+    def link_base(self) -> str:
+        """The base of every link the service hands out (donor links, verification URLs):
+        the public URL, else (development only) the configured host and port."""
+        if self.public_url is not None:
+            return self.public_url
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    network_key: Path | None = None
+    """The network's Ed25519 key (PEM, 0600) that signs key statements for the benches
+    (``central-inventory init-network-key`` creates it)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +123,15 @@ class Settings:
                 f"CENTRAL_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR"
             )
         profiles = env.get("CENTRAL_PROFILES_DIR", "").strip()
+        environment = env.get("CENTRAL_ENV", "").strip().lower() or "development"
+        token_days = {
+            role: _int(env, f"CENTRAL_TOKEN_DAYS_{role.upper()}", days, 1)
+            for role, days in DEFAULT_TOKEN_DAYS.items()
+        }
+        network_key = env.get("CENTRAL_NETWORK_KEY", "").strip()
+        if not network_key:
+            data_dir = Path(env.get("CENTRAL_DATA_DIR", "") or default_data_dir(env))
+            network_key = str(data_dir / "network-key.pem")
         return cls(
             database_url=url,
             host=env.get("CENTRAL_HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -92,6 +145,9 @@ class Settings:
             db_max_overflow=_int(env, "CENTRAL_DB_MAX_OVERFLOW", 10, 0),
             ingest_threads=_int(env, "CENTRAL_INGEST_THREADS", 8, 1),
             cookie_secure=env.get("CENTRAL_COOKIE_SECURE", "").lower() in {"1", "true", "yes"},
+            environment=environment,
+            token_days=token_days,
+            network_key=Path(network_key),
         )
 
     def resolved_profiles_dir(self) -> Path:

@@ -44,6 +44,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite gives it back naive)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -86,6 +91,19 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """After this instant the token answers 401 ``token_expired`` (rotate it); None only
+    for a token issued with ``--days 0`` (never expires: avoid)."""
+    replaced_by: Mapped[int | None] = mapped_column(Integer)
+    """The token issued by ``rotate-token`` in its place (its ``id``)."""
+
+
+class ServiceHealth(Base):
+    """One row the health probe rewrites: a small real write says storage takes writes."""
+
+    __tablename__ = "service_health"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Batch(Base):
@@ -123,8 +141,18 @@ class Unit(Base):
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_report_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
-    """The ``version`` of the unit's current report (the highest revision of the report id
-    received last)."""
+    """The ``version`` of the unit's current report."""
+    current_report_id: Mapped[str | None] = mapped_column(String(100))
+    current_revision: Mapped[int | None] = mapped_column(Integer)
+    current_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The current report's id, revision and signed ``created_at``: what decides whether a
+    report arriving later is newer (a higher revision of the current report id, else a
+    later creation time), kept on the row so the decision is taken under its lock."""
+    erasure_state: Mapped[str | None] = mapped_column(String(16))
+    """From stored certificates, never from a report's claims (see ``ERASURE_STATES``):
+    ERASED when every disk of the current report's inventory has an ERASED certificate of
+    the tenant, listed by that report, for its serial; NOT_ERASED otherwise; NO_DISK when
+    the inventory has no disk to erase."""
 
 
 class Report(Base):
@@ -139,12 +167,16 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("unit_id", "version", name="uq_reports_unit_version"),
-        UniqueConstraint("report_id", "revision", name="uq_reports_report_revision"),
+        # Report ids are a tenant's own: another tenant using the same id changes nothing.
+        UniqueConstraint(
+            "report_id", "tenant_id", "revision", name="uq_reports_tenant_report_revision"
+        ),
         # One head per report id: two concurrent revisions cannot both become the head
         # (the loser's insert conflicts and its transaction is run again).
         Index(
             "uq_reports_head",
             "report_id",
+            "tenant_id",
             unique=True,
             sqlite_where=text("head"),
             postgresql_where=text("head"),
@@ -170,6 +202,22 @@ class Report(Base):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     """SHA-256 of the canonical JSON of the payload: what idempotency compares."""
     envelope: Mapped[str] = mapped_column(Text)
+    status_if_erased: Mapped[str | None] = mapped_column(String(32))
+    """The status this report supports once its disks are proven erased: NON_REEMPLOYABLE
+    (graded not distributable), PRET_A_DISTRIBUER (graded, no failed test) or
+    EN_COURS_DE_TRAITEMENT. The unit's status is this, lowered to EN_COURS_DE_TRAITEMENT
+    while its erasure state is not ERASED."""
+
+
+class ReportDisk(Base):
+    """A disk serial of a report's inventory (the bench's own boot medium left out): what
+    a certificate's disk must match to be linked to the report's unit."""
+
+    __tablename__ = "report_disks"
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(200), primary_key=True)
+    required: Mapped[bool] = mapped_column(Boolean)
+    """An internal disk (neither the boot medium nor removable): it must be erased."""
 
 
 class ReportCertificate(Base):
@@ -187,11 +235,20 @@ class Certificate(Base):
     """One signed erasure certificate, stored verbatim."""
 
     __tablename__ = "certificates"
+    __table_args__ = (
+        # Certificate ids are a tenant's own (the public page lists every match).
+        UniqueConstraint("certificate_id", "tenant_id", name="uq_certificates_id_tenant"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    certificate_id: Mapped[str] = mapped_column(String(128), unique=True)
+    certificate_id: Mapped[str] = mapped_column(String(128))
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     bench_id: Mapped[int] = mapped_column(ForeignKey("benches.id"))
     result: Mapped[str] = mapped_column(String(24))
+    """The result the certificate states."""
+    outcome: Mapped[str] = mapped_column(String(24))
+    """What the certificate proves: its result, except that an ERASED one counts only with
+    a passed verification (read-back, or a proven firmware sanitize) and never for a dry
+    run — then DRY_RUN or UNVERIFIED. Only ERASED counts as erased anywhere."""
     method: Mapped[str | None] = mapped_column(String(100))
     level: Mapped[str | None] = mapped_column(String(24))
     disk_model: Mapped[str | None] = mapped_column(String(200))

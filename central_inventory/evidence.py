@@ -16,6 +16,7 @@ from central_inventory.db import (
     Certificate,
     Report,
     ReportCertificate,
+    ReportDisk,
     Tenant,
     Unit,
 )
@@ -41,6 +42,12 @@ class Verification:
     reason: str | None
     """Why it is not genuine (signature no longer verifies), in English for logs."""
     result: str
+    """What the certificate proves (``Certificate.outcome``): ERASED only for a genuine
+    certificate with a passed verification that is not a dry run; UNVERIFIED when the
+    signature no longer verifies."""
+    claimed_result: str
+    """The result the certificate states (may say ERASED when ``result`` does not)."""
+    erased: bool
     method: str | None
     level: str | None
     verification: str | None
@@ -65,16 +72,22 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def verify_certificate(session: Session, certificate_id: str) -> Verification | None:
-    row = session.execute(
+def verify_certificates(session: Session, certificate_id: str) -> list[Verification]:
+    """Every stored certificate with this id, one per tenant that used it (ids are a
+    tenant's own), oldest first; each names its reconditioner."""
+    rows = session.execute(
         select(Certificate, Bench, Tenant)
         .join(Bench, Bench.id == Certificate.bench_id)
         .join(Tenant, Tenant.id == Certificate.tenant_id)
         .where(Certificate.certificate_id == certificate_id)
-    ).first()
-    if row is None:
-        return None
-    certificate, bench, tenant = row
+        .order_by(Certificate.received_at, Certificate.id)
+    ).all()
+    return [_verification(session, c, bench, tenant) for c, bench, tenant in rows]
+
+
+def _verification(
+    session: Session, certificate: Certificate, bench: Bench, tenant: Tenant
+) -> Verification:
     genuine, reason = True, None
     payload: Any = {}
     try:
@@ -100,18 +113,21 @@ def verify_certificate(session: Session, certificate_id: str) -> Verification | 
         select(Unit.maker, Unit.model)
         .join(ReportCertificate, ReportCertificate.unit_id == Unit.id)
         .where(
-            ReportCertificate.certificate_id == certificate_id,
+            ReportCertificate.certificate_id == certificate.certificate_id,
             Unit.tenant_id == certificate.tenant_id,
         )
         .limit(1)
     ).first()
+    result = certificate.outcome if genuine else "UNVERIFIED"
     return Verification(
         certificate_id=certificate.certificate_id,
         genuine=genuine,
         reason=reason,
-        result=certificate.result if genuine else "UNVERIFIED",
+        result=result,
+        claimed_result=certificate.result,
+        erased=result == "ERASED",
         method=certificate.method,
-        level=certificate.level,
+        level=certificate.level if result == "ERASED" else None,
         verification=_str(verification),
         started_at=certificate.started_at,
         finished_at=certificate.finished_at,
@@ -128,17 +144,52 @@ def verify_certificate(session: Session, certificate_id: str) -> Verification | 
     )
 
 
-def report_row(session: Session, report_id: str, revision: int | None = None) -> Report | None:
-    """One stored revision of a report id: the highest received (its head) by default.
+def report_row(
+    session: Session, report_id: str, revision: int | None = None, tenant_id: int | None = None
+) -> Report | None:
+    """One stored revision of a report id of ``tenant_id`` (report ids are a tenant's own;
+    None: any tenant's, for coordinators): the highest received (its head) by default.
     Tenancy is the caller's to check."""
     if not valid_id(report_id):
         return None
     query = select(Report).where(Report.report_id == report_id)
+    if tenant_id is not None:
+        query = query.where(Report.tenant_id == tenant_id)
     if revision is None:
         query = query.where(Report.head)
     else:
         query = query.where(Report.revision == revision)
-    return session.scalars(query).first()
+    return session.scalars(query.order_by(Report.tenant_id, Report.id)).first()
+
+
+def certificate_row(
+    session: Session, certificate_id: str, tenant_id: int | None = None
+) -> Certificate | None:
+    """A stored certificate of ``tenant_id`` (None: any tenant's, for coordinators)."""
+    if not valid_id(certificate_id):
+        return None
+    query = select(Certificate).where(Certificate.certificate_id == certificate_id)
+    if tenant_id is not None:
+        query = query.where(Certificate.tenant_id == tenant_id)
+    return session.scalars(query.order_by(Certificate.tenant_id, Certificate.id)).first()
+
+
+@dataclass(kw_only=True)
+class DiskEvidence:
+    """One disk of the unit's current report and what the stored certificates prove."""
+
+    serial: str
+    """``""`` for a disk without a serial (no certificate can match it)."""
+    required: bool
+    """An internal disk: it must be proven erased for the unit to be distributable."""
+    model: str | None
+    certificates: list[Certificate]
+    """Certificates the current report lists for this serial, received."""
+
+    @property
+    def proof(self) -> Certificate | None:
+        """The certificate proving the erasure (outcome ERASED), if any."""
+        return next((c for c in self.certificates if c.outcome == "ERASED"), None)
 
 
 @dataclass(kw_only=True)
@@ -156,6 +207,11 @@ class UnitView:
     certificates: list[Certificate] = field(default_factory=list)
     pending_certificate_ids: list[str] = field(default_factory=list)
     """Listed by a report, not received yet."""
+    disks: list[DiskEvidence] = field(default_factory=list)
+    """The current report's disks (boot medium left out), each with its evidence."""
+    unlinked: list[Certificate] = field(default_factory=list)
+    """Certificates the current report lists whose disk is not in its inventory: never
+    counted for the unit."""
 
 
 def unit_view(session: Session, unit_id: int) -> UnitView | None:
@@ -200,6 +256,36 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
         else []
     )
     received = {c.certificate_id for c in certificates}
+    disks: list[DiskEvidence] = []
+    unlinked: list[Certificate] = []
+    if current is not None:
+        listed = set(
+            session.scalars(
+                select(ReportCertificate.certificate_id).where(
+                    ReportCertificate.report_pk == current.id
+                )
+            )
+        )
+        models = _disk_models(latest)
+        disks = [
+            DiskEvidence(
+                serial=d.serial, required=d.required, model=models.get(d.serial), certificates=[]
+            )
+            for d in session.scalars(
+                select(ReportDisk)
+                .where(ReportDisk.report_pk == current.id)
+                .order_by(ReportDisk.required.desc(), ReportDisk.serial)
+            )
+        ]
+        by_serial = {d.serial: d for d in disks if d.serial}
+        for certificate in certificates:
+            if certificate.certificate_id not in listed:
+                continue
+            disk = by_serial.get((certificate.disk_serial or "").strip())
+            if disk is None:
+                unlinked.append(certificate)
+            else:
+                disk.certificates.append(certificate)
     batch_code = None
     if unit.batch_id is not None:
         batch = session.get(Batch, unit.batch_id)
@@ -213,4 +299,16 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
         latest=latest,
         certificates=certificates,
         pending_certificate_ids=[c for c in linked if c not in received],
+        disks=disks,
+        unlinked=unlinked,
     )
+
+
+def _disk_models(payload: dict[str, Any]) -> dict[str, str]:
+    inventory = payload.get("inventory")
+    found: dict[str, str] = {}
+    for disk in (inventory.get("disks") if isinstance(inventory, dict) else None) or []:
+        if isinstance(disk, dict) and isinstance(disk.get("model"), str):
+            serial = disk.get("serial")
+            found.setdefault(serial.strip() if isinstance(serial, str) else "", disk["model"])
+    return found

@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVED_SUFFIXES = frozenset({".toml", ".csv", ".md", ".json", ".yaml", ".yml", ".txt"})
+CPU_TABLE = "cpu/cpus.csv"
+"""The network's CPU score table, relative to the profiles directory."""
+
+
+def cpu_table_version(data: bytes) -> str:
+    """The table's version as benches record it (``bench_agent.grading.cpu_table``):
+    ``sha256:`` and the SHA-256 of its bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,7 +26,13 @@ from central_inventory.batch_report import (
 )
 from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
-from central_inventory.evidence import mask_serial, report_row, unit_view, verify_certificate
+from central_inventory.evidence import (
+    certificate_row,
+    mask_serial,
+    report_row,
+    unit_view,
+    verify_certificates,
+)
 from central_inventory.ingest import STATUSES, valid_id
 
 HERE = Path(__file__).parent
@@ -311,14 +317,12 @@ def register_pages(app: FastAPI) -> None:
                 revision = parse_pk(wanted) if wanted is not None else None
                 report = None
                 if wanted is None or revision is not None:
-                    report = report_row(session, item_id, revision)
+                    report = report_row(session, item_id, revision, principal.tenant_id)
                 if report is not None:
                     filename = f"report-{item_id}-r{report.revision}.json"
                 row = report
-            elif kind == "certificate" and valid_id(item_id):
-                row = session.scalars(
-                    select(Certificate).where(Certificate.certificate_id == item_id)
-                ).first()
+            elif kind == "certificate":
+                row = certificate_row(session, item_id, principal.tenant_id)
             if row is None or not principal.can_see_tenant(row.tenant_id):
                 return render_not_found(request)
             return Response(
@@ -417,15 +421,13 @@ def register_pages(app: FastAPI) -> None:
     @app.get("/verify/{certificate_id}", include_in_schema=False)
     def verify_page(request: Request, certificate_id: str) -> Response:
         with _services(request).sessions() as session:
-            found = (
-                verify_certificate(session, certificate_id) if valid_id(certificate_id) else None
-            )
+            found = verify_certificates(session, certificate_id) if valid_id(certificate_id) else []
         return render(
             request,
             "verify.html",
             status=200 if found else 404,
             principal=None,
-            v=found,
+            found=found,
             certificate_id=certificate_id[:128],
             human_bytes=human_bytes,
         )
@@ -446,7 +448,7 @@ def _donor_batch(session: Session, token: str) -> Batch | None:
 
 def _download(request: Request, report: Any, fmt: str) -> Response:
     lang = request_lang(request)
-    base = (_services(request).settings.public_url or str(request.base_url)).rstrip("/")
+    base = _services(request).settings.link_base()
     safe_code = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.code)
     if fmt == "csv":
         data, media = to_csv(report, base, lang), "text/csv; charset=utf-8"

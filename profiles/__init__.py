@@ -1,5 +1,5 @@
 """Data shipped with bench-agent: grading rules, beneficiary needs, cosmetic scales,
-the CPU score seed table. Nothing here is code but this helper."""
+the network's CPU score table. Nothing here is code but this helper."""
 
 from __future__ import annotations
 

@@ -18,10 +18,49 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wipe.signing import BenchKey, SignatureError, canonical_json, parse_json, verify_envelope
+import msgspec
 
-SCHEMA = "bench-agent/erasure-certificate/1"
-RESULTS = ("ERASED", "FAILED", "ABORTED", "UNVERIFIED", "DRY_RUN", "INTERRUPTED")
+from wipe.model import SCHEMA, Certificate, CertificateResult
+from wipe.private import make_private_dir, open_private
+from wipe.signing import (
+    BenchKey,
+    CanonicalJSONError,
+    SignatureError,
+    canonical_json,
+    fingerprint,
+    parse_json,
+    unb64,
+    verify_envelope,
+)
+
+__all__ = ["RESULTS", "SCHEMA", "Certificate", "CertificateResult"]
+RESULTS = tuple(r.value for r in CertificateResult)
+
+
+_CERTIFICATE_DECODER = msgspec.json.Decoder(Certificate)
+"""Built once, at import (msgspec fills its type cache lazily; see central ingest)."""
+
+
+class CertificateFormatError(ValueError):
+    """A signed payload that is not an erasure certificate; says which field."""
+
+
+def decode_certificate(signed: bytes) -> Certificate:
+    """The typed certificate from its signed (canonical) bytes."""
+    try:
+        certificate = _CERTIFICATE_DECODER.decode(signed)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise CertificateFormatError(str(exc)) from None
+    if certificate.schema != SCHEMA:
+        raise CertificateFormatError(f"Expected schema {SCHEMA!r} - at `$.schema`")
+    return certificate
+
+
+def certificate_of(payload: dict[str, Any]) -> Certificate:
+    """The typed certificate of a JSON payload (CertificateFormatError, CanonicalJSONError)."""
+    return decode_certificate(canonical_json(payload))
+
+
 TOOL_NAME = "bench-agent wipe"
 TOOL_VERSION = "0.1.0"
 STANDARD = "NIST SP 800-88 Rev.2 / IEEE 2883-2022"
@@ -38,11 +77,12 @@ def section_digests(payload: dict[str, Any]) -> dict[str, str]:
 
 
 def sign_certificate(key: BenchKey, payload: dict[str, Any]) -> dict[str, Any]:
-    """Add the section digests and sign."""
+    """Check the payload against the model, add the section digests and sign."""
     if payload.get("result") not in RESULTS:
         raise ValueError(
             f"certificate result must be one of {RESULTS}, got {payload.get('result')!r}"
         )
+    certificate_of(payload)
     body = dict(payload)
     body.pop("digests", None)
     body["digests"] = section_digests(body)
@@ -58,13 +98,14 @@ def certificate_filename(payload: dict[str, Any]) -> str:
 
 
 def write_certificate(envelope: dict[str, Any], cert_dir: str | Path) -> Path:
-    """Write atomically (temp file, fsync, rename) and return the path."""
+    """Write atomically (temp file, fsync, rename) and return the path (0600, in a
+    folder created 0700)."""
     directory = Path(cert_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     path = directory / certificate_filename(envelope["payload"])
     tmp = path.with_name(path.name + ".tmp")
     data = json.dumps(envelope, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(data)
         fh.flush()
@@ -82,6 +123,15 @@ class CertificateCheck:
     problems_fr: list[str] = field(default_factory=list)
     problems_en: list[str] = field(default_factory=list)
     altered_sections: list[str] = field(default_factory=list)
+    certificate: Certificate | None = None
+    """The typed certificate, when the signature verifies and the payload fits the model."""
+    public_key: bytes | None = None
+    """The key that signed it (raw), when the signature verifies: whether it is trusted
+    is :mod:`wipe.trust`'s question."""
+
+    @property
+    def fingerprint(self) -> str | None:
+        return fingerprint(self.public_key) if self.public_key is not None else None
 
     def fail(self, fr: str, en: str) -> None:
         self.ok = False
@@ -132,7 +182,10 @@ def _verify_certificate(
         check.fail(f"signature invalide : {exc}", f"invalid signature: {exc}")
         if isinstance(payload, dict) and isinstance(payload.get("digests"), dict):
             recorded = payload["digests"]
-            actual = section_digests(payload)
+            try:
+                actual = section_digests(payload)
+            except CanonicalJSONError:
+                return check
             altered = sorted(
                 k for k in set(recorded) | set(actual) if recorded.get(k) != actual.get(k)
             )
@@ -146,8 +199,16 @@ def _verify_certificate(
                     "content intact but the signature block or the digests were altered",
                 )
         return check
-    if not isinstance(payload, dict) or payload.get("schema") != SCHEMA:
-        check.fail("schéma de certificat inconnu", "unknown certificate schema")
-    elif payload.get("digests") != section_digests(payload):
+    assert isinstance(payload, dict)  # verify_envelope refused anything else
+    check.public_key = unb64(envelope["signature"]["public_key"])
+    try:
+        check.certificate = certificate_of(payload)
+    except CertificateFormatError as exc:
+        check.fail(
+            f"ce n'est pas un certificat d'effacement ({exc})",
+            f"not an erasure certificate ({exc})",
+        )
+        return check
+    if payload.get("digests") != section_digests(payload):
         check.fail("empreintes de sections incohérentes", "section digests inconsistent")
     return check

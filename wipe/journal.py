@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wipe.private import make_private_dir, open_private
 from wipe.signing import BenchKey, SignatureError, canonical_json, parse_json, verify_envelope
 
 GENESIS = "0" * 64
@@ -53,8 +54,8 @@ class Journal:
     def append(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
         """Append one entry and return its payload (with ``seq`` and ``hash``)."""
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            make_private_dir(self.path.parent)
+            fd = open_private(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 seq, prev, torn = self._tail(fd)
@@ -98,7 +99,9 @@ class Journal:
         digest = entry_hash(envelope)
         head = self.key.sign({"seq": seq + 1, "hash": digest})
         tmp = self.head_path.with_name(self.head_path.name + ".tmp")
-        tmp.write_text(json.dumps(head, sort_keys=True), encoding="utf-8")
+        head_fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(head_fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(head, sort_keys=True))
         os.replace(tmp, self.head_path)
         self._last_payload = payload
         return seq + 1, digest

@@ -1,10 +1,12 @@
 """Ed25519 signatures over canonical JSON: the evidence format of every bench.
 
-An envelope is ``{"payload": {...}, "signature": {"alg": "ed25519", "key_id": ...,
-"public_key": ..., "value": ...}}``. The signature covers the canonical JSON of
-the payload: UTF-8, keys sorted, no insignificant whitespace, no NaN. The same
-format signs erasure certificates (``wipe``) and unit reports (``bench_agent``),
-and the central service verifies both with the bench's registered public key.
+An envelope is exactly ``{"payload": {...}, "signature": {"alg": "ed25519", "key_id":
+..., "public_key": ..., "value": ...}}`` (nothing more, nothing less, no key twice).
+The signature covers the RFC 8785 (JCS) canonical JSON of the payload, which
+``jq -cjS .payload`` reproduces for every value the signer accepts, so a third party
+checks a document with jq and openssl alone (docs/evidence.md). The same format signs
+erasure certificates (``wipe``), unit reports (``bench_agent``) and the network's key
+statements (:mod:`wipe.trust`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,109 @@ class SignatureError(ValueError):
     """An envelope is malformed or its signature does not verify."""
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+"""RFC 8785 numbers are IEEE doubles: larger integers would not survive a reader."""
+FLOAT_MIN, FLOAT_MAX = 1e-4, 1e15
+"""Non-zero floats outside [1e-4, 1e15) print in exponent form, and jq 1.6 writes that
+form differently from RFC 8785 (``1e-05`` against ``0.00001``, ``1e+16`` against
+``10000000000000000``): the signer refuses them so that ``jq -cjS`` gives the signed bytes."""
+
+
+class CanonicalJSONError(ValueError):
+    """A value that canonical JSON (as signed here) cannot hold; says where."""
+
+
+def _portable(value: Any, path: str) -> Any:
+    """``value`` checked to print identically with RFC 8785 and ``jq -cjS``; -0.0 → 0."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalJSONError(f"{path}: object key {key!r} is not a string")
+            # RFC 8785 sorts keys by UTF-16 code units, jq by code points: they differ
+            # only around characters beyond U+FFFF, which no key of ours needs.
+            if any(ord(c) > 0xFFFF for c in key):
+                raise CanonicalJSONError(f"{path}: key {key!r} has a character beyond U+FFFF")
+            out[key] = _portable(item, f"{path}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_portable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, str):
+        if "\x7f" in value:  # jq escapes DEL as \u007f, RFC 8785 writes it raw
+            raise CanonicalJSONError(f"{path}: U+007F (DEL) in a string")
+        return value
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise CanonicalJSONError(f"{path}: integer {value} beyond ±(2^53 - 1)")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CanonicalJSONError(f"{path}: {value} is not valid in JSON")
+        if value == 0:
+            return 0  # -0.0: RFC 8785 writes 0, jq -0
+        if not FLOAT_MIN <= abs(value) < FLOAT_MAX:
+            raise CanonicalJSONError(
+                f"{path}: float {value!r} outside [1e-4, 1e15) (round it, or use an integer)"
+            )
+        # RFC 8785 writes an integral number without a fraction (2.0 → 2); in this range
+        # Python's repr of any other float is ECMAScript's shortest form, as RFC 8785 wants.
+        return int(value) if value.is_integer() else value
+    raise CanonicalJSONError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def _fast(value: Any) -> Any:
+    """:func:`_portable` without building paths (the hot path of every signature check):
+    any doubt goes to :func:`_portable`, which says where."""
+    t = type(value)
+    if t is str:
+        if "\x7f" in value:
+            raise CanonicalJSONError
+        return value
+    if t is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                raise CanonicalJSONError
+            out[key] = _fast(item)
+        return out
+    if t is list:
+        return [_fast(item) for item in value]
+    if t is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        raise CanonicalJSONError
+    if value is None or t is bool:
+        return value
+    if t is float and math.isfinite(value):
+        if value == 0:
+            return 0
+        if FLOAT_MIN <= abs(value) < FLOAT_MAX:
+            return int(value) if value.is_integer() else value
+    raise CanonicalJSONError
+
+
 def canonical_json(payload: Any) -> bytes:
-    """The exact bytes that are signed: sorted keys, compact separators, UTF-8, no NaN."""
+    """The exact bytes that are signed: RFC 8785 (JCS) of ``payload``, refusing what JCS
+    and ``jq -cjS`` would print differently (see :data:`FLOAT_MIN`).
+
+    Once :func:`_portable` has checked the values, the standard library's compact sorted
+    JSON *is* RFC 8785: keys within the BMP sort alike by code point and by UTF-16 unit,
+    integral floats are integers, other floats print in ECMAScript's shortest form, and
+    both escape the same characters the same way. It is ten times faster than the
+    ``rfc8785`` package, which the tests use as the oracle
+    (``tests/wipe/test_canonical_json.py``)."""
+    try:
+        checked = _fast(payload)
+    except CanonicalJSONError:
+        checked = _portable(payload, "$")  # tuples and subclasses; else raises, saying where
     return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        checked,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
     ).encode("utf-8")
 
 
@@ -60,9 +162,47 @@ def public_key_bytes(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def fingerprint(public_raw: bytes) -> str:
+    """The full fingerprint of a raw Ed25519 public key: SHA-256, 64 hex digits."""
+    return hashlib.sha256(public_raw).hexdigest()
+
+
 def key_id(public_raw: bytes) -> str:
-    """Short stable id of a public key: first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(public_raw).hexdigest()[:16]
+    """Short stable id of a public key: the first 16 hex digits of its fingerprint."""
+    return fingerprint(public_raw)[:16]
+
+
+ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+"""DER SubjectPublicKeyInfo of an Ed25519 key, before its 32 raw bytes (RFC 8410)."""
+
+
+def public_key_pem(public_raw: bytes) -> str:
+    """The PEM openssl reads for a raw Ed25519 public key."""
+    der = base64.b64encode(ED25519_SPKI_PREFIX + public_raw).decode("ascii")
+    return f"-----BEGIN PUBLIC KEY-----\n{der}\n-----END PUBLIC KEY-----\n"
+
+
+def read_public_key(text: str | bytes) -> bytes:
+    """A raw Ed25519 public key from a PEM block or a base64 string (32 raw bytes)."""
+    data = text.encode("ascii", "replace") if isinstance(text, str) else text
+    stripped = data.strip()
+    if stripped.startswith(b"-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(stripped)
+        except ValueError as exc:
+            raise SignatureError(f"unreadable PEM public key: {exc}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise SignatureError("the PEM public key is not an Ed25519 key")
+        return public_key_bytes(key)
+    try:
+        raw = base64.b64decode(stripped, validate=True)
+    except ValueError:
+        raise SignatureError("not a PEM block nor a base64 Ed25519 public key") from None
+    if len(raw) == len(ED25519_SPKI_PREFIX) + 32 and raw.startswith(ED25519_SPKI_PREFIX):
+        raw = raw[len(ED25519_SPKI_PREFIX) :]
+    if len(raw) != 32:
+        raise SignatureError(f"an Ed25519 public key has 32 bytes, this one {len(raw)}")
+    return raw
 
 
 def b64(data: bytes) -> str:
@@ -92,7 +232,9 @@ class BenchKey:
         if p.exists():
             return cls.load(p)
         key = cls.generate()
-        p.parent.mkdir(parents=True, exist_ok=True)
+        from wipe.private import make_private_dir  # here: the central service never needs it
+
+        make_private_dir(p.parent)
         pem = key._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -115,11 +257,20 @@ class BenchKey:
     def public_b64(self) -> str:
         return b64(self.public_raw)
 
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_raw)
+
     def sign(self, payload: Any) -> dict[str, Any]:
-        """Wrap ``payload`` (JSON-compatible) in a signed envelope."""
-        signature = self._private.sign(canonical_json(payload))
+        """Wrap ``payload`` (a JSON object) in a signed envelope; CanonicalJSONError for
+        a value canonical JSON cannot hold (see :func:`canonical_json`)."""
+        if not isinstance(payload, dict):
+            raise CanonicalJSONError("$: the signed payload must be a JSON object")
+        signed = canonical_json(payload)
+        signature = self._private.sign(signed)
         return {
-            "payload": payload,
+            # What was signed, read back: -0.0 becomes 0 as in the signed bytes.
+            "payload": parse_json(signed),
             "signature": {
                 "alg": ALG,
                 "key_id": self.key_id,
@@ -129,32 +280,62 @@ class BenchKey:
         }
 
 
+SIGNATURE_FIELDS = frozenset({"alg", "key_id", "public_key", "value"})
+
+
+def check_envelope_shape(envelope: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The payload and signature block of an envelope of exactly the expected shape:
+    ``payload`` (an object) and ``signature`` (exactly alg, key_id, public_key and value,
+    all strings). Anything outside the signed content is refused, not ignored."""
+    if not isinstance(envelope, dict) or set(envelope) != {"payload", "signature"}:
+        extra = (
+            sorted(set(envelope) - {"payload", "signature"}) if isinstance(envelope, dict) else []
+        )
+        raise SignatureError(
+            "not a signed envelope: expected exactly 'payload' and 'signature'"
+            + (f" (unsigned extra field: {', '.join(map(str, extra))})" if extra else "")
+        )
+    sig = envelope["signature"]
+    if not isinstance(sig, dict) or set(sig) != SIGNATURE_FIELDS:
+        extra = sorted(set(sig) - SIGNATURE_FIELDS) if isinstance(sig, dict) else []
+        raise SignatureError(
+            "malformed signature block: expected exactly alg, key_id, public_key and value"
+            + (f" (unsigned extra field: {', '.join(map(str, extra))})" if extra else "")
+        )
+    if not all(isinstance(v, str) for v in sig.values()):
+        raise SignatureError("malformed signature block: every field must be a string")
+    if not isinstance(envelope["payload"], dict):
+        raise SignatureError("the signed payload must be a JSON object")
+    return envelope["payload"], sig
+
+
 def verify_envelope(envelope: Any, trusted_public_key: bytes | None = None) -> Any:
     """Check an envelope and return its payload.
 
     With ``trusted_public_key`` (raw 32 bytes), the envelope must be signed by
     that key (what the central service does with a registered bench). Without
-    it, the embedded public key is used: this proves integrity, not origin.
+    it, the embedded public key is used: this proves integrity, not origin
+    (:mod:`wipe.trust` says whether that key is trusted).
     """
-    if not isinstance(envelope, dict) or set(envelope) != {"payload", "signature"}:
-        raise SignatureError("not a signed envelope: expected exactly 'payload' and 'signature'")
-    sig = envelope["signature"]
-    if not isinstance(sig, dict) or sig.get("alg") != ALG:
+    payload, sig = check_envelope_shape(envelope)
+    if sig["alg"] != ALG:
         raise SignatureError(f"unsupported signature algorithm (expected {ALG!r})")
     try:
-        embedded = unb64(str(sig["public_key"]))
-        value = unb64(str(sig["value"]))
-    except (KeyError, ValueError) as exc:
+        embedded = unb64(sig["public_key"])
+        value = unb64(sig["value"])
+    except ValueError as exc:
         raise SignatureError(f"malformed signature block: {exc}") from exc
     public_raw = trusted_public_key if trusted_public_key is not None else embedded
     if trusted_public_key is not None and embedded != trusted_public_key:
         raise SignatureError("signed by a different key than the one registered for this bench")
-    if sig.get("key_id") != key_id(public_raw):
+    if sig["key_id"] != key_id(public_raw):
         raise SignatureError("key_id does not match the public key")
     try:
-        Ed25519PublicKey.from_public_bytes(public_raw).verify(
-            value, canonical_json(envelope["payload"])
-        )
+        signed = canonical_json(payload)
+    except CanonicalJSONError as exc:
+        raise SignatureError(f"payload not in canonical form: {exc}") from exc
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(value, signed)
     except (InvalidSignature, ValueError) as exc:
         raise SignatureError("signature does not verify: the document was altered") from exc
-    return envelope["payload"]
+    return payload

@@ -40,6 +40,15 @@ class SystemView:
             # Some sysfs attributes fail with EIO/ENXIO on unplugged devices: unknown.
             return None
 
+    def read_bytes(self, path: str, max_bytes: int = 1 << 20) -> bytes | None:
+        """A file's bytes (binary sysfs attributes such as ``vpd_pg89``), or None."""
+        try:
+            with self._path(path).open("rb") as fh:
+                return fh.read(max_bytes)
+        except OSError:
+            # Absent, a directory, or an attribute the driver refuses (EIO, ENXIO): unknown.
+            return None
+
     def list_dir(self, path: str) -> list[str]:
         try:
             return sorted(os.listdir(self._path(path)))
@@ -79,6 +88,14 @@ class SystemView:
                 names.append(_unescape(parts[0]))
         return names
 
+    def sys_realpath(self, path: str) -> str:
+        """Resolved sysfs path (shows the bus: .../usb1/..., .../ata1/...), relative to the root."""
+        resolved = os.path.realpath(self._path(path))
+        root = str(self.root.resolve())
+        if root != "/" and resolved.startswith(root):
+            return resolved[len(root) :] or "/"
+        return resolved
+
     def realpath(self, device_path: str) -> str:
         """Resolve /dev symlinks (by-id, by-path) on the live root; unchanged for a fake root."""
         if str(self.root) == "/":
@@ -104,8 +121,4 @@ def _unescape(text: str) -> str:
 
 def sys_realpath(view: SystemView, path: str) -> str:
     """Resolved sysfs path (shows the bus: .../usb1/..., .../ata1/...), relative to the root."""
-    resolved = os.path.realpath(view._path(path))
-    root = str(view.root.resolve())
-    if root != "/" and resolved.startswith(root):
-        return resolved[len(root) :] or "/"
-    return resolved
+    return view.sys_realpath(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from wipe.drive_identity import DriveIdentity, clean_id, drive_identity, read_drive
 from wipe.system import SystemView, sys_realpath
 
 BOOT_MOUNT_POINTS = (
@@ -55,7 +56,10 @@ class Target:
     media: str
     """``hdd``, ``ssd``, ``nvme`` or ``unknown`` (what the policy keys on)."""
     vendor: str | None = None
+    """The maker ("Western Digital"), never the bus placeholder "ATA"."""
     backing_file: str | None = None
+    firmware: str | None = None
+    """Firmware revision (shown by ``erase --list``; not part of :meth:`identity`)."""
     refusals: list[Refusal] = field(default_factory=list)
 
     @property
@@ -82,42 +86,11 @@ class Target:
         }
 
 
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = value.replace("\x00", "").strip()
-    return text or None
-
-
-def _serial(view: SystemView, name: str) -> str | None:
-    for attr in ("device/serial", "serial"):
-        value = _clean(view.read_text(f"/sys/block/{name}/{attr}"))
-        if value:
-            return value
-    raw = view.read_text(f"/sys/block/{name}/device/vpd_pg80")
-    if raw and len(raw) > 4:
-        # VPD page 0x80: 4-byte header then the unit serial number (SCSI, USB bridges).
-        return _clean(raw[4:])
-    return None
-
-
-def _transport(view: SystemView, name: str) -> str | None:
-    if name.startswith("nvme"):
-        return "nvme"
-    if name.startswith("loop"):
-        return "loop"
-    if name.startswith("mmcblk"):
-        return "mmc"
-    if name.startswith("vd"):
-        return "virtio"
-    path = sys_realpath(view, f"/sys/block/{name}")
-    if "/usb" in path:
-        return "usb"
-    if "/ata" in path:
-        return "sata"
-    if name.startswith("sd"):
-        return "scsi"
-    return None
+def _identity(view: SystemView, name: str) -> DriveIdentity:
+    """Maker, full model, serial, firmware and bus: the inventory's own function."""
+    path = f"/sys/block/{name}"
+    sys_path = sys_realpath(view, path) if view.exists(path) else None
+    return drive_identity(read_drive(name, view.read_bytes, sys_path))
 
 
 def _dev_numbers(view: SystemView) -> dict[str, tuple[str, str | None]]:
@@ -204,28 +177,30 @@ def _describe(
     size = int(sectors) * 512 if sectors and sectors.isdigit() else None
     rot_text = v.read_text(f"{base}/queue/rotational")
     rotational = {"1": True, "0": False}.get(rot_text or "")
-    transport = _transport(v, name)
+    ident = _identity(v, name)
+    transport = None if ident.transport == "unknown" else ident.transport
     if transport == "nvme":
         media = "nvme"
     elif transport in {"loop", "virtio"} or rotational is None:
         media = "unknown"
     else:
         media = "hdd" if rotational else "ssd"
-    backing = _clean(v.read_text(f"{base}/loop/backing_file"))
-    model = _clean(v.read_text(f"{base}/device/model"))
+    backing = clean_id(v.read_text(f"{base}/loop/backing_file"))
+    model = ident.model
     if model is None and transport == "loop":
         model = "loop device"
     t = Target(
         name=name,
         device_path=f"/dev/{name}",
         model=model,
-        serial=_serial(v, name),
+        serial=ident.serial,
         size_bytes=size,
         transport=transport,
         rotational=rotational,
         media=media,
-        vendor=_clean(v.read_text(f"{base}/device/vendor")),
+        vendor=ident.maker,
         backing_file=backing,
+        firmware=ident.firmware,
     )
     r = t.refusals
     if name.startswith(VIRTUAL_PREFIXES):

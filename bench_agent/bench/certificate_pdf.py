@@ -720,7 +720,7 @@ def certificate_pdf(
     )
     pdf = attach_signed_file(render_pdf(document), certificate.name, raw)
     try:
-        write_atomic(output, pdf, mode=0o600)
+        write_atomic(output, pdf)
     except OSError as exc:
         raise BenchError(_t("Écriture impossible : {exc}", exc=exc.strerror or str(exc))) from exc
     return CertificatePdf(output, lang, document.verify_url, counter, warnings)

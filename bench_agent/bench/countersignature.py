@@ -173,7 +173,7 @@ def countersign(
     envelope = key.sign(msgspec.to_builtins(document))
     data = json.dumps(envelope, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     try:
-        write_atomic(target, data.encode("utf-8"), mode=0o600)
+        write_atomic(target, data.encode("utf-8"))
     except OSError as exc:
         raise BenchError(_t("Écriture impossible : {exc}", exc=exc.strerror or str(exc))) from exc
     return target

@@ -594,16 +594,17 @@ def outcome_reasons(outcome: EraseOutcome) -> Text:
 # -- words and figures ----------------------------------------------------------------
 
 
-def human_size(size: int | None) -> str:
-    """``512.1 Go``: decimal units, as printed on drives."""
+def human_size(size: int | None) -> Text:
+    """``512,1 Go`` / ``512.1 GB``: decimal units, as printed on drives."""
     if size is None:
-        return "?"
+        return Text(fr="?", en="?")
     value = float(size)
-    for unit in ("o", "Ko", "Mo", "Go", "To"):
-        if value < 1000 or unit == "To":
-            return f"{value:.0f} {unit}" if unit == "o" else f"{value:.1f} {unit}"
+    for fr_unit, en_unit in (("o", "B"), ("Ko", "kB"), ("Mo", "MB"), ("Go", "GB"), ("To", "TB")):
+        if value < 1000 or fr_unit == "To":
+            number = f"{value:.0f}" if fr_unit == "o" else f"{value:.1f}"
+            return Text(fr=f"{number.replace('.', ',')} {fr_unit}", en=f"{number} {en_unit}")
         value /= 1000
-    return f"{size} o"
+    raise AssertionError("unreachable: the loop returns at To")
 
 
 def duration_text(seconds: float) -> str:

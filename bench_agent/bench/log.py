@@ -10,6 +10,7 @@ from pathlib import Path
 from bench_agent.bench.errors import BenchError
 from bench_agent.i18n import _t, join
 from bench_agent.model.common import Text
+from wipe.private import make_private_dir, open_private
 
 MAX_LOG_BYTES = 4 << 20
 """Past this size the log starts again (the previous one is kept as ``bench.log.1``)."""
@@ -22,10 +23,11 @@ def log_problem(log_path: Path, where: str, exc: BaseException | None, detail: s
     if exc is not None:
         lines += traceback.format_exception(type(exc), exc, exc.__traceback__)
     try:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(log_path.parent)
         if log_path.exists() and log_path.stat().st_size > MAX_LOG_BYTES:
             os.replace(log_path, log_path.with_name(log_path.name + ".1"))
-        with open(log_path, "a", encoding="utf-8") as fh:
+        fd = open_private(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write("".join(line if line.endswith("\n") else line + "\n" for line in lines))
     except OSError:
         pass

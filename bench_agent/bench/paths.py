@@ -60,6 +60,21 @@ class BenchPaths:
         return self.home / "central-token"
 
     @property
+    def trust(self) -> Path:
+        """What the network said the bench can trust (``bench-agent sync`` fills it)."""
+        return self.home / "trust"
+
+    @property
+    def network_key(self) -> Path:
+        """The network's public key (PEM): the anchor of ``bench-agent verify``."""
+        return self.trust / "network-key.pub"
+
+    @property
+    def key_statement(self) -> Path:
+        """The network's signed statement for this bench's key."""
+        return self.trust / "key-statement.json"
+
+    @property
     def log(self) -> Path:
         """Technical detail of every problem (what the technician hands over)."""
         return self.home / "bench.log"

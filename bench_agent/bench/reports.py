@@ -190,7 +190,9 @@ def _write_error(path: Path, exc: OSError) -> BenchError:
     )
 
 
-def regrade(report: UnitReport, now: str) -> tuple[Grade | None, list[Text]]:
+def regrade(
+    report: UnitReport, now: str, paths: BenchPaths | None = None
+) -> tuple[Grade | None, list[Text]]:
     """The report's grade computed again (after its erasures or tests changed) with the
     same profile, technician notes and cosmetic grade; the override is kept when the
     profile still allows it. None when the report was never graded. With the sentences
@@ -200,7 +202,7 @@ def regrade(report: UnitReport, now: str) -> tuple[Grade | None, list[Text]]:
     old = report.grade
     if old is None:
         return None, []
-    grading = Grading.load(old.profile)
+    grading = Grading.load(old.profile, paths=paths)
     grade = grading.grade(report, technical=old.technical_note, aesthetic=old.aesthetic_note)
     notes: list[Text] = []
     if old.override is not None:

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PROFILE = "network-2024"
 OPERATOR_VARIABLE = "BENCH_AGENT_OPERATOR"
+SITE_VARIABLE = "BENCH_AGENT_SITE"
+"""The site's name for the reports (set from the site settings, see bench/site.py)."""
 UNIT_ID_MAX = 64
 
 
@@ -73,7 +75,15 @@ class Grading:
     scale: CosmeticScaleSpec
 
     @classmethod
-    def load(cls, profile_name: str = DEFAULT_PROFILE, cpu_table: Path | None = None) -> Grading:
+    def load(
+        cls,
+        profile_name: str = DEFAULT_PROFILE,
+        cpu_table: Path | None = None,
+        paths: BenchPaths | None = None,
+    ) -> Grading:
+        """The profile, needs and cosmetic scale shipped, and the CPU table: ``cpu_table``
+        when given, else the one the bench took from the central service (in ``paths``'
+        home), else the shipped one."""
         from bench_agent.grading import (
             ProfileError,
             default_cpu_table,
@@ -82,11 +92,18 @@ class Grading:
             load_needs,
             load_profile,
         )
+        from bench_agent.grading.cpu_table import current_table, shipped_names
 
         try:
+            if cpu_table is not None:
+                table = shipped_names(load_cpu_table(cpu_table))
+            elif paths is not None:
+                table = current_table(paths)
+            else:
+                table = default_cpu_table()
             return cls(
                 load_profile(profile_name),
-                load_cpu_table(cpu_table) if cpu_table else default_cpu_table(),
+                table,
                 load_needs(),
                 load_cosmetic_scale(),
             )
@@ -165,6 +182,8 @@ class Bench:
     """What happened when the sitting was opened (a damaged file kept aside...)."""
     untested: dict[str, Text] = field(default_factory=dict)
     """Tests the bench could not run now (a program missing), with why."""
+    policy_path: str | None = None
+    """The erasure policy file (the site's); None: the shipped policy (``auto``)."""
     _grading: Grading | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -208,7 +227,7 @@ class Bench:
     @property
     def grading(self) -> Grading:
         if self._grading is None:
-            self._grading = Grading.load()
+            self._grading = Grading.load(paths=self.paths)
         return self._grading
 
     def _save(self) -> None:
@@ -323,7 +342,7 @@ class Bench:
                 _t("Ordinateur enregistré (démonstration) : aucun disque n'est effacé ici."),
                 exit_code=2,
             )
-        return erasure.EraseSetup.open(self.paths, self.runner)
+        return erasure.EraseSetup.open(self.paths, self.runner, policy_path=self.policy_path)
 
     def erase_candidates(self) -> list[Any]:
         return erasure.list_targets()
@@ -491,7 +510,12 @@ class Bench:
                 _t("Inventaire pas encore fait (étape 2)."),
                 exit_code=1,
             )
-        report = build_report(r.inventory, asset_tag=r.unit_id, technician=self.operator)
+        report = build_report(
+            r.inventory,
+            asset_tag=r.unit_id,
+            technician=self.operator,
+            site=self.environ.get(SITE_VARIABLE) or None,
+        )
         report.report_id = r.report_id
         report.revision = revision if revision is not None else max(r.saved_revision, 1)
         report.created_at = self.clock()

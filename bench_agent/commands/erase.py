@@ -179,7 +179,7 @@ def _list(args: argparse.Namespace, env: Environment) -> int:
             else "; ".join(env.t(Text(fr=r.fr, en=r.en)) for r in t.refusals)
         )
         env.out(
-            f"{t.device_path:<16} {erasure.human_size(t.size_bytes):>9}  {t.media:<7} "
+            f"{t.device_path:<16} {env.t(erasure.human_size(t.size_bytes)):>9}  {t.media:<7} "
             f"{t.transport or '?':<6} {t.model or '?'} [{t.serial or '-'}]  → {status}"
         )
     if hidden:
@@ -279,7 +279,7 @@ class _Unit:
         notes: list[Text] = []
         if report.grade is not None:
             try:
-                grade, notes = reports.regrade(report, now)
+                grade, notes = reports.regrade(report, now, paths)
                 report.grade = grade
                 if grade is not None and grade.cosmetic:
                     report.cosmetic_grade = grade.cosmetic

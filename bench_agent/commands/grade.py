@@ -115,7 +115,7 @@ def run_grade(args: argparse.Namespace, env: Environment) -> int:
     if args.save and args.report is None:
         env.err(env._("--save demande --report FICHIER"))
         return EXIT_USAGE
-    grading = Grading.load(args.profile, args.cpu_table)
+    grading = Grading.load(args.profile, args.cpu_table, bench_paths(env))
     loaded = _load_report(args, env)
     if isinstance(loaded, int):
         return loaded

@@ -48,7 +48,7 @@ def run_report_pdf(args: argparse.Namespace, env: Environment) -> int:
         provenance=Provenance(signed=loaded.signed, key_id=loaded.key_id),
     )
     try:
-        write_atomic(args.output, pdf, mode=0o600)  # names and serials: personal data
+        write_atomic(args.output, pdf)  # 0600: names and serials are personal data
     except OSError as exc:
         env.err(env._("Écriture impossible : {exc}", exc=exc))
         return EXIT_ENVIRONMENT

@@ -166,7 +166,13 @@ def run_now(args: argparse.Namespace, env: Environment) -> int:
     if args.json:
         env.out(
             json.dumps(
-                {**result.report.as_dict(), "counts": result.counts}, ensure_ascii=False, indent=2
+                {
+                    **result.report.as_dict(),
+                    "counts": result.counts,
+                    "trust_problem": env.t(result.trust_problem) if result.trust_problem else None,
+                },
+                ensure_ascii=False,
+                indent=2,
             )
         )
     else:
@@ -237,6 +243,16 @@ def run_configure(args: argparse.Namespace, env: Environment) -> int:
         env.err(env._("Configuration refusée : {exc}", exc=exc))
         return EXIT_USAGE
     env.out(env._("Service central : {url}", url=args.url))
+    # First contact: the network key and this bench's key statement (best effort: the
+    # next sync fetches them again).
+    from bench_agent.sync.central import CentralConfig
+
+    paths = bench_paths(env)
+    problem = sending.refresh_trust(paths, CentralConfig(url=args.url, token=token))
+    if problem is not None:
+        env.err(env.t(problem))
+    else:
+        env.out(env._("Clé du réseau enregistrée : {path}", path=paths.network_key))
     return EXIT_OK
 
 

@@ -12,21 +12,32 @@ or tab (whichever the header line uses most); the name column is the first heade
 among cpu / name / cpu name / processor / processeur / model, the score column
 among score / cpumark / cpu mark / passmark / mark; other columns are ignored.
 Rows without a usable score are skipped and listed (``CpuTable.skipped``).
+
+The default table is the network's own (``profiles/cpu/cpus.csv``, verbatim, see
+``profiles/cpu/SOURCES.md``) with its rename list (``cpuchange.csv``) and our aliases.
+A bench may hold a newer table taken from the central service (:func:`store_table`,
+:func:`current_table`); every table carries a version (the SHA-256 of its bytes) that
+the grade records.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bench_agent.grading.toml_source import ProfileError
 from bench_agent.i18n import _t
 from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from bench_agent.bench.paths import BenchPaths
 
 NAME_HEADERS = ("cpu", "name", "cpuname", "processor", "processeur", "model", "modele")
 SCORE_HEADERS = ("score", "cpumark", "cpuscore", "passmark", "mark")
@@ -47,42 +58,110 @@ PLACEHOLDERS = {
 _FREQ = re.compile(r"@\s*([\d.,]+)\s*(ghz|mhz)", re.I)
 _CORES_CLOCK = re.compile(r"\bcore\s+(\d+)\s*(mhz)$", re.I)  # "Apple M1 8 Core 3200 MHz"
 _CORES_SUFFIX = re.compile(r"\s\d+\s+core(?:\s+\d+\s*mhz)?$")
+_TRADEMARKS = re.compile(r"\((?:r|tm|c)\)|®|™|©", re.I)
+_AT = re.compile(r"@.*$")
+_GEN = re.compile(r"\b\d+(?:th|st|nd|rd)\s+gen(?:eration)?\b", re.I)
+_WORDS = re.compile(r"\b(?:cpu|processor|genuineintel|authenticamd)\b", re.I)
+_AMD_GRAPHICS = (
+    re.compile(r"\s(?:with|w/)\s.*$"),
+    re.compile(r",?\s*\d+\s+compute\s+cores.*$"),
+    re.compile(r"\s+radeon\b.*$"),
+    re.compile(r"\s+r[4-8],?$"),
+    re.compile(r"\s+apu$"),
+)
+_R_END = re.compile(r"\sr[4-8],?$")
+_CORE2 = re.compile(r"\bcore\s+2\b")
+_MOBILE_M = re.compile(r"\bcore (i\d) m (\d{3})\b")
+_MOBILE_Q = re.compile(r"\bcore (i\d) q (\d{3})\b")
+_DASH = re.compile(r"\bcore (i\d) (\d{3,5}[a-z]{0,2})$")
+_INTEL = re.compile(r"(?:core|pentium|celeron|atom|xeon)\b")
+_AMD = re.compile(r"(?:ryzen|athlon|turion|phenom|sempron|a\d{1,2}-\d|e\d?-\d)")
+_WITH = re.compile(r"\s(?:with|w/)\s.*$")
 
 
 def normalise_cpu_name(name: str) -> tuple[str, float | None]:
     """Comparable key and clock (GHz) of a CPU name; the key is lower case."""
+    # Each rule runs only when its words are there: the network's table has thousands of
+    # rows to normalise when a bench loads it.
     # Trademark signs go before NFKC, which would turn "™" into letters glued to the name.
-    text = re.sub(r"\((?:r|tm|c)\)|®|™|©", " ", name, flags=re.I)
-    text = unicodedata.normalize("NFKC", text)
+    if name.isascii():
+        text = _TRADEMARKS.sub(" ", name) if "(" in name else name
+    else:
+        text = unicodedata.normalize("NFKC", _TRADEMARKS.sub(" ", name))
     ghz: float | None = None
-    freq = _FREQ.search(text) or _CORES_CLOCK.search(text)
+    freq = _FREQ.search(text) if "@" in text else None
+    if freq is None and "hz" in text.lower():
+        freq = _CORES_CLOCK.search(text)
     if freq:
         value = float(freq.group(1).replace(",", "."))
         ghz = round(value / 1000 if freq.group(2).lower() == "mhz" else value, 2)
-    text = re.sub(r"@.*$", " ", text)
-    text = re.sub(r"\b\d+(?:th|st|nd|rd)\s+gen(?:eration)?\b", " ", text, flags=re.I)
-    text = re.sub(r"\b(?:cpu|processor|genuineintel|authenticamd)\b", " ", text, flags=re.I)
+        text = _AT.sub(" ", text)
+    elif "@" in text:
+        text = _AT.sub(" ", text)
     text = " ".join(text.split()).lower()
+    if " gen" in text:
+        text = _GEN.sub(" ", text)
+    if "cpu" in text or "processor" in text or "genuineintel" in text or "authenticamd" in text:
+        text = _WORDS.sub(" ", text)
+    text = " ".join(text.split())
     # AMD APUs: "A6-9225 RADEON R4, 5 COMPUTE CORES 2C+3G", "... with Radeon Graphics",
     # "... w/ Radeon Vega Mobile Gfx": the graphics part is not in the table's names.
-    text = re.sub(r"\s(?:with|w/)\s.*$", "", text)
-    text = re.sub(r",?\s*\d+\s+compute\s+cores.*$", "", text)
-    text = re.sub(r"\s+radeon\b.*$", "", text)
-    text = re.sub(r"\s+r[4-8],?$", "", text)
-    text = re.sub(r"\s+apu$", "", text)
-    text = _CORES_SUFFIX.sub("", text)  # "apple m1 8 core 3200 mhz" style rows
-    # Intel: "core(tm)2 duo" → "core2 duo"; "core 2 duo" (Apple) too.
-    text = re.sub(r"\bcore\s+2\b", "core2", text)
-    # Mobile suffix orders: "core i5 m 520" → "core i5-520m", "core i7 q 720" → "core i7-720qm".
-    text = re.sub(r"\bcore (i\d) m (\d{3})\b", r"core \1-\2m", text)
-    text = re.sub(r"\bcore (i\d) q (\d{3})\b", r"core \1-\2qm", text)
-    text = re.sub(r"\bcore (i\d) (\d{3,5}[a-z]{0,2})$", r"core \1-\2", text)
+    if (
+        "with" in text
+        or "w/" in text
+        or "compute" in text
+        or "radeon" in text
+        or text.endswith("apu")
+        or _R_END.search(text)
+    ):
+        for pattern in _AMD_GRAPHICS:
+            text = pattern.sub("", text)
+    if "core" in text:
+        text = _CORES_SUFFIX.sub("", text)  # "apple m1 8 core 3200 mhz" style rows
+        # Intel: "core(tm)2 duo" → "core2 duo"; "core 2 duo" (Apple) too.
+        text = _CORE2.sub("core2", text)
+        # Mobile suffix orders: "core i5 m 520" → "core i5-520m", "core i7 q 720" → "core i7-720qm".
+        if "core i" in text:
+            text = _MOBILE_M.sub(r"core \1-\2m", text)
+            text = _MOBILE_Q.sub(r"core \1-\2qm", text)
+            text = _DASH.sub(r"core \1-\2", text)
     # Vendor prefixes some sources drop (inxi, lshw "product", Apple).
-    if re.match(r"(?:core|pentium|celeron|atom|xeon)\b", text):
+    if _INTEL.match(text):
         text = "intel " + text
-    elif re.match(r"(?:ryzen|athlon|turion|phenom|sempron|a\d{1,2}-\d|e\d?-\d)", text):
+    elif _AMD.match(text):
         text = "amd " + text
     return " ".join(text.split()), ghz
+
+
+def network_form(name: str) -> str:
+    """The name as the network's tool compares it (``cpumark.py``): trademark signs,
+    ``CPU``/``Processor``, ``13th Gen``, the clock after ``@`` and an AMD ``with ...`` /
+    ``w/ ...`` graphics part removed, spaces collapsed, lower case, but ``APU`` and the
+    vendor kept. Used to choose among table rows that :func:`normalise_cpu_name` merges
+    (``AMD C-60`` = 290 and ``AMD C-60 APU`` = 316)."""
+    text = _TRADEMARKS.sub(" ", name)
+    text = _AT.sub(" ", text)
+    text = _GEN.sub(" ", text)
+    text = _WORDS.sub(" ", text)
+    text = " ".join(text.split()).lower()
+    return _WITH.sub("", text)
+
+
+def _row_form(name: str) -> str:
+    """A table row's name as the network's tool compares it: without its clock."""
+    return " ".join(_AT.sub(" ", name).split()).lower()
+
+
+def rename_form(name: str) -> str:
+    """The text a rename pattern (``cpuchange.csv``) is looked for in: trademark signs
+    and ``CPU``/``Processor`` removed, spaces collapsed, lower case."""
+    text = _WORDS.sub(" ", _TRADEMARKS.sub(" ", name))
+    return " ".join(text.split()).lower()
+
+
+def table_version(data: bytes) -> str:
+    """A table's version: the SHA-256 of its bytes (``sha256:<hex>``)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -110,21 +189,41 @@ class CpuTable:
     origin: str
     entries: list[CpuEntry] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
+    renames: list[tuple[str, str]] = field(default_factory=list)
+    """(pattern, table name) from a rename list (``cpuchange.csv``), in its order; the
+    patterns are in :func:`rename_form`."""
     skipped: list[tuple[int, str]] = field(default_factory=list)
     """(line, why) of rows without a usable name or score."""
+    version: str | None = None
+    """:func:`table_version` of the file the rows come from (None: built in memory)."""
     _index: dict[str, list[CpuEntry]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
             self._add(entry)
 
-    def _add(self, entry: CpuEntry) -> None:
-        key, _ = normalise_cpu_name(entry.name)
+    def _add(self, entry: CpuEntry, key: str | None = None) -> None:
+        if key is None:
+            key = normalise_cpu_name(entry.name)[0]
         self._index.setdefault(key, []).append(entry)
 
-    def add(self, entry: CpuEntry) -> None:
+    def add(self, entry: CpuEntry, key: str | None = None) -> None:
         self.entries.append(entry)
-        self._add(entry)
+        self._add(entry, key)
+
+    def _renamed(self, name: str) -> str | None:
+        """The table name a rename gives ``name``, as the network's tool does: the first
+        pattern found in the name wins (here between word boundaries, in any case, and
+        after trademark signs and ``CPU`` are removed, so that dmidecode's
+        ``Intel(R) Core(TM)2 CPU T7200`` meets the pattern written for inxi's
+        ``Intel Core2 T7200``)."""
+        if not self.renames:
+            return None
+        form = rename_form(name)
+        for pattern, target in self.renames:
+            if pattern and re.search(rf"(?<![\w-]){re.escape(pattern)}(?![\w-])", form):
+                return target
+        return None
 
     def lookup(self, name: str | None) -> CpuMatch:
         if name is None or name.strip().lower() in PLACEHOLDERS:
@@ -136,6 +235,9 @@ class CpuTable:
                 _t("CPU sans nom lisible : score non attribué"),
             )
         key, ghz = normalise_cpu_name(name)
+        renamed = self._renamed(name)
+        if renamed is not None:
+            key = normalise_cpu_name(renamed)[0]
         key = self.aliases.get(key, key)
         rows = self._index.get(key, [])
         if not rows:
@@ -154,6 +256,12 @@ class CpuTable:
                 None,
                 _t("CPU inconnu de la table ({origin}) : score non attribué", origin=self.origin),
             )
+        if len({row.score for row in rows}) > 1:
+            # The network's tool compares whole names: "AMD C-60 APU" is not "AMD C-60".
+            form = network_form(renamed or name)
+            exact = [row for row in rows if _row_form(row.name) == form]
+            if len({row.score for row in exact}) == 1:
+                rows = exact
         if len({row.score for row in rows}) > 1:
             same_clock = [row for row in rows if ghz is not None and row.ghz == ghz]
             if len({row.score for row in same_clock}) == 1:
@@ -248,11 +356,8 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
         source = (
             row[source_col].strip() if source_col is not None and source_col < len(row) else None
         )
-        table.add(
-            CpuEntry(
-                name=name, score=score, ghz=normalise_cpu_name(name)[1], line=offset, source=source
-            )
-        )
+        key, ghz = normalise_cpu_name(name)
+        table.add(CpuEntry(name=name, score=score, ghz=ghz, line=offset, source=source), key)
     if not table.entries:
         raise ProfileError(
             origin,
@@ -264,21 +369,35 @@ def parse_cpu_csv(text: str, origin: str) -> CpuTable:
     return table
 
 
-def load_cpu_table(path: Path, aliases: Path | None = None) -> CpuTable:
-    """Load a CPU table CSV (and an alias CSV ``alias;canonical[;why]``)."""
+SHIPPED_ORIGIN = "profiles/cpu/cpus.csv"
+STORED_ORIGIN = "reference/cpus.csv (central)"
+
+
+def _unreadable(path: Path, exc: OSError) -> ProfileError:
+    return ProfileError(
+        str(path),
+        None,
+        "(file)",
+        _t("fichier illisible ({strerror})", strerror=exc.strerror),
+        _t("un fichier CSV lisible"),
+    )
+
+
+def load_cpu_table(
+    path: Path, aliases: Path | None = None, renames: Path | None = None
+) -> CpuTable:
+    """Load a CPU table CSV (and an alias CSV ``alias;canonical[;why]``, and a rename
+    list ``pattern;table name`` like the network's ``cpuchange.csv``)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        data = path.read_bytes()
     except OSError as exc:
-        raise ProfileError(
-            str(path),
-            None,
-            "(file)",
-            _t("fichier illisible ({strerror})", strerror=exc.strerror),
-            _t("un fichier CSV lisible"),
-        ) from exc
-    table = parse_cpu_csv(text, str(path))
+        raise _unreadable(path, exc) from exc
+    table = parse_cpu_csv(data.decode("utf-8-sig", errors="replace"), str(path))
+    table.version = table_version(data)
     if aliases is not None:
         table.aliases.update(load_aliases(aliases))
+    if renames is not None:
+        table.renames.extend(load_renames(renames))
     return table
 
 
@@ -300,11 +419,98 @@ def load_aliases(path: Path) -> dict[str, str]:
     return out
 
 
-def default_cpu_table() -> CpuTable:
-    """The seed table shipped in ``profiles/cpu/`` with its aliases."""
+def load_renames(path: Path) -> list[tuple[str, str]]:
+    """The network's rename list, read as its tool reads it: one ``pattern;table name``
+    per line, no header, split at the first ``;``, blank lines skipped, order kept."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(
+            str(path),
+            None,
+            "(file)",
+            _t("fichier illisible ({strerror})", strerror=getattr(exc, "strerror", None) or exc),
+            _t("un fichier CSV lisible"),
+        ) from exc
+    out: list[tuple[str, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip(" \r\n")
+        if not line:
+            continue
+        pattern, _, target = line.partition(";")
+        if not pattern.strip() or not target.strip():
+            raise ProfileError(
+                str(path),
+                number,
+                "(row)",
+                _t("ligne sans motif ou sans nom : {line}", line=line),
+                _t("nom rapporté;nom dans la table"),
+            )
+        out.append((rename_form(pattern), target.strip()))
+    return out
+
+
+def shipped_names(table: CpuTable) -> CpuTable:
+    """Give ``table`` the shipped name rules: our aliases and the network's renames."""
     from profiles import profiles_dir
 
     folder = profiles_dir() / "cpu"
-    table = load_cpu_table(folder / "seed.csv", folder / "aliases.csv")
-    table.origin = "profiles/cpu/seed.csv"  # reports name the shipped table, not the install path
+    table.aliases.update(load_aliases(folder / "aliases.csv"))
+    table.renames.extend(load_renames(folder / "cpuchange.csv"))
     return table
+
+
+def default_cpu_table() -> CpuTable:
+    """The network's table shipped in ``profiles/cpu/`` with its renames and our aliases."""
+    from profiles import profiles_dir
+
+    table = shipped_names(load_cpu_table(profiles_dir() / "cpu" / "cpus.csv"))
+    table.origin = SHIPPED_ORIGIN  # reports name the shipped table, not the install path
+    return table
+
+
+def stored_table_path(paths: BenchPaths) -> Path:
+    """Where a bench keeps the table taken from the central service."""
+    return paths.home / "reference" / "cpus.csv"
+
+
+def store_table(paths: BenchPaths, data: bytes) -> str:
+    """Keep ``data`` (a CPU table as the central service serves it) in the bench's home
+    for later grades and return its version. A table that does not read as one (not
+    UTF-8, no name or score column, no usable row) raises ProfileError and the table
+    in use stays."""
+    path = stored_table_path(paths)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            STORED_ORIGIN,
+            None,
+            "(file)",
+            _t("table CPU illisible (pas en UTF-8 : {exc})", exc=exc),
+            _t("un CSV en UTF-8"),
+        ) from exc
+    parse_cpu_csv(text, STORED_ORIGIN)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    return table_version(data)
+
+
+def current_table(paths: BenchPaths) -> CpuTable:
+    """The table later grades use: the one taken from the central service when the
+    bench holds one that reads, else the shipped one."""
+    path = stored_table_path(paths)
+    if path.is_file():
+        try:
+            table = shipped_names(load_cpu_table(path))
+        except ProfileError:
+            pass  # store_table checked it; a damaged copy falls back to the shipped table
+        else:
+            table.origin = STORED_ORIGIN
+            return table
+    return default_cpu_table()

@@ -684,6 +684,7 @@ def grade_unit(
             score=cpu.score,
             matched=cpu.entry.name if cpu.entry else None,
             table=cpu_table.origin,
+            table_version=cpu_table.version,
             reason=cpu.reason,
         ),
         system_disk=best.disk.name if best.disk else None,

@@ -42,6 +42,10 @@ class CpuAssessment(Model, kw_only=True):
     """The table row the name resolved to."""
     table: str | None = None
     """Where the CPU table came from (file)."""
+    table_version: str | None = None
+    """Version of the CPU table that graded the unit: ``sha256:`` and the SHA-256 of the
+    table file (the shipped network table, or a newer one taken from the central
+    service). None in grades made before tables were versioned."""
     reason: Text
 
 

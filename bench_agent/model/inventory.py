@@ -96,7 +96,10 @@ class Disk(Model, kw_only=True):
     name: str
     """Kernel name (sda, nvme0n1, mmcblk0)."""
     path: str
+    maker: str | None = None
+    """Who made the drive ("Western Digital"), never the bus placeholder "ATA"."""
     model: str | None = None
+    """Full model (ATA IDENTIFY or udev when available, not the 16-character SCSI one)."""
     serial: str | None = None
     firmware: str | None = None
     capacity_bytes: int | None = None

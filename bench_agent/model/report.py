@@ -8,6 +8,7 @@ from bench_agent.model.common import Model, Text
 from bench_agent.model.grade import Grade
 from bench_agent.model.health import DiskHealth
 from bench_agent.model.inventory import Inventory
+from wipe.model import CertificateResult
 
 SCHEMA_VERSION = "1.0"
 
@@ -47,7 +48,7 @@ class ErasureSummary(Model, kw_only=True):
     disk_serial: str | None = None
     method: str
     level: Literal["clear", "purge", "none"] = "none"
-    result: Literal["ERASED", "UNVERIFIED", "FAILED", "ABORTED", "INTERRUPTED", "DRY_RUN"]
+    result: CertificateResult
     """As on the certificate: ERASED only when every byte was written and read back;
     UNVERIFIED written without read-back; INTERRUPTED a run killed mid-way."""
     started_at: str | None = None

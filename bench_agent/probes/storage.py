@@ -6,13 +6,16 @@ fd and eMMC boot partitions are skipped):
 - ``realpath /sys/block/X`` (transport from the device path),
 - ``/sys/block/X/{size,removable,queue/rotational,queue/logical_block_size,
   queue/physical_block_size}``,
-- NVMe: ``device/{model,serial,firmware_rev}`` and ``wwid``;
-  MMC: ``device/{name,serial,fwrev,type}``;
-  others: ``device/{vendor,model,rev,wwid}``, ``device/vpd_pg89`` (ATA IDENTIFY
-  through libata: full model, serial, firmware) then ``device/vpd_pg80`` (unit
-  serial) when pg89 is absent; virtio: ``serial``. Without page 0x89 a SATA
-  disk's model is cut at 16 characters and its firmware is left unknown (the
-  SCSI revision holds only its last 4 characters): smartctl completes them.
+- the drive's identity (maker, model, serial, firmware) through
+  :func:`wipe.drive_identity.read_drive`, the erasure engine's own: ``dev``
+  and the udev entry ``/run/udev/data/b<major>:<minor>``, NVMe
+  ``device/{model,serial,firmware_rev}``, MMC ``device/{name,serial,fwrev}``,
+  virtio ``serial``, others ``device/{vendor,model,rev,vpd_pg89}`` (ATA IDENTIFY
+  through libata: full model, serial, firmware), ``device/vpd_pg80`` when
+  page 0x89 is absent and the USB device's ``serial`` behind USB. Without page
+  0x89 or udev a SATA disk's model is cut at 16 characters and its firmware is
+  left unknown (the SCSI revision holds only its last 4 characters);
+- NVMe ``wwid``, MMC ``device/type``, others ``device/wwid``.
 
 Boot medium: ``/proc/self/mountinfo`` gives the ``major:minor`` mounted at ``/``
 and at the live-boot medium; ``realpath /sys/dev/block/MAJ:MIN`` names the disk
@@ -22,13 +25,23 @@ and at the live-boot medium; ``realpath /sys/dev/block/MAJ:MIN`` names the disk
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, cast, get_args
 
 from bench_agent.host import Host
 from bench_agent.i18n import _t
 from bench_agent.model.common import Note
 from bench_agent.model.inventory import Disk, Transport
 from bench_agent.probes.values import parse_int
+from wipe.drive_identity import (
+    clean_id,
+    drive_identity,
+    parse_vpd_pg80,
+    parse_vpd_pg89,
+    read_drive,
+)
+from wipe.drive_identity import transport_from_path as wipe_transport_from_path
+
+__all__ = ["parse_vpd_pg80", "parse_vpd_pg89", "probe_disks", "transport_from_path"]
 
 SECTOR_BYTES = 512
 """/sys/block/X/size counts 512-byte sectors whatever the disk's real sector size."""
@@ -47,87 +60,21 @@ BOOT_MOUNT_POINTS = (
 """Where the running system and the live medium are mounted (Debian live, old
 Debian live, Ubuntu casper, dracut/Fedora live, Arch ISO)."""
 
-# SCSI vendor fields that name the bus, not a maker (libata, some USB bridges).
-_PLACEHOLDER_VENDORS = {"ATA", "USB"}
-# Junk a bridge or firmware puts in identity fields.
-_JUNK_IDS = {"", "0", "none", "unknown", "default string", "to be filled by o.e.m."}
-
 
 def is_disk_name(name: str) -> bool:
     """True for kernel block names that can be disks (not loop, zram, optical...)."""
     return not name.startswith(_SKIP_PREFIXES) and not _MMC_BOOT.match(name)
 
 
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    # Surrogates stand for non-UTF-8 bytes (read_text keeps them): junk for an id.
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
-        return None
-    text = "".join(ch for ch in value if ch.isprintable()).strip()
-    return None if text.lower() in _JUNK_IDS else text
-
-
 def transport_from_path(path: str | None, name: str) -> Transport:
-    """Bus a disk hangs on, from its /sys/devices path (USB checked first: it wraps SCSI)."""
-    if name.startswith("mmcblk"):
-        return "mmc"
-    if not path:
-        return "unknown"
-    if "/usb" in path:
-        return "usb"
-    if "/nvme" in path or name.startswith("nvme"):
-        return "nvme"
-    if "/mmc_host/" in path:
-        return "mmc"
-    if "/virtio" in path:
-        return "virtio"
-    if "/end_device-" in path or "/sas_" in path:
-        return "sas"
-    if "/ata" in path:
-        return "sata"
-    if re.search(r"/host\d+/.*target", path):
-        return "scsi"
-    return "unknown"
-
-
-def _ata_string(identify: bytes, first_word: int, last_word: int) -> str | None:
-    # ATA strings are big-endian 16-bit words: swap each pair of bytes.
-    raw = identify[first_word * 2 : (last_word + 1) * 2]
-    if len(raw) < (last_word + 1 - first_word) * 2:
-        return None
-    swapped = bytes(b for i in range(0, len(raw), 2) for b in (raw[i + 1], raw[i]))
-    return _clean(swapped.decode("ascii", errors="replace").replace("\ufffd", ""))
-
-
-def parse_vpd_pg89(data: bytes) -> tuple[str | None, str | None, str | None]:
-    """(model, serial, firmware) from the ATA Information VPD page (SAT, page 0x89).
-
-    The page carries the drive's 512-byte IDENTIFY DEVICE data at offset 60:
-    serial in words 10–19, firmware in 23–26, model in 27–46. The SCSI model
-    in sysfs is cut at 16 characters; this one is complete.
-    """
-    if len(data) < 60 + 94 or data[1] != 0x89:
-        return None, None, None
-    identify = data[60 : 60 + 512]
-    return (
-        _ata_string(identify, 27, 46),
-        _ata_string(identify, 10, 19),
-        _ata_string(identify, 23, 26),
-    )
-
-
-def parse_vpd_pg80(data: bytes) -> str | None:
-    """Unit serial number from the VPD page 0x80 (4-byte header, then ASCII)."""
-    if len(data) < 5 or data[1] != 0x80:
-        return None
-    length = int.from_bytes(data[2:4], "big")
-    return _clean(data[4 : 4 + length].decode("ascii", errors="replace").replace("\ufffd", ""))
+    """Bus a disk hangs on, from its /sys/devices path (see :mod:`wipe.drive_identity`)."""
+    bus = wipe_transport_from_path(path, name)
+    return cast(Transport, bus if bus in get_args(Transport) else "unknown")
 
 
 def _wwn(value: str | None) -> str | None:
     # Only real world-wide names: "t10.ATA ..." ids embed model and serial, not a WWN.
-    value = _clean(value)
+    value = clean_id(value)
     if value and value.startswith(("naa.", "eui.", "0x")):
         return value
     return None
@@ -224,46 +171,19 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
     removable = host.read_text(f"{base}/removable") == "1"
     rotational_raw = host.read_text(f"{base}/queue/rotational")
     rotational: bool | None = None if rotational_raw is None else rotational_raw == "1"
-    model = serial = firmware = wwn = None
     dev = f"{base}/device"
+    # Maker, model, serial and firmware: the same function the erasure engine uses, so the
+    # inventory, `erase --list` and the certificates name a drive the same way.
+    ident = drive_identity(read_drive(name, host.read_bytes, sys_path))
+    wwn = None
     if transport == "nvme":
-        model = _clean(host.read_text(f"{dev}/model"))
-        serial = _clean(host.read_text(f"{dev}/serial"))
-        firmware = _clean(host.read_text(f"{dev}/firmware_rev"))
         wwn = _wwn(host.read_text(f"{base}/wwid"))
     elif transport == "mmc":
-        model = _clean(host.read_text(f"{dev}/name"))
-        serial = _clean(host.read_text(f"{dev}/serial"))
-        firmware = _clean(host.read_text(f"{dev}/fwrev"))
         # An SD card is a removable medium even if the kernel says removable=0.
         if host.read_text(f"{dev}/type") == "SD":
             removable = True
-    elif transport == "virtio":
-        serial = _clean(host.read_text(f"{base}/serial"))
-    else:
-        vendor = _clean(host.read_text(f"{dev}/vendor"))
-        model = _clean(host.read_text(f"{dev}/model"))
-        firmware = _clean(host.read_text(f"{dev}/rev"))
+    elif transport != "virtio":
         wwn = _wwn(host.read_text(f"{dev}/wwid"))
-        pg89 = host.read_bytes(f"{dev}/vpd_pg89")
-        ata_model, ata_serial, ata_fw = parse_vpd_pg89(pg89) if pg89 else (None, None, None)
-        if ata_model:
-            model, serial, firmware = ata_model, ata_serial, ata_fw or firmware
-        else:
-            pg80 = host.read_bytes(f"{dev}/vpd_pg80")
-            serial = parse_vpd_pg80(pg80) if pg80 else None
-            if transport == "sata":
-                # libata's SCSI revision is the last 4 characters of the 8-character
-                # ATA firmware revision ("0001YAM1" -> "YAM1"): not the firmware.
-                firmware = None
-            # USB bridges put the real maker in the vendor field; libata puts "ATA".
-            if (
-                vendor
-                and vendor not in _PLACEHOLDER_VENDORS
-                and model
-                and not model.startswith(vendor)
-            ):
-                model = f"{vendor} {model}"
     if transport == "usb" and rotational:
         # USB bridges report rotational=1 for flash sticks and SSDs alike.
         rotational = None
@@ -283,9 +203,10 @@ def _probe_one(host: Host, name: str, notes: list[Note]) -> Disk | None:
     return Disk(
         name=name,
         path=f"/dev/{name}",
-        model=model,
-        serial=serial,
-        firmware=firmware,
+        model=ident.model,
+        maker=ident.maker,
+        serial=ident.serial,
+        firmware=ident.firmware,
         capacity_bytes=None if sectors is None else sectors * SECTOR_BYTES,
         rotational=rotational,
         media=media,

@@ -11,7 +11,8 @@ token and the signed envelope as it sits in the outbox. What each answer means:
   report revision or certificate id with another content, or a report id another
   bench created); kept with the server's reason, never retried, never dropped;
 - 401, 403 → the bench's token or key is not accepted: nothing more is sent in this
-  run, everything stays pending;
+  run, everything stays pending (401 ``token_expired``: the token must be replaced,
+  ``bench-agent sync configure``);
 - no answer, 429, 5xx → retried later with a growing delay; the run stops (a server
   that is down will not answer the next item either).
 """
@@ -77,6 +78,29 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) 
         return Answer(None, error=f"{type(exc).__name__}: {reason}")
 
 
+def http_get(url: str, headers: dict[str, str], timeout_s: float) -> Answer:
+    """One GET; every failure becomes an Answer (never an exception)."""
+    request = urllib.request.Request(url, headers=headers, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return Answer(response.status, response.read(1 << 20))
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, exc.read(1 << 20) if exc.fp else b"")
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Answer(None, error=f"{type(exc).__name__}: {reason}")
+
+
+Getter = Callable[[str, dict[str, str], float], Answer]
+TRUST_PATH = "/api/v1/trust"
+
+
+def fetch_trust(config: CentralConfig, get: Getter = http_get) -> Answer:
+    """The network key and this bench's key statement (``GET /api/v1/trust``)."""
+    headers = {"Authorization": f"Bearer {config.token}", "Accept": "application/json"}
+    return get(config.url.rstrip("/") + TRUST_PATH, headers, config.timeout_s)
+
+
 @dataclass
 class SyncReport:
     sent: list[str] = field(default_factory=list)
@@ -85,6 +109,8 @@ class SyncReport:
     retry: list[tuple[str, str]] = field(default_factory=list)
     stopped: str | None = None
     """Why the run stopped before the end (server unreachable, token refused...)."""
+    stopped_code: str | None = None
+    """The server's error code when it stopped the run (``token_expired``, ...)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +119,7 @@ class SyncReport:
             "rejected": [{"id": i, "reason": r} for i, r in self.rejected],
             "retry": [{"id": i, "reason": r} for i, r in self.retry],
             "stopped": self.stopped,
+            "stopped_code": self.stopped_code,
         }
 
 
@@ -107,6 +134,15 @@ def server_reason(answer: Answer) -> str:
         return f"HTTP {answer.status} {error.get('code', '')}: {text or ''}".strip()
     except (ValueError, KeyError, TypeError, AttributeError):
         return f"HTTP {answer.status}: {answer.body[:200].decode('utf-8', 'replace')}"
+
+
+def server_code(answer: Answer) -> str | None:
+    """The server's error code (``token_expired``, ``storage_unavailable``...), if any."""
+    try:
+        code = json.loads(answer.body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def send_due(
@@ -142,11 +178,12 @@ def send_due(
             continue
         if status in AUTH:
             outbox.mark_retry(item.seq, reason, status, 0.0)
-            report.stopped = reason
+            report.stopped, report.stopped_code = reason, server_code(answer)
             break
         outbox.mark_retry(item.seq, reason, status, retry_delay(item.attempts))
         report.retry.append((item.item_id, reason))
         report.stopped = reason
+        report.stopped_code = None if status is None else server_code(answer)
         break
     return report
 

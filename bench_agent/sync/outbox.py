@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wipe.private import make_private_dir, open_private
 from wipe.signing import SignatureError, canonical_json, verify_envelope
 
 KINDS = ("report", "certificate")
@@ -147,10 +148,11 @@ class Outbox:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         if not self.path.exists():
-            # Reports name technicians and donors: the file is the bench user's only.
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            # Reports name technicians and donors: the file is the bench user's only (SQLite
+            # gives its -wal and -shm files the mode of the database file).
+            os.close(open_private(self.path, os.O_WRONLY | os.O_CREAT))
         with self._connect() as db:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 _migrate(db, self.path)

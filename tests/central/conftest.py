@@ -77,11 +77,25 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, request: pytest.FixtureRequest) -> Iterator[Running]:
+def network_key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The network key of the test servers (created 0600 as init-network-key does)."""
+    from central_inventory.trust import create_network_key
+
+    path = tmp_path_factory.mktemp("network") / "network-key.pem"
+    create_network_key(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(
+    database_url: str, network_key_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Running]:
     backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
     engine = make_engine(database_url, pool_size=10, max_overflow=20)
     upgrade(engine)
-    settings = Settings(database_url=database_url, max_body_bytes=256 * 1024)
+    settings = Settings(
+        database_url=database_url, max_body_bytes=256 * 1024, network_key=network_key_path
+    )
     base_url, uv_server, thread = serve_in_thread(create_app(settings, engine=engine))
     try:
         yield Running(backend, base_url, engine, make_sessionmaker(engine))

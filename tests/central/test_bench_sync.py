@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,8 @@ from sqlalchemy import select
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
-from central_inventory.admin import create_token, register_bench, revoke_token
-from central_inventory.db import Report, Unit
+from central_inventory.admin import create_token, register_bench, revoke_token, rotate_token
+from central_inventory.db import ApiToken, Report, Unit, utcnow
 from tests.sync.outbox_v0 import write_v0_outbox
 from wipe.signing import BenchKey
 
@@ -50,11 +51,17 @@ def _sync(home: Path, *argv: str) -> tuple[int, str, str]:
 class Bench:
     """A bench home with its own key, registered on the server with a token."""
 
-    def __init__(self, server: Running, tmp_path: Path, name: str = "home") -> None:
+    def __init__(
+        self,
+        server: Running,
+        tmp_path: Path,
+        name: str = "home",
+        tenant: TenantSetup | None = None,
+    ) -> None:
         self.home = tmp_path / name
         self.key = BenchKey.load_or_create(self.home / "bench-key.pem")
-        self.tenant: TenantSetup = make_tenant(server.sessions)
-        self.name = f"{self.tenant.slug}-sync"
+        self.tenant: TenantSetup = tenant or make_tenant(server.sessions)
+        self.name = f"{self.tenant.slug}-sync-{name}"
         register_bench(server.sessions, self.tenant.slug, self.name, self.key.public_raw)
         issued = create_token(server.sessions, "bench", bench=self.name)
         self.token_pk = issued.token_pk
@@ -171,6 +178,35 @@ def test_revoked_token_stops_sending_and_loses_nothing(server: Running, tmp_path
     assert code == 1 and "HTTP 401" in err
     ((_, _, state, _, status, _),) = bench.outbox_rows()
     assert state == "pending" and status == 401
+
+
+def test_expired_token_says_to_replace_it_then_a_rotated_one_sends(
+    server: Running, tmp_path: Path
+) -> None:
+    """The server answers 401 token_expired: the bench says its token must be replaced
+    (not "retried later"), keeps everything; the rotated token configured, all is sent."""
+    bench = Bench(server, tmp_path)
+    _sync(bench.home, "add", str(bench.report_file(5)))
+    with server.sessions.begin() as session:
+        row = session.get(ApiToken, bench.token_pk)
+        assert row is not None and row.expires_at is not None
+        row.expires_at = utcnow() - timedelta(minutes=1)
+    code, _, err = _sync(bench.home, "now")
+    assert code == 1
+    assert "token_expired" in err and "bench-agent sync configure" in err, err
+    assert "nouvel essai plus tard" not in err
+    ((_, _, state, _, status, _),) = bench.outbox_rows()
+    assert state == "pending" and status == 401
+    issued = rotate_token(server.sessions, bench.token_pk)
+    token_file = tmp_path / "rotated-token.txt"
+    token_file.write_text(issued.token + "\n")
+    code, _, err = _sync(
+        bench.home, "configure", "--url", server.base_url, "--token-file", str(token_file)
+    )
+    assert code == 0, err
+    code, out, err = _sync(bench.home, "now", "--json")
+    assert code == 0, err
+    assert len(json.loads(out)["sent"]) == 1
 
 
 def test_a_conflicting_document_is_rejected_kept_and_shown(server: Running, tmp_path: Path) -> None:
@@ -358,7 +394,9 @@ def test_an_outbox_from_before_revisions_is_sent_then_revised(
 def test_a_revision_of_another_benchs_report_is_rejected_and_kept(
     server: Running, tmp_path: Path
 ) -> None:
-    owner, intruder = Bench(server, tmp_path, "owner"), Bench(server, tmp_path, "intruder")
+    # Report ids are a tenant's own: the intruder is another bench of the same tenant.
+    owner = Bench(server, tmp_path, "owner")
+    intruder = Bench(server, tmp_path, "intruder", tenant=owner.tenant)
     report_id = str(uuid.uuid4())
     _sync(owner.home, "add", str(owner.revision_file(report_id, 1, 10, category="B")))
     assert _sync(owner.home, "now")[0] == 0
@@ -368,3 +406,36 @@ def test_a_revision_of_another_benchs_report_is_rejected_and_kept(
     ((_, item_id, state, _, status, _),) = intruder.outbox_rows()
     assert (item_id, state, status) == (f"{report_id}#2", "rejected", 409)
     assert _current(server, report_id) == (1, "B", [(1, True)])
+
+
+def test_sync_stores_the_network_trust_and_verify_then_trusts_the_bench(
+    server: Running, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    bench = Bench(server, tmp_path)  # `sync configure`: first contact
+    trust = bench.home / "trust"
+    assert sorted(p.name for p in trust.iterdir()) == ["key-statement.json", "network-key.pub"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in trust.iterdir())
+    statement = json.loads((trust / "key-statement.json").read_text())["payload"]
+    assert statement["bench"] == bench.name and statement["fingerprint"] == bench.key.fingerprint
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    payload = {**certificate_payload(str(uuid.uuid4()), DRIVES[0]), "ended_at": now}
+    cert = bench.home / "now.json"
+    cert.write_bytes(sign_certificate(bench.key, payload))
+    env = Environment(
+        stdout=io.StringIO(), stderr=io.StringIO(), environ={"BENCH_AGENT_HOME": str(bench.home)}
+    )
+    assert main(["verify", str(cert)], env=env) == 0, env.stdout.getvalue()  # type: ignore[attr-defined]
+    # Each sync refreshes it; a network key that changed is refused, the stored one kept.
+    (trust / "key-statement.json").unlink()
+    code, _, err = _sync(bench.home, "now")
+    assert code == 0, err
+    assert (trust / "key-statement.json").exists()
+    other = BenchKey.generate()
+    from wipe.signing import public_key_pem
+
+    (trust / "network-key.pub").write_text(public_key_pem(other.public_raw))
+    code, out, _ = _sync(bench.home, "now")
+    assert code == 0 and "autre clé du réseau" in out
+    assert (trust / "network-key.pub").read_text() == public_key_pem(other.public_raw)

@@ -19,7 +19,13 @@ MODULES = [
     "unit_document",
     "migrate",
 ]
-ALLOWED_PREFIXES = ("bench_agent.model", "wipe.signing")
+ALLOWED_PREFIXES = (
+    "bench_agent.model",
+    "wipe.signing",
+    "wipe.certificate",
+    "wipe.model",
+    "wipe.private",
+)
 FORBIDDEN = ("textual", "requests", "psutil", "pyudev", "pySMART", "bench_agent.host")
 
 

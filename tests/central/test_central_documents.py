@@ -36,6 +36,7 @@ from central_inventory.admin import (
     register_bench,
     set_tenant_address,
 )
+from central_inventory.config import Settings
 from central_inventory.migrate import downgrade, head_revision, upgrade
 from tests.support.requirements import require_program
 from wipe.signing import BenchKey
@@ -226,7 +227,10 @@ def test_batch_report_pdf_in_words_with_address_date_and_qr_codes(
         assert raw not in found, raw
     assert "&amp;" not in found and "&lt;" not in found
     # Each disk's QR code decodes to its certificate's verification page.
-    expected = {f"{server.base_url}/verify/{c}" for c in donation.certificate_ids}
+    # Links come from the configured address (the development default here), never from
+    # the request's Host header.
+    links = Settings(database_url="sqlite://").link_base()
+    expected = {f"{links}/verify/{c}" for c in donation.certificate_ids}
     assert sorted(qr_codes(pdf, tmp_path)) == sorted(expected)
 
 

@@ -193,33 +193,68 @@ def test_same_revision_is_idempotent_and_other_content_a_conflict(
     assert _rows(server, report_id) == [(1, False, 1), (2, True, 2)]
 
 
-@pytest.mark.parametrize("who", ["another bench of the tenant", "another tenant"])
 def test_nobody_appends_a_revision_to_another_benchs_report(
-    server: Running, tenant_a: TenantSetup, tenant_b: TenantSetup, who: str
+    server: Running, tenant_a: TenantSetup
 ) -> None:
     report_id = str(uuid.uuid4())
     first = _send(server, tenant_a, _revision(tenant_a, report_id, 1, machine=3, category="B"))
     assert first.status_code == 201
     before = server.counts()
-    tenant, bench = (tenant_a, 1) if who == "another bench of the tenant" else (tenant_b, 0)
     for revision in (2, 2**31 - 1):
-        hijack = _revision(tenant, report_id, revision, machine=3, bench=bench, category="D")
-        response = _send(server, tenant, hijack, bench=bench)
+        hijack = _revision(tenant_a, report_id, revision, machine=3, bench=1, category="D")
+        response = _send(server, tenant_a, hijack, bench=1)
         assert _error(response) == (409, "report_of_another_bench")
         assert response.json()["error"]["detail"] == {
             "report_id": report_id,
             "revision": revision,
         }
     # Its revision 1 is taken too: an ordinary conflict.
-    copy = _revision(tenant, report_id, 1, machine=3, bench=bench, category="D")
-    assert _error(_send(server, tenant, copy, bench=bench)) == (409, "conflict")
+    copy = _revision(tenant_a, report_id, 1, machine=3, bench=1, category="D")
+    assert _error(_send(server, tenant_a, copy, bench=1)) == (409, "conflict")
     assert server.counts() == before
     unit = _unit(server, tenant_a, first.json()["unit_id"])
     assert unit["current_report"] == {"report_id": report_id, "revision": 1}
     assert unit["category"] == "B"
 
 
-@pytest.mark.parametrize("value", [0, -1, 2**31, 2**70, "2", True, False, 2.0, None, [2], {"n": 2}])
+def test_another_tenant_using_the_same_report_id_changes_nothing_for_either(
+    server: Running, tenant_a: TenantSetup, tenant_b: TenantSetup
+) -> None:
+    """Report ids are a tenant's own: another tenant's bench using one gets exactly the
+    answers it would get if the id were unused (201, its own unit, revision order of its
+    own), and neither tenant's unit moves."""
+    report_id = str(uuid.uuid4())
+    first = _send(server, tenant_a, _revision(tenant_a, report_id, 2, machine=3, category="B"))
+    assert first.status_code == 201
+    for revision, category in ((1, "D"), (3, "C")):
+        other = _send(
+            server,
+            tenant_b,
+            _revision(tenant_b, report_id, revision, machine=3, category=category),
+        )
+        assert other.status_code == 201, other.text
+        assert other.json()["current"] is True  # revision 2 is tenant A's, not B's
+        assert other.json()["unit_id"] != first.json()["unit_id"]
+    b_unit = _unit(server, tenant_b, other.json()["unit_id"])
+    assert b_unit["current_report"] == {"report_id": report_id, "revision": 3}
+    assert [v["revision"] for v in b_unit["versions"]] == [3, 1]
+    a_unit = _unit(server, tenant_a, first.json()["unit_id"])
+    assert a_unit["current_report"] == {"report_id": report_id, "revision": 2}
+    assert a_unit["category"] == "B" and len(a_unit["versions"]) == 1
+    # Each reads its own envelope under the shared id; a retry is "already stored" to each.
+    for tenant, revision in ((tenant_a, 2), (tenant_b, 3)):
+        with server.client(tenant.staff_token) as client:
+            got = client.get(f"/api/v1/reports/{report_id}")
+        assert got.status_code == 200 and got.headers["X-Report-Revision"] == str(revision)
+    again = _send(server, tenant_a, _revision(tenant_a, report_id, 2, machine=3, category="B"))
+    assert again.status_code == 200
+
+
+# 2**53 - 1: the largest integer canonical JSON signs (RFC 8785); 2.5: a float (2.0 is
+# the number 2 in canonical JSON, signed as such).
+@pytest.mark.parametrize(
+    "value", [0, -1, 2**31, 2**53 - 1, "2", True, False, 2.5, None, [2], {"n": 2}]
+)
 def test_hostile_revision_values_are_refused(
     server: Running, tenant_a: TenantSetup, value: object
 ) -> None:

@@ -59,7 +59,7 @@ def test_grade_of_the_saved_report(tmp_path: Path) -> None:
     assert code == 1, err
     grade = json.loads(out)
     # network-2024: RAM 16 GiB → 4, SSD 1024 GB → 4, CPU i7-7500U (3630 in the
-    # seed table) < 5000 → 2, NVMe +1 = 11; not Windows 11 capable (7th gen) → at
+    # network's table) < 5000 → 2, NVMe +1 = 11; not Windows 11 capable (7th gen) → at
     # most 7.
     assert (grade["category"], grade["note"]) == ("NOT_DISTRIBUTABLE", 7)
     rules = {r["rule"].split(".")[0] + "." + r["rule"].split(".")[1] for r in grade["rules"]}

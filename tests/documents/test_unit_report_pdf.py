@@ -136,7 +136,7 @@ WORDS = {
         "zero": "One pass of zeros",
         "signed": "Report signed by the bench key",
         "comment": "confirmed by the technician",
-        "verification": "last pass read back: failed",
+        "verification": "read-back of the last pass: failed",
         "reason": "write errors",
         "health": "wear 91% (limit 90%)",
         "cpu": "CPU: Intel(R) Core(TM) i7-7500U",

@@ -16,6 +16,7 @@ import time
 from qemu_guest import GuestRunner
 
 from bench_agent.host.base import CommandResult, decode_text
+from wipe.system import SystemView
 
 _NOT_FOUND = b"GUEST-HOST: not found\n"
 _CHANNEL_TIMEOUT_S = 30.0
@@ -89,3 +90,34 @@ class GuestHost:
         rc, out = self._sh(f"command -v {shlex.quote(program)}")
         found = out.decode().strip()
         return found if rc == 0 and found.startswith("/") else None
+
+
+class GuestView(SystemView):
+    """wipe's view of /sys and /proc (wipe.system.SystemView), answered by the QEMU guest.
+
+    Lets ``wipe.targets`` select and name the guest's drives exactly as it does on a
+    bench; device paths are the guest's (``/dev/sda``), resolved as given.
+    """
+
+    def __init__(self, host: GuestHost) -> None:
+        super().__init__("/")
+        self._host = host
+
+    def read_text(self, path: str) -> str | None:
+        data = self._host.read_bytes(path)
+        return None if data is None else data.decode("utf-8", errors="replace").strip()
+
+    def read_bytes(self, path: str, max_bytes: int = 1 << 20) -> bytes | None:
+        return self._host.read_bytes(path, max_bytes)
+
+    def list_dir(self, path: str) -> list[str]:
+        return self._host.list_dir(path) or []
+
+    def exists(self, path: str) -> bool:
+        return self._host.realpath(path) is not None
+
+    def sys_realpath(self, path: str) -> str:
+        return self._host.realpath(path) or path
+
+    def realpath(self, device_path: str) -> str:
+        return device_path

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from guest_host import GuestHost
+from guest_host import GuestHost, GuestView
 from qemu_guest import Guest, GuestError, debian_kernel
 from support.requirements import require, require_program
 
@@ -25,6 +25,13 @@ from bench_agent.health import check_all
 from bench_agent.inventory import collect_inventory
 from bench_agent.model.inventory import Inventory
 from bench_agent.unit import build_report
+from wipe.blockdev import open_device
+from wipe.engine import EraseContext, EraseRequest, erase_device
+from wipe.journal import Journal
+from wipe.methods import Verification, load_method
+from wipe.policy import load_policy
+from wipe.signing import BenchKey
+from wipe.targets import list_targets, select_targets
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
@@ -40,8 +47,12 @@ SMBIOS = [
 ]
 
 
+SATA_MODEL = "WDC WD5000LPCX-24VHAT0-VIRTUAL-SATA-0040"
+"""40 characters, the most an ATA IDENTIFY model holds: sysfs's SCSI model keeps 16."""
+
+
 @pytest.fixture(scope="module")
-def laptop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestHost]:
+def machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guest]:
     for program in ("qemu-system-x86_64", "busybox", "apt-get", "dpkg-deb"):
         require_program(program)
     for program in ("hdparm", "nvme", "dmidecode", "smartctl"):
@@ -57,12 +68,19 @@ def laptop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestHost]:
         programs=("dmidecode", "smartctl"),
         nvme_serial="VNVME0001",
         sata_serial="VSATA0001",
-        sata_model="VIRT-SATA-SSD",
+        sata_model=SATA_MODEL,
     )
     try:
-        yield GuestHost(machine.start())
+        machine.start()
+        yield machine
     finally:
         machine.stop()
+
+
+@pytest.fixture(scope="module")
+def laptop(machine: Guest) -> GuestHost:
+    assert machine.runner is not None
+    return GuestHost(machine.runner)
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +120,18 @@ def test_unit_identity_comes_from_smbios(inventory: Inventory) -> None:
     assert "dmidecode" not in " ".join(n.code for n in inventory.notes)
 
 
-def test_disks_listed_with_serial_size_and_transport(inventory: Inventory) -> None:
+def test_disks_listed_with_serial_size_and_transport(
+    laptop: GuestHost, inventory: Inventory
+) -> None:
     disks = {d.path: d for d in inventory.disks}
     nvme, sata = disks["/dev/nvme0n1"], disks["/dev/sda"]
     assert (nvme.serial, nvme.transport, nvme.capacity_bytes) == ("VNVME0001", "nvme", DISK_BYTES)
     assert nvme.model == "QEMU NVMe Ctrl"
     assert (sata.serial, sata.transport, sata.capacity_bytes) == ("VSATA0001", "sata", DISK_BYTES)
     # rotation_rate=1 makes QEMU's disk announce itself as non-rotating.
-    assert (sata.model, sata.media) == ("VIRT-SATA-SSD", "ssd")
+    assert (sata.model, sata.maker, sata.media) == (SATA_MODEL, "Western Digital", "ssd")
+    # What sysfs alone says (the SCSI INQUIRY model): the full one comes from ATA IDENTIFY.
+    assert laptop.read_text("/sys/block/sda/device/model") == SATA_MODEL[:16]
     # The third drive sits behind QEMU's usb-storage: listed, but as USB.
     assert disks["/dev/sdb"].transport == "usb"
     assert not any(d.boot_medium for d in inventory.disks)  # the guest runs from RAM
@@ -140,3 +162,54 @@ def test_each_internal_disk_gets_an_explained_verdict(laptop: GuestHost) -> None
     assert sata.smartctl_exit_status == 4
     assert sata.verdict == "OK"
     assert [f.code for f in sata.findings] == ["smartctl.command_failed"]
+
+
+def test_sata_disk_40_character_model_on_its_certificate(
+    machine: Guest, laptop: GuestHost, inventory: Inventory, tmp_path: Path
+) -> None:
+    """wipe.targets names the guest's SATA disk, the engine erases it, the certificate says so.
+
+    The disk is the guest's /dev/sda; the engine writes its backing file (the drive
+    itself, seen from the host) and the guest reads the zeros back.
+    """
+    view = GuestView(laptop)
+    listed = {t.name: t for t in list_targets(view)}  # what `erase --list` shows
+    (target,) = select_targets(["/dev/sda"], view)
+    assert target.erasable, target.refusals
+    disk = next(d for d in inventory.disks if d.name == "sda")
+    for t in (listed["sda"], target):
+        assert (t.model, t.vendor, t.serial, t.transport) == (
+            SATA_MODEL,
+            "Western Digital",
+            "VSATA0001",
+            "sata",
+        )
+    assert (disk.model, disk.maker, disk.serial) == (target.model, target.vendor, target.serial)
+    # A sector of "donor data" written by the guest, to be gone afterwards.
+    laptop.run(["sh", "-c", "echo DONOR-SECRET | dd of=/dev/sda conv=fsync"], 30)
+    key = BenchKey.generate()
+    ctx = EraseContext(
+        key=key,
+        journal=Journal(tmp_path / "journal.jsonl", key),
+        cert_dir=tmp_path / "certs",
+        policy=load_policy(),
+        open_device=lambda _path, *, write: open_device(
+            str(machine.work / "sata.img"), write=write
+        ),
+    )
+    outcome = erase_device(
+        EraseRequest(target, load_method("zero"), Verification("last"), confirmed=True), ctx
+    )
+    assert outcome.result == "ERASED", outcome.reasons_en
+    media = outcome.envelope["payload"]["media"]  # type: ignore[index]
+    assert (media["model"], media["vendor"], media["manufacturer"], media["serial"]) == (
+        SATA_MODEL,
+        "Western Digital",
+        "Western Digital",
+        "VSATA0001",
+    )
+    assert len(media["model"]) == 40
+    first = laptop.run(
+        ["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/sda bs=512 count=1"], 30
+    )
+    assert first.stdout == bytes(512)

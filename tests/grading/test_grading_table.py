@@ -12,7 +12,7 @@ Tables used for the hand computation (note of the first limit the value is below
   NVMe +1. Caps: HDD & CPU<2500 → 5; SSD & CPU<2500 → 7; HDD → 7; not Win11 → 7;
   2024 only: CPU<3500 → 7 (B). An unscored CPU counts as below every CPU limit.
   Bands: 0–3 D, 4–5 C, 6–7 B, 8–10 A, ≥11 PREMIUM. Disk FAIL / no disk → NOT_DISTRIBUTABLE.
-CPU scores come from profiles/cpu/seed.csv (sourced, see profiles/cpu/SOURCES.md).
+CPU scores come from profiles/cpu/cpus.csv (the network's table; profiles/cpu/SOURCES.md).
 GB = 10^9 bytes; GiB = 2^30 bytes.
 
 The Windows 11 flag of the corpus units is set by hand: every corpus CPU is older

@@ -25,8 +25,17 @@ def write_host(
     commands: dict[tuple[str, ...], tuple[int | None, bytes, str | None]] | None = None,
     root: bool = True,
 ) -> RecordedHost:
-    """A RecordedHost folder in the format `bench-agent record` writes."""
+    """A RecordedHost folder in the format `bench-agent record` writes.
+
+    A disk listed in /sys/block without a ``dev`` file is recorded without one (so
+    without a udev entry either): tests that need udev give both.
+    """
     target.mkdir(parents=True, exist_ok=True)
+    absent = list(absent or [])
+    for disk in (listings or {}).get("/sys/block") or []:
+        dev = f"/sys/block/{disk}/dev"
+        if dev not in (files or {}) and dev not in absent:
+            absent.append(dev)
     for path, data in (files or {}).items():
         file = target / "fs" / path.lstrip("/")
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +58,7 @@ def write_host(
         "listings": listings or {},
         "links": links or {},
         "which": which or {},
-        "absent": absent or [],
+        "absent": absent,
     }
     (target / "host.json").write_text(json.dumps(meta))
     return RecordedHost(target)

@@ -126,8 +126,17 @@ MORE_MACHINES = {
             False,
             False,
         ),
-        # SCSI vendor "USB" is a placeholder, not a maker.
-        "sdb": ("SanDisk 3.2Gen1", None, 30765219840, "usb", "unknown", True, True),
+        # SCSI vendor "USB" is a placeholder, not a maker. The serial is the USB device's
+        # (lshw's USB storage node; its SCSI disk node shows it cut at 20 characters).
+        "sdb": (
+            "SanDisk 3.2Gen1",
+            "0901ce95829055751fc731898b46907a9506031a6fa49d83cb5a97e71ad5145d9961000000000000",
+            30765219840,
+            "usb",
+            "unknown",
+            True,
+            True,
+        ),
     },
     "Lenovo_G560_0679": {
         # sdb (the card reader's empty slot) is skipped with a note.
@@ -394,7 +403,10 @@ def test_dracut_live_medium_is_flagged(make_host) -> None:  # type: ignore[no-un
             "/sys/class/block/loop1": "/sys/devices/virtual/block/loop1",
             "/sys/dev/block/8:33": usb + "/block/sdc/sdc1",
         },
-        absent=[f"/sys/block/sdc/device/{f}" for f in ("wwid", "vpd_pg89", "vpd_pg80")],
+        absent=[
+            *(f"/sys/block/sdc/device/{f}" for f in ("wwid", "vpd_pg89", "vpd_pg80")),
+            "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/serial",
+        ],
     )
     (sdc,) = probe_disks(host, [])
     assert sdc.boot_medium and sdc.transport == "usb"
@@ -413,3 +425,78 @@ def test_unreadable_mount_table_is_said_loudly(make_host) -> None:  # type: igno
     assert not sda.boot_medium
     assert [n.code for n in notes] == ["storage.boot_disk_unknown"]
     assert "effacer" in notes[0].message.fr and "erase" in notes[0].message.en
+
+
+# machine, disk -> (maker, serial): the maker never "ATA" (libata's SCSI vendor), the USB
+# stick's serial the USB device's own (lshw's USB storage node; what lsblk shows).
+MAKERS_AND_USB_SERIALS = {
+    ("HP_ProBook_450_G2", "sda"): ("Seagate", "S3P9A80F"),
+    ("HP_ProBook_450_G2", "sdb"): ("Kioxia", "0022CFF6B8A6C461331718B1"),
+    ("Acer_Aspire_One_AOHAPPY", "sda"): ("Western Digital", "WD-WX11A80W7430"),
+    # "Generic" is no maker.
+    ("Acer_Aspire_One_AOHAPPY", "sdb"): (None, "87396259"),
+    ("Lenovo_V330-15IKB_81AX", "sda"): ("Kingston", "50026B768305483D"),
+    ("Lenovo_G560_0679", "sda"): ("Crucial", "1651150FC220"),
+    ("Lenovo_B570_HuronRiver", "sda"): ("Western Digital", "185140800457"),
+    ("Lenovo_ThinkPad_X1_Carbon_5th_20HRCTO1WW", "nvme0n1"): ("Samsung", "S35ANX0J401001"),
+}
+
+
+@pytest.mark.parametrize(("machine", "disk"), sorted(MAKERS_AND_USB_SERIALS))
+def test_real_maker_and_usb_serial(machine: str, disk: str) -> None:
+    disks, _ = _disks(machine)
+    assert (disks[disk].maker, disks[disk].serial) == MAKERS_AND_USB_SERIALS[(machine, disk)]
+
+
+def test_udev_gives_the_full_sata_model_and_the_usb_serial(make_host) -> None:  # type: ignore[no-untyped-def]
+    """A bench with udev but a kernel without page 0x89: the udev database completes sysfs.
+
+    The entries are written the way systemd-udevd writes /run/udev/data/b8:0 (ata_id's
+    properties for the SATA disk, usb_id's for the stick, ``\\x20`` escapes in *_ENC).
+    """
+    usb = "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host4/target4:0:0/4:0:0:0"
+    files = _scsi_files("sda", dev="8:0", **{"device/model": "WDC WD5000LPCX-2"})
+    files |= _scsi_files(
+        "sdb", dev="8:16", **{"device/vendor": "SanDisk ", "device/model": "Cruzer Blade    "}
+    )
+    files["/run/udev/data/b8:0"] = (
+        "S:disk/by-id/ata-WDC_WD5000LPCX-24VHAT0_WD-WXA1A6853ZZZ\n"
+        "E:ID_ATA=1\nE:ID_TYPE=disk\nE:ID_BUS=ata\n"
+        "E:ID_MODEL=WDC_WD5000LPCX-24VHAT0\n"
+        "E:ID_MODEL_ENC=WDC\\x20WD5000LPCX-24VHAT0\\x20\\x20\\x20\\x20\\x20\\x20\\x20\\x20"
+        "\\x20\\x20\\x20\\x20\\x20\\x20\\x20\\x20\\x20\\x20\n"
+        "E:ID_REVISION=01.01A01\nE:ID_SERIAL=WDC_WD5000LPCX-24VHAT0_WD-WXA1A6853ZZZ\n"
+        "E:ID_SERIAL_SHORT=WD-WXA1A6853ZZZ\nE:ID_VENDOR=ATA\n"
+    )
+    files["/run/udev/data/b8:16"] = (
+        "E:ID_BUS=usb\nE:ID_MODEL=Cruzer_Blade\nE:ID_MODEL_ENC=Cruzer\\x20Blade\\x20\\x20\\x20\\x20\n"
+        "E:ID_VENDOR=SanDisk\nE:ID_VENDOR_ENC=SanDisk\\x20\nE:ID_SERIAL_SHORT=4C530001230917115343\n"
+        "E:ID_USB_DRIVER=usb-storage\n"
+    )
+    files["/proc/self/mountinfo"] = "20 1 0:19 / / rw - overlay overlay rw\n"
+    host = make_host(
+        files=files,
+        listings={"/sys/block": ["sda", "sdb"]},
+        links={"/sys/block/sda": SATA_PATH, "/sys/block/sdb": usb + "/block/sdb"},
+        absent=[
+            *(
+                f"/sys/block/{n}/device/{f}"
+                for n in ("sda", "sdb")
+                for f in ("wwid", "vpd_pg89", "vpd_pg80")
+            ),
+            "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/serial",
+        ],
+    )
+    disks = {d.name: d for d in probe_disks(host, [])}
+    sda, sdb = disks["sda"], disks["sdb"]
+    assert (sda.maker, sda.model, sda.serial, sda.firmware) == (
+        "Western Digital",
+        "WDC WD5000LPCX-24VHAT0",
+        "WD-WXA1A6853ZZZ",
+        "01.01A01",
+    )
+    assert (sdb.maker, sdb.model, sdb.serial) == (
+        "SanDisk",
+        "SanDisk Cruzer Blade",
+        "4C530001230917115343",
+    )

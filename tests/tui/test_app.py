@@ -729,5 +729,5 @@ def test_the_plan_says_where_an_interrupted_erasure_resumes() -> None:
         plan = DrivePlan(disk, method, None, parse_verification("last"), 60.0, resume)
         return plan.text().fr
 
-    assert plan_text(0, 120 * 10**6).endswith("(reprise passe 1 à 120.0 Mo)")
+    assert plan_text(0, 120 * 10**6).endswith("(reprise passe 1 à 120,0 Mo)")
     assert plan_text(1, 0).endswith("(reprise : passes écrites, reste la vérification)")

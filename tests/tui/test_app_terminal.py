@@ -230,16 +230,22 @@ def test_kill_9_at_each_step_then_restart_keeps_every_result(
 
 
 def choose_disk(terminal: Terminal, device: str) -> str:
-    """On step 6: move to ``device`` with ↓ (read from the list on screen), Espace, e;
-    the plan dialog then."""
-    shown = terminal.wait_text(device)
-    rows = [line for line in shown.splitlines() if "[X]" in line and "REFUSÉ" not in line]
-    index = next(i for i, line in enumerate(rows) if f" {device} " in line)
-    for _ in range(index):
+    """On step 6: select ``device`` as a technician does, by what the screen says (other
+    disks may come and go in the list: loop devices of other programs), then e; the plan
+    dialog then. Espace marks the highlighted disk CHOISI; on another disk, Espace again
+    unmarks it and ↓ moves on."""
+    terminal.wait_text(device)
+    for _ in range(40):
+        terminal.keys("Space")
+        shown = terminal.wait_text("CHOISI")
+        chosen = [line for line in shown.splitlines() if "CHOISI" in line]
+        if len(chosen) == 1 and f" {device} " in chosen[0]:
+            terminal.keys("e")
+            return terminal.wait_text("Continuer ? o = oui, n = non")
+        terminal.keys("Space")
+        terminal.wait_for(lambda s: "CHOISI" not in s, "the disk unmarked")
         terminal.keys("Down")
-    terminal.keys("Space")
-    terminal.keys("e")
-    return terminal.wait_text("Continuer ? o = oui, n = non")
+    raise AssertionError(f"{device} never highlighted on step 6")
 
 
 @pytest.mark.root
@@ -284,12 +290,12 @@ def test_kill_9_during_erasure_then_resume_from_the_checkpoint(
         term.keys("6")
         term.wait_text("Effacement interrompu : choisissez le disque")
         plan = " ".join(choose_disk(term, loop.device).split())
-        resumed = re.search(r"\(reprise passe 1 à ([\d.]+) (Mo|Go)\)", plan)
+        resumed = re.search(r"\(reprise passe 1 à ([\d,]+) (Mo|Go)\)", plan)
         # The kill may land after the write pass ended on a fast disk: then the plan
         # says only the read-back is left. Either way it resumes, never from 0.
         written = "reprise : passes écrites, reste la vérification" in plan
         assert resumed is not None or written, plan
-        assert written or float(resumed.group(1)) > 0  # type: ignore[union-attr]
+        assert written or float(resumed.group(1).replace(",", ".")) > 0  # type: ignore[union-attr]
         term.keys("o")
         term.wait_text(f"Effacer DÉFINITIVEMENT {loop.device} ?")
         term.type(loop.name)

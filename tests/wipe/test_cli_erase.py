@@ -12,7 +12,7 @@ from wipe_helpers import surviving_canaries
 
 from bench_agent.cli import main
 from bench_agent.context import Environment
-from wipe.certificate import sign_certificate, verify_certificate
+from wipe.certificate import verify_certificate
 from wipe.signing import BenchKey
 
 
@@ -64,7 +64,12 @@ def test_erase_verify_journal_end_to_end(loop_factory, tmp_path: Path) -> None:
     assert signed["media"]["asset_tag"] == "LCT-42"
     assert signed["source_computer"]["hostname"]
 
+    # Before any sync the bench holds no network key: signature correct, key not trusted;
+    # its own key given directly makes it valid.
     code, out, _ = _run(["verify", str(cert)], home)
+    assert code == 3 and "Signature correcte, clé NON RECONNUE" in out
+    own = json.loads(cert.read_text())["signature"]["public_key"]
+    code, out, _ = _run(["verify", str(cert), "--public-key", own], home)
     assert code == 0 and "Certificat VALIDE" in out
     # Both certificates wait in the outbox, byte for byte as written, for `sync now`.
     code, out, _ = _run(["sync", "status", "--json"], home)
@@ -344,7 +349,7 @@ def test_verify_hostile_files(tmp_path: Path) -> None:
 
 def test_certificate_with_nan_is_invalid_not_a_crash() -> None:
     key = BenchKey.generate()
-    env = sign_certificate(key, {"schema": "x", "result": "FAILED", "media": {"serial": "A"}})
+    env = key.sign({"schema": "x", "result": "FAILED", "media": {"serial": "A"}})
     raw = json.dumps(env).replace('"serial": "A"', '"serial": NaN')
     check = verify_certificate(raw.encode())
     assert not check.ok

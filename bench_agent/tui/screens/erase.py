@@ -118,7 +118,7 @@ class EraseScreen(BenchScreen):
             if not t.erasable:
                 # The reasons on their own lines below the list: never cut at 80 columns.
                 why = "; ".join(self.t(Text(fr=r.fr, en=r.en)) for r in t.refusals)
-                refused_lines.append(f"{t.device_path} : {why}")
+                refused_lines.append(self._("{device} : {why}", device=t.device_path, why=why))
         self.query_one("#refusals", Static).update(RichText("\n".join(refused_lines)))
         # The cursor on the first disk that can be erased: Espace works at once.
         for index, t in enumerate(targets or []):
@@ -133,7 +133,7 @@ class EraseScreen(BenchScreen):
         mark = (
             self._("REFUSÉ ") if not t.erasable else (self._("CHOISI ") if selected else unchosen)
         )
-        size = human_size(t.size_bytes)
+        size = self.t(human_size(t.size_bytes))
         # The serial is what the technician checks against the drive: never cut; the
         # model is shortened to leave it room at 80 columns.
         serial = f"[{t.serial or '-'}]"

@@ -1,7 +1,7 @@
 """tenant address: the reconditioner's postal address, printed on donor batch reports
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-03 12:00:00
 
 A nullable text column: tenants created before it have no address until one is set
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -44,7 +44,7 @@ def boot(image: Path, firmware: str) -> tuple[float, float]:
             kernel_boot = (
                 pxe / "vmlinuz",
                 pxe / "initrd.img",
-                "boot=live quiet console=tty0 console=ttyS0,115200 bench.mirror=ttyS0",
+                "boot=live quiet console=tty0 console=ttyS0,115200 stick.mirror=ttyS0",
             )
         machine = StickMachine(
             Path(work), image, LAPTOP, firmware=firmware, kernel_boot=kernel_boot

@@ -9,7 +9,7 @@ what lets Debian's signed shim boot).
 
 Serial port 0 is the console (QEMU's stdout, read by a thread into ``console``);
 the test presses ``s`` in the GRUB menu for the diagnostics entry, which adds
-``console=ttyS0 bench.mirror=ttyS0 bench.shell=ttyS1``: the image then copies the
+``console=ttyS0 stick.mirror=ttyS0 stick.shell=ttyS1``: the image then copies the
 app's screen (tty1) to ttyS0 and gives a root shell on serial port 1 (a unix
 socket here), which ``run`` drives. ``kernel_boot`` skips the firmware and GRUB
 (QEMU's ``-kernel``/``-initrd``/``-append``): the PXE test boots that way.

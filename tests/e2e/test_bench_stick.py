@@ -198,7 +198,7 @@ def test_pxe_boot_fetches_the_root_over_http(
     pxe, port, requests = http_root
     append = (
         f"boot=live fetch=http://10.0.2.2:{port}/filesystem.squashfs quiet "
-        "console=tty0 console=ttyS0,115200 bench.mirror=ttyS0 bench.shell=ttyS1 "
+        "console=tty0 console=ttyS0,115200 stick.mirror=ttyS0 stick.shell=ttyS1 "
         "bench.lang=en bench.keymap=us"
     )
     no_stick = Laptop(smbios=LAPTOP.smbios, nvme_serial="VNVMEPXE1", sata_serial="VSATAPXE1")

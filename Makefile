@@ -47,7 +47,10 @@ i18n: setup ## Messages: extract (new msgids to translate), check the English, c
 	$(BIN)/python tools/i18n_catalogue.py check
 	$(BIN)/python tools/i18n_catalogue.py compile
 
+image: ## Build the bench stick image build/bench-stick.img (root; docs/stick.md)
+	packaging/build-image.sh
+
 bench: setup ## Run the benchmarks (figures go in the README)
 	$(BIN)/python benchmarks/run_all.py
 
-.PHONY: help setup run inventory test lint format types contracts check i18n bench
+.PHONY: help setup run inventory test lint format types contracts check i18n image bench

@@ -320,9 +320,19 @@ class Station:
     # -- erasures ----------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Start the erasures whose delay has passed."""
+        """Start the erasures whose delay has passed; stop those whose drive left.
+
+        A drive's presence is read again here (two sysfs files per drive) as well as on
+        its events: a loop device detached while open (``losetup -d``) sends no event
+        until it is closed, and an event lost to a full netlink buffer must not leave a
+        pulled drive "erasing"."""
         from wipe.engine import DriveLeftEvent
 
+        with self._lock:
+            active = [s for s in self._slots.values() if s.state in {"waiting", "erasing"}]
+        for s in active:
+            if not s.left and not present(s.device.removeprefix("/dev/"), self.sys_root):
+                self._left(s)
         now = self.clock()
         due: list[_Slot] = []
         with self._lock:
@@ -430,11 +440,14 @@ def watch(
     exit_when_idle: bool = False,
     once: bool = False,
     poll_s: float = 0.2,
+    ready: threading.Event | None = None,
 ) -> None:
     """Run the station until ``stop`` (or, ``once``: erase what is plugged in now and
     return; ``exit_when_idle``: return when a drive has finished and none is pending)."""
     mon = None if once else monitor()
     station.scan()
+    if ready is not None:
+        ready.set()  # listening: a drive plugged from now on is seen
     seen_work = station.busy()
     while not stop.is_set():
         if mon is not None:

@@ -134,6 +134,58 @@ def test_a_drive_pulled_mid_pass_is_interrupted_then_resumes_when_plugged_back(
     assert views["dock_2"].result == "ERASED"
 
 
+def test_a_dock_reset_dropping_two_drives_is_recorded_per_drive_and_both_resume(
+    tmp_path: Path, docks: Docks
+) -> None:
+    """Both drives of a dock vanish at once mid-pass: each gets its own INTERRUPTED
+    certificate; plugged back in, each resumes from its own checkpoint and ends ERASED."""
+    ports = [docks.port(), docks.port()]
+    home = tmp_path / "home"
+    running = start_station(home, _settings(dock_1=ports[0], dock_2=ports[1]))
+    journal = home / "erasure-journal.jsonl"
+    size = 3 << 29  # 1.5 GiB
+    disks = [docks.disk(f"d{i}", size) for i in range(2)]
+    try:
+        for n, disk in zip(ports, disks, strict=True):
+            docks.plug(n, disk)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            entries = (
+                [json.loads(line)["payload"] for line in journal.read_bytes().splitlines()]
+                if journal.exists()
+                else []
+            )
+            sessions = {e["data"]["session_id"] for e in entries if e["event"] == "checkpoint"}
+            if len(sessions) == 2:
+                break
+            time.sleep(0.01)
+        for n in ports:
+            docks.pull(n)
+        running.wait_for(lambda v: len(running.station.departed()) == 2, 60)
+        running.wait_for(lambda v: not any(s.slot.startswith("dock") for s in v), 30)
+        for n, disk in zip(ports, disks, strict=True):
+            deadline = time.monotonic() + 10
+            while os.path.exists(f"/sys/block/loop{n}/loop") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            docks.plug(n, disk)
+        running.wait_for(
+            lambda v: sum(1 for s in v if s.slot.startswith("dock") and s.result) == 2, 120
+        )
+    finally:
+        running.stop.set()
+        running.thread.join(60)
+    departed = {v.slot: v for v in running.station.departed()}
+    assert {v.result for v in departed.values()} == {"INTERRUPTED"}
+    views = {v.slot: v for v in running.station.slots()}
+    for slot, disk in zip(("dock_1", "dock_2"), disks, strict=True):
+        first = _payload(departed[slot].certificate)
+        resumed = views[slot]
+        assert resumed.resumed and resumed.result == "ERASED", resumed
+        payload = _payload(resumed.certificate)
+        assert payload["method"]["resumed_from"]["session_id"] == first["session_id"]
+        assert surviving_canaries(disk) == []
+
+
 def test_a_mounted_drive_in_a_slot_is_refused_and_left_alone(tmp_path: Path, docks: Docks) -> None:
     """The same refusals as erase: a drive whose filesystem is mounted (the station's own
     disks are) is shown refused with the reason; no session starts and its filesystem is

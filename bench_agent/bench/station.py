@@ -275,6 +275,11 @@ class Station:
 
         (target,) = select_targets([f"/dev/{name}"])
         device = f"/dev/{name}"
+        with self._lock:
+            taken = self._slots.get(slot_name or name)
+            if slot_name is not None and taken is not None and taken.device != device:
+                # A pattern naming two ports (a hub): the second drive never hides the first.
+                slot_name = f"{slot_name}+{name}"
         if slot_name is None:
             if target.erasable:
                 # Shown (a drive in an unnamed port is not erased): the site names its docks.

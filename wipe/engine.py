@@ -96,6 +96,20 @@ class ResumePoint:
         }
 
 
+class DriveLeftEvent(threading.Event):
+    """A session's cancel event that a station sets when it saw the drive leave its dock
+    (unplugged, dock reset): the session then ends INTERRUPTED, resumable from its last
+    error-free checkpoint, instead of ABORTED by the operator."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drive_left = False
+
+    def set_drive_left(self) -> None:
+        self.drive_left = True
+        self.set()
+
+
 CHECKPOINT_FRACTION = 0.1
 """A journal checkpoint every tenth of a write pass (resume points)."""
 
@@ -532,6 +546,16 @@ class _Session:
 
     def decide(self) -> str:
         method = self.req.method
+        left = getattr(self.ctx.cancel, "drive_left", False)
+        if left or any(p.device_gone for p in (*self.passes, *self.verifications)):
+            # Unplugged or a dock reset: not erased, but resumable from its checkpoint.
+            self.reason(
+                "le disque a disparu pendant l'effacement (débranché, pont USB réinitialisé ?) : "
+                "NON effacé ; le rebrancher pour reprendre au dernier point de reprise",
+                "the disk disappeared during the erasure (unplugged, USB bridge reset?): "
+                "NOT erased; plug it back in to resume from its last checkpoint",
+            )
+            return "INTERRUPTED"
         if self.cancelled or self.ctx.cancel.is_set():
             self.reason("interrompu par l'opérateur", "cancelled by the operator")
             return "ABORTED"
@@ -551,14 +575,6 @@ class _Session:
             self.reason("aucune méthode demandée", "no method requested")
             return "FAILED"
         failed = False
-        if any(p.device_gone for p in (*self.passes, *self.verifications)):
-            failed = True
-            self.reason(
-                "le disque a disparu pendant l'effacement (débranché, pont USB réinitialisé ?) : "
-                "le rebrancher et recommencer",
-                "the disk disappeared during the erasure (unplugged, USB bridge reset?): "
-                "plug it back and run again",
-            )
         write_errors = sum(len(p.errors) for p in self.passes)
         done_passes = len(self.prior_passes) + len(self.passes)
         if done_passes < len(method.passes) or not all(p.ok for p in self.passes):

@@ -60,6 +60,31 @@ class Unattended(_Strict):
     """With ``after = "wait"``: how often the outbox is sent again while waiting."""
 
 
+SlotName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,24}$")]
+
+
+class Station(_Strict):
+    """The erasure station (``bench-agent station``): loose drives in docks, erased by
+    the policy as they arrive."""
+
+    slots: dict[SlotName, Word] = msgspec.field(default_factory=dict)
+    """Slot name -> the dock port: udev's ``ID_PATH`` or the kernel's DEVPATH, either
+    exact or a shell pattern (``"*/block/loop3"``). Only drives in a named slot are
+    erased, unless ``any_port``."""
+    any_port: bool = False
+    """Also erase a drive plugged into a port no slot names (its slot: the device name)."""
+    policy: Word = "auto"
+    """``auto`` (the shipped erasure policy) or a policy file (relative to the home)."""
+    delay_s: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 15.0
+    """Seconds between a drive's arrival and its erasure (time to pull a wrong one)."""
+    batch: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    """The donor batch the loose drives belong to, written on each certificate."""
+    operator: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "station"
+    resume: bool = True
+    """A drive whose erasure was interrupted (pulled, dock reset) resumes from its
+    checkpoint when plugged back in."""
+
+
 class Central(_Strict):
     url: Annotated[str, msgspec.Meta(pattern="^https?://")] | None = None
     token: Word | None = None
@@ -108,6 +133,7 @@ class Site(_Strict):
     central: Central = msgspec.field(default_factory=Central)
     printer: Printer | None = None
     organisation: Organisation | None = None
+    station: Station = msgspec.field(default_factory=Station)
 
     def environ(self, base: Mapping[str, str], *, unattended: bool) -> dict[str, str]:
         """``base`` with the site's settings as the variables the services read; a
@@ -131,6 +157,12 @@ class Site(_Strict):
         if self.unattended.policy == "auto":
             return None
         return str(resolve(paths, self.unattended.policy))
+
+    def station_policy_path(self, paths: BenchPaths) -> str | None:
+        """The station's erasure policy file, None for the shipped one (``auto``)."""
+        if self.station.policy == "auto":
+            return None
+        return str(resolve(paths, self.station.policy))
 
 
 def resolve(paths: BenchPaths, name: str) -> Path:

@@ -88,12 +88,13 @@ def test_abort_on_first_error(faulty_loop, ctx) -> None:
     assert payload["verification"]["passes"] == []  # no read-back after an abort
 
 
-def test_unplugged_drive_is_failed_with_the_reason_while_the_other_is_erased(
+def test_unplugged_drive_is_interrupted_with_the_reason_while_the_other_is_erased(
     loop_factory, ctx, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Two drives in parallel; writes to one start failing with ENODEV (its dock lost
     it: the loop driver cannot produce that errno, so os.pwrite is wrapped for that fd
-    only). It ends FAILED saying the disk disappeared; the other ends ERASED."""
+    only). It ends INTERRUPTED (resumable) saying the disk disappeared; the other ends
+    ERASED."""
     import errno
     import os
 
@@ -113,7 +114,7 @@ def test_unplugged_drive_is_failed_with_the_reason_while_the_other_is_erased(
     monkeypatch.undo()
     by_device = {o.device_path: o for o in outcomes}
     lost, kept = by_device[gone.device], by_device[fine.device]
-    assert lost.result == "FAILED"
+    assert lost.result == "INTERRUPTED"
     assert any("disparu" in r for r in lost.reasons_fr)
     assert any("disappeared" in r for r in lost.reasons_en)
     (write_pass,) = lost.envelope["payload"]["method"]["passes"]

@@ -1,0 +1,473 @@
+"""The erasure station: loose drives plugged into docks, erased by the site's policy as
+they arrive (issue 15; ``[station]`` in site.toml, docs/station.md).
+
+A ``pyudev`` monitor reports block devices coming and going; each dock port is a slot
+named by the site (udev's ``ID_PATH`` or the kernel's DEVPATH). A drive arriving in a
+slot is checked with the same refusals as ``erase`` (the station's own stick and disks
+are never candidates), planned by the policy, and erased after the configured delay in
+its own thread with its own cancel event, so a hung or failing drive never holds up the
+others. A drive that leaves mid-pass gets an INTERRUPTED certificate saying so; plugged
+back in (same serial, else same device), it resumes from its last checkpoint. Each
+certificate names no source computer: the drive is a unit of its own, of the batch
+chosen on the station.
+
+Skins (``bench-agent station``, the app later) read :meth:`Station.slots` and may call
+:meth:`Station.start_now`; this module prints nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench_agent.bench import erasure
+from bench_agent.i18n import N_, _t
+from bench_agent.model.common import Text
+
+if TYPE_CHECKING:
+    from bench_agent.bench.erasure import DrivePlan, EraseSetup
+    from bench_agent.bench.site import Station as StationSettings
+    from wipe.engine import DriveLeftEvent, EraseOutcome
+    from wipe.overwrite import Progress
+    from wipe.targets import Target
+
+SYS = Path("/sys")
+UDEV_DATA = Path("/run/udev/data")
+
+STATES = {
+    "waiting": N_("en attente"),
+    "erasing": N_("effacement"),
+    "done": N_("terminé"),
+    "refused": N_("refusé"),
+    "ignored": N_("ignoré (port sans emplacement)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SlotView:
+    """One dock port as a skin shows it (a copy: safe to read from any thread)."""
+
+    slot: str
+    device: str | None
+    state: str
+    """``waiting``, ``erasing``, ``done``, ``refused`` or ``ignored``."""
+    identity: dict[str, Any]
+    plan: Text | None = None
+    starts_in_s: float | None = None
+    progress: Progress | None = None
+    result: str | None = None
+    reasons: Text | None = None
+    certificate: Path | None = None
+    resumed: bool = False
+
+    def text(self) -> Text:
+        """One line: slot, device, model [serial], state, and progress or result."""
+        ident = self.identity
+        who = f"{ident.get('model') or '?'} [{ident.get('serial') or '-'}]"
+        size = erasure.human_size(ident.get("size_bytes"))
+        head = _t(
+            "{slot} {device} {who} {size} : {state}",
+            slot=self.slot,
+            device=self.device or "-",
+            who=who,
+            size=size,
+            state=_t(STATES.get(self.state, self.state)),
+        )
+        tail: Text | None = None
+        if self.state == "waiting" and self.starts_in_s is not None:
+            tail = _t(
+                "début dans {seconds} s — {plan}",
+                seconds=f"{self.starts_in_s:.0f}",
+                plan=self.plan or "",
+            )
+        elif self.state == "erasing" and self.progress is not None:
+            tail = erasure.progress_text(self.progress, with_device=False)
+        elif self.result is not None:
+            tail = _t(
+                "{result} {reasons}",
+                result=self.result,
+                reasons=self.reasons or "",
+            )
+        elif self.reasons is not None:
+            tail = self.reasons
+        if tail is None:
+            return head
+        return Text(fr=f"{head.fr} — {tail.fr}".rstrip(), en=f"{head.en} — {tail.en}".rstrip())
+
+
+@dataclass
+class _Slot:
+    name: str
+    device: str
+    target: Target
+    state: str
+    due_at: float | None = None
+    plan: DrivePlan | None = None
+    cancel: DriveLeftEvent | None = None
+    progress: Progress | None = None
+    outcome: EraseOutcome | None = None
+    reasons: Text | None = None
+    thread: threading.Thread | None = None
+    left: bool = False
+
+    def view(self, now: float) -> SlotView:
+        o = self.outcome
+        return SlotView(
+            slot=self.name,
+            device=self.device,
+            state=self.state,
+            identity=dict(self.target.identity()),
+            plan=self.plan.text() if self.plan is not None else None,
+            starts_in_s=max(0.0, self.due_at - now) if self.due_at is not None else None,
+            progress=self.progress,
+            result=o.result if o is not None else None,
+            reasons=erasure.outcome_reasons(o) if o is not None else self.reasons,
+            certificate=o.certificate_path if o is not None else None,
+            resumed=self.plan is not None and self.plan.resume is not None,
+        )
+
+
+def read_sys(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+
+
+def present(name: str, sys_root: Path = SYS) -> bool:
+    """The disk has a medium: a size, and (a loop device) not detached while still open
+    (``losetup -d`` then only sets autoclear: the kernel drops it on the last close)."""
+    base = sys_root / "block" / name
+    size = read_sys(base / "size")
+    if not size or not size.isdigit() or int(size) == 0:
+        return False
+    return read_sys(base / "loop" / "autoclear") != "1"
+
+
+def port_of(name: str, properties: dict[str, str] | None = None, sys_root: Path = SYS) -> list[str]:
+    """What a slot may name for this disk: udev's ID_PATH (from the event, else udev's
+    database), then the kernel DEVPATH (``/devices/...``)."""
+    from wipe.drive_identity import parse_udev_data
+
+    names: list[str] = []
+    props = properties or {}
+    id_path = props.get("ID_PATH")
+    dev = read_sys(sys_root / "block" / name / "dev")
+    if not id_path and dev:
+        try:
+            id_path = parse_udev_data((UDEV_DATA / f"b{dev}").read_bytes()).get("ID_PATH")
+        except OSError:
+            id_path = None
+    if id_path:
+        names.append(id_path)
+    devpath = props.get("DEVPATH")
+    if not devpath:
+        try:
+            devpath = "/" + os.path.relpath(os.path.realpath(sys_root / "block" / name), sys_root)
+        except OSError:
+            devpath = None
+    if devpath:
+        names.append(devpath)
+    return names
+
+
+def slot_for(ports: list[str], slots: dict[str, str]) -> str | None:
+    """The slot whose pattern names one of ``ports`` (exact or shell pattern)."""
+    for slot, pattern in slots.items():
+        if any(port == pattern or fnmatch.fnmatchcase(port, pattern) for port in ports):
+            return slot
+    return None
+
+
+@dataclass
+class Station:
+    """The slot table and the erasures it runs. ``handle(name)`` after any block event;
+    ``tick()`` regularly (starts the erasures that are due); ``slots()`` for the skins."""
+
+    setup: EraseSetup
+    settings: StationSettings
+    on_change: Callable[[], None] | None = None
+    clock: Callable[[], float] = time.monotonic
+    destination: str = "reuse"
+    sys_root: Path = SYS
+    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _finished_left: list[SlotView] = field(default_factory=list)
+
+    # -- what the skins read ---------------------------------------------------------
+
+    def slots(self) -> list[SlotView]:
+        now = self.clock()
+        with self._lock:
+            return [s.view(now) for s in sorted(self._slots.values(), key=lambda s: s.name)]
+
+    def busy(self) -> bool:
+        """A drive is waiting for its delay or being erased."""
+        with self._lock:
+            return any(s.state in {"waiting", "erasing"} for s in self._slots.values())
+
+    def outcomes(self) -> list[EraseOutcome]:
+        with self._lock:
+            return [s.outcome for s in self._slots.values() if s.outcome is not None]
+
+    def start_now(self, slot: str) -> bool:
+        """The technician's key: erase the waiting drive of ``slot`` without the delay."""
+        with self._lock:
+            s = self._slots.get(slot)
+            if s is None or s.state != "waiting":
+                return False
+            s.due_at = self.clock()
+        self.tick()
+        return True
+
+    # -- events ----------------------------------------------------------------------
+
+    def scan(self) -> None:
+        """Every disk present now (the station starting): as if each had just arrived."""
+        try:
+            names = sorted(os.listdir(self.sys_root / "block"))
+        except OSError:
+            names = []
+        for name in names:
+            self.handle(name)
+
+    def handle(self, name: str, properties: dict[str, str] | None = None) -> None:
+        """A block event for disk ``name`` (added, changed, removed)."""
+        here = present(name, self.sys_root)
+        ports = port_of(name, properties, self.sys_root)
+        slot = slot_for(ports, dict(self.settings.slots))
+        if slot is None and self.settings.any_port:
+            slot = name
+        with self._lock:
+            current = next((s for s in self._slots.values() if s.device == f"/dev/{name}"), None)
+        if current is not None:
+            if not here:
+                self._left(current)
+                return
+            if current.state in {"erasing", "waiting"}:
+                return
+            if current.state == "done" and not self._other_drive(current, name):
+                return
+            if current.state in {"refused", "ignored"} and not self._other_drive(current, name):
+                return
+        if not here:
+            return
+        self._arrived(name, slot)
+
+    def _other_drive(self, slot: _Slot, name: str) -> bool:
+        from wipe.targets import select_targets
+
+        (t,) = select_targets([f"/dev/{name}"])
+        old = slot.target
+        if t.serial or old.serial:
+            return t.serial != old.serial
+        return (t.size_bytes, t.backing_file) != (old.size_bytes, old.backing_file)
+
+    def _arrived(self, name: str, slot_name: str | None) -> None:
+        from wipe.targets import select_targets
+
+        (target,) = select_targets([f"/dev/{name}"])
+        device = f"/dev/{name}"
+        with self._lock:
+            taken = self._slots.get(slot_name or name)
+            if slot_name is not None and taken is not None and taken.device != device:
+                # A pattern naming two ports (a hub): the second drive never hides the first.
+                slot_name = f"{slot_name}+{name}"
+        if slot_name is None:
+            if target.erasable:
+                # Shown (a drive in an unnamed port is not erased): the site names its docks.
+                with self._lock:
+                    self._slots[name] = _Slot(name, device, target, "ignored")
+                self._changed()
+            return
+        if not target.erasable:
+            reasons = Text(
+                fr=" ; ".join(r.fr for r in target.refusals),
+                en="; ".join(r.en for r in target.refusals),
+            )
+            with self._lock:
+                self._slots[slot_name] = _Slot(
+                    slot_name, device, target, "refused", reasons=reasons
+                )
+            self._changed()
+            return
+        resumes = self.setup.resume_points([target]) if self.settings.resume else {}
+        (plan,) = erasure.plan([target], self.setup.policy, resumes=resumes)
+        with self._lock:
+            self._slots[slot_name] = _Slot(
+                slot_name,
+                device,
+                target,
+                "waiting",
+                due_at=self.clock() + self.settings.delay_s,
+                plan=plan,
+            )
+        self._changed()
+        self.tick()
+
+    def _left(self, slot: _Slot) -> None:
+        with self._lock:
+            if slot.state == "erasing" and slot.cancel is not None:
+                slot.left = True
+                slot.cancel.set_drive_left()  # its thread ends it INTERRUPTED
+                return
+            if self._slots.get(slot.name) is slot:
+                del self._slots[slot.name]
+        self._changed()
+
+    # -- erasures ----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Start the erasures whose delay has passed; stop those whose drive left.
+
+        A drive's presence is read again here (two sysfs files per drive) as well as on
+        its events: a loop device detached while open (``losetup -d``) sends no event
+        until it is closed, and an event lost to a full netlink buffer must not leave a
+        pulled drive "erasing"."""
+        from wipe.engine import DriveLeftEvent
+
+        with self._lock:
+            active = [s for s in self._slots.values() if s.state in {"waiting", "erasing"}]
+        for s in active:
+            if not s.left and not present(s.device.removeprefix("/dev/"), self.sys_root):
+                self._left(s)
+        now = self.clock()
+        due: list[_Slot] = []
+        with self._lock:
+            if self.stopping.is_set():
+                return
+            for s in self._slots.values():
+                if s.state == "waiting" and s.due_at is not None and s.due_at <= now:
+                    s.state = "erasing"
+                    s.cancel = DriveLeftEvent()
+                    s.due_at = None
+                    due.append(s)
+        for s in due:
+            s.thread = threading.Thread(
+                target=self._erase, args=(s,), name=f"station-{s.name}", daemon=True
+            )
+            s.thread.start()
+        if due:
+            self._changed()
+
+    def _erase(self, slot: _Slot) -> None:
+        assert slot.plan is not None and slot.cancel is not None
+        # Checked again now: a disk mounted during the delay is refused like in erase.
+        (target,) = erasure.select([slot.device])
+        if not target.erasable or target.serial != slot.target.serial:
+            with self._lock:
+                slot.state = "refused"
+                slot.reasons = _t("le disque a changé pendant l'attente : rien n'a été écrit")
+            self._changed()
+            return
+
+        def progress(p: Progress) -> None:
+            slot.progress = p
+            self._changed()
+
+        ctx = self.setup.context(
+            operator=erasure.operator(self.settings.operator, donor=self.settings.batch),
+            source=self.source(),
+            progress=progress,
+            cancel=slot.cancel,
+        )
+        plan = replace(slot.plan, target=target)
+        requests = erasure.requests_for(
+            self.setup, [plan], dry_run=False, destination=self.destination
+        )
+        (outcome,) = erasure.run(requests, ctx)
+        erasure.enqueue_certificates(self.setup.paths, [outcome])
+        with self._lock:
+            slot.outcome = outcome
+            slot.state = "done"
+            if slot.left and self._slots.get(slot.name) is slot:
+                # It left: the slot is free for the next drive (or the same one, resumed).
+                del self._slots[slot.name]
+                self._finished_left.append(slot.view(self.clock()))
+        self._changed()
+
+    def source(self) -> dict[str, Any]:
+        """A loose drive has no source computer: the station and the batch instead."""
+        return {
+            "loose_drive": True,
+            "batch": self.settings.batch,
+            "station": os.uname().nodename,
+        }
+
+    def cancel_all(self) -> None:
+        """Ctrl-C, SIGTERM: every running erasure stops (ABORTED), nothing new starts."""
+        self.stopping.set()
+        with self._lock:
+            for s in self._slots.values():
+                if s.cancel is not None:
+                    s.cancel.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        with self._lock:
+            threads = [s.thread for s in self._slots.values() if s.thread is not None]
+        for t in threads:
+            t.join(timeout)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def departed(self) -> list[SlotView]:
+        """Drives that left mid-erasure, with their (INTERRUPTED) result."""
+        with self._lock:
+            return list(self._finished_left)
+
+
+def monitor() -> Any:
+    """A pyudev monitor of disks: udev's events where udevd runs (with ID_PATH), else the
+    kernel's own (a container, an initramfs without udevd)."""
+    import pyudev  # type: ignore[import-untyped]
+
+    context = pyudev.Context()
+    source = "udev" if Path("/run/udev/control").exists() else "kernel"
+    mon = pyudev.Monitor.from_netlink(context, source=source)
+    mon.filter_by("block")
+    mon.start()
+    return mon
+
+
+def watch(
+    station: Station,
+    stop: threading.Event,
+    *,
+    exit_when_idle: bool = False,
+    once: bool = False,
+    poll_s: float = 0.2,
+    ready: threading.Event | None = None,
+) -> None:
+    """Run the station until ``stop`` (or, ``once``: erase what is plugged in now and
+    return; ``exit_when_idle``: return when a drive has finished and none is pending)."""
+    mon = None if once else monitor()
+    station.scan()
+    if ready is not None:
+        ready.set()  # listening: a drive plugged from now on is seen
+    seen_work = station.busy()
+    while not stop.is_set():
+        if mon is not None:
+            device = mon.poll(timeout=poll_s)
+            while device is not None:
+                if device.device_type == "disk":
+                    station.handle(device.sys_name, dict(device.properties))
+                device = mon.poll(timeout=0)
+        else:
+            stop.wait(poll_s)
+        station.tick()
+        busy = station.busy()
+        seen_work = seen_work or busy
+        if (once or exit_when_idle) and seen_work and not busy:
+            break
+        if once and not seen_work:
+            break
+    station.join()

@@ -125,7 +125,7 @@ def run_site(env: Environment, site: Site, host_dir: str | None, lang: str | Non
     try:
         summary = driver.run(bench, site, live=not recorded, lang=env.lang, say=say, cancel=cancel)
         _conclude(summary, say)
-        return _after(bench, site, summary, say, cancel, recorded=recorded)
+        return _after(bench, site, summary, say, cancel, recorded=recorded, env=env)
     finally:
         restore()
 
@@ -178,6 +178,7 @@ def _after(
     cancel: threading.Event,
     *,
     recorded: bool,
+    env: Environment,
 ) -> int:
     from bench_agent.bench.power import power_off
     from bench_agent.i18n import _t
@@ -187,13 +188,13 @@ def _after(
         say(power_off(bench.environ, simulation=recorded))
     elif after == "wait":
         from bench_agent.bench.sending import start_sender
-        from bench_agent.host.live import LiveHost
+        from bench_agent.commands._host import this_machine
 
         say(_t("En attente : éteignez l'ordinateur ou passez à l'unité suivante."))
         # What is still waiting goes by itself: when a network link comes up, when a
         # backoff ends (retry_s at most between two attempts).
         sender = start_sender(
-            bench.paths, bench.environ, host=LiveHost(), cap_s=site.unattended.retry_s
+            bench.paths, bench.environ, host=this_machine(env), cap_s=site.unattended.retry_s
         )
         try:
             cancel.wait()

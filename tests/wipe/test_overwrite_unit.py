@@ -222,7 +222,6 @@ def test_progress_is_throttled_and_reports_eta(tmp_path: Path) -> None:
     finally:
         dev.close()
     # A tick is 0.1 s and reports are at most every 0.5 s: far fewer reports than blocks.
-    assert 1 < len(reports) < 16
     # With the fake clock the count is exact: 16 blocks, one report at most every
     # 0.5 s of clock (five reads of it), plus the final one.
     assert len(reports) == 4

@@ -76,12 +76,20 @@ class HealthScreen(BenchScreen):
             label = self._(VERDICTS[d.verdict]) if d.verdict in VERDICTS else d.verdict
             who = " ".join(x for x in (d.model, d.serial and f"S/N {d.serial}") if x)
             reason = self.t(d.reason) if d.reason else ""
-            line = f"{label:<14} {d.device}  {who}\n{'':<14} {reason}".rstrip()
+            line = f"{label:<14} {d.device}  {who}\n{self._under(reason)}".rstrip()
             test = d.self_test
             if test is not None and test.kind == "short":
                 said = self._(SELF_TEST_STATUS[test.status])
                 if test.status != "passed" and test.message is not None:
                     said = f"{said} {self.t(test.message)}"
                 if said != reason:
-                    line += f"\n{'':<14} {said}"
+                    line += f"\n{self._under(said)}"
             box.mount(Static(line, classes=f"disk verdict-{d.verdict}", markup=False))
+
+    def _under(self, text: str) -> str:
+        """``text`` under the disk's name, wrapped there (never back to column 0)."""
+        import textwrap
+
+        indent = " " * 15
+        width = max(40, self.size.width - 4)
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)

@@ -29,7 +29,7 @@ from bench_agent.sync.sinks.http import (
     server_trouble,
     transport_failure,
 )
-from bench_agent.sync.sinks.reading import UnreadableReportError, unit_report_of, unreadable
+from bench_agent.sync.sinks.reading import report_to_send
 
 if TYPE_CHECKING:
     import requests
@@ -224,12 +224,9 @@ class GlpiSink:
     def deliver(self, document: Document) -> Delivery:
         import requests
 
-        if document.kind != "report":
-            return Delivery("skipped", detail="GLPI takes unit reports only")
-        try:
-            report = unit_report_of(document)
-        except UnreadableReportError as exc:
-            return unreadable(document, exc)
+        report = report_to_send(document, "GLPI")
+        if isinstance(report, Delivery):
+            return report
         body = glpi_inventory(report)
         try:
             response = self._session.post(

@@ -42,3 +42,15 @@ def unreadable(document: Document, exc: UnreadableReportError) -> Delivery:
         ),
         detail=str(exc),
     )
+
+
+def report_to_send(document: Document, sink: str) -> UnitReport | Delivery:
+    """The unit report a report-only sink (tec.tech, GLPI) sends, or its Delivery when
+    there is nothing to send: ``skipped`` for a certificate, ``rejected`` for a report
+    that does not verify or read."""
+    if document.kind != "report":
+        return Delivery("skipped", detail=f"{sink} takes unit reports only")
+    try:
+        return unit_report_of(document)
+    except UnreadableReportError as exc:
+        return unreadable(document, exc)

@@ -44,7 +44,7 @@ from bench_agent.sync.sinks.http import (
     server_trouble,
     transport_failure,
 )
-from bench_agent.sync.sinks.reading import UnreadableReportError, unit_report_of, unreadable
+from bench_agent.sync.sinks.reading import report_to_send
 
 if TYPE_CHECKING:
     import requests
@@ -343,12 +343,9 @@ class TectechSink:
     # -- one document
 
     def deliver(self, document: Document) -> Delivery:
-        if document.kind != "report":
-            return Delivery("skipped", detail="tec.tech takes unit reports only")
-        try:
-            report = unit_report_of(document)
-        except UnreadableReportError as exc:
-            return unreadable(document, exc)
+        report = report_to_send(document, "tec.tech")
+        if isinstance(report, Delivery):
+            return report
         record = tectech_payload(report, verify_base=self.config.verify_base)
         problems = payload_problems(record)
         if problems:

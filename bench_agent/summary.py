@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bench_agent.i18n import C_, N_, Gettext
 from bench_agent.model.inventory import Inventory
+from bench_agent.vocabulary import VERDICTS
 
 if TYPE_CHECKING:
     from bench_agent.model.health import DiskHealth
@@ -190,13 +191,7 @@ def render_inventory(
     return lines
 
 
-VERDICT_LABEL = {
-    "OK": N_("BON"),
-    "WORN": N_("USÉ"),
-    "SUSPECT": N_("SUSPECT"),
-    "FAIL": N_("HORS SERVICE"),
-    "UNKNOWN": N_("NON ÉVALUABLE"),
-}
+VERDICT_LABEL = VERDICTS
 SELF_TEST_STATUS = {
     "passed": N_("réussi"),
     "failed": C_("autotest", "ÉCHEC"),

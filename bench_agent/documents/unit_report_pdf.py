@@ -18,41 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from bench_agent.documents.pdf import MISSING, MM, grid_style, readable_time, styles, text, when
 from bench_agent.i18n import C_, N_, Gettext, translate, translator
+from bench_agent.vocabulary import (  # the shared words (central reads them from here too)
+    ERASURE_RESULTS,
+    LEVELS,
+    NOT_TESTED,
+    TEST_RESULTS,
+    VERDICTS,
+)
 
 if TYPE_CHECKING:
     from bench_agent.model.report import ErasureSummary, UnitReport
 
-TEST_RESULTS = {
-    "pass": C_("test", "OK"),
-    "fail": C_("test", "ÉCHEC"),
-    "n/a": C_("test", "S.O."),
-}
-NOT_TESTED = N_("NON TESTÉ")
-
-VERDICTS = {
-    "OK": N_("BON"),
-    "WORN": N_("USÉ"),
-    "SUSPECT": N_("SUSPECT"),
-    "FAIL": N_("HORS SERVICE"),
-    "UNKNOWN": N_("NON ÉVALUABLE"),
-}
-
-ERASURE_RESULTS = {
-    "ERASED": C_("rapport", "Effacé et vérifié"),
-    "UNVERIFIED": C_("rapport", "Écrit, non vérifié"),
-    "FAILED": C_("rapport", "Échec de l'effacement"),
-    "ABORTED": C_("rapport", "Arrêté par l'opérateur"),
-    "INTERRUPTED": C_("rapport", "Interrompu (arrêt, coupure)"),
-    "DRY_RUN": C_("rapport", "Simulation, rien n'a été écrit"),
-}
 NO_CERTIFICATE = N_("Aucun certificat d'effacement")
 PENDING_CERTIFICATE = N_("Annoncé par le rapport, certificat pas encore reçu")
 BROKEN_CERTIFICATE = N_("Certificat dont la signature ne se vérifie pas")
 
-LEVELS = {
-    "clear": N_("niveau Clear (NIST SP 800-88)"),
-    "purge": N_("niveau Purge (NIST SP 800-88)"),
-}
 VERIFICATION_MODES = {
     "none": N_("sans relecture"),
     "last": N_("relecture de la dernière passe"),

@@ -6,8 +6,9 @@ words ("À RÉPARER", "NON DISTRIBUABLE").
 
 from __future__ import annotations
 
-from bench_agent.i18n import N_, _t
+from bench_agent.i18n import _t
 from bench_agent.model.common import Text
+from bench_agent.vocabulary import CATEGORIES
 
 BAND_CATEGORIES = ("D", "C", "B", "A", "PREMIUM")
 """The distributable categories, lowest first: the ones a profile's bands give."""
@@ -27,11 +28,8 @@ CATEGORY_RANK = {
 """Higher is better. A unit to repair ranks with a non-distributable one: neither
 leaves the bench until its reasons are dealt with."""
 
-CATEGORY_NAMES: dict[str, str] = {
-    "NOT_DISTRIBUTABLE": N_("NON DISTRIBUABLE"),
-    "TO_REPAIR": N_("À RÉPARER"),
-    "PREMIUM": N_("Premium"),
-}
+CATEGORY_NAMES = CATEGORIES
+"""The shared vocabulary's names (:mod:`bench_agent.vocabulary`)."""
 
 
 def category_name(category: str) -> Text:

@@ -187,6 +187,22 @@ def _lp(  # noqa: PLR0917 - one private helper for the PDF and the raw sends
         raise BenchError(
             _t("Le service d'impression CUPS n'est pas démarré : lancez-le puis réessayez.")
         )
+    # A stopped queue would hold the job until someone restarts it, then print it late
+    # (twice, if the technician asked again meanwhile): nothing is sent, the print can be
+    # asked again once the printer is back.
+    stopped = printing.queue_stopped_reason(
+        host.run(printing.queue_state_argv(queue, server), 10.0)
+    )
+    if stopped is not None:
+        raise BenchError(
+            _t(
+                "Imprimante {queue} arrêtée ({reason}) : vérifiez qu'elle est allumée, "
+                "branchée et chargée, relancez-la (cupsenable {queue}) puis réessayez.",
+                queue=queue,
+                reason=stopped or _t("aucune raison donnée"),
+            ),
+            exit_code=1,
+        )
     fd, name = tempfile.mkstemp(prefix="bench-label-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:

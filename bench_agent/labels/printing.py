@@ -94,6 +94,17 @@ def queue_disabled(result: CommandResult) -> bool:
     return result.ok and " disabled" in result.text()
 
 
+def queue_stopped_reason(result: CommandResult) -> str | None:
+    """From ``lpstat -p QUEUE``: None when the queue prints; when it is stopped
+    (``cupsdisable``, or CUPS stopped it after its printer failed: off, unplugged, out
+    of media), the reason CUPS gives ("" when none)."""
+    if not queue_disabled(result):
+        return None
+    lines = result.text().splitlines()
+    reason = " ".join(line.strip() for line in lines[1:] if line.strip())
+    return reason[:200]
+
+
 def parse_lp_result(result: CommandResult) -> LpOutcome:
     """What ``lp`` answered: a job id, or why there is none."""
     if result.error == "not-found":

@@ -707,7 +707,9 @@ class Bench:
         labels.write_pdf(pdf_path, rendered.pdf)
         printed = flow.printed(self.record)
         if chosen_printer is not None:
-            done = labels.print_label(self.host, rendered, chosen_printer, copies=copies)
+            done = labels.print_label(
+                self._printing_host(), rendered, chosen_printer, copies=copies
+            )
             where = done.printer
             if done.job:
                 text = _t(
@@ -753,6 +755,13 @@ class Bench:
         if entry.kind != "file":
             text = join(" ", [text, self._sign_prints()])
         return text
+
+    def _printing_host(self) -> Host:
+        """Where lp and lpstat run: this machine (the bench's printer is this machine's,
+        even for a recorded unit in a demonstration), else the unit's host."""
+        from bench_agent.host.live import LiveHost
+
+        return self.runner if isinstance(self.runner, LiveHost) else self.host
 
     def _sign_prints(self) -> Text:
         """The print just recorded, signed into the unit's report at once (a unit

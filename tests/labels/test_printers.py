@@ -638,7 +638,7 @@ def test_a_stopped_cups_queue_sends_nothing_and_the_retry_prints(tmp_path: Path)
     try:
         subprocess.run(["cupsdisable", "-r", "Bac vide", queue], check=True)
         bench = printed_sitting(tmp_path)
-        bench.host = LiveHost()  # lp and lpstat run on this machine, the unit is recorded
+        bench.runner = LiveHost()  # this machine prints, as in the app (the unit is recorded)
         with pytest.raises(BenchError) as caught:
             bench.make_label(lang="fr", printer=queue)
         assert caught.value.text.fr.startswith(f"Imprimante {queue} arrêtée (Bac vide)")

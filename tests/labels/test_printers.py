@@ -32,6 +32,7 @@ from bench_agent.bench.reports import load_report_file
 from bench_agent.bench.service import Bench
 from bench_agent.bench.site import Printer, load_site
 from bench_agent.host import open_host
+from bench_agent.host.base import CommandResult
 from bench_agent.host.live import LiveHost
 from bench_agent.labels import label_content, load_template, render_label
 from bench_agent.labels.brother import brother_raster
@@ -671,4 +672,109 @@ def test_a_stopped_cups_queue_sends_nothing_and_the_retry_prints(tmp_path: Path)
         for folder in cups_pdf_dirs():
             for made in folder.glob(f"*{token}*.pdf") if folder.is_dir() else []:
                 made.unlink(missing_ok=True)
+        subprocess.run(["lpadmin", "-x", queue], check=False)
+
+
+class CupsScript:
+    """``lpstat -o`` / ``lpstat -p`` / ``cancel`` as CUPS 2.4 answers them (LANG=C), on
+    a clock the test moves: the job is listed until ``done_at`` (None: never leaves)."""
+
+    def __init__(self, state: str, done_at: float | None) -> None:
+        self.state = state
+        self.done_at = done_at
+        self.now = 0.0
+        self.calls: list[list[str]] = []
+
+    def run(self, argv: list[str], timeout_s: float = 10.0) -> CommandResult:
+        self.calls.append(argv)
+        if argv[:2] == ["lpstat", "-o"]:
+            waiting = self.done_at is None or self.now < self.done_at
+            out = "Q-7                   root             1024   Thu Dec  3 15:20:24 2026\n"
+            return CommandResult(tuple(argv), 0, out.encode() if waiting else b"", b"")
+        if argv[:2] == ["lpstat", "-p"]:
+            return CommandResult(tuple(argv), 0, self.state.encode(), b"")
+        return CommandResult(tuple(argv), 0, b"", b"")
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+PRINTING = "printer Q now printing Q-7.  enabled since Thu Dec  3 15:20:24 2026\n"
+UNAVAILABLE = PRINTING + "\tThe printer may not exist or is unavailable at this time.\n"
+USB_GONE = PRINTING + "\tWaiting for printer to become available.\n"
+STOPPED = "printer Q disabled since Thu Dec  3 15:06:51 2026 -\n\tThe printer is not responding.\n"
+
+
+@pytest.mark.parametrize(
+    ("state", "done_at", "outcome"),
+    [
+        (PRINTING, 1.0, "printed"),  # handed to the printer in a second
+        (UNAVAILABLE, 1.0, "printed"),  # a previous job's message, then it prints
+        (UNAVAILABLE, None, "injoignable"),  # a network printer that is off
+        (USB_GONE, None, "injoignable"),  # a USB printer unplugged
+        (STOPPED, None, "arrêtée (The printer is not responding.)"),  # CUPS stopped the queue
+        (PRINTING, None, "attend encore"),  # slow, no error said: kept, with a warning
+    ],
+)
+def test_a_cups_job_the_printer_cannot_take_is_cancelled_and_said(
+    state: str, done_at: float | None, outcome: str
+) -> None:
+    script = CupsScript(state, done_at)
+
+    def wait() -> list[Text]:
+        return bench_labels._wait_for_job(
+            script,  # type: ignore[arg-type]
+            "Q",
+            None,
+            "Q-7",
+            clock=lambda: script.now,
+            sleep=script.sleep,
+        )
+
+    if outcome == "printed":
+        assert wait() == []
+        assert [c for c in script.calls if c[0] == "cancel"] == []
+        assert script.now <= done_at  # type: ignore[operator]
+    elif outcome == "attend encore":
+        (warning,) = wait()
+        assert warning.fr.startswith("Attention : la tâche Q-7 attend encore dans la file Q")
+        assert script.now == pytest.approx(bench_labels.JOB_WAIT_S)
+        assert [c for c in script.calls if c[0] == "cancel"] == []
+    else:
+        with pytest.raises(BenchError) as caught:
+            wait()
+        assert outcome in caught.value.text.fr and "réessayez" in caught.value.text.fr
+        assert [c for c in script.calls if c[0] == "cancel"] == [["cancel", "Q-7"]]
+        if outcome == "injoignable":  # not before the state message can be trusted
+            assert script.now >= bench_labels.JOB_STUCK_S
+
+
+@pytest.mark.cups
+def test_a_cups_printer_that_does_not_answer_is_a_failed_print(
+    tmp_path: Path, free_port: int
+) -> None:
+    """A real queue whose printer is a network address with nothing behind it (an office
+    printer switched off): the job is cancelled, the technician told, nothing recorded."""
+    from tests.labels.test_labels import cups_queue
+
+    cups_queue()
+    queue = f"BENCH_TEST_OFF_{os.getpid()}"
+    subprocess.run(
+        ["lpadmin", "-p", queue, "-E", "-v", f"socket://127.0.0.1:{free_port}", "-m", "raw"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        bench = printed_sitting(tmp_path)
+        bench.runner = LiveHost()
+        with pytest.raises(BenchError) as caught:
+            bench.make_label(lang="fr", printer=queue)
+        assert caught.value.text.fr.startswith(f"Imprimante {queue} injoignable")
+        jobs = subprocess.run(
+            ["lpstat", "-o", queue], capture_output=True, text=True, check=False
+        ).stdout
+        assert jobs == ""  # cancelled: it will not print when the printer comes back
+        assert bench.record.prints == [] and bench.record.saved_revision == 1
+    finally:
+        subprocess.run(["cancel", "-a", queue], check=False)
         subprocess.run(["lpadmin", "-x", queue], check=False)

@@ -50,6 +50,14 @@ def test_a_unit_closed_right_after_printing_reaches_central_with_its_print(
     with server.client(home.tenant.staff_token) as client:
         unit = client.get("/api/v1/units", params={"id_esn": "LCT-0042-7"}).json()["data"][0]
     assert unit["category"] == certified["grade"]["category"]
+    # The unit's page and its PDF report read the print-only revision as any other.
+    with server.client() as browser:
+        login = browser.post("/login", data={"token": home.tenant.staff_token})
+        assert login.status_code == 303
+        page = browser.get(f"/units/{unit['unit_id']}")
+        pdf = browser.get(f"/units/{unit['unit_id']}/report.pdf")
+    assert page.status_code == 200 and "PF0QMY5N" in page.text
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
 @pytest.mark.parametrize(

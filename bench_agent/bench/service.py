@@ -646,8 +646,8 @@ class Bench:
 
     def label_printer(self) -> str | None:
         """The printer :meth:`make_label` uses without a queue given, as the app shows
-        it ("zpl 10.0.0.7", a CUPS queue), or None for a PDF only (also when site.toml
-        is wrong: printing then says why)."""
+        it ("Zebra ZPL 10.0.0.7", "Brother QL file:///dev/usb/lp0", a CUPS queue), or
+        None for a PDF only (also when site.toml is wrong: printing then says why)."""
         from bench_agent.bench import labels
         from bench_agent.bench.site import load_site
 
@@ -660,7 +660,8 @@ class Bench:
             return None
         if printer is None:
             return None
-        return f"{printer.kind} {labels.printer_name(printer)}"
+        kind = {"cups": "CUPS", "zpl": "Zebra ZPL", "brother_ql": "Brother QL"}
+        return f"{kind.get(printer.kind, printer.kind)} {labels.printer_name(printer)}"
 
     def make_label(
         self,

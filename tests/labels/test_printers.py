@@ -418,7 +418,7 @@ def test_the_app_can_say_which_printer_prints(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bench.label_printer() is None
     write_site(tmp_path, '[printer]\nkind = "brother_ql"\ndevice = "file:///dev/usb/lp0"\n')
-    assert bench.label_printer() == "brother_ql file:///dev/usb/lp0"
+    assert bench.label_printer() == "Brother QL file:///dev/usb/lp0"  # not site.toml's key
     write_site(tmp_path, '[printer]\nkind = "nope"\n')
     assert bench.label_printer() is None
 

@@ -778,3 +778,22 @@ def test_a_cups_printer_that_does_not_answer_is_a_failed_print(
     finally:
         subprocess.run(["cancel", "-a", queue], check=False)
         subprocess.run(["lpadmin", "-x", queue], check=False)
+
+
+def test_a_sitting_saved_before_print_revisions_reads_the_same() -> None:
+    """A sitting file written before ``content_revision``/``saved_prints`` existed: the
+    saved revision is what its label certifies, and its printed label still counts."""
+    from bench_agent.bench.record import SittingRecord
+
+    old = {
+        "sitting_id": "s", "started_at": clock(), "report_id": "r", "saved_revision": 2,
+        "label": {"template": "brother-ql-62x29", "kind": "cups", "revision": 2},
+        "label_revision": 2,
+        "prints": [{"template": "brother-ql-62x29", "kind": "cups", "revision": 2}],
+    }  # fmt: skip
+    record = msgspec.convert(old, SittingRecord)
+    assert flow.certified_revision(record) == 2
+    assert record.saved_fingerprint is None and flow.is_dirty(record)  # no content: dirty
+    record = msgspec.structs.replace(record, saved_fingerprint=flow.content_fingerprint(record))
+    assert flow.label_current(record)
+    assert flow.prints_unsaved(record)  # the next save lists the print (a revision more)

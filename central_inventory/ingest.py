@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
 from bench_agent.model import UnitReport
+from bench_agent.model.report import label_print_problems
 from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.db import (
     Batch,
@@ -353,6 +354,11 @@ def validate_report(payload: Any, canonical: bytes | None = None) -> UnitReport:
         raise _invalid("report", "$.created_at: expected an ISO 8601 date and time")
     for i, erasure in enumerate(report.erasures):
         _id("report", f"$.erasures[{i}].certificate_id", erasure.certificate_id)
+    # A print claiming a label of a revision the report cannot list (its own or a later
+    # one), prints out of order, a first print called a reprint: refused, not stored.
+    problems = label_print_problems(report)
+    if problems:
+        raise _invalid("report", problems[0])
     return report
 
 

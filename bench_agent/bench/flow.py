@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bench_agent.bench.record import SittingRecord
     from bench_agent.model.grade import Grade
     from bench_agent.model.inventory import Disk
+    from bench_agent.model.report import LabelRecord
 
 
 class StepState(StrEnum):
@@ -135,6 +136,34 @@ def content_fingerprint(record: SittingRecord) -> str:
 def is_dirty(record: SittingRecord) -> bool:
     """Saved, then changed: the next save re-signs a new revision of the same report."""
     return record.saved_revision == 0 or record.saved_fingerprint != content_fingerprint(record)
+
+
+def certified_revision(record: SittingRecord) -> int:
+    """The saved revision a label printed now certifies: the last one whose content
+    changed (a revision that only added prints says the same about the unit)."""
+    return record.content_revision or record.saved_revision
+
+
+def printed(record: SittingRecord) -> list[LabelRecord]:
+    """The labels printed for the unit (a PDF only written is not a print)."""
+    return [p for p in record.prints if p.kind != "file"]
+
+
+def prints_unsaved(record: SittingRecord) -> bool:
+    """A label was printed after the saved revision: the signed report does not list it
+    yet (Bench.save adds it in a revision that changes nothing else)."""
+    return record.saved_revision > 0 and len(printed(record)) > record.saved_prints
+
+
+def label_current(record: SittingRecord) -> bool:
+    """The latest label certifies what the saved report says, and the unit has not
+    changed since."""
+    return (
+        record.label is not None
+        and record.saved_revision > 0
+        and record.label_revision == certified_revision(record)
+        and not is_dirty(record)
+    )
 
 
 def serial_needed(record: SittingRecord) -> bool:
@@ -299,7 +328,7 @@ def steps(
             )
 
     refusals = label_refusals(record, grade)
-    if record.label is not None and record.label_revision == record.saved_revision and not refusals:
+    if label_current(record) and not refusals:
         views["label"] = StepView(StepState.DONE)
     elif refusals:
         views["label"] = StepView(StepState.BLOCKED, refusals[0])
@@ -310,6 +339,7 @@ def steps(
         record.sent is not None
         and record.sent.revision == record.saved_revision
         and not is_dirty(record)
+        and not prints_unsaved(record)
     ):
         views["sync"] = StepView(StepState.DONE)
     elif record.saved_revision == 0:
@@ -343,10 +373,10 @@ def leave_warnings(
         warnings.append(_t("des disques ne sont pas effacés"))
     if missing_tests(record, required):
         warnings.append(_t("des tests ne sont pas faits"))
-    if is_dirty(record):
+    if is_dirty(record) or prints_unsaved(record):
         warnings.append(_t("le rapport n'est pas enregistré"))
     elif record.sent is None or record.sent.revision != record.saved_revision:
         warnings.append(_t("le rapport n'est pas envoyé"))
-    if record.label is None or record.label_revision != record.saved_revision:
+    if not label_current(record):
         warnings.append(_t("l'étiquette n'est pas imprimée"))
     return warnings

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,13 @@ if TYPE_CHECKING:
     from bench_agent.model.report import UnitReport
 
 LP_TIMEOUT_S = 30.0
+JOB_WAIT_S = 10.0
+"""How long a print waits for CUPS to hand the job to the printer (a label printer
+takes a second or two; cups-pdf about one)."""
+JOB_STUCK_S = 3.0
+"""How long a job may sit behind a printer CUPS says does not answer before the print
+is called failed (the state message can be a previous job's for a moment)."""
+JOB_POLL_S = 0.25
 ZPL_PORT = 9100
 NET_TIMEOUT_S = 5.0
 STATUS_TIMEOUT_S = 2.0
@@ -187,6 +196,14 @@ def _lp(  # noqa: PLR0917 - one private helper for the PDF and the raw sends
         raise BenchError(
             _t("Le service d'impression CUPS n'est pas démarré : lancez-le puis réessayez.")
         )
+    # A stopped queue would hold the job until someone restarts it, then print it late
+    # (twice, if the technician asked again meanwhile): nothing is sent, the print can be
+    # asked again once the printer is back.
+    stopped = printing.queue_stopped_reason(
+        host.run(printing.queue_state_argv(queue, server), 10.0)
+    )
+    if stopped is not None:
+        raise _stopped(queue, stopped)
     fd, name = tempfile.mkstemp(prefix="bench-label-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -201,14 +218,9 @@ def _lp(  # noqa: PLR0917 - one private helper for the PDF and the raw sends
         outcome = printing.parse_lp_result(host.run(argv, LP_TIMEOUT_S))
     finally:
         Path(name).unlink(missing_ok=True)
-    warnings: list[Text] = []
     if outcome.ok:
         assert outcome.job_id is not None
-        if printing.queue_disabled(host.run(printing.queue_state_argv(queue, server), 10.0)):
-            warnings.append(
-                _t("Attention : l'imprimante {queue} est arrêtée ; la tâche attend.", queue=queue)
-            )
-        return outcome.job_id, warnings
+        return outcome.job_id, _wait_for_job(host, queue, server, outcome.job_id)
     if outcome.problem == "not-installed":
         raise BenchError(_t("Commande lp introuvable (paquet cups-client)."))
     if outcome.problem == "timeout":
@@ -238,6 +250,57 @@ def _lp(  # noqa: PLR0917 - one private helper for the PDF and the raw sends
         _t("L'impression a échoué : {detail}", detail=outcome.detail),
         exit_code=1,
     )
+
+
+def _stopped(queue: str, reason: str | None) -> BenchError:
+    return BenchError(
+        _t(
+            "Imprimante {queue} arrêtée ({reason}) : vérifiez qu'elle est allumée, "
+            "branchée et chargée, relancez-la (cupsenable {queue}) puis réessayez.",
+            queue=queue,
+            reason=reason or _t("aucune raison donnée"),
+        ),
+        exit_code=1,
+    )
+
+
+def _wait_for_job(
+    host: Host,
+    queue: str,
+    server: str | None,
+    job: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Text]:
+    """Wait (up to JOB_WAIT_S) for CUPS to hand the job to the printer. A job the
+    printer cannot take (CUPS stopped the queue, or says after JOB_STUCK_S that the
+    printer does not answer: off, unplugged) is cancelled and BenchError raised, so
+    nothing prints late and the technician can simply ask again. A job still waiting
+    at the end is kept, with a warning."""
+    from bench_agent.labels import printing
+
+    start = clock()
+    while printing.job_pending(host.run(printing.jobs_argv(queue, server), 10.0), job):
+        state = host.run(printing.queue_state_argv(queue, server), 10.0)
+        stopped = printing.queue_stopped_reason(state)
+        unreachable = printing.printer_unreachable(state)
+        if stopped is not None or (unreachable and clock() - start >= JOB_STUCK_S):
+            host.run(printing.cancel_argv(job, server), 10.0)
+            if stopped is not None:
+                raise _stopped(queue, stopped)
+            raise _unreachable(queue, RuntimeError(unreachable))
+        if clock() - start >= JOB_WAIT_S:
+            return [
+                _t(
+                    "Attention : la tâche {job} attend encore dans la file {queue} : "
+                    "vérifiez que l'étiquette sort avant de réimprimer.",
+                    job=job,
+                    queue=queue,
+                )
+            ]
+        sleep(JOB_POLL_S)
+    return []
 
 
 # -- the bench's own printer (site.toml [printer]) ----------------------------------------

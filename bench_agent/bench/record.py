@@ -61,8 +61,16 @@ class SittingRecord(Model, kw_only=True):
     saved_fingerprint: str | None = None
     """What the saved revision contained (see flow.content_fingerprint): a change makes
     the sitting dirty and the next save a new revision."""
+    content_revision: int = 0
+    """The last saved revision that changed what the report says about the unit: what a
+    label printed now certifies. A revision saved only to add the prints made since keeps
+    it (0 in a record written before it existed: then ``saved_revision``)."""
+    saved_prints: int = 0
+    """How many printed labels the saved revision's ``label_prints`` lists: fewer than
+    printed means a print still has to reach the signed report (see flow.prints_unsaved)."""
     label: LabelRecord | None = None
     label_revision: int = 0
+    """The revision the latest label certifies (what it shows)."""
     prints: list[LabelRecord] = []
     """Every label printed in this sitting, in order (the latest is also ``label``)."""
     sent: SentRecord | None = None

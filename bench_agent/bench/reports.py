@@ -42,7 +42,7 @@ class LoadedReport(msgspec.Struct, kw_only=True):
 def load_report_file(path: Path) -> LoadedReport:
     """A UnitReport from a plain JSON file or a signed envelope (signature checked).
     BenchError (exit 3 unreadable/invalid, 1 a signature that does not verify)."""
-    from bench_agent.model.report import UnitReport
+    from bench_agent.model.report import UnitReport, label_print_problems
     from wipe.signing import SignatureError, parse_json, verify_envelope
 
     try:
@@ -76,6 +76,12 @@ def load_report_file(path: Path) -> LoadedReport:
         report = msgspec.convert(data, UnitReport)
     except msgspec.ValidationError as exc:
         raise BenchError(_t("Rapport invalide : {path}", path=path), detail=exc) from exc
+    problems = label_print_problems(report)
+    if problems:
+        raise BenchError(
+            _t("Rapport invalide : {path} : étiquettes imprimées incohérentes", path=path),
+            detail="; ".join(problems),
+        )
     return LoadedReport(report=report, signed=signed, key_id=key_id)
 
 

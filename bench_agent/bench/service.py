@@ -568,12 +568,16 @@ class Bench:
         )
 
     def save(self) -> Saved:
-        """Sign and write the report; a new revision only when something changed."""
+        """Sign and write the report; a new revision only when something changed: the
+        unit's content, or a label printed since the saved revision (then the revision
+        adds the print and nothing else, see :meth:`_save_prints`)."""
         from bench_agent.bench.reports import revision_path, sign_and_write
 
         with self._lock:
             path = self.paths.report(self.record.report_id)
             if not flow.is_dirty(self.record) and path.exists():
+                if flow.prints_unsaved(self.record):
+                    return self._save_prints()
                 return Saved(path, self.record.saved_revision, new=False)
             revision = self.record.saved_revision + 1
             report = self.report(revision=revision)
@@ -586,7 +590,51 @@ class Bench:
             except OSError as exc:
                 raise BenchError(self.problem(exc, "save")) from exc
             self.update(
-                saved_revision=revision, saved_fingerprint=flow.content_fingerprint(self.record)
+                saved_revision=revision,
+                content_revision=revision,
+                saved_prints=len(report.label_prints),
+                saved_fingerprint=flow.content_fingerprint(self.record),
+            )
+        problem = sending.enqueue(self.paths, envelope)
+        return Saved(path, revision, new=True, outbox_problem=problem)
+
+    def _certified_report(self) -> UnitReport:
+        """The signed revision a label printed now certifies (flow.certified_revision),
+        read back from its file (signature checked)."""
+        from bench_agent.bench.reports import load_report_file, revision_path
+
+        r = self.record
+        kept = revision_path(self.paths.reports, r.report_id, flow.certified_revision(r))
+        path = kept if kept.exists() else self.paths.report(r.report_id)
+        return load_report_file(path).report
+
+    def _save_prints(self) -> Saved:
+        """Revision n + 1 adding the labels printed since revision n was saved: the
+        certified revision's report as signed (same content, grade, category and date:
+        the label and its QR code stay true), with only ``revision`` and ``label_prints``
+        new. It goes to the outbox like any revision."""
+        from bench_agent.bench.reports import revision_path, sign_and_write
+
+        with self._lock:
+            r = self.record
+            path = self.paths.report(r.report_id)
+            revision = r.saved_revision + 1
+            prints = flow.printed(r)
+            report = msgspec.structs.replace(
+                self._certified_report(), revision=revision, label_prints=prints
+            )
+            key = erasure.bench_key(self.paths.key)
+            try:
+                envelope = sign_and_write(
+                    report, key, revision_path(self.paths.reports, r.report_id, revision)
+                )
+                sign_and_write(report, key, path)
+            except OSError as exc:
+                raise BenchError(self.problem(exc, "save")) from exc
+            self.update(
+                saved_revision=revision,
+                content_revision=flow.certified_revision(r),
+                saved_prints=len(prints),
             )
         problem = sending.enqueue(self.paths, envelope)
         return Saved(path, revision, new=True, outbox_problem=problem)
@@ -598,8 +646,8 @@ class Bench:
 
     def label_printer(self) -> str | None:
         """The printer :meth:`make_label` uses without a queue given, as the app shows
-        it ("zpl 10.0.0.7", a CUPS queue), or None for a PDF only (also when site.toml
-        is wrong: printing then says why)."""
+        it ("Zebra ZPL 10.0.0.7", "Brother QL file:///dev/usb/lp0", a CUPS queue), or
+        None for a PDF only (also when site.toml is wrong: printing then says why)."""
         from bench_agent.bench import labels
         from bench_agent.bench.site import load_site
 
@@ -612,7 +660,8 @@ class Bench:
             return None
         if printer is None:
             return None
-        return f"{printer.kind} {labels.printer_name(printer)}"
+        kind = {"cups": "CUPS", "zpl": "Zebra ZPL", "brother_ql": "Brother QL"}
+        return f"{kind.get(printer.kind, printer.kind)} {labels.printer_name(printer)}"
 
     def make_label(
         self,
@@ -632,7 +681,6 @@ class Bench:
         BenchError and records nothing, so the technician can simply ask again.
         Returns the sentence to show."""
         from bench_agent.bench import labels
-        from bench_agent.bench.reports import load_report_file
         from bench_agent.bench.site import Printer, load_site
         from bench_agent.labels.template import DEFAULT_TEMPLATE
         from bench_agent.model.report import LabelRecord
@@ -650,7 +698,7 @@ class Bench:
             if printer
             else (site.printer if site_printer else None)
         )
-        report = load_report_file(self.paths.report(self.record.report_id)).report
+        report = self._certified_report()
         if template is None:
             template = labels.default_template(chosen_printer) if chosen_printer else None
         chosen = labels.load_template(template or DEFAULT_TEMPLATE)
@@ -658,9 +706,11 @@ class Bench:
         rendered = labels.render(report, chosen, lang, base_url, site.organisation)
         pdf_path = self.paths.labels / f"{report.report_id}.r{report.revision}.pdf"
         labels.write_pdf(pdf_path, rendered.pdf)
-        printed = [p for p in self.record.prints if p.kind != "file"]
+        printed = flow.printed(self.record)
         if chosen_printer is not None:
-            done = labels.print_label(self.host, rendered, chosen_printer, copies=copies)
+            done = labels.print_label(
+                self._printing_host(), rendered, chosen_printer, copies=copies
+            )
             where = done.printer
             if done.job:
                 text = _t(
@@ -703,7 +753,33 @@ class Bench:
             label_revision=report.revision,
             prints=[*self.record.prints, entry],
         )
+        if entry.kind != "file":
+            text = join(" ", [text, self._sign_prints()])
         return text
+
+    def _printing_host(self) -> Host:
+        """Where lp and lpstat run: this machine (the bench's printer is this machine's,
+        even for a recorded unit in a demonstration), else the unit's host."""
+        from bench_agent.host.live import LiveHost
+
+        return self.runner if isinstance(self.runner, LiveHost) else self.host
+
+    def _sign_prints(self) -> Text:
+        """The print just recorded, signed into the unit's report at once (a unit
+        closed right after printing still sends which label it carries). When that
+        save fails, the print stays recorded in the sitting and the next save adds it."""
+        try:
+            saved = self.save()
+        except BenchError as exc:
+            return _t(
+                "Attention : impression pas encore dans le rapport signé ({problem}) ; "
+                "enregistrez à l'étape 7.",
+                problem=exc.text,
+            )
+        said = _t("Ajoutée au rapport (révision {revision}).", revision=saved.revision)
+        if saved.outbox_problem is not None:
+            said = join(" ", [said, saved.outbox_problem])
+        return said
 
     # -- sending -----------------------------------------------------------------------
 

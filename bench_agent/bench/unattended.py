@@ -87,6 +87,7 @@ def is_finished(bench: Bench) -> bool:
     return (
         r.saved_revision > 0
         and not flow.is_dirty(r)
+        and not flow.prints_unsaved(r)
         and r.sent is not None
         and r.sent.revision == r.saved_revision
     )
@@ -377,7 +378,7 @@ def _label(bench: Bench, site: Site, *, lang: str, say: Say, summary: Summary) -
     r = bench.record
     if where == "none":
         return
-    if r.label is not None and r.label_revision == r.saved_revision:
+    if flow.label_current(r):
         say(_t("Étiquette déjà faite pour cette révision."))
         return
     try:

@@ -248,6 +248,9 @@ def _label_sitting(args: argparse.Namespace, env: Environment) -> int:
                 {
                     "report_id": record.report_id,
                     "revision": record.label_revision,
+                    "report_revision": record.saved_revision,
+                    "copy": record.label.copy,
+                    "reprint": record.label.reprint,
                     "template": record.label.template,
                     "output": str(pdf),
                     "printer": args.printer,

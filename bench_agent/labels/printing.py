@@ -72,6 +72,42 @@ def queue_state_argv(queue: str, server: str | None = None) -> list[str]:
     return ["lpstat", *_server_args(server), "-p", queue]
 
 
+def jobs_argv(queue: str, server: str | None = None) -> list[str]:
+    return ["lpstat", *_server_args(server), "-o", queue]
+
+
+def cancel_argv(job_id: str, server: str | None = None) -> list[str]:
+    return ["cancel", *_server_args(server), job_id]
+
+
+def job_pending(result: CommandResult, job_id: str) -> bool:
+    """From ``lpstat -o QUEUE``: the job still waits or prints (not completed)."""
+    if not result.ok:
+        return False
+    return any(line.split()[:1] == [job_id] for line in result.text().splitlines())
+
+
+_UNREACHABLE = (
+    "may not exist or is unavailable",  # socket/ipp backends: nothing answers
+    "not responding",
+    "waiting for printer to become available",  # usb backend: unplugged or off
+    "unable to connect",
+    "connection refused",
+    "not connected",
+)
+
+
+def printer_unreachable(result: CommandResult) -> str | None:
+    """From ``lpstat -p QUEUE``: the printer's state message when it says CUPS cannot
+    reach the printer (off, unplugged, off the network), else None."""
+    if not result.ok:
+        return None
+    lines = result.text().splitlines()
+    message = " ".join(line.strip() for line in lines[1:] if line.strip())
+    lowered = message.lower()
+    return message[:200] if any(m in lowered for m in _UNREACHABLE) else None
+
+
 def scheduler_running(result: CommandResult) -> bool | None:
     """From ``lpstat -r``: True, False, or None when lpstat could not run."""
     if result.error is not None:
@@ -92,6 +128,17 @@ def queue_names(result: CommandResult) -> list[str]:
 def queue_disabled(result: CommandResult) -> bool:
     """From ``lpstat -p QUEUE``: the queue holds jobs instead of printing them."""
     return result.ok and " disabled" in result.text()
+
+
+def queue_stopped_reason(result: CommandResult) -> str | None:
+    """From ``lpstat -p QUEUE``: None when the queue prints; when it is stopped
+    (``cupsdisable``, or CUPS stopped it after its printer failed: off, unplugged, out
+    of media), the reason CUPS gives ("" when none)."""
+    if not queue_disabled(result):
+        return None
+    lines = result.text().splitlines()
+    reason = " ".join(line.strip() for line in lines[1:] if line.strip())
+    return reason[:200]
 
 
 def parse_lp_result(result: CommandResult) -> LpOutcome:

@@ -60,7 +60,8 @@ class ErasureSummary(Model, kw_only=True):
 class LabelRecord(Model, kw_only=True):
     """A label made for the unit: kept in the bench's sitting record
     (:mod:`bench_agent.bench.record`) and, once printed, in the report's
-    ``label_prints`` from its next saved revision on (printing is evidence)."""
+    ``label_prints``: a print made from revision n is signed in revision n + 1, saved
+    right after the print and saying nothing else new (printing is evidence)."""
 
     template: str
     printed_at: str | None = None
@@ -79,7 +80,8 @@ class LabelRecord(Model, kw_only=True):
     job: str | None = None
     """The printer's answer (CUPS job id), when it gives one."""
     revision: int | None = None
-    """The report revision the label shows."""
+    """The report revision the label certifies (what it shows): always an earlier
+    revision than the report listing the print."""
 
 
 class BenchInfo(Model, kw_only=True):
@@ -107,5 +109,30 @@ class UnitReport(Model, kw_only=True):
     cosmetic_grade: str | None = None
     grade: Grade | None = None
     label_prints: list[LabelRecord] = []
-    """Every label printed for the unit before this revision was saved."""
+    """Every label printed for the unit before this revision was saved, in order."""
     comments: list[Text] = []
+
+
+def label_print_problems(report: UnitReport) -> list[str]:
+    """What cannot be true in the report's ``label_prints`` (English, with the field's
+    path; [] when nothing): a label is printed from a saved revision and signed in a
+    later one, so each print certifies a revision from 1 to the report's own minus one;
+    prints are numbered 1, 2, ... in order and every one after the first is a reprint."""
+    problems: list[str] = []
+    for i, p in enumerate(report.label_prints):
+        where = f"$.label_prints[{i}]"
+        if p.revision is None:
+            problems.append(f"{where}.revision: missing (which revision does the label certify?)")
+        elif not 1 <= p.revision < report.revision:
+            problems.append(
+                f"{where}.revision: the label certifies revision {p.revision}, which revision "
+                f"{report.revision} of the report cannot list (expected 1 to {report.revision - 1})"
+            )
+        if p.copy != i + 1:
+            problems.append(f"{where}.copy: {p.copy}, expected {i + 1} (prints in order)")
+        if p.reprint != (p.copy > 1):
+            problems.append(
+                f"{where}.reprint: {str(p.reprint).lower()} for print number {p.copy}"
+                " (every print after the first is a reprint)"
+            )
+    return problems

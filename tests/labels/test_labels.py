@@ -585,7 +585,9 @@ def test_printing_reports_the_job_id() -> None:
     assert out == (
         "Étiquette envoyée à BENCH_PDF : tâche BENCH_PDF-42 (3 exemplaires, brother-ql-62x29)\n"
     )
-    lp_call = double.calls[1]
+    # The queue's state is asked before anything is sent (a stopped queue gets nothing).
+    assert [c[:2] for c in double.calls[:3]] == [["lpstat", "-r"], ["lpstat", "-p"], ["lp", "-d"]]
+    lp_call = double.calls[2]
     assert lp_call[:8] == ["lp", "-d", "BENCH_PDF", "-n", "3", "-o", "media=Custom.62x29mm", "-t"]
     assert double.spooled.startswith(b"%PDF-")
     assert not Path(lp_call[-1]).exists()  # the temporary PDF is gone
@@ -616,6 +618,27 @@ def test_missing_cups_client_is_an_environment_error() -> None:
     code, _, err = print_with(SpoolerDouble({}), lang="en")
     assert code == 3
     assert err == "Printing commands not found (package cups-client).\n"
+
+
+def test_a_stopped_queue_is_refused_before_anything_is_sent() -> None:
+    """What ``lpstat -p`` says (CUPS 2.4) of a queue stopped by ``cupsdisable -r`` or by
+    CUPS itself when the printer went off: the reason shown, lp never run."""
+    double = SpoolerDouble(
+        {
+            "lpstat -r": RUNNING,
+            "lpstat BENCH_PDF": answer(
+                "printer BENCH_PDF disabled since Thu Dec  3 15:06:51 2026 -\n"
+                "\tThe printer is not responding.\n"
+            ),
+        }
+    )
+    code, out, err = print_with(double)
+    assert (code, out) == (1, "")
+    assert err == (
+        "Imprimante BENCH_PDF arrêtée (The printer is not responding.) : vérifiez qu'elle est "
+        "allumée, branchée et chargée, relancez-la (cupsenable BENCH_PDF) puis réessayez.\n"
+    )
+    assert [c[0] for c in double.calls] == ["lpstat", "lpstat"]  # lp never ran
 
 
 def test_rejecting_queue_is_a_problem() -> None:

@@ -10,6 +10,7 @@ reader (``BrotherQLReader``), which rebuilds the page image; its QR code is deco
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
@@ -23,16 +24,21 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench_agent.bench import flow
 from bench_agent.bench import labels as bench_labels
 from bench_agent.bench.errors import BenchError
 from bench_agent.bench.paths import BenchPaths
+from bench_agent.bench.reports import load_report_file
 from bench_agent.bench.service import Bench
 from bench_agent.bench.site import Printer, load_site
 from bench_agent.host import open_host
+from bench_agent.host.base import CommandResult
+from bench_agent.host.live import LiveHost
 from bench_agent.labels import label_content, load_template, render_label
 from bench_agent.labels.brother import brother_raster
 from bench_agent.labels.raster import render_raster
 from bench_agent.labels.zpl import field_data, label_zpl, parse_host_status
+from bench_agent.model.common import Text
 from tests.bench.test_flow import X1, clock, complete
 from tests.labels.test_labels import BASE, CERT_ID, x1_report
 from tests.support.requirements import require_program
@@ -412,6 +418,382 @@ def test_the_app_can_say_which_printer_prints(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bench.label_printer() is None
     write_site(tmp_path, '[printer]\nkind = "brother_ql"\ndevice = "file:///dev/usb/lp0"\n')
-    assert bench.label_printer() == "brother_ql file:///dev/usb/lp0"
+    assert bench.label_printer() == "Brother QL file:///dev/usb/lp0"  # not site.toml's key
     write_site(tmp_path, '[printer]\nkind = "nope"\n')
     assert bench.label_printer() is None
+
+
+# ---------------------------------------------------------------- prints in the signed report
+
+
+def printed_sitting(tmp_path: Path) -> Bench:
+    """The recorded ThinkPad's sitting, complete and saved (revision 1)."""
+    environ = {"BENCH_AGENT_OPERATOR": "Amina", "BENCH_AGENT_CMDLINE": ""}
+    bench = Bench.open(
+        BenchPaths(tmp_path), open_host(str(X1)), None, environ, clock=clock,
+        simulation_only=True,
+    )  # fmt: skip
+    bench.collect_inventory()
+    complete(bench)
+    assert bench.save().revision == 1
+    return bench
+
+
+def print_on_a_zebra(bench: Bench, home: Path) -> tuple[str, bytes, Text]:
+    """One label on a loopback Zebra: the printer's name, the ZPL it got, the message."""
+    printer = FakePort(READY)
+    write_site(home, f'[printer]\nkind = "zpl"\nhost = "127.0.0.1:{printer.port}"\n')
+    text = bench.make_label(lang="fr")
+    return f"127.0.0.1:{printer.port}", printer.close(), text
+
+
+def sent_reports(paths: BenchPaths) -> list[dict[str, object]]:
+    """The report envelopes waiting in the outbox, signature checked: their payloads."""
+    from bench_agent.bench.sending import outbox
+    from wipe.signing import parse_json, verify_envelope
+
+    return [
+        verify_envelope(parse_json(item.body))
+        for item in outbox(paths).items()
+        if item.kind == "report"
+    ]
+
+
+def test_a_print_is_signed_into_the_report_at_once_and_certifies_the_same_revision(
+    tmp_path: Path, free_port: int
+) -> None:
+    """Print, reprint, then close the unit at once: the reports the outbox sends list
+    both prints, each revision verifies, and apart from ``revision`` and ``label_prints``
+    they are the certified revision byte for byte (category, grade, date unchanged)."""
+    bench = printed_sitting(tmp_path)
+    report_id = bench.record.report_id
+
+    # The printer is off: a clear sentence, nothing printed, recorded or signed.
+    write_site(tmp_path, f'[printer]\nkind = "zpl"\nhost = "127.0.0.1:{free_port}"\n')
+    with pytest.raises(BenchError) as caught:
+        bench.make_label(lang="fr")
+    assert "injoignable" in caught.value.text.fr and "réessayez" in caught.value.text.fr
+    assert "try again" in caught.value.text.en
+    assert (bench.record.prints, bench.record.saved_revision) == ([], 1)
+    assert len(sent_reports(bench.paths)) == 1
+
+    # The retry prints: the first copy, signed at once into revision 2.
+    first_printer, first_zpl, text = print_on_a_zebra(bench, tmp_path)
+    assert text.fr.endswith("Ajoutée au rapport (révision 2).")
+    assert text.en.endswith("Added to the report (revision 2).")
+    r = bench.record
+    assert (r.saved_revision, r.content_revision, r.label_revision, r.saved_prints) == (2, 1, 1, 1)
+    views = bench.step_views()
+    assert views["label"].state is flow.StepState.DONE
+    assert views["sync"].state is flow.StepState.TODO  # revision 2 is still to send
+    assert [w.fr for w in bench.leave_warnings()] == ["le rapport n'est pas envoyé"]
+    assert bench.save().new is False  # nothing left to sign
+
+    # A reprint: copy 2, said and signed (revision 3), the same label.
+    second_printer, second_zpl, text = print_on_a_zebra(bench, tmp_path)
+    assert "Réimpression n° 2." in text.fr and text.fr.endswith("(révision 3).")
+    assert second_zpl == first_zpl  # it still certifies revision 1
+    assert bench.record.label_revision == 1 and bench.record.saved_revision == 3
+    bench.next_unit()  # closed right after printing
+
+    r1, r2, r3 = sent_reports(bench.paths)
+    assert [p["revision"] for p in (r1, r2, r3)] == [1, 2, 3]
+
+    def content(payload: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in payload.items() if k not in ("revision", "label_prints")}
+
+    assert content(r1) == content(r2) == content(r3)
+    assert r1["label_prints"] == [] and r2["label_prints"] == r3["label_prints"][:1]  # type: ignore[index]
+    prints = r3["label_prints"]
+    assert isinstance(prints, list)
+    assert [
+        (p["copy"], p["reprint"], p["revision"], p["kind"], p["printer"], p["by"], p["template"])
+        for p in prints
+    ] == [
+        (1, False, 1, "zpl", first_printer, "Amina", "shipping-100x50"),
+        (2, True, 1, "zpl", second_printer, "Amina", "shipping-100x50"),
+    ]
+    assert all(p["printed_at"] == clock() and p["copies"] == 1 for p in prints)
+    # The newest report file is revision 3 and passes the bench's own checks.
+    latest = load_report_file(bench.paths.report(report_id))
+    assert latest.signed and latest.report.revision == 3
+    assert (
+        latest.report.grade is not None and latest.report.grade.category == r1["grade"]["category"]
+    )  # type: ignore[index]
+
+
+def test_a_print_after_a_change_certifies_the_new_revision(tmp_path: Path) -> None:
+    bench = printed_sitting(tmp_path)
+    print_on_a_zebra(bench, tmp_path)  # certifies 1, signed as 2
+    bench.answer_test("webcam", False)  # the unit changed: the label no longer says it
+    assert not flow.label_current(bench.record)
+    with pytest.raises(BenchError) as refused:
+        bench.make_label(lang="fr")
+    assert "enregistrez (étape 7)" in refused.value.text.fr
+    saved = bench.save()
+    assert saved.revision == 3 and bench.record.content_revision == 3
+    assert bench.step_views()["label"].state is flow.StepState.TODO
+    _, _, text = print_on_a_zebra(bench, tmp_path)
+    assert "Réimpression n° 2." in text.fr and text.fr.endswith("(révision 4).")
+    report = load_report_file(bench.paths.report(bench.record.report_id)).report
+    assert [(p.copy, p.revision) for p in report.label_prints] == [(1, 1), (2, 3)]
+    assert report.revision == 4 and bench.record.label_revision == 3
+
+
+def test_a_print_the_report_cannot_take_yet_is_signed_by_the_next_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk is full when the print-only revision is written (the one mock: a full
+    disk under a running test): the print stays recorded, the technician is told, and
+    the next save signs it."""
+    from bench_agent.bench import reports
+
+    bench = printed_sitting(tmp_path)
+    real = reports.sign_and_write
+
+    def disk_full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reports, "sign_and_write", disk_full)
+    _, _, text = print_on_a_zebra(bench, tmp_path)
+    assert "pas encore dans le rapport signé" in text.fr and "étape 7" in text.fr
+    r = bench.record
+    assert (len(r.prints), r.saved_revision, flow.prints_unsaved(r)) == (1, 1, True)
+    assert "le rapport n'est pas enregistré" in [w.fr for w in bench.leave_warnings()]
+    assert bench.step_views()["sync"].state is not flow.StepState.DONE
+    monkeypatch.setattr(reports, "sign_and_write", real)
+    saved = bench.save()
+    assert (saved.new, saved.revision) == (True, 2)
+    report = load_report_file(saved.path).report
+    assert [(p.copy, p.revision) for p in report.label_prints] == [(1, 1)]
+    assert not flow.prints_unsaved(bench.record)
+
+
+@pytest.mark.parametrize(
+    ("prints", "said"),
+    [
+        ([{"revision": 2}], "$.label_prints[0].revision: the label certifies revision 2"),
+        ([{"revision": 9}], "certifies revision 9, which revision 2 of the report cannot list"),
+        ([{"revision": 0}], "$.label_prints[0].revision"),
+        ([{"revision": None}], "$.label_prints[0].revision: missing"),
+        ([{"copy": 2, "reprint": True}], "$.label_prints[0].copy: 2, expected 1"),
+        ([{"reprint": True}], "$.label_prints[0].reprint: true for print number 1"),
+        ([{}, {"reprint": False}], "$.label_prints[1].reprint: false for print number 2"),
+    ],
+)
+def test_a_report_whose_prints_cannot_be_true_is_refused(
+    tmp_path: Path, prints: list[dict[str, object]], said: str
+) -> None:
+    from bench_agent.model import to_json
+    from bench_agent.model.report import LabelRecord
+    from tests.labels.test_labels import run_cli
+    from wipe.signing import BenchKey
+
+    def signed_with(entries: list[dict[str, object]]) -> Path:
+        report = x1_report()
+        report.revision = 2
+        report.label_prints = [
+            msgspec.convert(
+                {
+                    "template": "brother-ql-62x29",
+                    "kind": "cups",
+                    "printer": "Q",
+                    "copy": i + 1,
+                    "reprint": i > 0,
+                    "revision": 1,
+                    **entry,
+                },
+                LabelRecord,
+            )
+            for i, entry in enumerate(entries)
+        ]
+        envelope = BenchKey.generate().sign(msgspec.json.decode(to_json(report)))
+        path = tmp_path / "report.json"
+        path.write_text(msgspec.json.encode(envelope).decode())
+        return path
+
+    # Well formed: revision 1 printed, listed in revision 2.
+    assert load_report_file(signed_with([{}])).report.label_prints[0].revision == 1
+    path = signed_with(prints)
+    with pytest.raises(BenchError) as caught:
+        load_report_file(path)
+    assert "étiquettes imprimées incohérentes" in caught.value.text.fr
+    assert caught.value.detail is not None and said in caught.value.detail
+    code, out, err = run_cli("label", "--report", str(path), "--output", str(tmp_path / "x.pdf"))
+    assert (code, out) == (3, "") and "étiquettes imprimées incohérentes" in err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.cups
+def test_a_stopped_cups_queue_sends_nothing_and_the_retry_prints(tmp_path: Path) -> None:
+    """A queue CUPS stopped (``cupsdisable``, as CUPS does when its printer is off or
+    unplugged): the label is refused with the reason, no job waits in the queue, nothing
+    is recorded; once the queue is started again the same request prints."""
+    from tests.labels.test_labels import cups_pdf_dirs, cups_queue, wait_for
+
+    model = cups_queue()
+    queue = f"BENCH_TEST_STOPPED_{os.getpid()}"
+    ppd = Path(f"/etc/cups/ppd/{model}.ppd")
+    driver = ["-P", str(ppd)] if ppd.is_file() else ["-m", "raw"]
+    subprocess.run(["lpadmin", "-p", queue, "-E", "-v", "cups-pdf:/", *driver], check=True)
+    try:
+        subprocess.run(["cupsdisable", "-r", "Bac vide", queue], check=True)
+        bench = printed_sitting(tmp_path)
+        bench.runner = LiveHost()  # this machine prints, as in the app (the unit is recorded)
+        with pytest.raises(BenchError) as caught:
+            bench.make_label(lang="fr", printer=queue)
+        assert caught.value.text.fr.startswith(f"Imprimante {queue} arrêtée (Bac vide)")
+        assert "réessayez" in caught.value.text.fr and "try again" in caught.value.text.en
+        jobs = subprocess.run(
+            ["lpstat", "-o", queue], capture_output=True, text=True, check=False
+        ).stdout
+        assert jobs == ""  # nothing waits to print late
+        assert bench.record.prints == [] and bench.record.saved_revision == 1
+
+        subprocess.run(["cupsenable", queue], check=True)
+        text = bench.make_label(lang="fr", printer=queue)
+        assert f"Étiquette imprimée sur {queue} (tâche {queue}-" in text.fr
+        job = bench.record.prints[0].job
+        assert bench.record.saved_revision == 2 and job is not None
+
+        def done() -> bool:
+            listing = subprocess.run(
+                ["lpstat", "-W", "completed", "-o", queue],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            return any(line.split()[:1] == [job] for line in listing.splitlines())
+
+        wait_for(done, 20.0, f"job {job} completed")
+    finally:
+        subprocess.run(["cancel", "-a", queue], check=False)
+        token = bench.record.report_id[:8] if "bench" in locals() else "-"
+        for folder in cups_pdf_dirs():
+            for made in folder.glob(f"*{token}*.pdf") if folder.is_dir() else []:
+                made.unlink(missing_ok=True)
+        subprocess.run(["lpadmin", "-x", queue], check=False)
+
+
+class CupsScript:
+    """``lpstat -o`` / ``lpstat -p`` / ``cancel`` as CUPS 2.4 answers them (LANG=C), on
+    a clock the test moves: the job is listed until ``done_at`` (None: never leaves)."""
+
+    def __init__(self, state: str, done_at: float | None) -> None:
+        self.state = state
+        self.done_at = done_at
+        self.now = 0.0
+        self.calls: list[list[str]] = []
+
+    def run(self, argv: list[str], timeout_s: float = 10.0) -> CommandResult:
+        self.calls.append(argv)
+        if argv[:2] == ["lpstat", "-o"]:
+            waiting = self.done_at is None or self.now < self.done_at
+            out = "Q-7                   root             1024   Thu Dec  3 15:20:24 2026\n"
+            return CommandResult(tuple(argv), 0, out.encode() if waiting else b"", b"")
+        if argv[:2] == ["lpstat", "-p"]:
+            return CommandResult(tuple(argv), 0, self.state.encode(), b"")
+        return CommandResult(tuple(argv), 0, b"", b"")
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+PRINTING = "printer Q now printing Q-7.  enabled since Thu Dec  3 15:20:24 2026\n"
+UNAVAILABLE = PRINTING + "\tThe printer may not exist or is unavailable at this time.\n"
+USB_GONE = PRINTING + "\tWaiting for printer to become available.\n"
+STOPPED = "printer Q disabled since Thu Dec  3 15:06:51 2026 -\n\tThe printer is not responding.\n"
+
+
+@pytest.mark.parametrize(
+    ("state", "done_at", "outcome"),
+    [
+        (PRINTING, 1.0, "printed"),  # handed to the printer in a second
+        (UNAVAILABLE, 1.0, "printed"),  # a previous job's message, then it prints
+        (UNAVAILABLE, None, "injoignable"),  # a network printer that is off
+        (USB_GONE, None, "injoignable"),  # a USB printer unplugged
+        (STOPPED, None, "arrêtée (The printer is not responding.)"),  # CUPS stopped the queue
+        (PRINTING, None, "attend encore"),  # slow, no error said: kept, with a warning
+    ],
+)
+def test_a_cups_job_the_printer_cannot_take_is_cancelled_and_said(
+    state: str, done_at: float | None, outcome: str
+) -> None:
+    script = CupsScript(state, done_at)
+
+    def wait() -> list[Text]:
+        return bench_labels._wait_for_job(
+            script,  # type: ignore[arg-type]
+            "Q",
+            None,
+            "Q-7",
+            clock=lambda: script.now,
+            sleep=script.sleep,
+        )
+
+    if outcome == "printed":
+        assert wait() == []
+        assert [c for c in script.calls if c[0] == "cancel"] == []
+        assert script.now <= done_at  # type: ignore[operator]
+    elif outcome == "attend encore":
+        (warning,) = wait()
+        assert warning.fr.startswith("Attention : la tâche Q-7 attend encore dans la file Q")
+        assert script.now == pytest.approx(bench_labels.JOB_WAIT_S)
+        assert [c for c in script.calls if c[0] == "cancel"] == []
+    else:
+        with pytest.raises(BenchError) as caught:
+            wait()
+        assert outcome in caught.value.text.fr and "réessayez" in caught.value.text.fr
+        assert [c for c in script.calls if c[0] == "cancel"] == [["cancel", "Q-7"]]
+        if outcome == "injoignable":  # not before the state message can be trusted
+            assert script.now >= bench_labels.JOB_STUCK_S
+
+
+@pytest.mark.cups
+def test_a_cups_printer_that_does_not_answer_is_a_failed_print(
+    tmp_path: Path, free_port: int
+) -> None:
+    """A real queue whose printer is a network address with nothing behind it (an office
+    printer switched off): the job is cancelled, the technician told, nothing recorded."""
+    from tests.labels.test_labels import cups_queue
+
+    cups_queue()
+    queue = f"BENCH_TEST_OFF_{os.getpid()}"
+    subprocess.run(
+        ["lpadmin", "-p", queue, "-E", "-v", f"socket://127.0.0.1:{free_port}", "-m", "raw"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        bench = printed_sitting(tmp_path)
+        bench.runner = LiveHost()
+        with pytest.raises(BenchError) as caught:
+            bench.make_label(lang="fr", printer=queue)
+        assert caught.value.text.fr.startswith(f"Imprimante {queue} injoignable")
+        jobs = subprocess.run(
+            ["lpstat", "-o", queue], capture_output=True, text=True, check=False
+        ).stdout
+        assert jobs == ""  # cancelled: it will not print when the printer comes back
+        assert bench.record.prints == [] and bench.record.saved_revision == 1
+    finally:
+        subprocess.run(["cancel", "-a", queue], check=False)
+        subprocess.run(["lpadmin", "-x", queue], check=False)
+
+
+def test_a_sitting_saved_before_print_revisions_reads_the_same() -> None:
+    """A sitting file written before ``content_revision``/``saved_prints`` existed: the
+    saved revision is what its label certifies, and its printed label still counts."""
+    from bench_agent.bench.record import SittingRecord
+
+    old = {
+        "sitting_id": "s", "started_at": clock(), "report_id": "r", "saved_revision": 2,
+        "label": {"template": "brother-ql-62x29", "kind": "cups", "revision": 2},
+        "label_revision": 2,
+        "prints": [{"template": "brother-ql-62x29", "kind": "cups", "revision": 2}],
+    }  # fmt: skip
+    record = msgspec.convert(old, SittingRecord)
+    assert flow.certified_revision(record) == 2
+    assert record.saved_fingerprint is None and flow.is_dirty(record)  # no content: dirty
+    record = msgspec.structs.replace(record, saved_fingerprint=flow.content_fingerprint(record))
+    assert flow.label_current(record)
+    assert flow.prints_unsaved(record)  # the next save lists the print (a revision more)

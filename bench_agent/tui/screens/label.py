@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from bench_agent.bench.flow import prints_unsaved
 from bench_agent.tui.screens.base import BenchScreen
 
 
@@ -41,13 +42,27 @@ class LabelScreen(BenchScreen):
         else:
             lines.append(self._("Prête à imprimer."))
         record = self.service.record
-        if record.label is not None and record.label.printed_at:
+        label = record.label
+        if label is not None and label.printed_at:
+            at = label.printed_at[:16].replace("T", " ")
             lines.append(
                 self._(
+                    "Dernière étiquette : révision {label_revision}, n° {copy} "
+                    "(réimpression), {printed_at}",
+                    label_revision=record.label_revision,
+                    copy=label.copy,
+                    printed_at=at,
+                )
+                if label.reprint
+                else self._(
                     "Dernière étiquette : révision {label_revision}, {printed_at}",
                     label_revision=record.label_revision,
-                    printed_at=record.label.printed_at,
+                    printed_at=at,
                 )
+            )
+        if prints_unsaved(record):
+            lines.append(
+                self._("Impression pas encore dans le rapport signé : Entrée à l'étape 7.")
             )
         self.query_one("#label-info", Static).update("\n".join(lines))
         result = self.query_one("#label-result", Static)

@@ -150,20 +150,32 @@ class StationScreen(BenchScreen):
                 )
             keys.append(view.slot)
             options.append(Option(self._rows(view, width)))
-        highlighted = box.highlighted
-        before = self._keys[highlighted] if highlighted is not None and self._keys else None
-        self._keys = keys
-        box.set_options(options)
-        index = keys.index(before) if before in keys else None
-        if index is None:
-            index = next((i for i, k in enumerate(keys) if k is not None), None)
-        box.highlighted = index
+        if keys == self._keys:
+            # The same rows: their text changes, the cursor and the scroll stay.
+            for index, option in enumerate(options):
+                if option is not None and keys[index] is not None:
+                    box.replace_option_prompt_at_index(index, option.prompt)
+        else:
+            highlighted = box.highlighted
+            before = (
+                self._keys[highlighted]
+                if highlighted is not None and highlighted < len(self._keys)
+                else None
+            )
+            self._keys = keys
+            box.set_options(options)
+            index = keys.index(before) if before is not None and before in keys else None
+            if index is None:
+                index = next((i for i, k in enumerate(keys) if k is not None), None)
+            box.highlighted = index
         self._show_detail(views)
 
     def _rows(self, view: SlotView, width: int) -> RichText:
         """Two lines: slot, state, model [serial], size; then what is happening."""
         ident = view.identity
         state = self._(STATES.get(view.state, view.state))
+        if view.state == "ignored":
+            state = ""  # under the heading "Other ports (not erased)"
         if view.left:
             state = self._("débranché")
         text = RichText.assemble(

@@ -164,7 +164,9 @@ class StationScreen(BenchScreen):
             )
             self._keys = keys
             box.set_options(options)
-            index = keys.index(before) if before is not None and before in keys else None
+            index: int | None = (
+                keys.index(before) if before is not None and before in keys else None
+            )
             if index is None:
                 index = next((i for i, k in enumerate(keys) if k is not None), None)
             box.highlighted = index

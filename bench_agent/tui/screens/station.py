@@ -152,9 +152,9 @@ class StationScreen(BenchScreen):
             options.append(Option(self._rows(view, width)))
         if keys == self._keys:
             # The same rows: their text changes, the cursor and the scroll stay.
-            for index, option in enumerate(options):
-                if option is not None and keys[index] is not None:
-                    box.replace_option_prompt_at_index(index, option.prompt)
+            for row, option in enumerate(options):
+                if option is not None and keys[row] is not None:
+                    box.replace_option_prompt_at_index(row, option.prompt)
         else:
             highlighted = box.highlighted
             before = (
@@ -164,9 +164,7 @@ class StationScreen(BenchScreen):
             )
             self._keys = keys
             box.set_options(options)
-            index: int | None = (
-                keys.index(before) if before is not None and before in keys else None
-            )
+            index = keys.index(before) if before is not None and before in keys else None
             if index is None:
                 index = next((i for i, k in enumerate(keys) if k is not None), None)
             box.highlighted = index

@@ -23,6 +23,7 @@ from bench_agent.bench.erasure import duration_text, human_size, progress_text
 from bench_agent.bench.station import STATES
 from bench_agent.tui.screens.base import BenchScreen
 from bench_agent.tui.screens.erase import RESULTS
+from bench_agent.tui.screens.health import VERDICTS
 from bench_agent.tui.screens.main import clip
 
 if TYPE_CHECKING:
@@ -77,8 +78,11 @@ class StationScreen(BenchScreen):
         super().__init__()
         self._keys: list[str | None] = []
         """The slot of each row of the list (None: a heading)."""
+        self._cursor: str | None = None
+        """The highlighted slot (kept when the rows change or F2 rebuilds the list)."""
 
     def compose(self) -> ComposeResult:
+        self._keys = []  # a new, empty list (F2 composes the screen again)
         yield Static(self._("Poste d'effacement — disques seuls"), classes="title")
         yield Static(markup=False, id="station-head")
         yield OptionList(id="slots")
@@ -156,12 +160,7 @@ class StationScreen(BenchScreen):
                 if option is not None and keys[row] is not None:
                     box.replace_option_prompt_at_index(row, option.prompt)
         else:
-            highlighted = box.highlighted
-            before = (
-                self._keys[highlighted]
-                if highlighted is not None and highlighted < len(self._keys)
-                else None
-            )
+            before = self._cursor
             self._keys = keys
             box.set_options(options)
             index = keys.index(before) if before is not None and before in keys else None
@@ -197,8 +196,6 @@ class StationScreen(BenchScreen):
         return text
 
     def _health(self, view: SlotView) -> RichText:
-        from bench_agent.tui.screens.health import VERDICTS
-
         verdict = view.health or "…"
         word = self._(VERDICTS[verdict]) if verdict in VERDICTS else verdict
         return RichText.assemble(self._("santé "), (word, VERDICT_STYLES.get(verdict, "")), "  ")
@@ -208,8 +205,19 @@ class StationScreen(BenchScreen):
             return None
         if view.state == "refused":
             return RichText(self._("refusé : {why}", why=self.t(view.reasons)), style="red")
+        if view.left and view.result is None:
+            # Pulled: its thread is stopping the session (the certificate comes next).
+            return RichText(self._("débranché : arrêt de l'effacement…"), style="bold red")
         if view.left:
             return RichText(self._("INTERROMPU : rebranchez-le pour reprendre"), style="bold red")
+        if view.state == "erasing":
+            # The progress alone: its time left must never be cut (health is in the detail).
+            p = view.progress
+            if p is None:
+                return RichText(self._("préparation…"))
+            return RichText(
+                bar(p.bytes_done, p.bytes_total) + " " + self.t(progress_text(p, with_device=False))
+            )
         line = self._health(view)
         if view.state == "waiting":
             seconds = duration_text(view.starts_in_s or 0.0)
@@ -224,13 +232,6 @@ class StationScreen(BenchScreen):
                 if view.resumed
                 else self._("retenu — Entrée : effacer")
             )
-        elif view.state == "erasing":
-            p = view.progress
-            if p is None:
-                line.append(self._("préparation…"))
-            else:
-                line.append(bar(p.bytes_done, p.bytes_total) + " ")
-                line.append(self.t(progress_text(p, with_device=False)))
         elif view.result is not None:
             label = self._(RESULTS[view.result]) if view.result in RESULTS else view.result
             style = "bold green" if view.result == "ERASED" else "bold red"
@@ -261,25 +262,40 @@ class StationScreen(BenchScreen):
                 serial=ident.get("serial") or "-",
             )
         ]
-        if view.health_reason is not None:
-            lines.append(self._("Santé : {why}", why=self.t(view.health_reason)))
+        if view.health is not None:
+            verdict = self._(VERDICTS[view.health]) if view.health in VERDICTS else view.health
+            why = self.t(view.health_reason)
+            lines.append(
+                self._("Santé : {verdict} — {why}", verdict=verdict, why=why)
+                if why
+                else self._("Santé : {verdict}", verdict=verdict)
+            )
         if view.plan is not None and view.result is None and view.state != "refused":
             lines.append(self._("Méthode : {plan}", plan=self.t(view.plan)))
-        if view.batch:
-            lines.append(self._("Lot : {batch}", batch=view.batch))
         if view.result is not None:
             reasons = self.t(view.reasons)
             if reasons:
                 lines.append(reasons)
         if view.certificate is not None:
-            lines.append(self._("Certificat : {name}", name=view.certificate.name))
+            lines.append(
+                self._(
+                    "Lot : {batch}   Certificat : {name}",
+                    batch=view.batch or "-",
+                    name=view.certificate.name,
+                )
+            )
+        elif view.batch:
+            lines.append(self._("Lot : {batch}", batch=view.batch))
         detail.update("\n".join(lines))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_start()
 
-    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        index = event.option_index
+        if index < len(self._keys) and self._keys[index] is not None:
+            self._cursor = self._keys[index]
         station = self.bench.station
         if station is not None:
             self._show_detail(station.board())

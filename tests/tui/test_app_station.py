@@ -273,3 +273,26 @@ async def test_f2_redraws_the_station_screen_in_english_with_the_cursor_kept(
         await settle(app, pilot)
         assert "Poste d'effacement — disques seuls" in screen_text(app)
         assert "Traceback" not in screen_text(app)
+
+
+@drive
+async def test_a_bench_without_station_slots_says_so_on_the_station_screen(
+    make_app: AppFactory,
+) -> None:
+    """No ``[station.slots]`` in site.toml: the screen says what to add, in words, and
+    nothing is watched (the app keeps working)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape", "p")
+        deadline = time.monotonic() + 10
+        while "station" not in app.problems and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert isinstance(app.screen, StationScreen) and app.station is None
+        assert "Aucun emplacement nommé : ajoutez [station.slots] à site.toml" in shown
+        assert "Traceback" not in shown
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, StationScreen)

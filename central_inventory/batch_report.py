@@ -1,5 +1,6 @@
 """Per-donor batch report: devices received, reused, recycled, and their erasure certificates,
-as data, CSV and PDF (reportlab).
+as data, CSV and PDF (reportlab); then the batch's loose drives (erased on their own at
+an erasure station, without their computer: each certificate names the batch).
 
 The PDF is for people: categories, outcomes, methods and results in words (French or
 English, the bench's own catalogue), the reconditioner's name and address, its date, and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,6 +68,37 @@ class BatchLine:
 
 
 @dataclass(kw_only=True)
+class LooseDrive:
+    """A drive of the batch erased on its own at a station (no source computer): its
+    certificates (an INTERRUPTED one, then the resumed erasure's, ...), oldest first."""
+
+    serial: str | None
+    model: str | None
+    size_bytes: int | None
+    certificates: list[CertificateLine] = field(default_factory=list)
+
+    @property
+    def result(self) -> str:
+        """ERASED when one of its certificates proves it, else the latest one's."""
+        if any(c.result == "ERASED" for c in self.certificates):
+            return "ERASED"
+        return self.certificates[-1].result if self.certificates else "UNKNOWN"
+
+    @property
+    def method(self) -> str | None:
+        for c in reversed(self.certificates):
+            if c.result == "ERASED":
+                return c.method
+        return self.certificates[-1].method if self.certificates else None
+
+    def size_words(self, lang: str) -> str:
+        return size_words(self.size_bytes, lang)
+
+    def method_words(self, lang: str) -> str:
+        return method_words(self.method, lang)
+
+
+@dataclass(kw_only=True)
 class BatchReport:
     batch_id: int
     code: str
@@ -74,17 +107,25 @@ class BatchReport:
     tenant_address: str | None
     created_at: datetime
     lines: list[BatchLine]
+    loose_drives: list[LooseDrive] = field(default_factory=list)
 
     @property
     def received(self) -> int:
         return len(self.lines)
+
+    @property
+    def loose_erased(self) -> int:
+        return sum(1 for d in self.loose_drives if d.result == "ERASED")
 
     def count(self, which: str) -> int:
         return sum(1 for line in self.lines if line.outcome == which)
 
     @property
     def certificates_erased(self) -> int:
-        return sum(1 for line in self.lines for c in line.certificates if c.result == "ERASED")
+        units = sum(1 for line in self.lines for c in line.certificates if c.result == "ERASED")
+        return units + sum(
+            1 for d in self.loose_drives for c in d.certificates if c.result == "ERASED"
+        )
 
 
 def build(session: Session, batch: Batch) -> BatchReport:
@@ -125,6 +166,7 @@ def build(session: Session, batch: Batch) -> BatchReport:
                 )
             )
     return BatchReport(
+        loose_drives=loose_drives(session, batch),
         batch_id=batch.id,
         code=batch.code,
         donor_name=batch.donor_name,
@@ -146,6 +188,62 @@ def build(session: Session, batch: Batch) -> BatchReport:
             for u in units
         ],
     )
+
+
+def _size(envelope: str) -> int | None:
+    """``media.size_bytes`` of a stored certificate (its envelope, verified when it came
+    in); None when it cannot be read."""
+    try:
+        payload = json.loads(envelope).get("payload")
+        size = payload.get("media", {}).get("size_bytes") if isinstance(payload, dict) else None
+    except (ValueError, AttributeError):
+        return None
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
+def loose_drives(session: Session, batch: Batch) -> list[LooseDrive]:
+    """The batch's loose drives: certificates naming the batch (``loose_batch``), one
+    drive per serial (else per model and size), oldest certificate first."""
+    rows = session.execute(
+        select(
+            Certificate.certificate_id,
+            Certificate.outcome,
+            Certificate.disk_model,
+            Certificate.disk_serial,
+            Certificate.method,
+            Certificate.level,
+            Certificate.finished_at,
+            Certificate.started_at,
+            Certificate.envelope,
+        )
+        .where(Certificate.tenant_id == batch.tenant_id, Certificate.loose_batch == batch.code)
+        .order_by(Certificate.started_at, Certificate.certificate_id)
+    ).all()
+    drives: dict[tuple[object, ...], LooseDrive] = {}
+    for cid, result, model, serial, method, level, finished, _started, envelope in rows:
+        size = _size(envelope)
+        key: tuple[object, ...] = ("serial", serial) if serial else ("model", model, size)
+        drive = drives.setdefault(key, LooseDrive(serial=serial, model=model, size_bytes=size))
+        drive.size_bytes = drive.size_bytes or size
+        drive.certificates.append(
+            CertificateLine(
+                certificate_id=cid,
+                result=result,
+                disk_model=model,
+                disk_serial=serial,
+                method=method,
+                level=level,
+                finished_at=finished,
+            )
+        )
+    return sorted(drives.values(), key=lambda d: (d.serial or "", d.model or ""))
+
+
+def size_words(size: int | None, lang: str) -> str:
+    """``500,1 Go`` / ``500.1 GB`` (decimal units, as printed on drives)."""
+    from bench_agent.bench.erasure import human_size
+
+    return "—" if size is None else human_size(size).get(lang)
 
 
 def _cell(value: str | None) -> str:
@@ -171,6 +269,8 @@ def to_csv(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
             "certificats_effacement",
             "resultats",
             "verification_url",
+            "type",
+            "taille",
         ]
         if fr
         else [
@@ -184,6 +284,8 @@ def to_csv(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
             "erasure_certificates",
             "results",
             "verification_url",
+            "type",
+            "size",
         ]
     )
     for line in report.lines:
@@ -200,6 +302,27 @@ def to_csv(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
                 " ".join(c.certificate_id for c in line.certificates),
                 " ".join(c.result for c in line.certificates),
                 " ".join(verify_url(base_url, c.certificate_id) for c in line.certificates),
+                "ordinateur" if fr else "computer",
+                "",
+            ]
+        )
+    for drive in report.loose_drives:
+        # A loose drive: no idEsn, maker, category or status of its own; its outcome is
+        # its erasure's result.
+        writer.writerow(
+            [
+                "",
+                _cell(drive.serial),
+                "",
+                _cell(drive.model),
+                "",
+                "",
+                result_words(drive.result, lang),
+                " ".join(c.certificate_id for c in drive.certificates),
+                " ".join(c.result for c in drive.certificates),
+                " ".join(verify_url(base_url, c.certificate_id) for c in drive.certificates),
+                "disque seul" if fr else "loose drive",
+                size_words(drive.size_bytes, lang),
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -245,6 +368,85 @@ def method_words(method: str | None, lang: str) -> str:
 
 
 QR_SIDE_MM = 20.0
+
+
+def _loose_drives_table(
+    report: BatchReport, base_url: str, lang: str, width: float
+) -> list[object]:
+    """The loose drives of the batch: a row per certificate (a drive interrupted then
+    resumed has two), the drive's serial, model and size on its first."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Paragraph, Spacer, Table
+
+    from bench_agent.documents.pdf import MM, grid_style, qr_code, styles, text
+
+    fr = lang != "en"
+
+    def t(fr_text: str, en_text: str) -> str:
+        return fr_text if fr else en_text
+
+    st = styles()
+    rows: list[list[object]] = [
+        [
+            Paragraph(text(h), st.cell_bold)
+            for h in (
+                t("N° de série", "Serial"),
+                t("Modèle", "Model"),
+                t("Taille", "Size"),
+                t("Méthode", "Method"),
+                t("Résultat", "Result"),
+                t("Certificat", "Certificate"),
+            )
+        ]
+    ]
+    style = grid_style()
+    # A wider quiet zone around each QR code than the grid's padding: a scanner (and
+    # zbar) reads each one alone, never confused by the grid line or the next code.
+    for command in ("TOPPADDING", "BOTTOMPADDING", "LEFTPADDING", "RIGHTPADDING"):
+        style.add(command, (5, 1), (5, -1), 5)
+    for drive in report.loose_drives:
+        serial = drive.serial or t("sans numéro de série", "no serial number")
+        first = len(rows)
+        style.add("BACKGROUND", (0, first), (2, first), colors.HexColor("#f3f5f8"))
+        for index, c in enumerate(drive.certificates):
+            url = verify_url(base_url, c.certificate_id)
+            level = level_words(c.level, lang)
+            head = index == 0
+            rows.append(
+                [
+                    Paragraph(f"<b>{text(serial)}</b>" if head else "", st.cell),
+                    Paragraph(text(drive.model) if head and drive.model else "", st.cell),
+                    Paragraph(text(size_words(drive.size_bytes, lang)) if head else "", st.cell),
+                    Paragraph(text(method_words(c.method, lang)), st.cell),
+                    Paragraph(
+                        f"<b>{text(result_words(c.result, lang))}</b>"
+                        + (f"<br/>{text(level)}" if level else "")
+                        + f"<br/><font size=6.5>{text(url)}</font>",
+                        st.cell,
+                    ),
+                    qr_code(url, QR_SIDE_MM),
+                ]
+            )
+    table = Table(
+        rows,
+        colWidths=[30 * MM, 36 * MM, 18 * MM, 30 * MM, width - 144 * MM, 30 * MM],
+        repeatRows=1,
+    )
+    table.setStyle(style)
+    return [
+        Paragraph(
+            text(
+                t(
+                    "Disques seuls (effacés sans leur ordinateur)",
+                    "Loose drives (erased without their computer)",
+                )
+            ),
+            st.heading,
+        ),
+        Spacer(1, 2 * MM),
+        table,
+        Spacer(1, 4 * MM),
+    ]
 
 
 def to_pdf(
@@ -301,30 +503,29 @@ def to_pdf(
         ),
         Spacer(1, 4 * MM),
     ]
+    heads = [
+        t("Reçus", "Received"),
+        t("Réemployés", "Reused"),
+        t("Recyclés", "Recycled"),
+        t("En cours", "In progress"),
+        t("Effacements certifiés", "Certified erasures"),
+    ]
+    counts = [
+        report.received,
+        report.count("reused"),
+        report.count("recycled"),
+        report.count("in_progress"),
+        report.certificates_erased,
+    ]
+    if report.loose_drives:
+        heads.insert(4, t("Disques seuls effacés", "Loose drives erased"))
+        counts.insert(4, report.loose_erased)
     summary = Table(
         [
-            [
-                Paragraph(text(h), st.cell_bold)
-                for h in (
-                    t("Reçus", "Received"),
-                    t("Réemployés", "Reused"),
-                    t("Recyclés", "Recycled"),
-                    t("En cours", "In progress"),
-                    t("Effacements certifiés", "Certified erasures"),
-                )
-            ],
-            [
-                Paragraph(str(n), st.cell)
-                for n in (
-                    report.received,
-                    report.count("reused"),
-                    report.count("recycled"),
-                    report.count("in_progress"),
-                    report.certificates_erased,
-                )
-            ],
+            [Paragraph(text(h), st.cell_bold) for h in heads],
+            [Paragraph(str(n), st.cell) for n in counts],
         ],
-        colWidths=[width / 5] * 5,
+        colWidths=[width / len(heads)] * len(heads),
     )
     summary.setStyle(grid_style())
     story += [summary, Spacer(1, 5 * MM)]
@@ -415,6 +616,8 @@ def to_pdf(
         style.add(*command)
     devices.setStyle(style)
     story += [devices, Spacer(1, 4 * MM)]
+    if report.loose_drives:
+        story += _loose_drives_table(report, base_url, lang, width)
     story.append(
         Paragraph(
             text(

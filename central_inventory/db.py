@@ -238,6 +238,7 @@ class Certificate(Base):
     __table_args__ = (
         # Certificate ids are a tenant's own (the public page lists every match).
         UniqueConstraint("certificate_id", "tenant_id", name="uq_certificates_id_tenant"),
+        Index("ix_certificates_tenant_loose_batch", "tenant_id", "loose_batch"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     certificate_id: Mapped[str] = mapped_column(String(128))
@@ -258,6 +259,9 @@ class Certificate(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload_sha256: Mapped[str] = mapped_column(String(64))
     envelope: Mapped[str] = mapped_column(Text)
+    loose_batch: Mapped[str | None] = mapped_column(String(64))
+    """A drive erased on its own at a station: the donor batch its certificate names
+    (the batch report lists it); None for a computer's drive."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

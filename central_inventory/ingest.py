@@ -446,6 +446,17 @@ class CertificateFacts:
     disk_serial: str | None
     started_at: str | None
     finished_at: str | None
+    loose_batch: str | None = None
+    """The donor batch of a drive erased on its own at a station (signed, in
+    ``source_computer``); None for a computer's drive."""
+
+
+def loose_batch(source: object) -> str | None:
+    """``source_computer`` = ``{"loose_drive": true, "batch": CODE, ...}``: CODE (a
+    batch code's limits); anything else: None."""
+    if not isinstance(source, dict) or source.get("loose_drive") is not True:
+        return None
+    return _text("certificate", "$.source_computer.batch", source.get("batch"), 64)
 
 
 def validate_certificate(payload: Any, canonical: bytes | None = None) -> CertificateFacts:
@@ -476,6 +487,7 @@ def validate_certificate(payload: Any, canonical: bytes | None = None) -> Certif
         disk_serial=serial,
         started_at=started,
         finished_at=finished,
+        loose_batch=loose_batch(cert.source_computer),
     )
 
 
@@ -1397,6 +1409,7 @@ def _store_certificate(
             "received_at": utcnow(),
             "payload_sha256": payload_sha256,
             "envelope": envelope_text,
+            "loose_batch": facts.loose_batch,
         },
     )
     _recompute_for_certificate(connection, tenant_id, facts.certificate_id)

@@ -11,8 +11,10 @@ back in (same serial, else same device), it resumes from its last checkpoint. Ea
 certificate names no source computer: the drive is a unit of its own, of the batch
 chosen on the station.
 
-Skins (``bench-agent station``, the app later) read :meth:`Station.slots` and may call
-:meth:`Station.start_now`; this module prints nothing.
+Skins (``bench-agent station``, the app's station screen) open it with
+:func:`open_station`, read :meth:`Station.slots` (or :meth:`Station.board`, every named
+slot) and may call :meth:`Station.start_now`, :meth:`Station.hold` and
+:meth:`Station.set_batch`; this module prints nothing.
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ from bench_agent.model.common import Text
 
 if TYPE_CHECKING:
     from bench_agent.bench.erasure import DrivePlan, EraseSetup
+    from bench_agent.bench.paths import BenchPaths
+    from bench_agent.bench.site import Site
     from bench_agent.bench.site import Station as StationSettings
+    from bench_agent.host.base import Host
     from wipe.engine import DriveLeftEvent, EraseOutcome
     from wipe.overwrite import Progress
+    from wipe.runner_protocol import Runner
     from wipe.targets import Target
 
 SYS = Path("/sys")
@@ -46,7 +52,11 @@ STATES = {
     "done": N_("terminé"),
     "refused": N_("refusé"),
     "ignored": N_("ignoré (port sans emplacement)"),
+    "held": N_("retenu"),
+    "empty": N_("vide"),
 }
+
+BATCH_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +66,8 @@ class SlotView:
     slot: str
     device: str | None
     state: str
-    """``waiting``, ``erasing``, ``done``, ``refused`` or ``ignored``."""
+    """``waiting``, ``held`` (waits for the technician's key), ``erasing``, ``done``,
+    ``refused``, ``ignored`` or (:meth:`Station.board` only) ``empty``."""
     identity: dict[str, Any]
     plan: Text | None = None
     starts_in_s: float | None = None
@@ -65,6 +76,13 @@ class SlotView:
     reasons: Text | None = None
     certificate: Path | None = None
     resumed: bool = False
+    left: bool = False
+    """The drive was pulled mid-erasure (its result: INTERRUPTED)."""
+    health: str | None = None
+    """smartctl's verdict (OK, WORN, SUSPECT, FAIL, UNKNOWN), None until read."""
+    health_reason: Text | None = None
+    batch: str | None = None
+    """The donor batch its certificate names (set when its erasure starts)."""
 
     def text(self) -> Text:
         """One line: slot, device, model [serial], state, and progress or result."""
@@ -115,6 +133,9 @@ class _Slot:
     reasons: Text | None = None
     thread: threading.Thread | None = None
     left: bool = False
+    health: str | None = None
+    health_reason: Text | None = None
+    batch: str | None = None
 
     def view(self, now: float) -> SlotView:
         o = self.outcome
@@ -130,7 +151,24 @@ class _Slot:
             reasons=erasure.outcome_reasons(o) if o is not None else self.reasons,
             certificate=o.certificate_path if o is not None else None,
             resumed=self.plan is not None and self.plan.resume is not None,
+            left=self.left,
+            health=self.health,
+            health_reason=self.health_reason,
+            batch=self.batch,
         )
+
+
+def valid_batch(code: str) -> str:
+    """A donor batch code as typed (spaces around it dropped), or BenchError (exit 2)."""
+    from bench_agent.bench.errors import BenchError
+
+    code = code.strip()
+    if not code or len(code) > BATCH_MAX or any(not ch.isprintable() for ch in code):
+        raise BenchError(
+            _t("Code de lot invalide : de 1 à {max} caractères imprimables.", max=BATCH_MAX),
+            exit_code=2,
+        )
+    return code
 
 
 def read_sys(path: Path) -> str | None:
@@ -200,6 +238,8 @@ class Station:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
     _finished_left: list[SlotView] = field(default_factory=list)
+    host: Host | None = None
+    """This machine, for smartctl's verdict of each drive (None: not read)."""
 
     # -- what the skins read ---------------------------------------------------------
 
@@ -208,8 +248,33 @@ class Station:
         with self._lock:
             return [s.view(now) for s in sorted(self._slots.values(), key=lambda s: s.name)]
 
+    def board(self) -> list[SlotView]:
+        """What a screen shows: every slot the site names (``empty`` when no drive is
+        in it; the last drive pulled from it mid-erasure, INTERRUPTED, until another
+        arrives), then the drives in ports no slot names."""
+        current = self.slots()
+        taken = {v.slot for v in current}
+        shown: dict[str, SlotView] = {}
+        for name in self.settings.slots:
+            shown[name] = SlotView(slot=name, device=None, state="empty", identity={})
+        with self._lock:
+            left = list(self._finished_left)
+        for view in left:
+            if view.slot not in taken:
+                shown[view.slot] = view
+        for view in current:
+            shown[view.slot] = view
+        named = [shown.pop(name) for name in self.settings.slots if name in shown]
+        return named + sorted(shown.values(), key=lambda v: (v.state == "ignored", v.slot))
+
+    def erasing(self) -> bool:
+        """A drive is being erased now."""
+        with self._lock:
+            return any(s.state == "erasing" for s in self._slots.values())
+
     def busy(self) -> bool:
-        """A drive is waiting for its delay or being erased."""
+        """A drive is waiting for its delay or being erased (a held drive waits for a
+        person, not for the station)."""
         with self._lock:
             return any(s.state in {"waiting", "erasing"} for s in self._slots.values())
 
@@ -218,14 +283,35 @@ class Station:
             return [s.outcome for s in self._slots.values() if s.outcome is not None]
 
     def start_now(self, slot: str) -> bool:
-        """The technician's key: erase the waiting drive of ``slot`` without the delay."""
+        """The technician's key: erase the waiting (or held) drive of ``slot`` now."""
+        with self._lock:
+            s = self._slots.get(slot)
+            if s is None or s.state not in {"waiting", "held"}:
+                return False
+            s.state = "waiting"
+            s.due_at = self.clock()
+        self.tick()
+        return True
+
+    def hold(self, slot: str) -> bool:
+        """The technician's other key: the waiting drive of ``slot`` is not erased when
+        its delay ends; it waits (``held``) until :meth:`start_now` or it is pulled."""
         with self._lock:
             s = self._slots.get(slot)
             if s is None or s.state != "waiting":
                 return False
-            s.due_at = self.clock()
-        self.tick()
+            s.state = "held"
+            s.due_at = None
+        self._changed()
         return True
+
+    def set_batch(self, code: str) -> None:
+        """The donor batch of the drives whose erasure starts from now on (a drive
+        already erasing keeps the batch it started with)."""
+        code = valid_batch(code)
+        with self._lock:
+            self.settings.batch = code
+        self._changed()
 
     # -- events ----------------------------------------------------------------------
 
@@ -251,7 +337,7 @@ class Station:
             if not here:
                 self._left(current)
                 return
-            if current.state in {"erasing", "waiting"}:
+            if current.state in {"erasing", "waiting", "held"}:
                 return
             if current.state == "done" and not self._other_drive(current, name):
                 return
@@ -300,17 +386,40 @@ class Station:
             return
         resumes = self.setup.resume_points([target]) if self.settings.resume else {}
         (plan,) = erasure.plan([target], self.setup.policy, resumes=resumes)
+        slot = _Slot(
+            slot_name,
+            device,
+            target,
+            "waiting",
+            due_at=self.clock() + self.settings.delay_s,
+            plan=plan,
+        )
         with self._lock:
-            self._slots[slot_name] = _Slot(
-                slot_name,
-                device,
-                target,
-                "waiting",
-                due_at=self.clock() + self.settings.delay_s,
-                plan=plan,
-            )
+            self._slots[slot_name] = slot
+        if self.host is not None:
+            threading.Thread(
+                target=self._read_health, args=(slot,), name=f"health-{name}", daemon=True
+            ).start()
         self._changed()
         self.tick()
+
+    def _read_health(self, slot: _Slot) -> None:
+        """smartctl's verdict, shown beside the drive (its own thread: a slow USB bridge
+        never holds the events). The erasure does not wait for it."""
+        from bench_agent.health import check_device, load_policy
+
+        assert self.host is not None
+        try:
+            health = check_device(self.host, slot.device, load_policy(), slot.target.transport)
+        except Exception as exc:  # an unreadable drive: shown as unknown, never a crash
+            verdict: str = "UNKNOWN"
+            reason: Text | None = _t("santé illisible : {exc}", exc=exc)
+        else:
+            verdict, reason = health.verdict, health.reason
+        with self._lock:
+            slot.health = verdict
+            slot.health_reason = reason
+        self._changed()
 
     def _left(self, slot: _Slot) -> None:
         with self._lock:
@@ -334,7 +443,7 @@ class Station:
         from wipe.engine import DriveLeftEvent
 
         with self._lock:
-            active = [s for s in self._slots.values() if s.state in {"waiting", "erasing"}]
+            active = [s for s in self._slots.values() if s.state in {"waiting", "held", "erasing"}]
         for s in active:
             if not s.left and not present(s.device.removeprefix("/dev/"), self.sys_root):
                 self._left(s)
@@ -348,6 +457,7 @@ class Station:
                     s.state = "erasing"
                     s.cancel = DriveLeftEvent()
                     s.due_at = None
+                    s.batch = self.settings.batch
                     due.append(s)
         for s in due:
             s.thread = threading.Thread(
@@ -373,8 +483,8 @@ class Station:
             self._changed()
 
         ctx = self.setup.context(
-            operator=erasure.operator(self.settings.operator, donor=self.settings.batch),
-            source=self.source(),
+            operator=erasure.operator(self.settings.operator, donor=slot.batch),
+            source=self.source(slot.batch),
             progress=progress,
             cancel=slot.cancel,
         )
@@ -393,11 +503,12 @@ class Station:
                 self._finished_left.append(slot.view(self.clock()))
         self._changed()
 
-    def source(self) -> dict[str, Any]:
-        """A loose drive has no source computer: the station and the batch instead."""
+    def source(self, batch: str | None = None) -> dict[str, Any]:
+        """A loose drive has no source computer: the station and the batch instead
+        (central lists the drive in that batch's report)."""
         return {
             "loose_drive": True,
-            "batch": self.settings.batch,
+            "batch": batch if batch is not None else self.settings.batch,
             "station": os.uname().nodename,
         }
 
@@ -423,6 +534,53 @@ class Station:
         """Drives that left mid-erasure, with their (INTERRUPTED) result."""
         with self._lock:
             return list(self._finished_left)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A station ready to watch, and the sessions the journal showed killed (each now
+    has its INTERRUPTED certificate)."""
+
+    station: Station
+    interrupted: list[EraseOutcome]
+
+
+def open_station(
+    paths: BenchPaths,
+    runner: Runner,
+    site: Site,
+    *,
+    host: Host | None = None,
+    delay_s: float | None = None,
+    batch: str | None = None,
+    on_change: Callable[[], None] | None = None,
+) -> Opened:
+    """The station of ``site.toml``'s ``[station]`` (``delay_s`` and ``batch`` given by
+    the technician override it), for either skin. :class:`BenchError` with exit code 2
+    for a bad value or no named slot, 3 for an unreadable key or journal."""
+    import msgspec
+
+    from bench_agent.bench.errors import BenchError
+
+    settings = msgspec.structs.replace(site.station)
+    if delay_s is not None:
+        if not 0 <= delay_s <= 3600:
+            raise BenchError(_t("Délai invalide : entre 0 et 3600 secondes."), exit_code=2)
+        settings.delay_s = delay_s
+    if not settings.slots and not settings.any_port:
+        raise BenchError(
+            _t(
+                "Aucun emplacement nommé : ajoutez [station.slots] à site.toml "
+                "(ou any_port = true)."
+            ),
+            exit_code=2,
+        )
+    if batch:
+        settings.batch = valid_batch(batch)
+    setup = erasure.EraseSetup.open(paths, runner, policy_path=site.station_policy_path(paths))
+    station = Station(setup, settings, on_change=on_change, host=host)
+    ctx = setup.context(operator=erasure.operator(settings.operator), source={})
+    return Opened(station, setup.record_interrupted(ctx))
 
 
 def monitor() -> Any:

@@ -50,37 +50,27 @@ def register(sub: Any, env: Environment) -> None:
 
 
 def run_station(args: Any, env: Environment) -> int:
-    from bench_agent.bench import erasure
     from bench_agent.bench.errors import BenchError
     from bench_agent.bench.site import load_site
-    from bench_agent.bench.station import Station, watch
-    from bench_agent.i18n import _t
+    from bench_agent.bench.station import open_station, watch
 
     paths = bench_paths(env)
+    printer = _Printer(env, args.every)
     try:
         site = load_site(paths, env.environ)
         if site.lang and not args.lang and not env.environ.get("BENCH_AGENT_LANG"):
             env.lang = site.lang
-        settings = site.station
-        if args.delay is not None:
-            if not 0 <= args.delay <= 3600:
-                raise BenchError(_t("Délai invalide : entre 0 et 3600 secondes."), exit_code=2)
-            settings.delay_s = args.delay
-        if args.batch:
-            settings.batch = args.batch
-        if not settings.slots and not settings.any_port:
-            raise BenchError(
-                _t(
-                    "Aucun emplacement nommé : ajoutez [station.slots] à site.toml "
-                    "(ou any_port = true)."
-                ),
-                exit_code=2,
-            )
-        setup = erasure.EraseSetup.open(
-            paths, this_machine(env), policy_path=site.station_policy_path(paths)
+        machine = this_machine(env)
+        opened = open_station(
+            paths,
+            machine,
+            site,
+            host=machine,
+            delay_s=args.delay,
+            batch=args.batch,
+            on_change=lambda: printer.show(opened.station),
         )
-        ctx = setup.context(operator=erasure.operator(settings.operator), source={})
-        for o in setup.record_interrupted(ctx):
+        for o in opened.interrupted:
             env.out(env._("INTERRUPTED {device} (session précédente)", device=o.device_path))
     except BenchError as exc:
         env.err(env.t(exc.text))
@@ -88,8 +78,8 @@ def run_station(args: Any, env: Environment) -> int:
             env.err(env._("  détail : {detail}", detail=exc.detail))
         return exc.exit_code
 
-    printer = _Printer(env, args.every)
-    station = Station(setup, settings, on_change=lambda: printer.show(station))
+    station = opened.station
+    settings = station.settings
     stop = threading.Event()
     restore = _on_signals(stop, station)
     try:

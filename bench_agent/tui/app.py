@@ -8,6 +8,7 @@ the service's record and the pure step rules of :mod:`bench_agent.bench.flow`.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -24,6 +25,7 @@ from bench_agent.tui import messages as m
 
 if TYPE_CHECKING:
     from bench_agent.bench.service import Bench
+    from bench_agent.bench.station import Station
     from wipe.overwrite import Progress
     from wipe.targets import Target
 
@@ -61,6 +63,12 @@ class BenchApp(App[int]):
         self.power_off_requested = False
         """Set when the technician chose to power off on leaving (launch does it once
         the screen is restored)."""
+        self.station: Station | None = None
+        """The erasure station, once its screen was opened (it runs until the app ends)."""
+        self.station_stop = threading.Event()
+        self.station_changed = threading.Event()
+        """Set by the station's threads on any change; the station screen redraws then
+        (at most twice a second: progress never waits for the screen)."""
 
     @property
     def simulation_only(self) -> bool:
@@ -175,12 +183,13 @@ class BenchApp(App[int]):
 
         if isinstance(self.screen, QuitDuringEraseScreen | QuestionScreen | LeaveScreen):
             return
-        if self.erasing:
+        if self.erasing or self.station_erasing:
 
             def stop(yes: bool | None) -> None:
                 if yes:
                     self.quit_when_erased = True
                     self.cancel_erase()
+                    self.stop_station()
 
             self.push_screen(QuitDuringEraseScreen(), stop)
             return
@@ -416,8 +425,9 @@ class BenchApp(App[int]):
             self.exit(0 if ok else 1, return_code=0 if ok else 1)
 
     def action_cancel_erase(self) -> None:
-        if self.erasing:
+        if self.erasing or self.station_erasing:
             self.cancel_erase()
+            self.stop_station()
         else:
             self.notify(self._("Pour quitter : q"))
 
@@ -430,6 +440,79 @@ class BenchApp(App[int]):
             self._("Arrêt propre de l'effacement en cours : certificat ABORTED."),
             severity="warning",
         )
+
+    # -- erasure station -------------------------------------------------------------------
+
+    @property
+    def station_erasing(self) -> bool:
+        return self.station is not None and self.station.erasing()
+
+    def open_station(self) -> None:
+        """The station screen; the station itself starts the first time (site.toml's
+        ``[station]``) and keeps running when the screen is left."""
+        from bench_agent.tui.screens.station import StationScreen
+
+        if not isinstance(self.screen, StationScreen):
+            self.push_screen(StationScreen())
+        if self.station is None and "station" not in self.running:
+            self.begin("station")
+            threading.Thread(target=self._run_station, name="station-watch", daemon=True).start()
+
+    def _run_station(self) -> None:
+        """The station's thread: open it (the site's settings, key, journal), then watch
+        udev's events until the app ends. Its own thread, not a Textual worker: the
+        erasures it runs are stopped cleanly (ABORTED) when the app ends."""
+        from bench_agent.bench.site import load_site
+        from bench_agent.bench.station import open_station, watch
+        from bench_agent.host.live import LiveHost
+
+        service = self.service
+        try:
+            if service.runner is None:
+                raise BenchError(
+                    _t("Ordinateur enregistré (démonstration) : aucun disque n'est effacé ici.")
+                )
+            site = load_site(service.paths, service.environ)
+            runner = service.runner
+            opened = open_station(
+                service.paths,
+                runner,
+                site,
+                host=runner if isinstance(runner, LiveHost) else None,
+                on_change=self.station_changed.set,
+            )
+        except Exception as exc:  # bad settings, unreadable key or journal: a sentence
+            self.post_message(m.StepFailed("station", service.problem(exc, "station")))
+            return
+        self.station = opened.station
+        self.call_from_thread(self.end, "station")
+        for o in opened.interrupted:
+            self.call_from_thread(
+                self.notify,
+                self._("INTERRUPTED {device} (session précédente)", device=o.device_path),
+                severity="warning",
+            )
+        try:
+            watch(opened.station, self.station_stop)
+        except (ImportError, OSError) as exc:
+            text = _t("Surveillance des disques impossible (pyudev) : {exc}", exc=str(exc))
+            self.post_message(m.StepFailed("station", text))
+            return
+        self.post_message(m.StationStopped())
+
+    def stop_station(self) -> None:
+        """Every running station erasure stops (ABORTED), then the station's watch."""
+        if self.station is not None:
+            self.station.cancel_all()
+        self.station_stop.set()
+
+    def on_station_stopped(self, _message: m.StationStopped) -> None:
+        self.state_changed()
+        if self.quit_when_erased and not self.erasing:
+            self.exit(1, return_code=1)
+
+    def on_unmount(self) -> None:
+        self.stop_station()
 
     # -- category, save --------------------------------------------------------------------
 

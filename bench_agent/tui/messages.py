@@ -67,3 +67,8 @@ class WipeProgressed(Message):
 class WipeFinished(Message):
     outcomes: list[EraseOutcome]
     notes: list[Text]
+
+
+@dataclass
+class StationStopped(Message):
+    """The erasure station's watch ended (the app is quitting)."""

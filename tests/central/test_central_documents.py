@@ -357,7 +357,7 @@ def test_address_migration_keeps_tenants(empty_database_url: str) -> None:
         with engine.begin() as connection:
             assert connection.execute(text("SELECT slug FROM tenants")).all() == [("old",)]
         upgrade(engine)
-        assert head_revision() == "0005"
+        assert head_revision() == "0006"
     finally:
         engine.dispose()
 

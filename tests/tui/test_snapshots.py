@@ -48,6 +48,95 @@ def fixed_targets() -> list[Target]:
     ]  # fmt: skip
 
 
+class FixedStation:
+    """The station screen's service, frozen mid-run (the real one runs in
+    ``test_app_station.py``): a drive erasing, one waiting, one pulled mid-pass, one
+    refused, an empty dock and a drive in a port no slot names."""
+
+    def __init__(self) -> None:
+        from bench_agent.bench.site import Station as StationSettings
+
+        self.settings = StationSettings(
+            slots={f"dock-{n}": f"*/usb2/2-{n}/*" for n in range(1, 5)},
+            delay_s=15,
+            batch="LOT-2026-042",
+            operator="poste 2",
+        )
+
+    def board(self) -> list[object]:
+        from bench_agent.bench.erasure import load_policy, plan
+        from bench_agent.bench.station import SlotView
+        from bench_agent.i18n import _t
+        from wipe.overwrite import Progress
+
+        seagate = Target(
+            name="sdc",
+            device_path="/dev/sdc",
+            model="ST1000DM010-2EP102",
+            serial="Z9A1B2C3D4",
+            size_bytes=1_000_204_886_016,
+            transport="usb",
+            rotational=True,
+            media="hdd",
+        )
+        crucial = Target(
+            name="sdd",
+            device_path="/dev/sdd",
+            model="CT500MX500SSD1",
+            serial="1918E1F2A3B4",
+            size_bytes=500_107_862_016,
+            transport="usb",
+            rotational=False,
+            media="ssd",
+        )
+        wd = Target(
+            name="sde",
+            device_path="/dev/sde",
+            model="WDC WD5000LPVX-22V0TT0",
+            serial="WD-WXA1E12ABCDE",
+            size_bytes=500_107_862_016,
+            transport="usb",
+            rotational=True,
+            media="hdd",
+        )
+        plans = plan([seagate, crucial], load_policy())
+        return [
+            SlotView(slot="dock-1", device="/dev/sdc", state="erasing",
+                     identity=seagate.identity(), plan=plans[0].text(), health="OK",
+                     batch="LOT-2026-042",
+                     progress=Progress(device="/dev/sdc", phase="write", pass_index=0,
+                                       pass_count=1, bytes_done=420_000_000_000,
+                                       bytes_total=1_000_204_886_016,
+                                       throughput_bytes_per_s=160e6, eta_s=3626)),
+            SlotView(slot="dock-2", device="/dev/sdd", state="waiting",
+                     identity=crucial.identity(), plan=plans[1].text(), starts_in_s=12,
+                     health="WORN"),
+            SlotView(slot="dock-3", device="/dev/sde", state="done", identity=wd.identity(),
+                     result="INTERRUPTED", left=True, health="OK", batch="LOT-2026-042",
+                     reasons=_t("le disque a disparu pendant l'effacement")),
+            SlotView(slot="dock-4", device=None, state="empty", identity={}),
+            SlotView(slot="sdb", device="/dev/sdb", state="ignored",
+                     identity={"model": "SanDisk Cruzer Blade", "serial": "4C5300011",
+                               "size_bytes": 16_008_609_792}),
+        ]  # fmt: skip
+
+    def busy(self) -> bool:
+        return False
+
+    def erasing(self) -> bool:
+        return False
+
+    def cancel_all(self) -> None:
+        return None
+
+
+async def station(app: BenchApp, pilot: Pilot[int]) -> None:
+    """The station screen (p from the main screen), its service frozen."""
+    app.station = FixedStation()  # type: ignore[assignment]
+    await pilot.press("escape", "p")
+    await settle(app, pilot)
+
+
 async def on_main(app: BenchApp, pilot: Pilot[int]) -> None:
     return None
 
@@ -97,6 +186,7 @@ SCREENS: dict[str, Steps] = {
     "label": then(unit_id, step("8")),
     "sync": then(unit_id, step("9")),
     "help": step("f1"),
+    "station": station,
 }
 
 

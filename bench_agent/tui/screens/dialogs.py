@@ -37,6 +37,7 @@ class HelpScreen(ModalScreen[None]):
             (_("↑ ↓ puis Entrée"), _("ouvrir une étape")),
             (_("Échap"), _("revenir à l'accueil")),
             ("n", _("unité suivante")),
+            ("p", _("poste d'effacement : disques seuls")),
             ("F1, ?", _("cette aide")),
             ("F2", _("English / français")),
             ("q", _("quitter ou éteindre (tout est gardé)")),

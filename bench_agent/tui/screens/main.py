@@ -56,6 +56,7 @@ class MainScreen(BenchScreen):
         *(Binding(str(n), f"open({n})", show=False) for n in range(1, 10)),
         *(Binding(k, f"open({n})", show=False) for n, k in enumerate(AZERTY_DIGITS, 1)),
         Binding("n", "next_unit", show=False),
+        Binding("p", "station", show=False),
         # Échap leaves the id field for the steps (where q quits): the field takes q.
         Binding("escape", "leave_field", show=False),
     ]
@@ -156,3 +157,6 @@ class MainScreen(BenchScreen):
 
     def action_next_unit(self) -> None:
         self.bench.next_unit()
+
+    def action_station(self) -> None:
+        self.bench.open_station()

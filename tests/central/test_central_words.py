@@ -12,8 +12,10 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -30,6 +32,7 @@ from central_samples import (
 
 from bench_agent.vocabulary import KINDS, table, word
 from central_inventory.admin import create_batch
+from central_inventory.formatting import MONTHS_FR
 from tests.support.requirements import chromium_path
 
 pytestmark = pytest.mark.chromium
@@ -487,4 +490,8 @@ def test_the_dashboard_orders_categories_best_first_with_status_words(
         h in {"En cours de traitement", "Non réemployable", "Prêt à distribuer"}
         for h in headers[2:-1]
     ), headers
-    assert page.locator("#by-month tbody td").first.inner_text() in {"nov. 2026", "déc. 2026"}
+    # Units arrived now: the month in words, in the display time zone.
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    assert page.locator("#by-month tbody td").first.inner_text() == (
+        f"{MONTHS_FR[now.month - 1]} {now.year}"
+    )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from central_inventory.formatting import DEFAULT_TIMEZONE, zone
+
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 ENVIRONMENTS = ("development", "production")
 DEFAULT_TOKEN_DAYS = {"bench": 365, "staff": 180, "coordinator": 90}
@@ -68,8 +70,17 @@ class Settings:
     """``production`` refuses to start without ``public_url`` (links must never come from
     a request's Host header)."""
     token_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TOKEN_DAYS))
+    timezone: str = DEFAULT_TIMEZONE
+    """The time zone every page shows dates in (and names): ``CENTRAL_TIMEZONE``."""
 
     def __post_init__(self) -> None:
+        try:
+            zone(self.timezone)
+        except ValueError:
+            raise ConfigError(
+                f"CENTRAL_TIMEZONE={self.timezone!r}: expected a time zone name such as "
+                "Europe/Paris"
+            ) from None
         if self.environment not in ENVIRONMENTS:
             raise ConfigError(
                 f"CENTRAL_ENV={self.environment!r}: expected development or production"
@@ -148,6 +159,7 @@ class Settings:
             environment=environment,
             token_days=token_days,
             network_key=Path(network_key),
+            timezone=env.get("CENTRAL_TIMEZONE", "").strip() or DEFAULT_TIMEZONE,
         )
 
     def resolved_profiles_dir(self) -> Path:

@@ -21,6 +21,7 @@ from central_inventory.db import (
     Tenant,
     Unit,
 )
+from central_inventory.formatting import parse_instant
 from central_inventory.ingest import valid_id
 from wipe.signing import SignatureError, verify_envelope
 
@@ -181,7 +182,8 @@ def certificate_row(
 
 @dataclass(kw_only=True)
 class DiskEvidence:
-    """One disk of the unit's current report and what the stored certificates prove."""
+    """One disk of the unit's current report: what the inventory says of it, its health
+    verdict, and what the stored certificates prove (one row of the unit page)."""
 
     serial: str
     """``""`` for a disk without a serial (no certificate can match it)."""
@@ -190,11 +192,42 @@ class DiskEvidence:
     model: str | None
     certificates: list[Certificate]
     """Certificates the current report lists for this serial, received."""
+    name: str | None = None
+    capacity_bytes: int | None = None
+    media: str | None = None
+    transport: str | None = None
+    health: dict[str, Any] | None = None
+    """The report's health check of this disk (``DiskHealth`` as JSON), if any."""
+    pending: list[str] = field(default_factory=list)
+    """Certificate ids the report lists for this disk, not received yet."""
 
     @property
     def proof(self) -> Certificate | None:
         """The certificate proving the erasure (outcome ERASED), if any."""
         return next((c for c in self.certificates if c.outcome == "ERASED"), None)
+
+
+@dataclass(kw_only=True)
+class Change:
+    """One thing that changed from a revision to the next (the page puts it in words)."""
+
+    kind: str
+    """``first`` (the unit's first report), ``category``, ``note``, ``override``, ``test``
+    (a test's result changed or a test was added), ``erasure`` (a certificate listed),
+    ``disks`` (the inventoried disks changed)."""
+    subject: str | None = None
+    """The test's name, the certificate id, the overriding technician."""
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass(kw_only=True)
+class Revision:
+    """A stored revision and what changed since the one before it (by the report's own
+    date, received order breaking ties)."""
+
+    report: Report
+    changes: list[Change] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -217,6 +250,13 @@ class UnitView:
     unlinked: list[Certificate] = field(default_factory=list)
     """Certificates the current report lists whose disk is not in its inventory: never
     counted for the unit."""
+    earlier: list[Certificate] = field(default_factory=list)
+    """Received certificates of the unit that only earlier reports list."""
+    pending_other: list[str] = field(default_factory=list)
+    """``pending_certificate_ids`` not shown on a disk's row (no disk of the current
+    report carries them)."""
+    revisions: list[Revision] = field(default_factory=list)
+    """``versions`` in the same order, each with what changed since the revision before."""
 
 
 def unit_view(session: Session, unit_id: int) -> UnitView | None:
@@ -263,6 +303,7 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
     received = {c.certificate_id for c in certificates}
     disks: list[DiskEvidence] = []
     unlinked: list[Certificate] = []
+    listed: set[str] = set()
     if current is not None:
         listed = set(
             session.scalars(
@@ -271,11 +312,9 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
                 )
             )
         )
-        models = _disk_models(latest)
+        inventoried = _inventory_disks(latest)
         disks = [
-            DiskEvidence(
-                serial=d.serial, required=d.required, model=models.get(d.serial), certificates=[]
-            )
+            _disk_evidence(d.serial, d.required, inventoried, latest)
             for d in session.scalars(
                 select(ReportDisk)
                 .where(ReportDisk.report_pk == current.id)
@@ -291,6 +330,14 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
                 unlinked.append(certificate)
             else:
                 disk.certificates.append(certificate)
+        for erasure in _dicts(latest.get("erasures")):
+            cid, serial = erasure.get("certificate_id"), erasure.get("disk_serial")
+            if isinstance(cid, str) and cid in listed and cid not in received:
+                pending_disk = by_serial.get(serial.strip()) if isinstance(serial, str) else None
+                if pending_disk is not None and cid not in pending_disk.pending:
+                    pending_disk.pending.append(cid)
+    on_disks = {cid for d in disks for cid in d.pending}
+    pending = [c for c in linked if c not in received]
     batch_code = None
     if unit.batch_id is not None:
         batch = session.get(Batch, unit.batch_id)
@@ -303,17 +350,160 @@ def unit_view(session: Session, unit_id: int) -> UnitView | None:
         current=current,
         latest=latest,
         certificates=certificates,
-        pending_certificate_ids=[c for c in linked if c not in received],
+        pending_certificate_ids=pending,
         disks=disks,
         unlinked=unlinked,
+        earlier=[c for c in certificates if c.certificate_id not in listed],
+        pending_other=[c for c in pending if c not in on_disks],
+        revisions=_revisions(versions, current, latest),
     )
 
 
-def _disk_models(payload: dict[str, Any]) -> dict[str, str]:
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _inventory_disks(payload: dict[str, Any]) -> list[dict[str, Any]]:
     inventory = payload.get("inventory")
-    found: dict[str, str] = {}
-    for disk in (inventory.get("disks") if isinstance(inventory, dict) else None) or []:
-        if isinstance(disk, dict) and isinstance(disk.get("model"), str):
-            serial = disk.get("serial")
-            found.setdefault(serial.strip() if isinstance(serial, str) else "", disk["model"])
-    return found
+    return _dicts(inventory.get("disks") if isinstance(inventory, dict) else None)
+
+
+def _disk_evidence(
+    serial: str, required: bool, inventoried: list[dict[str, Any]], payload: dict[str, Any]
+) -> DiskEvidence:
+    """A disk row: the inventory's disk with this serial (not the boot medium) and the
+    health check of the same serial or, for a disk without one, the same device."""
+    disk = next(
+        (
+            d
+            for d in inventoried
+            if not d.get("boot_medium")
+            and (d.get("serial").strip() if isinstance(d.get("serial"), str) else "") == serial
+        ),
+        {},
+    )
+    path = disk.get("path")
+    health = next(
+        (
+            h
+            for h in _dicts(payload.get("health"))
+            if (serial and isinstance(h.get("serial"), str) and h["serial"].strip() == serial)
+            or (not serial and path and h.get("device") == path)
+        ),
+        None,
+    )
+    capacity = disk.get("capacity_bytes")
+    return DiskEvidence(
+        serial=serial,
+        required=required,
+        model=_str(disk.get("model")),
+        certificates=[],
+        name=_str(disk.get("name")),
+        capacity_bytes=capacity if isinstance(capacity, int) and capacity >= 0 else None,
+        media=_str(disk.get("media")),
+        transport=_str(disk.get("transport")),
+        health=health,
+    )
+
+
+def _payload(report: Report) -> dict[str, Any]:
+    try:
+        document = json.loads(report.envelope)
+    except ValueError:
+        return {}
+    payload = document.get("payload") if isinstance(document, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+def _grade(payload: dict[str, Any]) -> dict[str, Any]:
+    grade = payload.get("grade")
+    return grade if isinstance(grade, dict) else {}
+
+
+def _tests(payload: dict[str, Any]) -> dict[str, str]:
+    return {
+        t["name"]: str(t.get("result"))
+        for t in _dicts(payload.get("functional_tests"))
+        if isinstance(t.get("name"), str)
+    }
+
+
+def _erasures(payload: dict[str, Any]) -> dict[str, str]:
+    return {
+        e["certificate_id"]: str(e.get("result"))
+        for e in _dicts(payload.get("erasures"))
+        if isinstance(e.get("certificate_id"), str)
+    }
+
+
+def _disk_serials(payload: dict[str, Any]) -> list[str]:
+    return sorted(
+        d["serial"].strip()
+        for d in _inventory_disks(payload)
+        if isinstance(d.get("serial"), str) and not d.get("boot_medium")
+    )
+
+
+def changes_between(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
+    """What changed from one report payload to the next (``before`` None: the first)."""
+    if before is None:
+        return [Change(kind="first")]
+    changes: list[Change] = []
+    old_grade, new_grade = _grade(before), _grade(after)
+    if old_grade.get("category") != new_grade.get("category"):
+        changes.append(
+            Change(
+                kind="category",
+                before=_str(old_grade.get("category")),
+                after=_str(new_grade.get("category")),
+            )
+        )
+    if old_grade.get("note") != new_grade.get("note"):
+        changes.append(
+            Change(
+                kind="note",
+                before=None if old_grade.get("note") is None else str(old_grade.get("note")),
+                after=None if new_grade.get("note") is None else str(new_grade.get("note")),
+            )
+        )
+    override = new_grade.get("override")
+    if isinstance(override, dict) and override != old_grade.get("override"):
+        changes.append(
+            Change(
+                kind="override",
+                subject=_str(override.get("by")),
+                after=_str(override.get("category")),
+            )
+        )
+    old_tests, new_tests = _tests(before), _tests(after)
+    for name, result in new_tests.items():
+        if old_tests.get(name) != result:
+            changes.append(
+                Change(kind="test", subject=name, before=old_tests.get(name), after=result)
+            )
+    old_erasures = _erasures(before)
+    for cid, result in _erasures(after).items():
+        if cid not in old_erasures:
+            changes.append(Change(kind="erasure", subject=cid, after=result))
+    if _disk_serials(before) != _disk_serials(after):
+        changes.append(Change(kind="disks"))
+    return changes
+
+
+def _revisions(
+    versions: list[Report], current: Report | None, latest: dict[str, Any]
+) -> list[Revision]:
+    """Each stored revision with what changed since the previous one: revisions are put
+    in the order the reports were made (the signed date, then the order received)."""
+
+    def made(report: Report) -> tuple[float, int]:
+        moment = parse_instant(report.reported_at)
+        return (moment.timestamp() if moment else 0.0, report.id)
+
+    changes: dict[int, list[Change]] = {}
+    previous: dict[str, Any] | None = None
+    for report in sorted(versions, key=made):
+        payload = latest if report is current else _payload(report)
+        changes[report.id] = changes_between(previous, payload)
+        previous = payload
+    return [Revision(report=r, changes=changes[r.id]) for r in versions]

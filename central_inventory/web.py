@@ -3,11 +3,13 @@ no external resource (no CDN, no web font, no script needed)."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import FastAPI, Form, Request
@@ -15,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bench_agent.vocabulary import CATEGORY_ORDER, word
 from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.batch_report import (
     OUTCOME_LABELS,
@@ -28,11 +31,11 @@ from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse
 from central_inventory.errors import ApiError
 from central_inventory.evidence import (
     certificate_row,
-    mask_serial,
     report_row,
     unit_view,
     verify_certificates,
 )
+from central_inventory.formatting import Formatter, zone
 from central_inventory.ingest import STATUSES, valid_id
 
 HERE = Path(__file__).parent
@@ -46,6 +49,11 @@ _env = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html"]),
     undefined=jinja2.StrictUndefined,
 )
+
+
+@functools.cache
+def _display_zone(name: str) -> ZoneInfo:
+    return zone(name)
 
 
 def request_lang(request: Request) -> str:
@@ -70,7 +78,13 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         return f"{request.url.path}?{query}"
 
     html = _env.get_template(template).render(
-        t=t, lang=lang, other_lang_url=other_lang_url(), request=request, **context
+        t=t,
+        lang=lang,
+        other_lang_url=other_lang_url(),
+        request=request,
+        word=lambda kind, code: word(kind, code, lang),
+        fmt=Formatter(lang, _display_zone(_services(request).settings.timezone)),
+        **context,
     )
     response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in {"fr", "en"}:
@@ -260,8 +274,6 @@ def register_pages(app: FastAPI) -> None:
                 principal=principal,
                 view=view,
                 report=view.latest,
-                mask_serial=mask_serial,
-                human_bytes=human_bytes,
             )
 
     @app.get("/units/{unit_id}/report.pdf", include_in_schema=False)
@@ -344,21 +356,47 @@ def register_pages(app: FastAPI) -> None:
             if principal.role != "coordinator":
                 query = query.where(Unit.tenant_id == principal.tenant_id)
             rows = session.execute(query).all()
+        tz = _display_zone(_services(request).settings.timezone)
         by_cell: Counter[tuple[str, str, str]] = Counter()
-        by_month: Counter[str] = Counter()
+        by_quarter: Counter[tuple[int, int, int, int, int, Any]] = Counter()
         for site, category, status, first_seen in rows:
-            by_cell[(site or "—", category or "—", status)] += 1
-            by_month[first_seen.strftime("%Y-%m")] += 1
-        statuses = [s for s in STATUSES if any(k[2] == s for k in by_cell)]
+            by_cell[(site or "", category or "", status)] += 1
+            key = (
+                first_seen.year,
+                first_seen.month,
+                first_seen.day,
+                first_seen.hour,
+                first_seen.minute // 15,  # every time zone's offset is whole quarters
+                first_seen.tzinfo,
+            )
+            by_quarter[key] += 1
+        # The month in the display time zone, converted once per quarter hour of arrival
+        # (not per unit: 3,000 conversions cost more than the rest of the page).
+        by_month: Counter[str] = Counter()
+        for (year, month, day, hour, quarter, tzinfo), count in by_quarter.items():
+            # SQLite gives back naive UTC datetimes.
+            arrived = datetime(year, month, day, hour, quarter * 15, tzinfo=tzinfo or UTC)
+            arrived = arrived.astimezone(tz)
+            by_month[f"{arrived.year:04d}-{arrived.month:02d}"] += count
+        # The network's status order, then any status it does not know (never hidden).
+        present = {k[2] for k in by_cell}
+        statuses = [s for s in STATUSES if s in present] + sorted(present - set(STATUSES))
         pivot: dict[tuple[str, str], dict[str, int]] = {}
         for (site, category, status), count in by_cell.items():
             pivot.setdefault((site, category), {})[status] = count
+        rank = {code: i for i, code in enumerate(CATEGORY_ORDER)}
+
+        def order(key: tuple[str, str]) -> tuple[str, int, str]:
+            site, category = key
+            # Categories best first; an unknown one after them, no category last.
+            return (site, rank.get(category, len(rank) + (1 if category else 2)), category)
+
         return render(
             request,
             "dashboard.html",
             principal=principal,
             total=len(rows),
-            pivot=sorted(pivot.items()),
+            pivot=sorted(pivot.items(), key=lambda item: order(item[0])),
             by_month=sorted(by_month.items()),
             statuses=statuses,
         )

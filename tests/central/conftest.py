@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,6 +104,20 @@ def server(
         uv_server.should_exit = True  # type: ignore[attr-defined]
         thread.join(timeout=20)
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver for the whole session: a second sync driver started while
+    one runs fails ("Sync API inside the asyncio loop"), so every Chromium test module
+    shares this one."""
+    from tests.support.requirements import chromium_path
+
+    chromium_path()  # skip on a laptop without chromium, fail in CI
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture

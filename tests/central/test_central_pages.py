@@ -104,15 +104,6 @@ def shop(server: Running) -> Shop:
     return result
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Any]:
-    chromium_path()  # skip on a laptop without chromium, fail in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
-
-
 @pytest.fixture
 def page(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
     context = playwright_driver.chromium.launch_persistent_context(
@@ -182,13 +173,13 @@ def test_unit_page_shows_inventory_health_tests_grade_certificates(
     body = page.inner_text("main")
     for heading in (
         "Inventaire",
-        "Santé des disques",
+        "Disques : santé et effacement",
         "Tests fonctionnels",
-        "Certificats d'effacement",
+        "Historique des rapports",
     ):
         assert heading in body
-    assert "keyboard" in body and "OK" in body
-    link = page.locator(f"#certificates a[href='/verify/{shop.certificate_ids[0]}']")
+    assert "Clavier" in body and "OK" in body
+    link = page.locator(f"#disk-evidence a[href='/verify/{shop.certificate_ids[0]}']")
     assert link.count() == 1
     _shot(page, "unit", server)
     link.click()
@@ -250,7 +241,7 @@ def test_dashboard_counts_by_site_category_status(page: Any, server: Running, sh
     _login(page, server, shop.tenant.staff_token, "/dashboard")
     assert page.inner_text("#total").startswith("3 ")
     headers = page.locator("#by-cell thead th").all_inner_texts()
-    assert headers[2:] == ["NON_REEMPLOYABLE", "PRET_A_DISTRIBUER", "Total"]
+    assert headers[2:] == ["Non réemployable", "Prêt à distribuer", "Total"]
     rows = {
         tuple(row.locator("td").all_inner_texts()[:2]): row.locator("td").all_inner_texts()[2:]
         for row in page.locator("#by-cell tbody tr").all()
@@ -258,7 +249,7 @@ def test_dashboard_counts_by_site_category_status(page: Any, server: Running, sh
     assert rows == {
         ("GR", "A"): ["0", "1", "1"],
         ("GR", "B"): ["0", "1", "1"],
-        ("GR", "NOT_DISTRIBUTABLE"): ["1", "0", "1"],
+        ("GR", "NON DISTRIBUABLE"): ["1", "0", "1"],
     }
     assert page.locator("#by-month tbody tr").count() == 1
     _shot(page, "dashboard", server)

@@ -380,3 +380,26 @@ def test_a_certificate_and_its_report_committing_together_end_erased(
     assert held.error is None, held.error
     ((_, stored),) = answers
     assert _state(server, tenant_a, stored.unit_id) == ("PRET_A_DISTRIBUER", "ERASED")
+
+
+def test_a_battery_the_firmware_describes_but_the_system_cannot_see_is_a_fault_to_check(
+    server: Running, tenant_a: TenantSetup
+) -> None:
+    payload = _report(tenant_a, 2)
+    payload["inventory"]["batteries"] = []
+    payload["inventory"]["notes"] = [
+        {
+            "code": "battery.dmi_only",
+            "message": {"fr": "Batterie décrite, non vue", "en": "Battery described, not seen"},
+        }
+    ]
+    stored = _send_report(server, tenant_a, payload)
+    page = _page(server, tenant_a, stored["unit_id"])
+    assert 'id="battery-unseen"' in page and "non détectée : à vérifier" in page
+    assert "pas de batterie" not in page
+    payload = _report(tenant_a, 3)
+    payload["inventory"]["batteries"] = []
+    payload["inventory"]["notes"] = []
+    stored = _send_report(server, tenant_a, payload)
+    page = _page(server, tenant_a, stored["unit_id"])
+    assert "pas de batterie" in page and "battery-unseen" not in page

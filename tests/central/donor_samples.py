@@ -41,6 +41,7 @@ class Donation:
     token: str
     batch_id: int
     id_esns: list[str] = field(default_factory=list)
+    """Every list in asset-tag order: index i is the laptop tagged ``GRPC25-{i + 1}``."""
     certificate_ids: list[str] = field(default_factory=list)
     results: dict[str, str] = field(default_factory=dict)
     """certificate id -> result it states."""
@@ -68,6 +69,7 @@ def make_donation(
     staff = Principal(role="staff", tenant_id=tenant.tenant_id, token_pk=tenant.staff_token_id)
     # Filed in a shuffled order: 7 is prime to any batch size that is not its multiple.
     order = sorted(range(n_units), key=lambda i: (i * 7919) % max(n_units, 1))
+    filed: dict[int, tuple[str, str, str, int, str]] = {}
     for i in order:
         category, result, status = PLAN[i % len(PLAN)]
         base_machine = all_machines[i % len(all_machines)]
@@ -110,9 +112,12 @@ def make_donation(
         assert unit_id is not None
         if status is not None:
             update_unit(sessions, staff, unit_id, status, None)
+        filed[i] = (id_esn, certificate_id, result, unit_id, drive.serial)
+    for i in range(n_units):  # the lists in asset-tag order (index i is tag i + 1)
+        id_esn, certificate_id, result, unit_id, disk_serial = filed[i]
         donation.id_esns.append(id_esn)
         donation.certificate_ids.append(certificate_id)
         donation.results[certificate_id] = result
         donation.unit_ids.append(unit_id)
-        donation.disk_serials.append(drive.serial)
+        donation.disk_serials.append(disk_serial)
     return donation

@@ -24,7 +24,6 @@ from urllib.parse import quote
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from bench_agent.vocabulary import word
 from central_inventory.db import (
     Batch,
     Certificate,
@@ -39,6 +38,15 @@ from central_inventory.evidence import mask_serial
 from central_inventory.ingest import RECYCLED_STATUSES, REUSED_STATUSES
 
 # --- Outcomes and dates ---------------------------------------------------------------
+
+
+def word(kind: str, code: str | None, lang: str) -> str:
+    """:func:`bench_agent.vocabulary.word` (imported when first used: the service loads
+    the bench's catalogues only for pages and documents)."""
+    from bench_agent.vocabulary import word as vocabulary_word
+
+    return vocabulary_word(kind, code, lang)
+
 
 ACTUALLY_REUSED_STATUSES = frozenset({"DISTRIBUE", "SAV"})
 """Handed to a beneficiary (SAV: handed, back for after-sales service). The rest of
@@ -540,6 +548,9 @@ _QR_MASK = 2
 "best" one cost 85 % of the encoding time (15 ms of 17 per code, 500 codes a batch)."""
 
 
+_QR_PLACES: dict[tuple[int, int], list[tuple[int, int, bool]]] = {}
+
+
 def qr_modules(payload: str) -> list[list[bool]]:
     """The dark modules of ``payload``'s QR code (error level M), laid out by reportlab's
     own encoder with mask :data:`_QR_MASK`; its error-correction bytes are computed here
@@ -554,6 +565,20 @@ def qr_modules(payload: str) -> list[list[bool]]:
             if self.dataCache is None:
                 self.dataCache = _qr_codewords(self.version, self.errorCorrectLevel, self.dataList)
             super().makeImpl(test, mask_pattern)
+
+        def mapData(self, data: list[int], mask_pattern: int) -> None:
+            # reportlab's placement, its positions and mask bits computed once per version.
+            key = (self.version, mask_pattern)
+            places = _QR_PLACES.get(key)
+            if places is None:
+                mask = qrencoder.QRUtil.getMask(mask_pattern)
+                places = [(col, row, bool(mask(row, col))) for col, row in self._dataPosIterator()]
+                _QR_PLACES[key] = places
+            bits = [bool((byte >> shift) & 1) for byte in data for shift in range(7, -1, -1)]
+            bits += [False] * (len(places) - len(bits))
+            modules = self.modules
+            for (col, row, masked), dark in zip(places, bits, strict=False):
+                modules[row][col] = dark ^ masked
 
     code = _Fast(None, qrencoder.QRErrorCorrectLevel.M)
     code.addData(payload)

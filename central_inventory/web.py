@@ -16,7 +16,6 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bench_agent.vocabulary import word
 from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.batch_report import (
     OUTCOME_COUNTS,
@@ -30,6 +29,7 @@ from central_inventory.batch_report import (
     to_csv,
     to_pdf,
     verify_url,
+    word,
 )
 from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError

@@ -38,8 +38,9 @@ from central_inventory.batch_report import (
     to_pdf,
 )
 from central_inventory.config import Settings
-from central_inventory.db import Batch, Bench, Certificate, Report
+from central_inventory.db import Batch, Bench, Certificate, Report, make_engine, make_sessionmaker
 from central_inventory.ingest import ingest_certificate
+from central_inventory.migrate import upgrade
 from central_inventory.trust import load_network_key
 from tests.support.requirements import chromium_path, require_program
 from wipe.trust import read_statement
@@ -467,19 +468,27 @@ def _pdf_pages_text(pdf: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_donor_pdf_for_500_laptops_dated_numbered_and_every_qr_decodes(
-    server: Running, network_key_path: Path, tmp_path: Path
-) -> None:
-    tenant = make_tenant(server.sessions, "GR")
-    donation = make_donation(server.engine, server.sessions, tenant, 500)
-    started = time.perf_counter()
-    response = httpx.get(
-        f"{server.base_url}/donor/{donation.token}/report.pdf", params={"lang": "fr"}, timeout=120
-    )
-    served_s = time.perf_counter() - started
-    assert response.status_code == 200
+def test_donor_pdf_for_500_laptops_dated_numbered_and_every_qr_decodes(tmp_path: Path) -> None:
+    """The judged document, on SQLite only (the database only feeds :func:`build`, which
+    the page tests run on both): 500 laptops filed through the real ingestion path."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'central.db'}")
+    try:
+        upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        tenant = make_tenant(sessions, "GR")
+        donation = make_donation(engine, sessions, tenant, 500)
+        links = "https://inventaire.example.org"
+        with sessions() as session:
+            batch = session.get(Batch, donation.batch_id)
+            assert batch is not None
+            started = time.perf_counter()
+            data = to_pdf(build(session, batch), links, "fr")
+            generated_s = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    print(f"500 laptops: PDF generated in {generated_s:.2f} s")  # the benchmark times it
     pdf = tmp_path / "donor.pdf"
-    pdf.write_bytes(response.content)
+    pdf.write_bytes(data)
     pages = _pdf_pages_text(pdf)
     total = len(pages)
     assert total > 20
@@ -495,26 +504,28 @@ def test_donor_pdf_for_500_laptops_dated_numbered_and_every_qr_decodes(
     assert [int(t) for t in tags] == list(range(1, 501))  # sorted by asset tag, each once
     assert raw_codes_in(everything) == [], raw_codes_in(everything)
     # Every page rendered, every QR code decoded: exactly the batch's verification URLs.
-    subprocess.run(
-        [require_program("pdftoppm"), "-r", "110", "-gray", "-png", str(pdf), str(tmp_path / "p")],
-        check=True,
-    )
-    images = sorted(tmp_path.glob("p-*.png"))
-    assert len(images) == total
-    decoded = subprocess.run(
-        [require_program("zbarimg"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"]
-        + [str(p) for p in images],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    links = Settings(database_url="sqlite://").link_base()
+    # (At 110 dpi zbar missed 12 of 500; at 150 dpi, 0.49 mm modules are 2.9 pixels.)
+    # Two halves at once (two cores): rendering and decoding are most of this test's time.
+    half = total // 2
+    renders = [
+        subprocess.Popen(
+            [require_program("pdftoppm"), "-r", "150", "-gray", "-png"]
+            + ["-f", str(first), "-l", str(last), str(pdf), str(tmp_path / f"p{n}")]
+        )
+        for n, (first, last) in enumerate(((1, half), (half + 1, total)))
+    ]
+    assert [r.wait() for r in renders] == [0, 0]
+    halves = [sorted(tmp_path.glob(f"p{n}-*.png")) for n in range(2)]
+    assert sum(len(h) for h in halves) == total
+    readers = [
+        subprocess.Popen(
+            [require_program("zbarimg"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"]
+            + [str(p) for p in images],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for images in halves
+    ]
+    decoded = [url for reader in readers for url in reader.communicate()[0].split()]
     assert sorted(decoded) == sorted(f"{links}/verify/{c}" for c in donation.certificate_ids)
-    # Generation alone (the benchmark measures it: benchmarks/bench_donor_report.py).
-    with server.sessions() as session:
-        batch = session.get(Batch, donation.batch_id)
-        assert batch is not None
-        t0 = time.perf_counter()
-        to_pdf(build(session, batch), links, "fr")
-        generated_s = time.perf_counter() - t0
-    print(f"500 laptops: served in {served_s:.2f} s, generated in {generated_s:.2f} s")

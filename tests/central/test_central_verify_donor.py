@@ -509,8 +509,11 @@ def test_donor_pdf_for_500_laptops_dated_numbered_and_every_qr_decodes(tmp_path:
     half = total // 2
     renders = [
         subprocess.Popen(
-            [require_program("pdftoppm"), "-r", "150", "-gray", "-png"]
-            + ["-f", str(first), "-l", str(last), str(pdf), str(tmp_path / f"p{n}")]
+            [
+                require_program("pdftoppm"),
+                *("-r", "150", "-gray", "-png", "-f", str(first), "-l", str(last)),
+                *(str(pdf), str(tmp_path / f"p{n}")),
+            ]
         )
         for n, (first, last) in enumerate(((1, half), (half + 1, total)))
     ]
@@ -519,8 +522,11 @@ def test_donor_pdf_for_500_laptops_dated_numbered_and_every_qr_decodes(tmp_path:
     assert sum(len(h) for h in halves) == total
     readers = [
         subprocess.Popen(
-            [require_program("zbarimg"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"]
-            + [str(p) for p in images],
+            [
+                require_program("zbarimg"),
+                *("--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"),
+                *(str(p) for p in images),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

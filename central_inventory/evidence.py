@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from central_inventory.db import (
 )
 from central_inventory.formatting import parse_instant
 from central_inventory.ingest import valid_id
-from wipe.signing import SignatureError, verify_envelope
+from wipe.signing import BenchKey, SignatureError, verify_envelope
 
 
 def mask_serial(serial: str | None) -> str | None:
@@ -59,6 +60,7 @@ class Verification:
     disk_serial_masked: str | None
     capacity_bytes: int | None
     tenant_name: str
+    tenant_address: str | None
     bench_name: str
     bench_active: bool
     key_id: str
@@ -68,18 +70,45 @@ class Verification:
     received_at: str
     unit_maker: str | None = None
     unit_model: str | None = None
+    id_esn: str | None = None
+    """The asset tag of the unit the certificate is linked to (what ties it to a laptop
+    the donor gave), when a report of the same tenant lists it."""
+    unit_status: str | None = None
+    """That unit's status (a code: NON_REEMPLOYABLE says its disk is to be destroyed when
+    not erased)."""
+    reasons_fr: list[str] = field(default_factory=list)
+    reasons_en: list[str] = field(default_factory=list)
+    """Why it did not erase, as the bench stored it in the signed payload."""
+    superseded_by: list[str] = field(default_factory=list)
+    """For a certificate that does not prove the erasure: later ERASED certificates of the
+    same tenant for the same disk serial (the disk was erased afterwards)."""
+    signed_at: str | None = None
+    """When the bench signed it (``ended_at``, else ``started_at``): what trust is judged at."""
+    payload_sha256: str = ""
+    """SHA-256 of the payload's canonical JSON: names the envelope's public download."""
+    trusted: bool | None = None
+    """The bench key was stated by the network at ``signed_at`` (None: no network key)."""
+    trust_fr: str = ""
+    trust_en: str = ""
+    network_key_fingerprint: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def verify_certificates(session: Session, certificate_id: str) -> list[Verification]:
+def verify_certificates(
+    session: Session, certificate_id: str, network: BenchKey | None = None
+) -> list[Verification]:
     """Every stored certificate with this id, one per tenant that used it (ids are a
-    tenant's own), oldest first; each names its reconditioner."""
+    tenant's own), oldest first; each names its reconditioner. With the network key, each
+    also says whether the network stated its bench key at the time it was signed."""
     rows = session.execute(
         select(Certificate, Bench, Tenant)
         .join(Bench, Bench.id == Certificate.bench_id)
@@ -87,7 +116,62 @@ def verify_certificates(session: Session, certificate_id: str) -> list[Verificat
         .where(Certificate.certificate_id == certificate_id)
         .order_by(Certificate.received_at, Certificate.id)
     ).all()
-    return [_verification(session, c, bench, tenant) for c, bench, tenant in rows]
+    found = [_verification(session, c, bench, tenant) for c, bench, tenant in rows]
+    if network is not None:
+        for verification, (_c, bench, tenant) in zip(found, rows, strict=True):
+            _judge_trust(verification, network, bench, tenant)
+    return found
+
+
+def public_certificate(
+    session: Session, certificate_id: str, payload_sha256: str
+) -> tuple[Certificate, Bench, Tenant] | None:
+    """The stored certificate a public download names (id and payload digest: ids are a
+    tenant's own, the digest picks one), only while its signature still verifies against
+    the bench's registered key: the public route hands out what a bench signed, never a
+    row altered since. Reports are never served publicly."""
+    if not valid_id(certificate_id) or not _HEX64.fullmatch(payload_sha256):
+        return None
+    row = session.execute(
+        select(Certificate, Bench, Tenant)
+        .join(Bench, Bench.id == Certificate.bench_id)
+        .join(Tenant, Tenant.id == Certificate.tenant_id)
+        .where(
+            Certificate.certificate_id == certificate_id,
+            Certificate.payload_sha256 == payload_sha256,
+        )
+    ).first()
+    if row is None:
+        return None
+    certificate, bench, tenant = row
+    try:
+        verify_envelope(
+            json.loads(certificate.envelope),
+            trusted_public_key=base64.b64decode(bench.public_key_b64),
+        )
+    except (SignatureError, ValueError):
+        return None
+    return certificate, bench, tenant
+
+
+def _judge_trust(
+    verification: Verification, network: BenchKey, bench: Bench, tenant: Tenant
+) -> None:
+    """The network's statement for the bench key as the database says it now, judged at
+    the certificate's signing time (what ``bench-agent verify --trust`` does offline)."""
+    from central_inventory.trust import statement_for
+    from wipe.trust import Anchors, evaluate, read_statement
+
+    statement = read_statement(statement_for(network, bench, tenant))
+    check = evaluate(
+        base64.b64decode(bench.public_key_b64),
+        verification.signed_at,
+        Anchors(network_keys=(network.public_raw,), statements=(statement,)),
+    )
+    verification.network_key_fingerprint = network.fingerprint
+    verification.trusted = check.trusted
+    verification.trust_fr = check.how_fr if check.trusted else " ; ".join(check.problems_fr)
+    verification.trust_en = check.how_en if check.trusted else "; ".join(check.problems_en)
 
 
 def _verification(
@@ -115,7 +199,7 @@ def _verification(
             capacity = block[name]
             break
     unit = session.execute(
-        select(Unit.maker, Unit.model)
+        select(Unit.maker, Unit.model, Unit.id_esn, Unit.status)
         .join(ReportCertificate, ReportCertificate.unit_id == Unit.id)
         .where(
             ReportCertificate.certificate_id == certificate.certificate_id,
@@ -124,6 +208,27 @@ def _verification(
         .limit(1)
     ).first()
     result = certificate.outcome if genuine else "UNVERIFIED"
+    reasons = payload.get("reasons")
+    reasons = reasons if isinstance(reasons, dict) else {}
+    signed_at = _str(payload.get("ended_at")) or _str(payload.get("started_at"))
+    superseded: list[str] = []
+    serial = (certificate.disk_serial or "").strip()
+    if result != "ERASED" and serial:
+        superseded = [
+            later
+            for later, when in session.execute(
+                select(Certificate.certificate_id, Certificate.finished_at)
+                .where(
+                    Certificate.tenant_id == certificate.tenant_id,
+                    Certificate.disk_serial == certificate.disk_serial,
+                    Certificate.outcome == "ERASED",
+                    Certificate.id != certificate.id,
+                )
+                .order_by(Certificate.finished_at, Certificate.id)
+            )
+            # Later than this attempt (ISO UTC times compare as strings).
+            if (when or "") >= (certificate.finished_at or certificate.started_at or "")
+        ]
     return Verification(
         certificate_id=certificate.certificate_id,
         genuine=genuine,
@@ -140,6 +245,7 @@ def _verification(
         disk_serial_masked=mask_serial(certificate.disk_serial),
         capacity_bytes=capacity if isinstance(capacity, int) and capacity >= 0 else None,
         tenant_name=tenant.name,
+        tenant_address=tenant.address,
         bench_name=bench.name,
         bench_active=bench.revoked_at is None,
         key_id=bench.key_id,
@@ -147,7 +253,18 @@ def _verification(
         received_at=certificate.received_at.isoformat(timespec="seconds"),
         unit_maker=unit.maker if unit else None,
         unit_model=unit.model if unit else None,
+        id_esn=unit.id_esn if unit else None,
+        unit_status=unit.status if unit else None,
+        reasons_fr=_strings(reasons.get("fr")) if result != "ERASED" else [],
+        reasons_en=_strings(reasons.get("en")) if result != "ERASED" else [],
+        superseded_by=superseded,
+        signed_at=signed_at,
+        payload_sha256=certificate.payload_sha256,
     )
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str) and v][:20] if isinstance(value, list) else []
 
 
 def report_row(

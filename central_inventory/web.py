@@ -4,6 +4,7 @@ no external resource (no CDN, no web font, no script needed)."""
 from __future__ import annotations
 
 import functools
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -20,17 +21,23 @@ from sqlalchemy.orm import Session
 from bench_agent.vocabulary import CATEGORY_ORDER, word
 from central_inventory.auth import Principal, authenticate, hash_token
 from central_inventory.batch_report import (
+    OUTCOME_COUNTS,
     OUTCOME_LABELS,
+    OUTCOMES,
     build,
-    category_words,
-    result_words,
+    disk_fate,
+    filter_lines,
+    format_day,
+    format_moment,
     to_csv,
     to_pdf,
+    verify_url,
 )
 from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
 from central_inventory.evidence import (
     certificate_row,
+    public_certificate,
     report_row,
     unit_view,
     verify_certificates,
@@ -82,7 +89,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         lang=lang,
         other_lang_url=other_lang_url(),
         request=request,
-        word=lambda kind, code: word(kind, code, lang),
+        word=lambda kind, code, in_lang=None: word(kind, code, in_lang or lang),
         fmt=Formatter(lang, _display_zone(_services(request).settings.timezone)),
         **context,
     )
@@ -432,20 +439,43 @@ def register_pages(app: FastAPI) -> None:
 
     @app.get("/donor/{token}", include_in_schema=False)
     def donor_page(request: Request, token: str) -> Response:
+        """The donor's read-only page: counts in laptops, then the laptops sorted by asset
+        tag, DONOR_PAGE_SIZE a page, with a search (a GET form: the pages run no script)."""
         with _services(request).sessions() as session:
             batch = _donor_batch(session, token)
             if batch is None:
                 return render_not_found(request)
             report = build(session, batch)
+        q = (request.query_params.get("q") or "").strip()[:100]
+        shown = filter_lines(report, q)
+        pages = max(1, -(-len(shown) // DONOR_PAGE_SIZE))
+        wanted = parse_pk(request.query_params.get("page") or "1") or 1
+        page = min(wanted, pages)
+        lines = shown[(page - 1) * DONOR_PAGE_SIZE : page * DONOR_PAGE_SIZE]
+        lang = request_lang(request)
         return render(
             request,
             "donor.html",
             principal=None,
             report=report,
             token=token,
+            q=q,
+            lines=lines,
+            matches=len(shown),
+            page=page,
+            pages=pages,
+            page_url=lambda n: (
+                f"/donor/{quote(token, safe='')}?"
+                + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in (("q", q), ("page", n)) if v)
+            ),
+            outcomes=OUTCOMES,
             outcome_labels=OUTCOME_LABELS,
-            category_words=category_words,
-            result_words=result_words,
+            outcome_counts=OUTCOME_COUNTS,
+            disk_fate=lambda line, disk: disk_fate(line, disk, lang),
+            format_day=lambda value: format_day(value, lang),
+            format_moment=lambda value: format_moment(value, lang),
+            generated_at=datetime.now(UTC),
+            verify_url=lambda cid: verify_url(_services(request).settings.link_base(), cid),
         )
 
     @app.get("/donor/{token}/report.{fmt}", include_in_schema=False)
@@ -458,8 +488,16 @@ def register_pages(app: FastAPI) -> None:
 
     @app.get("/verify/{certificate_id}", include_in_schema=False)
     def verify_page(request: Request, certificate_id: str) -> Response:
+        """Public: what the certificate proves, with the proof elements (signature, bench
+        key, the network's statement, downloads) and how to check them without us."""
+        network = _network_key(request)
         with _services(request).sessions() as session:
-            found = verify_certificates(session, certificate_id) if valid_id(certificate_id) else []
+            found = (
+                verify_certificates(session, certificate_id, network)
+                if valid_id(certificate_id)
+                else []
+            )
+        lang = request_lang(request)
         return render(
             request,
             "verify.html",
@@ -467,8 +505,100 @@ def register_pages(app: FastAPI) -> None:
             principal=None,
             found=found,
             certificate_id=certificate_id[:128],
+            quoted_id=quote(certificate_id[:128], safe=""),
             human_bytes=human_bytes,
+            format_moment=lambda value: format_moment(value, lang),
+            verification_words=lambda mode: _verification_words(mode, lang),
+            has_network_key=network is not None,
         )
+
+    @app.get("/verify/{certificate_id}/{payload_sha256}.json", include_in_schema=False)
+    def public_certificate_download(
+        request: Request, certificate_id: str, payload_sha256: str
+    ) -> Response:
+        """Public: a certificate's signed envelope exactly as the bench signed it (named by
+        id and payload digest; one whose signature no longer verifies is not served).
+        It holds what the bench signed, the disk's and the computer's full serials and
+        the operator's name included (a signature cannot be kept with parts removed):
+        the same as the paper certificate handed with the device, reachable only by who
+        holds the certificate id (a random UUID printed on the device's label and the
+        donor's report). Unit reports are never public (``/evidence/`` needs staff)."""
+        with _services(request).sessions() as session:
+            found = public_certificate(session, certificate_id, payload_sha256)
+        if found is None:
+            return render_not_found(request)
+        certificate = found[0]
+        return Response(
+            certificate.envelope,
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="certificate.json"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @app.get(
+        "/verify/{certificate_id}/{payload_sha256}/key-statement.json", include_in_schema=False
+    )
+    def public_key_statement(
+        request: Request, certificate_id: str, payload_sha256: str
+    ) -> Response:
+        """Public: the network's signed statement for the key of the bench that signed this
+        certificate, as the database says it now (tenant slug, bench name, key, dates)."""
+        from central_inventory.trust import statement_for
+
+        network = _network_key(request)
+        with _services(request).sessions() as session:
+            found = public_certificate(session, certificate_id, payload_sha256)
+        if found is None or network is None:
+            return render_not_found(request)
+        _certificate, bench, tenant = found
+        return Response(
+            json.dumps(statement_for(network, bench, tenant), ensure_ascii=False, indent=1),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="key-statement.json"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @app.get("/network-key.pem", include_in_schema=False)
+    def network_public_key(request: Request) -> Response:
+        """Public: the network's public key (PEM), what key statements are checked with."""
+        from wipe.signing import public_key_pem
+
+        network = _network_key(request)
+        if network is None:
+            return render_not_found(request)
+        return Response(
+            public_key_pem(network.public_raw),
+            media_type="application/x-pem-file",
+            headers={"Content-Disposition": 'attachment; filename="network-key.pem"'},
+        )
+
+
+DONOR_PAGE_SIZE = 20
+"""Laptops per donor page (a 500-laptop batch is 25 pages, not one endless page)."""
+
+
+def _network_key(request: Request) -> Any:
+    """The network key (None when not created or unreadable: pages say so)."""
+    from central_inventory.trust import NetworkKeyError, load_network_key
+
+    try:
+        return load_network_key(_services(request).settings.network_key)
+    except NetworkKeyError:
+        return None
+
+
+def _verification_words(mode: str | None, lang: str) -> str:
+    from bench_agent.documents.unit_report_pdf import VERIFICATION_MODES
+    from bench_agent.i18n import translator
+
+    msgid = VERIFICATION_MODES.get(mode or "")
+    return translator(lang)(msgid) if msgid else (mode or "—")
 
 
 def _safe_next(target: str) -> str:

@@ -280,7 +280,7 @@ def test_a_certificate_saying_erased_without_proof_is_never_shown_erased(
     assert (data["claimed_result"], data["result"], data["erased"]) == ("ERASED", shown, False)
     assert data["level"] is None
     assert headline in page and "Disk erased" not in page
-    assert "The certificate states ERASED, but" in page
+    assert "The certificate states « Erased and verified », but" in page
     stored = _send_report(server, tenant_a, _report(tenant_a, 8, certificate_ids=(cid,)))
     assert _state(server, tenant_a, stored["unit_id"]) == ("EN_COURS_DE_TRAITEMENT", "NOT_ERASED")
 

@@ -261,7 +261,7 @@ def test_an_unparseable_creation_time_is_refused(server: Running, tenant_a: Tena
         (
             {"verification": {"mode": "sample", "passes": [], "passed": False}},
             "UNVERIFIED",
-            "Erasure NOT verified",
+            "Erasure not verified",
         ),
     ],
     ids=["dry-run", "verification-failed"],

@@ -131,15 +131,6 @@ def shop(server: Running, network_key_path: Path) -> Shop:
     return Shop(tenant, donation, failed_id, superseded_id, later_id, network.fingerprint)
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Any]:
-    chromium_path()  # skip on a laptop without chromium, fail in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
-
-
 @pytest.fixture
 def browser(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
     context = playwright_driver.chromium.launch_persistent_context(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bench_agent.vocabulary import CATEGORY_ORDER
@@ -113,16 +113,14 @@ def _matches(q: str) -> Any:
         return func.lower(column).like(pattern, escape="\\")
 
     maker_model = func.coalesce(Unit.maker, "") + literal(" ") + func.coalesce(Unit.model, "")
-    disk = exists(
-        select(1)
-        .select_from(ReportDisk)
-        .join(Report, Report.id == ReportDisk.report_pk)
-        .where(Report.unit_id == Unit.id, like(ReportDisk.serial))
+    # Uncorrelated: each table is scanned once, not once per unit.
+    disk = Unit.id.in_(
+        select(Report.unit_id)
+        .join(ReportDisk, ReportDisk.report_pk == Report.id)
+        .where(like(ReportDisk.serial))
     )
-    certificate = exists(
-        select(1).where(
-            ReportCertificate.unit_id == Unit.id, like(ReportCertificate.certificate_id)
-        )
+    certificate = Unit.id.in_(
+        select(ReportCertificate.unit_id).where(like(ReportCertificate.certificate_id))
     )
     return or_(like(Unit.serial), like(Unit.id_esn), like(maker_model), disk, certificate)
 
@@ -183,15 +181,23 @@ def run_search(session: Session, principal: Principal, wanted: SearchRequest) ->
         )
         return query.where(and_(*conditions)) if conditions else query
 
-    total = session.scalar(scoped(select(func.count()).select_from(Unit))) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(wanted.page, pages)
     key = _sort_key(wanted.sort)
     order = [key.desc() if wanted.descending else key.asc(), Unit.id.desc()]
-    rows = session.execute(
-        scoped(select(Unit, Tenant.name, Batch.code).select_from(Unit))
-        .order_by(*order)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return SearchResult(list(rows), total, page, pages)
+    # The total rides along each row (one pass over the matches instead of two).
+    query = scoped(
+        select(Unit, Tenant.name, Batch.code, func.count().over().label("total")).select_from(Unit)
+    ).order_by(*order)
+
+    def fetch(page: int) -> list[Any]:
+        return list(session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+
+    page = wanted.page
+    rows = fetch(page)
+    if not rows and page > 1:
+        # Past the last page (an old link): count, then show the last page.
+        total = session.scalar(scoped(select(func.count()).select_from(Unit))) or 0
+        page = max(1, -(-total // PAGE_SIZE))
+        rows = fetch(page) if total else []
+    total = rows[0].total if rows else 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    return SearchResult([(r[0], r[1], r[2]) for r in rows], total, page, pages)

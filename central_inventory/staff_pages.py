@@ -193,7 +193,7 @@ def register_staff_pages(app: FastAPI) -> None:
             )
         except ApiError as error:
             values = {"code": code[:64], "donor_name": donor_name[:200], "tenant": tenant[:64]}
-            _flash(request, page, _error_flash(error, "create", values=values))
+            _flash(request, page, _error_flash(error, "create", typed=values))
             return RedirectResponse("/batches#new-batch", status_code=303)
         _flash(request, page, {"kind": "created", "code": clean_code})
         return RedirectResponse(f"/batches/{batch_id}", status_code=303)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bench_agent.vocabulary import CATEGORY_ORDER
@@ -175,7 +175,7 @@ def run_search(session: Session, principal: Principal, wanted: SearchRequest) ->
     if day_to:
         conditions.append(Unit.last_report_at <= datetime.combine(day_to, time.max, UTC))
 
-    def scoped(query: Select[Any]) -> Select[Any]:
+    def scoped(query: Any) -> Any:
         query = query.join(Tenant, Tenant.id == Unit.tenant_id).outerjoin(
             Batch, Batch.id == Unit.batch_id
         )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from central_inventory.auth import PageSession, check_csrf, set_flash
 from central_inventory.db import Batch, Tenant, Unit, parse_pk
 from central_inventory.errors import ApiError
+from central_inventory.i18n import tr
 from central_inventory.search import (
     MAX_QUERY,
     PAGE_SIZE,
@@ -276,7 +277,9 @@ def register_staff_pages(app: FastAPI) -> None:
         return RedirectResponse(target, status_code=303)
 
     @app.post("/batches/{batch_id}/donor-link", include_in_schema=False)
-    def batch_reissue(request: Request, batch_id: str, csrf: str = Form("")) -> Response:
+    def batch_reissue(
+        request: Request, batch_id: str, csrf: str = Form(""), confirm: str = Form("")
+    ) -> Response:
         services = _services(request)
         with services.sessions() as session:
             page = _page_session(request, session)
@@ -288,6 +291,17 @@ def register_staff_pages(app: FastAPI) -> None:
             pk = batch.id
         if not check_csrf(page, csrf):
             return _csrf_refused(request)
+        if confirm != "yes":
+            refusal = ApiError(
+                422,
+                "invalid_request",
+                tr(
+                    "Cochez la case pour confirmer : l'ancien lien cessera de fonctionner.",
+                    "Tick the box to confirm: the old link will stop working.",
+                ),
+            )
+            _flash(request, page, _error_flash(refusal, "reissue"))
+            return RedirectResponse(f"/batches/{pk}#donor-link", status_code=303)
         reissue_donor_link(services.sessions, page.principal, pk)
         _flash(request, page, {"kind": "reissued"})
         return RedirectResponse(f"/batches/{pk}#donor-link", status_code=303)

@@ -254,7 +254,7 @@ def test_forms_without_the_sessions_csrf_token_are_refused(server: Running, shop
             )
             assert (
                 client.post(
-                    f"/batches/{batch_id}/donor-link", data={"csrf": csrf or ""}
+                    f"/batches/{batch_id}/donor-link", data={"csrf": csrf or "", "confirm": "yes"}
                 ).status_code
                 == 403
             )
@@ -296,7 +296,11 @@ def test_create_a_batch_then_show_and_reissue_its_donor_link(server: Running, sh
         assert f"Le lot « {code} » existe déjà" in listing and "renouveler le lien" in listing
         assert 'value="Autre"' in listing  # what was typed is kept
         # Re-issue: the old link stops working at once, the new one works.
-        renewed = client.post(f"{batch_url}/donor-link", data={"csrf": csrf})
+        unconfirmed = client.post(f"{batch_url}/donor-link", data={"csrf": csrf})
+        assert unconfirmed.status_code == 303
+        assert "Cochez la case" in html.unescape(client.get(batch_url).text)
+        assert client.get(donor_path).status_code == 200  # not re-issued without the tick
+        renewed = client.post(f"{batch_url}/donor-link", data={"csrf": csrf, "confirm": "yes"})
         assert renewed.status_code == 303
         page = html.unescape(client.get(batch_url).text)
         assert "l'ancien ne fonctionne plus" in page
@@ -393,7 +397,9 @@ def test_assign_units_by_scanned_asset_tags(server: Running, shop: Shop) -> None
         )
         assert refused.status_code == 404
         assert (
-            client.post(f"/batches/{foreign_batch}/donor-link", data={"csrf": csrf}).status_code
+            client.post(
+                f"/batches/{foreign_batch}/donor-link", data={"csrf": csrf, "confirm": "yes"}
+            ).status_code
             == 404
         )
         assert client.get(f"/batches/{foreign_batch}").status_code == 404

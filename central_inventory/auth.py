@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from central_inventory.db import ApiToken, Bench, WebSession, as_utc, utcnow
@@ -153,6 +153,8 @@ SESSION_LIFETIME = timedelta(hours=12)
 """A page session ends this long after login, however busy."""
 _TOUCH_EVERY = timedelta(minutes=1)
 """``last_seen_at`` is rewritten at most this often (most page views write nothing)."""
+SESSION_KEPT = timedelta(days=30)
+"""Ended sessions are deleted this long after their expiry (at the next login)."""
 PAGE_ROLES = frozenset({"staff", "coordinator"})
 
 
@@ -174,6 +176,8 @@ def open_session(db: Session, principal: Principal) -> str:
         raise ValueError("page sessions are for staff and coordinators")
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
+    # Ended sessions are kept a month (who was logged in when), then dropped.
+    db.execute(delete(WebSession).where(WebSession.expires_at < now - SESSION_KEPT))
     db.add(
         WebSession(
             session_hash=hash_token(session_id),

@@ -173,6 +173,17 @@ def test_sessions_expire_when_idle_past_their_lifetime_or_with_their_token(
         assert seen > (utcnow() - timedelta(minutes=5)).replace(tzinfo=None)
     finally:
         recent.close()
+    # Sessions ended more than 30 days ago are dropped at the next login; recent ones kept.
+    old, old_cookie = fresh()
+    old.close()
+    kept, kept_cookie = fresh()
+    kept.close()
+    age(old_cookie, expires_at=utcnow() - timedelta(days=31))
+    age(kept_cookie, expires_at=utcnow() - timedelta(days=29))
+    fresh()[0].close()
+    with server.sessions() as session:
+        hashes = set(session.scalars(select(WebSession.session_hash)))
+    assert hash_token(old_cookie) not in hashes and hash_token(kept_cookie) in hashes
     # Revoking the access code ends its sessions at once.
     issued = create_token(server.sessions, "staff", tenant=shop.tenant.slug)
     with logged_in(server, issued.token) as client:

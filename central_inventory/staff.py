@@ -125,7 +125,10 @@ def create_batch(
                 raise ApiError(
                     422,
                     "invalid_request",
-                    tr("Reconditionneur (« tenant ») requis.", "Tenant required."),
+                    tr(
+                        "Choisissez le reconditionneur du lot (« tenant » dans l'API).",
+                        "Choose the batch's reconditioner ('tenant' in the API).",
+                    ),
                 )
             tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
             if tenant_id is None:

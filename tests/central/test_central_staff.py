@@ -328,6 +328,36 @@ def test_create_a_batch_then_show_and_reissue_its_donor_link(server: Running, sh
         assert f"Batch '{code}' already exists" in message["en"]
 
 
+def test_a_coordinator_creates_a_batch_for_a_chosen_reconditioner(
+    server: Running, shop: Shop
+) -> None:
+    coordinator = create_token(server.sessions, "coordinator")
+    code = f"LOT-{uuid.uuid4().hex[:6].upper()}"
+    with logged_in(server, coordinator.token) as client:
+        page = html.unescape(client.get("/batches").text)
+        assert f'<option value="{shop.other.slug}"' in page  # every reconditioner offered
+        csrf = _csrf(page)
+        client.post("/batches", data={"csrf": csrf, "code": code, "donor_name": "Département"})
+        assert "Choisissez le reconditionneur du lot" in html.unescape(client.get("/batches").text)
+        answer = client.post(
+            "/batches",
+            data={
+                "csrf": csrf,
+                "code": code,
+                "donor_name": "Département",
+                "tenant": shop.other.slug,
+            },
+        )
+        assert answer.status_code == 303
+    with server.sessions() as session:
+        batch = session.scalars(select(Batch).where(Batch.code == code)).one()
+        assert batch.tenant_id == shop.other.tenant_id
+    # The other reconditioner's staff see it; this one's do not.
+    with logged_in(server, shop.tenant.staff_token) as client:
+        assert client.get(f"/batches/{batch.id}").status_code == 404
+        assert code not in client.get("/batches").text
+
+
 def test_the_command_line_refuses_a_batch_again_in_one_language(tmp_path: Path) -> None:
     env = {"CENTRAL_DATABASE_URL": f"sqlite:///{tmp_path / 'ci.db'}", "CENTRAL_PORT": "9999"}
 

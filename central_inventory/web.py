@@ -177,7 +177,9 @@ def register_pages(app: FastAPI) -> None:
                     next=_safe_next(next),
                     error=True,
                 )
-            # The cookie names a server-side session, never the access code itself.
+            # The cookie names a server-side session, never the access code itself; a
+            # session the browser held before is ended (a fresh id at every login).
+            close_session(session, request.cookies.get(COOKIE))
             session_id = open_session(session, principal)
             session.commit()
         settings = services.settings

@@ -124,7 +124,11 @@ def test_logout_revokes_the_session_and_a_replayed_cookie_opens_nothing(
 ) -> None:
     with httpx.Client(base_url=server.base_url) as client:
         client.post("/login", data={"token": shop.tenant.staff_token})
+        before = client.cookies["ci_session"]
+        # Logging in again gives a new session id and ends the one held before.
+        client.post("/login", data={"token": shop.tenant.staff_token})
         cookie = client.cookies["ci_session"]
+        assert cookie != before and _session_row(server, before).revoked_at is not None
         assert client.get("/units").status_code == 200
         answer = client.post("/logout")
         assert answer.status_code == 303 and answer.headers["location"] == "/login"

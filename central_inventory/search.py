@@ -5,8 +5,7 @@ filters, sorting and paging.
 Matching is ``LOWER(column) LIKE '%fragment%'`` (LIKE metacharacters escaped) on both
 databases: disk serials come from ``report_disks`` and certificate ids from
 ``report_certificates``, which ingestion already fills per unit, so nothing is
-denormalised. With 3,000 units a search costs a few milliseconds (see
-``tests/central/test_central_search.py``, which measures it).
+denormalised. Its speed with 3,000 units: ``benchmarks/bench_central_search.py``.
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ sorting, filters in words; hostile input answered with a clear message; timed wi
 from __future__ import annotations
 
 import re
-import statistics
-import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -199,32 +197,16 @@ def test_total_paging_and_sorting(server: Running) -> None:
         )
 
 
-def test_search_with_3000_units_stays_fast(server: Running) -> None:
-    """Timed through HTTP (query and rendering), median of 5; printed for the report."""
+def test_search_with_3000_units(server: Running) -> None:
+    """Correct at the size the network runs at (its speed: benchmarks/bench_central_search.py)."""
     tenant = make_tenant(server.sessions, "GR")
     made = bulk_units(server, tenant.tenant_id, tenant.benches[0].name, 3000, prefix="PF")
+    target_id, tag, disk_serial = made[1234]
     with logged_in(server, tenant.staff_token) as client:
-        target_id, _tag, disk_serial = made[1234]
-        cases = {
-            "disk serial fragment (1 hit)": {"q": disk_serial[4:12]},
-            "model fragment (1,000 hits)": {"q": "thinkpad"},
-            "no search, category order": {"sort": "category", "dir": "asc"},
-            "status filter, page 10": {"status": "A_TRAITER", "page": "10"},
-            "no match": {"q": "zz-nothing-zz"},
-        }
-        timings = {}
-        for name, params in cases.items():
-            runs = []
-            for _ in range(5):
-                started = time.perf_counter()
-                answer = client.get("/units", params=params)
-                runs.append((time.perf_counter() - started) * 1000)
-                assert answer.status_code in {200, 303}
-            timings[name] = statistics.median(runs)
-        assert _opens(client.get("/units", params=cases["disk serial fragment (1 hit)"]), target_id)
-        assert 'data-total="1000"' in client.get("/units", params={"q": "thinkpad"}).text
-        print(f"\n[{server.backend}] /units with 3,000 units, median of 5 (ms):")
-        for name, ms in timings.items():
-            print(f"  {name}: {ms:.1f}")
-        # Generous bound for a loaded 2-core CI machine; measured figures are far below.
-        assert max(timings.values()) < 1500, timings
+        assert _opens(client.get("/units", params={"q": disk_serial[4:12]}), target_id)
+        assert _opens(client.get("/units", params={"q": tag}), target_id)
+        page = client.get("/units", params={"q": "thinkpad", "page": "20"})
+        assert 'data-total="1000"' in page.text and "page 20 / 20" in page.text
+        assert page.text.count("data-unit=") == 1000 - 19 * 50
+        by_status = client.get("/units", params={"status": "A_TRAITER", "sort": "tag"})
+        assert 'data-total="750"' in by_status.text

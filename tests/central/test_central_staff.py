@@ -273,6 +273,16 @@ def test_forms_without_the_sessions_csrf_token_are_refused(server: Running, shop
                 ).status_code
                 == 403
             )
+        # Hostile ids in the forms' addresses (with a valid token): not found, never a crash.
+        csrf = _csrf(client.get("/batches").text)
+        for hostile in ("0", "-1", "2147483648", "99999999999", "1e3", "%C2%B9", "..%2F1", "x"):
+            for path in (
+                f"/batches/{hostile}/assign",
+                f"/batches/{hostile}/donor-link",
+                f"/units/{hostile}/status",
+            ):
+                answer = client.post(path, data={"csrf": csrf, "confirm": "yes", "tags": "A"})
+                assert answer.status_code == 404, (path, answer.status_code)
     with server.sessions() as session:
         assert session.scalar(select(Batch.id).where(Batch.code.like("CSRF-%"))) is None
         changed = session.scalars(

@@ -104,15 +104,6 @@ def shop(server: Running) -> Shop:
     return result
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Any]:
-    chromium_path()  # skip on a laptop without chromium, fail in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
-
-
 @pytest.fixture
 def page(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
     context = playwright_driver.chromium.launch_persistent_context(

@@ -74,15 +74,6 @@ def workshop(server: Running) -> Workshop:
     return Workshop(tenant, units, batch_id, code, person.token)
 
 
-@pytest.fixture(scope="module")
-def playwright_driver() -> Iterator[Any]:
-    chromium_path()  # skip on a laptop without chromium, fail in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
-
-
 @pytest.fixture(params=list(SIZES))
 def page(playwright_driver: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = playwright_driver.chromium.launch_persistent_context(

@@ -18,7 +18,6 @@ from central_inventory.auth import ROLES, hash_token, new_token
 from central_inventory.config import DEFAULT_TOKEN_DAYS
 from central_inventory.db import (
     ApiToken,
-    Batch,
     Bench,
     Certificate,
     Report,
@@ -27,11 +26,17 @@ from central_inventory.db import (
     as_utc,
     utcnow,
 )
+from central_inventory.i18n import Message
 from wipe.signing import BenchKey, key_id
 
 
 class AdminError(ValueError):
     """An administration request that cannot be carried out (the message says why)."""
+
+    def __init__(self, text: str, *, message: Message | None = None) -> None:
+        super().__init__(text)
+        self.message = message
+        """The reason in French and English, when it has both (else ``text``)."""
 
 
 def _check_text(label: str, value: str, max_len: int) -> str:
@@ -319,30 +324,19 @@ def bench_statement(
 def create_batch(
     sessions: sessionmaker[Session], tenant: str, code: str, donor_name: str
 ) -> tuple[int, str]:
-    """A donor batch; returns its id and the donor token (shown once)."""
+    """A donor batch; returns its id and the donor token (``central_inventory.staff``,
+    shared with the API and the batches page)."""
+    from central_inventory.errors import ApiError
+    from central_inventory.staff import insert_batch
+
     code = _check_text("batch code", code, 64)
     donor_name = _check_text("donor name", donor_name, 200)
-    token = new_token().removeprefix("cit_")
     with sessions.begin() as session:
         tenant_id = _tenant_id(session, tenant)
-        if (
-            session.scalar(select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == code))
-            is not None
-        ):
-            raise AdminError(f"batch {code!r} already exists for {tenant!r}")
-        batch = Batch(
-            tenant_id=tenant_id,
-            code=code,
-            donor_name=donor_name,
-            donor_token_hash=hash_token(token),
-            created_at=utcnow(),
-        )
-        session.add(batch)
         try:
-            session.flush()
-        except IntegrityError:  # created concurrently between the check and the insert
-            raise AdminError(f"batch {code!r} already exists for {tenant!r}") from None
-        return batch.id, token
+            return insert_batch(session, tenant_id, code, donor_name)
+        except ApiError as exc:
+            raise AdminError(exc.message["en"], message=exc.message) from None
 
 
 def _rows(session: Session, model: Any, tenant_id: int | None) -> Iterator[Any]:

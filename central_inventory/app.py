@@ -21,30 +21,26 @@ from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy import Engine, select, true
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central_inventory import __version__
-from central_inventory.auth import Principal, authenticate, bearer_from_header, hash_token
-from central_inventory.auth import new_token as new_bearer_token
+from central_inventory.auth import Principal, authenticate, bearer_from_header
 from central_inventory.config import Settings
 from central_inventory.db import (
     MAX_PK,
-    Batch,
     Tenant,
     Unit,
     make_engine,
     make_sessionmaker,
-    utcnow,
 )
 from central_inventory.errors import ApiError
 from central_inventory.evidence import certificate_row, report_row, unit_view, verify_certificates
 from central_inventory.i18n import tr
 from central_inventory.ingest import (
     MAX_REVISION,
-    has_control,
     ingest_certificate,
     ingest_report,
     not_found,
@@ -542,7 +538,7 @@ def _api_routes(app: FastAPI) -> None:
 
 
 def trust_for(settings: Settings, session: Session, principal: Principal) -> dict[str, Any]:
-    from central_inventory.db import Bench, Tenant
+    from central_inventory.db import Bench
     from central_inventory.trust import (
         NetworkKeyError,
         load_network_key,
@@ -629,12 +625,6 @@ def _ingest_certificate(svc: Services, request: Request, body: bytes) -> Respons
     return JSONResponse(stored.body(), status_code=201 if stored.status == "stored" else 200)
 
 
-def _batch_exists() -> ApiError:
-    return ApiError(
-        409, "conflict", tr("Ce code de lot existe déjà.", "This batch code already exists.")
-    )
-
-
 def create_batch_for(
     svc: Services,
     principal: Principal,
@@ -644,75 +634,18 @@ def create_batch_for(
     tenant_slug: object,
     base_url: str,
 ) -> dict[str, Any]:
-    """Create a donor batch; returns the donor link (its token is shown only here)."""
-    if principal.role == "bench":
-        raise ApiError(
-            403,
-            "staff_only",
-            tr(
-                "Réservé au personnel du reconditionneur.", "Reserved to the reconditioner's staff."
-            ),
-        )
-    if not isinstance(code, str) or not (0 < len(code.strip()) <= 64) or has_control(code):
-        raise ApiError(
-            422,
-            "invalid_request",
-            tr(
-                "Code de lot requis (64 caractères max).",
-                "Batch code required (64 characters max).",
-            ),
-        )
-    if (
-        not isinstance(donor_name, str)
-        or not (0 < len(donor_name.strip()) <= 200)
-        or has_control(donor_name)
-    ):
-        raise ApiError(
-            422,
-            "invalid_request",
-            tr(
-                "Nom du donateur requis (200 caractères max).",
-                "Donor name required (200 characters max).",
-            ),
-        )
-    with svc.sessions.begin() as session:
-        if principal.role == "coordinator":
-            if not isinstance(tenant_slug, str):
-                raise ApiError(
-                    422,
-                    "invalid_request",
-                    tr("Reconditionneur (« tenant ») requis.", "Tenant required."),
-                )
-            tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
-            if tenant_id is None:
-                raise not_found()
-        else:
-            assert principal.tenant_id is not None
-            tenant_id = principal.tenant_id
-        exists = session.scalar(
-            select(Batch.id).where(Batch.tenant_id == tenant_id, Batch.code == code.strip())
-        )
-        if exists is not None:
-            raise _batch_exists()
-        token = new_bearer_token().removeprefix("cit_")
-        batch = Batch(
-            tenant_id=tenant_id,
-            code=code.strip(),
-            donor_name=donor_name.strip(),
-            donor_token_hash=hash_token(token),
-            created_at=utcnow(),
-        )
-        session.add(batch)
-        try:
-            session.flush()
-        except IntegrityError:
-            # A concurrent request created the same code between the check and the insert.
-            raise _batch_exists() from None
-        return {
-            "batch_id": batch.id,
-            "code": batch.code,
-            "donor_url": f"{base_url.rstrip('/')}/donor/{token}",
-        }
+    """Create a donor batch; returns the donor link (``central_inventory.staff``, which the
+    batches page calls too)."""
+    from central_inventory.staff import create_batch
+
+    batch_id, clean_code, token = create_batch(
+        svc.sessions, principal, code=code, donor_name=donor_name, tenant_slug=tenant_slug
+    )
+    return {
+        "batch_id": batch_id,
+        "code": clean_code,
+        "donor_url": f"{base_url.rstrip('/')}/donor/{token}",
+    }
 
 
 def app_from_env() -> FastAPI:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from central_inventory.db import ApiToken, Bench, as_utc, utcnow
+from central_inventory.db import ApiToken, Bench, WebSession, as_utc, utcnow
 from central_inventory.errors import ApiError
 from central_inventory.i18n import tr
 
@@ -142,3 +143,128 @@ def authenticate(db: Session | Connection, token: str | None) -> Principal:
             bench_public_key_b64=row.public_key_b64,
         )
     return Principal(token_pk=row.id, role=role, tenant_id=row.tenant_id)
+
+
+# --- Staff page sessions -------------------------------------------------------------
+
+SESSION_IDLE = timedelta(hours=2)
+"""A page session unused this long ends (log in again)."""
+SESSION_LIFETIME = timedelta(hours=12)
+"""A page session ends this long after login, however busy."""
+_TOUCH_EVERY = timedelta(minutes=1)
+"""``last_seen_at`` is rewritten at most this often (most page views write nothing)."""
+SESSION_KEPT = timedelta(days=30)
+"""Ended sessions are deleted this long after their expiry (at the next login)."""
+PAGE_ROLES = frozenset({"staff", "coordinator"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageSession:
+    """A live page session: who, and the CSRF token its forms must send back."""
+
+    pk: int
+    principal: Principal
+    csrf_token: str
+    flash: dict[str, Any] | None
+    """The one-time message left by the last form (already cleared in the database)."""
+
+
+def open_session(db: Session, principal: Principal) -> str:
+    """A new page session for a staff or coordinator principal; returns the cookie value
+    (256 random bits; only its SHA-256 is stored). The caller commits."""
+    if principal.role not in PAGE_ROLES:
+        raise ValueError("page sessions are for staff and coordinators")
+    session_id = secrets.token_urlsafe(32)
+    now = utcnow()
+    # Ended sessions are kept a month (who was logged in when), then dropped.
+    db.execute(delete(WebSession).where(WebSession.expires_at < now - SESSION_KEPT))
+    db.add(
+        WebSession(
+            session_hash=hash_token(session_id),
+            token_id=principal.token_pk,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    db.flush()
+    return session_id
+
+
+def _principal_for_token_pk(db: Session, token_pk: int) -> Principal | None:
+    row = db.execute(
+        select(ApiToken.role, ApiToken.tenant_id, ApiToken.revoked_at, ApiToken.expires_at).where(
+            ApiToken.id == token_pk
+        )
+    ).first()
+    if row is None or row.role not in PAGE_ROLES or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and as_utc(row.expires_at) <= utcnow():
+        return None
+    role: Role = row.role
+    return Principal(token_pk=token_pk, role=role, tenant_id=row.tenant_id)
+
+
+def resume_session(db: Session, session_id: str | None) -> PageSession | None:
+    """The live session a cookie names, or None: unknown, revoked (logout), past its
+    lifetime or idle spell, or its token revoked or expired since. Takes its flash
+    message and refreshes ``last_seen_at`` (committing when it wrote anything)."""
+    if not session_id or len(session_id) > 100:
+        return None
+    row = db.scalars(
+        select(WebSession).where(WebSession.session_hash == hash_token(session_id))
+    ).first()
+    now = utcnow()
+    if (
+        row is None
+        or row.revoked_at is not None
+        or as_utc(row.expires_at) <= now
+        or as_utc(row.last_seen_at) + SESSION_IDLE <= now
+    ):
+        return None
+    principal = _principal_for_token_pk(db, row.token_id)
+    if principal is None:
+        return None
+    flash: dict[str, Any] | None = None
+    wrote = False
+    if row.flash is not None:
+        try:
+            loaded = json.loads(row.flash)
+        except ValueError:
+            loaded = None
+        flash = loaded if isinstance(loaded, dict) else None
+        row.flash = None
+        wrote = True
+    if as_utc(row.last_seen_at) + _TOUCH_EVERY <= now:
+        row.last_seen_at = now
+        wrote = True
+    pk, csrf = row.id, row.csrf_token
+    if wrote:
+        db.commit()
+    return PageSession(pk=pk, principal=principal, csrf_token=csrf, flash=flash)
+
+
+def check_csrf(page: PageSession, sent: str | None) -> bool:
+    """Whether a form sent back its session's CSRF token (constant-time comparison)."""
+    if not sent or len(sent) > 100:
+        return False
+    return secrets.compare_digest(page.csrf_token.encode(), sent.encode("utf-8", "replace"))
+
+
+def set_flash(db: Session, session_pk: int, message: dict[str, Any]) -> None:
+    """Leave a one-time message for the page the form redirects to. The caller commits."""
+    row = db.get(WebSession, session_pk)
+    if row is not None:
+        row.flash = json.dumps(message, ensure_ascii=False)
+
+
+def close_session(db: Session, session_id: str | None) -> None:
+    """Revoke a session (logout): its cookie no longer opens anything. The caller commits."""
+    if not session_id or len(session_id) > 100:
+        return
+    row = db.scalars(
+        select(WebSession).where(WebSession.session_hash == hash_token(session_id))
+    ).first()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()

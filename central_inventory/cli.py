@@ -189,7 +189,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         con.err(con.say(f"Configuration invalide : {exc}", f"Invalid configuration: {exc}"))
         return 3
     except AdminError as exc:
-        con.err(con.say(f"Refusé : {exc}", f"Refused: {exc}"))
+        fr, en = (exc.message["fr"], exc.message["en"]) if exc.message else (str(exc), str(exc))
+        con.err(con.say(f"Refusé : {fr}", f"Refused: {en}"))
         return 1
     except SQLAlchemyError as exc:
         reason = str(exc).splitlines()[0][:300]

@@ -117,6 +117,11 @@ class Batch(Base):
     donor_name: Mapped[str] = mapped_column(String(200))
     donor_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    donor_token: Mapped[str | None] = mapped_column(String(64))
+    """The donor link's token in clear, so staff can show the link again: it opens only
+    what this database already holds (the batch's report), unlike a bearer token. None for
+    batches created before migration 0006 (re-issue the link to get one shown)."""
+    donor_link_issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Unit(Base):
@@ -262,6 +267,44 @@ class Certificate(Base):
     loose_batch: Mapped[str | None] = mapped_column(String(64))
     """A drive erased on its own at a station: the donor batch its certificate names
     (the batch report lists it); None for a computer's drive."""
+
+
+class StatusChange(Base):
+    """A status set by hand (page or API): who, when, from what, to what and why."""
+
+    __tablename__ = "status_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    """The staff or coordinator token the change was made with."""
+    actor: Mapped[str] = mapped_column(String(200))
+    """Who, as shown: the token's label, else "token #N" (kept if the token is deleted)."""
+    via: Mapped[str] = mapped_column(String(8))
+    """``page`` or ``api``."""
+
+
+class WebSession(Base):
+    """A staff page session: the cookie holds a random id, this row its SHA-256 (never the
+    bearer token). Ends at ``expires_at`` (absolute), after an idle spell, or at logout."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    """Whose session: the token logged in with (revoking it ends its sessions)."""
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    """Sent back in a hidden field by every form of the session."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    flash: Mapped[str | None] = mapped_column(Text)
+    """A one-time message (JSON) for the page after a form's redirect."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1446,8 +1446,9 @@ def update_unit(
         if unit is None or not principal.can_see_tenant(unit.tenant_id):
             raise not_found()
         if status is not None:
-            unit.status = status
-            unit.status_manual = True
+            from central_inventory.staff import record_status  # staff imports this module
+
+            record_status(session, principal, unit, status=status, reason=None, via="api")
         if batch_code is not None:
             batch_id = session.scalar(
                 select(Batch.id).where(Batch.tenant_id == unit.tenant_id, Batch.code == batch_code)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,11 +14,21 @@ from zoneinfo import ZoneInfo
 import jinja2
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench_agent import vocabulary
 from bench_agent.vocabulary import CATEGORY_ORDER, word
-from central_inventory.auth import Principal, authenticate, hash_token
+from central_inventory.auth import (
+    SESSION_LIFETIME,
+    PageSession,
+    Principal,
+    authenticate,
+    close_session,
+    hash_token,
+    open_session,
+    resume_session,
+)
 from central_inventory.batch_report import (
     OUTCOME_COUNTS,
     OUTCOME_LABELS,
@@ -33,7 +42,7 @@ from central_inventory.batch_report import (
     to_pdf,
     verify_url,
 )
-from central_inventory.db import Batch, Certificate, Report, Tenant, Unit, parse_pk
+from central_inventory.db import Batch, Certificate, Report, Unit, parse_pk
 from central_inventory.errors import ApiError
 from central_inventory.evidence import (
     certificate_row,
@@ -49,7 +58,6 @@ HERE = Path(__file__).parent
 COOKIE = "ci_session"
 LANG_COOKIE = "lang"
 CATEGORIES = ("PREMIUM", "A", "B", "C", "D", "TO_REPAIR", "NOT_DISTRIBUTABLE")
-PAGE_SIZE = 200
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -84,12 +92,16 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         query = "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
         return f"{request.url.path}?{query}"
 
+    page_session: PageSession | None = getattr(request.state, "page_session", None)
+    context.setdefault("csrf", page_session.csrf_token if page_session else "")
+    context.setdefault("flash", page_session.flash if page_session else None)
     html = _env.get_template(template).render(
         t=t,
         lang=lang,
         other_lang_url=other_lang_url(),
         request=request,
         word=lambda kind, code, in_lang=None: word(kind, code, in_lang or lang),
+        choices=lambda kind: vocabulary.choices(kind, lang),
         fmt=Formatter(lang, _display_zone(_services(request).settings.timezone)),
         **context,
     )
@@ -118,34 +130,37 @@ def render_not_found(request: Request) -> HTMLResponse:
     )
 
 
+def _page_session(request: Request, session: Session) -> PageSession | None:
+    """The staff page session the cookie names (kept on ``request.state`` for render)."""
+    page = resume_session(session, request.cookies.get(COOKIE))
+    request.state.page_session = page
+    request.state.db_session = session  # for templates' lookups while the page renders
+    return page
+
+
 def _page_principal(request: Request, session: Session) -> Principal | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    try:
-        principal = authenticate(session, token)
-    except ApiError:
-        return None
-    return principal if principal.role in {"staff", "coordinator"} else None
+    page = _page_session(request, session)
+    return page.principal if page is not None else None
+
+
+def _status_history(request: Request, unit_id: int) -> list[Any]:
+    """The unit's manual status changes (``_status_history.html``, on the unit page)."""
+    from central_inventory.staff import status_history
+
+    # The page's own database session: on SQLite a second one would wait for its lock.
+    session: Session | None = getattr(request.state, "db_session", None)
+    if session is not None:
+        return status_history(session, unit_id)
+    with _services(request).sessions() as own:
+        return status_history(own, unit_id)
+
+
+_env.globals["status_history"] = _status_history
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-
-
-def _parse_day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
 
 
 def register_pages(app: FastAPI) -> None:
@@ -163,107 +178,52 @@ def register_pages(app: FastAPI) -> None:
 
     @app.post("/login", include_in_schema=False)
     def login(request: Request, token: str = Form(""), next: str = Form("/units")) -> Response:
-        with _services(request).sessions() as session:
+        services = _services(request)
+        with services.sessions() as session:
             try:
                 principal = authenticate(session, token.strip())
             except ApiError:
                 principal = None
-        if principal is None or principal.role not in {"staff", "coordinator"}:
-            return render(
-                request, "login.html", status=401, principal=None, next=_safe_next(next), error=True
-            )
+            if principal is None or principal.role not in {"staff", "coordinator"}:
+                return render(
+                    request,
+                    "login.html",
+                    status=401,
+                    principal=None,
+                    next=_safe_next(next),
+                    error=True,
+                )
+            # The cookie names a server-side session, never the access code itself; a
+            # session the browser held before is ended (a fresh id at every login).
+            close_session(session, request.cookies.get(COOKIE))
+            session_id = open_session(session, principal)
+            session.commit()
+        settings = services.settings
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(
             COOKIE,
-            token.strip(),
+            session_id,
             httponly=True,
-            samesite="strict",
-            secure=_services(request).settings.cookie_secure,
-            max_age=12 * 3600,
+            samesite="lax",
+            secure=settings.cookie_secure
+            or (settings.public_url or "").lower().startswith("https://"),
+            max_age=int(SESSION_LIFETIME.total_seconds()),
         )
         return response
 
     @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        # Revoked server-side: the old cookie opens nothing afterwards, even replayed.
+        with _services(request).sessions() as session:
+            close_session(session, request.cookies.get(COOKIE))
+            session.commit()
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE)
         return response
 
-    @app.get("/units", include_in_schema=False)
-    def units_page(request: Request) -> Response:
-        params = request.query_params
-        with _services(request).sessions() as session:
-            principal = _page_principal(request, session)
-            if principal is None:
-                return _login_redirect(request)
-            query = select(Unit, Tenant.name, Batch.code).join(Tenant, Tenant.id == Unit.tenant_id)
-            query = query.outerjoin(Batch, Batch.id == Unit.batch_id)
-            if principal.role != "coordinator":
-                query = query.where(Unit.tenant_id == principal.tenant_id)
-            q = (params.get("q") or "").strip()[:100]
-            if q:
-                pattern = _like(q.lower())
-                query = query.where(
-                    or_(
-                        Unit.serial.ilike(pattern, escape="\\"),
-                        Unit.id_esn.ilike(pattern, escape="\\"),
-                    )
-                )
-            filters = {
-                k: (params.get(k) or "").strip()[:64]
-                for k in ("site", "category", "status", "batch", "tenant", "date_from", "date_to")
-            }
-            if filters["site"]:
-                query = query.where(Unit.site == filters["site"].upper())
-            if filters["category"]:
-                query = query.where(Unit.category == filters["category"])
-            if filters["status"]:
-                query = query.where(Unit.status == filters["status"])
-            if filters["batch"]:
-                query = query.where(Batch.code == filters["batch"])
-            if filters["tenant"] and principal.role == "coordinator":
-                query = query.where(Tenant.slug == filters["tenant"])
-            bad_dates = []
-            day_from, day_to = _parse_day(filters["date_from"]), _parse_day(filters["date_to"])
-            for name, day in (("date_from", day_from), ("date_to", day_to)):
-                if filters[name] and day is None:
-                    bad_dates.append(name)
-            if day_from:
-                query = query.where(
-                    Unit.last_report_at >= datetime.combine(day_from, time.min, UTC)
-                )
-            if day_to:
-                query = query.where(Unit.last_report_at <= datetime.combine(day_to, time.max, UTC))
-            rows = session.execute(
-                query.order_by(Unit.last_report_at.desc()).limit(PAGE_SIZE)
-            ).all()
-            sites_query = select(Unit.site).distinct()
-            batches_query = select(Batch.code).distinct()
-            if principal.role != "coordinator":
-                sites_query = sites_query.where(Unit.tenant_id == principal.tenant_id)
-                batches_query = batches_query.where(Batch.tenant_id == principal.tenant_id)
-            sites = sorted(s for s in session.scalars(sites_query) if s)
-            batches = sorted(session.scalars(batches_query))
-            tenants = (
-                sorted(session.scalars(select(Tenant.slug)))
-                if principal.role == "coordinator"
-                else []
-            )
-        return render(
-            request,
-            "units.html",
-            principal=principal,
-            rows=rows,
-            q=q,
-            filters=filters,
-            sites=sites,
-            batches=batches,
-            tenants=tenants,
-            categories=CATEGORIES,
-            statuses=STATUSES,
-            bad_dates=bad_dates,
-            page_size=PAGE_SIZE,
-        )
+    from central_inventory.staff_pages import register_staff_pages
+
+    register_staff_pages(app)
 
     @app.get("/units/{unit_id}", include_in_schema=False)
     def unit_page(request: Request, unit_id: str) -> Response:
@@ -407,19 +367,6 @@ def register_pages(app: FastAPI) -> None:
             by_month=sorted(by_month.items()),
             statuses=statuses,
         )
-
-    @app.get("/batches", include_in_schema=False)
-    def batches_page(request: Request) -> Response:
-        with _services(request).sessions() as session:
-            principal = _page_principal(request, session)
-            if principal is None:
-                return _login_redirect(request)
-            query = select(Batch, Tenant.name).join(Tenant, Tenant.id == Batch.tenant_id)
-            if principal.role != "coordinator":
-                query = query.where(Batch.tenant_id == principal.tenant_id)
-            rows = session.execute(query.order_by(Batch.created_at.desc())).all()
-            reports = [(build(session, batch), tenant) for batch, tenant in rows]
-        return render(request, "batches.html", principal=principal, reports=reports)
 
     @app.get("/batches/{batch_id}/report.{fmt}", include_in_schema=False)
     def batch_download(request: Request, batch_id: str, fmt: str) -> Response:

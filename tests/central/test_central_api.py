@@ -682,7 +682,7 @@ def test_staff_download_the_signed_envelopes_of_their_units(
     _post(server, bench.token, cert_body, "/api/v1/certificates")
     _post(server, bench.token, report_body)
     with server.client() as client:
-        client.cookies.set("ci_session", tenant_a.staff_token)
+        assert client.post("/login", data={"token": tenant_a.staff_token}).status_code == 303
         got = client.get(f"/evidence/report/{payload['report_id']}.json")
         assert got.status_code == 200 and got.content == report_body
         assert "attachment" in got.headers["content-disposition"]
@@ -695,7 +695,7 @@ def test_staff_download_the_signed_envelopes_of_their_units(
         )
         assert f"/evidence/report/{payload['report_id']}.json" in unit_page.text
         assert client.get("/evidence/other/x.json").status_code == 404
-        client.cookies.set("ci_session", tenant_b.staff_token)
+        assert client.post("/login", data={"token": tenant_b.staff_token}).status_code == 303
         assert client.get(f"/evidence/report/{payload['report_id']}.json").status_code == 404
         client.cookies.clear()
         anonymous = client.get(

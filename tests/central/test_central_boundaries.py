@@ -1,6 +1,7 @@
 """central_inventory depends on the bench only through the evidence format: the report
-model (bench_agent.model) and the signatures (wipe.signing) — nothing that touches a
-machine, no TUI, no HTTP client."""
+model (bench_agent.model) and the signatures (wipe.signing), and the words shown for its
+codes (bench_agent.vocabulary and its catalogues, bench_agent.i18n) — nothing that
+touches a machine, no TUI, no HTTP client."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ MODULES = [
     "batch_report",
     "unit_document",
     "migrate",
+    "staff",
+    "staff_pages",
+    "search",
 ]
 ALLOWED_PREFIXES = (
     "bench_agent.model",
@@ -25,6 +29,8 @@ ALLOWED_PREFIXES = (
     "wipe.certificate",
     "wipe.model",
     "wipe.private",
+    "bench_agent.vocabulary",  # the words for stored codes, shared with the bench
+    "bench_agent.i18n",  # the vocabulary's gettext catalogues
 )
 FORBIDDEN = ("textual", "requests", "psutil", "pyudev", "pySMART", "bench_agent.host")
 

@@ -342,7 +342,7 @@ def test_unit_page_and_export_show_the_current_revision(
         _send(server, tenant_a, _revision(tenant_a, report_id, n, machine=8))
     unit_id = _unit_id(server, report_id)
     with server.client() as client:
-        client.cookies.set("ci_session", tenant_a.staff_token)
+        assert client.post("/login", data={"token": tenant_a.staff_token}).status_code == 303
         page = client.get(f"/units/{unit_id}")
         plain = client.get(f"/evidence/report/{report_id}.json")
         older = client.get(f"/evidence/report/{report_id}.json", params={"revision": "1"})

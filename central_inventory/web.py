@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote

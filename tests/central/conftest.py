@@ -130,19 +130,6 @@ def tenant_b(server: Running) -> TenantSetup:
     return make_tenant(server.sessions, "LY")
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[object]:
-    """One Playwright for every page test module: a second sync_playwright started while
-    another runs fails ("Sync API inside the asyncio loop")."""
-    from tests.support.requirements import chromium_path
-
-    chromium_path()  # skip on a laptop without chromium, fail in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``postgres_only`` (an attribute, see central_harness)
     exercise PostgreSQL-only behaviour: their SQLite variant is deselected, not skipped."""

@@ -332,25 +332,17 @@ class PageSpec:
     status: int = 200
 
 
-def _other(part: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(
-        strict=False, reason=f"template owned by the {part} part of issue 17 (not merged here)"
-    )
-
-
-STAFF_PART = "central-staff (search, staff work, login)"
 PAGES = [
     pytest.param(PageSpec("login", lambda w: "/login", login=False), id="login"),
-    pytest.param(PageSpec("units", lambda w: "/units"), id="units", marks=_other(STAFF_PART)),
+    pytest.param(PageSpec("units", lambda w: "/units"), id="units"),
     pytest.param(
         PageSpec("units-search", lambda w: "/units?q=GRPC25-77"),
         id="units-search",
-        marks=_other(STAFF_PART),
     ),
     pytest.param(PageSpec("unit", lambda w: f"/units/{w.unit_id}"), id="unit"),
     pytest.param(PageSpec("unit-plain", lambda w: f"/units/{w.plain_unit_id}"), id="unit-plain"),
     pytest.param(PageSpec("dashboard", lambda w: "/dashboard"), id="dashboard"),
-    pytest.param(PageSpec("batches", lambda w: "/batches"), id="batches", marks=_other(STAFF_PART)),
+    pytest.param(PageSpec("batches", lambda w: "/batches"), id="batches"),
     pytest.param(PageSpec("donor", lambda w: w.donor_path, login=False), id="donor"),
     pytest.param(
         PageSpec("verify-erased", lambda w: f"/verify/{w.erased_certificate}", login=False),

@@ -27,6 +27,7 @@ from central_inventory.batch_report import (
     build,
     disk_fate,
     filter_lines,
+    filter_loose,
     format_day,
     format_moment,
     to_csv,
@@ -448,6 +449,7 @@ def register_pages(app: FastAPI) -> None:
             report = build(session, batch)
         q = (request.query_params.get("q") or "").strip()[:100]
         shown = filter_lines(report, q)
+        loose = filter_loose(report, q)
         pages = max(1, -(-len(shown) // DONOR_PAGE_SIZE))
         wanted = parse_pk(request.query_params.get("page") or "1") or 1
         page = min(wanted, pages)
@@ -461,6 +463,7 @@ def register_pages(app: FastAPI) -> None:
             token=token,
             q=q,
             lines=lines,
+            loose=loose,
             matches=len(shown),
             page=page,
             pages=pages,
@@ -508,6 +511,7 @@ def register_pages(app: FastAPI) -> None:
             quoted_id=quote(certificate_id[:128], safe=""),
             human_bytes=human_bytes,
             format_moment=lambda value: format_moment(value, lang),
+            format_day=lambda value: format_day(value, lang),
             verification_words=lambda mode: _verification_words(mode, lang),
             has_network_key=network is not None,
         )

@@ -1114,16 +1114,19 @@ def _loose_rows(
     serial = (
         f"S/N {drive.serial_masked}" if drive.serial else t("sans numéro de série", "no serial")
     )
+    disk_width = widths[0] + widths[1]
+    commands.append(("SPAN", (0, 0), (1, 0)))
+    head = _lines(serial, BOLD, 8, disk_width - 2 * CELL_PAD)
+    head += _lines(drive.size_words(lang), REGULAR, 8, disk_width - 2 * CELL_PAD)
     rows: list[list[Any]] = [
         [
-            fit(serial, 0, font=BOLD),
-            fit(drive.size_words(lang), 1),
+            "\n".join(head),
+            "",
             fit(_plain(drive.model), 2),
             fit(result_words(drive.result, lang), 3, font=BOLD),
             "",
         ]
     ]
-    disk_width = widths[0] + widths[1]
     for certificate in drive.certificates:
         row = len(rows)
         commands += [
@@ -1144,7 +1147,8 @@ def _loose_rows(
         parts += _lines(head + "/", REGULAR, 7, disk_width - 2 * CELL_PAD)
         parts += _lines(tail, REGULAR, 7, disk_width - 2 * CELL_PAD)
         result = [result_words(certificate.result, lang)]
-        level = level_words(certificate.level, lang)
+        # The level reached: only an erasure that is proven reached one.
+        level = level_words(certificate.level, lang) if certificate.result == "ERASED" else None
         if level:
             result.append(level)
         rows.append(
@@ -1164,8 +1168,9 @@ def to_pdf(
 ) -> bytes:
     """An A4 report: who refurbished, for whom and when; the summary in laptops; then
     each laptop (sorted by asset tag) with its category and outcome in words and, per
-    disk, the masked serial, method, result and the QR code of its verification page.
-    Pages say "page n / total" and the report's date."""
+    disk, the masked serial, method, result and the QR code of its verification page;
+    then the batch's loose drives (a line per drive, a sub-line and QR code per
+    certificate). Pages say "page n / total" and the report's date."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import (
@@ -1276,14 +1281,10 @@ def to_pdf(
             style.add(*command)
         # A laptop and its disks stay on one page.
         story.append(KeepTogether([Table(rows, colWidths=widths, style=style)]))
-    if not report.lines:
+    if not report.lines and not report.loose_drives:
         story.append(
             Paragraph(
-                text(
-                    t("Aucun ordinateur enregistré pour ce lot.", "No computer recorded yet.")
-                    if report.loose_drives
-                    else t("Aucun appareil enregistré pour ce lot.", "No device recorded yet.")
-                ),
+                text(t("Aucun appareil enregistré pour ce lot.", "No device recorded yet.")),
                 st.body,
             )
         )
@@ -1308,8 +1309,8 @@ def to_pdf(
                 [
                     Paragraph(text(h), st.cell_bold)
                     for h in (
-                        t("N° de série du disque", "Drive serial"),
-                        t("Taille", "Size"),
+                        t("Disque : n° de série masqué, taille", "Drive: masked serial, size"),
+                        "",
                         t("Modèle ; méthode", "Model; method"),
                         t("Résultat", "Result"),
                         t("Preuve", "Proof"),
@@ -1318,7 +1319,9 @@ def to_pdf(
             ],
             colWidths=widths,
         )
-        loose_header.setStyle(grid_style())
+        loose_style = grid_style()
+        loose_style.add("SPAN", (0, 0), (1, 0))
+        loose_header.setStyle(loose_style)
         story.append(loose_header)
         for drive in report.loose_drives:
             rows, commands = _loose_rows(drive, widths=widths, base_url=base_url, lang=lang)

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -124,7 +124,8 @@ class Verification:
     """The re-use record of the linked unit (None: no unit, or no readable report)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        """As JSON-ready data (the re-use record a nested object, or None)."""
+        return asdict(self)
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -509,7 +509,6 @@ def register_pages(app: FastAPI) -> None:
             found=found,
             certificate_id=certificate_id[:128],
             quoted_id=quote(certificate_id[:128], safe=""),
-            human_bytes=human_bytes,
             format_moment=lambda value: format_moment(value, lang),
             format_day=lambda value: format_day(value, lang),
             verification_words=lambda mode: _verification_words(mode, lang),
@@ -634,14 +633,3 @@ def _download(request: Request, report: Any, fmt: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def human_bytes(value: object) -> str:
-    if not isinstance(value, int | float) or value < 0:
-        return "—"
-    size = float(value)
-    for unit in ("o", "Ko", "Mo", "Go", "To"):
-        if size < 1000 or unit == "To":
-            return f"{size:.0f} {unit}" if unit in {"o", "Ko"} else f"{size:.1f} {unit}"
-        size /= 1000
-    return "—"

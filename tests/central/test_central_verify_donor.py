@@ -453,6 +453,13 @@ def test_verify_page_carries_the_reuse_record(server: Running, reused: Reused) -
         assert "Keyboard: <strong" in record and ">FAIL<" in record
         assert "20 November 2026" in record
 
+        # The same record in the public JSON, as data.
+        api = client.get(f"/api/v1/verify/{reused.certificate_id}")
+        (data,) = api.json()["certificates"]
+        assert data["reuse"]["type_number"] == "20HRCTO1WW" and data["reuse"]["year"] is None
+        assert [t["result"] for t in data["reuse"]["tests"]] == ["pass", "fail"]
+        assert "Camille" not in api.text and reused.unit_serial not in api.text
+
         # A loose drive's certificate is linked to no computer: no record to show.
         loose = client.get(f"/verify/{reused.loose_id}", params={"lang": "fr"})
         assert loose.status_code == 200 and 'id="reuse"' not in loose.text

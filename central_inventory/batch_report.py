@@ -7,14 +7,21 @@ and one sub-line per disk with its masked serial, method, result and a QR code o
 public verification page. The CSV keeps the machine codes in extra columns next to the
 words.
 
-Sections of this module: outcomes and dates; the data (:func:`build`); CSV; PDF (QR
-codes drawn from a cached encoder, page numbers "page 3 / 12").
+A batch's loose drives (erased on their own at an erasure station, their certificates
+naming the batch) follow its laptops everywhere: one line per drive with its masked
+serial, model, size (decimal units), method and result in words and its certificates
+(an interrupted pass then the resumed one is one drive with two certificates).
+
+Sections of this module: outcomes and dates; the data (:func:`build`,
+:func:`loose_drives`); CSV; PDF (QR codes drawn from a cached encoder, page numbers
+"page 3 / 12").
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +42,7 @@ from central_inventory.db import (
     as_utc,
 )
 from central_inventory.evidence import mask_serial
+from central_inventory.formatting import disk_size
 from central_inventory.ingest import RECYCLED_STATUSES, REUSED_STATUSES
 
 # --- Outcomes and dates ---------------------------------------------------------------
@@ -216,6 +224,45 @@ class BatchLine:
 
 
 @dataclass(kw_only=True)
+class LooseDrive:
+    """A drive of the batch erased on its own at an erasure station (no computer): its
+    certificates, oldest first (an INTERRUPTED one, then the resumed erasure's...)."""
+
+    serial: str | None
+    model: str | None
+    size_bytes: int | None
+    certificates: list[CertificateLine] = field(default_factory=list)
+
+    @property
+    def serial_masked(self) -> str:
+        return mask_serial(self.serial) or "—"
+
+    @property
+    def certificate(self) -> CertificateLine | None:
+        """The deciding certificate: the latest ERASED one, else the latest received."""
+        erased = [c for c in self.certificates if c.result == "ERASED"]
+        return (erased or self.certificates or [None])[-1]
+
+    @property
+    def erased(self) -> bool:
+        return self.result == "ERASED"
+
+    @property
+    def result(self) -> str | None:
+        """ERASED when one of its certificates proves it, else the latest one's result."""
+        deciding = self.certificate
+        return deciding.result if deciding else None
+
+    @property
+    def method(self) -> str | None:
+        deciding = self.certificate
+        return deciding.method if deciding else None
+
+    def size_words(self, lang: str) -> str:
+        return disk_size(self.size_bytes, lang)
+
+
+@dataclass(kw_only=True)
 class BatchReport:
     batch_id: int
     code: str
@@ -226,10 +273,34 @@ class BatchReport:
     first_received_at: datetime | None
     last_received_at: datetime | None
     lines: list[BatchLine]
+    loose_drives: list[LooseDrive] = field(default_factory=list)
 
     @property
     def received(self) -> int:
         return len(self.lines)
+
+    @property
+    def loose_erased(self) -> int:
+        """Loose drives proven erased (counted in drives, not certificates)."""
+        return sum(1 for d in self.loose_drives if d.erased)
+
+    def loose_summary(self, lang: str) -> str | None:
+        """Counted in drives: "12 disques seuls : 11 effacés, 1 non prouvé"; None when the
+        batch has no loose drive."""
+        total = len(self.loose_drives)
+        if not total:
+            return None
+        erased = self.loose_erased
+        unproven = total - erased
+        if lang == "en":
+            parts = [f"{erased} erased"] if erased else []
+            if unproven:
+                parts.append(f"{unproven} not proven")
+            return plural(total, "loose drive", "loose drives") + ": " + ", ".join(parts)
+        parts = [plural(erased, "effacé", "effacés")] if erased else []
+        if unproven:
+            parts.append(plural(unproven, "non prouvé", "non prouvés"))
+        return plural(total, "disque seul", "disques seuls") + " : " + ", ".join(parts)
 
     def count(self, which: str) -> int:
         return sum(1 for line in self.lines if line.outcome == which)
@@ -372,6 +443,61 @@ def build(session: Session, batch: Batch) -> BatchReport:
         first_received_at=as_utc(first) if first is not None else None,
         last_received_at=as_utc(last) if last is not None else None,
         lines=lines,
+        loose_drives=loose_drives(session, batch),
+    )
+
+
+def _size(envelope: str) -> int | None:
+    """``media.size_bytes`` of a stored certificate (its envelope, verified when it came
+    in); None when it cannot be read."""
+    try:
+        payload = json.loads(envelope).get("payload")
+        media = payload.get("media") if isinstance(payload, dict) else None
+        size = media.get("size_bytes") if isinstance(media, dict) else None
+    except (ValueError, AttributeError):
+        return None
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
+def loose_drives(session: Session, batch: Batch) -> list[LooseDrive]:
+    """The batch's loose drives: the tenant's certificates naming the batch
+    (``loose_batch``), one drive per serial (else per model and size), its certificates
+    oldest first; drives in natural order of serial. One query."""
+    rows = session.execute(
+        select(
+            Certificate.certificate_id,
+            Certificate.outcome,
+            Certificate.disk_model,
+            Certificate.disk_serial,
+            Certificate.method,
+            Certificate.level,
+            Certificate.finished_at,
+            Certificate.envelope,
+        )
+        .where(Certificate.tenant_id == batch.tenant_id, Certificate.loose_batch == batch.code)
+        .order_by(Certificate.started_at, Certificate.certificate_id)
+    ).all()
+    drives: dict[tuple[object, ...], LooseDrive] = {}
+    for cid, result, model, raw_serial, method, level, finished, envelope in rows:
+        size = _size(envelope)
+        serial = (raw_serial or "").strip() or None
+        key: tuple[object, ...] = ("serial", serial) if serial else ("model", model, size)
+        drive = drives.setdefault(key, LooseDrive(serial=serial, model=model, size_bytes=size))
+        drive.size_bytes = drive.size_bytes or size
+        drive.model = drive.model or model
+        drive.certificates.append(
+            CertificateLine(
+                certificate_id=cid,
+                result=result,
+                disk_model=model,
+                disk_serial=serial,
+                method=method,
+                level=level,
+                finished_at=finished,
+            )
+        )
+    return sorted(
+        drives.values(), key=lambda d: (d.serial is None, _natural(d.serial or d.model or ""))
     )
 
 
@@ -434,6 +560,22 @@ def filter_lines(report: BatchReport, query: str) -> list[BatchLine]:
     return found
 
 
+def filter_loose(report: BatchReport, query: str) -> list[LooseDrive]:
+    """Loose drives whose serial, model or certificate id holds ``query`` (any part, case
+    ignored): the donor page's search."""
+    needle = query.strip().lower()
+    if not needle:
+        return report.loose_drives
+    return [
+        d
+        for d in report.loose_drives
+        if any(
+            needle in (value or "").lower()
+            for value in (d.serial, d.model, *(c.certificate_id for c in d.certificates))
+        )
+    ]
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 
@@ -462,6 +604,9 @@ CSV_COLUMNS = {
         "resultats",
         "resultats_codes",
         "verification_url",
+        "type",
+        "type_code",
+        "taille",
     ),
     "en": (
         "idEsn",
@@ -481,14 +626,18 @@ CSV_COLUMNS = {
         "results",
         "result_codes",
         "verification_url",
+        "type",
+        "type_code",
+        "size",
     ),
 }
 
 
 def to_csv(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
     """Semicolon-separated UTF-8 with BOM (what French spreadsheets open directly): one
-    row per laptop, words and, in the ``*_code`` columns, the machine codes; lists (one
-    item per disk) separated by " | "."""
+    row per laptop, then one per loose drive (``type``: "ordinateur" / "disque seul",
+    ``type_code``: laptop / loose_drive), words and, in the ``*_code`` columns, the
+    machine codes; lists (one item per disk or certificate) separated by " | "."""
     lang = "en" if lang == "en" else "fr"
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -514,6 +663,37 @@ def to_csv(report: BatchReport, base_url: str, lang: str = "fr") -> bytes:
                 " | ".join(word("erasure_result", c.result, lang) for c in certificates),
                 " ".join(c.result for c in certificates),
                 " ".join(verify_url(base_url, c.certificate_id) for c in certificates),
+                "ordinateur" if lang == "fr" else "laptop",
+                "laptop",
+                "",
+            ]
+        )
+    for drive in report.loose_drives:
+        # No asset tag, serial of a computer, maker, category or status of its own: its
+        # outcome is its erasure's result (words, and the result code).
+        certificates = drive.certificates
+        writer.writerow(
+            [
+                "",
+                "",
+                "",
+                _cell(drive.model),
+                "",
+                "",
+                "",
+                "",
+                result_words(drive.result, lang),
+                drive.result or "",
+                "1",
+                "1" if drive.erased else "0",
+                drive.serial_masked,
+                " ".join(c.certificate_id for c in certificates),
+                " | ".join(word("erasure_result", c.result, lang) for c in certificates),
+                " ".join(c.result for c in certificates),
+                " ".join(verify_url(base_url, c.certificate_id) for c in certificates),
+                "disque seul" if lang == "fr" else "loose drive",
+                "loose_drive",
+                drive.size_words(lang),
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -909,13 +1089,88 @@ def _unit_rows(
     return rows, commands
 
 
+def _loose_rows(
+    drive: LooseDrive, *, widths: list[float], base_url: str, lang: str
+) -> tuple[list[list[Any]], list[tuple[Any, ...]]]:
+    """A loose drive's line (masked serial, size, model, its result in words) and one
+    sub-line per certificate (when it finished, the verification address, method, result
+    in words, QR code), as :func:`_unit_rows` lays out a laptop and its disks."""
+    from bench_agent.labels.render import BOLD, REGULAR
+
+    fr = lang != "en"
+
+    def t(fr_text: str, en_text: str) -> str:
+        return fr_text if fr else en_text
+
+    def fit(value: str, column: int, size: float = 8, font: str = REGULAR) -> str:
+        return "\n".join(_lines(value, font, size, widths[column] - 2 * CELL_PAD))
+
+    commands: list[tuple[Any, ...]] = [
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LEADING", (0, 0), (-1, -1), 10),
+        ("FONTNAME", (0, 0), (0, 0), BOLD),
+        ("FONTNAME", (3, 0), (3, 0), BOLD),
+    ]
+    serial = (
+        f"S/N {drive.serial_masked}" if drive.serial else t("sans numéro de série", "no serial")
+    )
+    disk_width = widths[0] + widths[1]
+    commands.append(("SPAN", (0, 0), (1, 0)))
+    head = _lines(serial, BOLD, 8, disk_width - 2 * CELL_PAD)
+    head += _lines(drive.size_words(lang), REGULAR, 8, disk_width - 2 * CELL_PAD)
+    rows: list[list[Any]] = [
+        [
+            "\n".join(head),
+            "",
+            fit(_plain(drive.model), 2),
+            fit(result_words(drive.result, lang), 3, font=BOLD),
+            "",
+        ]
+    ]
+    for certificate in drive.certificates:
+        row = len(rows)
+        commands += [
+            ("SPAN", (0, row), (1, row)),
+            ("FONTSIZE", (0, row), (1, row), 7),
+            ("LEADING", (0, row), (1, row), 8.5),
+            ("FONTNAME", (3, row), (3, row), BOLD),
+        ]
+        url = verify_url(base_url, certificate.certificate_id)
+        head, _, tail = url.rpartition("/")
+        parts = _lines(
+            t("Certificat du ", "Certificate of ") + format_moment(certificate.finished_at, lang),
+            REGULAR,
+            7,
+            disk_width - 2 * CELL_PAD,
+        )
+        parts.append(t("Vérifier :", "Check:"))
+        parts += _lines(head + "/", REGULAR, 7, disk_width - 2 * CELL_PAD)
+        parts += _lines(tail, REGULAR, 7, disk_width - 2 * CELL_PAD)
+        result = [result_words(certificate.result, lang)]
+        # The level reached: only an erasure that is proven reached one.
+        level = level_words(certificate.level, lang) if certificate.result == "ERASED" else None
+        if level:
+            result.append(level)
+        rows.append(
+            [
+                "\n".join(parts),
+                "",
+                fit(method_words(certificate.method, lang), 2),
+                "\n".join(fit(r, 3, font=BOLD) for r in result),
+                _qr_flowable(url, QR_SIDE_MM),
+            ]
+        )
+    return rows, commands
+
+
 def to_pdf(
     report: BatchReport, base_url: str, lang: str = "fr", generated_at: datetime | None = None
 ) -> bytes:
     """An A4 report: who refurbished, for whom and when; the summary in laptops; then
     each laptop (sorted by asset tag) with its category and outcome in words and, per
-    disk, the masked serial, method, result and the QR code of its verification page.
-    Pages say "page n / total" and the report's date."""
+    disk, the masked serial, method, result and the QR code of its verification page;
+    then the batch's loose drives (a line per drive, a sub-line and QR code per
+    certificate). Pages say "page n / total" and the report's date."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import (
@@ -976,29 +1231,31 @@ def to_pdf(
         ),
         Spacer(1, 4 * MM),
     ]
+    heads = [
+        t("Reçus", "Received"),
+        *(OUTCOME_COUNTS[o][0 if fr else 1].capitalize() for o in OUTCOMES),
+    ]
+    counts = [report.received, *(report.count(o) for o in OUTCOMES)]
+    if report.loose_drives:
+        heads.append(t("Disques seuls effacés", "Loose drives erased"))
+        counts.append(report.loose_erased)
     summary = Table(
         [
-            [
-                Paragraph(text(h), st.cell_bold)
-                for h in (
-                    t("Reçus", "Received"),
-                    *(OUTCOME_COUNTS[o][0 if fr else 1].capitalize() for o in OUTCOMES),
-                )
-            ],
-            [
-                Paragraph(str(n), st.cell)
-                for n in (report.received, *(report.count(o) for o in OUTCOMES))
-            ],
+            [Paragraph(text(h), st.cell_bold) for h in heads],
+            [Paragraph(str(n), st.cell) for n in counts],
         ],
-        colWidths=[width / 5] * 5,
+        colWidths=[width / len(heads)] * len(heads),
     )
     summary.setStyle(grid_style())
     story += [
         summary,
         Spacer(1, 2 * MM),
         Paragraph(f"<b>{text(report.summary(lang))}</b>", st.body),
-        Spacer(1, 4 * MM),
     ]
+    loose_summary = report.loose_summary(lang)
+    if loose_summary:
+        story.append(Paragraph(f"<b>{text(loose_summary)}</b>", st.body))
+    story.append(Spacer(1, 4 * MM))
 
     titles = (
         t("N° d'inventaire", "Asset tag"),
@@ -1010,9 +1267,10 @@ def to_pdf(
     widths = [30 * MM, 36 * MM, 50 * MM, 34 * MM, width - 150 * MM]
     header = Table([[Paragraph(text(h), st.cell_bold) for h in titles]], colWidths=widths)
     header.setStyle(grid_style())
-    story.append(NextPageTemplate("later"))
-    story.append(header)
     shade = colors.HexColor("#f3f5f8")
+    if report.lines or not report.loose_drives:
+        story.append(NextPageTemplate("later"))
+        story.append(header)
     # One small table per laptop (its line and its disks' sub-lines, never split across
     # pages): one table of 1,000 rows cost quadratic time to split into pages.
     for line in report.lines:
@@ -1023,13 +1281,55 @@ def to_pdf(
             style.add(*command)
         # A laptop and its disks stay on one page.
         story.append(KeepTogether([Table(rows, colWidths=widths, style=style)]))
-    if not report.lines:
+    if not report.lines and not report.loose_drives:
         story.append(
             Paragraph(
                 text(t("Aucun appareil enregistré pour ce lot.", "No device recorded yet.")),
                 st.body,
             )
         )
+    if report.loose_drives:
+        # Pages of loose drives carry no laptop column titles ("loose" template).
+        story += [
+            NextPageTemplate("loose"),
+            Spacer(1, 4 * MM),
+            Paragraph(
+                text(
+                    t(
+                        "Disques seuls (effacés sans leur ordinateur)",
+                        "Loose drives (erased without their computer)",
+                    )
+                ),
+                st.heading,
+            ),
+            Spacer(1, 2 * MM),
+        ]
+        loose_header = Table(
+            [
+                [
+                    Paragraph(text(h), st.cell_bold)
+                    for h in (
+                        t("Disque : n° de série masqué, taille", "Drive: masked serial, size"),
+                        "",
+                        t("Modèle ; méthode", "Model; method"),
+                        t("Résultat", "Result"),
+                        t("Preuve", "Proof"),
+                    )
+                ]
+            ],
+            colWidths=widths,
+        )
+        loose_style = grid_style()
+        loose_style.add("SPAN", (0, 0), (1, 0))
+        loose_header.setStyle(loose_style)
+        story.append(loose_header)
+        for drive in report.loose_drives:
+            rows, commands = _loose_rows(drive, widths=widths, base_url=base_url, lang=lang)
+            style = grid_style(header=False)
+            style.add("BACKGROUND", (0, 0), (-1, 0), shade)
+            for command in commands:
+                style.add(*command)
+            story.append(KeepTogether([Table(rows, colWidths=widths, style=style)]))
     story.append(Spacer(1, 4 * MM))
     story.append(
         Paragraph(
@@ -1077,6 +1377,7 @@ def to_pdf(
                 [Frame(12 * MM, 14 * MM, width, body - header_height, id="later")],
                 onPage=column_titles,
             ),
+            PageTemplate("loose", [Frame(12 * MM, 14 * MM, width, body, id="loose")]),
         ]
     )
     from reportlab import rl_config

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +33,35 @@ def mask_serial(serial: str | None) -> str | None:
         return None
     keep = 4 if len(serial) > 6 else 2
     return "•" * (len(serial) - keep) + serial[-keep:]
+
+
+@dataclass(kw_only=True)
+class ReuseTest:
+    """One functional test of the re-use record: its code, result code and when."""
+
+    name: str
+    result: str
+    at: str | None
+
+
+@dataclass(kw_only=True)
+class ReuseRecord:
+    """The EU re-use record (WEEE 2012/19/EU Annex VI §3) of the unit a certificate is
+    linked to, from that unit's current signed report: what it is, its type number, its
+    year of production (None: not known, the inventory has none), who tested it (the
+    reconditioner: the caller's tenant, name and address, as the label prints it) and the
+    tests done with their result and date. Public facts only: no serial and no person
+    (the technicians' names stay in the signed report, as on the label)."""
+
+    maker: str | None
+    model: str | None
+    type_number: str | None
+    year: int | None
+    tests: list[ReuseTest]
+    test_date: str | None
+    """The day it was tested (``YYYY-MM-DD``), as the label prints it."""
+    category: str | None
+    report_date: str | None
 
 
 @dataclass(kw_only=True)
@@ -91,9 +120,12 @@ class Verification:
     trust_fr: str = ""
     trust_en: str = ""
     network_key_fingerprint: str | None = None
+    reuse: ReuseRecord | None = None
+    """The re-use record of the linked unit (None: no unit, or no readable report)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        """As JSON-ready data (the re-use record a nested object, or None)."""
+        return asdict(self)
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -199,7 +231,7 @@ def _verification(
             capacity = block[name]
             break
     unit = session.execute(
-        select(Unit.maker, Unit.model, Unit.id_esn, Unit.status)
+        select(Unit.maker, Unit.model, Unit.id_esn, Unit.status, Unit.id, Unit.category)
         .join(ReportCertificate, ReportCertificate.unit_id == Unit.id)
         .where(
             ReportCertificate.certificate_id == certificate.certificate_id,
@@ -260,6 +292,44 @@ def _verification(
         superseded_by=superseded,
         signed_at=signed_at,
         payload_sha256=certificate.payload_sha256,
+        reuse=reuse_record(session, unit.id, unit.category) if unit else None,
+    )
+
+
+def reuse_record(session: Session, unit_id: int, category: str | None) -> ReuseRecord | None:
+    """The re-use record from the unit's current report (None when it has none or it
+    cannot be read). The tests done are those with a result (not "n/a"), oldest first."""
+    from bench_agent.labels.content import clean_text, tested_on, type_number
+    from central_inventory.errors import ApiError
+    from central_inventory.ingest import validate_report
+
+    envelope = session.scalars(
+        select(Report.envelope)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(Report.unit_id == unit_id, Report.version == Unit.latest_version)
+        .limit(1)
+    ).first()
+    if envelope is None:
+        return None
+    try:
+        document = json.loads(envelope)
+        report = validate_report(document.get("payload") if isinstance(document, dict) else None)
+    except (ValueError, ApiError):
+        return None
+    done = [t for t in report.functional_tests if t.result != "n/a"]
+    identity = report.inventory.identity
+    return ReuseRecord(
+        maker=clean_text(report.unit.maker or identity.maker),
+        model=clean_text(report.unit.model or identity.model),
+        type_number=type_number(report),
+        year=None,
+        tests=[
+            ReuseTest(name=t.name, result=t.result, at=t.at)
+            for t in sorted(done, key=lambda t: (t.at or "", t.name))
+        ],
+        test_date=tested_on(report),
+        category=category or (report.grade.category if report.grade else None),
+        report_date=report.created_at,
     )
 
 

@@ -37,6 +37,7 @@ from central_inventory.batch_report import (
     build,
     disk_fate,
     filter_lines,
+    filter_loose,
     format_day,
     format_moment,
     to_csv,
@@ -396,6 +397,7 @@ def register_pages(app: FastAPI) -> None:
             report = build(session, batch)
         q = (request.query_params.get("q") or "").strip()[:100]
         shown = filter_lines(report, q)
+        loose = filter_loose(report, q)
         pages = max(1, -(-len(shown) // DONOR_PAGE_SIZE))
         wanted = parse_pk(request.query_params.get("page") or "1") or 1
         page = min(wanted, pages)
@@ -409,6 +411,7 @@ def register_pages(app: FastAPI) -> None:
             token=token,
             q=q,
             lines=lines,
+            loose=loose,
             matches=len(shown),
             page=page,
             pages=pages,
@@ -454,8 +457,8 @@ def register_pages(app: FastAPI) -> None:
             found=found,
             certificate_id=certificate_id[:128],
             quoted_id=quote(certificate_id[:128], safe=""),
-            human_bytes=human_bytes,
             format_moment=lambda value: format_moment(value, lang),
+            format_day=lambda value: format_day(value, lang),
             verification_words=lambda mode: _verification_words(mode, lang),
             has_network_key=network is not None,
         )
@@ -578,14 +581,3 @@ def _download(request: Request, report: Any, fmt: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def human_bytes(value: object) -> str:
-    if not isinstance(value, int | float) or value < 0:
-        return "—"
-    size = float(value)
-    for unit in ("o", "Ko", "Mo", "Go", "To"):
-        if size < 1000 or unit == "To":
-            return f"{size:.0f} {unit}" if unit in {"o", "Ko"} else f"{size:.1f} {unit}"
-        size /= 1000
-    return "—"

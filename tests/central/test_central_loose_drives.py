@@ -1,9 +1,9 @@
 """Loose drives in the donor batch report, on SQLite and PostgreSQL: a drive erased on
 its own at an erasure station names its batch in its signed certificate
 (``source_computer`` = ``{"loose_drive": true, "batch": CODE}``); the batch's page, CSV
-and PDF list it (serial, model, size, method, result, certificate link) beside the
-batch's computers. A drive interrupted then resumed is one drive with two certificates;
-another batch's or another tenant's drives never appear. End to end: a loop device
+and PDF list it (masked serial, model, size, method and result in words, certificate
+link) after the batch's computers. A drive interrupted then resumed is one drive with two
+certificates; another batch's or another tenant's drives never appear. End to end: a loop device
 erased by the real station, its certificate sent by ``bench-agent sync``, listed."""
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from central_samples import certificate_payload, drives, sign_certificate
 from bench_agent.bench.site import Station as StationSettings
 from central_inventory.admin import create_batch, create_token, register_bench
 from central_inventory.config import Settings
+from central_inventory.evidence import mask_serial
+from central_inventory.formatting import disk_size
 from tests.bench.station_helpers import Docks, docks, start_station
 from tests.central.test_central_documents import pdf_text, qr_codes
 from wipe.signing import BenchKey, parse_json
@@ -80,33 +82,52 @@ def test_batch_report_lists_the_batch_loose_drives(server: Running, tmp_path: Pa
     assert page.status_code == 200
     html = page.text
     assert "Disques seuls (effacés sans leur ordinateur)" in html
-    table = html.split('id="loose-drives"', 1)[1].split("</table>", 1)[0]
-    assert table.count("<tr>") == 3  # the header and two drives
-    assert resumed.serial in table and failed.serial in table and elsewhere.serial not in table
-    assert resumed.model in table
+    # Counted in drives, not certificates: the resumed drive is one drive, erased.
+    assert "2 disques seuls : 1 effacé, 1 non prouvé" in html
+    listing = html.split('id="loose-drives"', 1)[1].split("</ol>", 1)[0]
+    assert listing.count('class="donor-unit loose-drive"') == 2
+    # Serials partly masked, as the laptops' disks; the full ones never shown.
+    for drive in (resumed, failed):
+        assert mask_serial(drive.serial) in listing
+        assert drive.serial not in html
+    assert mask_serial(elsewhere.serial) not in listing
+    assert resumed.model in listing
+    assert disk_size(resumed.capacity_bytes, "fr") in listing
     for cid in (first_id, second_id, failed_id):
-        assert f'href="/verify/{cid}"' in table
-    assert "Effacé et vérifié" in table and "Échec de l&#39;effacement" in table
-    assert ">ERASED<" not in table and ">FAILED<" not in table
+        assert f'href="/verify/{cid}"' in listing
+    assert "Effacé et vérifié" in listing and "Échec de l&#39;effacement" in listing
+    assert ">ERASED<" not in listing and ">FAILED<" not in listing
+    # The page's search finds a loose drive by its certificate id, and only it.
+    found = httpx.get(donor_url, params={"lang": "fr", "q": failed_id[:13]}, timeout=30).text
+    found = found.split('id="loose-drives"', 1)[1].split("</ol>", 1)[0]
+    assert found.count('class="donor-unit loose-drive"') == 1 and failed_id in found
 
     for lang, kind, erased in (("fr", "disque seul", "Effacé et vérifié"),
                                ("en", "loose drive", "Erased and verified")):  # fmt: skip
-        rows = [r for r in csv_rows(donor_url, lang) if r["type"] == kind]
-        by_serial = {r["numero_serie" if lang == "fr" else "serial"]: r for r in rows}
-        assert set(by_serial) == {resumed.serial, failed.serial}
-        row = by_serial[resumed.serial]
+        rows = csv_rows(donor_url, lang)
+        assert {r["type_code"] for r in rows} == {"loose_drive"}
+        rows = [r for r in rows if r["type"] == kind]
+        masked = "disques_numeros_masques" if lang == "fr" else "disk_serials_masked"
+        by_serial = {r[masked]: r for r in rows}
+        assert set(by_serial) == {mask_serial(resumed.serial), mask_serial(failed.serial)}
+        row = by_serial[mask_serial(resumed.serial)]
         assert row["certificats_effacement" if lang == "fr" else "erasure_certificates"] == (
             f"{first_id} {second_id}"
         )
-        assert row["resultats" if lang == "fr" else "results"] == "INTERRUPTED ERASED"
+        assert row["resultats_codes" if lang == "fr" else "result_codes"] == "INTERRUPTED ERASED"
         assert row["devenir" if lang == "fr" else "outcome"] == erased
-        assert row["taille" if lang == "fr" else "size"] != "—"
+        assert row["devenir_code" if lang == "fr" else "outcome_code"] == "ERASED"
+        assert row["taille" if lang == "fr" else "size"] == disk_size(resumed.capacity_bytes, lang)
+        failed_row = by_serial[mask_serial(failed.serial)]
+        assert failed_row["disques_effaces" if lang == "fr" else "disks_erased"] == "0"
 
     pdf = httpx.get(f"{donor_url}/report.pdf", params={"lang": "en"}, timeout=60).content
     found = pdf_text(pdf, tmp_path)
     assert "Loose drives (erased without their computer)" in found
     assert "Loose drives erased" in found  # the summary's column
-    assert resumed.serial in found and failed.serial in found and elsewhere.serial not in found
+    assert "2 loose drives: 1 erased, 1 not proven" in found
+    assert mask_serial(resumed.serial) in found and mask_serial(failed.serial) in found
+    assert mask_serial(elsewhere.serial) not in found and resumed.serial not in found
     assert "Erasure failed" in found and "Erased and verified" in found
     links = Settings(database_url="sqlite://").link_base()
     assert sorted(qr_codes(pdf, tmp_path)) == sorted(
@@ -171,5 +192,5 @@ def test_a_drive_erased_at_the_station_reaches_its_batch_report(
     sent = parse_json(view.certificate.read_bytes())["payload"]
     assert sent["source_computer"]["batch"] == code
     assert row["certificats_effacement"] == sent["certificate_id"]
-    assert row["resultats"] == "ERASED" and row["devenir"] == "Effacé et vérifié"
-    assert row["taille"] == "8,4 Mo" and row["modele"] == "loop device"
+    assert row["resultats_codes"] == "ERASED" and row["devenir"] == "Effacé et vérifié"
+    assert row["taille"] == "8,4\u00a0Mo" and row["modele"] == "loop device"

@@ -25,7 +25,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 from central_harness import Running, TenantSetup, make_tenant
-from central_samples import certificate_payload, drives, sign_certificate
+from central_samples import (
+    certificate_payload,
+    drives,
+    machines,
+    report_payload,
+    sign_certificate,
+    signed,
+    unit_report,
+)
 from donor_samples import Donation, make_donation
 from sqlalchemy import select, update
 
@@ -39,7 +47,7 @@ from central_inventory.batch_report import (
 )
 from central_inventory.config import Settings
 from central_inventory.db import Batch, Bench, Certificate, Report, make_engine, make_sessionmaker
-from central_inventory.ingest import ingest_certificate
+from central_inventory.ingest import ingest_certificate, ingest_report
 from central_inventory.migrate import upgrade
 from central_inventory.trust import load_network_key
 from tests.support.requirements import chromium_path, require_program
@@ -348,6 +356,117 @@ def test_public_download_serves_certificates_only_and_only_as_signed(
                 .where(Certificate.certificate_id == certificate_id)
                 .values(envelope=envelope)
             )
+
+
+# --- The re-use record on the verification page (issue 14, point 3) ------------------
+
+
+@dataclass
+class Reused:
+    certificate_id: str
+    unit_serial: str
+    disk_serial: str
+    loose_id: str
+    """A loose drive's certificate: linked to no unit, so no re-use record."""
+
+
+@pytest.fixture(scope="module")
+def reused(server: Running, shop: Shop) -> Reused:
+    """A laptop whose signed report has a Lenovo machine type (type number), tests passed,
+    failed and not applicable (one signed by an e-mail address), graded B."""
+    bench = shop.tenant.benches[0]
+    machine, drive = machines()[1], drives()[4]
+    machine = type(machine)(machine.source, "LENOVO", machine.product, f"{machine.serial}-R")
+    certificate_id = str(uuid.uuid4())
+    payload = report_payload(
+        unit_report(
+            machine, drive, bench_id=bench.name, id_esn="GRPC25-R1", certificate_id=certificate_id
+        )
+    )
+    identity = payload["inventory"]["identity"]
+    identity["product_name"], identity["model"] = "20HRCTO1WW", "ThinkPad X1 Carbon 5th"
+    payload["unit"]["model"] = "ThinkPad X1 Carbon 5th"
+    payload["functional_tests"] = [
+        {"name": "keyboard", "result": "pass", "by": "Camille", "at": "2026-11-20T08:58:00Z"},
+        {
+            "name": "webcam",
+            "result": "fail",
+            "by": "ops@atelier.example",
+            "at": "2026-11-20T09:01:00Z",
+        },
+        {"name": "wifi", "result": "n/a", "by": "Camille", "at": "2026-11-20T09:02:00Z"},
+    ]
+    ingest_certificate(
+        server.engine,
+        bench.token,
+        sign_certificate(bench.key, certificate_payload(certificate_id, drive)),
+    )
+    ingest_report(server.engine, bench.token, signed(bench.key, payload))
+    loose_id = str(uuid.uuid4())
+    loose = certificate_payload(loose_id, drives()[5])
+    loose["source_computer"] = {"loose_drive": True, "batch": "LOT-REUSE"}
+    ingest_certificate(server.engine, bench.token, sign_certificate(bench.key, loose))
+    return Reused(certificate_id, machine.serial, drive.serial, loose_id)
+
+
+def test_verify_page_carries_the_reuse_record(server: Running, reused: Reused) -> None:
+    """What WEEE Annex VI §3 asks of a re-used device, for the label too small to carry
+    it: what it is, its type number, its year (not known), who tested it (name and
+    address), the tests done with their result and when; no serial, no person."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        page = client.get(f"/verify/{reused.certificate_id}", params={"lang": "fr"})
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        record = text.split('id="reuse"', 1)[1].split("</dl>", 1)[0]
+        assert "Fiche de réemploi" in text
+        assert "LENOVO ThinkPad X1 Carbon 5th" in record
+        assert re.search(r'id="reuse-type">20HRCTO1WW<', record)
+        assert "non connue" in record.split('id="reuse-year"', 1)[1].split("</dd>", 1)[0]
+        assert re.search(r'id="reuse-category">B<', record)
+        tester = record.split('id="reuse-tester"', 1)[1].split("</dd>", 1)[0]
+        assert "12 rue Voltaire" in tester and "38000 Grenoble" in tester
+        assert re.search(r'id="reuse-date">20 novembre 2026<', record)
+        tests = record.split('id="reuse-tests"', 1)[1].split("</ul>", 1)[0]
+        assert re.findall(r'data-result="(\w+)"', tests) == ["pass", "fail"]  # n/a: not done
+        assert "Clavier : <strong" in tests and ">OK<" in tests and ">ÉCHEC<" in tests
+        assert "Wi-Fi" not in tests and "wifi" not in tests
+        assert "20 novembre 2026 à 09:58 (heure de Paris)" in tests
+        # Public: no serial in full, no technician, no e-mail address.
+        for private in (reused.unit_serial, reused.disk_serial, "Camille", "ops@atelier"):
+            assert private not in text, private
+        assert raw_codes_in(re.sub(r"<[^>]+>", " ", record)) == []
+
+        english = html.unescape(
+            client.get(f"/verify/{reused.certificate_id}", params={"lang": "en"}).text
+        )
+        record = english.split('id="reuse"', 1)[1].split("</dl>", 1)[0]
+        assert "Re-use record" in english and "not known" in record
+        assert "Keyboard: <strong" in record and ">FAIL<" in record
+        assert "20 November 2026" in record
+
+        # The same record in the public JSON, as data.
+        api = client.get(f"/api/v1/verify/{reused.certificate_id}")
+        (data,) = api.json()["certificates"]
+        assert data["reuse"]["type_number"] == "20HRCTO1WW" and data["reuse"]["year"] is None
+        assert [t["result"] for t in data["reuse"]["tests"]] == ["pass", "fail"]
+        assert "Camille" not in api.text and reused.unit_serial not in api.text
+
+        # A loose drive's certificate is linked to no computer: no record to show.
+        loose = client.get(f"/verify/{reused.loose_id}", params={"lang": "fr"})
+        assert loose.status_code == 200 and 'id="reuse"' not in loose.text
+        assert "Fiche de réemploi" not in loose.text
+
+
+@pytest.mark.chromium
+def test_reuse_record_reads_on_a_phone(browser: Any, server: Running, reused: Reused) -> None:
+    browser.set_viewport_size(SIZES["390x844"])
+    browser.goto(f"{server.base_url}/verify/{reused.certificate_id}?lang=fr")
+    assert browser.inner_text("#reuse-type") == "20HRCTO1WW"
+    assert browser.locator("#reuse-tests li").count() == 2
+    assert browser.is_visible("#reuse-tests")
+    assert browser.evaluate("document.documentElement.scrollWidth") <= SIZES["390x844"]["width"]
+    browser.locator("#reuse-title").scroll_into_view_if_needed()
+    _shot(browser, "verify-reuse", "phone", server)
 
 
 # --- The donor report -----------------------------------------------------------------

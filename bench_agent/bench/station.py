@@ -11,6 +11,11 @@ back in (same serial, else same device), it resumes from its last checkpoint. Ea
 certificate names no source computer: the drive is a unit of its own, of the batch
 chosen on the station.
 
+A drive whose erasure makes no progress for ``stall_s`` is shown stalled; after
+``give_up_s`` its session ends FAILED with its certificate and its worker thread, stuck
+in the kernel (a thread blocked in I/O cannot be stopped), is abandoned: the other slots
+and the station's exit never wait for it (:meth:`Station.abandoned`).
+
 Skins (``bench-agent station``, the app later) read :meth:`Station.slots` and may call
 :meth:`Station.start_now`; this module prints nothing.
 """
@@ -65,6 +70,10 @@ class SlotView:
     reasons: Text | None = None
     certificate: Path | None = None
     resumed: bool = False
+    stalled_s: float | None = None
+    """Erasing with no progress for this many seconds (past the site's ``stall_s``)."""
+    abandoned: bool = False
+    """Given up after ``give_up_s`` without progress: FAILED, its worker left blocked."""
 
     def text(self) -> Text:
         """One line: slot, device, model [serial], state, and progress or result."""
@@ -85,6 +94,11 @@ class SlotView:
                 "début dans {seconds} s — {plan}",
                 seconds=f"{self.starts_in_s:.0f}",
                 plan=self.plan or "",
+            )
+        elif self.state == "erasing" and self.stalled_s is not None:
+            tail = _t(
+                "BLOQUÉ : aucune progression depuis {seconds} s",
+                seconds=f"{self.stalled_s:.0f}",
             )
         elif self.state == "erasing" and self.progress is not None:
             tail = erasure.progress_text(self.progress, with_device=False)
@@ -115,9 +129,14 @@ class _Slot:
     reasons: Text | None = None
     thread: threading.Thread | None = None
     left: bool = False
+    moved_at: float | None = None
+    """When its erasure last made progress (started, or bytes done changed)."""
+    stalled: bool = False
+    abandoned: bool = False
 
     def view(self, now: float) -> SlotView:
         o = self.outcome
+        stalled_s = now - self.moved_at if self.stalled and self.moved_at is not None else None
         return SlotView(
             slot=self.name,
             device=self.device,
@@ -130,6 +149,8 @@ class _Slot:
             reasons=erasure.outcome_reasons(o) if o is not None else self.reasons,
             certificate=o.certificate_path if o is not None else None,
             resumed=self.plan is not None and self.plan.resume is not None,
+            stalled_s=stalled_s if self.state == "erasing" else None,
+            abandoned=self.abandoned,
         )
 
 
@@ -207,6 +228,13 @@ class Station:
         now = self.clock()
         with self._lock:
             return [s.view(now) for s in sorted(self._slots.values(), key=lambda s: s.name)]
+
+    def abandoned(self) -> list[SlotView]:
+        """Drives given up while their I/O hung: their worker threads are still blocked
+        in the kernel (the process may not end before the drive answers or leaves)."""
+        now = self.clock()
+        with self._lock:
+            return [s.view(now) for s in self._slots.values() if s.abandoned]
 
     def busy(self) -> bool:
         """A drive is waiting for its delay or being erased."""
@@ -338,6 +366,7 @@ class Station:
         for s in active:
             if not s.left and not present(s.device.removeprefix("/dev/"), self.sys_root):
                 self._left(s)
+        self.watchdog()
         now = self.clock()
         due: list[_Slot] = []
         with self._lock:
@@ -350,6 +379,7 @@ class Station:
                     s.due_at = None
                     due.append(s)
         for s in due:
+            s.moved_at = self.clock()
             s.thread = threading.Thread(
                 target=self._erase, args=(s,), name=f"station-{s.name}", daemon=True
             )
@@ -369,7 +399,15 @@ class Station:
             return
 
         def progress(p: Progress) -> None:
+            before = slot.progress
             slot.progress = p
+            if before is None or (before.phase, before.pass_index, before.bytes_done) != (
+                p.phase,
+                p.pass_index,
+                p.bytes_done,
+            ):
+                slot.moved_at = self.clock()
+                slot.stalled = False
             self._changed()
 
         ctx = self.setup.context(
@@ -383,6 +421,9 @@ class Station:
             self.setup, [plan], dry_run=False, destination=self.destination
         )
         (outcome,) = erasure.run(requests, ctx)
+        with self._lock:
+            if slot.abandoned:
+                return  # its I/O came back after the station gave up: already recorded
         erasure.enqueue_certificates(self.setup.paths, [outcome])
         with self._lock:
             slot.outcome = outcome
@@ -401,6 +442,56 @@ class Station:
             "station": os.uname().nodename,
         }
 
+    def watchdog(self) -> None:
+        """Stalled erasures: no progress for ``stall_s`` shows the slot stalled; for
+        ``give_up_s`` ends the session FAILED (certificate written from here) and
+        abandons its thread, blocked in the kernel. Firmware commands report no bytes:
+        they are left to their own time limits."""
+        now = self.clock()
+        stall_s, give_up_s = self.settings.stall_s, self.settings.give_up_s
+        newly_stalled: list[_Slot] = []
+        give_up: list[_Slot] = []
+        with self._lock:
+            for s in self._slots.values():
+                if s.state != "erasing" or s.moved_at is None or s.abandoned:
+                    continue
+                if s.progress is not None and s.progress.phase == "firmware":
+                    continue
+                idle = now - s.moved_at
+                if idle >= give_up_s:
+                    give_up.append(s)
+                elif idle >= stall_s and not s.stalled:
+                    s.stalled = True
+                    newly_stalled.append(s)
+        for s in give_up:
+            self._abandon(s, now - (s.moved_at or now))
+        if newly_stalled or give_up:
+            self._changed()
+
+    def _abandon(self, slot: _Slot, idle_s: float) -> None:
+        from wipe.engine import EraseOutcome
+
+        assert slot.cancel is not None
+        done = slot.progress.bytes_done if slot.progress is not None else 0
+        reason = _t(
+            "le disque ne répond plus (aucune progression depuis {seconds} s, bloqué à "
+            "{done} octets) : NON effacé ; session abandonnée par le poste",
+            seconds=f"{idle_s:.0f}",
+            done=done,
+        )
+        with self._lock:
+            slot.stalled = True
+            slot.abandoned = True
+        outcome = slot.cancel.abandon(reason.fr, reason.en)
+        if outcome is None:
+            # No session yet (stuck opening the drive) or it ended meanwhile.
+            outcome = EraseOutcome(slot.device, "FAILED", None, None, [reason.fr], [reason.en])
+        else:
+            erasure.enqueue_certificates(self.setup.paths, [outcome])
+        with self._lock:
+            slot.outcome = outcome
+            slot.state = "done"
+
     def cancel_all(self) -> None:
         """Ctrl-C, SIGTERM: every running erasure stops (ABORTED), nothing new starts."""
         self.stopping.set()
@@ -409,11 +500,16 @@ class Station:
                 if s.cancel is not None:
                     s.cancel.set()
 
-    def join(self, timeout: float | None = None) -> None:
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the erasure threads, except abandoned ones; True if one still runs."""
         with self._lock:
-            threads = [s.thread for s in self._slots.values() if s.thread is not None]
+            threads = [
+                s.thread for s in self._slots.values() if s.thread is not None and not s.abandoned
+            ]
+        deadline = None if timeout is None else time.monotonic() + timeout
         for t in threads:
-            t.join(timeout)
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return any(t.is_alive() for t in threads)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -470,4 +566,7 @@ def watch(
             break
         if once and not seen_work:
             break
-    station.join()
+    # Running erasures end (or were cancelled); a stalled one is abandoned by the
+    # watchdog after give_up_s instead of holding the exit forever.
+    while station.join(poll_s):
+        station.watchdog()

@@ -111,6 +111,16 @@ def run_station(args: Any, env: Environment) -> int:
     results = [o.result for o in station.outcomes()] + [v.result or "" for v in station.departed()]
     for view in [*station.departed(), *station.slots()]:
         env.out(env.t(view.text()))
+    stuck = station.abandoned()
+    if stuck:
+        env.err(
+            env._(
+                "{n} disque(s) abandonné(s) sans réponse ({slots}) : le processus peut "
+                "rester jusqu'à ce qu'ils répondent ou soient débranchés.",
+                n=len(stuck),
+                slots=", ".join(v.slot for v in stuck),
+            )
+        )
     return 0 if results and all(r == "ERASED" for r in results) else 1
 
 

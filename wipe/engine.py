@@ -121,6 +121,12 @@ class DriveLeftEvent(threading.Event):
         with self._end:
             self._session = session
 
+    @property
+    def ending(self) -> bool:
+        """The session's own thread is writing (or wrote) its end: not to be abandoned."""
+        with self._end:
+            return self._ended
+
     def claim_end(self) -> bool:
         """The session's own thread is about to write its end; False when abandoned."""
         with self._end:
@@ -134,14 +140,18 @@ class DriveLeftEvent(threading.Event):
         answering: a thread blocked in I/O cannot be stopped). Written now, from the
         caller's thread: reason ``fr``/``en``, FAILED, journal ``session-end`` and signed
         certificate. If the stuck thread ever returns, it stops at once and writes
-        nothing more (its ``finish`` returns this outcome). None when no session started
-        yet or it already ended on its own."""
+        nothing more (its ``finish`` returns this outcome). None when the session is
+        ending on its own (:attr:`ending`), or none started yet (stuck before: when it
+        starts it finds the event set and writes nothing to the drive)."""
         with self._end:
-            session = self._session
-            if session is None or self._ended:
+            if self._ended:
                 return None
             self.abandoned = True
-        self.set()
+            session = self._session
+        self.set()  # a session that starts later sees it at once: nothing is written
+        if session is None:
+            self._abandon_written.set()
+            return None
         try:
             session.reason(fr, en)
             self._abandon_outcome = session.write_end("FAILED")

@@ -391,6 +391,8 @@ class Station:
         assert slot.plan is not None and slot.cancel is not None
         # Checked again now: a disk mounted during the delay is refused like in erase.
         (target,) = erasure.select([slot.device])
+        if slot.cancel.abandoned:
+            return  # stuck reading the drive until the station gave up on it
         if not target.erasable or target.serial != slot.target.serial:
             with self._lock:
                 slot.state = "refused"
@@ -421,9 +423,8 @@ class Station:
             self.setup, [plan], dry_run=False, destination=self.destination
         )
         (outcome,) = erasure.run(requests, ctx)
-        with self._lock:
-            if slot.abandoned:
-                return  # its I/O came back after the station gave up: already recorded
+        if slot.cancel.abandoned:
+            return  # its I/O came back after the station gave up: already recorded
         erasure.enqueue_certificates(self.setup.paths, [outcome])
         with self._lock:
             slot.outcome = outcome
@@ -479,16 +480,17 @@ class Station:
             seconds=f"{idle_s:.0f}",
             done=done,
         )
-        with self._lock:
-            slot.stalled = True
-            slot.abandoned = True
         outcome = slot.cancel.abandon(reason.fr, reason.en)
         if outcome is None:
-            # No session yet (stuck opening the drive) or it ended meanwhile.
+            if slot.cancel.ending:
+                return  # it answered meanwhile: its own thread records its end
+            # Stuck before its session started (opening the drive): nothing was written.
             outcome = EraseOutcome(slot.device, "FAILED", None, None, [reason.fr], [reason.en])
         else:
             erasure.enqueue_certificates(self.setup.paths, [outcome])
         with self._lock:
+            slot.stalled = True
+            slot.abandoned = True
             slot.outcome = outcome
             slot.state = "done"
 

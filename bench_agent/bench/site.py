@@ -83,6 +83,11 @@ class Station(_Strict):
     resume: bool = True
     """A drive whose erasure was interrupted (pulled, dock reset) resumes from its
     checkpoint when plugged back in."""
+    stall_s: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 60.0
+    """No progress for this long: the slot shows the drive stalled ("bloqué")."""
+    give_up_s: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 600.0
+    """Stalled this long: the session ends FAILED with its certificate and its worker
+    (blocked in the kernel, unkillable) is abandoned; the other slots never wait for it."""
 
 
 class Central(_Strict):

@@ -11,6 +11,11 @@ back in (same serial, else same device), it resumes from its last checkpoint. Ea
 certificate names no source computer: the drive is a unit of its own, of the batch
 chosen on the station.
 
+A drive whose erasure makes no progress for ``stall_s`` is shown stalled; after
+``give_up_s`` its session ends FAILED with its certificate and its worker thread, stuck
+in the kernel (a thread blocked in I/O cannot be stopped), is abandoned: the other slots
+and the station's exit never wait for it (:meth:`Station.abandoned`).
+
 Skins (``bench-agent station``, the app's station screen) open it with
 :func:`open_station`, read :meth:`Station.slots` (or :meth:`Station.board`, every named
 slot) and may call :meth:`Station.start_now`, :meth:`Station.hold` and
@@ -83,6 +88,10 @@ class SlotView:
     health_reason: Text | None = None
     batch: str | None = None
     """The donor batch its certificate names (set when its erasure starts)."""
+    stalled_s: float | None = None
+    """Erasing with no progress for this many seconds (past the site's ``stall_s``)."""
+    abandoned: bool = False
+    """Given up after ``give_up_s`` without progress: FAILED, its worker left blocked."""
 
     def text(self) -> Text:
         """One line: slot, device, model [serial], state, and progress or result."""
@@ -103,6 +112,11 @@ class SlotView:
                 "début dans {seconds} s — {plan}",
                 seconds=f"{self.starts_in_s:.0f}",
                 plan=self.plan or "",
+            )
+        elif self.state == "erasing" and self.stalled_s is not None:
+            tail = _t(
+                "BLOQUÉ : aucune progression depuis {seconds} s",
+                seconds=f"{self.stalled_s:.0f}",
             )
         elif self.state == "erasing" and self.progress is not None:
             tail = erasure.progress_text(self.progress, with_device=False)
@@ -136,9 +150,16 @@ class _Slot:
     health: str | None = None
     health_reason: Text | None = None
     batch: str | None = None
+    moved_at: float | None = None
+    """When its erasure last made progress (started, bytes done changed, or the drive
+    completed an I/O: a failing drive retrying sector by sector moves no bytes)."""
+    io_done: tuple[str, ...] | None = None
+    stalled: bool = False
+    abandoned: bool = False
 
     def view(self, now: float) -> SlotView:
         o = self.outcome
+        stalled_s = now - self.moved_at if self.stalled and self.moved_at is not None else None
         return SlotView(
             slot=self.name,
             device=self.device,
@@ -155,6 +176,8 @@ class _Slot:
             health=self.health,
             health_reason=self.health_reason,
             batch=self.batch,
+            stalled_s=stalled_s if self.state == "erasing" else None,
+            abandoned=self.abandoned,
         )
 
 
@@ -186,6 +209,13 @@ def present(name: str, sys_root: Path = SYS) -> bool:
     if not size or not size.isdigit() or int(size) == 0:
         return False
     return read_sys(base / "loop" / "autoclear") != "1"
+
+
+def io_completed(name: str, sys_root: Path = SYS) -> tuple[str, ...] | None:
+    """The kernel's counts of reads and writes the disk completed (``/sys/block/X/stat``:
+    errors included), None when unreadable."""
+    fields = (read_sys(sys_root / "block" / name / "stat") or "").split()
+    return (fields[0], fields[4]) if len(fields) >= 5 else None
 
 
 def port_of(name: str, properties: dict[str, str] | None = None, sys_root: Path = SYS) -> list[str]:
@@ -240,6 +270,7 @@ class Station:
     _finished_left: list[SlotView] = field(default_factory=list)
     host: Host | None = None
     """This machine, for smartctl's verdict of each drive (None: not read)."""
+    _outbox_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- what the skins read ---------------------------------------------------------
 
@@ -271,6 +302,13 @@ class Station:
         """A drive is being erased now."""
         with self._lock:
             return any(s.state == "erasing" for s in self._slots.values())
+
+    def abandoned(self) -> list[SlotView]:
+        """Drives given up while their I/O hung: their worker threads are still blocked
+        in the kernel (the process may not end before the drive answers or leaves)."""
+        now = self.clock()
+        with self._lock:
+            return [s.view(now) for s in self._slots.values() if s.abandoned]
 
     def busy(self) -> bool:
         """A drive is waiting for its delay or being erased (a held drive waits for a
@@ -447,6 +485,7 @@ class Station:
         for s in active:
             if not s.left and not present(s.device.removeprefix("/dev/"), self.sys_root):
                 self._left(s)
+        self.watchdog()
         now = self.clock()
         due: list[_Slot] = []
         with self._lock:
@@ -460,6 +499,7 @@ class Station:
                     s.batch = self.settings.batch
                     due.append(s)
         for s in due:
+            s.moved_at = self.clock()
             s.thread = threading.Thread(
                 target=self._erase, args=(s,), name=f"station-{s.name}", daemon=True
             )
@@ -471,6 +511,8 @@ class Station:
         assert slot.plan is not None and slot.cancel is not None
         # Checked again now: a disk mounted during the delay is refused like in erase.
         (target,) = erasure.select([slot.device])
+        if slot.cancel.abandoned:
+            return  # stuck reading the drive until the station gave up on it
         if not target.erasable or target.serial != slot.target.serial:
             with self._lock:
                 slot.state = "refused"
@@ -479,7 +521,15 @@ class Station:
             return
 
         def progress(p: Progress) -> None:
+            before = slot.progress
             slot.progress = p
+            if before is None or (before.phase, before.pass_index, before.bytes_done) != (
+                p.phase,
+                p.pass_index,
+                p.bytes_done,
+            ):
+                slot.moved_at = self.clock()
+                slot.stalled = False
             self._changed()
 
         ctx = self.setup.context(
@@ -493,15 +543,26 @@ class Station:
             self.setup, [plan], dry_run=False, destination=self.destination
         )
         (outcome,) = erasure.run(requests, ctx)
-        erasure.enqueue_certificates(self.setup.paths, [outcome])
-        with self._lock:
-            slot.outcome = outcome
-            slot.state = "done"
-            if slot.left and self._slots.get(slot.name) is slot:
-                # It left: the slot is free for the next drive (or the same one, resumed).
-                del self._slots[slot.name]
-                self._finished_left.append(slot.view(self.clock()))
-        self._changed()
+        if slot.cancel.abandoned:
+            return  # its I/O came back after the station gave up: already recorded
+        try:
+            self._enqueue(outcome)
+        finally:  # the slot ends even if the outbox failed (the certificate is on disk)
+            with self._lock:
+                slot.outcome = outcome
+                slot.state = "done"
+                if slot.left and self._slots.get(slot.name) is slot:
+                    # It left: the slot is free for the next drive (or the same, resumed).
+                    del self._slots[slot.name]
+                    self._finished_left.append(slot.view(self.clock()))
+            self._changed()
+
+    def _enqueue(self, outcome: EraseOutcome) -> None:
+        """One drive's certificate to the outbox, one drive at a time: drives ending
+        together (a dock reset) must not race to create or lock its database (seen in
+        the virtual laptop: "database is locked" while SQLite set up the new file)."""
+        with self._outbox_lock:
+            erasure.enqueue_certificates(self.setup.paths, [outcome])
 
     def source(self, batch: str | None = None) -> dict[str, Any]:
         """A loose drive has no source computer: the station and the batch instead
@@ -512,6 +573,68 @@ class Station:
             "station": os.uname().nodename,
         }
 
+    def watchdog(self) -> None:
+        """Stalled erasures: no progress and no I/O completed by the drive (a failing
+        drive's errors are completions) for ``stall_s`` shows the slot stalled; for
+        ``give_up_s`` ends the session FAILED (certificate written from here) and
+        abandons its thread, blocked in the kernel. Firmware commands report no bytes:
+        they are left to their own time limits."""
+        now = self.clock()
+        stall_s, give_up_s = self.settings.stall_s, self.settings.give_up_s
+        changed: list[_Slot] = []
+        give_up: list[_Slot] = []
+        with self._lock:
+            erasing = [s for s in self._slots.values() if s.state == "erasing"]
+        io = {s.name: io_completed(s.device.removeprefix("/dev/"), self.sys_root) for s in erasing}
+        with self._lock:
+            for s in erasing:
+                if s.state != "erasing" or s.moved_at is None or s.abandoned:
+                    continue
+                if s.progress is not None and s.progress.phase == "firmware":
+                    continue
+                if io[s.name] is not None and io[s.name] != s.io_done:
+                    if s.io_done is not None:  # the drive answered an I/O since
+                        s.moved_at = now
+                        if s.stalled:
+                            s.stalled = False
+                            changed.append(s)  # shown moving again
+                    s.io_done = io[s.name]
+                idle = now - s.moved_at
+                if idle >= give_up_s:
+                    give_up.append(s)
+                elif idle >= stall_s and not s.stalled:
+                    s.stalled = True
+                    changed.append(s)
+        for s in give_up:
+            self._abandon(s, now - (s.moved_at or now))
+        if changed or give_up:
+            self._changed()
+
+    def _abandon(self, slot: _Slot, idle_s: float) -> None:
+        from wipe.engine import EraseOutcome
+
+        assert slot.cancel is not None
+        done = slot.progress.bytes_done if slot.progress is not None else 0
+        reason = _t(
+            "le disque ne répond plus (aucune progression depuis {seconds} s, bloqué à "
+            "{done} octets) : NON effacé ; session abandonnée par le poste",
+            seconds=f"{idle_s:.0f}",
+            done=done,
+        )
+        outcome = slot.cancel.abandon(reason.fr, reason.en)
+        if outcome is None:
+            if slot.cancel.ending:
+                return  # it answered meanwhile: its own thread records its end
+            # Stuck before its session started (opening the drive): nothing was written.
+            outcome = EraseOutcome(slot.device, "FAILED", None, None, [reason.fr], [reason.en])
+        else:
+            self._enqueue(outcome)
+        with self._lock:
+            slot.stalled = True
+            slot.abandoned = True
+            slot.outcome = outcome
+            slot.state = "done"
+
     def cancel_all(self) -> None:
         """Ctrl-C, SIGTERM: every running erasure stops (ABORTED), nothing new starts."""
         self.stopping.set()
@@ -520,11 +643,16 @@ class Station:
                 if s.cancel is not None:
                     s.cancel.set()
 
-    def join(self, timeout: float | None = None) -> None:
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the erasure threads, except abandoned ones; True if one still runs."""
         with self._lock:
-            threads = [s.thread for s in self._slots.values() if s.thread is not None]
+            threads = [
+                s.thread for s in self._slots.values() if s.thread is not None and not s.abandoned
+            ]
+        deadline = None if timeout is None else time.monotonic() + timeout
         for t in threads:
-            t.join(timeout)
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return any(t.is_alive() for t in threads)
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -628,4 +756,7 @@ def watch(
             break
         if once and not seen_work:
             break
-    station.join()
+    # Running erasures end (or were cancelled); a stalled one is abandoned by the
+    # watchdog after give_up_s instead of holding the exit forever.
+    while station.join(poll_s):
+        station.watchdog()

@@ -101,6 +101,16 @@ def run_station(args: Any, env: Environment) -> int:
     results = [o.result for o in station.outcomes()] + [v.result or "" for v in station.departed()]
     for view in [*station.departed(), *station.slots()]:
         env.out(env.t(view.text()))
+    stuck = station.abandoned()
+    if stuck:
+        env.err(
+            env._(
+                "{n} disque(s) abandonné(s) sans réponse ({slots}) : le processus peut "
+                "rester jusqu'à ce qu'ils répondent ou soient débranchés.",
+                n=len(stuck),
+                slots=", ".join(v.slot for v in stuck),
+            )
+        )
     return 0 if results and all(r == "ERASED" for r in results) else 1
 
 
@@ -113,18 +123,18 @@ class _Printer:
         self.env = env
         self.every = every
         self.clock = time.monotonic
-        self.last: dict[str, tuple[str, str | None, float]] = {}
+        self.last: dict[str, tuple[str, str | None, bool, float]] = {}
         self.lock = threading.Lock()
 
     def show(self, station: Any) -> None:
         with self.lock:
             now = self.clock()
             for view in station.slots():
-                key = (view.state, view.result)
+                key = (view.state, view.result, view.stalled_s is not None)
                 before = self.last.get(view.slot)
-                if before is not None and before[:2] == key and now - before[2] < self.every:
+                if before is not None and before[:3] == key and now - before[3] < self.every:
                     continue
-                if before is not None and before[:2] == key and view.state != "erasing":
+                if before is not None and before[:3] == key and view.state != "erasing":
                     continue
                 self.last[view.slot] = (*key, now)
                 self.env.out(self.env.t(view.text()))

@@ -210,6 +210,17 @@ class StationScreen(BenchScreen):
             return RichText(self._("débranché : arrêt de l'effacement…"), style="bold red")
         if view.left:
             return RichText(self._("INTERROMPU : rebranchez-le pour reprendre"), style="bold red")
+        if view.abandoned:
+            return RichText(
+                self._("BLOQUÉ : abandonné, NON effacé (débranchez-le)"), style="bold red"
+            )
+        if view.state == "erasing" and view.stalled_s is not None:
+            return RichText(
+                self._(
+                    "BLOQUÉ : aucune progression depuis {seconds} s", seconds=int(view.stalled_s)
+                ),
+                style="bold red",
+            )
         if view.state == "erasing":
             # The progress alone: its time left must never be cut (health is in the detail).
             p = view.progress

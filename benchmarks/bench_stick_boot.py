@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(1, str(ROOT))  # tests.central.central_harness, for stick_flow
 
 import stick_flow  # noqa: E402
 from stick_machine import Laptop, StickMachine  # noqa: E402
@@ -83,6 +84,7 @@ def unattended_flow(image: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-stick-flow-") as tmp:
         work = Path(tmp)
         with stick_flow.central_on_loopback(work / "central") as central:
+            (work / "setup").mkdir()
             setup = StickMachine(work / "setup", image, LAPTOP, firmware="bios")
             try:
                 setup.start()

@@ -44,8 +44,9 @@ from wipe.signing import verify_envelope
 CANARY = b"LACOLLECTE-CANARY-DONOR-DATA:"
 """Starts every 4 KiB block of a disk image before boot (then the block's number)."""
 BLOCK = 4096
-DONE = re.compile(r"(?:Terminé|Finished) \((?:code) (\d+)\)")
-"""The unattended run's last line (``Terminé (code 0) : ...``)."""
+DONE = re.compile(r"(?:Terminé|Finished) \(code (\d+)\) ?:[^.]*\.")
+"""The unattended run's last line, whole (``Terminé (code 0) : ... central.``): the
+screen copy may catch it half written."""
 
 CPU_MODEL = "Intel(R) Core(TM) i5-8350U CPU @ 1.70GHz"
 CPU = f"max,vendor=GenuineIntel,family=6,model=142,stepping=10,model-id={CPU_MODEL}"

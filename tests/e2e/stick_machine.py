@@ -117,9 +117,11 @@ class StickMachine:
             "-device", "qemu-xhci,id=xhci",
         ]  # fmt: skip
         if self.stick:
+            # First in the firmware's boot order; QEMU's -kernel takes boot index 0 itself.
+            boot = ",bootindex=0" if self.kernel_boot is None else ""
             argv += [
                 "-drive", f"file={stick},if=none,id=stick,format=qcow2",
-                "-device", "usb-storage,bus=xhci.0,drive=stick,serial=BENCHSTICK01,bootindex=0",
+                "-device", f"usb-storage,bus=xhci.0,drive=stick,serial=BENCHSTICK01{boot}",
             ]  # fmt: skip
         return argv
 

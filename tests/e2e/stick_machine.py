@@ -57,6 +57,8 @@ class Laptop:
     sata_serial: str = "VSATA0001"
     sata_model: str = "VIRT-SATA-SSD"
     disk_bytes: int = 64 * 1024 * 1024
+    cpu: str = "max"
+    """QEMU's ``-cpu``: a model with its properties (``max,vendor=GenuineIntel,model-id=...``)."""
 
 
 class StickMachine:
@@ -72,6 +74,7 @@ class StickMachine:
         kernel_boot: tuple[Path, Path, str] | None = None,
         memory_mb: int = 1536,
         stick: bool = True,
+        network: str = "user",
         extra: Sequence[str] = (),
     ) -> None:
         self.work = work
@@ -81,6 +84,7 @@ class StickMachine:
         self.kernel_boot = kernel_boot
         self.memory_mb = memory_mb
         self.stick = stick
+        self.network = network
         self.extra = tuple(extra)
         self.proc: subprocess.Popen[bytes] | None = None
         self.shell: socket.socket | None = None
@@ -113,9 +117,11 @@ class StickMachine:
             "-device", "qemu-xhci,id=xhci",
         ]  # fmt: skip
         if self.stick:
+            # First in the firmware's boot order; QEMU's -kernel takes boot index 0 itself.
+            boot = ",bootindex=0" if self.kernel_boot is None else ""
             argv += [
                 "-drive", f"file={stick},if=none,id=stick,format=qcow2",
-                "-device", "usb-storage,bus=xhci.0,drive=stick,serial=BENCHSTICK01,bootindex=0",
+                "-device", f"usb-storage,bus=xhci.0,drive=stick,serial=BENCHSTICK01{boot}",
             ]  # fmt: skip
         return argv
 
@@ -139,17 +145,27 @@ class StickMachine:
             argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
         return argv
 
+    def _nic(self) -> list[str]:
+        """``user``: QEMU's user network (10.0.2.2 is the host's loopback); ``offline``: the
+        same card with its cable in a network that reaches nothing (``restrict=on``: DHCP
+        answers, the host and the outside do not); ``none``: no network card."""
+        if self.network == "none":
+            return ["-nic", "none"]
+        restrict = ",restrict=on" if self.network == "offline" else ""
+        return ["-nic", f"user,model=e1000{restrict}"]
+
     def start(self) -> None:
         shell_path = self.work / "shell.sock"
         shell_path.unlink(missing_ok=True)
         argv = [
             "qemu-system-x86_64",
             *self._firmware(),
-            "-accel", accelerator(), "-cpu", "max", "-m", str(self.memory_mb), "-smp", "2",
+            "-accel", accelerator(), "-cpu", self.laptop.cpu, "-m", str(self.memory_mb),
+            "-smp", "2",
             "-display", "none", "-vga", "std", "-monitor", "none", "-no-reboot",
             "-serial", "stdio",
             "-serial", f"unix:{shell_path},server=on,wait=off",
-            "-nic", "user,model=e1000",
+            *self._nic(),
             *self._disks(),
             *self.extra,
         ]  # fmt: skip

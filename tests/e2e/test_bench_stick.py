@@ -8,7 +8,20 @@ in its diagnostics boot entry). Then, through the image's serial root shell: the
 stick is refused as an erasure target, BENCH-DATA is the bench's home and keeps
 what was written across a power off (BIOS), Secure Boot was enforced (UEFI), and
 the same kernel and initrd boot with the root fetched over HTTP (PXE recipe of
-docs/stick.md). Slow (a few minutes of TCG boots); needs root for a cold build.
+docs/stick.md).
+
+The BIOS and UEFI boots then run the whole unattended flow inside the guest
+(tests/e2e/stick_flow.py): the disk images hold canary data, the laptop has a
+Notebook chassis, two SO-DIMMs, a battery record and an i5-8350U's strings, and a
+central inventory service listens on the host's loopback (the guest's 10.0.2.2).
+BIOS: the first boot's network reaches nothing, so everything waits in the outbox on
+BENCH-DATA through a power cut; the second boot (site.toml read at start) sends it,
+each document once. UEFI: online, with a third drive whose reads and writes of one
+range fail (blkdebug): it ends FAILED with that range, the others ERASED; the SATA
+drive, whose emulated firmware has no erase command, is overwritten and its
+certificate claims no firmware erasure. Afterwards no canary is left on an erased
+disk image and each certificate stored by the service verifies. Slow (a few minutes
+of TCG boots); needs root for a cold build.
 """
 
 from __future__ import annotations
@@ -24,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import stick_flow
+from stick_flow import Central
 from stick_machine import OVMF_CODE_SECURE, OVMF_VARS_MS, Laptop, StickMachine
 from support.requirements import require, require_program
 
@@ -44,6 +59,47 @@ LAPTOP = Laptop(
     sata_serial="VSATASTICK1",
     sata_model=SATA_MODEL,
 )
+DISK_BYTES = 64 * 1024 * 1024
+BAD_SECTOR = 40960
+"""The failing drive's bad range starts 20 MiB in (blkdebug, 8 sectors: one 4 KiB block)."""
+BAD_SECTORS = 8
+UNATTENDED_TIMEOUT_S = 1200.0
+"""Inventory, health, three 64 MiB drives erased and verified, report, label, sending."""
+
+
+def notebook(work: Path, serial: str) -> Laptop:
+    """LAPTOP with a Notebook chassis, two SO-DIMMs, a battery record and its CPU."""
+    system = tuple(e.replace("PF0QSTICK", serial) for e in LAPTOP.smbios if "type=3" not in e)
+    return Laptop(
+        smbios=system + stick_flow.notebook_smbios(work, serial),
+        nvme_serial=LAPTOP.nvme_serial,
+        sata_serial=LAPTOP.sata_serial,
+        sata_model=SATA_MODEL,
+        disk_bytes=DISK_BYTES,
+        cpu=stick_flow.CPU,
+    )
+
+
+def canary_disks(work: Path, names: tuple[str, ...] = ("nvme", "sata")) -> list[Path]:
+    """The laptop's disk images, full of the donor's (canary) data before the first boot."""
+    work.mkdir(parents=True, exist_ok=True)
+    images = []
+    for name in names:
+        image = work / f"{name}.img"
+        stick_flow.fill_canary(image, DISK_BYTES)
+        assert stick_flow.canary_offsets(image)[:1] == [0]
+        images.append(image)
+    return images
+
+
+def start_unattended(machine: StickMachine, central: Central) -> None:
+    """The stick's own key enrolled on the central service, site.toml on BENCH-DATA saying
+    unattended (then wait, sending again every 5 s), and the app started again."""
+    token = central.enrol(stick_flow.guest_public_key(machine))
+    stick_flow.write_site(machine, stick_flow.site_toml(central.port, token, after="wait"))
+    stick_flow.restart_app(machine)
+
+
 FIRST_SCREEN = "Scannez ou tapez"
 FIRST_SCREEN_EN = "Scan or type"
 BOOT_TIMEOUT_S = 600.0
@@ -80,16 +136,34 @@ def target(targets: list[dict[str, Any]], key: str, value: object) -> dict[str, 
 
 
 @pytest.fixture
+def central(tmp_path: Path) -> Iterator[Central]:
+    """The central inventory service on the host's loopback (SQLite)."""
+    with stick_flow.central_on_loopback(tmp_path / "central") as running:
+        yield running
+
+
+@pytest.fixture
 def bios_machine(tmp_path: Path, stick_image: Path) -> Iterator[StickMachine]:
     _require_qemu()
-    machine = StickMachine(tmp_path, stick_image, LAPTOP, firmware="bios")
+    work = tmp_path / "laptop"
+    canary_disks(work)
+    machine = StickMachine(
+        work,
+        stick_image,
+        notebook(tmp_path / "smbios", "PF0QSTICK"),
+        firmware="bios",
+        memory_mb=stick_flow.MEMORY_MB,
+        network="offline",
+    )
     try:
         yield machine
     finally:
         machine.stop()
 
 
-def test_bios_boot_first_screen_stick_refused_and_persistence(bios_machine: StickMachine) -> None:
+def test_bios_boot_first_screen_stick_refused_and_persistence(
+    bios_machine: StickMachine, central: Central
+) -> None:
     seconds = boot_to_first_screen(bios_machine)
     screen = bios_machine.wait_for_screen(FIRST_SCREEN, 10)
     assert "LaCollecte" in screen or "Banc" in screen or FIRST_SCREEN in screen
@@ -122,20 +196,60 @@ def test_bios_boot_first_screen_stick_refused_and_persistence(bios_machine: Stic
     assert sata["erasable"] is True
     assert sata["model"] == SATA_MODEL
 
-    # Persistence: written and synced (as the app does), then the power cut (QEMU killed,
-    # no shutdown: a pulled stick), booted again: still there, the journal replayed.
+    # The unattended flow with the network down (the cable in a network that reaches
+    # nothing): erased, graded, labelled, everything kept in the outbox on BENCH-DATA.
     token = secrets.token_hex(8)
     status, out = bios_machine.run(
         f"echo {token} > /var/lib/bench-agent/persistence-check && sync && ls /var/lib/bench-agent"
     )
     assert status == 0, out
+    started = time.monotonic()
+    start_unattended(bios_machine, central)
+    code, screen = stick_flow.wait_done(bios_machine, UNATTENDED_TIMEOUT_S)
+    print(f"BIOS unattended flow, offline: {time.monotonic() - started:.0f} s")
+    assert code == 0, screen
+    assert "en attente d'envoi" in " ".join(screen.split()), screen
+    waiting = stick_flow.outbox_status(bios_machine)
+    assert waiting["outbox"].startswith("/var/lib/bench-agent/"), waiting  # BENCH-DATA
+    assert waiting["counts"].get("pending", 0) >= 3, waiting  # the report, two certificates
+    assert central.reports() == [] and central.certificates() == []
+    status, out = bios_machine.run("sync; ls /var/lib/bench-agent/outbox* /var/lib/bench-agent")
+    assert status == 0, out
+
+    # Persistence: the power cut (QEMU killed, no shutdown: a pulled stick), then the
+    # second boot with the network up: site.toml (read at start) runs unattended at once,
+    # resumes the sitting and sends what waited, each document once.
     bios_machine.stop()
-    boot_to_first_screen(bios_machine)
+    bios_machine.network = "user"
+    bios_machine.start()
+    bios_machine.choose_diagnostics_entry(BOOT_TIMEOUT_S)
+    code, screen = stick_flow.wait_done(bios_machine, UNATTENDED_TIMEOUT_S)
+    second = time.monotonic() - bios_machine.started
+    print(f"BIOS second boot, power on to the unattended run's end: {second:.0f} s")
+    assert code == 0, screen
+    assert "envoyé au service central" in " ".join(screen.split()), screen
     bios_machine.wait_for_shell(120)
     status, out = bios_machine.run("cat /var/lib/bench-agent/persistence-check")
     assert status == 0 and out.strip() == token, out
+    reports = central.reports()
+    assert len(reports) == 1, reports
+    certificates = central.certificates()
+    assert len(certificates) == 2, [c for c, _ in certificates]
+    assert len({c for c, _ in certificates}) == 2
+    for certificate_id, _payload in certificates:
+        (check,) = central.verify(certificate_id)
+        assert check.genuine and check.result == "ERASED", check
+    (report,) = central.report_payloads()
+    stick_flow.check_identity_and_grade(report, "PF0QSTICK")
+    assert stick_flow.grade_rules(report, "erasure.not_erased") == []
+    # The sender keeps waiting (after = "wait"): nothing is sent twice.
+    time.sleep(12)
+    assert central.reports() == reports and len(central.certificates()) == 2
+    assert stick_flow.outbox_status(bios_machine)["counts"].get("pending", 0) == 0
     # A clean power off from inside works too (systemd unmounts BENCH-DATA).
     bios_machine.power_off()
+    for image in ("nvme.img", "sata.img"):
+        assert stick_flow.canary_offsets(bios_machine.work / image) == [], image
 
 
 @pytest.fixture
@@ -145,14 +259,28 @@ def uefi_machine(tmp_path: Path, stick_image: Path) -> Iterator[StickMachine]:
         OVMF_CODE_SECURE.exists() and OVMF_VARS_MS.exists(),
         "needs Debian's ovmf (Secure Boot firmware with Microsoft's keys)",
     )
-    machine = StickMachine(tmp_path, stick_image, LAPTOP, firmware="uefi-secure")
+    work = tmp_path / "laptop"
+    (bad,) = canary_disks(work, ("bad",))
+    canary_disks(work)
+    failing = stick_flow.blkdebug_drive(work, bad, BAD_SECTOR, BAD_SECTORS, "bad0")
+    machine = StickMachine(
+        work,
+        stick_image,
+        notebook(tmp_path / "smbios", "PF0QUEFI"),
+        firmware="uefi-secure",
+        memory_mb=stick_flow.MEMORY_MB,
+        extra=("-drive", failing, "-device", f"nvme,serial={BAD_SERIAL},drive=bad0"),
+    )
     try:
         yield machine
     finally:
         machine.stop()
 
 
-def test_uefi_secure_boot_first_screen(uefi_machine: StickMachine) -> None:
+BAD_SERIAL = "VNVMEBAD01"
+
+
+def test_uefi_secure_boot_first_screen(uefi_machine: StickMachine, central: Central) -> None:
     seconds = boot_to_first_screen(uefi_machine)
     uefi_machine.wait_for_shell(120)
     print(f"UEFI (Secure Boot) boot to first screen: {seconds:.0f} s")
@@ -163,6 +291,57 @@ def test_uefi_secure_boot_first_screen(uefi_machine: StickMachine) -> None:
     stick = target(targets, "transport", "usb")
     assert stick["erasable"] is False
     assert "boot-disk" in {r["code"] for r in stick["refusals"]}, stick
+    bad_device = target(targets, "serial", BAD_SERIAL)["device_path"]
+
+    # The unattended flow, online: three drives, one failing.
+    started = time.monotonic()
+    start_unattended(uefi_machine, central)
+    code, screen = stick_flow.wait_done(uefi_machine, UNATTENDED_TIMEOUT_S)
+    print(f"UEFI unattended flow, online: {time.monotonic() - started:.0f} s")
+    flat = " ".join(screen.split())
+    assert code == 1, screen  # a disk not erased
+    assert "envoyé au service central" in flat, screen
+
+    # The central service holds the unit once, with its three certificates.
+    (report,) = central.report_payloads()
+    assert len(central.reports()) == 1
+    certificates = dict(central.certificates())
+    assert len(certificates) == 3, list(certificates)
+    by_serial = {stick_flow.certificate_serial(p): (c, p) for c, p in certificates.items()}
+    assert set(by_serial) == {"VNVMESTICK1", "VSATASTICK1", BAD_SERIAL}, by_serial.keys()
+    for serial, (certificate_id, payload) in by_serial.items():
+        (check,) = central.verify(certificate_id)
+        assert check.genuine, check
+        expected = "FAILED" if serial == BAD_SERIAL else "ERASED"
+        assert check.claimed_result == expected, (serial, payload)
+
+    # The failing drive: FAILED with its bad range; the donor's data is gone elsewhere.
+    _, bad_payload = by_serial[BAD_SERIAL]
+    ranges = stick_flow.error_ranges(bad_payload)
+    bad_start, bad_end = BAD_SECTOR * 512, (BAD_SECTOR + BAD_SECTORS) * 512
+    assert ranges and all(bad_start <= s and s + n <= bad_end for s, n in ranges), ranges
+    assert f"{bad_device} : FAILED" in flat, screen
+
+    # The SATA drive: QEMU's AHCI disk has no ATA Security or Sanitize command, so the
+    # policy's firmware step cannot run; the overwrite is verified and the certificate
+    # claims no firmware erasure.
+    _, sata_payload = by_serial["VSATASTICK1"]
+    assert not stick_flow.firmware_done(sata_payload), sata_payload
+    assert sata_payload["method"]["firmware"]["method"] is None, sata_payload["method"]
+    assert "no safe firmware method is supported" in sata_payload["reasons"]["en"]
+    assert sata_payload["sanitization"]["level"] == "clear", sata_payload["sanitization"]
+    assert sata_payload["verification"]["passed"] is True
+
+    # The category: the identity given (i5-8350U, 2 x 2 GiB, NVMe system disk), not
+    # distributable until a technician does the tests that need a person.
+    stick_flow.check_identity_and_grade(report, "PF0QUEFI")
+    assert stick_flow.grade_rules(report, "erasure.not_erased") == ["FAILED"]
+
+    uefi_machine.power_off()
+    for image in ("nvme.img", "sata.img"):
+        assert stick_flow.canary_offsets(uefi_machine.work / image) == [], image
+    left = stick_flow.canary_offsets(uefi_machine.work / "bad.img")
+    assert all(any(s <= o < s + n for s, n in ranges) for o in left), (left[:5], ranges)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

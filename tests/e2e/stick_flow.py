@@ -277,10 +277,11 @@ def write_site(machine: StickMachine, text: str) -> None:
 
 
 def restart_app(machine: StickMachine) -> None:
-    """Ends the tty1 session's bench-agent: getty logs root in again and bench-session
-    starts bench-agent anew, which now reads site.toml."""
+    """Ends the tty1 session's bench-agent, asking bench-session to start it anew at once
+    (an app that ends by itself waits for Enter): it now reads site.toml."""
     status, out = machine.run(
-        "pid=$(grep -l -a '[/]opt/bench-agent/bin/bench-agent' /proc/[0-9]*/cmdline | head -1);"
+        "mkdir -p /run/bench-session && touch /run/bench-session/restart;"
+        " pid=$(grep -l -a '[/]opt/bench-agent/bin/bench-agent' /proc/[0-9]*/cmdline | head -1);"
         " pid=${pid#/proc/}; kill ${pid%/cmdline}"
     )
     assert status == 0, out

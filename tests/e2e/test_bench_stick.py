@@ -30,6 +30,7 @@ import functools
 import http.server
 import json
 import secrets
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ import pytest
 import stick_flow
 from stick_flow import Central
 from stick_machine import OVMF_CODE_SECURE, OVMF_VARS_MS, Laptop, StickMachine
-from support.requirements import require, require_program
+from support.requirements import require, require_loop_devices, require_program, require_root
 
 pytestmark = [pytest.mark.qemu, pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -103,6 +104,8 @@ def start_unattended(machine: StickMachine, central: Central) -> None:
 FIRST_SCREEN = "Scannez ou tapez"
 FIRST_SCREEN_EN = "Scan or type"
 BOOT_TIMEOUT_S = 600.0
+POWER_OFF_TIMEOUT_S = 60.0
+"""A clean power off takes seconds; systemd's 90 s stop timeout must never be hit."""
 """TCG boots take one to three minutes on 2 cores; a loaded CI machine gets room."""
 
 
@@ -185,6 +188,17 @@ def test_bios_boot_first_screen_stick_refused_and_persistence(
     assert status == 0, out
     assert "ext4" in out and "BENCH-DATA" in out
     stick_disk = out.split()[0].rstrip("0123456789")  # /dev/sdX2 -> /dev/sdX
+    # ... and it was mounted before the app started: bench-session waited for it, and the
+    # app's working directory (the home, entered just before starting it) is on it.
+    status, out = bios_machine.run(
+        "cat /run/bench-session/data; stat -c %d /var/lib/bench-agent; "
+        "pid=$(grep -l -a '[/]opt/bench-agent/bin/bench-agent' /proc/[0-9]*/cmdline | head -1); "
+        "stat -L -c %d ${pid%/cmdline}/cwd; stat -c %d /"
+    )
+    assert status == 0, out
+    state, home_dev, app_cwd_dev, root_dev = out.strip().splitlines()[-4:]
+    assert state == f"mounted {stick_disk}2", out
+    assert app_cwd_dev == home_dev != root_dev, out
 
     # The stick is refused as an erasure target; the laptop's disks are erasable.
     targets = erase_list(bios_machine)
@@ -246,10 +260,104 @@ def test_bios_boot_first_screen_stick_refused_and_persistence(
     time.sleep(12)
     assert central.reports() == reports and len(central.certificates()) == 2
     assert stick_flow.outbox_status(bios_machine)["counts"].get("pending", 0) == 0
-    # A clean power off from inside works too (systemd unmounts BENCH-DATA).
-    bios_machine.power_off()
+    # A clean power off from inside works too: the app stops before systemd unmounts
+    # BENCH-DATA, and nothing holds the power off for a stop timeout.
+    asked, seen = time.monotonic(), len(bios_machine.console)
+    bios_machine.power_off(timeout_s=POWER_OFF_TIMEOUT_S)
+    print(f"BIOS power off from the request to QEMU's exit: {time.monotonic() - asked:.0f} s")
+    shutdown = bios_machine.console[seen:]
+    # (/run/live/medium stays busy: the squashfs root is loop-mounted from it.)
+    failed = [line for line in shutdown.splitlines() if "Failed" in line or "timed out" in line]
+    assert not [line for line in failed if "bench" in line], shutdown[-3000:]
+    # BENCH-DATA was unmounted cleanly: its journal has nothing to replay.
+    raw = bios_machine.work / "stick-after.raw"
+    subprocess.run(
+        ["qemu-img", "convert", "-O", "raw", str(bios_machine.work / "stick.qcow2"), str(raw)],
+        check=True,
+    )
+    offset, _size = data_partition(raw)
+    header = subprocess.run(
+        ["dumpe2fs", "-h", f"{raw}?offset={offset}"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "volume name:   BENCH-DATA" in header and "needs_recovery" not in header, header
+    raw.unlink()
     for image in ("nvme.img", "sata.img"):
         assert stick_flow.canary_offsets(bios_machine.work / image) == [], image
+
+
+def data_partition(image: Path) -> tuple[int, int]:
+    """Offset and size in bytes of a stick image's second partition (BENCH-DATA)."""
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(image)], check=True, capture_output=True).stdout
+    )["partitiontable"]
+    data = table["partitions"][1]
+    sector = int(table.get("sectorsize", 512))
+    return int(data["start"]) * sector, int(data["size"]) * sector
+
+
+@pytest.fixture
+def stick_without_data(tmp_path: Path, stick_image: Path) -> Path:
+    """A copy of the stick image whose second partition is labelled OLD-DATA: a stick
+    whose BENCH-DATA the laptop never finds (relabelled through a loop device at the
+    partition's offset)."""
+    require_root()
+    require_loop_devices()
+    copy = tmp_path / "stick-without-data.img"
+    subprocess.run(["cp", "--sparse=always", str(stick_image), str(copy)], check=True)
+    offset, size = data_partition(copy)
+    loop = subprocess.run(
+        ["losetup", "--find", "--show", "--offset", str(offset), "--sizelimit", str(size),
+         str(copy)],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    try:
+        label = subprocess.run(["e2label", loop], check=True, capture_output=True, text=True)
+        assert label.stdout.strip() == "BENCH-DATA", label.stdout
+        subprocess.run(["e2label", loop, "OLD-DATA"], check=True)
+    finally:
+        subprocess.run(["losetup", "-d", loop], check=True)
+    return copy
+
+
+def test_bios_stick_without_bench_data_says_so_and_starts_no_app(
+    tmp_path: Path, stick_without_data: Path
+) -> None:
+    """No BENCH-DATA on a stick: the session says so on tty1 and the app (so no
+    erasure) does not start; the laptop's disks keep their data."""
+    _require_qemu()
+    work = tmp_path / "laptop"
+    disks = canary_disks(work)
+    machine = StickMachine(
+        work,
+        stick_without_data,
+        notebook(tmp_path / "smbios", "PF0QNODATA"),
+        firmware="bios",
+        memory_mb=stick_flow.MEMORY_MB,
+        network="offline",
+    )
+    try:
+        machine.start()
+        machine.choose_diagnostics_entry(BOOT_TIMEOUT_S)
+        screen = machine.wait_for_screen("introuvable", BOOT_TIMEOUT_S)
+        seconds = time.monotonic() - machine.started
+        print(f"BIOS boot to the missing BENCH-DATA message: {seconds:.0f} s")
+        flat = " ".join(screen.split())
+        assert (
+            "La partition BENCH-DATA de la clé est introuvable : rien ne serait conservé." in flat
+        )
+        assert "Le banc ne démarre pas" in flat, screen
+        machine.wait_for_shell(120)
+        status, out = machine.run(
+            "cat /run/bench-session/data; findmnt -n /var/lib/bench-agent || echo not-mounted; "
+            "grep -l -a '[/]opt/bench-agent/bin/bench-agent' /proc/[0-9]*/cmdline || echo no-app"
+        )
+        assert status == 0, out
+        assert out.startswith("missing ") and "not-mounted" in out and "no-app" in out, out
+        assert all(FIRST_SCREEN not in s for s in machine.screens())
+    finally:
+        machine.stop()
+    for image in disks:
+        assert stick_flow.canary_offsets(image)[:1] == [0], image
 
 
 @pytest.fixture

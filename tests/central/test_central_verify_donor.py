@@ -645,3 +645,40 @@ def test_donor_pdf_for_500_laptops_dated_numbered_and_every_qr_decodes(tmp_path:
     ]
     decoded = [url for reader in readers for url in reader.communicate()[0].split()]
     assert sorted(decoded) == sorted(f"{links}/verify/{c}" for c in donation.certificate_ids)
+
+
+def test_a_stored_certificate_resigned_with_another_key_is_not_shown_as_genuine(
+    server: Running, shop: Shop
+) -> None:
+    """Someone with database access swaps a certificate for the same payload signed by a
+    key of their own: the signature is valid, but not by the bench that sent it."""
+    from wipe.signing import BenchKey
+
+    certificate_id = shop.donation.certificate_ids[0]
+    with server.sessions() as session:
+        row = session.scalars(
+            select(Certificate).where(Certificate.certificate_id == certificate_id)
+        ).one()
+        envelope, digest = row.envelope, row.payload_sha256
+    payload = json.loads(envelope)["payload"]
+    resigned = sign_certificate(BenchKey.generate(), payload).decode("utf-8")
+    assert json.loads(resigned)["signature"] != json.loads(envelope)["signature"]
+    with server.sessions.begin() as session:
+        session.execute(
+            update(Certificate)
+            .where(Certificate.certificate_id == certificate_id)
+            .values(envelope=resigned)
+        )
+    try:
+        with server.client() as client:
+            assert client.get(f"/verify/{certificate_id}/{digest}.json").status_code == 404
+            page = client.get(f"/verify/{certificate_id}", params={"lang": "fr"}).text
+        assert 'data-genuine="no"' in page and 'data-genuine="yes"' not in page
+        assert "download-certificate" not in page
+    finally:
+        with server.sessions.begin() as session:
+            session.execute(
+                update(Certificate)
+                .where(Certificate.certificate_id == certificate_id)
+                .values(envelope=envelope)
+            )

@@ -206,6 +206,23 @@ def register_staff_pages(app: FastAPI) -> None:
             return None
         return batch
 
+    def _batch_form(
+        request: Request, batch_id: str, csrf: str
+    ) -> tuple[PageSession, int] | Response:
+        """A form posted on a batch's page: the staff session, the batch it may act on
+        and the form's CSRF token checked; else the answer to give instead."""
+        with _services(request).sessions() as session:
+            page = _page_session(request, session)
+            if page is None:
+                return _login_redirect(request)
+            batch = _batch_for_page(session, page, batch_id)
+            if batch is None:
+                return render_not_found(request)
+            pk = batch.id
+        if not check_csrf(page, csrf):
+            return _csrf_refused(request)
+        return page, pk
+
     @app.get("/batches/{batch_id}", include_in_schema=False)
     def batch_page(request: Request, batch_id: str) -> Response:
         services = _services(request)
@@ -241,22 +258,17 @@ def register_staff_pages(app: FastAPI) -> None:
     def batch_assign(
         request: Request, batch_id: str, csrf: str = Form(""), tags: str = Form("")
     ) -> Response:
-        services = _services(request)
-        with services.sessions() as session:
-            page = _page_session(request, session)
-            if page is None:
-                return _login_redirect(request)
-            batch = _batch_for_page(session, page, batch_id)
-            if batch is None:
-                return render_not_found(request)
-            pk = batch.id
-        if not check_csrf(page, csrf):
-            return _csrf_refused(request)
+        checked = _batch_form(request, batch_id, csrf)
+        if isinstance(checked, Response):
+            return checked
+        page, pk = checked
         target = f"/batches/{pk}#assign"
         try:
             if len(tags) > MAX_FORM_TEXT:
                 raise too_many_lines()
-            code, done = assign_units(services.sessions, page.principal, pk, scanned_lines(tags))
+            code, done = assign_units(
+                _services(request).sessions, page.principal, pk, scanned_lines(tags)
+            )
         except ApiError as error:
             _flash(request, page, _error_flash(error, "assign"))
             return RedirectResponse(target, status_code=303)
@@ -280,17 +292,10 @@ def register_staff_pages(app: FastAPI) -> None:
     def batch_reissue(
         request: Request, batch_id: str, csrf: str = Form(""), confirm: str = Form("")
     ) -> Response:
-        services = _services(request)
-        with services.sessions() as session:
-            page = _page_session(request, session)
-            if page is None:
-                return _login_redirect(request)
-            batch = _batch_for_page(session, page, batch_id)
-            if batch is None:
-                return render_not_found(request)
-            pk = batch.id
-        if not check_csrf(page, csrf):
-            return _csrf_refused(request)
+        checked = _batch_form(request, batch_id, csrf)
+        if isinstance(checked, Response):
+            return checked
+        page, pk = checked
         if confirm != "yes":
             refusal = ApiError(
                 422,
@@ -302,7 +307,7 @@ def register_staff_pages(app: FastAPI) -> None:
             )
             _flash(request, page, _error_flash(refusal, "reissue"))
             return RedirectResponse(f"/batches/{pk}#donor-link", status_code=303)
-        reissue_donor_link(services.sessions, page.principal, pk)
+        reissue_donor_link(_services(request).sessions, page.principal, pk)
         _flash(request, page, {"kind": "reissued"})
         return RedirectResponse(f"/batches/{pk}#donor-link", status_code=303)
 

@@ -981,6 +981,30 @@ def _lines(value: str, font: str, size: float, width: float) -> list[str]:
     return out or [""]
 
 
+def _fitter(widths: list[float]) -> Any:
+    """``fit(value, column, size, font)``: the value broken into the lines its column
+    holds (plain strings: a 500-laptop report must not lay out paragraphs)."""
+    from bench_agent.labels.render import REGULAR
+
+    def fit(value: str, column: int, size: float = 8, font: str = REGULAR) -> str:
+        return "\n".join(_lines(value, font, size, widths[column] - 2 * CELL_PAD))
+
+    return fit
+
+
+def _head_row_commands() -> list[tuple[Any, ...]]:
+    """The table style a laptop's or a loose drive's rows start from (its first row's
+    tag and result in bold)."""
+    from bench_agent.labels.render import BOLD
+
+    return [
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LEADING", (0, 0), (-1, -1), 10),
+        ("FONTNAME", (0, 0), (0, 0), BOLD),
+        ("FONTNAME", (3, 0), (3, 0), BOLD),
+    ]
+
+
 def _unit_rows(
     line: BatchLine, *, widths: list[float], base_url: str, lang: str
 ) -> tuple[list[list[Any]], list[tuple[Any, ...]]]:
@@ -995,15 +1019,8 @@ def _unit_rows(
     def t(fr_text: str, en_text: str) -> str:
         return fr_text if fr else en_text
 
-    def fit(value: str, column: int, size: float = 8, font: str = REGULAR) -> str:
-        return "\n".join(_lines(value, font, size, widths[column] - 2 * CELL_PAD))
-
-    commands: list[tuple[Any, ...]] = [
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("LEADING", (0, 0), (-1, -1), 10),
-        ("FONTNAME", (0, 0), (0, 0), BOLD),
-        ("FONTNAME", (3, 0), (3, 0), BOLD),
-    ]
+    fit = _fitter(widths)
+    commands = _head_row_commands()
     maker_model = " ".join(x for x in (line.maker, line.model) if x) or None
     rows: list[list[Any]] = [
         [
@@ -1102,15 +1119,8 @@ def _loose_rows(
     def t(fr_text: str, en_text: str) -> str:
         return fr_text if fr else en_text
 
-    def fit(value: str, column: int, size: float = 8, font: str = REGULAR) -> str:
-        return "\n".join(_lines(value, font, size, widths[column] - 2 * CELL_PAD))
-
-    commands: list[tuple[Any, ...]] = [
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("LEADING", (0, 0), (-1, -1), 10),
-        ("FONTNAME", (0, 0), (0, 0), BOLD),
-        ("FONTNAME", (3, 0), (3, 0), BOLD),
-    ]
+    fit = _fitter(widths)
+    commands = _head_row_commands()
     serial = (
         f"S/N {drive.serial_masked}" if drive.serial else t("sans numéro de série", "no serial")
     )
